@@ -1,0 +1,105 @@
+"""``Books``: the one Python facade over the operations.
+
+    books = Books("sqlite:///books.db")
+    books.init()
+    books.load(Path("invoices.json"))
+    books.journal(document="INV00000001")
+
+Every write method is one operation (one transaction, recorded, all or nothing) and accepts an idempotency key.
+Inputs are validated by the pydantic models before anything is written.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import Engine
+
+from subledger import queries
+from subledger.errors import Problems
+from subledger.models.documents import LoadFile
+from subledger.models.errors import validation_problems
+from subledger.models.views import JournalEntryView, PeriodView
+from subledger.operations.base import run_operation
+from subledger.operations.load import LoadResult, load_books
+from subledger.operations.setup import InitResult, init_books
+from subledger.permissions import Actor, resolve_actor
+from subledger.settings import BookSettings
+from subledger.storage.db import make_engine
+
+ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_CHART = ROOT / "chart_of_accounts"
+DEFAULT_PERIODS = ROOT / "periods"
+
+
+def parse(model: type[Any], data: Any, *, document: str | None = None) -> Any:
+    """Validate input (a path, JSON bytes or text, a dict, or a model) into ``model``; one error per problem."""
+    if isinstance(data, model):
+        return data
+    raw: Any = data
+    try:
+        if isinstance(data, Path):
+            raw = data.read_bytes()
+        if isinstance(raw, bytes | str):
+            return model.model_validate_json(raw)
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        raise Problems(validation_problems(exc, raw, document=document)) from None
+
+
+class Books:
+    def __init__(
+        self, url: str | None = None, *, actor: str | None = None, engine: Engine | None = None
+    ) -> None:
+        self.engine = engine or make_engine(url)
+        self._actor_name = actor
+
+    @property
+    def actor(self) -> Actor:
+        return resolve_actor(self._actor_name)
+
+    def as_actor(self, actor: str) -> Books:
+        return Books(engine=self.engine, actor=actor)
+
+    # --- set-up ----------------------------------------------------------------------------------------------
+
+    def init(
+        self,
+        *,
+        chart: Path = DEFAULT_CHART,
+        periods: Path = DEFAULT_PERIODS,
+        settings: BookSettings | None = None,
+    ) -> InitResult:
+        return init_books(self.engine, chart, periods, settings)
+
+    # --- operations ------------------------------------------------------------------------------------------
+
+    def load(
+        self, data: LoadFile | Path | bytes | str | dict[str, Any], *, idempotency_key: str | None = None
+    ) -> LoadResult:
+        file: LoadFile = parse(LoadFile, data)
+        return run_operation(
+            self.engine,
+            kind="load",
+            actor=self.actor,
+            request=file,
+            result_type=LoadResult,
+            body=lambda ctx: load_books(ctx, file),
+            idempotency_key=idempotency_key,
+        )
+
+    # --- reading ---------------------------------------------------------------------------------------------
+
+    def show(self, kind: str, number: str) -> dict[str, Any]:
+        with self.engine.connect() as conn:
+            return queries.show_document(conn, kind, number)
+
+    def journal(self, *, document: str | None = None, period: str | None = None) -> list[JournalEntryView]:
+        with self.engine.connect() as conn:
+            return list(queries.journal(conn, document=document, period=period))
+
+    def periods(self) -> list[PeriodView]:
+        with self.engine.connect() as conn:
+            return queries.periods(conn)

@@ -1,0 +1,66 @@
+"""The fiscal calendar: accounting periods read from ``periods/*.csv``.
+
+The calendar says when periods start and end; their status (Open, Pending Close, Closed) lives in the database.
+Periods must be contiguous: each starts the day after the previous one ends.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from subledger.errors import Problem, Problems
+from subledger.models.base import Date
+
+
+class PeriodDefinition(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(min_length=1, max_length=100)
+    start_date: Date
+    end_date: Date
+    fiscal_year: int = Field(ge=1900, le=9999)
+    fiscal_quarter: int = Field(ge=1, le=4)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> PeriodDefinition:
+        if self.end_date < self.start_date:
+            raise ValueError("end_date is before start_date")
+        return self
+
+
+def load_calendar(path: Path) -> list[PeriodDefinition]:
+    files = sorted(path.glob("*.csv")) if path.is_dir() else [path]
+    problems: list[Problem] = []
+    periods: list[PeriodDefinition] = []
+    for file in files:
+        with file.open(newline="") as handle:
+            for lineno, row in enumerate(csv.DictReader(handle), start=2):
+                try:
+                    periods.append(PeriodDefinition.model_validate(row))
+                except ValidationError as exc:
+                    problems.extend(
+                        Problem(f"{file.name}:{lineno}", ".".join(map(str, e["loc"])), e["msg"])
+                        for e in exc.errors()
+                    )
+    periods.sort(key=lambda p: p.start_date)
+    if not periods and not problems:
+        problems.append(Problem(str(path), None, "no accounting periods found"))
+    names: set[str] = set()
+    for prev, cur in zip(periods, periods[1:], strict=False):
+        if cur.start_date != prev.end_date + dt.timedelta(days=1):
+            problems.append(
+                Problem(
+                    cur.name, "start_date", f"periods must be contiguous: {prev.name} ends {prev.end_date}"
+                )
+            )
+    for p in periods:
+        if p.name in names:
+            problems.append(Problem(p.name, "name", "period name is used twice"))
+        names.add(p.name)
+    if problems:
+        raise Problems(problems)
+    return periods

@@ -1,0 +1,129 @@
+"""One root exception, narrow subclasses per rule.
+
+Every error carries the document, the field and the rule it broke, so that the CLI prints one line and the API
+raises the same sentence. ``problems`` collects several errors as values (a rejected load file reports every bad
+document together, as bean-check reports every bad entry).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One broken rule, as a value: where (document, field) and what (rule)."""
+
+    document: str | None
+    field: str | None
+    rule: str
+
+    def __str__(self) -> str:
+        where = ", ".join(part for part in (self.document, self.field) if part)
+        return f"{where}: {self.rule}" if where else self.rule
+
+
+class SubledgerError(Exception):
+    """Root of every error the books raise on purpose. Nothing is written when one is raised."""
+
+    code = "error"
+
+    def __init__(self, rule: str, *, document: str | None = None, field: str | None = None) -> None:
+        self.problem = Problem(document, field, rule)
+        super().__init__(str(self.problem))
+
+    @property
+    def document(self) -> str | None:
+        return self.problem.document
+
+    @property
+    def field(self) -> str | None:
+        return self.problem.field
+
+    @property
+    def rule(self) -> str:
+        return self.problem.rule
+
+
+class InvalidInput(SubledgerError):
+    """The request or load file does not match its model (type, shape, unknown field, precision)."""
+
+    code = "invalid-input"
+
+
+class Problems(SubledgerError):
+    """Several problems found together; the message lists the first and counts the rest."""
+
+    code = "invalid-input"
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        first = problems[0]
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        super().__init__(first.rule + more, document=first.document, field=first.field)
+
+
+class NotFound(SubledgerError):
+    """A document, item, accounting code, period or reason code that the books do not have."""
+
+    code = "not-found"
+
+
+class UnknownAccountingCode(NotFound):
+    code = "unknown-accounting-code"
+
+
+class UnknownReasonCode(NotFound):
+    code = "unknown-reason-code"
+
+
+class Conflict(SubledgerError):
+    """The request contradicts what the books already hold (same number, different content)."""
+
+    code = "conflict"
+
+
+class RuleViolation(SubledgerError):
+    """A business rule refuses the operation (status, sign, balance, origin of a memo)."""
+
+    code = "rule-violation"
+
+
+class AmountExceedsBalance(RuleViolation):
+    code = "amount-exceeds-balance"
+
+
+class WrongSign(RuleViolation):
+    code = "wrong-sign"
+
+
+class NothingToWriteOff(RuleViolation):
+    code = "nothing-to-write-off"
+
+
+class DocumentNotPosted(RuleViolation):
+    code = "document-not-posted"
+
+
+class PeriodClosed(RuleViolation):
+    """A date falls in a closed period (or one Pending Close for this actor)."""
+
+    code = "period-closed"
+
+
+class PeriodTransitionRefused(RuleViolation):
+    code = "period-transition-refused"
+
+
+class PermissionDenied(SubledgerError):
+    code = "permission-denied"
+
+
+class UnbalancedEntry(SubledgerError):
+    """A journal entry whose debits and credits differ in some currency: a defect, never user input."""
+
+    code = "unbalanced-entry"
+
+
+class IdempotencyConflict(Conflict):
+    code = "idempotency-conflict"

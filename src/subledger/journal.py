@@ -1,0 +1,207 @@
+"""Journal entries: built in memory, checked balanced, then posted in one go.
+
+An entry is checked when it is built (``Entry.build`` refuses an unbalanced one) and again by the database when
+it is inserted (``storage.guards``). Posting assigns each entry the next number in its customer account's journal
+and chains it to the previous entry by hash, so that ``subledger check`` can prove nothing was altered or removed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from sqlalchemy import Connection, select, update
+
+from subledger.errors import UnbalancedEntry
+from subledger.money import ZERO
+from subledger.posting import Line, lines_for
+from subledger.storage.schema import customer_accounts, journal_entries, journal_lines
+
+#: The tag each kind of journal entry carries in the Beancount ledger.
+TAGS = (
+    "invoice",
+    "debit-memo",
+    "credit-memo",
+    "payment",
+    "application",
+    "write-off",
+    "reversal",
+    "adjustment",
+)
+
+
+@dataclass(frozen=True)
+class Entry:
+    account_number: str
+    date: dt.date
+    transaction_type: str
+    currency: str
+    document_number: str
+    tag: str
+    description: str
+    lines: tuple[Line, ...]
+    related_number: str | None = None
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        account_number: str,
+        date: dt.date,
+        transaction_type: str,
+        currency: str,
+        document_number: str,
+        tag: str,
+        description: str,
+        lines: Iterable[Line],
+        related_number: str | None = None,
+    ) -> Entry | None:
+        """A balanced entry from ``lines``, or None when every line is zero (nothing to post)."""
+        kept = tuple(line for line in lines if line.debit or line.credit)
+        if not kept:
+            return None
+        debit = sum((line.debit for line in kept), ZERO)
+        credit = sum((line.credit for line in kept), ZERO)
+        if debit != credit:
+            raise UnbalancedEntry(
+                f"{transaction_type} entry debits {debit} and credits {credit} {currency}",
+                document=document_number,
+            )
+        return cls(
+            account_number,
+            date,
+            transaction_type,
+            currency,
+            document_number,
+            tag,
+            description,
+            kept,
+            related_number,
+        )
+
+
+@dataclass
+class EntryBuilder:
+    """Collects the lines of one document's postings, one entry per transaction type."""
+
+    account_number: str
+    date: dt.date
+    currency: str
+    document_number: str
+    tag: str
+    description: str
+    related_number: str | None = None
+    _lines: dict[str, list[Line]] = field(default_factory=lambda: defaultdict(list))
+
+    def add(self, transaction_type: str, amount: Decimal, codes: dict[str, str], item_id: str | None) -> None:
+        self._lines[transaction_type].extend(lines_for(transaction_type, amount, codes, item_id))
+
+    def entries(self) -> list[Entry]:
+        built = (
+            Entry.build(
+                account_number=self.account_number,
+                date=self.date,
+                transaction_type=ttype,
+                currency=self.currency,
+                document_number=self.document_number,
+                tag=self.tag,
+                description=self.description,
+                lines=lines,
+                related_number=self.related_number,
+            )
+            for ttype, lines in self._lines.items()
+        )
+        return [entry for entry in built if entry is not None]
+
+
+def entry_digest(prev_hash: str, seq: int, period: str, entry: Entry) -> str:
+    """The chain hash of an entry: its content and the previous entry's hash."""
+    parts = [
+        prev_hash,
+        entry.account_number,
+        str(seq),
+        entry.date.isoformat(),
+        period,
+        entry.transaction_type,
+        entry.currency,
+        entry.document_number,
+        entry.related_number or "",
+    ]
+    for line in entry.lines:
+        parts.append(f"{line.code}|{line.debit:f}|{line.credit:f}|{line.item_id or ''}")
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+
+def post(
+    conn: Connection, entries: Sequence[Entry], periods: Sequence[tuple[str, dt.date]], operation_id: int
+) -> list[tuple[str, int]]:
+    """Insert ``entries`` (lines first, then the entry that seals them) and advance each account's chain.
+
+    ``periods`` maps each entry to its period name, in the same order; the caller has already checked that the
+    periods are open. Returns the (account, sequence number) of each entry.
+    """
+    if not entries:
+        return []
+    accounts = sorted({e.account_number for e in entries})
+    heads = {
+        row.account_number: (row.last_entry_seq, row.last_entry_hash)
+        for row in conn.execute(
+            select(
+                customer_accounts.c.account_number,
+                customer_accounts.c.last_entry_seq,
+                customer_accounts.c.last_entry_hash,
+            ).where(customer_accounts.c.account_number.in_(accounts))
+        )
+    }
+    entry_rows: list[dict[str, object]] = []
+    line_rows: list[dict[str, object]] = []
+    keys: list[tuple[str, int]] = []
+    for entry, (period, _) in zip(entries, periods, strict=True):
+        seq, prev = heads[entry.account_number]
+        seq += 1
+        digest = entry_digest(prev, seq, period, entry)
+        heads[entry.account_number] = (seq, digest)
+        keys.append((entry.account_number, seq))
+        entry_rows.append(
+            {
+                "account_number": entry.account_number,
+                "seq": seq,
+                "entry_date": entry.date,
+                "period": period,
+                "transaction_type": entry.transaction_type,
+                "currency": entry.currency,
+                "document_number": entry.document_number,
+                "related_number": entry.related_number,
+                "tag": entry.tag,
+                "description": entry.description,
+                "operation_id": operation_id,
+                "prev_hash": prev,
+                "hash": digest,
+            }
+        )
+        line_rows.extend(
+            {
+                "account_number": entry.account_number,
+                "entry_seq": seq,
+                "line_no": n,
+                "accounting_code": line.code,
+                "debit": line.debit,
+                "credit": line.credit,
+                "currency": entry.currency,
+                "item_id": line.item_id,
+            }
+            for n, line in enumerate(entry.lines, start=1)
+        )
+    conn.execute(journal_lines.insert(), line_rows)
+    conn.execute(journal_entries.insert(), entry_rows)
+    for account, (seq, digest) in heads.items():
+        conn.execute(
+            update(customer_accounts)
+            .where(customer_accounts.c.account_number == account)
+            .values(last_entry_seq=seq, last_entry_hash=digest)
+        )
+    return keys

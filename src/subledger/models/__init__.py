@@ -1,0 +1,1 @@
+"""pydantic models for everything that enters or leaves the books."""

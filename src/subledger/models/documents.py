@@ -1,0 +1,294 @@
+"""The load file: customer accounts, invoices, debit memos, credit memos and payments.
+
+Field names are the reference product's (``invoiceNumber``, ``financeInformation``, ``taxationItems`` ...), as
+``../shared/examples/`` fixes them. Unknown fields are an error. Amounts are checked against the document currency's
+minor unit here, so nothing past this module ever sees an amount the currency cannot hold.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from subledger.models.base import Amount, Date, DecimalText, Model
+from subledger.money import is_exact_for
+
+DocumentStatus = Literal["Draft", "Posted", "Canceled"]
+ProcessingType = Literal["Charge", "Discount"]
+
+
+class ItemFinanceInformation(Model):
+    deferred_revenue_accounting_code: str | None = None
+    recognized_revenue_accounting_code: str | None = None
+    accounts_receivable_accounting_code: str | None = None
+    on_account_accounting_code: str | None = None
+    revenue_recognition_rule_name: str | None = None
+
+
+class TaxFinanceInformation(Model):
+    sales_tax_payable_accounting_code: str | None = None
+    accounts_receivable_accounting_code: str | None = None
+    on_account_accounting_code: str | None = None
+
+
+class TaxationItem(Model):
+    id: str = Field(min_length=1, max_length=64)
+    name: str | None = None
+    jurisdiction: str | None = None
+    location_code: str | None = None
+    tax_code: str | None = None
+    tax_code_description: str | None = None
+    tax_mode: Literal["TaxExclusive", "TaxInclusive"] | None = None
+    tax_rate: DecimalText | None = None
+    tax_rate_description: str | None = None
+    tax_rate_type: Literal["Percentage", "FlatFee"] | None = None
+    exempt_amount: Amount | None = None
+    tax_amount: Amount
+    tax_date: Date | None = None
+    source_tax_item_id: str | None = None
+    finance_information: TaxFinanceInformation = TaxFinanceInformation()
+
+
+class _Item(Model):
+    id: str = Field(min_length=1, max_length=64)
+    charge_name: str | None = None
+    charge_model: str | None = None
+    charge_number: str | None = None
+    description: str | None = None
+    subscription_number: str | None = None
+    processing_type: ProcessingType = "Charge"
+    applied_to_item_id: str | None = None
+    quantity: DecimalText | None = None
+    unit_price: DecimalText | None = None
+    unit_of_measure: str | None = None
+    sku: str | None = None
+    sku_name: str | None = None
+    service_start_date: Date | None = None
+    service_end_date: Date | None = None
+    finance_information: ItemFinanceInformation = ItemFinanceInformation()
+    taxation_items: list[TaxationItem] = []
+
+    @property
+    def amount(self) -> Decimal:
+        raise NotImplementedError
+
+
+class InvoiceItem(_Item):
+    charge_amount: Amount
+
+    @property
+    def amount(self) -> Decimal:
+        return self.charge_amount
+
+
+class MemoItem(_Item):
+    amount_without_tax: Amount
+    source_item_id: str | None = None
+    source_item_type: (
+        Literal[
+            "SubscriptionComponent",
+            "InvoiceDetail",
+            "ProductRatePlanCharge",
+            "OrderLineItem",
+            "CreditMemoDetail",
+        ]
+        | None
+    ) = None
+
+    @property
+    def amount(self) -> Decimal:
+        return self.amount_without_tax
+
+
+class _Document(Model):
+    account_number: str = Field(min_length=1, max_length=64)
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    status: DocumentStatus = "Posted"
+    comment: str | None = Field(default=None, max_length=255)
+    bill_run_id: str | None = None
+
+    @property
+    def number(self) -> str:
+        raise NotImplementedError
+
+    @property
+    def document_date(self) -> object:
+        raise NotImplementedError
+
+    @property
+    def lines(self) -> list[InvoiceItem] | list[MemoItem]:
+        raise NotImplementedError
+
+    def amounts(self) -> Iterator[tuple[str, Decimal]]:
+        for i, item in enumerate(self.lines):
+            yield f"items[{i}].amount", item.amount
+            for j, tax in enumerate(item.taxation_items):
+                yield f"items[{i}].taxationItems[{j}].taxAmount", tax.tax_amount
+                if tax.exempt_amount is not None:
+                    yield f"items[{i}].taxationItems[{j}].exemptAmount", tax.exempt_amount
+
+    @model_validator(mode="after")
+    def _amounts_fit_currency(self) -> _Document:
+        for field, amount in self.amounts():
+            if not is_exact_for(amount, self.currency):
+                raise ValueError(f"{field} {amount} has more decimals than {self.currency} allows")
+        return self
+
+
+class Invoice(_Document):
+    invoice_number: str = Field(min_length=1, max_length=64)
+    invoice_date: Date
+    due_date: Date | None = None
+    items: list[InvoiceItem] = Field(min_length=1)
+
+    @property
+    def number(self) -> str:
+        return self.invoice_number
+
+    @property
+    def document_date(self) -> object:
+        return self.invoice_date
+
+    @property
+    def lines(self) -> list[InvoiceItem]:
+        return self.items
+
+
+class DebitMemo(_Document):
+    number_: str = Field(alias="number", min_length=1, max_length=64)
+    debit_memo_date: Date
+    due_date: Date | None = None
+    reason_code: str | None = None
+    referred_invoice_number: str | None = None
+    items: list[MemoItem] = Field(min_length=1)
+
+    @property
+    def number(self) -> str:
+        return self.number_
+
+    @property
+    def document_date(self) -> object:
+        return self.debit_memo_date
+
+    @property
+    def lines(self) -> list[MemoItem]:
+        return self.items
+
+
+class ApplicationItem(Model):
+    invoice_item_id: str | None = None
+    debit_memo_item_id: str | None = None
+    taxation_item_id: str | None = None
+    amount: Amount
+
+    @model_validator(mode="after")
+    def _one_target(self) -> ApplicationItem:
+        targets = [t for t in (self.invoice_item_id, self.debit_memo_item_id, self.taxation_item_id) if t]
+        if len(targets) != 1:
+            raise ValueError("give exactly one of invoiceItemId, debitMemoItemId, taxationItemId")
+        return self
+
+
+class Application(Model):
+    """Part of a payment or credit memo applied to one invoice or debit memo, optionally item by item."""
+
+    invoice_number: str | None = None
+    debit_memo_number: str | None = None
+    amount: Amount
+    effective_date: Date | None = None
+    items: list[ApplicationItem] = []
+
+    @model_validator(mode="after")
+    def _one_target(self) -> Application:
+        if (self.invoice_number is None) == (self.debit_memo_number is None):
+            raise ValueError("give exactly one of invoiceNumber and debitMemoNumber")
+        if self.items and sum((i.amount for i in self.items), Decimal(0)) != self.amount:
+            raise ValueError(f"amount {self.amount} is not the sum of its items")
+        return self
+
+    @property
+    def target(self) -> str:
+        return self.invoice_number or self.debit_memo_number or ""
+
+
+class CreditMemo(_Document):
+    number_: str = Field(alias="number", min_length=1, max_length=64)
+    credit_memo_date: Date
+    reason_code: str | None = None
+    source: str | None = None
+    source_type: str | None = None
+    referred_invoice_number: str | None = None
+    items: list[MemoItem] = Field(min_length=1)
+    applications: list[Application] = []
+
+    @property
+    def number(self) -> str:
+        return self.number_
+
+    @property
+    def document_date(self) -> object:
+        return self.credit_memo_date
+
+    @property
+    def lines(self) -> list[MemoItem]:
+        return self.items
+
+    def amounts(self) -> Iterator[tuple[str, Decimal]]:
+        yield from super().amounts()
+        for i, app in enumerate(self.applications):
+            yield f"applications[{i}].amount", app.amount
+            for j, part in enumerate(app.items):
+                yield f"applications[{i}].items[{j}].amount", part.amount
+
+
+class Payment(Model):
+    number: str = Field(min_length=1, max_length=64)
+    account_number: str = Field(min_length=1, max_length=64)
+    type: Literal["External", "Electronic"] = "External"
+    status: Literal["Draft", "Processing", "Processed", "Canceled"] = "Processed"
+    effective_date: Date
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    amount: Amount
+    payment_method: str | None = None
+    reference_id: str | None = None
+    comment: str | None = Field(default=None, max_length=255)
+    finance_information: dict[str, str] | None = None
+    applications: list[Application] = []
+
+    @model_validator(mode="after")
+    def _amounts(self) -> Payment:
+        fields = [("amount", self.amount)]
+        for i, app in enumerate(self.applications):
+            fields.append((f"applications[{i}].amount", app.amount))
+            fields.extend((f"applications[{i}].items[{j}].amount", p.amount) for j, p in enumerate(app.items))
+        for field, amount in fields:
+            if not is_exact_for(amount, self.currency):
+                raise ValueError(f"{field} {amount} has more decimals than {self.currency} allows")
+            if amount < 0:
+                raise ValueError(f"{field} {amount} must not be negative")
+        applied = sum((a.amount for a in self.applications), Decimal(0))
+        if applied > self.amount:
+            raise ValueError(f"applications total {applied} exceeds the payment amount {self.amount}")
+        return self
+
+
+class CustomerAccount(Model):
+    account_number: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    name: str = Field(min_length=1, max_length=255)
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+
+
+class LoadFile(Model):
+    """A load file: each top-level list optional, loaded in this order."""
+
+    accounts: list[CustomerAccount] = []
+    invoices: list[Invoice] = []
+    debit_memos: list[DebitMemo] = []
+    credit_memos: list[CreditMemo] = []
+    payments: list[Payment] = []
+
+
+AnyDocument = Invoice | DebitMemo | CreditMemo

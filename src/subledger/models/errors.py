@@ -1,0 +1,54 @@
+"""Turning pydantic's validation errors into problems that name the document, the field and the rule."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pydantic import ValidationError
+
+from subledger.errors import Problem
+
+_NUMBER_KEYS = ("invoiceNumber", "number", "accountNumber")
+
+
+def _document_at(raw: Any, loc: tuple[int | str, ...]) -> tuple[str | None, tuple[int | str, ...]]:
+    """Find the document a location points into (``invoices[3]`` -> its number) and the rest of the path."""
+    if len(loc) >= 2 and isinstance(raw, dict) and isinstance(loc[1], int):
+        items = raw.get(str(loc[0]))
+        if isinstance(items, list) and loc[1] < len(items) and isinstance(items[loc[1]], dict):
+            doc = items[loc[1]]
+            for key in _NUMBER_KEYS:
+                if isinstance(doc.get(key), str):
+                    return doc[key], loc[2:]
+        return f"{loc[0]}[{loc[1]}]", loc[2:]
+    return None, loc
+
+
+def _path(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def validation_problems(exc: ValidationError, raw: Any, *, document: str | None = None) -> list[Problem]:
+    if isinstance(raw, bytes | str):
+        try:
+            raw = json.loads(raw)
+        except ValueError:
+            raw = None
+    problems = []
+    for err in exc.errors():
+        loc = tuple(err["loc"])
+        doc, rest = _document_at(raw, loc)
+        message = str(err["msg"]).removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            message = "unknown field"
+        elif err["type"] == "json_invalid":
+            message = f"malformed JSON: {err.get('ctx', {}).get('error', message)}"
+        problems.append(Problem(doc or document, _path(rest) or None, message))
+    return problems

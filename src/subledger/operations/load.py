@@ -1,0 +1,676 @@
+"""Loading documents from the billing system: customer accounts, invoices, debit memos, credit memos, payments.
+
+A load file is one operation: every problem in it is reported together and nothing is written unless all of it is
+good. Loading the same file twice changes nothing (each document is recognised by its number and content hash);
+a number that comes back with different content is a conflict. Posted documents are posted to the journal by the
+posting rules; payments and credit memos are applied item by item as the file says.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Callable, Sequence
+from decimal import Decimal
+from typing import ParamSpec, TypeVar
+
+from sqlalchemy import Connection, select
+
+from subledger.context import Context
+from subledger.errors import Conflict, NotFound, Problem, Problems, RuleViolation, SubledgerError
+from subledger.journal import Entry, EntryBuilder, post
+from subledger.models.base import OutputModel
+from subledger.models.documents import (
+    Application,
+    CreditMemo,
+    CustomerAccount,
+    DebitMemo,
+    Invoice,
+    LoadFile,
+    MemoItem,
+    Payment,
+    TaxationItem,
+)
+from subledger.money import ZERO
+from subledger.operations.base import canonical_json, digest
+from subledger.operations.settlement import Applications, Line, fifo
+from subledger.operations.state import (
+    DocumentState,
+    ItemLine,
+    TaxLine,
+    fetch_documents,
+    insert_documents,
+    update_balances,
+)
+from subledger.storage.schema import customer_accounts, document_items, documents, payments, taxation_items
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+REVENUE_TYPES = ("DeferredRevenue", "SalesRevenue", "SalesDiscounts", "OtherRevenue", "OtherLiabilities")
+ON_ACCOUNT_TYPES = ("On-Account Receivable", "CustomerCashOnAccount", "OtherLiabilities")
+
+KIND_OF = {Invoice: "Invoice", DebitMemo: "DebitMemo", CreditMemo: "CreditMemo"}
+TAG_OF = {"Invoice": "invoice", "DebitMemo": "debit-memo", "CreditMemo": "credit-memo"}
+LABEL_OF = {"Invoice": "Invoice", "DebitMemo": "Debit memo", "CreditMemo": "Credit memo"}
+CHARGE_TYPE = {
+    "Invoice": "Invoice Item",
+    "DebitMemo": "Debit Memo Item (Charge)",
+    "CreditMemo": "Credit Memo Item (Charge)",
+}
+TAX_TYPE = {
+    "Invoice": "Taxation Item",
+    "DebitMemo": "Debit Memo Item (Tax)",
+    "CreditMemo": "Credit Memo Item (Tax)",
+}
+
+
+class LoadResult(OutputModel):
+    loaded: dict[str, int]
+    unchanged: dict[str, int]
+    journal_entries: int
+    documents: list[str]
+
+
+def posting_entries(
+    doc: DocumentState, *, tag: str | None = None, description: str | None = None
+) -> list[Entry]:
+    """The journal entries that post a document: one per transaction type (charges, taxes), on its date."""
+    builder = EntryBuilder(
+        account_number=doc.account_number,
+        date=doc.document_date,
+        currency=doc.currency,
+        document_number=doc.number,
+        tag=tag or TAG_OF[doc.kind],
+        description=description or f"{LABEL_OF[doc.kind]} {doc.number}",
+    )
+    on_account = "on_account"
+    for item in doc.items:
+        codes = {"ar": item.ar_code, "revenue": item.revenue_code, on_account: item.on_account_code or ""}
+        builder.add(CHARGE_TYPE[doc.kind], item.amount, codes, item.id)
+        for tax in item.taxes:
+            tax_codes = {
+                "ar": tax.ar_code,
+                "sales_tax": tax.sales_tax_code,
+                on_account: tax.on_account_code or "",
+            }
+            builder.add(TAX_TYPE[doc.kind], tax.tax_amount, tax_codes, tax.id)
+    return builder.entries()
+
+
+class _Loader:
+    def __init__(self, ctx: Context, file: LoadFile) -> None:
+        self.ctx = ctx
+        self.file = file
+        self.problems: list[Problem] = []
+        self.loaded: Counter[str] = Counter()
+        self.unchanged: Counter[str] = Counter()
+        self.accounts: dict[str, str] = {}  # account number -> currency
+        self.new_docs: dict[str, DocumentState] = {}
+        self.entries: list[Entry] = []
+        self.applications = Applications(ctx.operation_id)
+        self.touched: dict[
+            str, list[Line]
+        ] = {}  # lines of documents already in the books whose balance moved
+
+    def attempt(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T | None:
+        """Run one validation; a broken rule becomes a problem to report with the others."""
+        try:
+            return fn(*args, **kwargs)
+        except SubledgerError as exc:
+            if isinstance(exc, Problems):
+                self.problems.extend(exc.problems)
+            else:
+                self.problems.append(exc.problem)
+            return None
+
+    # --- customer accounts -------------------------------------------------------------------------------------
+
+    def load_accounts(self) -> list[dict[str, object]]:
+        conn = self.ctx.conn
+        wanted = {a.account_number for a in self.file.accounts}
+        for doc in (
+            *self.file.invoices,
+            *self.file.debit_memos,
+            *self.file.credit_memos,
+            *self.file.payments,
+        ):
+            wanted.add(doc.account_number)
+        existing = {
+            r.account_number: r
+            for r in conn.execute(
+                select(customer_accounts).where(customer_accounts.c.account_number.in_(sorted(wanted)))
+            )
+        }
+        self.accounts = {n: r.currency for n, r in existing.items()}
+        rows: list[dict[str, object]] = []
+        seen: set[str] = set()
+        for account in self.file.accounts:
+            number = account.account_number
+            if number in seen:
+                self.problems.append(
+                    Problem(number, "accountNumber", "customer account appears twice in the file")
+                )
+                continue
+            seen.add(number)
+            content_hash = digest(account)
+            if number in existing:
+                if existing[number].content_hash != content_hash:
+                    self.problems.append(
+                        Problem(number, None, "customer account already loaded with different content")
+                    )
+                else:
+                    self.unchanged["accounts"] += 1
+                continue
+            self.attempt(self.ctx.check_currency, account.currency, document=number)
+            self.accounts[number] = account.currency
+            rows.append(self._account_row(account, content_hash))
+            self.loaded["accounts"] += 1
+        return rows
+
+    @staticmethod
+    def _account_row(account: CustomerAccount, content_hash: str) -> dict[str, object]:
+        return {
+            "account_number": account.account_number,
+            "name": account.name,
+            "currency": account.currency,
+            "content_hash": content_hash,
+            "last_entry_seq": 0,
+            "last_entry_hash": "",
+        }
+
+    def check_account(self, number: str, account_number: str, currency: str) -> None:
+        if account_number not in self.accounts:
+            raise NotFound(
+                f"unknown customer account {account_number}", document=number, field="accountNumber"
+            )
+        if self.accounts[account_number] != currency:
+            raise RuleViolation(
+                f"currency {currency} differs from account {account_number}'s currency "
+                f"{self.accounts[account_number]}",
+                document=number,
+                field="currency",
+            )
+
+    # --- documents ---------------------------------------------------------------------------------------------
+
+    def existing(self, conn: Connection, numbers: list[str]) -> dict[str, tuple[str, str]]:
+        found: dict[str, tuple[str, str]] = {}
+        for chunk in _chunks(numbers):
+            for r in conn.execute(
+                select(documents.c.number, documents.c.kind, documents.c.content_hash).where(
+                    documents.c.number.in_(chunk)
+                )
+            ):
+                found[r.number] = (r.kind, r.content_hash)
+            for r in conn.execute(
+                select(payments.c.number, payments.c.content_hash).where(payments.c.number.in_(chunk))
+            ):
+                found[r.number] = ("Payment", r.content_hash)
+        return found
+
+    def load_documents(self) -> None:
+        all_docs: list[Invoice | DebitMemo | CreditMemo] = [
+            *self.file.invoices,
+            *self.file.debit_memos,
+            *self.file.credit_memos,
+        ]
+        numbers = [d.number for d in all_docs] + [p.number for p in self.file.payments]
+        for number, count in Counter(numbers).items():
+            if count > 1:
+                self.problems.append(
+                    Problem(number, "number", "document number appears more than once in the file")
+                )
+        existing = self.existing(self.ctx.conn, sorted(set(numbers)))
+        item_ids: Counter[str] = Counter()
+        for model in all_docs:
+            kind = KIND_OF[type(model)]
+            payload = canonical_json(model)
+            content_hash = digest(model)
+            if model.number in existing:
+                old_kind, old_hash = existing[model.number]
+                if old_kind != kind or old_hash != content_hash:
+                    self.problems.append(
+                        Conflict(
+                            f"{LABEL_OF[kind].lower()} {model.number} was already loaded with different content",
+                            document=model.number,
+                        ).problem
+                    )
+                else:
+                    self.unchanged[kind] += 1
+                continue
+            doc = self.attempt(self.build, model, kind, payload, content_hash)
+            if isinstance(doc, DocumentState):
+                self.new_docs[doc.number] = doc
+                self.loaded[kind] += 1
+                for line in doc.lines():
+                    item_ids[line.id] += 1
+        for line_id, count in item_ids.items():
+            if count > 1:
+                self.problems.append(
+                    Problem(line_id, "id", "item id is used by more than one line in the file")
+                )
+        self.check_item_ids_unused(sorted(item_ids))
+
+    def check_item_ids_unused(self, ids: list[str]) -> None:
+        conn = self.ctx.conn
+        for chunk in _chunks(ids):
+            for table in (document_items, taxation_items):
+                for r in conn.execute(
+                    select(table.c.id, table.c.document_number).where(table.c.id.in_(chunk))
+                ):
+                    self.problems.append(
+                        Problem(r.id, "id", f"item id is already used by document {r.document_number}")
+                    )
+
+    def build(
+        self, model: Invoice | DebitMemo | CreditMemo, kind: str, payload: str, content_hash: str
+    ) -> DocumentState:
+        ctx, number = self.ctx, model.number
+        self.check_account(number, model.account_number, model.currency)
+        ctx.check_currency(model.currency, document=number)
+        date: dt.date = model.document_date  # type: ignore[assignment]
+        ctx.open_period(date, document=number, field=_date_field(kind))
+        ar_default = ctx.default_code("AccountsReceivable")
+        on_account_default = ctx.default_code("On-Account Receivable") if kind == "CreditMemo" else None
+        by_id = {item.id: item for item in model.lines}
+        items: list[ItemLine] = []
+        for n, item in enumerate(model.lines, start=1):
+            field = f"items[{n - 1}]"
+            finance = item.finance_information
+            if item.processing_type == "Discount" and item.applied_to_item_id not in by_id:
+                raise RuleViolation(
+                    f"discount item {item.id} must name the item it discounts (appliedToItemId) in this document",
+                    document=number,
+                    field=f"{field}.appliedToItemId",
+                )
+            if (
+                item.processing_type == "Discount"
+                and not finance.deferred_revenue_accounting_code
+                and not finance.recognized_revenue_accounting_code
+                and item.applied_to_item_id is not None
+            ):
+                finance = by_id[item.applied_to_item_id].finance_information
+            revenue = finance.deferred_revenue_accounting_code or finance.recognized_revenue_accounting_code
+            revenue_field = (
+                "deferredRevenueAccountingCode"
+                if finance.deferred_revenue_accounting_code
+                else "recognizedRevenueAccountingCode"
+            )
+            ctx.code(
+                revenue,
+                document=number,
+                field=f"{field}.financeInformation.{revenue_field}",
+                types=REVENUE_TYPES,
+            )
+            if finance.recognized_revenue_accounting_code:
+                ctx.code(
+                    finance.recognized_revenue_accounting_code,
+                    document=number,
+                    field=f"{field}.financeInformation.recognizedRevenueAccountingCode",
+                    types=REVENUE_TYPES,
+                )
+            ar = self._code_or(
+                finance.accounts_receivable_accounting_code,
+                ar_default,
+                number,
+                f"{field}.financeInformation.accountsReceivableAccountingCode",
+                ("AccountsReceivable",),
+            )
+            on_account = None
+            if kind == "CreditMemo":
+                on_account = self._code_or(
+                    finance.on_account_accounting_code,
+                    on_account_default,
+                    number,
+                    f"{field}.financeInformation.onAccountAccountingCode",
+                    ON_ACCOUNT_TYPES,
+                )
+            line = ItemLine(
+                id=item.id,
+                line_no=n,
+                processing_type=item.processing_type,
+                amount=item.amount,
+                balance=item.amount,
+                revenue_code=revenue or "",
+                ar_code=ar,
+                on_account_code=on_account,
+                charge_name=item.charge_name,
+                subscription_number=item.subscription_number,
+                applied_to_item_id=item.applied_to_item_id,
+                quantity=_text(item.quantity),
+                unit_price=_text(item.unit_price),
+                source_item_id=item.source_item_id if isinstance(item, MemoItem) else None,
+                source_item_type=item.source_item_type if isinstance(item, MemoItem) else None,
+            )
+            line.taxes = [
+                self._tax(
+                    tax, line, kind, number, f"{field}.taxationItems[{t}]", ar_default, on_account_default
+                )
+                for t, tax in enumerate(item.taxation_items)
+            ]
+            items.append(line)
+        return DocumentState(
+            account_number=model.account_number,
+            number=number,
+            kind=kind,
+            status=model.status,
+            document_date=date,
+            due_date=getattr(model, "due_date", None),
+            currency=model.currency,
+            items=items,
+            reason_code=getattr(model, "reason_code", None),
+            comment=model.comment,
+            source=getattr(model, "source", None),
+            source_type=getattr(model, "source_type", None),
+            source_document=getattr(model, "referred_invoice_number", None),
+            bill_run_id=model.bill_run_id,
+            content_hash=content_hash,
+            payload=payload,
+        )
+
+    def _code_or(
+        self, name: str | None, default: str | None, number: str, field: str, types: Sequence[str]
+    ) -> str:
+        if name is None:
+            assert default is not None
+            return default
+        return self.ctx.code(name, document=number, field=field, types=types).name
+
+    def _tax(
+        self,
+        tax: TaxationItem,
+        item: ItemLine,
+        kind: str,
+        number: str,
+        field: str,
+        ar_default: str,
+        on_account_default: str | None,
+    ) -> TaxLine:
+        finance = tax.finance_information
+        sales_tax = self._code_or(
+            finance.sales_tax_payable_accounting_code,
+            self.ctx.default_code("SalesTaxPayable"),
+            number,
+            f"{field}.financeInformation.salesTaxPayableAccountingCode",
+            ("SalesTaxPayable", "OtherLiabilities"),
+        )
+        ar = self._code_or(
+            finance.accounts_receivable_accounting_code,
+            ar_default,
+            number,
+            f"{field}.financeInformation.accountsReceivableAccountingCode",
+            ("AccountsReceivable",),
+        )
+        on_account = None
+        if kind == "CreditMemo":
+            on_account = self._code_or(
+                finance.on_account_accounting_code,
+                on_account_default,
+                number,
+                f"{field}.financeInformation.onAccountAccountingCode",
+                ON_ACCOUNT_TYPES,
+            )
+        return TaxLine(
+            id=tax.id,
+            item_id=item.id,
+            line_no=0,
+            tax_amount=tax.tax_amount,
+            balance=tax.tax_amount,
+            sales_tax_code=sales_tax,
+            ar_code=ar,
+            on_account_code=on_account,
+            name=tax.name,
+            jurisdiction=tax.jurisdiction,
+            location_code=tax.location_code,
+            tax_code=tax.tax_code,
+            tax_code_description=tax.tax_code_description,
+            tax_mode=tax.tax_mode,
+            tax_rate=_text(tax.tax_rate),
+            tax_rate_description=tax.tax_rate_description,
+            tax_rate_type=tax.tax_rate_type,
+            exempt_amount=tax.exempt_amount,
+            tax_date=tax.tax_date,
+            source_tax_item_id=tax.source_tax_item_id,
+        )
+
+    # --- postings and applications -----------------------------------------------------------------------------
+
+    def post_documents(self) -> None:
+        for doc in self.new_docs.values():
+            line_no = 0
+            for line in doc.lines():
+                if isinstance(line, TaxLine):
+                    line_no += 1
+                    line.line_no = line_no
+            if doc.status == "Posted":
+                self.entries.extend(posting_entries(doc))
+
+    def targets(self, apps: Sequence[Application]) -> dict[str, DocumentState]:
+        wanted = sorted({a.target for a in apps if a.target not in self.new_docs})
+        found = fetch_documents(self.ctx.conn, wanted, lock=True)
+        return {**found, **{n: d for n, d in self.new_docs.items() if any(a.target == n for a in apps)}}
+
+    def target_lines(
+        self, app: Application, target: DocumentState, owner: str, field: str
+    ) -> list[tuple[Line, Decimal]]:
+        if not app.items:
+            return fifo(target, app.amount)
+        lines = {line.id: line for line in target.lines()}
+        parts: list[tuple[Line, Decimal]] = []
+        for k, part in enumerate(app.items):
+            line_id = part.invoice_item_id or part.debit_memo_item_id or part.taxation_item_id or ""
+            line = lines.get(line_id)
+            is_tax = part.taxation_item_id is not None
+            if line is None or isinstance(line, TaxLine) != is_tax:
+                raise NotFound(
+                    f"{target.number} has no {'taxation item' if is_tax else 'item'} {line_id}",
+                    document=owner,
+                    field=f"{field}.items[{k}]",
+                )
+            parts.append((line, part.amount))
+        return parts
+
+    def check_target(
+        self, app: Application, targets: dict[str, DocumentState], owner: str, account: str, field: str
+    ) -> DocumentState:
+        target = targets.get(app.target)
+        expected = "Invoice" if app.invoice_number else "DebitMemo"
+        label = "invoice" if expected == "Invoice" else "debit memo"
+        if target is None or target.kind != expected:
+            raise NotFound(f"no {label} {app.target}", document=owner, field=field)
+        if target.account_number != account:
+            raise RuleViolation(
+                f"{label} {app.target} belongs to another customer account", document=owner, field=field
+            )
+        if target.status != "Posted":
+            raise RuleViolation(f"{label} {app.target} is not posted", document=owner, field=field)
+        return target
+
+    def load_payments(self) -> list[dict[str, object]]:
+        rows: list[dict[str, object]] = []
+        existing = self.existing(self.ctx.conn, [p.number for p in self.file.payments])
+        fresh = [p for p in self.file.payments if p.number not in existing]
+        for p in self.file.payments:
+            if p.number in existing:
+                if existing[p.number] != ("Payment", digest(p)):
+                    self.problems.append(
+                        Conflict(
+                            f"payment {p.number} was already loaded with different content", document=p.number
+                        ).problem
+                    )
+                else:
+                    self.unchanged["Payment"] += 1
+        targets = self.targets([a for p in fresh for a in p.applications])
+        for payment in fresh:
+            row = self.attempt(self.payment, payment, targets)
+            if isinstance(row, dict):
+                rows.append(row)
+                self.loaded["Payment"] += 1
+        return rows
+
+    def payment(self, p: Payment, targets: dict[str, DocumentState]) -> dict[str, object]:
+        ctx = self.ctx
+        self.check_account(p.number, p.account_number, p.currency)
+        ctx.open_period(p.effective_date, document=p.number, field="effectiveDate")
+        cash = ctx.code(
+            (p.finance_information or {}).get("bankAccountAccountingCode") or ctx.default_code("Cash"),
+            document=p.number,
+            field="financeInformation.bankAccountAccountingCode",
+            types=("Cash",),
+        ).name
+        unapplied = ctx.default_code("CustomerCashOnAccount")
+        posted = p.status == "Processed"
+        if posted:
+            builder = EntryBuilder(
+                account_number=p.account_number,
+                date=p.effective_date,
+                currency=p.currency,
+                document_number=p.number,
+                tag="payment",
+                description=f"{p.type} payment {p.number}",
+            )
+            builder.add(f"{p.type} Payment", p.amount, {"cash": cash, "unapplied": unapplied}, None)
+            self.entries.extend(builder.entries())
+        elif p.applications:
+            raise RuleViolation(
+                f"a {p.status} payment cannot be applied", document=p.number, field="applications"
+            )
+        applied = ZERO
+        for i, app in enumerate(p.applications):
+            field = f"applications[{i}]"
+            target = self.check_target(app, targets, p.number, p.account_number, field)
+            date = app.effective_date or p.effective_date
+            if date < p.effective_date:
+                raise RuleViolation(
+                    "application effective date is before the payment date",
+                    document=p.number,
+                    field=f"{field}.effectiveDate",
+                )
+            ctx.open_period(date, document=p.number, field=f"{field}.effectiveDate")
+            parts = self.target_lines(app, target, p.number, field)
+            self.entries.extend(
+                self.applications.payment(
+                    account_number=p.account_number,
+                    payment_number=p.number,
+                    payment_type=p.type,
+                    unapplied_code=unapplied,
+                    currency=p.currency,
+                    target=target,
+                    parts=parts,
+                    date=date,
+                )
+            )
+            self._touch(target, [line for line, _ in parts])
+            applied += app.amount
+        return {
+            "account_number": p.account_number,
+            "number": p.number,
+            "type": p.type,
+            "status": p.status,
+            "effective_date": p.effective_date,
+            "currency": p.currency,
+            "amount": p.amount,
+            "unapplied": p.amount - applied,
+            "cash_code": cash,
+            "unapplied_code": unapplied,
+            "content_hash": digest(p),
+            "payload": canonical_json(p),
+            "operation_id": ctx.operation_id,
+        }
+
+    def apply_credit_memos(self) -> None:
+        memos = [m for m in self.file.credit_memos if m.number in self.new_docs and m.applications]
+        targets = self.targets([a for m in memos for a in m.applications])
+        for model in memos:
+            self.attempt(self.credit_memo_applications, model, targets)
+
+    def credit_memo_applications(self, model: CreditMemo, targets: dict[str, DocumentState]) -> None:
+        memo = self.new_docs[model.number]
+        if memo.status != "Posted":
+            raise RuleViolation(
+                "a credit memo that is not posted cannot be applied",
+                document=memo.number,
+                field="applications",
+            )
+        for i, app in enumerate(model.applications):
+            field = f"applications[{i}]"
+            target = self.check_target(app, targets, memo.number, memo.account_number, field)
+            date = app.effective_date or memo.document_date
+            if date < memo.document_date:
+                raise RuleViolation(
+                    "application effective date is before the memo date",
+                    document=memo.number,
+                    field=f"{field}.effectiveDate",
+                )
+            self.ctx.open_period(date, document=memo.number, field=f"{field}.effectiveDate")
+            parts = self.target_lines(app, target, memo.number, field)
+            pairs: list[tuple[Line, Line, Decimal]] = []
+            for target_line, amount in parts:
+                remaining = amount
+                for memo_line in memo.lines():
+                    if remaining == 0:
+                        break
+                    if memo_line.balance > 0 and isinstance(memo_line, TaxLine) == isinstance(
+                        target_line, TaxLine
+                    ):
+                        take = min(memo_line.balance, remaining)
+                        pairs.append((memo_line, target_line, take))
+                        remaining -= take
+                if remaining:
+                    raise RuleViolation(
+                        f"credit memo has not enough unapplied {'tax' if isinstance(target_line, TaxLine) else 'charge'}"
+                        f" amount for {amount} on line {target_line.id}",
+                        document=memo.number,
+                        field=field,
+                    )
+            self.entries.extend(self.applications.credit_memo(memo, target, pairs, date))
+            self._touch(target, [line for _, line, _ in pairs])
+
+    def _touch(self, target: DocumentState, lines: Sequence[Line]) -> None:
+        if target.number not in self.new_docs:
+            self.touched.setdefault(target.account_number, []).extend(lines)
+
+
+def _chunks(values: list[str], size: int = 500) -> list[list[str]]:
+    return [values[i : i + size] for i in range(0, len(values), size)]
+
+
+def _text(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def _date_field(kind: str) -> str:
+    return {"Invoice": "invoiceDate", "DebitMemo": "debitMemoDate", "CreditMemo": "creditMemoDate"}[kind]
+
+
+def load_books(ctx: Context, file: LoadFile) -> LoadResult:
+    loader = _Loader(ctx, file)
+    account_rows = loader.load_accounts()
+    ctx.lock_accounts(loader.accounts)
+    loader.load_documents()
+    loader.post_documents()
+    payment_rows = loader.load_payments()
+    loader.apply_credit_memos()
+    if loader.problems:
+        raise Problems(loader.problems)
+    periods = [
+        (ctx.open_period(e.date, document=e.document_number, field="date"), e.date) for e in loader.entries
+    ]
+    conn = ctx.conn
+    if account_rows:
+        conn.execute(customer_accounts.insert(), account_rows)
+    insert_documents(conn, list(loader.new_docs.values()), ctx.operation_id)
+    if payment_rows:
+        conn.execute(payments.insert(), payment_rows)
+    # Balances of new documents were moved in memory before insert; documents already in the books are updated.
+    for account, lines in loader.touched.items():
+        update_balances(conn, account, lines)
+    loader.applications.insert(conn)
+    post(conn, loader.entries, periods, ctx.operation_id)
+    return LoadResult(
+        loaded=dict(sorted(loader.loaded.items())),
+        unchanged=dict(sorted(loader.unchanged.items())),
+        journal_entries=len(loader.entries),
+        documents=sorted(loader.new_docs),
+    )

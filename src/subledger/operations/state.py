@@ -1,0 +1,212 @@
+"""Documents as the operations see them: a document, its lines and their open balances, read and written whole.
+
+``DocumentState`` is what a write-off or reversal reads (with the account locked) and what it creates for a
+generated memo; ``insert_documents`` writes new ones in bulk and ``update_balances`` moves line balances.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from sqlalchemy import Connection, bindparam, select, update
+
+from subledger.errors import NotFound
+from subledger.money import ZERO
+from subledger.storage.schema import document_items, documents, taxation_items
+
+
+@dataclass
+class TaxLine:
+    id: str
+    item_id: str
+    line_no: int
+    tax_amount: Decimal
+    balance: Decimal
+    sales_tax_code: str
+    ar_code: str
+    on_account_code: str | None = None
+    name: str | None = None
+    jurisdiction: str | None = None
+    location_code: str | None = None
+    tax_code: str | None = None
+    tax_code_description: str | None = None
+    tax_mode: str | None = None
+    tax_rate: str | None = None
+    tax_rate_description: str | None = None
+    tax_rate_type: str | None = None
+    exempt_amount: Decimal | None = None
+    tax_date: dt.date | None = None
+    source_tax_item_id: str | None = None
+
+    @property
+    def amount(self) -> Decimal:
+        return self.tax_amount
+
+
+@dataclass
+class ItemLine:
+    id: str
+    line_no: int
+    processing_type: str
+    amount: Decimal
+    balance: Decimal
+    revenue_code: str
+    ar_code: str
+    on_account_code: str | None = None
+    charge_name: str | None = None
+    subscription_number: str | None = None
+    applied_to_item_id: str | None = None
+    quantity: str | None = None
+    unit_price: str | None = None
+    source_item_id: str | None = None
+    source_item_type: str | None = None
+    taxes: list[TaxLine] = field(default_factory=list)
+
+
+@dataclass
+class DocumentState:
+    account_number: str
+    number: str
+    kind: str
+    status: str
+    document_date: dt.date
+    currency: str
+    items: list[ItemLine]
+    due_date: dt.date | None = None
+    reason_code: str | None = None
+    comment: str | None = None
+    source: str | None = None
+    source_type: str | None = None
+    source_document: str | None = None
+    bill_run_id: str | None = None
+    revenue_impacting: bool | None = None
+    non_revenue_code: str | None = None
+    reversed: bool = False
+    transferred_to_accounting: bool = False
+    content_hash: str = ""
+    payload: str = "{}"
+
+    @property
+    def amount(self) -> Decimal:
+        return sum((i.amount + sum((t.amount for t in i.taxes), ZERO) for i in self.items), ZERO)
+
+    @property
+    def balance(self) -> Decimal:
+        """Open balance (invoices, debit memos) or unapplied amount (credit memos)."""
+        return sum((i.balance + sum((t.balance for t in i.taxes), ZERO) for i in self.items), ZERO)
+
+    def lines(self) -> Iterable[ItemLine | TaxLine]:
+        for item in self.items:
+            yield item
+            yield from item.taxes
+
+
+_DOC_FIELDS = [c for c in documents.c.keys() if c != "operation_id"]
+_ITEM_FIELDS = [c for c in document_items.c.keys() if c not in ("account_number", "document_number")]
+_TAX_FIELDS = [c for c in taxation_items.c.keys() if c not in ("account_number", "document_number")]
+
+
+def fetch_documents(
+    conn: Connection, numbers: Sequence[str], *, kind: str | None = None, lock: bool = False
+) -> dict[str, DocumentState]:
+    """Documents by number with their lines (in line order). ``lock`` takes row locks on PostgreSQL."""
+    if not numbers:
+        return {}
+    query = select(documents).where(documents.c.number.in_(list(numbers)))
+    if kind is not None:
+        query = query.where(documents.c.kind == kind)
+    if lock and conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    docs: dict[str, DocumentState] = {}
+    for row in conn.execute(query).mappings():
+        docs[row["number"]] = DocumentState(**{k: row[k] for k in _DOC_FIELDS}, items=[])
+    if not docs:
+        return docs
+    accounts = {d.account_number for d in docs.values()}
+    items: dict[str, ItemLine] = {}
+    item_rows = conn.execute(
+        select(document_items)
+        .where(
+            document_items.c.account_number.in_(accounts), document_items.c.document_number.in_(list(docs))
+        )
+        .order_by(document_items.c.document_number, document_items.c.line_no)
+    ).mappings()
+    for row in item_rows:
+        item = ItemLine(**{k: row[k] for k in _ITEM_FIELDS})
+        items[item.id] = item
+        docs[row["document_number"]].items.append(item)
+    tax_rows = conn.execute(
+        select(taxation_items)
+        .where(
+            taxation_items.c.account_number.in_(accounts), taxation_items.c.document_number.in_(list(docs))
+        )
+        .order_by(taxation_items.c.document_number, taxation_items.c.line_no)
+    ).mappings()
+    for row in tax_rows:
+        items[row["item_id"]].taxes.append(TaxLine(**{k: row[k] for k in _TAX_FIELDS}))
+    return docs
+
+
+def fetch_document(
+    conn: Connection, number: str, *, kind: str | None = None, lock: bool = False, label: str = "document"
+) -> DocumentState:
+    found = fetch_documents(conn, [number], kind=kind, lock=lock)
+    if number not in found:
+        raise NotFound(f"no {label} {number}", document=number)
+    return found[number]
+
+
+def insert_documents(conn: Connection, docs: Sequence[DocumentState], operation_id: int) -> None:
+    """Write new documents with their items and taxation items in three bulk inserts."""
+    if not docs:
+        return
+    doc_rows, item_rows, tax_rows = [], [], []
+    for doc in docs:
+        doc_rows.append({**{k: getattr(doc, k) for k in _DOC_FIELDS}, "operation_id": operation_id})
+        for item in doc.items:
+            item_rows.append(
+                {
+                    **{k: getattr(item, k) for k in _ITEM_FIELDS},
+                    "account_number": doc.account_number,
+                    "document_number": doc.number,
+                }
+            )
+            tax_rows.extend(
+                {
+                    **{k: getattr(tax, k) for k in _TAX_FIELDS},
+                    "account_number": doc.account_number,
+                    "document_number": doc.number,
+                }
+                for tax in item.taxes
+            )
+    conn.execute(documents.insert(), doc_rows)
+    conn.execute(document_items.insert(), item_rows)
+    if tax_rows:
+        conn.execute(taxation_items.insert(), tax_rows)
+
+
+def update_balances(conn: Connection, account_number: str, changes: Iterable[ItemLine | TaxLine]) -> None:
+    """Write the current ``balance`` of each given line (already moved in memory by the operation)."""
+    changes = list(changes)
+    items = [{"a": account_number, "i": c.id, "b": c.balance} for c in changes if isinstance(c, ItemLine)]
+    taxes = [{"a": account_number, "i": c.id, "b": c.balance} for c in changes if isinstance(c, TaxLine)]
+    for table, rows in ((document_items, items), (taxation_items, taxes)):
+        if rows:
+            conn.execute(
+                update(table)
+                .where(table.c.account_number == bindparam("a"), table.c.id == bindparam("i"))
+                .values(balance=bindparam("b")),
+                rows,
+            )
+
+
+def set_flags(conn: Connection, account_number: str, number: str, **values: object) -> None:
+    """Set document-level flags (``reversed``, ``transferred_to_accounting``)."""
+    conn.execute(
+        update(documents)
+        .where(documents.c.account_number == account_number, documents.c.number == number)
+        .values(**values)
+    )

@@ -1,0 +1,135 @@
+"""Reading the books: documents with their current state, journal entries, periods.
+
+Read-only, set-based queries; nothing here writes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from sqlalchemy import Connection, func, select
+
+from subledger.errors import NotFound
+from subledger.models.views import JournalEntryView, JournalLineView, PeriodView
+from subledger.money import fmt
+from subledger.operations.state import fetch_document
+from subledger.storage.schema import (
+    AccountingCodeRow,
+    Period,
+    journal_entries,
+    journal_lines,
+)
+
+KINDS = {"invoice": "Invoice", "debit-memo": "DebitMemo", "credit-memo": "CreditMemo"}
+
+
+def show_document(conn: Connection, kind: str, number: str) -> dict[str, Any]:
+    """The document in its load-file shape, with its current state added."""
+    label = kind.replace("-", " ")
+    doc = fetch_document(conn, number, kind=KINDS[kind], label=label)
+    out: dict[str, Any] = json.loads(doc.payload)
+    cur = doc.currency
+    lines = {line.id: line for line in doc.lines()}
+    is_memo = doc.kind == "CreditMemo"
+
+    def state(target: dict[str, Any], amount: Any, balance: Any) -> None:
+        if is_memo:
+            target["appliedAmount"] = fmt(amount - balance, cur)
+            target["unappliedAmount"] = fmt(balance, cur)
+        else:
+            target["balance"] = fmt(balance, cur)
+
+    for item in out.get("items", []):
+        line = lines[item["id"]]
+        state(item, line.amount, line.balance)
+        for tax in item.get("taxationItems", []):
+            tline = lines[tax["id"]]
+            state(tax, tline.amount, tline.balance)
+    out["amount"] = fmt(doc.amount, cur)
+    state(out, doc.amount, doc.balance)
+    out["status"] = doc.status
+    out["reversed"] = doc.reversed
+    out["transferredToAccounting"] = "Yes" if doc.transferred_to_accounting else "No"
+    if doc.source is not None:
+        out["source"] = doc.source
+    if doc.reason_code is not None:
+        out["reasonCode"] = doc.reason_code
+    if doc.revenue_impacting is not None:
+        out["revenueImpacting"] = "Yes" if doc.revenue_impacting else "No"
+    if doc.non_revenue_code is not None:
+        out["nonRevenueWriteOffAccountingCode"] = doc.non_revenue_code
+    if doc.source_document is not None and doc.source in ("WriteOff", "Reversal"):
+        out["sourceDocumentNumber"] = doc.source_document
+    return out
+
+
+def journal(
+    conn: Connection, *, document: str | None = None, period: str | None = None
+) -> Iterator[JournalEntryView]:
+    """Journal entries in ledger order (date, account, sequence), with their lines."""
+    query = select(journal_entries).order_by(
+        journal_entries.c.entry_date, journal_entries.c.account_number, journal_entries.c.seq
+    )
+    if document is not None:
+        query = query.where(
+            (journal_entries.c.document_number == document) | (journal_entries.c.related_number == document)
+        )
+    if period is not None:
+        if conn.execute(select(Period.name).where(Period.name == period)).first() is None:
+            raise NotFound(f"no accounting period {period}", field="period")
+        query = query.where(journal_entries.c.period == period)
+    numbers = dict(conn.execute(select(AccountingCodeRow.name, AccountingCodeRow.number)).tuples().all())
+    entries = conn.execute(query).all()
+    for e in entries:
+        lines = conn.execute(
+            select(journal_lines)
+            .where(journal_lines.c.account_number == e.account_number, journal_lines.c.entry_seq == e.seq)
+            .order_by(journal_lines.c.line_no)
+        ).all()
+        yield JournalEntryView(
+            id=f"{e.account_number}-{e.seq}",
+            account_number=e.account_number,
+            date=e.entry_date,
+            period=e.period,
+            transaction_type=e.transaction_type,
+            tag=e.tag,
+            description=e.description,
+            documents=[n for n in (e.document_number, e.related_number) if n],
+            currency=e.currency,
+            lines=[
+                JournalLineView(
+                    line_no=ln.line_no,
+                    accounting_code=ln.accounting_code,
+                    account_number_gl=numbers[ln.accounting_code],
+                    debit=fmt(ln.debit, e.currency),
+                    credit=fmt(ln.credit, e.currency),
+                    currency=ln.currency,
+                    item_id=ln.item_id,
+                )
+                for ln in lines
+            ],
+        )
+
+
+def periods(conn: Connection) -> list[PeriodView]:
+    counts = dict(
+        conn.execute(select(journal_entries.c.period, func.count()).group_by(journal_entries.c.period))
+        .tuples()
+        .all()
+    )
+    rows = conn.execute(select(Period.__table__).order_by(Period.start_date)).all()
+    return [
+        PeriodView(
+            name=r.name,
+            start_date=r.start_date,
+            end_date=r.end_date,
+            fiscal_year=r.fiscal_year,
+            fiscal_quarter=r.fiscal_quarter,
+            status=r.status,
+            entries=counts.get(r.name, 0),
+            fingerprint=r.fingerprint,
+        )
+        for r in rows
+    ]

@@ -1,0 +1,1 @@
+"""Storage: the SQLAlchemy schema, the exact money column, database-side guards and migrations."""

@@ -1,0 +1,358 @@
+"""The schema of a book.
+
+Every table that holds a customer's documents or journal carries ``account_number`` first in its primary key:
+each operation touches one customer account, so a distributed PostgreSQL engine can shard these tables by account
+and keep every operation on one shard. The reference tables (chart, periods, reason codes, settings, operations,
+export runs) are small and would be replicated.
+
+Money columns use ``Money`` (exact on SQLite too). Journal lines hold a positive debit or a positive credit, never a
+sign. Posted journal entries and lines are never updated or deleted: the database refuses it (``guards``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from subledger.storage.types import Money
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+ID = String(64)
+NAME = String(100)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+# --- reference tables ---------------------------------------------------------------------------------------
+
+
+class Setting(Base):
+    __tablename__ = "settings"
+    key: Mapped[str] = mapped_column(NAME, primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class AccountingCodeRow(Base):
+    __tablename__ = "accounting_codes"
+    name: Mapped[str] = mapped_column(NAME, primary_key=True)
+    number: Mapped[str] = mapped_column(String(255), unique=True)
+    type: Mapped[str] = mapped_column(String(32))
+    account: Mapped[str] = mapped_column(String(255), unique=True)
+    currencies: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    is_default: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Period(Base):
+    __tablename__ = "periods"
+    name: Mapped[str] = mapped_column(NAME, primary_key=True)
+    start_date: Mapped[dt.date] = mapped_column(Date, unique=True)
+    end_date: Mapped[dt.date] = mapped_column(Date, unique=True)
+    fiscal_year: Mapped[int] = mapped_column(Integer)
+    fiscal_quarter: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default="Open")
+    fingerprint: Mapped[str | None] = mapped_column(String(64))
+    __table_args__ = (CheckConstraint("status in ('Open', 'Pending Close', 'Closed')", name="status"),)
+
+
+class PeriodEvent(Base):
+    """Every period transition, with who asked and why (reopen reasons are required)."""
+
+    __tablename__ = "period_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    period: Mapped[str] = mapped_column(ForeignKey("periods.name"))
+    from_status: Mapped[str] = mapped_column(String(16))
+    to_status: Mapped[str] = mapped_column(String(16))
+    actor: Mapped[str] = mapped_column(NAME)
+    reason: Mapped[str | None] = mapped_column(Text)
+    fingerprint: Mapped[str | None] = mapped_column(String(64))
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ReasonCode(Base):
+    __tablename__ = "reason_codes"
+    document_type: Mapped[str] = mapped_column(String(16), primary_key=True)
+    name: Mapped[str] = mapped_column(NAME, primary_key=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    __table_args__ = (CheckConstraint("document_type in ('CreditMemo', 'DebitMemo')", name="document_type"),)
+
+
+class Operation(Base):
+    """The record of every operation: who, when, what was asked, what came of it."""
+
+    __tablename__ = "operations"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(64))
+    actor: Mapped[str] = mapped_column(NAME)
+    account_number: Mapped[str | None] = mapped_column(ID)
+    document_number: Mapped[str | None] = mapped_column(ID)
+    idempotency_key: Mapped[str | None] = mapped_column(String(255), unique=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    request: Mapped[str] = mapped_column(Text)
+    result: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+# --- account-scoped tables ----------------------------------------------------------------------------------
+
+
+class CustomerAccountRow(Base):
+    """A customer account, and the head of its journal's hash chain (locked by every operation on it)."""
+
+    __tablename__ = "customer_accounts"
+    account_number: Mapped[str] = mapped_column(ID, primary_key=True)
+    name: Mapped[str] = mapped_column(String(255))
+    currency: Mapped[str] = mapped_column(String(3))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    last_entry_seq: Mapped[int] = mapped_column(Integer, default=0)
+    last_entry_hash: Mapped[str] = mapped_column(String(64), default="")
+
+
+class DocumentRow(Base):
+    """An invoice, debit memo or credit memo (``kind``); loaded or generated by a write-off or reversal."""
+
+    __tablename__ = "documents"
+    account_number: Mapped[str] = mapped_column(
+        ForeignKey("customer_accounts.account_number"), primary_key=True
+    )
+    number: Mapped[str] = mapped_column(ID, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))
+    document_date: Mapped[dt.date] = mapped_column(Date)
+    due_date: Mapped[dt.date | None] = mapped_column(Date)
+    currency: Mapped[str] = mapped_column(String(3))
+    reason_code: Mapped[str | None] = mapped_column(NAME)
+    comment: Mapped[str | None] = mapped_column(String(255))
+    source: Mapped[str | None] = mapped_column(String(32))
+    source_type: Mapped[str | None] = mapped_column(String(32))
+    source_document: Mapped[str | None] = mapped_column(ID)
+    bill_run_id: Mapped[str | None] = mapped_column(ID)
+    revenue_impacting: Mapped[bool | None] = mapped_column(Boolean)
+    non_revenue_code: Mapped[str | None] = mapped_column(ForeignKey("accounting_codes.name"))
+    reversed: Mapped[bool] = mapped_column(Boolean, default=False)
+    transferred_to_accounting: Mapped[bool] = mapped_column(Boolean, default=False)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[str] = mapped_column(Text)
+    operation_id: Mapped[int] = mapped_column(ForeignKey("operations.id"))
+    __table_args__ = (
+        CheckConstraint("kind in ('Invoice', 'DebitMemo', 'CreditMemo')", name="kind"),
+        Index(None, "number"),
+    )
+
+
+class DocumentItemRow(Base):
+    """A charge or discount line; ``balance`` is the open balance (invoices, debit memos) or unapplied amount."""
+
+    __tablename__ = "document_items"
+    account_number: Mapped[str] = mapped_column(ID, primary_key=True)
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    document_number: Mapped[str] = mapped_column(ID)
+    line_no: Mapped[int] = mapped_column(Integer)
+    processing_type: Mapped[str] = mapped_column(String(16))
+    charge_name: Mapped[str | None] = mapped_column(String(255))
+    subscription_number: Mapped[str | None] = mapped_column(ID)
+    applied_to_item_id: Mapped[str | None] = mapped_column(ID)
+    quantity: Mapped[str | None] = mapped_column(String(40))
+    unit_price: Mapped[str | None] = mapped_column(String(40))
+    amount: Mapped[Decimal] = mapped_column(Money)
+    balance: Mapped[Decimal] = mapped_column(Money)
+    revenue_code: Mapped[str] = mapped_column(ForeignKey("accounting_codes.name"))
+    ar_code: Mapped[str] = mapped_column(ForeignKey("accounting_codes.name"))
+    on_account_code: Mapped[str | None] = mapped_column(ForeignKey("accounting_codes.name"))
+    source_item_id: Mapped[str | None] = mapped_column(ID)
+    source_item_type: Mapped[str | None] = mapped_column(String(32))
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["account_number", "document_number"], ["documents.account_number", "documents.number"]
+        ),
+        Index(None, "account_number", "document_number"),
+    )
+
+
+class TaxationItemRow(Base):
+    __tablename__ = "taxation_items"
+    account_number: Mapped[str] = mapped_column(ID, primary_key=True)
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    document_number: Mapped[str] = mapped_column(ID)
+    item_id: Mapped[str] = mapped_column(ID)
+    line_no: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str | None] = mapped_column(String(255))
+    jurisdiction: Mapped[str | None] = mapped_column(String(255))
+    location_code: Mapped[str | None] = mapped_column(String(64))
+    tax_code: Mapped[str | None] = mapped_column(String(64))
+    tax_code_description: Mapped[str | None] = mapped_column(String(255))
+    tax_mode: Mapped[str | None] = mapped_column(String(16))
+    tax_rate: Mapped[str | None] = mapped_column(String(40))
+    tax_rate_description: Mapped[str | None] = mapped_column(String(255))
+    tax_rate_type: Mapped[str | None] = mapped_column(String(16))
+    exempt_amount: Mapped[Decimal | None] = mapped_column(Money)
+    tax_amount: Mapped[Decimal] = mapped_column(Money)
+    tax_date: Mapped[dt.date | None] = mapped_column(Date)
+    balance: Mapped[Decimal] = mapped_column(Money)
+    sales_tax_code: Mapped[str] = mapped_column(ForeignKey("accounting_codes.name"))
+    ar_code: Mapped[str] = mapped_column(ForeignKey("accounting_codes.name"))
+    on_account_code: Mapped[str | None] = mapped_column(ForeignKey("accounting_codes.name"))
+    source_tax_item_id: Mapped[str | None] = mapped_column(ID)
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["account_number", "item_id"], ["document_items.account_number", "document_items.id"]
+        ),
+        Index(None, "account_number", "document_number"),
+    )
+
+
+class PaymentRow(Base):
+    __tablename__ = "payments"
+    account_number: Mapped[str] = mapped_column(
+        ForeignKey("customer_accounts.account_number"), primary_key=True
+    )
+    number: Mapped[str] = mapped_column(ID, primary_key=True)
+    type: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))
+    effective_date: Mapped[dt.date] = mapped_column(Date)
+    currency: Mapped[str] = mapped_column(String(3))
+    amount: Mapped[Decimal] = mapped_column(Money)
+    unapplied: Mapped[Decimal] = mapped_column(Money)
+    cash_code: Mapped[str] = mapped_column(ForeignKey("accounting_codes.name"))
+    unapplied_code: Mapped[str] = mapped_column(ForeignKey("accounting_codes.name"))
+    transferred_to_accounting: Mapped[bool] = mapped_column(Boolean, default=False)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[str] = mapped_column(Text)
+    operation_id: Mapped[int] = mapped_column(ForeignKey("operations.id"))
+    __table_args__ = (Index(None, "number"),)
+
+
+class ApplicationRow(Base):
+    """One item-level application: part of a payment or credit memo (line) applied to one invoice or memo line."""
+
+    __tablename__ = "applications"
+    account_number: Mapped[str] = mapped_column(ID, primary_key=True)
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    operation_id: Mapped[int] = mapped_column(ForeignKey("operations.id"))
+    source_kind: Mapped[str] = mapped_column(String(16))
+    source_number: Mapped[str] = mapped_column(ID)
+    source_item_id: Mapped[str | None] = mapped_column(ID)
+    target_number: Mapped[str] = mapped_column(ID)
+    target_item_id: Mapped[str] = mapped_column(ID)
+    target_is_tax: Mapped[bool] = mapped_column(Boolean)
+    amount: Mapped[Decimal] = mapped_column(Money)
+    effective_date: Mapped[dt.date] = mapped_column(Date)
+    __table_args__ = (
+        CheckConstraint("source_kind in ('Payment', 'CreditMemo')", name="source_kind"),
+        Index(None, "account_number", "source_number"),
+        Index(None, "account_number", "target_number"),
+    )
+
+
+class JournalEntryRow(Base):
+    """A posted journal entry: immutable, chained to the previous entry of its account by ``hash``."""
+
+    __tablename__ = "journal_entries"
+    account_number: Mapped[str] = mapped_column(ID, primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    entry_date: Mapped[dt.date] = mapped_column(Date)
+    period: Mapped[str] = mapped_column(ForeignKey("periods.name"))
+    transaction_type: Mapped[str] = mapped_column(String(64))
+    currency: Mapped[str] = mapped_column(String(3))
+    document_number: Mapped[str] = mapped_column(ID)
+    related_number: Mapped[str | None] = mapped_column(ID)
+    tag: Mapped[str] = mapped_column(String(32))
+    description: Mapped[str] = mapped_column(String(255))
+    operation_id: Mapped[int] = mapped_column(ForeignKey("operations.id"))
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+    __table_args__ = (
+        Index(None, "period", "entry_date"),
+        Index(None, "account_number", "document_number"),
+    )
+
+
+class JournalLineRow(Base):
+    __tablename__ = "journal_lines"
+    account_number: Mapped[str] = mapped_column(ID, primary_key=True)
+    entry_seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    line_no: Mapped[int] = mapped_column(Integer, primary_key=True)
+    accounting_code: Mapped[str] = mapped_column(ForeignKey("accounting_codes.name"))
+    debit: Mapped[Decimal] = mapped_column(Money)
+    credit: Mapped[Decimal] = mapped_column(Money)
+    currency: Mapped[str] = mapped_column(String(3))
+    item_id: Mapped[str | None] = mapped_column(ID)
+    __table_args__ = (
+        # Lines are written before their entry (SQLite checks the balance when the entry arrives), so the
+        # reference to the entry is checked at commit.
+        ForeignKeyConstraint(
+            ["account_number", "entry_seq"],
+            ["journal_entries.account_number", "journal_entries.seq"],
+            deferrable=True,
+            initially="DEFERRED",
+        ),
+        CheckConstraint("debit >= 0 AND credit >= 0 AND (debit = 0 OR credit = 0)", name="one_side"),
+    )
+
+
+class ExportRun(Base):
+    """A GL export (journal run): what was written where; its entries are marked transferred to accounting."""
+
+    __tablename__ = "export_runs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    period: Mapped[str] = mapped_column(ForeignKey("periods.name"))
+    format: Mapped[str] = mapped_column(String(16))
+    mode: Mapped[str] = mapped_column(String(16))
+    path: Mapped[str] = mapped_column(Text)
+    entry_count: Mapped[int] = mapped_column(Integer)
+    file_sha256: Mapped[str] = mapped_column(String(64))
+    actor: Mapped[str] = mapped_column(NAME)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class JournalTransfer(Base):
+    """Which export run took each journal entry to the ERP (kept apart so journal entries stay immutable)."""
+
+    __tablename__ = "journal_transfers"
+    account_number: Mapped[str] = mapped_column(ID, primary_key=True)
+    entry_seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    export_run_id: Mapped[int] = mapped_column(ForeignKey("export_runs.id"))
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["account_number", "entry_seq"], ["journal_entries.account_number", "journal_entries.seq"]
+        ),
+        UniqueConstraint("account_number", "entry_seq", "export_run_id"),
+    )
+
+
+documents = DocumentRow.__table__
+document_items = DocumentItemRow.__table__
+taxation_items = TaxationItemRow.__table__
+payments = PaymentRow.__table__
+applications = ApplicationRow.__table__
+journal_entries = JournalEntryRow.__table__
+journal_lines = JournalLineRow.__table__
+customer_accounts = CustomerAccountRow.__table__
+operations = Operation.__table__
+periods = Period.__table__
