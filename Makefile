@@ -30,7 +30,7 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix src tests bench
 
 test: lint
-	$(BIN)/pytest
+	$(BIN)/pytest -q
 
 demo: $(STAMP)
 	$(BIN)/python -m subledger.demo --out ledgers/example

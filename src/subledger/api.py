@@ -19,6 +19,7 @@ from sqlalchemy import Engine
 
 from subledger import queries
 from subledger.errors import Problems
+from subledger.export.beancount import export_beancount
 from subledger.models.documents import LoadFile
 from subledger.models.errors import validation_problems
 from subledger.models.views import JournalEntryView, PeriodView
@@ -50,9 +51,7 @@ def parse(model: type[Any], data: Any, *, document: str | None = None) -> Any:
 
 
 class Books:
-    def __init__(
-        self, url: str | None = None, *, actor: str | None = None, engine: Engine | None = None
-    ) -> None:
+    def __init__(self, url: str | None = None, *, actor: str | None = None, engine: Engine | None = None) -> None:
         self.engine = engine or make_engine(url)
         self._actor_name = actor
 
@@ -99,6 +98,10 @@ class Books:
     def journal(self, *, document: str | None = None, period: str | None = None) -> list[JournalEntryView]:
         with self.engine.connect() as conn:
             return list(queries.journal(conn, document=document, period=period))
+
+    def export_beancount(self, out: Path) -> list[Path]:
+        with self.engine.connect() as conn:
+            return export_beancount(conn, out)
 
     def periods(self) -> list[PeriodView]:
         with self.engine.connect() as conn:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import itertools
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -43,19 +44,16 @@ def load_calendar(path: Path) -> list[PeriodDefinition]:
                     periods.append(PeriodDefinition.model_validate(row))
                 except ValidationError as exc:
                     problems.extend(
-                        Problem(f"{file.name}:{lineno}", ".".join(map(str, e["loc"])), e["msg"])
-                        for e in exc.errors()
+                        Problem(f"{file.name}:{lineno}", ".".join(map(str, e["loc"])), e["msg"]) for e in exc.errors()
                     )
     periods.sort(key=lambda p: p.start_date)
     if not periods and not problems:
         problems.append(Problem(str(path), None, "no accounting periods found"))
     names: set[str] = set()
-    for prev, cur in zip(periods, periods[1:], strict=False):
+    for prev, cur in itertools.pairwise(periods):
         if cur.start_date != prev.end_date + dt.timedelta(days=1):
             problems.append(
-                Problem(
-                    cur.name, "start_date", f"periods must be contiguous: {prev.name} ends {prev.end_date}"
-                )
+                Problem(cur.name, "start_date", f"periods must be contiguous: {prev.name} ends {prev.end_date}")
             )
     for p in periods:
         if p.name in names:

@@ -83,9 +83,7 @@ class Chart:
             if code.default:
                 return code
         if not candidates:
-            raise Problems(
-                [Problem("chart of accounts", "type", f"no active accounting code of type {type_}")]
-            )
+            raise Problems([Problem("chart of accounts", "type", f"no active accounting code of type {type_}")])
         return candidates[0]
 
     @property
@@ -121,18 +119,14 @@ def load_chart(path: Path) -> Chart:
                 problems.extend(Problem(where, ".".join(map(str, e["loc"])), e["msg"]) for e in exc.errors())
                 continue
             if entry.account.split(":")[0] != ROOTS[code.type]:
-                problems.append(
-                    Problem(where, "type", f"a {code.type} code belongs under {ROOTS[code.type]}")
-                )
+                problems.append(Problem(where, "type", f"a {code.type} code belongs under {ROOTS[code.type]}"))
             if code.name in codes:
                 problems.append(Problem(where, "name", f"accounting code name {code.name!r} is used twice"))
             codes[code.name] = code
     numbers: dict[str, str] = {}
     for code in codes.values():
         if code.number in numbers:
-            problems.append(
-                Problem(code.name, "number", f"GL number {code.number} is also {numbers[code.number]}")
-            )
+            problems.append(Problem(code.name, "number", f"GL number {code.number} is also {numbers[code.number]}"))
         numbers[code.number] = code.name
     if problems:
         raise Problems(problems)

@@ -17,13 +17,7 @@ from subledger.chart import AccountingCode, Chart
 from subledger.errors import NotFound, PeriodClosed, RuleViolation, UnknownAccountingCode, UnknownReasonCode
 from subledger.permissions import Actor
 from subledger.settings import BookSettings
-from subledger.storage.schema import (
-    AccountingCodeRow,
-    Period,
-    ReasonCode,
-    Setting,
-    customer_accounts,
-)
+from subledger.storage import schema
 
 
 @dataclass(frozen=True)
@@ -36,7 +30,7 @@ class PeriodState:
 
 
 def read_chart(conn: Connection) -> Chart:
-    rows = conn.execute(select(AccountingCodeRow.__table__)).all()
+    rows = conn.execute(select(schema.accounting_codes)).all()
     return Chart(
         [
             AccountingCode(
@@ -54,12 +48,12 @@ def read_chart(conn: Connection) -> Chart:
 
 
 def read_periods(conn: Connection) -> list[PeriodState]:
-    rows = conn.execute(select(Period.__table__).order_by(Period.start_date)).all()
+    rows = conn.execute(select(schema.periods).order_by(schema.periods.c.start_date)).all()
     return [PeriodState(r.name, r.start_date, r.end_date, r.status, r.fingerprint) for r in rows]
 
 
 def read_settings(conn: Connection) -> BookSettings:
-    return BookSettings.from_rows(dict(conn.execute(select(Setting.key, Setting.value)).tuples().all()))
+    return BookSettings.from_rows(dict(conn.execute(select(schema.settings.c.key, schema.settings.c.value)).all()))
 
 
 @dataclass
@@ -98,9 +92,7 @@ class Context:
         """The name of the open period ``date`` falls in; refuses a date outside the calendar or in a closed one."""
         period = self.period_of(date)
         if period is None:
-            raise NotFound(
-                f"no accounting period covers {date} (see periods/)", document=document, field=field
-            )
+            raise NotFound(f"no accounting period covers {date} (see periods/)", document=document, field=field)
         if not self.is_open_for_actor(period):
             first = self.first_open_period()
             hint = f"; the first open period is {first.name} ({first.start_date})" if first else ""
@@ -123,9 +115,7 @@ class Context:
         if code is None:
             raise UnknownAccountingCode(f"unknown accounting code {name!r}", document=document, field=field)
         if not code.active:
-            raise UnknownAccountingCode(
-                f"accounting code {name!r} is inactive", document=document, field=field
-            )
+            raise UnknownAccountingCode(f"accounting code {name!r} is inactive", document=document, field=field)
         allowed = tuple(types or ())
         if allowed and code.type not in allowed:
             raise RuleViolation(
@@ -148,12 +138,10 @@ class Context:
 
     # --- reason codes ----------------------------------------------------------------------------------------
 
-    def reason_code(
-        self, document_type: str, name: str, *, document: str | None, field: str = "reasonCode"
-    ) -> str:
+    def reason_code(self, document_type: str, name: str, *, document: str | None, field: str = "reasonCode") -> str:
         if self._reason_codes is None:
             rows = self.conn.execute(
-                select(ReasonCode.document_type, ReasonCode.name, ReasonCode.active)
+                select(schema.reason_codes.c.document_type, schema.reason_codes.c.name, schema.reason_codes.c.active)
             ).all()
             self._reason_codes = {(r.document_type, r.name): r.active for r in rows}
         active = self._reason_codes.get((document_type, name))
@@ -161,9 +149,7 @@ class Context:
         if active is None:
             raise UnknownReasonCode(f"unknown {memo} reason code {name!r}", document=document, field=field)
         if not active:
-            raise UnknownReasonCode(
-                f"{memo} reason code {name!r} is inactive", document=document, field=field
-            )
+            raise UnknownReasonCode(f"{memo} reason code {name!r} is inactive", document=document, field=field)
         return name
 
     # --- locking ---------------------------------------------------------------------------------------------
@@ -174,8 +160,8 @@ class Context:
         numbers = sorted(set(account_numbers))
         if numbers and self.conn.dialect.name == "postgresql":
             self.conn.execute(
-                select(customer_accounts.c.account_number)
-                .where(customer_accounts.c.account_number.in_(numbers))
-                .order_by(customer_accounts.c.account_number)
+                select(schema.customer_accounts.c.account_number)
+                .where(schema.customer_accounts.c.account_number.in_(numbers))
+                .order_by(schema.customer_accounts.c.account_number)
                 .with_for_update()
             ).all()

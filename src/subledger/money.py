@@ -28,7 +28,7 @@ def quantum(currency: str) -> Decimal:
 
 def parse_decimal(value: object) -> Decimal:
     """A finite Decimal from a decimal string, an int or a Decimal; floats are refused outright."""
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, bool | float):
         raise ValueError('must be a decimal string (e.g. "12.50"), not a JSON number with a fraction')
     if isinstance(value, Decimal):
         result = value
@@ -60,8 +60,8 @@ def quantize(amount: Decimal, currency: str) -> Decimal:
 
 
 def fmt(amount: Decimal, currency: str) -> str:
-    """The decimal string printed everywhere money leaves the package."""
-    return str(quantize(amount, currency))
+    """The decimal string printed everywhere money leaves the package (never ``-0.00``)."""
+    return str(quantize(amount, currency) + ZERO)
 
 
 def ratio_split(total: Decimal, weights: Sequence[Decimal], currency: str) -> list[Decimal]:

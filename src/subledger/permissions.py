@@ -42,9 +42,7 @@ class Actor:
 
     def require(self, permission: Permission, *, document: str | None = None) -> None:
         if permission not in self.permissions:
-            raise PermissionDenied(
-                f"actor {self.name!r} lacks the {permission} permission", document=document
-            )
+            raise PermissionDenied(f"actor {self.name!r} lacks the {permission} permission", document=document)
 
 
 class _ActorSpec(BaseModel):

@@ -15,12 +15,7 @@ from subledger.errors import NotFound
 from subledger.models.views import JournalEntryView, JournalLineView, PeriodView
 from subledger.money import fmt
 from subledger.operations.state import fetch_document
-from subledger.storage.schema import (
-    AccountingCodeRow,
-    Period,
-    journal_entries,
-    journal_lines,
-)
+from subledger.storage import schema
 
 KINDS = {"invoice": "Invoice", "debit-memo": "DebitMemo", "credit-memo": "CreditMemo"}
 
@@ -65,28 +60,27 @@ def show_document(conn: Connection, kind: str, number: str) -> dict[str, Any]:
     return out
 
 
-def journal(
-    conn: Connection, *, document: str | None = None, period: str | None = None
-) -> Iterator[JournalEntryView]:
+def journal(conn: Connection, *, document: str | None = None, period: str | None = None) -> Iterator[JournalEntryView]:
     """Journal entries in ledger order (date, account, sequence), with their lines."""
-    query = select(journal_entries).order_by(
-        journal_entries.c.entry_date, journal_entries.c.account_number, journal_entries.c.seq
+    query = select(schema.journal_entries).order_by(
+        schema.journal_entries.c.entry_date, schema.journal_entries.c.account_number, schema.journal_entries.c.seq
     )
     if document is not None:
         query = query.where(
-            (journal_entries.c.document_number == document) | (journal_entries.c.related_number == document)
+            (schema.journal_entries.c.document_number == document)
+            | (schema.journal_entries.c.related_number == document)
         )
     if period is not None:
-        if conn.execute(select(Period.name).where(Period.name == period)).first() is None:
+        if conn.execute(select(schema.periods.c.name).where(schema.periods.c.name == period)).first() is None:
             raise NotFound(f"no accounting period {period}", field="period")
-        query = query.where(journal_entries.c.period == period)
-    numbers = dict(conn.execute(select(AccountingCodeRow.name, AccountingCodeRow.number)).tuples().all())
+        query = query.where(schema.journal_entries.c.period == period)
+    numbers = dict(conn.execute(select(schema.accounting_codes.c.name, schema.accounting_codes.c.number)).all())
     entries = conn.execute(query).all()
     for e in entries:
         lines = conn.execute(
-            select(journal_lines)
-            .where(journal_lines.c.account_number == e.account_number, journal_lines.c.entry_seq == e.seq)
-            .order_by(journal_lines.c.line_no)
+            select(schema.journal_lines)
+            .where(schema.journal_lines.c.account_number == e.account_number, schema.journal_lines.c.entry_seq == e.seq)
+            .order_by(schema.journal_lines.c.line_no)
         ).all()
         yield JournalEntryView(
             id=f"{e.account_number}-{e.seq}",
@@ -114,12 +108,12 @@ def journal(
 
 
 def periods(conn: Connection) -> list[PeriodView]:
-    counts = dict(
-        conn.execute(select(journal_entries.c.period, func.count()).group_by(journal_entries.c.period))
-        .tuples()
-        .all()
+    counts: dict[str, int] = dict(
+        conn.execute(
+            select(schema.journal_entries.c.period, func.count()).group_by(schema.journal_entries.c.period)
+        ).all()
     )
-    rows = conn.execute(select(Period.__table__).order_by(Period.start_date)).all()
+    rows = conn.execute(select(schema.periods).order_by(schema.periods.c.start_date)).all()
     return [
         PeriodView(
             name=r.name,

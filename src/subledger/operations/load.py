@@ -72,9 +72,7 @@ class LoadResult(OutputModel):
     documents: list[str]
 
 
-def posting_entries(
-    doc: DocumentState, *, tag: str | None = None, description: str | None = None
-) -> list[Entry]:
+def posting_entries(doc: DocumentState, *, tag: str | None = None, description: str | None = None) -> list[Entry]:
     """The journal entries that post a document: one per transaction type (charges, taxes), on its date."""
     builder = EntryBuilder(
         account_number=doc.account_number,
@@ -109,9 +107,7 @@ class _Loader:
         self.new_docs: dict[str, DocumentState] = {}
         self.entries: list[Entry] = []
         self.applications = Applications(ctx.operation_id)
-        self.touched: dict[
-            str, list[Line]
-        ] = {}  # lines of documents already in the books whose balance moved
+        self.touched: dict[str, list[Line]] = {}  # lines of documents already in the books whose balance moved
 
     def attempt(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T | None:
         """Run one validation; a broken rule becomes a problem to report with the others."""
@@ -129,13 +125,8 @@ class _Loader:
     def load_accounts(self) -> list[dict[str, object]]:
         conn = self.ctx.conn
         wanted = {a.account_number for a in self.file.accounts}
-        for doc in (
-            *self.file.invoices,
-            *self.file.debit_memos,
-            *self.file.credit_memos,
-            *self.file.payments,
-        ):
-            wanted.add(doc.account_number)
+        wanted.update(d.account_number for d in (*self.file.invoices, *self.file.debit_memos, *self.file.credit_memos))
+        wanted.update(p.account_number for p in self.file.payments)
         existing = {
             r.account_number: r
             for r in conn.execute(
@@ -148,9 +139,7 @@ class _Loader:
         for account in self.file.accounts:
             number = account.account_number
             if number in seen:
-                self.problems.append(
-                    Problem(number, "accountNumber", "customer account appears twice in the file")
-                )
+                self.problems.append(Problem(number, "accountNumber", "customer account appears twice in the file"))
                 continue
             seen.add(number)
             content_hash = digest(account)
@@ -181,13 +170,10 @@ class _Loader:
 
     def check_account(self, number: str, account_number: str, currency: str) -> None:
         if account_number not in self.accounts:
-            raise NotFound(
-                f"unknown customer account {account_number}", document=number, field="accountNumber"
-            )
+            raise NotFound(f"unknown customer account {account_number}", document=number, field="accountNumber")
         if self.accounts[account_number] != currency:
             raise RuleViolation(
-                f"currency {currency} differs from account {account_number}'s currency "
-                f"{self.accounts[account_number]}",
+                f"currency {currency} differs from account {account_number}'s currency {self.accounts[account_number]}",
                 document=number,
                 field="currency",
             )
@@ -203,10 +189,10 @@ class _Loader:
                 )
             ):
                 found[r.number] = (r.kind, r.content_hash)
-            for r in conn.execute(
+            for number, content_hash in conn.execute(
                 select(payments.c.number, payments.c.content_hash).where(payments.c.number.in_(chunk))
             ):
-                found[r.number] = ("Payment", r.content_hash)
+                found[number] = ("Payment", content_hash)
         return found
 
     def load_documents(self) -> None:
@@ -218,9 +204,7 @@ class _Loader:
         numbers = [d.number for d in all_docs] + [p.number for p in self.file.payments]
         for number, count in Counter(numbers).items():
             if count > 1:
-                self.problems.append(
-                    Problem(number, "number", "document number appears more than once in the file")
-                )
+                self.problems.append(Problem(number, "number", "document number appears more than once in the file"))
         existing = self.existing(self.ctx.conn, sorted(set(numbers)))
         item_ids: Counter[str] = Counter()
         for model in all_docs:
@@ -247,18 +231,14 @@ class _Loader:
                     item_ids[line.id] += 1
         for line_id, count in item_ids.items():
             if count > 1:
-                self.problems.append(
-                    Problem(line_id, "id", "item id is used by more than one line in the file")
-                )
+                self.problems.append(Problem(line_id, "id", "item id is used by more than one line in the file"))
         self.check_item_ids_unused(sorted(item_ids))
 
     def check_item_ids_unused(self, ids: list[str]) -> None:
         conn = self.ctx.conn
         for chunk in _chunks(ids):
             for table in (document_items, taxation_items):
-                for r in conn.execute(
-                    select(table.c.id, table.c.document_number).where(table.c.id.in_(chunk))
-                ):
+                for r in conn.execute(select(table.c.id, table.c.document_number).where(table.c.id.in_(chunk))):
                     self.problems.append(
                         Problem(r.id, "id", f"item id is already used by document {r.document_number}")
                     )
@@ -344,9 +324,7 @@ class _Loader:
                 source_item_type=item.source_item_type if isinstance(item, MemoItem) else None,
             )
             line.taxes = [
-                self._tax(
-                    tax, line, kind, number, f"{field}.taxationItems[{t}]", ar_default, on_account_default
-                )
+                self._tax(tax, line, kind, number, f"{field}.taxationItems[{t}]", ar_default, on_account_default)
                 for t, tax in enumerate(item.taxation_items)
             ]
             items.append(line)
@@ -369,9 +347,7 @@ class _Loader:
             payload=payload,
         )
 
-    def _code_or(
-        self, name: str | None, default: str | None, number: str, field: str, types: Sequence[str]
-    ) -> str:
+    def _code_or(self, name: str | None, default: str | None, number: str, field: str, types: Sequence[str]) -> str:
         if name is None:
             assert default is not None
             return default
@@ -533,9 +509,7 @@ class _Loader:
             builder.add(f"{p.type} Payment", p.amount, {"cash": cash, "unapplied": unapplied}, None)
             self.entries.extend(builder.entries())
         elif p.applications:
-            raise RuleViolation(
-                f"a {p.status} payment cannot be applied", document=p.number, field="applications"
-            )
+            raise RuleViolation(f"a {p.status} payment cannot be applied", document=p.number, field="applications")
         applied = ZERO
         for i, app in enumerate(p.applications):
             field = f"applications[{i}]"
@@ -611,16 +585,14 @@ class _Loader:
                 for memo_line in memo.lines():
                     if remaining == 0:
                         break
-                    if memo_line.balance > 0 and isinstance(memo_line, TaxLine) == isinstance(
-                        target_line, TaxLine
-                    ):
+                    if memo_line.balance > 0 and isinstance(memo_line, TaxLine) == isinstance(target_line, TaxLine):
                         take = min(memo_line.balance, remaining)
                         pairs.append((memo_line, target_line, take))
                         remaining -= take
                 if remaining:
                     raise RuleViolation(
-                        f"credit memo has not enough unapplied {'tax' if isinstance(target_line, TaxLine) else 'charge'}"
-                        f" amount for {amount} on line {target_line.id}",
+                        f"credit memo has not enough unapplied {_kind(target_line)} amount for {amount} "
+                        f"on line {target_line.id}",
                         document=memo.number,
                         field=field,
                     )
@@ -630,6 +602,10 @@ class _Loader:
     def _touch(self, target: DocumentState, lines: Sequence[Line]) -> None:
         if target.number not in self.new_docs:
             self.touched.setdefault(target.account_number, []).extend(lines)
+
+
+def _kind(line: Line) -> str:
+    return "tax" if isinstance(line, TaxLine) else "charge"
 
 
 def _chunks(values: list[str], size: int = 500) -> list[list[str]]:
@@ -654,9 +630,7 @@ def load_books(ctx: Context, file: LoadFile) -> LoadResult:
     loader.apply_credit_memos()
     if loader.problems:
         raise Problems(loader.problems)
-    periods = [
-        (ctx.open_period(e.date, document=e.document_number, field="date"), e.date) for e in loader.entries
-    ]
+    periods = [(ctx.open_period(e.date, document=e.document_number, field="date"), e.date) for e in loader.entries]
     conn = ctx.conn
     if account_rows:
         conn.execute(customer_accounts.insert(), account_rows)

@@ -15,8 +15,7 @@ from subledger.chart import Chart, load_chart
 from subledger.errors import Conflict, Problem, Problems
 from subledger.models.base import OutputModel
 from subledger.settings import DEFAULT_REASON_CODES, BookSettings
-from subledger.storage import migrate
-from subledger.storage.schema import AccountingCodeRow, Period, ReasonCode, Setting
+from subledger.storage import migrate, schema
 
 
 class InitResult(OutputModel):
@@ -26,9 +25,7 @@ class InitResult(OutputModel):
     settings: dict[str, str]
 
 
-def init_books(
-    engine: Engine, chart_dir: Path, periods_dir: Path, settings: BookSettings | None
-) -> InitResult:
+def init_books(engine: Engine, chart_dir: Path, periods_dir: Path, settings: BookSettings | None) -> InitResult:
     chart = load_chart(chart_dir)
     calendar = load_calendar(periods_dir)
     with engine.begin() as conn:
@@ -37,9 +34,9 @@ def init_books(
         _calendar(conn, calendar)
         _reason_codes(conn)
         stored = _settings(conn, settings)
-        count_codes = len(conn.execute(select(AccountingCodeRow.name)).all())
-        count_periods = len(conn.execute(select(Period.name)).all())
-        count_reasons = len(conn.execute(select(ReasonCode.name)).all())
+        count_codes = len(conn.execute(select(schema.accounting_codes.c.name)).all())
+        count_periods = len(conn.execute(select(schema.periods.c.name)).all())
+        count_reasons = len(conn.execute(select(schema.reason_codes.c.name)).all())
     return InitResult(
         accounting_codes=count_codes,
         periods=count_periods,
@@ -49,7 +46,7 @@ def init_books(
 
 
 def _chart(conn: Connection, chart: Chart) -> None:
-    table = AccountingCodeRow.__table__
+    table = schema.accounting_codes
     existing = {r.name: r for r in conn.execute(select(table))}
     defaults = {code.type: chart.default(code.type).name for code in chart.codes.values() if code.active}
     for code in chart.codes.values():
@@ -70,7 +67,7 @@ def _chart(conn: Connection, chart: Chart) -> None:
 
 
 def _calendar(conn: Connection, calendar: list[PeriodDefinition]) -> None:
-    table = Period.__table__
+    table = schema.periods
     existing = {r.name: r for r in conn.execute(select(table))}
     problems: list[Problem] = []
     for p in calendar:
@@ -79,16 +76,14 @@ def _calendar(conn: Connection, calendar: list[PeriodDefinition]) -> None:
             conn.execute(table.insert().values(**p.model_dump(), status="Open"))
         elif (row.start_date, row.end_date) != (p.start_date, p.end_date):
             problems.append(
-                Problem(
-                    p.name, "start_date", "the calendar changes the dates of a period the book already has"
-                )
+                Problem(p.name, "start_date", "the calendar changes the dates of a period the book already has")
             )
     if problems:
         raise Problems(problems)
 
 
 def _reason_codes(conn: Connection) -> None:
-    table = ReasonCode.__table__
+    table = schema.reason_codes
     existing = {(r.document_type, r.name) for r in conn.execute(select(table.c.document_type, table.c.name))}
     for document_type, names in DEFAULT_REASON_CODES.items():
         for name in names:
@@ -97,8 +92,8 @@ def _reason_codes(conn: Connection) -> None:
 
 
 def _settings(conn: Connection, settings: BookSettings | None) -> BookSettings:
-    table = Setting.__table__
-    rows = dict(conn.execute(select(table.c.key, table.c.value)).tuples().all())
+    table = schema.settings
+    rows = dict(conn.execute(select(table.c.key, table.c.value)).all())
     if rows:
         stored = BookSettings.from_rows(rows)
         if settings is not None and settings != stored:

@@ -104,9 +104,9 @@ class DocumentState:
             yield from item.taxes
 
 
-_DOC_FIELDS = [c for c in documents.c.keys() if c != "operation_id"]
-_ITEM_FIELDS = [c for c in document_items.c.keys() if c not in ("account_number", "document_number")]
-_TAX_FIELDS = [c for c in taxation_items.c.keys() if c not in ("account_number", "document_number")]
+_DOC_FIELDS = [c.key for c in documents.c if c.key != "operation_id"]
+_ITEM_FIELDS = [c.key for c in document_items.c if c.key not in ("account_number", "document_number")]
+_TAX_FIELDS = [c.key for c in taxation_items.c if c.key not in ("account_number", "document_number")]
 
 
 def fetch_documents(
@@ -129,9 +129,7 @@ def fetch_documents(
     items: dict[str, ItemLine] = {}
     item_rows = conn.execute(
         select(document_items)
-        .where(
-            document_items.c.account_number.in_(accounts), document_items.c.document_number.in_(list(docs))
-        )
+        .where(document_items.c.account_number.in_(accounts), document_items.c.document_number.in_(list(docs)))
         .order_by(document_items.c.document_number, document_items.c.line_no)
     ).mappings()
     for row in item_rows:
@@ -140,9 +138,7 @@ def fetch_documents(
         docs[row["document_number"]].items.append(item)
     tax_rows = conn.execute(
         select(taxation_items)
-        .where(
-            taxation_items.c.account_number.in_(accounts), taxation_items.c.document_number.in_(list(docs))
-        )
+        .where(taxation_items.c.account_number.in_(accounts), taxation_items.c.document_number.in_(list(docs)))
         .order_by(taxation_items.c.document_number, taxation_items.c.line_no)
     ).mappings()
     for row in tax_rows:
@@ -163,7 +159,9 @@ def insert_documents(conn: Connection, docs: Sequence[DocumentState], operation_
     """Write new documents with their items and taxation items in three bulk inserts."""
     if not docs:
         return
-    doc_rows, item_rows, tax_rows = [], [], []
+    doc_rows: list[dict[str, object]] = []
+    item_rows: list[dict[str, object]] = []
+    tax_rows: list[dict[str, object]] = []
     for doc in docs:
         doc_rows.append({**{k: getattr(doc, k) for k in _DOC_FIELDS}, "operation_id": operation_id})
         for item in doc.items:

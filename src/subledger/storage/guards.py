@@ -40,7 +40,8 @@ POSTGRESQL_V1: tuple[str, ...] = (
     """
     CREATE FUNCTION subledger_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
-      RAISE EXCEPTION 'posted % are never updated or deleted', TG_TABLE_NAME USING ERRCODE = 'integrity_constraint_violation';
+      RAISE EXCEPTION 'posted % are never updated or deleted', TG_TABLE_NAME
+        USING ERRCODE = 'integrity_constraint_violation';
     END $$
     """,
     """

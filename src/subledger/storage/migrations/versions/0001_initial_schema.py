@@ -78,9 +78,7 @@ def upgrade() -> None:
         sa.Column("document_type", sa.String(length=16), nullable=False),
         sa.Column("name", sa.String(length=100), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
-        sa.CheckConstraint(
-            "document_type in ('CreditMemo', 'DebitMemo')", name=op.f("ck_reason_codes_document_type")
-        ),
+        sa.CheckConstraint("document_type in ('CreditMemo', 'DebitMemo')", name=op.f("ck_reason_codes_document_type")),
         sa.PrimaryKeyConstraint("document_type", "name", name=op.f("pk_reason_codes")),
     )
     op.create_table(
@@ -102,9 +100,7 @@ def upgrade() -> None:
         sa.Column("target_is_tax", sa.Boolean(), nullable=False),
         sa.Column("amount", subledger.storage.types.Money(), nullable=False),
         sa.Column("effective_date", sa.Date(), nullable=False),
-        sa.CheckConstraint(
-            "source_kind in ('Payment', 'CreditMemo')", name=op.f("ck_applications_source_kind")
-        ),
+        sa.CheckConstraint("source_kind in ('Payment', 'CreditMemo')", name=op.f("ck_applications_source_kind")),
         sa.ForeignKeyConstraint(
             ["operation_id"], ["operations.id"], name=op.f("fk_applications_operation_id_operations")
         ),
@@ -155,9 +151,7 @@ def upgrade() -> None:
             ["accounting_codes.name"],
             name=op.f("fk_documents_non_revenue_code_accounting_codes"),
         ),
-        sa.ForeignKeyConstraint(
-            ["operation_id"], ["operations.id"], name=op.f("fk_documents_operation_id_operations")
-        ),
+        sa.ForeignKeyConstraint(["operation_id"], ["operations.id"], name=op.f("fk_documents_operation_id_operations")),
         sa.PrimaryKeyConstraint("account_number", "number", name=op.f("pk_documents")),
     )
     with op.batch_alter_table("documents", schema=None) as batch_op:
@@ -232,9 +226,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["cash_code"], ["accounting_codes.name"], name=op.f("fk_payments_cash_code_accounting_codes")
         ),
-        sa.ForeignKeyConstraint(
-            ["operation_id"], ["operations.id"], name=op.f("fk_payments_operation_id_operations")
-        ),
+        sa.ForeignKeyConstraint(["operation_id"], ["operations.id"], name=op.f("fk_payments_operation_id_operations")),
         sa.ForeignKeyConstraint(
             ["unapplied_code"],
             ["accounting_codes.name"],

@@ -1,0 +1,1 @@
+"""Exporters: the Beancount ledger (``beancount``) and GL files for the ERP (``gl``)."""

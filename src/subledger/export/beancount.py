@@ -1,0 +1,167 @@
+"""The Beancount ledger: ``main.beancount``, ``accounts.beancount`` and one file per accounting period.
+
+Each journal entry becomes one transaction: dated as posted, tagged by kind (``#write-off``), linked to its documents
+(``^INV00000001``), with the entry id and transaction type as metadata and the item id on each posting. Debits are
+positive and credits negative, every amount explicit. Each period file ends with balance assertions for the control
+accounts, computed from the subledger (documents and applications), not from the journal: bean-check then proves
+the two agree. The text is streamed period by period, and identical books give byte-identical files.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.util
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from sqlalchemy import Connection, and_, select
+
+from subledger.balances import CONTROL_SIGN, subledger_balances
+from subledger.context import PeriodState, read_chart, read_periods
+from subledger.money import fmt
+from subledger.storage.schema import customer_accounts, journal_entries, journal_lines
+
+ACCOUNT_WIDTH = 50
+AMOUNT_WIDTH = 16
+PLUGIN = "subledger.plugins.closed_periods"
+
+
+def quote(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _entries(conn: Connection, period: str, accounts: dict[str, str]) -> Iterator[str]:
+    """The period's transactions as text, in ledger order, streamed from the database."""
+    e, ln = journal_entries, journal_lines
+    query = (
+        select(
+            e.c.account_number,
+            e.c.seq,
+            e.c.entry_date,
+            e.c.transaction_type,
+            e.c.tag,
+            e.c.description,
+            e.c.document_number,
+            e.c.related_number,
+            customer_accounts.c.name,
+            ln.c.accounting_code,
+            ln.c.debit,
+            ln.c.credit,
+            ln.c.currency,
+            ln.c.item_id,
+        )
+        .join(ln, and_(ln.c.account_number == e.c.account_number, ln.c.entry_seq == e.c.seq))
+        .join(customer_accounts, customer_accounts.c.account_number == e.c.account_number)
+        .where(e.c.period == period)
+        .order_by(e.c.entry_date, e.c.account_number, e.c.seq, ln.c.line_no)
+    )
+    current: tuple[str, int] | None = None
+    chunk: list[str] = []
+    for row in conn.execution_options(yield_per=10_000).execute(query):
+        key = (row.account_number, row.seq)
+        if key != current:
+            if chunk:
+                yield "\n".join(chunk) + "\n\n"
+            current = key
+            links = " ".join(f"^{n}" for n in (row.document_number, row.related_number) if n)
+            chunk = [
+                f"{row.entry_date.isoformat()} * {quote(row.name)} {quote(row.description)} #{row.tag} {links}",
+                f'  entry: "{row.account_number}-{row.seq}"',
+                f"  transaction-type: {quote(row.transaction_type)}",
+            ]
+        amount = fmt(row.debit if row.debit else -row.credit, row.currency)
+        chunk.append(f"  {accounts[row.accounting_code]:<{ACCOUNT_WIDTH}} {amount:>{AMOUNT_WIDTH}} {row.currency}")
+        if row.item_id:
+            chunk.append(f"    item: {quote(row.item_id)}")
+    if chunk:
+        yield "\n".join(chunk) + "\n\n"
+
+
+def _assertions(conn: Connection, period: PeriodState, accounts: dict[str, str]) -> Iterator[str]:
+    """Balance assertions for the control accounts on the day after the period ends (Beancount's convention)."""
+    day_after = period.end_date + dt.timedelta(days=1)
+    balances = subledger_balances(conn, period.end_date)
+    lines: list[tuple[str, str, str]] = []
+    for control, sign in CONTROL_SIGN.items():
+        for (code, currency), amount in balances[control].items():
+            lines.append((accounts[code], currency, fmt(sign * amount, currency)))
+    if lines:
+        yield f"; Control accounts as the subledger proves them at the end of {period.name}\n"
+    for account, currency, text in sorted(lines):
+        yield f"{day_after.isoformat()} balance {account:<{ACCOUNT_WIDTH - 8}} {text:>{AMOUNT_WIDTH}} {currency}\n"
+
+
+def _accounts_file(conn: Connection, opened: dt.date) -> str:
+    chart = read_chart(conn)
+    out = ["; Accounting codes of the book (from chart_of_accounts/), one open directive each.\n"]
+    for code in sorted(chart.codes.values(), key=lambda c: c.account):
+        out.append(f"{opened.isoformat()} open {code.account} {','.join(code.currencies)}\n")
+        out.append(f"  name: {quote(code.name)}\n  number: {quote(code.number)}\n  type: {quote(code.type)}\n")
+        if not code.active:
+            out.append("  active: FALSE\n")
+        out.append("\n")
+    return "".join(out)
+
+
+def _closed(period: PeriodState) -> str:
+    return (
+        f'{period.end_date.isoformat()} custom "closed-period" {quote(period.name)} '
+        f"{period.start_date.isoformat()} {quote(period.fingerprint or '')}\n"
+    )
+
+
+def _write(path: Path, chunks: Iterator[str] | list[str]) -> Path:
+    """Write to a temporary file beside ``path`` and move it into place: a failed export leaves no half file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            for chunk in chunks:
+                handle.write(chunk)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def export_beancount(conn: Connection, out: Path, *, title: str = "subledger books") -> list[Path]:
+    """Write the ledger under ``out``; returns the files written, ``main.beancount`` first."""
+    periods = read_periods(conn)
+    chart = read_chart(conn)
+    accounts = {code.name: code.account for code in chart.codes.values()}
+    used = {p for (p,) in conn.execute(select(journal_entries.c.period).distinct())}
+    # Every period from the first with entries to the last with entries or the last closed, so that each
+    # period's balance assertions follow on from the previous one's.
+    closed = [p for p in periods if p.status == "Closed"]
+    names = [p.name for p in periods]
+    marks = [names.index(p) for p in used] + [names.index(p.name) for p in closed]
+    span = periods[min(marks) : max(marks) + 1] if marks else []
+    opened = periods[0].start_date if periods else dt.date(1970, 1, 1)
+    operating = sorted({c for code in chart.codes.values() for c in code.currencies})
+    written = [_write(out / "accounts.beancount", [_accounts_file(conn, opened)])]
+    for period in span:
+
+        def chunks(period: PeriodState = period) -> Iterator[str]:
+            yield f"; Accounting period {period.name}: {period.start_date} to {period.end_date}, {period.status}\n\n"
+            yield from _entries(conn, period.name, accounts)
+            yield from _assertions(conn, period, accounts)
+            if period.status == "Closed":
+                yield "\n" + _closed(period)
+
+        written.append(_write(out / "periods" / f"{period.name}.beancount", chunks()))
+    main = [
+        f'option "title" {quote(title)}\n',
+        *(f'option "operating_currency" "{c}"\n' for c in operating),
+        "\n",
+        *(f'plugin "{PLUGIN}"\n\n' if _plugin_available() else []),
+        'include "accounts.beancount"\n',
+        *(f'include "periods/{p.name}.beancount"\n' for p in span),
+    ]
+    return [_write(out / "main.beancount", main), *written]
+
+
+def _plugin_available() -> bool:
+    return importlib.util.find_spec(PLUGIN) is not None

@@ -1,0 +1,1 @@
+"""Beancount plugins shipped with subledger."""

@@ -1,0 +1,29 @@
+"""The committed demo ledger is exactly what ``make demo`` writes, and bean-check accepts it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from beancount import loader
+
+from conftest import ROOT, SHARED_EXAMPLES
+from subledger import demo
+
+
+def test_committed_ledger_equals_demo_output(tmp_path: Path) -> None:
+    assert demo.main(["--out", str(tmp_path / "ledger"), "--db", str(tmp_path / "demo.db")]) == 0
+    written = {p.relative_to(tmp_path / "ledger"): p.read_bytes() for p in (tmp_path / "ledger").rglob("*.beancount")}
+    committed = {
+        p.relative_to(ROOT / "ledgers" / "example"): p.read_bytes()
+        for p in (ROOT / "ledgers" / "example").rglob("*.beancount")
+    }
+    assert written == committed
+    _, errors, _ = loader.load_file(str(ROOT / "ledgers" / "example" / "main.beancount"))
+    assert errors == []
+
+
+def test_examples_are_the_shared_ones() -> None:
+    if not SHARED_EXAMPLES.exists():
+        return
+    for shared in SHARED_EXAMPLES.glob("*.json"):
+        assert (ROOT / "examples" / shared.name).read_bytes() == shared.read_bytes()

@@ -1,0 +1,215 @@
+"""Loading documents: exact postings, idempotence, conflicts and refusals that write nothing (both engines)."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from conftest import dump, example, set_period_status
+from subledger.api import Books
+from subledger.errors import Problems, SubledgerError
+
+
+def lines(books: Books, document: str, ttype: str) -> list[tuple[str, str, str, str | None]]:
+    return [
+        (ln.accounting_code, ln.debit, ln.credit, ln.item_id)
+        for e in books.journal(document=document)
+        if e.transaction_type == ttype and e.documents[0] == document
+        for ln in e.lines
+    ]
+
+
+def test_invoice_items_post_ar_against_deferred_revenue(seed003: Books) -> None:
+    assert lines(seed003, "INV00000001", "Invoice Item") == [
+        ("Accounts Receivable", "330.00", "0.00", "II-0001"),
+        ("Deferred Revenue", "0.00", "330.00", "II-0001"),
+        ("Accounts Receivable", "100.00", "0.00", "II-0002"),
+        ("Deferred Revenue", "0.00", "100.00", "II-0002"),
+    ]
+
+
+def test_payment_posts_cash_then_applies_item_by_item(seed003: Books) -> None:
+    assert lines(seed003, "P00000001", "External Payment") == [
+        ("Cash", "150.00", "0.00", None),
+        ("Unapplied Payments", "0.00", "150.00", None),
+    ]
+    assert lines(seed003, "P00000001", "External Payment Application Item") == [
+        ("Unapplied Payments", "100.00", "0.00", "II-0003"),
+        ("Accounts Receivable", "0.00", "100.00", "II-0003"),
+        ("Unapplied Payments", "50.00", "0.00", "II-0004"),
+        ("Accounts Receivable", "0.00", "50.00", "II-0004"),
+    ]
+    invoice = seed003.show("invoice", "INV00000002")
+    assert [i["balance"] for i in invoice["items"]] == ["230.00", "50.00"]
+    assert invoice["balance"] == "280.00"
+
+
+def test_taxes_discounts_and_negative_lines(line_level: Books) -> None:
+    assert lines(line_level, "INV00000010", "Taxation Item") == [
+        ("Accounts Receivable", "17.50", "0.00", "TI-0101"),
+        ("Sales Tax Payable", "0.00", "17.50", "TI-0101"),
+        ("Accounts Receivable", "17.50", "0.00", "TI-0102"),
+        ("Sales Tax Payable", "0.00", "17.50", "TI-0102"),
+        # The discount's tax is negative: debit and credit flip.
+        ("Sales Tax Payable", "1.75", "0.00", "TI-0103"),
+        ("Accounts Receivable", "0.00", "1.75", "TI-0103"),
+    ]
+    assert lines(line_level, "INV00000010", "Invoice Item")[-2:] == [
+        ("Deferred Revenue", "20.00", "0.00", "II-0103"),
+        ("Accounts Receivable", "0.00", "20.00", "II-0103"),
+    ]
+
+
+def test_debit_and_credit_memo_postings(line_level: Books) -> None:
+    assert lines(line_level, "DM00000002", "Debit Memo Item (Charge)") == [
+        ("Accounts Receivable", "25.00", "0.00", "DMI-0003"),
+        ("Deferred Revenue", "0.00", "25.00", "DMI-0003"),
+    ]
+    # A zero tax line posts nothing.
+    assert lines(line_level, "DM00000002", "Debit Memo Item (Tax)") == []
+    assert lines(line_level, "CM00000001", "Credit Memo Item (Charge)") == [
+        ("Deferred Revenue", "40.00", "0.00", "CMI-0001"),
+        ("Credit Memo On-Account", "0.00", "40.00", "CMI-0001"),
+    ]
+    assert lines(line_level, "CM00000001", "Credit Memo Item (Tax)") == [
+        ("Sales Tax Payable", "3.50", "0.00", "CTI-0001"),
+        ("Credit Memo On-Account", "0.00", "3.50", "CTI-0001"),
+    ]
+    memo = line_level.show("credit-memo", "CM00000001")
+    assert (memo["appliedAmount"], memo["unappliedAmount"]) == ("0.00", "43.50")
+
+
+def test_every_entry_balances(line_level: Books) -> None:
+    for entry in line_level.journal():
+        assert sum(Decimal(x.debit) for x in entry.lines) == sum(Decimal(x.credit) for x in entry.lines)
+
+
+def test_loading_twice_changes_nothing(seed003: Books) -> None:
+    before = dump(seed003.engine)
+    result = seed003.load(example("seed-003-books.json"))
+    assert result.loaded == {}
+    assert result.unchanged == {"Invoice": 2, "Payment": 1, "accounts": 1}
+    after = dump(seed003.engine)
+    del before["operations"], after["operations"]
+    assert before == after
+
+
+def _edited(path: Path, edit: object) -> dict[str, object]:
+    data = json.loads(path.read_text())
+    edit(data)  # type: ignore[operator]
+    return data
+
+
+def test_same_number_different_content_is_a_conflict(seed003: Books) -> None:
+    def change(data: dict) -> None:  # type: ignore[type-arg]
+        data["invoices"][0]["items"][0]["chargeAmount"] = "331.00"
+
+    before = dump(seed003.engine)
+    with pytest.raises(Problems, match="INV00000001: invoice INV00000001 was already loaded with different content"):
+        seed003.load(_edited(example("seed-003-books.json"), change))
+    assert dump(seed003.engine) == before
+
+
+def test_document_in_closed_period_is_refused(books: Books) -> None:
+    set_period_status(books, "2026-10", "Closed")
+    before = dump(books.engine)
+    with pytest.raises(Problems) as info:
+        books.load(example("seed-003-books.json"))
+    messages = [str(p) for p in info.value.problems]
+    assert (
+        "INV00000001, invoiceDate: 2026-10-05 is in accounting period 2026-10, which is Closed; "
+        "the first open period is 2026-01 (2026-01-01)" in messages
+    )
+    assert dump(books.engine) == before
+
+
+def test_unknown_accounting_code_is_refused(books: Books) -> None:
+    def change(data: dict) -> None:  # type: ignore[type-arg]
+        data["invoices"][1]["items"][1]["financeInformation"]["deferredRevenueAccountingCode"] = "Deferred Revenu"
+
+    before = dump(books.engine)
+    with pytest.raises(Problems) as info:
+        books.load(_edited(example("seed-003-books.json"), change))
+    assert str(info.value.problems[0]) == (
+        "INV00000002, items[1].financeInformation.deferredRevenueAccountingCode: "
+        "unknown accounting code 'Deferred Revenu'"
+    )
+    assert dump(books.engine) == before
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (
+            lambda d: d["invoices"][0].update(currency="EUR"),
+            "currency EUR differs from account A00000001's currency USD",
+        ),
+        (lambda d: d["invoices"][0].update(accountNumber="A404"), "unknown customer account A404"),
+        (
+            lambda d: d["invoices"][1]["items"][1].update(id="II-0001"),
+            "item id is used by more than one line",
+        ),
+        (
+            lambda d: d["payments"][0]["applications"][0]["items"][0].update(amount="400.00"),
+            "amount 150.00 is not the sum of its items",
+        ),
+        (lambda d: d["invoices"][0]["items"][0].update(color="red"), "unknown field"),
+        (lambda d: d["invoices"][0]["items"][0].update(chargeAmount=330.5), "not a JSON number"),
+        (lambda d: d["invoices"][0].update(invoiceDate="2026-02-30"), "not a valid date"),
+        (
+            lambda d: d["invoices"][0].update(invoiceDate="2031-01-05"),
+            "no accounting period covers 2031-01-05",
+        ),
+    ],
+)
+def test_bad_documents_are_refused_whole(books: Books, edit: object, message: str) -> None:
+    before = dump(books.engine)
+    with pytest.raises(SubledgerError, match=message):
+        books.load(_edited(example("seed-003-books.json"), edit))
+    assert dump(books.engine) == before
+
+
+def test_payment_beyond_the_balance_is_refused(seed003: Books) -> None:
+    extra = {
+        "payments": [
+            {
+                "number": "P2",
+                "accountNumber": "A00000001",
+                "effectiveDate": "2026-10-21",
+                "currency": "USD",
+                "amount": "300.00",
+                "applications": [
+                    {
+                        "invoiceNumber": "INV00000002",
+                        "amount": "300.00",
+                        "items": [{"invoiceItemId": "II-0003", "amount": "300.00"}],
+                    }
+                ],
+            }
+        ]
+    }
+    before = dump(seed003.engine)
+    with pytest.raises(Problems, match=r"amount 300.00 exceeds the open balance 230.0+ of line II-0003"):
+        seed003.load(extra)
+    assert dump(seed003.engine) == before
+
+
+def test_unitemised_payment_applies_first_in_first_out(seed003: Books) -> None:
+    seed003.load(
+        {
+            "payments": [
+                {
+                    "number": "P2",
+                    "accountNumber": "A00000001",
+                    "effectiveDate": "2026-10-21",
+                    "currency": "USD",
+                    "amount": "335.00",
+                    "applications": [{"invoiceNumber": "INV00000001", "amount": "335.00"}],
+                }
+            ]
+        }
+    )
+    assert [i["balance"] for i in seed003.show("invoice", "INV00000001")["items"]] == ["0.00", "95.00"]
