@@ -33,6 +33,7 @@ from subledger.models.documents import (
 )
 from subledger.money import ZERO
 from subledger.operations.base import canonical_json, digest
+from subledger.operations.documents import LABEL_OF, posting_entries
 from subledger.operations.settlement import Applications, Line, fifo
 from subledger.operations.state import (
     DocumentState,
@@ -51,18 +52,6 @@ REVENUE_TYPES = ("DeferredRevenue", "SalesRevenue", "SalesDiscounts", "OtherReve
 ON_ACCOUNT_TYPES = ("On-Account Receivable", "CustomerCashOnAccount", "OtherLiabilities")
 
 KIND_OF = {Invoice: "Invoice", DebitMemo: "DebitMemo", CreditMemo: "CreditMemo"}
-TAG_OF = {"Invoice": "invoice", "DebitMemo": "debit-memo", "CreditMemo": "credit-memo"}
-LABEL_OF = {"Invoice": "Invoice", "DebitMemo": "Debit memo", "CreditMemo": "Credit memo"}
-CHARGE_TYPE = {
-    "Invoice": "Invoice Item",
-    "DebitMemo": "Debit Memo Item (Charge)",
-    "CreditMemo": "Credit Memo Item (Charge)",
-}
-TAX_TYPE = {
-    "Invoice": "Taxation Item",
-    "DebitMemo": "Debit Memo Item (Tax)",
-    "CreditMemo": "Credit Memo Item (Tax)",
-}
 
 
 class LoadResult(OutputModel):
@@ -70,30 +59,6 @@ class LoadResult(OutputModel):
     unchanged: dict[str, int]
     journal_entries: int
     documents: list[str]
-
-
-def posting_entries(doc: DocumentState, *, tag: str | None = None, description: str | None = None) -> list[Entry]:
-    """The journal entries that post a document: one per transaction type (charges, taxes), on its date."""
-    builder = EntryBuilder(
-        account_number=doc.account_number,
-        date=doc.document_date,
-        currency=doc.currency,
-        document_number=doc.number,
-        tag=tag or TAG_OF[doc.kind],
-        description=description or f"{LABEL_OF[doc.kind]} {doc.number}",
-    )
-    on_account = "on_account"
-    for item in doc.items:
-        codes = {"ar": item.ar_code, "revenue": item.revenue_code, on_account: item.on_account_code or ""}
-        builder.add(CHARGE_TYPE[doc.kind], item.amount, codes, item.id)
-        for tax in item.taxes:
-            tax_codes = {
-                "ar": tax.ar_code,
-                "sales_tax": tax.sales_tax_code,
-                on_account: tax.on_account_code or "",
-            }
-            builder.add(TAX_TYPE[doc.kind], tax.tax_amount, tax_codes, tax.id)
-    return builder.entries()
 
 
 class _Loader:

@@ -14,7 +14,7 @@ from decimal import Decimal
 from sqlalchemy import Connection, bindparam, select, update
 
 from subledger.errors import NotFound
-from subledger.money import ZERO
+from subledger.money import ZERO, quantize
 from subledger.storage.schema import document_items, documents, taxation_items
 
 
@@ -112,7 +112,9 @@ _TAX_FIELDS = [c.key for c in taxation_items.c if c.key not in ("account_number"
 def fetch_documents(
     conn: Connection, numbers: Sequence[str], *, kind: str | None = None, lock: bool = False
 ) -> dict[str, DocumentState]:
-    """Documents by number with their lines (in line order). ``lock`` takes row locks on PostgreSQL."""
+    """Documents by number with their lines (in line order), amounts quantized to the document's currency.
+
+    ``lock`` takes row locks on PostgreSQL."""
     if not numbers:
         return {}
     query = select(documents).where(documents.c.number.in_(list(numbers)))
@@ -134,6 +136,8 @@ def fetch_documents(
     ).mappings()
     for row in item_rows:
         item = ItemLine(**{k: row[k] for k in _ITEM_FIELDS})
+        currency = docs[row["document_number"]].currency
+        item.amount, item.balance = quantize(item.amount, currency), quantize(item.balance, currency)
         items[item.id] = item
         docs[row["document_number"]].items.append(item)
     tax_rows = conn.execute(
@@ -142,7 +146,12 @@ def fetch_documents(
         .order_by(taxation_items.c.document_number, taxation_items.c.line_no)
     ).mappings()
     for row in tax_rows:
-        items[row["item_id"]].taxes.append(TaxLine(**{k: row[k] for k in _TAX_FIELDS}))
+        tax = TaxLine(**{k: row[k] for k in _TAX_FIELDS})
+        currency = docs[row["document_number"]].currency
+        tax.tax_amount, tax.balance = quantize(tax.tax_amount, currency), quantize(tax.balance, currency)
+        if tax.exempt_amount is not None:
+            tax.exempt_amount = quantize(tax.exempt_amount, currency)
+        items[row["item_id"]].taxes.append(tax)
     return docs
 
 
