@@ -105,6 +105,18 @@ class DocumentNotPosted(RuleViolation):
     code = "document-not-posted"
 
 
+class AlreadyReversed(RuleViolation):
+    """The document was reversed: it cannot be reversed, written off or unapplied again."""
+
+    code = "already-reversed"
+
+
+class NotReversible(RuleViolation):
+    """A reversal rule refuses the document (applied, negative, not the latest, created from an invoice ...)."""
+
+    code = "not-reversible"
+
+
 class PeriodClosed(RuleViolation):
     """A date falls in a closed period (or one Pending Close for this actor)."""
 
