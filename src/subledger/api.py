@@ -18,12 +18,13 @@ from pydantic import ValidationError
 from sqlalchemy import Engine
 
 from subledger import queries
+from subledger.audit import AuditRecord, Outcome, audit_trail
 from subledger.errors import Problems
 from subledger.export.beancount import export_beancount
 from subledger.models.documents import LoadFile
 from subledger.models.errors import validation_problems
 from subledger.models.views import JournalEntryView, PeriodView
-from subledger.operations.base import run_operation
+from subledger.operations.base import audited, run_operation
 from subledger.operations.load import LoadResult, load_books
 from subledger.operations.setup import InitResult, init_books
 from subledger.permissions import Actor, resolve_actor
@@ -75,6 +76,7 @@ class Books:
 
     # --- operations ------------------------------------------------------------------------------------------
 
+    @audited("load")
     def load(
         self, data: LoadFile | Path | bytes | str | dict[str, Any], *, idempotency_key: str | None = None
     ) -> LoadResult:
@@ -106,3 +108,10 @@ class Books:
     def periods(self) -> list[PeriodView]:
         with self.engine.connect() as conn:
             return queries.periods(conn)
+
+    def audit(
+        self, *, outcome: Outcome | None = None, actor: str | None = None, limit: int | None = None
+    ) -> list[AuditRecord]:
+        """Every operation, accepted or refused (or failed), oldest first."""
+        with self.engine.connect() as conn:
+            return audit_trail(conn, outcome=outcome, actor=actor, limit=limit)

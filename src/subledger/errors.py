@@ -139,3 +139,9 @@ class UnbalancedEntry(SubledgerError):
 
 class IdempotencyConflict(Conflict):
     code = "idempotency-conflict"
+
+
+class MirroringRuleRefuses(RuleViolation):
+    """The mirroring billing rule forbids the generated memo (an all-zero document under a rule other than Yes)."""
+
+    code = "mirroring-rule-refuses"

@@ -59,8 +59,13 @@ def actors_file() -> Path:
     return Path(os.environ.get("SUBLEDGER_ACTORS", "actors.toml"))
 
 
+def actor_name(name: str | None) -> str:
+    """Who runs the command: the name given, else ``SUBLEDGER_ACTOR``, else the administrator."""
+    return name or os.environ.get("SUBLEDGER_ACTOR") or ADMIN
+
+
 def resolve_actor(name: str | None, path: Path | None = None) -> Actor:
-    name = name or os.environ.get("SUBLEDGER_ACTOR") or ADMIN
+    name = actor_name(name)
     if name == ADMIN:
         return Actor(ADMIN, ALL_PERMISSIONS)
     path = path or actors_file()

@@ -8,40 +8,138 @@ credit memo write-off or reversal generates a debit memo mirroring the credit me
 - each generated taxation line copies every descriptive field of the original taxation line; no tax is computed;
 - the memo is applied line by line to the lines it mirrors, so both ends reach the balances the operation intends.
 
-Which lines are mirrored, and with what amounts, is the operation's decision (``MirrorLine``); this module only
-builds the memo and its applications, the same way for every operation.
+Which lines are mirrored, and with what amounts, follows the billing rule "create credit memos mirroring invoice
+items" (``mirrored_lines``, the one place that says it, for write-offs and reversals alike): under Yes every line
+is mirrored, zero lines included; under "Yes except zero balance" lines with nothing to mirror are left out; under
+No they are left out too and each discount is folded into the item it discounts (Part 2 §3.4, §9, seed 000).
+A generated line may therefore settle more than one original line (a folded item and its discount): the memo
+remembers which (``GeneratedMemo.settles``) and ``apply_generated`` applies it to each of them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, or_, select
 
+from subledger.errors import MirroringRuleRefuses, NotFound, NothingToWriteOff
 from subledger.journal import Entry
 from subledger.models.documents import CreditMemo, DebitMemo, ItemFinanceInformation, MemoItem, TaxationItem
 from subledger.models.documents import TaxFinanceInformation as TaxFinance
 from subledger.operations.base import canonical_json, digest
 from subledger.operations.settlement import Applications, Line
 from subledger.operations.state import DocumentState, ItemLine, TaxLine
+from subledger.settings import MirroringRule
 from subledger.storage.schema import documents
 
 
 @dataclass
 class MirrorLine:
-    """One generated item: the original item, the amount of the generated line, and its taxation lines."""
+    """One generated item: the original item, the amount of the generated line, and its taxation lines.
+
+    ``settles`` lists the original items the generated line is applied to, with the amount each gets; by default
+    the source item alone, for the whole amount. Under the rule No an item's line also settles its discounts.
+    """
 
     source: ItemLine
     amount: Decimal
     taxes: list[tuple[TaxLine, Decimal]] = field(default_factory=list)
     processing_type: str | None = None  # defaults to the original's
+    settles: list[tuple[ItemLine, Decimal]] | None = None
+
+    def settlements(self) -> list[tuple[ItemLine, Decimal]]:
+        return [(self.source, self.amount)] if self.settles is None else self.settles
 
 
 def open_balances(doc: DocumentState) -> list[MirrorLine]:
     """Every line with its open balance (or unapplied amount), zero lines included."""
     return [MirrorLine(item, item.balance, [(tax, tax.balance) for tax in item.taxes]) for item in doc.items]
+
+
+def mirrored_lines(
+    doc: DocumentState, rule: MirroringRule, amounts: Mapping[str, Decimal] | None = None
+) -> list[MirrorLine]:
+    """The lines a generated memo mirrors, shaped by the mirroring billing rule.
+
+    ``amounts=None`` mirrors every open balance (a header-level write-off; for a reversal the balances are the
+    amounts). Otherwise only the listed line ids (items or taxation items) are mirrored, each with its amount (a
+    line-level write-off); an item not listed whose taxation line is, appears as a zero-amount carrier of it.
+
+    - Yes: every line, zero lines included (Part 2 §3.4 cases IV and VI; the seed 000 table).
+    - YesExceptZeroBalance: lines with nothing to mirror are left out; a zero item still carries a non-zero tax.
+    - No: as YesExceptZeroBalance, and each discount is folded into the item it discounts: the item's line
+      settles the item and the discount (100 and -10 give one line of 90); the discount's taxation lines ride on a
+      zero-amount Charge-type line of their own (case III).
+    - A document whose lines are all zero (case V) is mirrored under Yes only; the other rules refuse it.
+    - Total zero with non-zero lines (case VII) is mirrored under every rule.
+    The rule shapes credit memos mirroring invoices and debit memos; a debit memo mirroring a credit memo copies
+    every line as it is. Refuses a memo with nothing to mirror (every line zero, case V under Yes aside).
+    """
+    if doc.kind == "CreditMemo":
+        rule = "Yes"
+    lines_by_id = {line.id: line for line in doc.lines()}
+    if amounts is not None:
+        for line_id in amounts:
+            if line_id not in lines_by_id:
+                raise NotFound(f"no line {line_id} in {doc.number}", document=doc.number, field="items")
+    label = "invoice" if doc.kind == "Invoice" else "debit memo" if doc.kind == "DebitMemo" else "credit memo"
+    all_zero = all(line.amount == 0 for line in doc.lines())
+    if all_zero and amounts is None and rule != "Yes":
+        raise MirroringRuleRefuses(
+            f"every line of {label} {doc.number} is zero: under the mirroring rule {rule} it cannot be mirrored "
+            "(only the rule Yes creates an all-zero memo)",
+            document=doc.number,
+        )
+    keep_zero = rule == "Yes"
+
+    def wanted(line: ItemLine | TaxLine) -> Decimal | None:
+        """The amount to mirror for ``line``, or None when the line is left out."""
+        amount = line.balance if amounts is None else amounts.get(line.id)
+        if amount is None or (amount == 0 and not keep_zero):
+            return None
+        return amount
+
+    items = {item.id: item for item in doc.items}
+    folded_into: dict[str, str] = {}
+    if rule == "No":
+        folded_into = {
+            item.id: item.applied_to_item_id
+            for item in doc.items
+            if item.processing_type == "Discount" and item.applied_to_item_id in items
+        }
+    folded: dict[str, list[tuple[ItemLine, Decimal]]] = {}
+    for discount_id, item_id in folded_into.items():
+        amount = wanted(items[discount_id])
+        if amount is not None and amount != 0:
+            folded.setdefault(item_id, []).append((items[discount_id], amount))
+
+    lines: list[MirrorLine] = []
+    for item in doc.items:
+        taxes = [(tax, amount) for tax in item.taxes if (amount := wanted(tax)) is not None]
+        if item.id in folded_into:
+            # The discount's own amount went to its item's line: a zero Charge line carries its tax (case III).
+            if taxes:
+                lines.append(MirrorLine(item, Decimal(0), taxes, processing_type="Charge", settles=[]))
+            continue
+        own = wanted(item)
+        settles = ([] if own is None else [(item, own)]) + folded.get(item.id, [])
+        if not settles and not taxes:
+            continue
+        total = sum((amount for _, amount in settles), Decimal(0))
+        if folded.get(item.id):
+            lines.append(MirrorLine(item, total, taxes, settles=settles))
+        else:
+            lines.append(MirrorLine(item, total, taxes, settles=None if own is not None else []))
+    moves = any(amount != 0 for line in lines for _, amount in (*line.settlements(), *line.taxes))
+    if not moves and not (all_zero and amounts is None):
+        where = "the lines given" if amounts is not None else "every line's open balance"
+        raise NothingToWriteOff(
+            f"nothing left to mirror on {label} {doc.number}: {where} is zero", document=doc.number, field="items"
+        )
+    return lines
 
 
 @dataclass(frozen=True)
@@ -58,13 +156,38 @@ class MemoHeader:
 
 def next_number(conn: Connection, prefix: str) -> str:
     """``prefix`` followed by the next free counter (``WO-INV00000001-1``, ``-2`` ... for repeated write-offs)."""
-    taken = conn.execute(select(func.count()).where(documents.c.number.like(f"{prefix}-%"))).scalar_one()
-    return f"{prefix}-{taken + 1}"
+    return next_numbers(conn, [prefix])[prefix]
+
+
+def next_numbers(conn: Connection, prefixes: Iterable[str]) -> dict[str, str]:
+    """``next_number`` for many prefixes at once (a bulk write-off numbers a whole batch in one query).
+
+    Numbers are found by an index range (``prefix-`` up to ``prefix.``) rather than ``LIKE``, which SQLite would
+    answer by scanning every document; the counter is one more than the largest ``prefix-<n>`` taken.
+    """
+    wanted = sorted(set(prefixes))
+    taken: dict[str, int] = dict.fromkeys(wanted, 0)
+    for i in range(0, len(wanted), 200):
+        chunk = wanted[i : i + 200]
+        ranges = [(documents.c.number >= f"{p}-") & (documents.c.number < f"{p}.") for p in chunk]
+        query = select(documents.c.number).where(ranges[0] if len(ranges) == 1 else or_(*ranges))
+        for (number,) in conn.execute(query):
+            prefix, _, counter = number.rpartition("-")
+            if prefix in taken and counter.isdigit():
+                taken[prefix] = max(taken[prefix], int(counter))
+    return {prefix: f"{prefix}-{n + 1}" for prefix, n in taken.items()}
+
+
+@dataclass
+class GeneratedMemo(DocumentState):
+    """A generated memo, and for each of its items the original items it settles (id, amount)."""
+
+    settles: dict[str, list[tuple[str, Decimal]]] = field(default_factory=dict)
 
 
 def generate_memo(
     source: DocumentState, lines: list[MirrorLine], header: MemoHeader, *, on_account_code: str, ar_code: str
-) -> DocumentState:
+) -> GeneratedMemo:
     """The generated memo: a credit memo for an invoice or debit memo, a debit memo for a credit memo.
 
     A credit memo debits what the original credited (each item's revenue code, or the non-revenue write-off code)
@@ -74,9 +197,11 @@ def generate_memo(
     non_revenue = header.non_revenue_code
     items: list[ItemLine] = []
     models: list[MemoItem] = []
+    settles: dict[str, list[tuple[str, Decimal]]] = {}
     for k, line in enumerate(lines, start=1):
         src = line.source
         item_id = f"{header.number}-{k}"
+        settles[item_id] = [(original.id, amount) for original, amount in line.settlements()]
         revenue_code = non_revenue or src.revenue_code
         taxes: list[TaxLine] = []
         tax_models: list[TaxationItem] = []
@@ -190,7 +315,7 @@ def generate_memo(
         )
     else:
         model = DebitMemo.model_validate({**common, "debit_memo_date": header.date})
-    return DocumentState(
+    return GeneratedMemo(
         account_number=source.account_number,
         number=header.number,
         kind=kind,
@@ -207,25 +332,31 @@ def generate_memo(
         non_revenue_code=non_revenue,
         content_hash=digest(model),
         payload=canonical_json(model),
+        settles=settles,
     )
 
 
 def apply_generated(
     applications: Applications, source: DocumentState, memo: DocumentState, date: dt.date, *, tag: str
 ) -> list[Entry]:
-    """Apply a generated memo to the document it mirrors, each generated line to its original line.
+    """Apply a generated memo to the document it mirrors, each generated line to the original lines it settles.
 
     A credit memo is applied to the invoice or debit memo it came from; for a debit memo generated from a credit
-    memo, the credit memo is applied to the debit memo.
+    memo, the credit memo is applied to the debit memo. A generated line that settles several original lines (an
+    item and its folded discount) is applied to each of them: every original line moves toward zero by its own
+    amount and the generated line ends at exactly zero. Zero amounts settle nothing and record nothing.
     """
     originals: dict[str, Line] = {line.id: line for line in source.lines()}
+    settles = memo.settles if isinstance(memo, GeneratedMemo) else {}
     pairs: list[tuple[Line, Line, Decimal]] = []
     for item in memo.items:
         assert item.source_item_id is not None
-        pairs.append((item, originals[item.source_item_id], item.amount))
+        targets = settles.get(item.id, [(item.source_item_id, item.amount)])
+        pairs.extend((item, originals[original_id], amount) for original_id, amount in targets if amount != 0)
         for tax in item.taxes:
             assert tax.source_tax_item_id is not None
-            pairs.append((tax, originals[tax.source_tax_item_id], tax.tax_amount))
+            if tax.tax_amount != 0:
+                pairs.append((tax, originals[tax.source_tax_item_id], tax.tax_amount))
     if memo.kind == "CreditMemo":
         return applications.credit_memo(memo, source, pairs, date, tag=tag)
     return applications.credit_memo(

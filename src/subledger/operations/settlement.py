@@ -101,9 +101,16 @@ class Applications:
             tag=tag,
             description=description or f"Credit memo {memo.number} applied to {kind} {target.number}",
         )
+        # A memo line may settle several target lines of both signs (an item and its discount): what must move
+        # toward zero, and never past it, is the memo line's net; each target line is checked on its own.
+        nets: dict[str, tuple[Line, Decimal]] = {}
+        for memo_line, _, amount in pairs:
+            net = nets.get(memo_line.id, (memo_line, ZERO))[1] + amount
+            nets[memo_line.id] = (memo_line, net)
+        for memo_line, net in nets.values():
+            check_toward_zero(memo_line, net, document=memo.number, field=f"items[{memo_line.id}]")
         for memo_line, target_line, amount in pairs:
             check_toward_zero(target_line, amount, document=target.number, field=f"items[{target_line.id}]")
-            check_toward_zero(memo_line, amount, document=memo.number, field=f"items[{memo_line.id}]")
             memo_line.balance -= amount
             target_line.balance -= amount
             self._row(

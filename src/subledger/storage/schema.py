@@ -121,6 +121,25 @@ class Operation(Base):
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
 
+class AuditRefusal(Base):
+    """A refused (or failed) operation: written after the rollback, in its own transaction; append-only."""
+
+    __tablename__ = "audit_refusals"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(64))
+    actor: Mapped[str] = mapped_column(NAME)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    idempotency_key: Mapped[str | None] = mapped_column(String(255))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    request: Mapped[str] = mapped_column(Text)
+    outcome: Mapped[str] = mapped_column(String(16))
+    error_code: Mapped[str] = mapped_column(String(64))
+    document: Mapped[str | None] = mapped_column(ID)
+    field: Mapped[str | None] = mapped_column(String(255))
+    rule: Mapped[str] = mapped_column(Text)
+    __table_args__ = (CheckConstraint("outcome in ('refused', 'failed')", name="outcome"),)
+
+
 # --- account-scoped tables ----------------------------------------------------------------------------------
 
 
@@ -350,6 +369,7 @@ periods = _table(Period)
 period_events = _table(PeriodEvent)
 reason_codes = _table(ReasonCode)
 operations = _table(Operation)
+audit_refusals = _table(AuditRefusal)
 customer_accounts = _table(CustomerAccountRow)
 documents = _table(DocumentRow)
 document_items = _table(DocumentItemRow)

@@ -1,0 +1,121 @@
+"""The audit trail: every operation, accepted or refused, with who asked, when, what was asked and what came of it.
+
+Accepted operations are the ``operations`` rows their own transaction wrote. A refused operation writes nothing to
+the books (its transaction is rolled back, ``operations`` row included), so ``record_refusal`` writes it to
+``audit_refusals`` in a transaction of its own, after the rollback. That table is append-only (database triggers).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from typing import Any, Literal
+
+from sqlalchemy import Connection, Engine, insert, select
+
+from subledger.errors import SubledgerError
+from subledger.models.base import OutputModel
+from subledger.storage.schema import audit_refusals, operations
+
+Outcome = Literal["accepted", "refused", "failed"]
+
+
+class AuditRecord(OutputModel):
+    outcome: Outcome
+    id: int
+    kind: str
+    actor: str
+    at: dt.datetime
+    idempotency_key: str | None = None
+    request_hash: str
+    request: Any
+    result: Any = None
+    error_code: str | None = None
+    error: str | None = None
+
+
+def record_refusal(
+    engine: Engine,
+    *,
+    kind: str,
+    actor: str,
+    request_json: str,
+    idempotency_key: str | None,
+    error: BaseException,
+) -> None:
+    """Record a refused (``SubledgerError``) or failed (any other error) operation, in its own transaction."""
+    refused = isinstance(error, SubledgerError)
+    values: dict[str, object] = {
+        "kind": kind,
+        "actor": actor,
+        "at": dt.datetime.now(dt.UTC),
+        "idempotency_key": idempotency_key,
+        "request_hash": hashlib.sha256(request_json.encode()).hexdigest(),
+        "request": request_json,
+        "outcome": "refused" if refused else "failed",
+        "error_code": error.code if isinstance(error, SubledgerError) else type(error).__name__,
+        "document": error.document if isinstance(error, SubledgerError) else None,
+        "field": error.field if isinstance(error, SubledgerError) else None,
+        "rule": str(error) if refused else f"{type(error).__name__}: {error}".splitlines()[0],
+    }
+    with engine.begin() as conn:
+        conn.execute(insert(audit_refusals).values(**values))
+
+
+def _json(text: str | None) -> Any:
+    if text is None:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def audit_trail(
+    conn: Connection, *, outcome: Outcome | None = None, actor: str | None = None, limit: int | None = None
+) -> list[AuditRecord]:
+    """Accepted and refused operations together, oldest first (the last ``limit`` of them when given)."""
+    records: list[AuditRecord] = []
+    if outcome in (None, "accepted"):
+        query = select(operations)
+        if actor is not None:
+            query = query.where(operations.c.actor == actor)
+        records.extend(
+            AuditRecord(
+                outcome="accepted",
+                id=r.id,
+                kind=r.kind,
+                actor=r.actor,
+                at=r.at,
+                idempotency_key=r.idempotency_key,
+                request_hash=r.request_hash,
+                request=_json(r.request),
+                result=_json(r.result),
+            )
+            for r in conn.execute(query)
+        )
+    if outcome != "accepted":
+        query = select(audit_refusals)
+        if outcome is not None:
+            query = query.where(audit_refusals.c.outcome == outcome)
+        if actor is not None:
+            query = query.where(audit_refusals.c.actor == actor)
+        records.extend(
+            AuditRecord(
+                outcome=r.outcome,
+                id=r.id,
+                kind=r.kind,
+                actor=r.actor,
+                at=r.at,
+                idempotency_key=r.idempotency_key,
+                request_hash=r.request_hash,
+                request=_json(r.request),
+                error_code=r.error_code,
+                error=r.rule,
+            )
+            for r in conn.execute(query)
+        )
+    # SQLite returns naive datetimes (stored as UTC): compare them as UTC.
+    records.sort(key=lambda r: (r.at.replace(tzinfo=r.at.tzinfo or dt.UTC), r.outcome != "accepted", r.id))
+    return records[-limit:] if limit else records
