@@ -11,6 +11,7 @@ Inputs are validated by the pydantic models before anything is written.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +22,17 @@ from subledger import queries
 from subledger.audit import AuditRecord, Outcome, audit_trail
 from subledger.errors import Problems
 from subledger.export.beancount import export_beancount
+from subledger.models.adjustments import (
+    AdjustmentRequest,
+    AdjustmentResult,
+    AdjustmentView,
+    AdjustmentWriteOffReport,
+    WriteOffByAdjustments,
+)
 from subledger.models.documents import LoadFile
 from subledger.models.errors import validation_problems
 from subledger.models.views import JournalEntryView, PeriodView
+from subledger.operations.adjustments import create_adjustments, list_adjustments, write_off_by_adjustments
 from subledger.operations.base import audited, run_operation
 from subledger.operations.load import LoadResult, load_books
 from subledger.operations.setup import InitResult, init_books
@@ -91,6 +100,40 @@ class Books:
             idempotency_key=idempotency_key,
         )
 
+    @audited("adjustment")
+    def adjust_invoice_items(
+        self,
+        request: AdjustmentRequest | Path | bytes | str | dict[str, Any],
+        *,
+        idempotency_key: str | None = None,
+    ) -> AdjustmentResult:
+        """Create invoice item adjustments (books without Invoice Settlement), together in one transaction."""
+        body: AdjustmentRequest = parse(AdjustmentRequest, request)
+        return run_operation(
+            self.engine,
+            kind="adjustment",
+            actor=self.actor,
+            request=body,
+            result_type=AdjustmentResult,
+            body=lambda ctx: create_adjustments(ctx, body.adjustments),
+            idempotency_key=idempotency_key,
+        )
+
+    @audited("write-off-adjustments")
+    def write_off_by_adjustments(
+        self,
+        invoices: Sequence[str],
+        settings: WriteOffByAdjustments | Path | bytes | str | dict[str, Any],
+        *,
+        idempotency_key: str | None = None,
+        progress: Callable[[str], None] | None = None,
+    ) -> AdjustmentWriteOffReport:
+        """The bulk write-off task in a book without Invoice Settlement: each invoice written off by adjustments."""
+        task: WriteOffByAdjustments = parse(WriteOffByAdjustments, settings)
+        return write_off_by_adjustments(
+            self.engine, self.actor, invoices, task, idempotency_key=idempotency_key, progress=progress
+        )
+
     # --- reading ---------------------------------------------------------------------------------------------
 
     def show(self, kind: str, number: str) -> dict[str, Any]:
@@ -100,6 +143,11 @@ class Books:
     def journal(self, *, document: str | None = None, period: str | None = None) -> list[JournalEntryView]:
         with self.engine.connect() as conn:
             return list(queries.journal(conn, document=document, period=period))
+
+    def adjustments(self, *, invoice: str | None = None) -> list[AdjustmentView]:
+        """Invoice item adjustments, of one invoice or all."""
+        with self.engine.connect() as conn:
+            return list_adjustments(conn, invoice=invoice)
 
     def export_beancount(self, out: Path) -> list[Path]:
         with self.engine.connect() as conn:

@@ -15,6 +15,7 @@ from decimal import Decimal
 from sqlalchemy import Connection, and_, func, select, type_coerce
 
 from subledger.money import ZERO
+from subledger.operations.adjustments import receivable_adjustments
 from subledger.storage.schema import (
     applications,
     document_items,
@@ -87,6 +88,9 @@ def subledger_balances(conn: Connection, as_of: dt.date) -> dict[str, dict[Key, 
     for source_kind in ("Payment", "CreditMemo"):
         for key, amount in _applied(conn, source_kind, "target", "ar_code", as_of).items():
             ar[key] = ar.get(key, ZERO) - amount
+    # Books without Invoice Settlement: processed Credit adjustments lower receivable, Charge ones raise it.
+    for key, amount in receivable_adjustments(conn, as_of).items():
+        ar[key] = ar.get(key, ZERO) - amount
     on_account = _lines_total(conn, ("CreditMemo",), "on_account_code", as_of)
     for key, amount in _applied(conn, "CreditMemo", "source", "on_account_code", as_of).items():
         on_account[key] = on_account.get(key, ZERO) - amount

@@ -141,6 +141,18 @@ class IdempotencyConflict(Conflict):
     code = "idempotency-conflict"
 
 
+class WrongSettlementMode(RuleViolation):
+    """Memos in a book without Invoice Settlement, or invoice item adjustments in a book with it."""
+
+    code = "wrong-settlement-mode"
+
+
+class BalanceAwayFromZero(RuleViolation):
+    """Invoice item adjustments that would move an invoice's balance away from zero or across it."""
+
+    code = "balance-away-from-zero"
+
+
 class MirroringRuleRefuses(RuleViolation):
     """The mirroring billing rule forbids the generated memo (an all-zero document under a rule other than Yes)."""
 

@@ -32,6 +32,7 @@ from subledger.models.documents import (
     TaxationItem,
 )
 from subledger.money import ZERO
+from subledger.operations.adjustments import require_invoice_settlement
 from subledger.operations.base import canonical_json, digest
 from subledger.operations.documents import LABEL_OF, posting_entries
 from subledger.operations.settlement import Applications, Line, fifo
@@ -587,6 +588,9 @@ def _date_field(kind: str) -> str:
 
 def load_books(ctx: Context, file: LoadFile) -> LoadResult:
     loader = _Loader(ctx, file)
+    for memo in (*file.debit_memos, *file.credit_memos):  # none in a book without Invoice Settlement
+        label = f"{LABEL_OF[KIND_OF[type(memo)]].lower()} {memo.number}"
+        loader.attempt(require_invoice_settlement, ctx, label, document=memo.number)
     account_rows = loader.load_accounts()
     ctx.lock_accounts(loader.accounts)
     loader.load_documents()

@@ -359,6 +359,45 @@ class JournalTransfer(Base):
     )
 
 
+class InvoiceItemAdjustmentRow(Base):
+    """An invoice item adjustment (books without Invoice Settlement): a Credit lowers one invoice item's or
+    taxation item's charge, a Charge raises it; ``amount`` is always positive. ``accounting_code`` is the code the
+    adjustment posts against (the item's revenue code or the taxation item's sales-tax code, unless overridden);
+    ``ar_code`` is the adjusted line's receivable code."""
+
+    __tablename__ = "invoice_item_adjustments"
+    account_number: Mapped[str] = mapped_column(ForeignKey("customer_accounts.account_number"), primary_key=True)
+    number: Mapped[str] = mapped_column(ID, primary_key=True)
+    invoice_number: Mapped[str] = mapped_column(ID)
+    type: Mapped[str] = mapped_column(String(8))
+    amount: Mapped[Decimal] = mapped_column(Money)
+    currency: Mapped[str] = mapped_column(String(3))
+    source_type: Mapped[str] = mapped_column(String(16))
+    source_id: Mapped[str] = mapped_column(ID)
+    adjustment_date: Mapped[dt.date] = mapped_column(Date)
+    reason_code: Mapped[str] = mapped_column(NAME)
+    reference_id: Mapped[str | None] = mapped_column(String(60))
+    comment: Mapped[str | None] = mapped_column(String(255))
+    accounting_code: Mapped[str] = mapped_column(ForeignKey("accounting_codes.name"))
+    deferred_revenue_account: Mapped[str | None] = mapped_column(ForeignKey("accounting_codes.name"))
+    recognized_revenue_account: Mapped[str | None] = mapped_column(ForeignKey("accounting_codes.name"))
+    ar_code: Mapped[str] = mapped_column(ForeignKey("accounting_codes.name"))
+    status: Mapped[str] = mapped_column(String(16))
+    transferred_to_accounting: Mapped[bool] = mapped_column(Boolean, default=False)
+    custom_fields: Mapped[str] = mapped_column(Text)
+    operation_id: Mapped[int] = mapped_column(ForeignKey("operations.id"))
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["account_number", "invoice_number"], ["documents.account_number", "documents.number"]
+        ),
+        CheckConstraint("type in ('Credit', 'Charge')", name="type"),
+        CheckConstraint("source_type in ('InvoiceDetail', 'Tax')", name="source_type"),
+        CheckConstraint("status in ('Processed', 'Canceled')", name="status"),
+        CheckConstraint("amount > 0", name="amount_positive"),
+        Index(None, "account_number", "invoice_number"),
+    )
+
+
 def _table(cls: type[Base]) -> Table:
     return cast(Table, cls.__table__)
 
@@ -380,3 +419,4 @@ journal_entries = _table(JournalEntryRow)
 journal_lines = _table(JournalLineRow)
 export_runs = _table(ExportRun)
 journal_transfers = _table(JournalTransfer)
+invoice_item_adjustments = _table(InvoiceItemAdjustmentRow)

@@ -1,0 +1,668 @@
+"""Invoice item adjustments: how a book without Invoice Settlement corrects and writes off invoices.
+
+Such a book has no credit or debit memos (Part 1); an adjustment changes one invoice item or taxation item directly
+(Part 2 §8). The rules this module protects:
+
+- An adjustment is ``Credit`` (lowers the line's charge) or ``Charge`` (raises it) for a positive amount, against a
+  posted invoice, dated on or after the invoice date and in an open period (the invoice itself may sit in a closed
+  one). It moves its line's balance toward zero and never past it: a Credit on a positive balance, a Charge on a
+  negative one, never more than the balance. Several adjustments of one line are allowed while each does so.
+- **Toward zero, judged together.** The invoice balance may only move toward zero, never across it ("You cannot
+  create an Adjustment that changes the invoice balance from positive to negative"). Every adjustment of one request
+  is one transaction and is judged by its net effect on each invoice: with lines -99 and +100 (balance 1), a Charge
+  of 2 on the -99 line alone fails (balance 3), a Credit of 2.5 on the +100 line alone fails (-1.5), both together
+  pass (0.5). That is what the write-off task's Single Transaction setting is for.
+- **Codes.** An item adjustment inherits its item's deferred and recognized revenue codes; either may be overridden
+  (revenue-type codes). It posts against the deferred revenue code when it has one, else the recognized one: with no
+  override, exactly the code the invoice item posted to. A tax adjustment posts against the taxation line's
+  sales-tax-payable code unless the deferred (else recognized) override for tax items names another.
+- **Reason codes.** Adjustments use the book's credit memo reason codes (default ``Write-off``): in this mode an
+  adjustment takes the credit memo's place, so the administrator keeps one list, adds to it and deactivates codes
+  there; an unknown or inactive code is refused.
+- **Journal** (Part 2 §7.2, tag ``adjustment``, on the adjustment date): Invoice Item Adjustment (Invoice) Credit:
+  Dr the item's revenue code, Cr its receivable code; (Tax) Credit: Dr sales tax payable, Cr receivable; a Charge
+  flips both. The subledger's receivable (``balances.py``) subtracts processed Credit adjustments and adds Charge
+  ones, so the ledger's balance assertions hold.
+- **Write-off** (seed 002, ``write_off_by_adjustments``): a Credit on every positive open line and a Charge on every
+  negative one (taxation lines too with Adjust Taxation Items), all in one transaction per invoice by default; with
+  Single Transaction off, one transaction per adjustment, in line order, and an adjustment the invoice-balance rule
+  refuses on its own fails while the others stand. Write-off Positive Charges Only adjusts positive lines only, in
+  line order, for at most the invoice's open balance (the rule forbids crossing zero), and leaves negative lines as
+  they are.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, Engine, and_, func, select
+
+from subledger.context import Context, read_settings
+from subledger.errors import (
+    AmountExceedsBalance,
+    BalanceAwayFromZero,
+    DocumentNotPosted,
+    InvalidInput,
+    NotFound,
+    NothingToWriteOff,
+    Problem,
+    Problems,
+    RuleViolation,
+    SubledgerError,
+    UnknownReasonCode,
+    WrongSettlementMode,
+    WrongSign,
+)
+from subledger.journal import EntryBuilder, post
+from subledger.models.adjustments import (
+    DEFAULT_REASON_CODE,
+    AdjustedInvoiceItem,
+    AdjustedTaxationItem,
+    AdjustmentRequest,
+    AdjustmentResult,
+    AdjustmentView,
+    AdjustmentWriteOffReport,
+    InvoiceAdjusted,
+    InvoiceItemAdjustment,
+    InvoiceWriteOffOutcome,
+    WriteOffByAdjustments,
+)
+from subledger.money import ZERO, fmt, is_exact_for
+from subledger.operations.base import run_operation
+from subledger.operations.state import DocumentState, ItemLine, TaxLine, fetch_documents, update_balances
+from subledger.permissions import Actor
+from subledger.storage.schema import documents, invoice_item_adjustments
+
+#: Codes an item adjustment may post against (those an invoice item may carry).
+REVENUE_TYPES = ("DeferredRevenue", "SalesRevenue", "SalesDiscounts", "OtherRevenue", "OtherLiabilities")
+#: Codes a tax adjustment may post against: the sales-tax codes, or a revenue code the tax override names.
+TAX_TYPES = ("SalesTaxPayable", *REVENUE_TYPES)
+TRANSACTION_TYPE = {"InvoiceDetail": "Invoice Item Adjustment (Invoice)", "Tax": "Invoice Item Adjustment (Tax)"}
+
+Line = ItemLine | TaxLine
+
+
+def require_invoice_settlement(ctx: Context, what: str, *, document: str | None = None) -> None:
+    """Refuse a memo operation (write-off or reversal by memo, loading a memo) in a book without Invoice Settlement."""
+    if not ctx.settings.invoice_settlement:
+        raise WrongSettlementMode(
+            f"{what} needs Invoice Settlement, which this book does not have (it uses invoice item adjustments)",
+            document=document,
+        )
+
+
+def _require_adjustment_mode(invoice_settlement: bool) -> None:
+    if invoice_settlement:
+        raise WrongSettlementMode(
+            "invoice item adjustments exist only in books without Invoice Settlement (this book uses credit and "
+            "debit memos)",
+            field="invoiceSettlement",
+        )
+
+
+# --- creating adjustments ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Planned:
+    """One accepted adjustment, before it is written."""
+
+    request: InvoiceItemAdjustment
+    invoice: DocumentState
+    line: Line
+    accounting_code: str
+    deferred: str | None
+    recognized: str | None
+    reason_code: str
+
+
+def _inherited_codes(doc: DocumentState) -> dict[str, tuple[str | None, str | None]]:
+    """Each item's (deferred, recognized) revenue codes as the invoice gave them; a discount without codes of its
+    own takes those of the item it discounts, as it did when loaded."""
+    finance: dict[str, dict[str, Any]] = {
+        item["id"]: item.get("financeInformation") or {} for item in json.loads(doc.payload).get("items", [])
+    }
+    codes: dict[str, tuple[str | None, str | None]] = {}
+    for item in doc.items:
+        info = finance.get(item.id, {})
+        deferred = info.get("deferredRevenueAccountingCode")
+        recognized = info.get("recognizedRevenueAccountingCode")
+        if not deferred and not recognized and item.applied_to_item_id in finance:
+            info = finance[item.applied_to_item_id]
+            deferred = info.get("deferredRevenueAccountingCode")
+            recognized = info.get("recognizedRevenueAccountingCode")
+        codes[item.id] = (deferred, recognized)
+    return codes
+
+
+class _Adjuster:
+    """Checks every adjustment of a request (collecting every problem), then writes them together."""
+
+    def __init__(self, ctx: Context, requests: Sequence[InvoiceItemAdjustment]) -> None:
+        self.ctx = ctx
+        self.requests = requests
+        self.problems: list[SubledgerError] = []
+        self.planned: list[_Planned] = []
+        self.invoices: dict[str, DocumentState] = {}
+        self.before: dict[str, Decimal] = {}
+
+    def load(self) -> None:
+        conn, numbers = self.ctx.conn, sorted({r.invoice_number for r in self.requests})
+        found = select(documents.c.number, documents.c.account_number).where(
+            documents.c.number.in_(numbers), documents.c.kind == "Invoice"
+        )
+        accounts: dict[str, str] = {row.number: row.account_number for row in conn.execute(found)}
+        if len(set(accounts.values())) > 1:
+            raise RuleViolation(
+                "adjustments made together must belong to one customer account "
+                f"(these invoices belong to {', '.join(sorted(set(accounts.values())))})",
+                field="adjustments",
+            )
+        self.ctx.lock_accounts(accounts.values())
+        self.invoices = fetch_documents(conn, numbers, kind="Invoice", lock=True)
+        self.before = {n: doc.balance for n, doc in self.invoices.items()}
+
+    def check_all(self) -> None:
+        codes = {n: _inherited_codes(doc) for n, doc in self.invoices.items()}
+        for i, request in enumerate(self.requests):
+            try:
+                self.planned.append(self.check(i, request, codes))
+            except SubledgerError as exc:
+                self.problems.append(exc)
+        if not self.problems:
+            self.check_invoice_balances()
+
+    def check(
+        self, i: int, request: InvoiceItemAdjustment, codes: dict[str, dict[str, tuple[str | None, str | None]]]
+    ) -> _Planned:
+        ctx, at, number = self.ctx, f"adjustments[{i}]", request.invoice_number
+        invoice = self.invoices.get(number)
+        if invoice is None:
+            raise NotFound(f"no invoice {number}", document=number, field=f"{at}.invoiceNumber")
+        if invoice.status != "Posted":
+            raise DocumentNotPosted(
+                f"invoice {number} is {invoice.status}: only a posted invoice can be adjusted", document=number
+            )
+        if not is_exact_for(request.amount, invoice.currency):
+            raise InvalidInput(
+                f"amount {request.amount} has more decimals than {invoice.currency} allows",
+                document=number,
+                field=f"{at}.amount",
+            )
+        line = self._line(invoice, request, at)
+        if request.adjustment_date < invoice.document_date:
+            raise RuleViolation(
+                f"adjustment date {request.adjustment_date} is before the invoice date {invoice.document_date}",
+                document=number,
+                field=f"{at}.adjustmentDate",
+            )
+        ctx.open_period(request.adjustment_date, document=number, field=f"{at}.adjustmentDate")
+        reason = self._reason_code(request.reason_code or DEFAULT_REASON_CODE, number, f"{at}.reasonCode")
+        if isinstance(line, ItemLine):
+            deferred, recognized = codes[number][line.id]
+            types: tuple[str, ...] = REVENUE_TYPES
+            inherited = line.revenue_code
+        else:
+            deferred = recognized = None
+            types, inherited = TAX_TYPES, line.sales_tax_code
+        if request.deferred_revenue_account:
+            deferred = ctx.code(
+                request.deferred_revenue_account, document=number, field=f"{at}.deferredRevenueAccount", types=types
+            ).name
+        if request.recognized_revenue_account:
+            recognized = ctx.code(
+                request.recognized_revenue_account,
+                document=number,
+                field=f"{at}.recognizedRevenueAccount",
+                types=types,
+            ).name
+        # Item: the deferred code, else the recognized one (as the item posted). Tax: an override, else its own code.
+        posted_to = deferred or recognized or inherited
+        self._move(line, request, number, f"{at}.amount")
+        return _Planned(request, invoice, line, posted_to, deferred, recognized, reason)
+
+    @staticmethod
+    def _line(invoice: DocumentState, request: InvoiceItemAdjustment, at: str) -> Line:
+        is_tax = request.source_type == "Tax"
+        for line in invoice.lines():
+            if line.id == request.source_id and isinstance(line, TaxLine) == is_tax:
+                return line
+        label = "taxation item" if is_tax else "invoice item"
+        raise NotFound(
+            f"invoice {invoice.number} has no {label} {request.source_id}",
+            document=invoice.number,
+            field=f"{at}.sourceId",
+        )
+
+    def _reason_code(self, name: str, number: str, field: str) -> str:
+        try:
+            return self.ctx.reason_code("CreditMemo", name, document=number, field=field)
+        except UnknownReasonCode as exc:
+            raise UnknownReasonCode(
+                f"{exc.rule} (invoice item adjustments use the book's credit memo reason codes)",
+                document=number,
+                field=field,
+            ) from None
+
+    @staticmethod
+    def _move(line: Line, request: InvoiceItemAdjustment, number: str, field: str) -> None:
+        """Move the line's balance by the adjustment: toward zero, never past it."""
+        balance, amount = line.balance, request.amount
+        if balance == 0 or (request.type == "Credit") != (balance > 0):
+            needed = "a Credit" if balance > 0 else "a Charge"
+            reason = "is settled" if balance == 0 else f"has balance {balance}, so only {needed} moves it toward zero"
+            raise WrongSign(
+                f"a {request.type} adjustment of {amount} would move line {line.id} away from zero: it {reason}",
+                document=number,
+                field=field,
+            )
+        if amount > abs(balance):
+            raise AmountExceedsBalance(
+                f"a {request.type} adjustment of {amount} exceeds the balance {balance} of line {line.id}",
+                document=number,
+                field=field,
+            )
+        line.balance = balance - amount if request.type == "Credit" else balance + amount
+
+    def check_invoice_balances(self) -> None:
+        for number in sorted({p.invoice.number for p in self.planned}):
+            before, after = self.before[number], self.invoices[number].balance
+            if (before > 0 > after) or (before < 0 < after):
+                self.problems.append(
+                    BalanceAwayFromZero(
+                        f"the adjustments would change invoice {number}'s balance from {before} to {after}: an "
+                        "adjustment cannot change the invoice balance from positive to negative (or back)",
+                        document=number,
+                        field="adjustments",
+                    )
+                )
+            elif abs(after) > abs(before):
+                self.problems.append(
+                    BalanceAwayFromZero(
+                        f"the adjustments would move invoice {number}'s balance from {before} to {after}: the "
+                        "invoice balance can only be adjusted toward zero",
+                        document=number,
+                        field="adjustments",
+                    )
+                )
+
+    def write(self) -> AdjustmentResult:
+        ctx, conn = self.ctx, self.ctx.conn
+        taken: dict[str, int] = dict(
+            conn.execute(
+                select(invoice_item_adjustments.c.invoice_number, func.count())
+                .where(invoice_item_adjustments.c.invoice_number.in_(sorted(self.invoices)))
+                .group_by(invoice_item_adjustments.c.invoice_number)
+            ).all()
+        )
+        rows: list[dict[str, object]] = []
+        views: list[AdjustmentView] = []
+        entries = []
+        for p in self.planned:
+            r, invoice = p.request, p.invoice
+            taken[invoice.number] = taken.get(invoice.number, 0) + 1
+            number = f"IIA-{invoice.number}-{taken[invoice.number]}"
+            row: dict[str, object] = {
+                "account_number": invoice.account_number,
+                "number": number,
+                "invoice_number": invoice.number,
+                "type": r.type,
+                "amount": r.amount,
+                "currency": invoice.currency,
+                "source_type": r.source_type,
+                "source_id": r.source_id,
+                "adjustment_date": r.adjustment_date,
+                "reason_code": p.reason_code,
+                "reference_id": r.reference_id,
+                "comment": r.comment,
+                "accounting_code": p.accounting_code,
+                "deferred_revenue_account": p.deferred,
+                "recognized_revenue_account": p.recognized,
+                "ar_code": p.line.ar_code,
+                "status": "Processed",
+                "transferred_to_accounting": False,
+                "custom_fields": json.dumps(r.custom_fields, sort_keys=True),
+                "operation_id": ctx.operation_id,
+            }
+            rows.append(row)
+            views.append(_view(row))
+            builder = EntryBuilder(
+                account_number=invoice.account_number,
+                date=r.adjustment_date,
+                currency=invoice.currency,
+                document_number=number,
+                related_number=invoice.number,
+                tag="adjustment",
+                description=f"{r.type} adjustment {number} of invoice {invoice.number} line {p.line.id}",
+            )
+            role = "revenue" if r.source_type == "InvoiceDetail" else "sales_tax"
+            signed = r.amount if r.type == "Credit" else -r.amount
+            builder.add(
+                TRANSACTION_TYPE[r.source_type], signed, {role: p.accounting_code, "ar": p.line.ar_code}, p.line.id
+            )
+            entries.extend(builder.entries())
+        periods = [
+            (ctx.open_period(e.date, document=e.related_number, field="adjustmentDate"), e.date) for e in entries
+        ]
+        conn.execute(invoice_item_adjustments.insert(), rows)
+        moved: dict[str, list[Line]] = defaultdict(list)
+        for p in self.planned:
+            moved[p.invoice.account_number].append(p.line)
+        for account, lines in moved.items():
+            update_balances(conn, account, lines)
+        keys = post(conn, entries, periods, ctx.operation_id)
+        return AdjustmentResult(
+            adjustments=views,
+            invoices=[
+                adjusted_items(doc, [p.line.id for p in self.planned if p.invoice is doc])
+                for doc in self.invoices.values()
+                if any(p.invoice is doc for p in self.planned)
+            ],
+            journal_entries=[f"{account}-{seq}" for account, seq in keys],
+        )
+
+
+def create_adjustments(ctx: Context, requests: Sequence[InvoiceItemAdjustment]) -> AdjustmentResult:
+    """Create the adjustments in one transaction; every problem is reported together and nothing is written."""
+    _require_adjustment_mode(ctx.settings.invoice_settlement)
+    adjuster = _Adjuster(ctx, requests)
+    adjuster.load()
+    adjuster.check_all()
+    if len(adjuster.problems) == 1:
+        raise adjuster.problems[0]
+    if adjuster.problems:
+        raise Problems([p for exc in adjuster.problems for p in _problems(exc)])
+    return adjuster.write()
+
+
+def adjusted_items(doc: DocumentState, line_ids: Iterable[str]) -> InvoiceAdjusted:
+    """The invoice's adjusted items with their new balances (an item appears when it or its tax was adjusted)."""
+    ids, cur = set(line_ids), doc.currency
+    items: list[AdjustedInvoiceItem] = []
+    for item in doc.items:
+        taxes = [t for t in item.taxes if t.id in ids]
+        if item.id not in ids and not taxes:
+            continue
+        items.append(
+            AdjustedInvoiceItem(
+                id=item.id,
+                charge_name=item.charge_name,
+                processing_type=item.processing_type,
+                charge_amount=fmt(item.amount, cur),
+                balance=fmt(item.balance, cur),
+                taxation_items=[
+                    AdjustedTaxationItem(
+                        id=t.id, name=t.name, tax_amount=fmt(t.tax_amount, cur), balance=fmt(t.balance, cur)
+                    )
+                    for t in taxes
+                ],
+            )
+        )
+    return InvoiceAdjusted(invoice_number=doc.number, balance=fmt(doc.balance, cur), invoice_items=items)
+
+
+def _view(row: Mapping[Any, Any]) -> AdjustmentView:
+    plain = {k: row[k] for k in _VIEW_FIELDS}
+    return AdjustmentView(
+        **plain,
+        amount=fmt(row["amount"], row["currency"]),
+        accounts_receivable_accounting_code=row["ar_code"],
+        transferred_to_accounting="Yes" if row["transferred_to_accounting"] else "No",
+        custom_fields=json.loads(row["custom_fields"]),
+    )
+
+
+_VIEW_FIELDS = (
+    "number",
+    "account_number",
+    "invoice_number",
+    "type",
+    "currency",
+    "source_type",
+    "source_id",
+    "adjustment_date",
+    "reason_code",
+    "reference_id",
+    "comment",
+    "accounting_code",
+    "deferred_revenue_account",
+    "recognized_revenue_account",
+    "status",
+)
+
+
+# --- the write-off task ---------------------------------------------------------------------------------------
+
+
+def plan_write_off(invoice: DocumentState, settings: WriteOffByAdjustments) -> list[InvoiceItemAdjustment]:
+    """The adjustments that write an invoice off under the task settings, in line order (seed 002)."""
+    if invoice.status != "Posted":
+        raise DocumentNotPosted(
+            f"invoice {invoice.number} is {invoice.status}: only a posted invoice can be written off",
+            document=invoice.number,
+        )
+    lines: list[Line] = []
+    for item in invoice.items:
+        lines.append(item)
+        if settings.adjust_taxation_items:
+            lines.extend(item.taxes)
+    parts: list[tuple[Line, str, Decimal]] = []
+    if settings.write_off_positive_charges_only:
+        # Only Credits on positive lines, for at most what the invoice owes: crossing zero is refused.
+        remaining = invoice.balance
+        for line in lines:
+            if remaining <= 0:
+                break
+            if line.balance > 0:
+                take = min(line.balance, remaining)
+                parts.append((line, "Credit", take))
+                remaining -= take
+    else:
+        parts = [
+            (line, "Credit" if line.balance > 0 else "Charge", abs(line.balance)) for line in lines if line.balance
+        ]
+    if not parts:
+        raise NothingToWriteOff(
+            f"invoice {invoice.number} has no open balance these settings write off", document=invoice.number
+        )
+    common = settings.model_dump(include={"reason_code", "reference_id", "comment", "custom_fields"})
+    planned: list[InvoiceItemAdjustment] = []
+    for line, type_, amount in parts:
+        is_tax = isinstance(line, TaxLine)
+        deferred = (
+            settings.deferred_revenue_account_for_tax_item
+            if is_tax
+            else settings.deferred_revenue_account_for_invoice_item
+        )
+        recognized = (
+            settings.recognized_revenue_account_for_tax_item
+            if is_tax
+            else settings.recognized_revenue_account_for_invoice_item
+        )
+        planned.append(
+            InvoiceItemAdjustment(
+                **common,
+                invoice_number=invoice.number,
+                type=type_,
+                amount=amount,
+                source_type="Tax" if is_tax else "InvoiceDetail",
+                source_id=line.id,
+                adjustment_date=settings.adjustment_date,
+                deferred_revenue_account=deferred,
+                recognized_revenue_account=recognized,
+            )
+        )
+    return planned
+
+
+def _fetch_invoice(conn: Connection, number: str) -> DocumentState:
+    found = fetch_documents(conn, [number], kind="Invoice")
+    if number not in found:
+        raise NotFound(f"no invoice {number}", document=number)
+    return found[number]
+
+
+def _write_off_one(ctx: Context, number: str, settings: WriteOffByAdjustments) -> AdjustmentResult:
+    _require_adjustment_mode(ctx.settings.invoice_settlement)
+    plan = plan_write_off(_fetch_invoice(ctx.conn, number), settings)
+    return create_adjustments(ctx, plan)
+
+
+def _problems(exc: SubledgerError) -> list[Problem]:
+    return exc.problems if isinstance(exc, Problems) else [exc.problem]
+
+
+def _messages(exc: SubledgerError) -> list[str]:
+    return [str(p) for p in _problems(exc)]
+
+
+def write_off_by_adjustments(
+    engine: Engine,
+    actor: Actor,
+    invoices: Sequence[str],
+    settings: WriteOffByAdjustments,
+    *,
+    idempotency_key: str | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> AdjustmentWriteOffReport:
+    """Write invoices off by adjustments, each invoice on its own: a failure is reported and the rest go on.
+
+    Single Transaction (default): one operation per invoice, all its adjustments judged together. Off: one operation
+    per adjustment, in line order, each judged alone against the balances the previous ones left. With an
+    idempotency key, each operation gets its own key derived from it (``KEY:INVOICE`` or ``KEY:INVOICE:N``).
+    """
+    outcomes: list[InvoiceWriteOffOutcome] = []
+    for number in dict.fromkeys(invoices):
+        key = f"{idempotency_key}:{number}" if idempotency_key else None
+        if settings.single_transaction:
+            outcome = _single(engine, actor, number, settings, key)
+        else:
+            outcome = _one_by_one(engine, actor, number, settings, key)
+        outcomes.append(outcome)
+        if progress is not None:
+            progress(number)
+    return AdjustmentWriteOffReport(
+        processed=sum(1 for o in outcomes if o.status == "Processed"),
+        failed=sum(1 for o in outcomes if o.status == "Failed"),
+        partial=sum(1 for o in outcomes if o.status == "Partial"),
+        invoices=outcomes,
+    )
+
+
+def _single(
+    engine: Engine, actor: Actor, number: str, settings: WriteOffByAdjustments, key: str | None
+) -> InvoiceWriteOffOutcome:
+    try:
+        result = run_operation(
+            engine,
+            kind="write-off-adjustments",
+            actor=actor,
+            request={"invoiceNumber": number, "settings": settings.wire()},
+            result_type=AdjustmentResult,
+            body=lambda ctx: _write_off_one(ctx, number, settings),
+            document_number=number,
+            idempotency_key=key,
+        )
+    except SubledgerError as exc:
+        return InvoiceWriteOffOutcome(invoice_number=number, status="Failed", errors=_messages(exc))
+    adjusted = result.invoices[0]
+    return InvoiceWriteOffOutcome(
+        invoice_number=number,
+        status="Processed",
+        adjustments=[a.number for a in result.adjustments],
+        balance=adjusted.balance,
+        invoice_items=adjusted.invoice_items,
+    )
+
+
+def _one_by_one(
+    engine: Engine, actor: Actor, number: str, settings: WriteOffByAdjustments, key: str | None
+) -> InvoiceWriteOffOutcome:
+    try:
+        with engine.connect() as conn:
+            _require_adjustment_mode(read_settings(conn).invoice_settlement)
+            plan = plan_write_off(_fetch_invoice(conn, number), settings)
+    except SubledgerError as exc:
+        return InvoiceWriteOffOutcome(invoice_number=number, status="Failed", errors=_messages(exc))
+    made: list[str] = []
+    errors: list[str] = []
+    items: dict[str, AdjustedInvoiceItem] = {}
+    balance: str | None = None
+    for n, adjustment in enumerate(plan, start=1):
+        request = AdjustmentRequest(adjustments=[adjustment])
+        try:
+            result = run_operation(
+                engine,
+                kind="adjustment",
+                actor=actor,
+                request=request,
+                result_type=AdjustmentResult,
+                body=_adjust(request),
+                document_number=number,
+                idempotency_key=f"{key}:{n}" if key else None,
+            )
+        except SubledgerError as exc:
+            errors.extend(_messages(exc))
+            continue
+        made.extend(a.number for a in result.adjustments)
+        balance = result.invoices[0].balance
+        for item in result.invoices[0].invoice_items:
+            merged = {
+                t.id: t for t in (*(items[item.id].taxation_items if item.id in items else []), *item.taxation_items)
+            }
+            items[item.id] = item.model_copy(update={"taxation_items": list(merged.values())})
+    order = [i for i in _line_order(plan) if i in items]
+    status = "Processed" if not errors else ("Partial" if made else "Failed")
+    return InvoiceWriteOffOutcome(
+        invoice_number=number,
+        status=status,
+        adjustments=made,
+        balance=balance,
+        invoice_items=[items[i] for i in order],
+        errors=errors,
+    )
+
+
+def _adjust(request: AdjustmentRequest) -> Callable[[Context], AdjustmentResult]:
+    return lambda ctx: create_adjustments(ctx, request.adjustments)
+
+
+def _line_order(plan: Sequence[InvoiceItemAdjustment]) -> list[str]:
+    return list(dict.fromkeys(a.source_id for a in plan))
+
+
+# --- reading ------------------------------------------------------------------------------------------------------
+
+
+def list_adjustments(conn: Connection, *, invoice: str | None = None) -> list[AdjustmentView]:
+    query = select(invoice_item_adjustments).order_by(
+        invoice_item_adjustments.c.account_number,
+        invoice_item_adjustments.c.invoice_number,
+        invoice_item_adjustments.c.operation_id,
+        invoice_item_adjustments.c.number,
+    )
+    if invoice is not None:
+        query = query.where(invoice_item_adjustments.c.invoice_number == invoice)
+    return [_view(row) for row in conn.execute(query).mappings()]
+
+
+def receivable_adjustments(conn: Connection, as_of: dt.date) -> dict[tuple[str, str], Decimal]:
+    """What processed adjustments took off receivable up to ``as_of`` (Credits less Charges), by (AR code, currency).
+
+    ``balances.subledger_balances`` subtracts it from what invoices still owe."""
+    t = invoice_item_adjustments
+    totals: dict[tuple[str, str], Decimal] = defaultdict(lambda: ZERO)
+    query = (
+        select(t.c.ar_code, t.c.currency, t.c.type, func.sum(t.c.amount))
+        .where(and_(t.c.status == "Processed", t.c.adjustment_date <= as_of))
+        .group_by(t.c.ar_code, t.c.currency, t.c.type)
+    )
+    for code, currency, type_, total in conn.execute(query):
+        totals[(code, currency)] += total if type_ == "Credit" else -total
+    return dict(totals)
