@@ -31,10 +31,12 @@ from subledger.models.adjustments import (
 )
 from subledger.models.documents import LoadFile
 from subledger.models.errors import validation_problems
+from subledger.models.reversal import CreditMemoReversalRequest, InvoiceReversalRequest, ReversalResult
 from subledger.models.views import JournalEntryView, PeriodView
 from subledger.operations.adjustments import create_adjustments, list_adjustments, write_off_by_adjustments
 from subledger.operations.base import audited, run_operation
 from subledger.operations.load import LoadResult, load_books
+from subledger.operations.reversal import reverse_credit_memo, reverse_invoice
 from subledger.operations.setup import InitResult, init_books
 from subledger.permissions import Actor, resolve_actor
 from subledger.settings import BookSettings
@@ -97,6 +99,52 @@ class Books:
             request=file,
             result_type=LoadResult,
             body=lambda ctx: load_books(ctx, file),
+            idempotency_key=idempotency_key,
+        )
+
+    @audited("reverse-invoice")
+    def reverse_invoice(
+        self,
+        number: str,
+        request: InvoiceReversalRequest | Path | bytes | str | dict[str, Any] | None = None,
+        *,
+        idempotency_key: str | None = None,
+    ) -> ReversalResult:
+        """Reverse a posted invoice with a mirrored credit memo (and the credit memos of its charges)."""
+        body: InvoiceReversalRequest = parse(
+            InvoiceReversalRequest, {} if request is None else request, document=number
+        )
+        return run_operation(
+            self.engine,
+            kind="reverse-invoice",
+            actor=self.actor,
+            request={"invoiceNumber": number, **body.wire()},
+            result_type=ReversalResult,
+            body=lambda ctx: reverse_invoice(ctx, number, body),
+            document_number=number,
+            idempotency_key=idempotency_key,
+        )
+
+    @audited("reverse-credit-memo")
+    def reverse_credit_memo(
+        self,
+        number: str,
+        request: CreditMemoReversalRequest | Path | bytes | str | dict[str, Any] | None = None,
+        *,
+        idempotency_key: str | None = None,
+    ) -> ReversalResult:
+        """Reverse a posted credit memo with a mirrored debit memo (and its billing run's invoice)."""
+        body: CreditMemoReversalRequest = parse(
+            CreditMemoReversalRequest, {} if request is None else request, document=number
+        )
+        return run_operation(
+            self.engine,
+            kind="reverse-credit-memo",
+            actor=self.actor,
+            request={"creditMemoNumber": number, **body.wire()},
+            result_type=ReversalResult,
+            body=lambda ctx: reverse_credit_memo(ctx, number, body),
+            document_number=number,
             idempotency_key=idempotency_key,
         )
 

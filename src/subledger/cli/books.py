@@ -12,10 +12,13 @@ from rich.table import Table
 from subledger.api import DEFAULT_CHART, DEFAULT_PERIODS
 from subledger.cli.common import ActorName, Db, IdempotencyKey, Json, app, books, console, print_json
 from subledger.models.documents import LoadFile
+from subledger.models.reversal import CreditMemoReversalRequest, InvoiceReversalRequest
 from subledger.settings import BookSettings, MirroringRule
 
 #: Models whose JSON Schema ``subledger schema NAME`` prints; operations add theirs.
 SCHEMAS: dict[str, type] = {"load": LoadFile}
+SCHEMAS["reverse-invoice"] = InvoiceReversalRequest
+SCHEMAS["reverse-credit-memo"] = CreditMemoReversalRequest
 
 
 @app.command()
