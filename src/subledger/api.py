@@ -20,7 +20,10 @@ from sqlalchemy import Engine
 
 from subledger import queries
 from subledger.audit import AuditRecord, Outcome, audit_trail
+from subledger.checks import CheckReport, run_checks
+from subledger.context import Context
 from subledger.errors import Problems
+from subledger.export import gl
 from subledger.export.beancount import export_beancount
 from subledger.models.adjustments import (
     AdjustmentRequest,
@@ -33,6 +36,7 @@ from subledger.models.documents import LoadFile
 from subledger.models.errors import validation_problems
 from subledger.models.reversal import CreditMemoReversalRequest, InvoiceReversalRequest, ReversalResult
 from subledger.models.views import JournalEntryView, PeriodView
+from subledger.operations import periods as period_ops
 from subledger.operations.adjustments import create_adjustments, list_adjustments, write_off_by_adjustments
 from subledger.operations.base import audited, run_operation
 from subledger.operations.load import LoadResult, load_books
@@ -204,6 +208,87 @@ class Books:
     def periods(self) -> list[PeriodView]:
         with self.engine.connect() as conn:
             return queries.periods(conn)
+
+    # --- periods, close checks, GL export (issue 5) ----------------------------------------------------------
+
+    def _period_operation(
+        self, kind: str, name: str, body: Callable[[Context], period_ops.PeriodTransition], idempotency_key: str | None
+    ) -> period_ops.PeriodTransition:
+        return run_operation(
+            self.engine,
+            kind=kind,
+            actor=self.actor,
+            request={"period": name},
+            result_type=period_ops.PeriodTransition,
+            body=body,
+            document_number=name,
+            idempotency_key=idempotency_key,
+        )
+
+    @audited("period-pending-close")
+    def pending_close(self, name: str, *, idempotency_key: str | None = None) -> period_ops.PeriodTransition:
+        """Set an Open period to Pending Close (Manage Close Process; earlier periods Closed)."""
+        return self._period_operation(
+            "period-pending-close", name, lambda ctx: period_ops.pending_close(ctx, name), idempotency_key
+        )
+
+    @audited("period-close")
+    def close_period(self, name: str, *, idempotency_key: str | None = None) -> period_ops.PeriodTransition:
+        """Close a period: earlier periods Closed, every close check passing; records its fingerprint."""
+        return self._period_operation("period-close", name, lambda ctx: period_ops.close(ctx, name), idempotency_key)
+
+    @audited("period-reopen")
+    def reopen_period(
+        self, name: str, reason: str, *, idempotency_key: str | None = None
+    ) -> period_ops.PeriodTransition:
+        """Reopen the latest closed period, with a recorded reason (Reopen Accounting Period)."""
+        return run_operation(
+            self.engine,
+            kind="period-reopen",
+            actor=self.actor,
+            request={"period": name, "reason": reason},
+            result_type=period_ops.PeriodTransition,
+            body=lambda ctx: period_ops.reopen(ctx, name, reason),
+            document_number=name,
+            idempotency_key=idempotency_key,
+        )
+
+    def check(self, period: str | None = None) -> CheckReport:
+        """Run every close check (on one period, or the whole book) and report them all."""
+        with self.engine.connect() as conn:
+            return run_checks(conn, period)
+
+    @audited("export-gl")
+    def export_gl(
+        self,
+        period: str,
+        out: Path,
+        *,
+        format: str = "csv",
+        summary: bool = False,
+        dry_run: bool = False,
+        idempotency_key: str | None = None,
+    ) -> gl.ExportResult:
+        """Export the period's journal entries not yet transferred, then mark them transferred (not on a dry run)."""
+        mode = "summary" if summary else "detail"
+        if dry_run:
+            with self.engine.connect() as conn:
+                return gl.preview_gl(conn, period, format, mode, out)
+        return run_operation(
+            self.engine,
+            kind="export-gl",
+            actor=self.actor,
+            request={"period": period, "format": format, "mode": mode, "out": str(out)},
+            result_type=gl.ExportResult,
+            body=lambda ctx: gl.export_gl(ctx, period, format, mode, out),
+            document_number=period,
+            idempotency_key=idempotency_key,
+        )
+
+    def export_runs(self) -> list[gl.ExportRunView]:
+        """Past GL export runs, oldest first."""
+        with self.engine.connect() as conn:
+            return gl.export_runs_list(conn)
 
     def audit(
         self, *, outcome: Outcome | None = None, actor: str | None = None, limit: int | None = None

@@ -127,6 +127,18 @@ class PeriodTransitionRefused(RuleViolation):
     code = "period-transition-refused"
 
 
+class CloseChecksFailed(Problems):
+    """A period close refused because close checks fail: one problem per failing check."""
+
+    code = "close-checks-failed"
+
+
+class ExportFailed(SubledgerError):
+    """A GL export file could not be written; nothing was marked transferred to accounting."""
+
+    code = "export-failed"
+
+
 class PermissionDenied(SubledgerError):
     code = "permission-denied"
 

@@ -10,6 +10,7 @@ import sys
 
 from subledger.cli import audit as _audit  # noqa: F401  (registers commands)
 from subledger.cli import books as _books  # noqa: F401  (registers commands)
+from subledger.cli import check as _check  # noqa: F401
 from subledger.cli import exports as _exports  # noqa: F401
 from subledger.cli import periods as _periods  # noqa: F401
 from subledger.cli import reversal as _reversal  # noqa: F401

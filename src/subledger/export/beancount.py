@@ -59,7 +59,7 @@ def _entries(conn: Connection, period: str, accounts: dict[str, str]) -> Iterato
     )
     current: tuple[str, int] | None = None
     chunk: list[str] = []
-    for row in conn.execution_options(yield_per=10_000).execute(query):
+    for row in conn.execute(query.execution_options(yield_per=10_000)):
         key = (row.account_number, row.seq)
         if key != current:
             if chunk:

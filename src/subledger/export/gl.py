@@ -1,0 +1,577 @@
+"""GL export: the journal of a period, as files an ERP imports, each journal entry transferred exactly once.
+
+An export is a journal run: it takes the period's journal entries not yet transferred to accounting, writes them
+(``detail``: one GL entry per journal entry; ``summary``: one GL entry per transaction type and currency, one line
+per accounting code and side, as the reference product's summary journal entries), and only once every file is
+completely written (temporary file, then rename) does it record, in the same single transaction, the export run,
+each journal entry's transfer, and the transferred-to-accounting flag of the documents and payments the entries
+post. A failure anywhere leaves nothing marked, so running again exports the same entries under the same external
+ids; a successful run leaves nothing for the next one.
+
+Every GL entry balances (checked as it is written) and carries a stable external id: the journal entry's id
+(``A00000001-7``) in detail, ``PERIOD-S<batch>-<n>`` in summary, where the batch counts the period's earlier runs.
+The layouts of the formats are documented in ``docs/gl-export.md``.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import json
+import os
+import tempfile
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import IO, Any, Literal
+
+from sqlalchemy import Connection, and_, func, insert, select, update
+
+from subledger.context import Context, PeriodState, read_periods
+from subledger.errors import ExportFailed, NotFound, RuleViolation, UnbalancedEntry
+from subledger.models.base import OutputModel
+from subledger.money import ZERO, fmt
+from subledger.storage.schema import (
+    accounting_codes,
+    customer_accounts,
+    documents,
+    export_runs,
+    journal_entries,
+    journal_lines,
+    journal_transfers,
+    payments,
+)
+
+Format = Literal["csv", "netsuite", "xero", "quickbooks", "jsonl"]
+Mode = Literal["detail", "summary"]
+FORMATS: tuple[str, ...] = ("csv", "netsuite", "xero", "quickbooks", "jsonl")
+#: Xero imports at most this many lines per manual journal file.
+XERO_MAX_LINES = 300
+#: The Xero tax rate every line carries: journal lines from the subledger already hold their tax.
+XERO_TAX_RATE = "Tax Exempt"
+
+
+@dataclass(frozen=True)
+class GLLine:
+    code: str
+    number: str
+    debit: Decimal
+    credit: Decimal
+    item_id: str | None = None
+
+
+@dataclass
+class GLEntry:
+    external_id: str
+    date: dt.date
+    period: str
+    currency: str
+    transaction_type: str
+    memo: str
+    source_document: str | None = None
+    related_document: str | None = None
+    customer_account: str | None = None
+    customer_name: str | None = None
+    lines: list[GLLine] = field(default_factory=list)
+
+    def check_balanced(self) -> None:
+        debit = sum((line.debit for line in self.lines), ZERO)
+        credit = sum((line.credit for line in self.lines), ZERO)
+        if debit != credit:
+            raise UnbalancedEntry(
+                f"GL entry {self.external_id} debits {debit} and credits {credit} {self.currency}",
+                document=self.source_document,
+            )
+
+
+class ExportResult(OutputModel):
+    run_id: int | None
+    period: str
+    format: str
+    mode: str
+    dry_run: bool
+    files: list[str]
+    journal_entries: int
+    gl_entries: int
+    lines: int
+    totals: dict[str, str]
+
+
+class ExportRunView(OutputModel):
+    id: int
+    period: str
+    format: str
+    mode: str
+    files: list[str]
+    entry_count: int
+    file_sha256: str
+    actor: str
+    at: dt.datetime
+
+
+# --- reading the journal --------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Collected:
+    """What a run read: the journal entries it takes (to mark them) and the totals it wrote."""
+
+    keys: list[tuple[str, int]] = field(default_factory=list)
+    totals: dict[str, Decimal] = field(default_factory=lambda: defaultdict(lambda: ZERO))
+    gl_entries: int = 0
+    lines: int = 0
+
+
+def _pending(conn: Connection, period: str) -> Iterator[Any]:
+    """The period's journal lines whose entry is not yet transferred, in ledger order, streamed."""
+    e, ln, t = journal_entries, journal_lines, journal_transfers
+    transferred = select(t.c.entry_seq).where(t.c.account_number == e.c.account_number, t.c.entry_seq == e.c.seq)
+    query = (
+        select(
+            e.c.account_number,
+            e.c.seq,
+            e.c.entry_date,
+            e.c.transaction_type,
+            e.c.currency,
+            e.c.document_number,
+            e.c.related_number,
+            e.c.description,
+            customer_accounts.c.name.label("customer_name"),
+            ln.c.accounting_code,
+            accounting_codes.c.number,
+            ln.c.debit,
+            ln.c.credit,
+            ln.c.item_id,
+        )
+        .join(ln, and_(ln.c.account_number == e.c.account_number, ln.c.entry_seq == e.c.seq))
+        .join(accounting_codes, accounting_codes.c.name == ln.c.accounting_code)
+        .join(customer_accounts, customer_accounts.c.account_number == e.c.account_number)
+        .where(e.c.period == period, ~transferred.exists())
+        .order_by(e.c.entry_date, e.c.account_number, e.c.seq, ln.c.line_no)
+    )
+    yield from conn.execute(query.execution_options(yield_per=10_000))
+
+
+def _detail(rows: Iterator[Any], period: str, got: _Collected) -> Iterator[GLEntry]:
+    current: GLEntry | None = None
+    key: tuple[str, int] | None = None
+    for row in rows:
+        if (row.account_number, row.seq) != key:
+            if current is not None:
+                yield current
+            key = (row.account_number, row.seq)
+            got.keys.append(key)
+            current = GLEntry(
+                external_id=f"{row.account_number}-{row.seq}",
+                date=row.entry_date,
+                period=period,
+                currency=row.currency,
+                transaction_type=row.transaction_type,
+                memo=row.description,
+                source_document=row.document_number,
+                related_document=row.related_number,
+                customer_account=row.account_number,
+                customer_name=row.customer_name,
+            )
+        assert current is not None
+        current.lines.append(GLLine(row.accounting_code, row.number, row.debit, row.credit, row.item_id))
+    if current is not None:
+        yield current
+
+
+def _summary(rows: Iterator[Any], period: PeriodState, batch: int, got: _Collected) -> Iterator[GLEntry]:
+    """One GL entry per (transaction type, currency): per accounting code, its debits and its credits."""
+    sums: dict[tuple[str, str], dict[tuple[str, str], list[Decimal]]] = defaultdict(dict)
+    key: tuple[str, int] | None = None
+    for row in rows:
+        if (row.account_number, row.seq) != key:
+            key = (row.account_number, row.seq)
+            got.keys.append(key)
+        by_code = sums[(row.transaction_type, row.currency)]
+        pair = by_code.setdefault((row.number, row.accounting_code), [ZERO, ZERO])
+        pair[0] += row.debit
+        pair[1] += row.credit
+    for n, ((ttype, currency), by_code) in enumerate(sorted(sums.items()), start=1):
+        entry = GLEntry(
+            external_id=f"{period.name}-S{batch}-{n:03d}",
+            date=period.end_date,
+            period=period.name,
+            currency=currency,
+            transaction_type=ttype,
+            memo=f"Summary of {ttype} in {currency} for {period.name}",
+        )
+        for (number, code), (debit, credit) in sorted(by_code.items()):
+            if debit:
+                entry.lines.append(GLLine(code, number, debit, ZERO))
+            if credit:
+                entry.lines.append(GLLine(code, number, ZERO, credit))
+        yield entry
+
+
+# --- the formats ----------------------------------------------------------------------------------------------
+
+
+def _amount(value: Decimal, currency: str) -> str:
+    return fmt(value, currency) if value else ""
+
+
+def _us_date(date: dt.date) -> str:
+    return f"{date.month:02d}/{date.day:02d}/{date.year}"
+
+
+def _csv_rows(e: GLEntry) -> list[list[str]]:
+    return [
+        [
+            e.external_id,
+            e.date.isoformat(),
+            e.period,
+            e.transaction_type,
+            line.number,
+            line.code,
+            fmt(line.debit, e.currency),
+            fmt(line.credit, e.currency),
+            e.currency,
+            e.memo,
+            e.source_document or "",
+            e.related_document or "",
+            e.customer_account or "",
+            line.item_id or "",
+        ]
+        for line in e.lines
+    ]
+
+
+def _netsuite_rows(e: GLEntry) -> list[list[str]]:
+    posting_period = dt.date(e.date.year, e.date.month, 1).strftime("%b %Y")
+    return [
+        [
+            e.external_id,
+            _us_date(e.date),
+            posting_period,
+            e.currency,
+            e.memo,
+            line.number,
+            _amount(line.debit, e.currency),
+            _amount(line.credit, e.currency),
+            " ".join(part for part in (e.source_document, line.item_id) if part),
+        ]
+        for line in e.lines
+    ]
+
+
+def _xero_rows(e: GLEntry) -> list[list[str]]:
+    # Xero groups lines into one journal by narration and date, so the narration carries the external id.
+    return [
+        [
+            f"{e.external_id} {e.memo}",
+            f"{e.date.day:02d}/{e.date.month:02d}/{e.date.year}",
+            " ".join(part for part in (e.source_document, line.item_id) if part) or e.transaction_type,
+            line.number,
+            XERO_TAX_RATE,
+            fmt(line.debit - line.credit, e.currency),
+        ]
+        for line in e.lines
+    ]
+
+
+def _quickbooks_rows(e: GLEntry) -> list[list[str]]:
+    # Journal lines hold a positive debit or a positive credit, so no amount is ever negative here.
+    return [
+        [
+            e.external_id,
+            _us_date(e.date),
+            line.code,
+            _amount(line.debit, e.currency),
+            _amount(line.credit, e.currency),
+            e.memo,
+            e.customer_name or "",
+            e.currency,
+        ]
+        for line in e.lines
+    ]
+
+
+def _jsonl(e: GLEntry) -> str:
+    record = {
+        "externalId": e.external_id,
+        "date": e.date.isoformat(),
+        "period": e.period,
+        "transactionType": e.transaction_type,
+        "currency": e.currency,
+        "memo": e.memo,
+        "sourceDocument": e.source_document,
+        "relatedDocument": e.related_document,
+        "customerAccount": e.customer_account,
+        "lines": [
+            {
+                "accountNumber": line.number,
+                "accountingCode": line.code,
+                "debit": fmt(line.debit, e.currency),
+                "credit": fmt(line.credit, e.currency),
+                "itemId": line.item_id,
+            }
+            for line in e.lines
+        ],
+    }
+    return json.dumps({k: v for k, v in record.items() if v is not None}, ensure_ascii=False) + "\n"
+
+
+@dataclass(frozen=True)
+class Layout:
+    header: tuple[str, ...] | None
+    rows: Callable[[GLEntry], list[list[str]]] | None
+    max_lines: int | None = None
+
+
+LAYOUTS: dict[str, Layout] = {
+    "csv": Layout(
+        (
+            "external_id",
+            "date",
+            "period",
+            "transaction_type",
+            "account_number",
+            "account_name",
+            "debit",
+            "credit",
+            "currency",
+            "memo",
+            "source_document",
+            "related_document",
+            "customer_account",
+            "item_id",
+        ),
+        _csv_rows,
+    ),
+    "netsuite": Layout(
+        ("External ID", "Date", "Posting Period", "Currency", "Memo", "Account", "Debit", "Credit", "Line Memo"),
+        _netsuite_rows,
+    ),
+    "xero": Layout(
+        ("*Narration", "*Date", "Description", "*AccountCode", "*TaxRate", "*Amount"), _xero_rows, XERO_MAX_LINES
+    ),
+    "quickbooks": Layout(
+        (
+            "Journal No.",
+            "Journal Date",
+            "Account Name",
+            "Debits",
+            "Credits",
+            "Description",
+            "Name",
+            "Currency",
+        ),
+        _quickbooks_rows,
+    ),
+    "jsonl": Layout(None, None),
+}
+
+
+def part_path(out: Path, k: int) -> Path:
+    """The k-th file of a split export: the first is ``out`` itself, then ``stem-2.suffix``, ``stem-3.suffix``..."""
+    return out if k == 1 else out.with_name(f"{out.stem}-{k}{out.suffix}")
+
+
+class _Files:
+    """Temporary files beside ``out``, moved into place only when every one is complete."""
+
+    def __init__(self, out: Path, layout: Layout) -> None:
+        self.out, self.layout = out, layout
+        self.temps: list[Path] = []
+        self.handle: IO[str] | None = None
+        self.writer: Any = None
+        self.count = 0
+
+    def open_next(self) -> None:
+        self.close()
+        self.out.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self.out.parent, prefix=f".{self.out.name}.")
+        self.temps.append(Path(tmp))
+        self.handle = os.fdopen(fd, "w", encoding="utf-8", newline="")
+        self.writer = csv.writer(self.handle, lineterminator="\n")
+        if self.layout.header:
+            self.writer.writerow(self.layout.header)
+        self.count = 0
+
+    def write(self, entry: GLEntry) -> None:
+        if self.layout.rows is None:
+            if self.handle is None:
+                self.open_next()
+            assert self.handle is not None
+            self.handle.write(_jsonl(entry))
+            return
+        rows = self.layout.rows(entry)
+        limit = self.layout.max_lines
+        if limit is not None and len(rows) > limit:
+            raise RuleViolation(
+                f"GL entry {entry.external_id} has {len(rows)} lines; the format takes at most {limit} per file",
+                document=entry.source_document,
+            )
+        if self.handle is None or (limit is not None and self.count + len(rows) > limit):
+            self.open_next()
+        self.writer.writerows(rows)
+        self.count += len(rows)
+
+    def close(self) -> None:
+        if self.handle is not None:
+            self.handle.close()
+            self.handle = None
+
+    def commit(self) -> list[Path]:
+        """Move every complete file into place; returns the final paths."""
+        self.close()
+        finals = [part_path(self.out, k) for k in range(1, len(self.temps) + 1)]
+        for tmp, final in zip(self.temps, finals, strict=True):
+            os.replace(tmp, final)
+        self.temps = []
+        return finals
+
+    def discard(self) -> None:
+        self.close()
+        for tmp in self.temps:
+            tmp.unlink(missing_ok=True)
+
+
+def _sha256(paths: list[Path]) -> str:
+    digest = hashlib.sha256()
+    for path in paths:
+        with path.open("rb") as handle:
+            for block in iter(lambda h=handle: h.read(1 << 20), b""):  # type: ignore[misc]
+                digest.update(block)
+    return digest.hexdigest()
+
+
+def _period(conn: Connection, name: str) -> PeriodState:
+    found = next((p for p in read_periods(conn) if p.name == name), None)
+    if found is None:
+        raise NotFound(f"no accounting period {name}", document=name, field="period")
+    return found
+
+
+def write_gl(
+    conn: Connection, period_name: str, fmt_name: str, mode: str, out: Path
+) -> tuple[list[Path], _Collected, int]:
+    """Write the period's untransferred entries to ``out`` (and its parts); returns the files, what was taken, and
+    the batch number. Writes nothing when there is nothing to export."""
+    if fmt_name not in LAYOUTS:
+        raise RuleViolation(f"unknown GL format {fmt_name!r}; choose from {', '.join(FORMATS)}", field="format")
+    if mode not in ("detail", "summary"):
+        raise RuleViolation(f"unknown mode {mode!r}: detail or summary", field="mode")
+    period = _period(conn, period_name)
+    earlier = conn.execute(
+        select(func.count()).where(export_runs.c.period == period.name, export_runs.c.entry_count > 0)
+    ).scalar_one()
+    batch = int(earlier) + 1
+    got = _Collected()
+    rows = _pending(conn, period.name)
+    entries = _summary(rows, period, batch, got) if mode == "summary" else _detail(rows, period.name, got)
+    files = _Files(out, LAYOUTS[fmt_name])
+    try:
+        for entry in entries:
+            entry.check_balanced()
+            files.write(entry)
+            got.gl_entries += 1
+            got.lines += len(entry.lines)
+            got.totals[entry.currency] += sum((line.debit for line in entry.lines), ZERO)
+        written = files.commit() if got.keys else []
+    except OSError as exc:
+        raise ExportFailed(f"could not write {out}: {exc.strerror or exc}", field="out") from exc
+    finally:
+        files.discard()
+    return written, got, batch
+
+
+def _result(
+    run_id: int | None, period: str, fmt_name: str, mode: str, dry_run: bool, files: list[Path], got: _Collected
+) -> ExportResult:
+    return ExportResult(
+        run_id=run_id,
+        period=period,
+        format=fmt_name,
+        mode=mode,
+        dry_run=dry_run,
+        files=[str(p) for p in files],
+        journal_entries=len(got.keys),
+        gl_entries=got.gl_entries,
+        lines=got.lines,
+        totals={cur: fmt(total, cur) for cur, total in sorted(got.totals.items())},
+    )
+
+
+def preview_gl(conn: Connection, period: str, fmt_name: str, mode: str, out: Path) -> ExportResult:
+    """A dry run: the files are written for review, nothing is recorded or marked transferred."""
+    files, got, _ = write_gl(conn, period, fmt_name, mode, out)
+    return _result(None, period, fmt_name, mode, True, files, got)
+
+
+def export_gl(ctx: Context, period: str, fmt_name: str, mode: str, out: Path) -> ExportResult:
+    """A journal run: write the files, then record the run and mark its entries and documents transferred."""
+    ctx.actor.require("Transfer to Accounting", document=period)
+    conn = ctx.conn
+    if conn.dialect.name == "postgresql":
+        # One export at a time: two concurrent runs must not both take the same entries.
+        conn.exec_driver_sql("LOCK TABLE journal_transfers IN EXCLUSIVE MODE")
+    files, got, _ = write_gl(conn, period, fmt_name, mode, out)
+    if not got.keys:
+        return _result(None, period, fmt_name, mode, False, files, got)
+    run_id = conn.execute(
+        insert(export_runs)
+        .values(
+            period=period,
+            format=fmt_name,
+            mode=mode,
+            path="\n".join(str(p) for p in files),
+            entry_count=len(got.keys),
+            file_sha256=_sha256(files),
+            actor=ctx.actor.name,
+            at=dt.datetime.now(dt.UTC),
+        )
+        .returning(export_runs.c.id)
+    ).scalar_one()
+    conn.execute(
+        insert(journal_transfers),
+        [{"account_number": a, "entry_seq": s, "export_run_id": run_id} for a, s in got.keys],
+    )
+    _mark_sources(conn, run_id)
+    return _result(run_id, period, fmt_name, mode, False, files, got)
+
+
+def _mark_sources(conn: Connection, run_id: int) -> None:
+    """Flag the documents and payments whose journal entries this run transferred."""
+    e, t = journal_entries, journal_transfers
+    for table in (documents, payments):
+        posted = (
+            select(e.c.seq)
+            .join(t, and_(t.c.account_number == e.c.account_number, t.c.entry_seq == e.c.seq))
+            .where(
+                t.c.export_run_id == run_id,
+                e.c.account_number == table.c.account_number,
+                e.c.document_number == table.c.number,
+            )
+        )
+        conn.execute(
+            update(table)
+            .where(table.c.transferred_to_accounting.is_(False), posted.exists())
+            .values(transferred_to_accounting=True)
+        )
+
+
+def export_runs_list(conn: Connection) -> list[ExportRunView]:
+    rows = conn.execute(select(export_runs).order_by(export_runs.c.id)).all()
+    return [
+        ExportRunView(
+            id=r.id,
+            period=r.period,
+            format=r.format,
+            mode=r.mode,
+            files=r.path.split("\n"),
+            entry_count=r.entry_count,
+            file_sha256=r.file_sha256,
+            actor=r.actor,
+            at=r.at,
+        )
+        for r in rows
+    ]

@@ -1,0 +1,119 @@
+"""Accounting period transitions: Open -> Pending Close -> Closed, and reopening the latest closed period.
+
+The rules are Part 1's: periods close in calendar order (every earlier period Closed first); Pending Close is set
+only by an actor with Manage Close Process, and behaves as Open for such actors and as Closed for everyone else;
+closing runs the close checks on the period and refuses, naming every failing check, while any fails, then records
+the period's fingerprint so that any later change to its journal is caught (by ``subledger check`` and by the
+Beancount plugin); only the latest Closed period reopens, with a reason and Reopen Accounting Period. Every
+transition is one operation and one ``period_events`` row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import insert, select, update
+
+from subledger.checks import run_checks
+from subledger.context import Context, PeriodState
+from subledger.errors import CloseChecksFailed, NotFound, PeriodTransitionRefused, RuleViolation
+from subledger.fingerprint import period_fingerprint
+from subledger.models.base import OutputModel
+from subledger.storage.schema import period_events, periods
+
+
+class PeriodTransition(OutputModel):
+    period: str
+    from_status: str
+    to_status: str
+    fingerprint: str | None = None
+    reason: str | None = None
+
+
+def _locked(ctx: Context, name: str) -> tuple[PeriodState, list[PeriodState]]:
+    """The period and every period before it, with the period rows locked against concurrent transitions."""
+    query = select(periods.c.name).order_by(periods.c.start_date)
+    if ctx.conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    ctx.conn.execute(query).all()
+    found = next((p for p in ctx.periods if p.name == name), None)
+    if found is None:
+        raise NotFound(f"no accounting period {name} (see periods/)", document=name, field="period")
+    return found, [p for p in ctx.periods if p.start_date < found.start_date]
+
+
+def _record(
+    ctx: Context, period: PeriodState, to_status: str, *, fingerprint: str | None, reason: str | None = None
+) -> PeriodTransition:
+    ctx.conn.execute(
+        update(periods).where(periods.c.name == period.name).values(status=to_status, fingerprint=fingerprint)
+    )
+    ctx.conn.execute(
+        insert(period_events).values(
+            period=period.name,
+            from_status=period.status,
+            to_status=to_status,
+            actor=ctx.actor.name,
+            reason=reason,
+            fingerprint=fingerprint,
+            at=dt.datetime.now(dt.UTC),
+        )
+    )
+    return PeriodTransition(
+        period=period.name, from_status=period.status, to_status=to_status, fingerprint=fingerprint, reason=reason
+    )
+
+
+def _earlier_closed(period: PeriodState, earlier: list[PeriodState], action: str) -> None:
+    waiting = [p for p in earlier if p.status != "Closed"]
+    if waiting:
+        first = waiting[0]
+        raise PeriodTransitionRefused(
+            f"cannot {action} {period.name}: the earlier period {first.name} is {first.status} "
+            "(periods close in calendar order)",
+            document=period.name,
+            field="status",
+        )
+
+
+def pending_close(ctx: Context, name: str) -> PeriodTransition:
+    ctx.actor.require("Manage Close Process", document=name)
+    period, earlier = _locked(ctx, name)
+    if period.status != "Open":
+        raise PeriodTransitionRefused(
+            f"only an Open period can be set to Pending Close; {period.name} is {period.status}",
+            document=period.name,
+            field="status",
+        )
+    _earlier_closed(period, earlier, "set Pending Close on")
+    return _record(ctx, period, "Pending Close", fingerprint=None)
+
+
+def close(ctx: Context, name: str) -> PeriodTransition:
+    ctx.actor.require("Manage Close Process", document=name)
+    period, earlier = _locked(ctx, name)
+    if period.status == "Closed":
+        raise PeriodTransitionRefused(f"{period.name} is already Closed", document=period.name, field="status")
+    _earlier_closed(period, earlier, "close")
+    report = run_checks(ctx.conn, period.name)
+    if not report.passed:
+        raise CloseChecksFailed(report.failures())
+    fingerprint = period_fingerprint(ctx.conn, period.start_date, period.end_date)
+    return _record(ctx, period, "Closed", fingerprint=fingerprint)
+
+
+def reopen(ctx: Context, name: str, reason: str) -> PeriodTransition:
+    ctx.actor.require("Reopen Accounting Period", document=name)
+    if not reason.strip():
+        raise RuleViolation("a reason is required to reopen a period", document=name, field="reason")
+    period, _ = _locked(ctx, name)
+    if period.status == "Open":
+        raise PeriodTransitionRefused(f"{period.name} is already Open", document=period.name, field="status")
+    later = [p for p in ctx.periods if p.start_date > period.start_date and p.status != "Open"]
+    if later:
+        raise PeriodTransitionRefused(
+            f"only the latest closed period can be reopened; {later[-1].name} is {later[-1].status}",
+            document=period.name,
+            field="status",
+        )
+    return _record(ctx, period, "Open", fingerprint=None, reason=reason.strip())

@@ -1,0 +1,235 @@
+"""Accounting periods: every transition of Part 1's status machine, allowed and refused, on both databases."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from conftest import db_url, dump
+from subledger.api import Books
+from subledger.errors import (
+    CloseChecksFailed,
+    NotFound,
+    PeriodTransitionRefused,
+    PermissionDenied,
+    RuleViolation,
+    SubledgerError,
+)
+from subledger.fingerprint import period_fingerprint
+
+ACTORS = """
+[actors.clerk]
+permissions = []
+
+[actors.closer]
+permissions = ["Manage Close Process"]
+
+[actors.controller]
+permissions = ["Manage Close Process", "Reopen Accounting Period"]
+"""
+
+EARLIER = [f"2026-{m:02d}" for m in range(1, 10)]
+
+
+@pytest.fixture
+def actors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = tmp_path / "actors.toml"
+    path.write_text(ACTORS)
+    monkeypatch.setenv("SUBLEDGER_ACTORS", str(path))
+    return path
+
+
+def statuses(books: Books) -> dict[str, str]:
+    return {p.name: p.status for p in books.periods()}
+
+
+def events(books: Books) -> list[tuple[str, str, str, str, str | None]]:
+    with books.engine.connect() as conn:
+        rows = conn.execute(
+            text("SELECT period, from_status, to_status, actor, reason FROM period_events ORDER BY id")
+        ).all()
+    return [tuple(r) for r in rows]  # type: ignore[misc]
+
+
+def close_through(books: Books, last: str) -> None:
+    for name in [*EARLIER, "2026-10", "2026-11"]:
+        books.close_period(name)
+        if name == last:
+            return
+
+
+def invoice(number: str, date: str, amount: str = "100.00") -> dict[str, Any]:
+    return {
+        "invoices": [
+            {
+                "invoiceNumber": number,
+                "accountNumber": "A00000001",
+                "invoiceDate": date,
+                "currency": "USD",
+                "items": [
+                    {
+                        "id": f"{number}-1",
+                        "chargeName": "Charge",
+                        "processingType": "Charge",
+                        "chargeAmount": amount,
+                        "financeInformation": {"deferredRevenueAccountingCode": "Deferred Revenue"},
+                    }
+                ],
+            }
+        ]
+    }
+
+
+def test_close_in_calendar_order_records_fingerprint_and_event(seed003: Books) -> None:
+    before = dump(seed003.engine)
+    with pytest.raises(PeriodTransitionRefused, match="earlier period 2026-01 is Open"):
+        seed003.close_period("2026-10")
+    assert dump(seed003.engine) == before
+    close_through(seed003, "2026-10")
+    assert statuses(seed003)["2026-10"] == "Closed"
+    assert statuses(seed003)["2026-11"] == "Open"
+    oct_ = next(p for p in seed003.periods() if p.name == "2026-10")
+    with seed003.engine.connect() as conn:
+        assert oct_.fingerprint == period_fingerprint(conn, oct_.start_date, oct_.end_date)
+    # an empty period's fingerprint is the hash of nothing
+    assert next(p for p in seed003.periods() if p.name == "2026-01").fingerprint == (
+        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+    )
+    assert events(seed003)[-1] == ("2026-10", "Open", "Closed", "admin", None)
+    assert len(events(seed003)) == 10
+    with pytest.raises(PeriodTransitionRefused, match="already Closed"):
+        seed003.close_period("2026-10")
+
+
+def test_nothing_is_posted_into_a_closed_period(seed003: Books) -> None:
+    close_through(seed003, "2026-10")
+    before = dump(seed003.engine)
+    with pytest.raises(SubledgerError, match="which is Closed; the first open period is 2026-11"):
+        seed003.load(invoice("INV00000900", "2026-10-30"))
+    assert dump(seed003.engine) == before
+    seed003.load(invoice("INV00000901", "2026-11-02"))
+
+
+def test_pending_close_needs_manage_close_process_and_opens_only_to_it(seed003: Books, actors: Path) -> None:
+    del actors
+    for name in EARLIER:
+        seed003.close_period(name)
+    before = dump(seed003.engine)
+    with pytest.raises(PermissionDenied, match="Manage Close Process"):
+        seed003.as_actor("clerk").pending_close("2026-10")
+    with pytest.raises(PeriodTransitionRefused, match="earlier period 2026-10 is Open"):
+        seed003.pending_close("2026-11")
+    assert dump(seed003.engine) == before
+    result = seed003.as_actor("closer").pending_close("2026-10")
+    assert (result.from_status, result.to_status) == ("Open", "Pending Close")
+    with pytest.raises(PeriodTransitionRefused, match="only an Open period"):
+        seed003.pending_close("2026-10")
+    # Pending Close is closed to the clerk, open to the closer
+    with pytest.raises(SubledgerError, match="2026-10, which is Pending Close"):
+        seed003.as_actor("clerk").load(invoice("INV00000902", "2026-10-30"))
+    seed003.as_actor("closer").load(invoice("INV00000903", "2026-10-30"))
+    with pytest.raises(PermissionDenied):
+        seed003.as_actor("clerk").close_period("2026-10")
+    closed = seed003.as_actor("closer").close_period("2026-10")
+    assert (closed.from_status, closed.to_status) == ("Pending Close", "Closed")
+    assert events(seed003)[-2:] == [
+        ("2026-10", "Open", "Pending Close", "closer", None),
+        ("2026-10", "Pending Close", "Closed", "closer", None),
+    ]
+
+
+def test_close_refused_naming_every_failing_check_then_accepted_once_fixed(seed003: Books) -> None:
+    for name in EARLIER:
+        seed003.close_period(name)
+    with seed003.engine.begin() as conn:
+        conn.execute(text("UPDATE documents SET status = 'Draft' WHERE number = 'INV00000001'"))
+        conn.execute(text("UPDATE payments SET status = 'Processing' WHERE number = 'P00000001'"))
+        conn.execute(text("UPDATE accounting_codes SET active = false WHERE name = 'Deferred Revenue'"))
+    before = dump(seed003.engine)
+    with pytest.raises(CloseChecksFailed) as refused:
+        seed003.close_period("2026-10")
+    assert dump(seed003.engine) == before
+    failing = {p.field for p in refused.value.problems}
+    assert {"no-drafts", "accounting-codes"} <= failing
+    assert all(p.document == "2026-10" for p in refused.value.problems)
+    drafts = next(p for p in refused.value.problems if p.field == "no-drafts")
+    assert "INV00000001" in drafts.rule
+    assert "(and 1 more)" in drafts.rule  # the processing payment too
+    with seed003.engine.begin() as conn:
+        conn.execute(text("UPDATE documents SET status = 'Posted' WHERE number = 'INV00000001'"))
+        conn.execute(text("UPDATE payments SET status = 'Processed' WHERE number = 'P00000001'"))
+        conn.execute(text("UPDATE accounting_codes SET active = true WHERE name = 'Deferred Revenue'"))
+    assert seed003.close_period("2026-10").to_status == "Closed"
+
+
+def test_reopen_only_the_latest_closed_period_with_reason_and_permission(seed003: Books, actors: Path) -> None:
+    del actors
+    close_through(seed003, "2026-10")
+    first = next(p for p in seed003.periods() if p.name == "2026-10").fingerprint
+    before = dump(seed003.engine)
+    with pytest.raises(PermissionDenied, match="Reopen Accounting Period"):
+        seed003.as_actor("closer").reopen_period("2026-10", "late invoice")
+    with pytest.raises(RuleViolation, match="reason is required"):
+        seed003.reopen_period("2026-10", "  ")
+    with pytest.raises(PeriodTransitionRefused, match="only the latest closed period"):
+        seed003.reopen_period("2026-09", "late invoice")
+    with pytest.raises(PeriodTransitionRefused, match="already Open"):
+        seed003.reopen_period("2026-11", "late invoice")
+    assert dump(seed003.engine) == before
+    result = seed003.as_actor("controller").reopen_period("2026-10", "late invoice")
+    assert (result.from_status, result.to_status, result.reason) == ("Closed", "Open", "late invoice")
+    assert events(seed003)[-1] == ("2026-10", "Closed", "Open", "controller", "late invoice")
+    assert next(p for p in seed003.periods() if p.name == "2026-10").fingerprint is None
+    seed003.load(invoice("INV00000904", "2026-10-30"))
+    # closing again records the new fingerprint
+    assert seed003.close_period("2026-10").fingerprint not in (None, first)
+    assert seed003.reopen_period("2026-10", "again").to_status == "Open"
+    assert seed003.reopen_period("2026-09", "now the latest").to_status == "Open"
+
+
+def test_unknown_period_is_not_found(books: Books) -> None:
+    with pytest.raises(NotFound, match="no accounting period 2031-13"):
+        books.close_period("2031-13")
+
+
+def test_period_cli(seed003: Books, cli: Any) -> None:
+    url = db_url(seed003)
+    for name in EARLIER:
+        assert cli("period", "close", name, db=url).code == 0
+    out = cli("period", "close", "2026-10", db=url)
+    assert out.code == 0
+    assert out.out.startswith("2026-10: Open -> Closed (fingerprint ")
+    refused = cli("period", "reopen", "2026-09", "--reason", "x", db=url)
+    assert refused.code == 1
+    assert refused.err.strip() == (
+        "error: 2026-09, status: only the latest closed period can be reopened; 2026-10 is Closed"
+    )
+    reopened = cli("period", "reopen", "2026-10", "--reason", "late invoice", "--json", db=url)
+    assert reopened.code == 0
+    assert reopened.json() == {
+        "period": "2026-10",
+        "fromStatus": "Closed",
+        "toStatus": "Open",
+        "reason": "late invoice",
+    }
+    listed = cli("period", "list", "--json", db=url).json()
+    assert [p["status"] for p in listed[:11]] == ["Closed"] * 9 + ["Open", "Open"]
+    assert cli("period", "pending-close", "2026-10", db=url).out.strip() == "2026-10: Open -> Pending Close"
+
+
+def test_close_refused_lists_every_failing_check_on_the_cli(seed003: Books, cli: Any) -> None:
+    url = db_url(seed003)
+    for name in EARLIER:
+        seed003.close_period(name)
+    with seed003.engine.begin() as conn:
+        conn.execute(text("UPDATE documents SET status = 'Draft' WHERE number = 'INV00000002'"))
+        conn.execute(text("UPDATE document_items SET amount = 300 WHERE id = 'II-0001'"))
+    out = cli("period", "close", "2026-10", db=url)
+    assert out.code == 1
+    lines = out.err.strip().splitlines()
+    assert lines[0].startswith("error: 2026-10, no-drafts: No draft documents or unprocessed payments: INV00000002")
+    assert any(line.startswith("error: 2026-10, control-accounts: ") for line in lines)
+    assert any(line.startswith("error: 2026-10, beancount: ") for line in lines)
