@@ -20,6 +20,15 @@ def test_committed_ledger_equals_demo_output(tmp_path: Path) -> None:
     assert written == committed
     _, errors, _ = loader.load_file(str(ROOT / "ledgers" / "example" / "main.beancount"))
     assert errors == []
+    # The second book, without Invoice Settlement (written off by invoice item adjustments), next to the first.
+    ns_written = tmp_path / "ledger-no-settlement"
+    ns_committed = ROOT / "ledgers" / "example-no-settlement"
+    assert {p.relative_to(ns_written): p.read_bytes() for p in ns_written.rglob("*.beancount")} == {
+        p.relative_to(ns_committed): p.read_bytes() for p in ns_committed.rglob("*.beancount")
+    }
+    assert "#adjustment" in (ns_committed / "periods" / "2026-11.beancount").read_text()
+    _, errors, _ = loader.load_file(str(ns_committed / "main.beancount"))
+    assert errors == []
 
 
 def test_examples_are_the_shared_ones() -> None:

@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from subledger.api import ROOT, Books
+from subledger.settings import BookSettings
 
 EXAMPLES = ROOT / "examples"
 DATA = ("seed-003-books.json", "line-level-books.json", "demo-books.json")
@@ -24,12 +25,69 @@ DATA = ("seed-003-books.json", "line-level-books.json", "demo-books.json")
 #: (what it shows, the step) run after loading, in order.
 STEPS: list[tuple[str, Callable[[Books], object]]] = []
 
+#: The second book: no Invoice Settlement, so its write-offs are invoice item adjustments (Part 2 §8, seed 002).
+NO_SETTLEMENT_DATA = "no-settlement-books.json"
+NO_SETTLEMENT_STEPS: list[tuple[str, Callable[[Books], object]]] = [
+    (
+        "adjustments judged together: -99/+100 invoice moved from 1.00 to 0.50 (Part 2 §8.1)",
+        lambda b: b.adjust_invoice_items(
+            {
+                "adjustments": [
+                    {
+                        "invoiceNumber": "INV00000102",
+                        "type": t,
+                        "amount": a,
+                        "sourceType": "InvoiceDetail",
+                        "sourceId": i,
+                        "adjustmentDate": "2026-11-16",
+                        "reasonCode": "Correcting invoice error",
+                    }
+                    for t, a, i in (("Charge", "2.00", "II-1021"), ("Credit", "2.50", "II-1022"))
+                ]
+            }
+        ),
+    ),
+    (
+        "bulk write-off task by invoice item adjustments, taxation items included, single transaction (seed 002)",
+        lambda b: b.write_off_by_adjustments(
+            ["INV00000101", "INV00000102", "INV00000103"],
+            {
+                "adjustmentDate": "2026-11-20",
+                "reasonCode": "Write-off",
+                "referenceId": "WO-TASK-2026-11",
+                "comment": "Uncollectible after collections",
+                "customFields": {"CollectionAgency__c": "Acme Recoveries"},
+                "adjustTaxationItems": True,
+            },
+        ),
+    ),
+]
 
-def run(out: Path, db: Path) -> Books:
+
+def sibling(path: Path, suffix: str = "-no-settlement") -> Path:
+    """Where the second book goes: next to the first (``ledgers/example-no-settlement``, ``demo-no-settlement.db``)."""
+    return path.with_name(f"{path.stem}{suffix}{path.suffix}")
+
+
+def _fresh(db: Path) -> Books:
     db.unlink(missing_ok=True)
     for suffix in ("-wal", "-shm"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
-    books = Books(f"sqlite:///{db}")
+    return Books(f"sqlite:///{db}")
+
+
+def run_no_settlement(out: Path, db: Path) -> Books:
+    books = _fresh(db)
+    books.init(settings=BookSettings(invoice_settlement=False))
+    books.load(EXAMPLES / NO_SETTLEMENT_DATA)
+    for _, step in NO_SETTLEMENT_STEPS:
+        step(books)
+    books.export_beancount(out)
+    return books
+
+
+def run(out: Path, db: Path) -> Books:
+    books = _fresh(db)
     books.init()
     for name in DATA:
         books.load(EXAMPLES / name)
@@ -57,7 +115,19 @@ def main(argv: list[str] | None = None) -> int:
     console.print(f"Ledger: {args.out / 'main.beancount'}  (bean-check: {len(errors)} errors)")
     for error in errors:
         console.print(f"  {error.message}", markup=False)
-    return 1 if errors else 0
+    ns_out = sibling(args.out)
+    ns_books = run_no_settlement(ns_out, sibling(args.db))
+    _, ns_errors, _ = loader.load_file(str(ns_out / "main.beancount"))
+    adjustments = Counter(e.period for e in ns_books.journal() if e.tag == "adjustment")
+    for what, _ in NO_SETTLEMENT_STEPS:
+        console.print(f"  done (book without Invoice Settlement): {what}")
+    console.print(
+        f"Ledger: {ns_out / 'main.beancount'}  ({sum(adjustments.values())} adjustment entries; "
+        f"bean-check: {len(ns_errors)} errors)"
+    )
+    for error in ns_errors:
+        console.print(f"  {error.message}", markup=False)
+    return 1 if errors or ns_errors else 0
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 
+from subledger.cli import adjustments as _adjustments  # noqa: F401  (registers commands)
 from subledger.cli import audit as _audit  # noqa: F401  (registers commands)
 from subledger.cli import books as _books  # noqa: F401  (registers commands)
 from subledger.cli import check as _check  # noqa: F401

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from subledger.api import DEFAULT_CHART, DEFAULT_PERIODS
 from subledger.cli.common import ActorName, Db, IdempotencyKey, Json, app, books, console, print_json
+from subledger.models.adjustments import AdjustmentRequest, BulkAdjustmentWriteOff
 from subledger.models.documents import LoadFile
 from subledger.models.reversal import CreditMemoReversalRequest, InvoiceReversalRequest
 from subledger.settings import BookSettings, MirroringRule
@@ -19,6 +20,8 @@ from subledger.settings import BookSettings, MirroringRule
 SCHEMAS: dict[str, type] = {"load": LoadFile}
 SCHEMAS["reverse-invoice"] = InvoiceReversalRequest
 SCHEMAS["reverse-credit-memo"] = CreditMemoReversalRequest
+SCHEMAS["adjustment"] = AdjustmentRequest
+SCHEMAS["write-off-adjustments"] = BulkAdjustmentWriteOff
 
 
 @app.command()
