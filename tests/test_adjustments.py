@@ -427,3 +427,24 @@ def test_bulk_failures_do_not_stop_the_rest_and_replays_post_nothing(ns: Books) 
     assert nothing.invoices[0].status == "Failed"
     with pytest.raises(NothingToWriteOff):
         raise NothingToWriteOff("kept for the error's import")
+
+
+def test_adjustments_in_close_checks_period_close_and_gl_export(ns: Books, tmp_path: Path) -> None:
+    ns.write_off_by_adjustments(["INV00000101", "INV00000102", "INV00000103"], {"adjustmentDate": DATE})
+    assert ns.check().passed
+    for month in range(1, 12):
+        ns.close_period(f"2026-{month:02d}")
+    export = ns.export_gl("2026-11", tmp_path / "gl-2026-11.csv")
+    rows = (tmp_path / "gl-2026-11.csv").read_text().splitlines()
+    adjusted = [r for r in rows if ",Invoice Item Adjustment (Invoice)," in r]
+    assert len(adjusted) == 2 * 6
+    assert export.model_dump(by_alias=True)
+    assert {a.transferred_to_accounting for a in ns.adjustments()} == {"Yes"}
+    closed = refused(
+        ns,
+        PeriodClosed,
+        lambda: ns.adjust_invoice_items(
+            {"adjustments": [adjustment("TI-1011", "Credit", "1.00", invoice="INV00000101", tax=True)]}
+        ),
+    )
+    assert "the first open period is 2026-12" in str(closed)

@@ -39,6 +39,7 @@ from subledger.storage.schema import (
     customer_accounts,
     documents,
     export_runs,
+    invoice_item_adjustments,
     journal_entries,
     journal_lines,
     journal_transfers,
@@ -540,9 +541,9 @@ def export_gl(ctx: Context, period: str, fmt_name: str, mode: str, out: Path) ->
 
 
 def _mark_sources(conn: Connection, run_id: int) -> None:
-    """Flag the documents and payments whose journal entries this run transferred."""
+    """Flag the documents, payments and invoice item adjustments whose journal entries this run transferred."""
     e, t = journal_entries, journal_transfers
-    for table in (documents, payments):
+    for table in (documents, payments, invoice_item_adjustments):
         posted = (
             select(e.c.seq)
             .join(t, and_(t.c.account_number == e.c.account_number, t.c.entry_seq == e.c.seq))
