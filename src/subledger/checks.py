@@ -277,9 +277,11 @@ def _generated_lines(source: str, scope: Scope) -> list[tuple[str, Select[Any]]]
         ("tax", taxation_items, taxation_items.c.tax_amount, taxation_items.c.source_tax_item_id),
     ):
         app = applications
+        # A generated line settles the line it mirrors (and, under the rule No, the discount folded into it): the
+        # applications between it and the document it came from, in either direction, must add up to its amount.
         pairs = or_(
-            and_(app.c.source_item_id == table.c.id, app.c.target_item_id == original),
-            and_(app.c.target_item_id == table.c.id, app.c.source_item_id == original),
+            and_(app.c.source_item_id == table.c.id, app.c.target_number == documents.c.source_document),
+            and_(app.c.target_item_id == table.c.id, app.c.source_number == documents.c.source_document),
         )
         query = (
             select(
@@ -334,8 +336,8 @@ def _applied_exactly(conn: Connection, source: str, scope: Scope, what: str) -> 
                     Problem(
                         number,
                         field,
-                        f"line {original} was reduced by {fmt(applied, currency)} {currency}, the {what} line is "
-                        f"{fmt(amount, currency)} {currency}",
+                        f"applied {fmt(applied, currency)} {currency} to the lines it mirrors ({original}), but the "
+                        f"{what} line is {fmt(amount, currency)} {currency}",
                     )
                 )
     return problems

@@ -1,0 +1,278 @@
+"""The close checks: all pass on healthy books, and each fails on a database crafted to break it (both engines).
+
+Posted journal rows cannot be updated or deleted (triggers), so failures are crafted by inserting journal rows
+(``journal.post`` for a well-formed entry, raw SQL for a malformed one), or by editing documents, periods,
+accounting codes and ``customer_accounts``, as a tampering hand or a defect would.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+from conftest import db_url
+from subledger.api import Books
+from subledger.checks import CHECKS, CheckReport
+from subledger.journal import Entry, post
+from subledger.posting import Line
+
+NAMES = [name for name, _, _ in CHECKS]
+EARLIER = [f"2026-{m:02d}" for m in range(1, 10)]
+
+
+def failing(report: CheckReport) -> dict[str, list[str]]:
+    return {c.name: [f"{p.document}|{p.field}|{p.rule}" for p in c.problems] for c in report.checks if not c.passed}
+
+
+@contextmanager
+def raw(books: Books) -> Iterator[Connection]:
+    with books.engine.begin() as conn:
+        yield conn
+
+
+def operation_id(conn: Connection) -> int:
+    return int(conn.execute(text("SELECT max(id) FROM operations")).scalar_one())
+
+
+def post_entry(conn: Connection, date: str, period: str, lines: list[Line], account: str = "A00000001") -> None:
+    """A balanced, correctly chained entry posted without the period rules (as a defect would)."""
+    entry = Entry(
+        account, dt.date.fromisoformat(date), "External Payment", "USD", "HAND-1", "payment", "by hand", tuple(lines)
+    )
+    post(conn, [entry], [(period, entry.date)], operation_id(conn))
+
+
+@contextmanager
+def unguarded(conn: Connection) -> Iterator[None]:
+    """Switch off the balance trigger, to insert what only a tampered database could hold."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("ALTER TABLE journal_entries DISABLE TRIGGER journal_entries_balanced"))
+        yield
+        conn.execute(text("ALTER TABLE journal_entries ENABLE TRIGGER journal_entries_balanced"))
+    else:
+        sql = conn.execute(text("SELECT sql FROM sqlite_master WHERE name = 'journal_entries_balanced'")).scalar_one()
+        conn.execute(text("DROP TRIGGER journal_entries_balanced"))
+        yield
+        conn.execute(text(sql))
+
+
+def test_every_check_passes_on_healthy_books(seed003: Books, line_level: Books) -> None:
+    del line_level
+    whole = seed003.check()
+    assert [c.name for c in whole.checks] == NAMES
+    assert whole.passed, failing(whole)
+    assert whole.as_of == dt.date(2026, 10, 31)
+    report = seed003.check("2026-10")
+    assert report.passed, failing(report)
+    assert report.period == "2026-10"
+
+
+def test_unbalanced_entry_fails_balance_trial_balance_and_chain(seed003: Books) -> None:
+    with raw(seed003) as conn, unguarded(conn):
+        op = operation_id(conn)
+        conn.execute(
+            text(
+                "INSERT INTO journal_lines (account_number, entry_seq, line_no, accounting_code, debit, credit, "
+                "currency) VALUES ('A00000001', 99, 1, 'Cash', :d, 0, 'USD'), "
+                "('A00000001', 99, 2, 'Other Revenue', 0, :c, 'USD')"
+            ),
+            {
+                "d": 100000 if conn.dialect.name == "sqlite" else Decimal("10.00"),
+                "c": 90000 if conn.dialect.name == "sqlite" else Decimal("9.00"),
+            },
+        )
+        conn.execute(
+            text(
+                "INSERT INTO journal_entries (account_number, seq, entry_date, period, transaction_type, currency, "
+                "document_number, tag, description, operation_id, prev_hash, hash) VALUES ('A00000001', 99, "
+                "'2026-10-30', '2026-10', 'External Payment', 'USD', 'HAND-1', 'payment', 'by hand', :op, 'x', 'y')"
+            ),
+            {"op": op},
+        )
+    found = failing(seed003.check("2026-10"))
+    assert found["entries-balanced"] == ["A00000001-99|USD|debits 10.00 and credits 9.00 USD"]
+    assert found["trial-balance"] == [
+        "2026-10|USD|the trial balance does not net to zero: debits 1170.00, credits 1169.00 USD"
+    ]
+    assert "A00000001-99|seq|follows entry 4: entries are missing" in found["hash-chain"]
+    assert "A00000001-99|hash|its content no longer matches its hash (altered)" in found["hash-chain"]
+    assert any(p.startswith("A00000001|lastEntryHash|") for p in found["hash-chain"])
+
+
+def test_inactive_accounting_code(seed003: Books) -> None:
+    with raw(seed003) as conn:
+        conn.execute(text("UPDATE accounting_codes SET active = false WHERE name = 'Deferred Revenue'"))
+    found = failing(seed003.check("2026-10"))
+    assert list(found) == ["accounting-codes"]
+    (problem,) = found["accounting-codes"]
+    assert problem == "A00000001-1|accountingCode|accounting code 'Deferred Revenue' is inactive (4 journal lines)"
+
+
+def test_drafts_and_unprocessed_payments(seed003: Books) -> None:
+    with raw(seed003) as conn:
+        conn.execute(text("UPDATE documents SET status = 'Draft' WHERE number = 'INV00000002'"))
+        conn.execute(text("UPDATE payments SET status = 'Processing' WHERE number = 'P00000001'"))
+    found = failing(seed003.check("2026-10"))
+    assert found["no-drafts"] == [
+        "INV00000002|status|draft invoice dated 2026-10-05 must be posted or canceled before close",
+        "P00000001|status|processing payment dated 2026-10-20 must be processed or canceled before close",
+    ]
+    assert failing(seed003.check("2026-11")).get("no-drafts") is None
+
+
+def test_control_accounts_disagree_with_the_subledger(seed003: Books) -> None:
+    with raw(seed003) as conn:
+        conn.execute(text("UPDATE document_items SET amount = amount * 2 WHERE id = 'II-0001'"))
+    found = failing(seed003.check("2026-10"))
+    assert found["control-accounts"] == [
+        "Accounts Receivable|USD|at the end of 2026-10-31 the journal shows 710.00 USD but the documents and "
+        "applications give 1040.00 USD (debit minus credit)"
+    ]
+    assert any("Balance failed for 'Assets:AccountsReceivable'" in p for p in found["beancount"])
+
+
+def write_off(books: Books, number: str, date: str) -> str:
+    """A header-level write-off: the real operation when it has landed, else a memo generated by ``mirror``."""
+    if hasattr(books, "write_off_invoice"):
+        result = books.write_off_invoice(number, {"memoDate": date})
+        return str(result.credit_memo.number)  # type: ignore[attr-defined]
+    from subledger import queries
+    from subledger.models.views import PeriodView
+    from subledger.operations.base import run_operation
+    from subledger.operations.documents import posting_entries
+    from subledger.operations.mirror import MemoHeader, apply_generated, generate_memo, mirrored_lines
+    from subledger.operations.settlement import Applications
+    from subledger.operations.state import fetch_document, insert_documents, update_balances
+
+    def body(ctx: Any) -> PeriodView:
+        doc = fetch_document(ctx.conn, number)
+        day = dt.date.fromisoformat(date)
+        header = MemoHeader(f"WO-{number}-1", day, "Write-off", None, "WriteOff", revenue_impacting=True)
+        memo = generate_memo(
+            doc,
+            mirrored_lines(doc, ctx.settings.mirroring_rule),
+            header,
+            on_account_code=ctx.default_code("On-Account Receivable"),
+            ar_code=ctx.default_code("AccountsReceivable"),
+        )
+        insert_documents(ctx.conn, [memo], ctx.operation_id)
+        apps = Applications(ctx.operation_id)
+        entries = posting_entries(memo, tag="write-off") + apply_generated(apps, doc, memo, day, tag="write-off")
+        apps.insert(ctx.conn)
+        update_balances(ctx.conn, doc.account_number, doc.lines())
+        update_balances(ctx.conn, memo.account_number, memo.lines())
+        period = ctx.open_period(day, document=number, field="memoDate")
+        post(ctx.conn, entries, [(period, e.date) for e in entries], ctx.operation_id)
+        return queries.periods(ctx.conn)[0]
+
+    run_operation(
+        books.engine, kind="write-off", actor=books.actor, request={"n": number}, result_type=PeriodView, body=body
+    )
+    return f"WO-{number}-1"
+
+
+def test_write_off_memo_not_fully_applied_or_lines_not_reduced_exactly(seed003: Books) -> None:
+    memo = write_off(seed003, "INV00000001", "2026-11-05")
+    assert seed003.check("2026-11").passed, failing(seed003.check("2026-11"))
+    with raw(seed003) as conn:
+        first = (
+            conn.execute(text("SELECT id FROM document_items WHERE document_number = :m ORDER BY line_no"), {"m": memo})
+            .scalars()
+            .all()
+        )
+        scale = 10_000 if conn.dialect.name == "sqlite" else 1
+        conn.execute(text("UPDATE document_items SET balance = :b WHERE id = :i"), {"b": 5 * scale, "i": first[0]})
+        conn.execute(
+            text("UPDATE document_items SET amount = amount + :b WHERE id = :i"), {"b": 1 * scale, "i": first[1]}
+        )
+    found = failing(seed003.check("2026-11"))
+    assert found["write-offs"] == [
+        f"{memo}|items[{first[0]}]|the write-off line still has 5.00 USD unapplied (not fully applied)",
+        f"{memo}|items[{first[1]}]|applied 100.00 USD to the lines it mirrors (II-0002), but the write-off line is "
+        "101.00 USD",
+    ]
+
+
+def test_reversal_that_does_not_mirror_its_original(seed003: Books) -> None:
+    result = seed003.reverse_invoice("INV00000001", {"memoDate": "2026-11-05", "applyEffectiveDate": "2026-11-05"})
+    memo = result.credit_memo.number
+    assert seed003.check("2026-11").passed, failing(seed003.check("2026-11"))
+    with raw(seed003) as conn:
+        line = (
+            conn.execute(text("SELECT id FROM document_items WHERE document_number = :m ORDER BY line_no"), {"m": memo})
+            .scalars()
+            .first()
+        )
+        conn.execute(text("UPDATE document_items SET revenue_code = 'Sales Revenue' WHERE id = :i"), {"i": line})
+    found = failing(seed003.check("2026-11"))
+    assert found["reversals"] == [
+        f"{memo}|Deferred Revenue|the reversal carries 100.00 USD on revenue code 'Deferred Revenue', the reversed "
+        "document INV00000001 430.00 USD",
+        f"{memo}|Sales Revenue|the reversal carries 330.00 USD on revenue code 'Sales Revenue', the reversed "
+        "document INV00000001 0.00 USD",
+    ]
+
+
+def test_closed_period_changed_misdated_entry_and_period_order(seed003: Books, tmp_path: Any) -> None:
+    for name in [*EARLIER, "2026-10"]:
+        seed003.close_period(name)
+    assert seed003.check().passed, failing(seed003.check())
+    five = Decimal("5.00")
+    with raw(seed003) as conn:
+        post_entry(
+            conn, "2026-10-30", "2026-10", [Line("Cash", five, Decimal(0)), Line("Other Revenue", Decimal(0), five)]
+        )
+        post_entry(
+            conn, "2026-11-03", "2026-10", [Line("Cash", five, Decimal(0)), Line("Other Revenue", Decimal(0), five)]
+        )
+        conn.execute(text("UPDATE periods SET status = 'Open' WHERE name = '2026-05'"))
+    found = failing(seed003.check())
+    assert found["closed-periods"] == [
+        *(f"2026-{m:02d}|status|is Closed but the earlier period 2026-05 is Open" for m in range(6, 11)),
+        "A00000001-6|period|dated 2026-11-03 (period 2026-11) but posted in 2026-10",
+        "2026-10|fingerprint|the journal of this closed period changed since it closed (fingerprint mismatch)",
+    ]
+    assert any(
+        "Transaction dated 2026-10-30 is posted into closed accounting period" in p
+        or "Closed accounting period 2026-10 was altered" in p
+        for p in found["beancount"]
+    )
+    assert "hash-chain" not in found
+
+
+def test_hash_chain_head_moved(seed003: Books) -> None:
+    with raw(seed003) as conn:
+        conn.execute(text("UPDATE customer_accounts SET last_entry_seq = 7 WHERE account_number = 'A00000001'"))
+    found = failing(seed003.check())
+    assert found == {
+        "hash-chain": [
+            "A00000001|lastEntryHash|the account's chain head is entry 7 but its journal ends at entry 4 or with "
+            "another hash"
+        ]
+    }
+
+
+def test_check_cli_table_json_and_exit_status(seed003: Books, cli: Any) -> None:
+    url = db_url(seed003)
+    ok = cli("check", "--period", "2026-10", db=url)
+    assert ok.code == 0
+    assert "All checks pass." in ok.out
+    with raw(seed003) as conn:
+        conn.execute(text("UPDATE documents SET status = 'Draft' WHERE number = 'INV00000002'"))
+    bad = cli("check", "--json", db=url)
+    assert bad.code == 1
+    report = json.loads(bad.out)
+    assert report["passed"] is False
+    # a draft leaves the subledger, so the control accounts and the ledger's assertions disagree too
+    assert [c["name"] for c in report["checks"] if not c["passed"]] == ["no-drafts", "control-accounts", "beancount"]
+    table = cli("check", db=url)
+    assert table.code == 1
+    assert "3 of 10 checks fail." in table.out
+    missing = cli("check", "--period", "1999-01", db=url)
+    assert (missing.code, missing.err.strip()) == (1, "error: period: no accounting period 1999-01")
