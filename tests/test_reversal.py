@@ -298,7 +298,7 @@ def test_invoice_reversal_needs_the_permission(seed003: Books, actors: Path) -> 
     for actor in ("clerk", "memos"):
         err = refused(
             seed003, PermissionDenied, lambda a=actor: seed003.as_actor(a).reverse_invoice("INV00000001", NOV)
-        )  # type: ignore[misc]
+        )
         assert "Reverse Invoice" in err.rule
     seed003.as_actor("invoices").reverse_invoice("INV00000001", NOV)
 
@@ -600,7 +600,7 @@ def test_seed004_missing_credit_memo_reversal_reason_code(line_level: Books, cha
         else:
             conn.execute(text(f"UPDATE reason_codes SET active = false WHERE {where}"))
     for body in (NOV, {**NOV, "reasonCode": "Charge dispute"}):
-        err = refused(line_level, UnknownReasonCode, lambda b=body: line_level.reverse_credit_memo("CM00000001", b))  # type: ignore[misc]
+        err = refused(line_level, UnknownReasonCode, lambda b=body: line_level.reverse_credit_memo("CM00000001", b))
         assert err.rule == "Unable to get the reason code by name: Credit memo reversal"
         assert (err.document, err.field) == ("CM00000001", "reasonCode")
 
@@ -622,7 +622,7 @@ def test_credit_memo_reversal_with_another_debit_memo_reason_code(line_level: Bo
     ],
 )
 def test_credit_memo_created_from_an_invoice_or_a_charge_is_refused(
-    books: Books, extra: dict[str, str], item_extra: dict[str, str], rule: str
+    books: Books, extra: dict[str, str], item_extra: dict[str, Any], rule: str
 ) -> None:
     book(
         books,
@@ -646,7 +646,7 @@ def test_credit_memo_refusals_of_status_permission_and_dates(books: Books, actor
     book(books, credit_memos=[draft, posted])
     refused(books, DocumentNotPosted, lambda: books.reverse_credit_memo("CM00000088", NOV))
     for actor in ("clerk", "invoices"):
-        err = refused(books, PermissionDenied, lambda a=actor: books.as_actor(a).reverse_credit_memo("CM00000089", NOV))  # type: ignore[misc]
+        err = refused(books, PermissionDenied, lambda a=actor: books.as_actor(a).reverse_credit_memo("CM00000089", NOV))
         assert "Reverse Credit Memo" in err.rule
     err = refused(books, RuleViolation, lambda: books.reverse_credit_memo("CM00000089", {"memoDate": "2026-11-01"}))
     assert err.rule == "memoDate 2026-11-01 is before the credit memo date 2026-11-02"
@@ -788,3 +788,43 @@ def test_schemas_of_the_reversal_bodies(cli: Any) -> None:
         assert schema["properties"]["reasonCode"]["default"] == default
     memo_date, apply_date = parse(InvoiceReversalRequest, {"memoDate": "2026-11-16"}).dates(dt.date(2026, 12, 1))
     assert (memo_date, apply_date) == (dt.date(2026, 11, 16), dt.date(2026, 11, 16))
+
+
+# --- the mirroring rule ---------------------------------------------------------------------------------------
+
+
+def test_rule_no_folds_discounts_into_their_items(engine: Any) -> None:
+    books = Books(engine=engine)
+    books.init(settings=BookSettings(mirroring_rule="No"))
+    shared_code = invoice(
+        "INV00000095",
+        "2026-11-02",
+        [
+            item("II-9501", "100.00", taxes=[tax("TI-9501", "10.00")]),
+            item("II-9502", "-10.00", discount_of="II-9501", charge="Promo", taxes=[tax("TI-9502", "-1.00")]),
+            item("II-9503", "0.00", charge="Free tier", taxes=[tax("TI-9503", "0.00")]),
+        ],
+    )
+    own_code = invoice(
+        "INV00000096",
+        "2026-11-02",
+        [
+            item("II-9601", "100.00", sub="S00000096"),
+            item("II-9602", "-10.00", sub="S00000096", discount_of="II-9601", code="Sales Discounts"),
+        ],
+    )
+    book(books, invoices=[shared_code, own_code])
+    books.reverse_invoice("INV00000095", NOV)
+    memo = books.show("credit-memo", "RV-INV00000095-1")
+    # Part 2 §9, rule No: the item net of its discount, and a zero Charge line carrying the discount's tax;
+    # zero lines are left out.
+    assert [
+        (i["processingType"], i["amountWithoutTax"], [t["taxAmount"] for t in i["taxationItems"]])
+        for i in memo["items"]
+    ] == [("Charge", "90.00", ["10.00"]), ("Charge", "0.00", ["-1.00"])]
+    shown = books.show("invoice", "INV00000095")
+    assert [i["balance"] for i in shown["items"]] == ["0.00", "0.00", "0.00"]
+    assert_zero_sum(books, "INV00000095", "RV-INV00000095-1")
+    err = refused(books, NotReversible, lambda: books.reverse_invoice("INV00000096", NOV))
+    assert err.rule.startswith("under the mirroring rule No discount II-9602 (Sales Discounts) is folded into item")
+    assert err.field == "items[II-9602]"

@@ -21,6 +21,10 @@ Related documents are reversed in the same operation (Part 2 §6), and the choic
   (``Credit memo reversal``, ``Invoice reversal``): when the actor or the book lacks them, the whole operation is
   refused rather than silently reversing less.
 
+Generated lines follow the mirroring billing rule (``mirror.mirrored_lines``). Under the rule No a discount with
+its own revenue code cannot be folded into its item without breaking the code-by-code mirror: such a reversal is
+refused (``mirrored``).
+
 "The latest" and "the most recent" compare (document date, number) among posted, not reversed documents of the
 same customer account sharing a subscription; a reversed document no longer counts (its period was re-opened for
 billing). Only credit memos that billing generated for the subscription count as later credit memos: write-off and
@@ -388,8 +392,24 @@ class _Reversals:
 
 def mirrored(ctx: Context, doc: DocumentState) -> list[MirrorLine]:
     """The lines a reversal's memo mirrors: every line for its whole amount (nothing is applied to the original),
-    shaped by the mirroring billing rule for an invoice; a credit memo is mirrored line for line."""
-    return mirrored_lines(doc, ctx.settings.mirroring_rule)
+    shaped by the mirroring billing rule for an invoice; a credit memo is mirrored line for line.
+
+    Under the rule No a discount is folded into the item it discounts, and the generated line posts to the item's
+    revenue code only. When the discount posted to a code of its own (discount-specific accounting codes), that
+    memo could not mirror the invoice code by code, so the reversal is refused rather than posted lopsided.
+    """
+    lines = mirrored_lines(doc, ctx.settings.mirroring_rule)
+    for line in lines:
+        for original, amount in line.settlements():
+            if amount != 0 and original.revenue_code != line.source.revenue_code:
+                raise NotReversible(
+                    f"under the mirroring rule {ctx.settings.mirroring_rule} discount {original.id} "
+                    f"({original.revenue_code}) is folded into item {line.source.id} ({line.source.revenue_code}); "
+                    "the reversal could not mirror the invoice's postings per accounting code",
+                    document=doc.number,
+                    field=f"items[{original.id}]",
+                )
+    return lines
 
 
 def _begin(
