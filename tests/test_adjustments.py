@@ -25,7 +25,6 @@ from subledger.errors import (
     BalanceAwayFromZero,
     InvalidInput,
     NotFound,
-    NothingToWriteOff,
     PeriodClosed,
     Problems,
     RuleViolation,
@@ -414,9 +413,14 @@ def test_revenue_accounts_for_items_and_tax_items(ns: Books) -> None:
 
 def test_bulk_failures_do_not_stop_the_rest_and_replays_post_nothing(ns: Books) -> None:
     settings = {"adjustmentDate": DATE, "adjustTaxationItems": True}
+    seen: list[tuple[int, int]] = []
     report = ns.write_off_by_adjustments(
-        ["INV00000102", "INV00099999", "INV00000101"], settings, idempotency_key="run-1"
+        ["INV00000102", "INV00099999", "INV00000101"],
+        settings,
+        idempotency_key="run-1",
+        progress=lambda done, total: seen.append((done, total)),
     )
+    assert seen == [(1, 3), (2, 3), (3, 3)]
     assert [o.status for o in report.invoices] == ["Processed", "Failed", "Processed"]
     assert report.invoices[1].errors == ["INV00099999: no invoice INV00099999"]
     before = dump(ns.engine)
@@ -425,8 +429,9 @@ def test_bulk_failures_do_not_stop_the_rest_and_replays_post_nothing(ns: Books) 
     assert dump(ns.engine) == before
     nothing = ns.write_off_by_adjustments(["INV00000101"], settings)
     assert nothing.invoices[0].status == "Failed"
-    with pytest.raises(NothingToWriteOff):
-        raise NothingToWriteOff("kept for the error's import")
+    assert nothing.invoices[0].errors == [
+        "INV00000101: invoice INV00000101 has no open balance these settings write off"
+    ]
 
 
 def test_adjustments_in_close_checks_period_close_and_gl_export(ns: Books, tmp_path: Path) -> None:

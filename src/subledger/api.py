@@ -178,7 +178,7 @@ class Books:
         settings: WriteOffByAdjustments | Path | bytes | str | dict[str, Any],
         *,
         idempotency_key: str | None = None,
-        progress: Callable[[str], None] | None = None,
+        progress: Callable[[int, int], None] | None = None,
     ) -> AdjustmentWriteOffReport:
         """The bulk write-off task in a book without Invoice Settlement: each invoice written off by adjustments."""
         task: WriteOffByAdjustments = parse(WriteOffByAdjustments, settings)

@@ -529,7 +529,7 @@ def write_off_by_adjustments(
     settings: WriteOffByAdjustments,
     *,
     idempotency_key: str | None = None,
-    progress: Callable[[str], None] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> AdjustmentWriteOffReport:
     """Write invoices off by adjustments, each invoice on its own: a failure is reported and the rest go on.
 
@@ -538,7 +538,8 @@ def write_off_by_adjustments(
     idempotency key, each operation gets its own key derived from it (``KEY:INVOICE`` or ``KEY:INVOICE:N``).
     """
     outcomes: list[InvoiceWriteOffOutcome] = []
-    for number in dict.fromkeys(invoices):
+    numbers = list(dict.fromkeys(invoices))
+    for number in numbers:
         key = f"{idempotency_key}:{number}" if idempotency_key else None
         if settings.single_transaction:
             outcome = _single(engine, actor, number, settings, key)
@@ -546,7 +547,7 @@ def write_off_by_adjustments(
             outcome = _one_by_one(engine, actor, number, settings, key)
         outcomes.append(outcome)
         if progress is not None:
-            progress(number)
+            progress(len(outcomes), len(numbers))
     return AdjustmentWriteOffReport(
         processed=sum(1 for o in outcomes if o.status == "Processed"),
         failed=sum(1 for o in outcomes if o.status == "Failed"),
