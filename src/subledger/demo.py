@@ -25,6 +25,21 @@ DATA = ("seed-003-books.json", "line-level-books.json", "demo-books.json")
 #: (what it shows, the step) run after loading, in order.
 STEPS: list[tuple[str, Callable[[Books], object]]] = []
 
+#: Reversals, after the write-offs (steps above) and before period close and GL export (steps below).
+STEPS += [
+    (
+        "reverse credit memo CM00000001: a mirrored debit memo the credit memo is applied to (seed 004)",
+        lambda b: b.reverse_credit_memo("CM00000001", EXAMPLES / "reverse-credit-memo.json"),
+    ),
+    (
+        "reverse invoice INV00000022 with a mirrored credit memo; credit memo CM00000021 of its charge is reversed too",
+        lambda b: b.reverse_invoice(
+            "INV00000022",
+            {"memoDate": "2026-11-20", "applyEffectiveDate": "2026-11-20", "comment": "Add-on ordered in error"},
+        ),
+    ),
+]
+
 #: The second book: no Invoice Settlement, so its write-offs are invoice item adjustments (Part 2 §8, seed 002).
 NO_SETTLEMENT_DATA = "no-settlement-books.json"
 NO_SETTLEMENT_STEPS: list[tuple[str, Callable[[Books], object]]] = [
