@@ -828,3 +828,20 @@ def test_rule_no_folds_discounts_into_their_items(engine: Any) -> None:
     err = refused(books, NotReversible, lambda: books.reverse_invoice("INV00000096", NOV))
     assert err.rule.startswith("under the mirroring rule No discount II-9602 (Sales Discounts) is folded into item")
     assert err.field == "items[II-9602]"
+
+
+# --- after a reversal -----------------------------------------------------------------------------------------
+
+
+def test_reversed_documents_cannot_be_written_off(line_level: Books) -> None:
+    write_off_credit_memo = getattr(line_level, "write_off_credit_memo", None)
+    if write_off_credit_memo is None:
+        pytest.skip("write-offs have not landed yet")
+    line_level.reverse_credit_memo("CM00000001", NOV)
+    err = refused(line_level, AlreadyReversed, lambda: write_off_credit_memo("CM00000001", {"memoDate": "2026-11-20"}))
+    assert err.document == "CM00000001"
+    line_level.load(example("seed-003-books.json"))
+    line_level.reverse_invoice("INV00000001", NOV)
+    refused(
+        line_level, AlreadyReversed, lambda: line_level.write_off_invoice("INV00000001", {"memoDate": "2026-11-20"})
+    )  # type: ignore[attr-defined]
