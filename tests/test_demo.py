@@ -18,6 +18,10 @@ def test_committed_ledger_equals_demo_output(tmp_path: Path) -> None:
         for p in (ROOT / "ledgers" / "example").rglob("*.beancount")
     }
     assert written == committed
+    # October is closed and its GL files sit next to the ledger (a NetSuite summary preview, the CSV journal run).
+    gl_written = {p.name: p.read_bytes() for p in (tmp_path / "ledger" / "gl").iterdir()}
+    assert sorted(gl_written) == ["2026-10.csv", "2026-10.netsuite.csv"]
+    assert gl_written == {p.name: p.read_bytes() for p in (ROOT / "ledgers" / "example" / "gl").iterdir()}
     _, errors, _ = loader.load_file(str(ROOT / "ledgers" / "example" / "main.beancount"))
     assert errors == []
     # The second book, without Invoice Settlement (written off by invoice item adjustments), next to the first.

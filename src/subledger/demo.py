@@ -40,6 +40,31 @@ STEPS += [
     ),
 ]
 
+#: Month end, LAST: close January to October (the write-offs and reversals above are dated in November, and the
+#: credit memo reversal of CM00000001 needed October open), then the GL export of October (in ``run``).
+STEPS += [
+    (
+        "close periods 2026-01 to 2026-10: close checks pass, fingerprints recorded",
+        lambda b: [b.close_period(f"2026-{m:02d}") for m in range(1, 11)],
+    ),
+]
+
+#: GL files of October written next to the ledger (``gl/``): a summary preview for NetSuite (dry run, nothing
+#: marked), then the journal run itself in the generic CSV layout, which marks the entries transferred.
+GL_EXPORTS: tuple[tuple[str, str, bool, bool], ...] = (
+    ("2026-10.netsuite.csv", "netsuite", True, True),
+    ("2026-10.csv", "csv", False, False),
+)
+
+
+def export_gl_files(books: Books, out: Path) -> list[Path]:
+    files: list[Path] = []
+    for name, fmt, summary, dry_run in GL_EXPORTS:
+        result = books.export_gl("2026-10", out / name, format=fmt, summary=summary, dry_run=dry_run)
+        files.extend(Path(f) for f in result.files)
+    return files
+
+
 #: The second book: no Invoice Settlement, so its write-offs are invoice item adjustments (Part 2 §8, seed 002).
 NO_SETTLEMENT_DATA = "no-settlement-books.json"
 NO_SETTLEMENT_STEPS: list[tuple[str, Callable[[Books], object]]] = [
@@ -109,6 +134,7 @@ def run(out: Path, db: Path) -> Books:
     for _, step in STEPS:
         step(books)
     books.export_beancount(out)
+    export_gl_files(books, out / "gl")
     return books
 
 
