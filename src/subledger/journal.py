@@ -14,12 +14,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, bindparam, select, update
 
 from subledger.errors import UnbalancedEntry
 from subledger.money import ZERO
 from subledger.posting import Line, lines_for
 from subledger.storage.schema import customer_accounts, journal_entries, journal_lines
+
+#: Bound parameters per ``IN (...)`` list: SQLite allows at most 32,766 variables in one statement.
+_IN_CHUNK = 10_000
 
 #: The tag each kind of journal entry carries in the Beancount ledger.
 TAGS = (
@@ -136,39 +139,30 @@ def entry_digest(prev_hash: str, seq: int, period: str, entry: Entry) -> str:
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 
-def post(
-    conn: Connection, entries: Sequence[Entry], periods: Sequence[tuple[str, dt.date]], operation_id: int
-) -> list[tuple[str, int]]:
-    """Insert ``entries`` (lines first, then the entry that seals them) and advance each account's chain.
+def chain_rows(
+    entries: Sequence[Entry],
+    periods: Sequence[tuple[str, dt.date]],
+    heads: dict[str, tuple[int, str]],
+    operation_id: int,
+) -> tuple[list[dict[str, object]], list[dict[str, object]], list[tuple[str, int]]]:
+    """The entry and line rows of ``entries``, numbered and hash-chained from ``heads`` (advanced in place).
 
-    ``periods`` maps each entry to its period name, in the same order; the caller has already checked that the
-    periods are open. Returns the (account, sequence number) of each entry.
+    ``heads`` maps each account to its last (sequence number, hash). Returns (entry rows, line rows, the
+    (account, sequence number) of each entry).
     """
-    if not entries:
-        return []
-    accounts = sorted({e.account_number for e in entries})
-    heads = {
-        row.account_number: (row.last_entry_seq, row.last_entry_hash)
-        for row in conn.execute(
-            select(
-                customer_accounts.c.account_number,
-                customer_accounts.c.last_entry_seq,
-                customer_accounts.c.last_entry_hash,
-            ).where(customer_accounts.c.account_number.in_(accounts))
-        )
-    }
     entry_rows: list[dict[str, object]] = []
     line_rows: list[dict[str, object]] = []
     keys: list[tuple[str, int]] = []
     for entry, (period, _) in zip(entries, periods, strict=True):
-        seq, prev = heads[entry.account_number]
+        account = entry.account_number
+        seq, prev = heads[account]
         seq += 1
         digest = entry_digest(prev, seq, period, entry)
-        heads[entry.account_number] = (seq, digest)
-        keys.append((entry.account_number, seq))
+        heads[account] = (seq, digest)
+        keys.append((account, seq))
         entry_rows.append(
             {
-                "account_number": entry.account_number,
+                "account_number": account,
                 "seq": seq,
                 "entry_date": entry.date,
                 "period": period,
@@ -183,25 +177,52 @@ def post(
                 "hash": digest,
             }
         )
+        currency = entry.currency
         line_rows.extend(
             {
-                "account_number": entry.account_number,
+                "account_number": account,
                 "entry_seq": seq,
                 "line_no": n,
                 "accounting_code": line.code,
                 "debit": line.debit,
                 "credit": line.credit,
-                "currency": entry.currency,
+                "currency": currency,
                 "item_id": line.item_id,
             }
             for n, line in enumerate(entry.lines, start=1)
         )
+    return entry_rows, line_rows, keys
+
+
+def post(
+    conn: Connection, entries: Sequence[Entry], periods: Sequence[tuple[str, dt.date]], operation_id: int
+) -> list[tuple[str, int]]:
+    """Insert ``entries`` (lines first, then the entry that seals them) and advance each account's chain.
+
+    ``periods`` maps each entry to its period name, in the same order; the caller has already checked that the
+    periods are open. Returns the (account, sequence number) of each entry.
+    """
+    if not entries:
+        return []
+    accounts = sorted({e.account_number for e in entries})
+    heads: dict[str, tuple[int, str]] = {}
+    head = customer_accounts.c
+    for i in range(0, len(accounts), _IN_CHUNK):
+        for row in conn.execute(
+            select(head.account_number, head.last_entry_seq, head.last_entry_hash).where(
+                head.account_number.in_(accounts[i : i + _IN_CHUNK])
+            )
+        ):
+            heads[row.account_number] = (row.last_entry_seq, row.last_entry_hash)
+    entry_rows, line_rows, keys = chain_rows(entries, periods, heads, operation_id)
     conn.execute(journal_lines.insert(), line_rows)
     conn.execute(journal_entries.insert(), entry_rows)
-    for account, (seq, digest) in heads.items():
-        conn.execute(
-            update(customer_accounts)
-            .where(customer_accounts.c.account_number == account)
-            .values(last_entry_seq=seq, last_entry_hash=digest)
-        )
+    # One executemany over every account head that moved, rather than one UPDATE statement per account.
+    moved = [{"a": account, "s": seq, "h": digest} for account, (seq, digest) in heads.items()]
+    conn.execute(
+        update(customer_accounts)
+        .where(customer_accounts.c.account_number == bindparam("a"))
+        .values(last_entry_seq=bindparam("s"), last_entry_hash=bindparam("h")),
+        moved,
+    )
     return keys

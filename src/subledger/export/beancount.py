@@ -14,18 +14,22 @@ import importlib.util
 import os
 import tempfile
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import Connection, and_, select
+from sqlalchemy import Connection, and_, select, type_coerce
 
 from subledger.balances import CONTROL_SIGN, subledger_balances
 from subledger.context import PeriodState, read_chart, read_periods
-from subledger.money import fmt
+from subledger.money import ZERO, fmt, quantum
 from subledger.storage.schema import customer_accounts, journal_entries, journal_lines
+from subledger.storage.types import Money
 
 ACCOUNT_WIDTH = 50
 AMOUNT_WIDTH = 16
 PLUGIN = "subledger.plugins.closed_periods"
+#: Rows fetched (and text written) per round trip while streaming a period.
+_BATCH = 20_000
 
 
 def quote(text: str) -> str:
@@ -33,7 +37,12 @@ def quote(text: str) -> str:
 
 
 def _entries(conn: Connection, period: str, accounts: dict[str, str]) -> Iterator[str]:
-    """The period's transactions as text, in ledger order, streamed from the database."""
+    """The period's transactions as text, in ledger order, streamed from the database.
+
+    This is the hot loop of the export (one iteration per journal line): rows are unpacked by position, the
+    debit-minus-credit amount comes from SQL as one column, and text that repeats (customer names, transaction
+    types, account columns, amount formats) is built once and looked up.
+    """
     e, ln = journal_entries, journal_lines
     query = (
         select(
@@ -47,8 +56,7 @@ def _entries(conn: Connection, period: str, accounts: dict[str, str]) -> Iterato
             e.c.related_number,
             customer_accounts.c.name,
             ln.c.accounting_code,
-            ln.c.debit,
-            ln.c.credit,
+            type_coerce(ln.c.debit - ln.c.credit, Money()),
             ln.c.currency,
             ln.c.item_id,
         )
@@ -57,24 +65,42 @@ def _entries(conn: Connection, period: str, accounts: dict[str, str]) -> Iterato
         .where(e.c.period == period)
         .order_by(e.c.entry_date, e.c.account_number, e.c.seq, ln.c.line_no)
     )
-    current: tuple[str, int] | None = None
+    names: dict[str, str] = {}
+    types: dict[str, str] = {}
+    columns = {code: f"  {account:<{ACCOUNT_WIDTH}} " for code, account in accounts.items()}
+    quanta: dict[str, Decimal] = {}
+    current_account, current_seq = "", -1
     chunk: list[str] = []
-    for row in conn.execute(query.execution_options(yield_per=10_000)):
-        key = (row.account_number, row.seq)
-        if key != current:
-            if chunk:
-                yield "\n".join(chunk) + "\n\n"
-            current = key
-            links = " ".join(f"^{n}" for n in (row.document_number, row.related_number) if n)
-            chunk = [
-                f"{row.entry_date.isoformat()} * {quote(row.name)} {quote(row.description)} #{row.tag} {links}",
-                f'  entry: "{row.account_number}-{row.seq}"',
-                f"  transaction-type: {quote(row.transaction_type)}",
-            ]
-        amount = fmt(row.debit if row.debit else -row.credit, row.currency)
-        chunk.append(f"  {accounts[row.accounting_code]:<{ACCOUNT_WIDTH}} {amount:>{AMOUNT_WIDTH}} {row.currency}")
-        if row.item_id:
-            chunk.append(f"    item: {quote(row.item_id)}")
+    out: list[str] = []
+    result = conn.execute(query.execution_options(yield_per=_BATCH))
+    for rows in result.partitions():
+        for account, seq, date, ttype, tag, description, document, related, name, code, amount, currency, item in rows:
+            if seq != current_seq or account != current_account:
+                if chunk:
+                    out.append("\n".join(chunk))
+                current_account, current_seq = account, seq
+                quoted = names.get(name)
+                if quoted is None:
+                    quoted = names[name] = quote(name)
+                kind = types.get(ttype)
+                if kind is None:
+                    kind = types[ttype] = f"  transaction-type: {quote(ttype)}"
+                links = f"^{document} ^{related}" if related else f"^{document}"
+                chunk = [
+                    f"{date.isoformat()} * {quoted} {quote(description)} #{tag} {links}",
+                    f'  entry: "{account}-{seq}"',
+                    kind,
+                ]
+            q = quanta.get(currency)
+            if q is None:
+                q = quanta[currency] = quantum(currency)
+            text = str(amount.quantize(q) + ZERO)  # as ``money.fmt``: quantized to the currency, never -0.00
+            chunk.append(f"{columns[code]}{text:>{AMOUNT_WIDTH}} {currency}")
+            if item:
+                chunk.append(f"    item: {quote(item)}")
+        if out:
+            yield "\n\n".join(out) + "\n\n"
+            out = []
     if chunk:
         yield "\n".join(chunk) + "\n\n"
 

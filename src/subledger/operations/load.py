@@ -9,6 +9,7 @@ posting rules; payments and credit memos are applied item by item as the file sa
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections import Counter
 from collections.abc import Callable, Sequence
 from decimal import Decimal
@@ -19,7 +20,7 @@ from sqlalchemy import Connection, select
 from subledger.context import Context
 from subledger.errors import Conflict, NotFound, Problem, Problems, RuleViolation, SubledgerError
 from subledger.journal import Entry, EntryBuilder, post
-from subledger.models.base import OutputModel
+from subledger.models.base import Model, OutputModel
 from subledger.models.documents import (
     Application,
     CreditMemo,
@@ -175,8 +176,7 @@ class _Loader:
         item_ids: Counter[str] = Counter()
         for model in all_docs:
             kind = KIND_OF[type(model)]
-            payload = canonical_json(model)
-            content_hash = digest(model)
+            payload, content_hash = _payload(model)
             if model.number in existing:
                 old_kind, old_hash = existing[model.number]
                 if old_kind != kind or old_hash != content_hash:
@@ -389,9 +389,9 @@ class _Loader:
                 self.entries.extend(posting_entries(doc))
 
     def targets(self, apps: Sequence[Application]) -> dict[str, DocumentState]:
-        wanted = sorted({a.target for a in apps if a.target not in self.new_docs})
-        found = fetch_documents(self.ctx.conn, wanted, lock=True)
-        return {**found, **{n: d for n, d in self.new_docs.items() if any(a.target == n for a in apps)}}
+        named = {a.target for a in apps}
+        found = fetch_documents(self.ctx.conn, sorted(named - self.new_docs.keys()), lock=True)
+        return {**found, **{n: self.new_docs[n] for n in named & self.new_docs.keys()}}
 
     def target_lines(
         self, app: Application, target: DocumentState, owner: str, field: str
@@ -503,6 +503,7 @@ class _Loader:
             )
             self._touch(target, [line for line, _ in parts])
             applied += app.amount
+        payload, content_hash = _payload(p)
         return {
             "account_number": p.account_number,
             "number": p.number,
@@ -514,8 +515,8 @@ class _Loader:
             "unapplied": p.amount - applied,
             "cash_code": cash,
             "unapplied_code": unapplied,
-            "content_hash": digest(p),
-            "payload": canonical_json(p),
+            "content_hash": content_hash,
+            "payload": payload,
             "operation_id": ctx.operation_id,
         }
 
@@ -576,6 +577,12 @@ def _kind(line: Line) -> str:
 
 def _chunks(values: list[str], size: int = 500) -> list[list[str]]:
     return [values[i : i + size] for i in range(0, len(values), size)]
+
+
+def _payload(model: Model) -> tuple[str, str]:
+    """A document's canonical JSON and its content hash (``digest`` of it), serialised once."""
+    payload = canonical_json(model)
+    return payload, hashlib.sha256(payload.encode()).hexdigest()
 
 
 def _text(value: Decimal | None) -> str | None:

@@ -164,31 +164,32 @@ def fetch_document(
     return found[number]
 
 
-def insert_documents(conn: Connection, docs: Sequence[DocumentState], operation_id: int) -> None:
-    """Write new documents with their items and taxation items in three bulk inserts."""
-    if not docs:
-        return
+def document_rows(
+    docs: Sequence[DocumentState], operation_id: int
+) -> tuple[list[dict[str, object]], list[dict[str, object]], list[dict[str, object]]]:
+    """The rows of new documents: (documents, document items, taxation items)."""
     doc_rows: list[dict[str, object]] = []
     item_rows: list[dict[str, object]] = []
     tax_rows: list[dict[str, object]] = []
     for doc in docs:
+        account, number = doc.account_number, doc.number
         doc_rows.append({**{k: getattr(doc, k) for k in _DOC_FIELDS}, "operation_id": operation_id})
         for item in doc.items:
-            item_rows.append(
-                {
-                    **{k: getattr(item, k) for k in _ITEM_FIELDS},
-                    "account_number": doc.account_number,
-                    "document_number": doc.number,
-                }
-            )
-            tax_rows.extend(
-                {
-                    **{k: getattr(tax, k) for k in _TAX_FIELDS},
-                    "account_number": doc.account_number,
-                    "document_number": doc.number,
-                }
-                for tax in item.taxes
-            )
+            row = {k: getattr(item, k) for k in _ITEM_FIELDS}
+            row["account_number"], row["document_number"] = account, number
+            item_rows.append(row)
+            for tax in item.taxes:
+                tax_row = {k: getattr(tax, k) for k in _TAX_FIELDS}
+                tax_row["account_number"], tax_row["document_number"] = account, number
+                tax_rows.append(tax_row)
+    return doc_rows, item_rows, tax_rows
+
+
+def insert_documents(conn: Connection, docs: Sequence[DocumentState], operation_id: int) -> None:
+    """Write new documents with their items and taxation items in three bulk inserts."""
+    if not docs:
+        return
+    doc_rows, item_rows, tax_rows = document_rows(docs, operation_id)
     conn.execute(documents.insert(), doc_rows)
     conn.execute(document_items.insert(), item_rows)
     if tax_rows:
