@@ -59,6 +59,13 @@ def record_refusal(
         "field": error.field if isinstance(error, SubledgerError) else None,
         "rule": str(error) if refused else f"{type(error).__name__}: {error}".splitlines()[0],
     }
+    # The refusal may be *about* a value too long for the books (a 65-character number, a long actor name): cut
+    # every bounded column to its length so that the record itself is never refused.
+    for column in audit_refusals.c:
+        length = getattr(column.type, "length", None)
+        value = values.get(column.key)
+        if length and isinstance(value, str) and len(value) > length:
+            values[column.key] = value[: length - 1] + "…"
     with engine.begin() as conn:
         conn.execute(insert(audit_refusals).values(**values))
 

@@ -15,6 +15,10 @@ from babel.numbers import get_currency_precision
 ZERO = Decimal(0)
 
 
+#: Digits before the decimal point that every stored amount and decimal can hold (NUMERIC(24, 4)).
+MAX_INTEGER_DIGITS = 20
+
+
 @lru_cache(maxsize=256)
 def minor_unit(currency: str) -> int:
     """Number of decimals of a currency's minor unit (USD 2, JPY 0, BHD 3), from CLDR via babel."""
@@ -28,7 +32,9 @@ def quantum(currency: str) -> Decimal:
 
 def parse_decimal(value: object) -> Decimal:
     """A finite Decimal from a decimal string, an int or a Decimal; floats are refused outright."""
-    if isinstance(value, bool | float):
+    if isinstance(value, bool):
+        raise ValueError(f'must be a decimal string (e.g. "12.50"), not {str(value).lower()}')
+    if isinstance(value, float):
         raise ValueError('must be a decimal string (e.g. "12.50"), not a JSON number with a fraction')
     if isinstance(value, Decimal):
         result = value
@@ -46,6 +52,9 @@ def parse_decimal(value: object) -> Decimal:
         raise ValueError(f"{value!r} is not a decimal number")
     if not result.is_finite():
         raise ValueError(f"{value!r} is not a finite number")
+    if result and result.adjusted() >= MAX_INTEGER_DIGITS:
+        # The columns hold NUMERIC(24, 4): a larger number would crash the insert (or quantize) instead.
+        raise ValueError(f"{value!r} is too large (at most {MAX_INTEGER_DIGITS} digits before the decimal point)")
     return result
 
 

@@ -45,7 +45,7 @@ from sqlalchemy.exc import DBAPIError
 
 from subledger.audit import record_refusal
 from subledger.context import Context
-from subledger.errors import Conflict, IdempotencyConflict
+from subledger.errors import Conflict, IdempotencyConflict, InvalidInput
 from subledger.permissions import Actor, actor_name
 from subledger.storage.schema import operations, periods
 
@@ -94,6 +94,11 @@ def _replay(engine: Engine, key: str, kind: str, request_hash: str, result_type:
 
 def _transient(exc: DBAPIError) -> bool:
     return getattr(exc.orig, "sqlstate", None) in TRANSIENT
+
+
+def _data_exception(exc: DBAPIError) -> bool:
+    """SQLSTATE class 22: a value too long, out of range or malformed for its column."""
+    return str(getattr(exc.orig, "sqlstate", "") or "").startswith("22")
 
 
 def _hold_periods(conn: Connection) -> None:
@@ -171,6 +176,12 @@ def run_operation(
                     )
                     return result
             except DBAPIError as exc:
+                if _data_exception(exc):
+                    # A value the models let through but a column cannot hold (PostgreSQL checks lengths and
+                    # ranges; SQLite does not): a refusal in the user's terms, not a crash.
+                    raise InvalidInput(
+                        f"a value does not fit the books: {str(exc.orig).splitlines()[0]}", document=document_number
+                    ) from exc
                 if not _transient(exc):
                     raise
                 if attempt == ATTEMPTS:
