@@ -18,6 +18,7 @@ from subledger.api import Books, parse
 from subledger.errors import (
     AlreadyReversed,
     DocumentNotPosted,
+    MirroringRuleRefuses,
     NotFound,
     NotReversible,
     PeriodClosed,
@@ -828,6 +829,19 @@ def test_rule_no_folds_discounts_into_their_items(engine: Any) -> None:
     err = refused(books, NotReversible, lambda: books.reverse_invoice("INV00000096", NOV))
     assert err.rule.startswith("under the mirroring rule No discount II-9602 (Sales Discounts) is folded into item")
     assert err.field == "items[II-9602]"
+
+
+def test_related_invoice_the_mirroring_rule_refuses_is_left(engine: Any) -> None:
+    books = Books(engine=engine)
+    books.init(settings=BookSettings(mirroring_rule="YesExceptZeroBalance"))
+    zero = invoice("INV00000097", "2026-11-03", [item("II-9701", "0.00")], billRunId="BR-97")
+    memo = credit_memo("CM00000097", "2026-11-03", [item("CMI-9701", "5.00", memo=True)], billRunId="BR-97")
+    book(books, invoices=[zero], credit_memos=[memo])
+    result = books.reverse_credit_memo("CM00000097", NOV)
+    assert [r.number for r in result.reversed] == ["CM00000097"]
+    assert books.show("invoice", "INV00000097")["reversed"] is False
+    # On its own, the all-zero invoice is refused by the rule.
+    refused(books, MirroringRuleRefuses, lambda: books.reverse_invoice("INV00000097", NOV))
 
 
 # --- after a reversal -----------------------------------------------------------------------------------------

@@ -318,38 +318,51 @@ class _Reversals:
             )
         )
 
-    def invoice(self, invoice: DocumentState, reason_code: str) -> None:
-        self._settle(invoice, mirrored(self.ctx, invoice), reason_code)
+    def invoice_lines(self, invoice: DocumentState) -> list[MirrorLine]:
+        """The lines the reversal of ``invoice`` mirrors; refuses an invoice the rules do not allow to reverse."""
+        self.check_invoice(invoice)
+        return mirrored(self.ctx, invoice)
+
+    def credit_memo_lines(self, memo: DocumentState) -> list[MirrorLine]:
+        """The lines the reversal of ``memo`` mirrors; refuses a credit memo the rules do not allow to reverse."""
+        self.check_credit_memo(memo)
+        return mirrored(self.ctx, memo)
+
+    def invoice(self, invoice: DocumentState, lines: list[MirrorLine], reason_code: str) -> None:
+        self._settle(invoice, lines, reason_code)
         charges = subscription_charges(invoice)
         for memo in self._sharing(invoice, "CreditMemo"):
             if memo.number in self.done or not (subscription_charges(memo) & charges):
                 continue
-            if not self._allowed(self.check_credit_memo, memo):
+            memo_lines = self._related(self.credit_memo_lines, memo)
+            if memo_lines is None:
                 continue
             self.ctx.actor.require("Reverse Credit Memo", document=memo.number)
-            self.credit_memo(memo, self.debit_memo_reason(CREDIT_MEMO_REVERSAL, document=memo.number))
+            self.credit_memo(memo, memo_lines, self.debit_memo_reason(CREDIT_MEMO_REVERSAL, document=memo.number))
 
-    def credit_memo(self, memo: DocumentState, reason_code: str) -> None:
-        self._settle(memo, mirrored(self.ctx, memo), reason_code)
+    def credit_memo(self, memo: DocumentState, lines: list[MirrorLine], reason_code: str) -> None:
+        self._settle(memo, lines, reason_code)
         if memo.bill_run_id is None:
             return
         charges = subscription_charges(memo)
         for invoice in self._sharing(memo, "Invoice", bill_run_id=memo.bill_run_id):
             if invoice.number in self.done or not (subscription_charges(invoice) & charges):
                 continue
-            if not self._allowed(self.check_invoice, invoice):
+            invoice_lines = self._related(self.invoice_lines, invoice)
+            if invoice_lines is None:
                 continue
             self.ctx.actor.require("Reverse Invoice", document=invoice.number)
-            self.invoice(invoice, self.ctx.reason_code("CreditMemo", INVOICE_REVERSAL, document=invoice.number))
+            reason = self.ctx.reason_code("CreditMemo", INVOICE_REVERSAL, document=invoice.number)
+            self.invoice(invoice, invoice_lines, reason)
 
     @staticmethod
-    def _allowed(check: Callable[[DocumentState], None], doc: DocumentState) -> bool:
-        """Whether the rules allow reversing a related document (a refusal only means: leave it as it is)."""
+    def _related(lines_of: Callable[[DocumentState], list[MirrorLine]], doc: DocumentState) -> list[MirrorLine] | None:
+        """The mirrored lines of a related document, or None when the rules do not allow reversing it (a refusal
+        only means: leave it as it is)."""
         try:
-            check(doc)
+            return lines_of(doc)
         except RuleViolation:
-            return False
-        return True
+            return None
 
     # --- result ----------------------------------------------------------------------------------------------
 
@@ -454,11 +467,11 @@ def reverse_invoice(ctx: Context, number: str, request: InvoiceReversalRequest) 
     """Reverse a posted invoice, and the credit memos of its subscription charges that can be reversed."""
     ctx.actor.require("Reverse Invoice", document=number)
     run, invoice = _begin(ctx, number, "Invoice", request)
-    run.check_invoice(invoice)
+    lines = run.invoice_lines(invoice)
     reason = ctx.reason_code("CreditMemo", request.reason_code, document=number)
     ctx.open_period(run.memo_date, document=number, field="memoDate")
     ctx.open_period(run.apply_date, document=number, field="applyEffectiveDate")
-    run.invoice(invoice, reason)
+    run.invoice(invoice, lines, reason)
     return _finish(run)
 
 
@@ -466,9 +479,9 @@ def reverse_credit_memo(ctx: Context, number: str, request: CreditMemoReversalRe
     """Reverse a posted credit memo, and the invoice of the same billing run and charges if it can be reversed."""
     ctx.actor.require("Reverse Credit Memo", document=number)
     run, memo = _begin(ctx, number, "CreditMemo", request)
-    run.check_credit_memo(memo)
+    lines = run.credit_memo_lines(memo)
     reason = run.debit_memo_reason(request.reason_code, document=number)
     ctx.open_period(run.memo_date, document=number, field="memoDate")
     ctx.open_period(run.apply_date, document=number, field="applyEffectiveDate")
-    run.credit_memo(memo, reason)
+    run.credit_memo(memo, lines, reason)
     return _finish(run)
