@@ -101,6 +101,10 @@ NO_SETTLEMENT_STEPS: list[tuple[str, Callable[[Books], object]]] = [
             },
         ),
     ),
+    (
+        "close periods 2026-01 to 2026-11 (the adjustments pass the close checks), then November's GL journal run",
+        lambda b: [b.close_period(f"2026-{m:02d}") for m in range(1, 12)],
+    ),
 ]
 
 
@@ -123,6 +127,7 @@ def run_no_settlement(out: Path, db: Path) -> Books:
     for _, step in NO_SETTLEMENT_STEPS:
         step(books)
     books.export_beancount(out)
+    books.export_gl("2026-11", out / "gl" / "2026-11.csv")
     return books
 
 
