@@ -121,7 +121,7 @@ def test_document_in_closed_period_is_refused(books: Books) -> None:
     messages = [str(p) for p in info.value.problems]
     assert (
         "INV00000001, invoiceDate: 2026-10-05 is in accounting period 2026-10, which is Closed; "
-        "the first open period is 2026-01 (2026-01-01)" in messages
+        "the first open period is 2026-11 (2026-11-01)" in messages
     )
     assert dump(books.engine) == before
 

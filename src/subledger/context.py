@@ -85,8 +85,12 @@ class Context:
             return True
         return period.status == "Pending Close" and self.actor.has("Manage Close Process")
 
-    def first_open_period(self) -> PeriodState | None:
-        return next((p for p in self.periods if self.is_open_for_actor(p)), None)
+    def first_open_period(self, after: dt.date | None = None) -> PeriodState | None:
+        """The first period open to this actor (ending after ``after``, when given: where a date could move to)."""
+        candidates = [p for p in self.periods if self.is_open_for_actor(p)]
+        later = [p for p in candidates if after is None or p.end_date > after]
+        chosen = later or candidates
+        return chosen[0] if chosen else None
 
     def open_period(self, date: dt.date, *, document: str | None, field: str) -> str:
         """The name of the open period ``date`` falls in; refuses a date outside the calendar or in a closed one."""
@@ -94,7 +98,7 @@ class Context:
         if period is None:
             raise NotFound(f"no accounting period covers {date} (see periods/)", document=document, field=field)
         if not self.is_open_for_actor(period):
-            first = self.first_open_period()
+            first = self.first_open_period(after=date)
             hint = f"; the first open period is {first.name} ({first.start_date})" if first else ""
             raise PeriodClosed(
                 f"{date} is in accounting period {period.name}, which is {period.status}{hint}",
