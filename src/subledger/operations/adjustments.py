@@ -24,11 +24,12 @@ Such a book has no credit or debit memos (Part 1); an adjustment changes one inv
   flips both. The subledger's receivable (``balances.py``) subtracts processed Credit adjustments and adds Charge
   ones, so the ledger's balance assertions hold.
 - **Write-off** (seed 002, ``write_off_by_adjustments``): a Credit on every positive open line and a Charge on every
-  negative one (taxation lines too with Adjust Taxation Items), all in one transaction per invoice by default; with
-  Single Transaction off, one transaction per adjustment, in line order, and an adjustment the invoice-balance rule
-  refuses on its own fails while the others stand. Write-off Positive Charges Only adjusts positive lines only, in
-  line order, for at most the invoice's open balance (the rule forbids crossing zero), and leaves negative lines as
-  they are.
+  negative one (taxation lines too with Adjust Taxation Items, off by default as in the task), all in one
+  transaction per invoice by default (Single Transaction); with Single Transaction off, one transaction per
+  adjustment, in line order, and an adjustment the invoice-balance rule refuses on its own fails while the others
+  stand. Write-off Positive Charges Only adjusts positive lines only, in line order, for at most the invoice's open
+  balance (the rule forbids crossing zero), and leaves negative lines as they are. Adjustments are never canceled
+  here (status ``Canceled`` is reserved): a correction is a new, opposite adjustment, judged by the same rules.
 """
 
 from __future__ import annotations
