@@ -92,13 +92,15 @@ def _replay(engine: Engine, key: str, kind: str, request_hash: str, result_type:
     return result_type.model_validate_json(row.result)
 
 
-def _transient(exc: DBAPIError) -> bool:
-    return getattr(exc.orig, "sqlstate", None) in TRANSIENT
+def _driver_error(exc: BaseException) -> BaseException | None:
+    """The database driver's error behind ``exc`` (wrapped by SQLAlchemy, or raw from a driver-level COPY)."""
+    if isinstance(exc, DBAPIError):
+        return exc.orig
+    return exc if isinstance(getattr(exc, "sqlstate", None), str) else None
 
 
-def _data_exception(exc: DBAPIError) -> bool:
-    """SQLSTATE class 22: a value too long, out of range or malformed for its column."""
-    return str(getattr(exc.orig, "sqlstate", "") or "").startswith("22")
+def _sqlstate(exc: BaseException) -> str:
+    return str(getattr(_driver_error(exc), "sqlstate", "") or "")
 
 
 def _hold_periods(conn: Connection) -> None:
@@ -175,14 +177,16 @@ def run_operation(
                         .values(result=result.model_dump_json(by_alias=True))
                     )
                     return result
-            except DBAPIError as exc:
-                if _data_exception(exc):
-                    # A value the models let through but a column cannot hold (PostgreSQL checks lengths and
-                    # ranges; SQLite does not): a refusal in the user's terms, not a crash.
+            except Exception as exc:
+                state = _sqlstate(exc)
+                if state.startswith("22"):
+                    # SQLSTATE class 22: a value the models let through but a column cannot hold (PostgreSQL
+                    # checks lengths and ranges; SQLite does not): a refusal in the user's terms, not a crash.
                     raise InvalidInput(
-                        f"a value does not fit the books: {str(exc.orig).splitlines()[0]}", document=document_number
+                        f"a value does not fit the books: {str(_driver_error(exc)).splitlines()[0]}",
+                        document=document_number,
                     ) from exc
-                if not _transient(exc):
+                if state not in TRANSIENT:
                     raise
                 if attempt == ATTEMPTS:
                     raise Conflict(
