@@ -276,3 +276,12 @@ def test_check_cli_table_json_and_exit_status(seed003: Books, cli: Any) -> None:
     assert "3 of 10 checks fail." in table.out
     missing = cli("check", "--period", "1999-01", db=url)
     assert (missing.code, missing.err.strip()) == (1, "error: period: no accounting period 1999-01")
+
+
+def test_skip_leaves_a_check_out(seed003: Books, cli: Any) -> None:
+    report = seed003.check(skip=["beancount", "hash-chain"])
+    assert [c.name for c in report.checks] == NAMES[:-2]
+    out = cli("check", "--skip", "beancount", "--json", db=db_url(seed003))
+    assert out.code == 0
+    assert "beancount" not in [c["name"] for c in out.json()["checks"]]
+    assert cli("check", "--skip", "nope", db=db_url(seed003)).err.strip() == "error: skip: no close check nope"

@@ -7,17 +7,23 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from subledger.checks import CheckReport
+from subledger.cli.books import SCHEMAS
 from subledger.cli.common import Db, Json, app, books, console, print_json
+
+#: ``subledger schema check-report``: the shape of ``subledger check --json``.
+SCHEMAS["check-report"] = CheckReport
 
 
 @app.command()
 def check(
     db: Db = None,
     period: Annotated[str | None, typer.Option("--period", help="Check one period (default: the whole book).")] = None,
+    skip: Annotated[list[str] | None, typer.Option("--skip", help="Leave out a check by name (repeatable).")] = None,
     json_out: Json = False,
 ) -> None:
     """Run every close check and report them all (a table for accountants, --json for machines)."""
-    report = books(db).check(period)
+    report = books(db).check(period, skip=skip or ())
     if json_out:
         print_json(report)
     else:
