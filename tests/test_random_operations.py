@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import json
 import os
+from collections import Counter
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -186,6 +188,17 @@ class Run:
             assert self.books.show("invoice", number)["reversed"] is True
 
 
+#: What the examples did (printed with ``-s``: the figures of the issue note).
+OUTCOMES: Counter[str] = Counter()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def report() -> Iterator[None]:
+    yield
+    if OUTCOMES:
+        print(f"\nrandom sequences ({PROFILE}): {dict(sorted(OUTCOMES.items()))}")
+
+
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A loaded book on SQLite, copied for each example (init and load once, not per example)."""
@@ -214,8 +227,11 @@ def test_random_sequences_keep_every_invariant(
             before = snapshot(books)
             try:
                 run.apply(op)
+                OUTCOMES[f"{op[0]} accepted"] += 1
             except SubledgerError:
+                OUTCOMES[f"{op[0]} refused"] += 1
                 assert snapshot(books) == before, f"refused {op} changed the books"
             assert_invariants(books)
+        OUTCOMES["sequences"] += 1
     finally:
         engine.dispose()
