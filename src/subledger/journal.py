@@ -19,6 +19,7 @@ from sqlalchemy import Connection, bindparam, select, update
 from subledger.errors import UnbalancedEntry
 from subledger.money import ZERO
 from subledger.posting import Line, lines_for
+from subledger.storage.bulk import insert_rows
 from subledger.storage.schema import customer_accounts, journal_entries, journal_lines
 
 #: Bound parameters per ``IN (...)`` list: SQLite allows at most 32,766 variables in one statement.
@@ -226,8 +227,8 @@ def post(
         ):
             heads[row.account_number] = (row.last_entry_seq, row.last_entry_hash)
     entry_rows, line_rows, keys = chain_rows(entries, periods, heads, operation_id)
-    conn.execute(journal_lines.insert(), line_rows)
-    conn.execute(journal_entries.insert(), entry_rows)
+    insert_rows(conn, journal_lines, line_rows)
+    insert_rows(conn, journal_entries, entry_rows)
     # One executemany over every account head that moved, rather than one UPDATE statement per account.
     moved = [{"a": account, "s": seq, "h": digest} for account, (seq, digest) in heads.items()]
     conn.execute(

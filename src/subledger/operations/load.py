@@ -45,6 +45,7 @@ from subledger.operations.state import (
     insert_documents,
     update_balances,
 )
+from subledger.storage.bulk import insert_rows
 from subledger.storage.schema import customer_accounts, document_items, documents, payments, taxation_items
 
 P = ParamSpec("P")
@@ -608,11 +609,9 @@ def load_books(ctx: Context, file: LoadFile) -> LoadResult:
         raise Problems(loader.problems)
     periods = [(ctx.open_period(e.date, document=e.document_number, field="date"), e.date) for e in loader.entries]
     conn = ctx.conn
-    if account_rows:
-        conn.execute(customer_accounts.insert(), account_rows)
+    insert_rows(conn, customer_accounts, account_rows)
     insert_documents(conn, list(loader.new_docs.values()), ctx.operation_id)
-    if payment_rows:
-        conn.execute(payments.insert(), payment_rows)
+    insert_rows(conn, payments, payment_rows)
     # Balances of new documents were moved in memory before insert; documents already in the books are updated.
     for account, lines in loader.touched.items():
         update_balances(conn, account, lines)

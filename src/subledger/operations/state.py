@@ -15,6 +15,7 @@ from sqlalchemy import Connection, bindparam, select, update
 
 from subledger.errors import NotFound
 from subledger.money import ZERO, quantize
+from subledger.storage.bulk import insert_rows
 from subledger.storage.schema import document_items, documents, taxation_items
 
 
@@ -190,10 +191,9 @@ def insert_documents(conn: Connection, docs: Sequence[DocumentState], operation_
     if not docs:
         return
     doc_rows, item_rows, tax_rows = document_rows(docs, operation_id)
-    conn.execute(documents.insert(), doc_rows)
-    conn.execute(document_items.insert(), item_rows)
-    if tax_rows:
-        conn.execute(taxation_items.insert(), tax_rows)
+    insert_rows(conn, documents, doc_rows)
+    insert_rows(conn, document_items, item_rows)
+    insert_rows(conn, taxation_items, tax_rows)
 
 
 def update_balances(conn: Connection, account_number: str, changes: Iterable[ItemLine | TaxLine]) -> None:
