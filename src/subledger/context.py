@@ -47,8 +47,13 @@ def read_chart(conn: Connection) -> Chart:
     )
 
 
-def read_periods(conn: Connection) -> list[PeriodState]:
-    rows = conn.execute(select(schema.periods).order_by(schema.periods.c.start_date)).all()
+def read_periods(conn: Connection, *, lock: bool = False) -> list[PeriodState]:
+    """The periods in calendar order. ``lock`` (PostgreSQL) holds a share lock on them until the transaction ends,
+    so a period cannot close under an operation that is posting into it; closing takes the exclusive lock."""
+    query = select(schema.periods).order_by(schema.periods.c.start_date)
+    if lock and conn.dialect.name == "postgresql":
+        query = query.with_for_update(read=True)
+    rows = conn.execute(query).all()
     return [PeriodState(r.name, r.start_date, r.end_date, r.status, r.fingerprint) for r in rows]
 
 
@@ -67,7 +72,7 @@ class Context:
 
     def __post_init__(self) -> None:
         self.chart = read_chart(self.conn)
-        self.periods = read_periods(self.conn)
+        self.periods = read_periods(self.conn, lock=True)
         self.settings = read_settings(self.conn)
         self._starts = [p.start_date for p in self.periods]
         self._reason_codes: dict[tuple[str, str], bool] | None = None
