@@ -21,7 +21,7 @@ from sqlalchemy import Engine
 from subledger import queries
 from subledger.audit import AuditRecord, Outcome, audit_trail
 from subledger.checks import CheckReport, run_checks
-from subledger.context import Context
+from subledger.context import Context, read_settings
 from subledger.errors import Problems
 from subledger.export import gl
 from subledger.export.beancount import export_beancount
@@ -30,18 +30,34 @@ from subledger.models.adjustments import (
     AdjustmentResult,
     AdjustmentView,
     AdjustmentWriteOffReport,
+    BulkAdjustmentWriteOff,
     WriteOffByAdjustments,
+)
+from subledger.models.apply import (
+    ApplyResult,
+    CreditMemoApplyRequest,
+    CreditMemoUnapplyRequest,
+    PaymentApplyRequest,
 )
 from subledger.models.documents import LoadFile
 from subledger.models.errors import validation_problems
 from subledger.models.reversal import CreditMemoReversalRequest, InvoiceReversalRequest, ReversalResult
 from subledger.models.views import JournalEntryView, PeriodView
+from subledger.models.writeoff import (
+    BulkWriteOff,
+    BulkWriteOffResult,
+    CreditMemoWriteOffRequest,
+    WriteOffRequest,
+    WriteOffResult,
+)
 from subledger.operations import periods as period_ops
 from subledger.operations.adjustments import create_adjustments, list_adjustments, write_off_by_adjustments
+from subledger.operations.apply import apply_credit_memo, apply_payment, unapply_credit_memo
 from subledger.operations.base import audited, run_operation
 from subledger.operations.load import LoadResult, load_books
 from subledger.operations.reversal import reverse_credit_memo, reverse_invoice
 from subledger.operations.setup import InitResult, init_books
+from subledger.operations.writeoff import run_write_off, write_off_bulk
 from subledger.permissions import Actor, resolve_actor
 from subledger.settings import BookSettings
 from subledger.storage.db import make_engine
@@ -152,6 +168,71 @@ class Books:
             idempotency_key=idempotency_key,
         )
 
+    # --- applications ----------------------------------------------------------------------------------------
+
+    @audited("apply-credit-memo")
+    def apply_credit_memo(
+        self,
+        number: str,
+        request: CreditMemoApplyRequest | Path | bytes | str | dict[str, Any],
+        *,
+        idempotency_key: str | None = None,
+    ) -> ApplyResult:
+        """Apply a posted credit memo's unapplied amount to invoices and debit memos (item by item, or FIFO)."""
+        body: CreditMemoApplyRequest = parse(CreditMemoApplyRequest, request, document=number)
+        return run_operation(
+            self.engine,
+            kind="apply-credit-memo",
+            actor=self.actor,
+            request={"creditMemoNumber": number, **body.wire()},
+            result_type=ApplyResult,
+            body=lambda ctx: apply_credit_memo(ctx, number, body),
+            document_number=number,
+            idempotency_key=idempotency_key,
+        )
+
+    @audited("unapply-credit-memo")
+    def unapply_credit_memo(
+        self,
+        number: str,
+        request: CreditMemoUnapplyRequest | Path | bytes | str | dict[str, Any],
+        *,
+        idempotency_key: str | None = None,
+    ) -> ApplyResult:
+        """Return applied amounts of a credit memo to its unapplied amount (never a reversed memo's)."""
+        body: CreditMemoUnapplyRequest = parse(CreditMemoUnapplyRequest, request, document=number)
+        return run_operation(
+            self.engine,
+            kind="unapply-credit-memo",
+            actor=self.actor,
+            request={"creditMemoNumber": number, **body.wire()},
+            result_type=ApplyResult,
+            body=lambda ctx: unapply_credit_memo(ctx, number, body),
+            document_number=number,
+            idempotency_key=idempotency_key,
+        )
+
+    @audited("apply-payment")
+    def apply_payment(
+        self,
+        number: str,
+        request: PaymentApplyRequest | Path | bytes | str | dict[str, Any],
+        *,
+        idempotency_key: str | None = None,
+    ) -> ApplyResult:
+        """Apply a processed payment's unapplied amount to invoices and debit memos (item by item, or FIFO)."""
+        body: PaymentApplyRequest = parse(PaymentApplyRequest, request, document=number)
+        return run_operation(
+            self.engine,
+            kind="apply-payment",
+            actor=self.actor,
+            request={"paymentNumber": number, **body.wire()},
+            result_type=ApplyResult,
+            body=lambda ctx: apply_payment(ctx, number, body),
+            document_number=number,
+            idempotency_key=idempotency_key,
+        )
+
     @audited("adjustment")
     def adjust_invoice_items(
         self,
@@ -185,6 +266,76 @@ class Books:
         return write_off_by_adjustments(
             self.engine, self.actor, invoices, task, idempotency_key=idempotency_key, progress=progress
         )
+
+    # --- write-offs ------------------------------------------------------------------------------------------
+
+    @audited("write-off-invoice")
+    def write_off_invoice(
+        self,
+        number: str,
+        request: WriteOffRequest | Path | bytes | str | dict[str, Any] | None = None,
+        *,
+        idempotency_key: str | None = None,
+    ) -> WriteOffResult:
+        """Write off an invoice (header level, or the lines given) with a credit memo applied back to it."""
+        body: WriteOffRequest = parse(WriteOffRequest, {} if request is None else request, document=number)
+        return run_write_off(self.engine, self.actor, "Invoice", number, body, idempotency_key=idempotency_key)
+
+    @audited("write-off-debit-memo")
+    def write_off_debit_memo(
+        self,
+        number: str,
+        request: WriteOffRequest | Path | bytes | str | dict[str, Any] | None = None,
+        *,
+        idempotency_key: str | None = None,
+    ) -> WriteOffResult:
+        """Write off a debit memo (needs Enhanced Write-off) with a credit memo applied back to it."""
+        body: WriteOffRequest = parse(WriteOffRequest, {} if request is None else request, document=number)
+        return run_write_off(self.engine, self.actor, "DebitMemo", number, body, idempotency_key=idempotency_key)
+
+    @audited("write-off-credit-memo")
+    def write_off_credit_memo(
+        self,
+        number: str,
+        request: CreditMemoWriteOffRequest | Path | bytes | str | dict[str, Any] | None = None,
+        *,
+        idempotency_key: str | None = None,
+    ) -> WriteOffResult:
+        """Write off a fully unapplied credit memo: a debit memo mirroring it, the credit memo applied to it."""
+        body: CreditMemoWriteOffRequest = parse(
+            CreditMemoWriteOffRequest, {} if request is None else request, document=number
+        )
+        return run_write_off(self.engine, self.actor, "CreditMemo", number, body, idempotency_key=idempotency_key)
+
+    @audited("write-off-bulk")
+    def write_off_bulk(
+        self,
+        data: BulkWriteOff | Path | bytes | str | dict[str, Any] | None = None,
+        *,
+        documents: Sequence[str] | None = None,
+        settings: WriteOffRequest | dict[str, Any] | None = None,
+        idempotency_key: str | None = None,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> BulkWriteOffResult | AdjustmentWriteOffReport:
+        """The bulk write-off task: ``data`` (the ``--from`` file), or ``documents`` with one ``settings`` body.
+
+        Each document is its own operation; refusals are reported per document and the rest go on.
+        """
+        with self.engine.connect() as conn:
+            invoice_settlement = read_settings(conn).invoice_settlement
+        if not invoice_settlement:
+            # The one dispatch point: without Invoice Settlement the task writes off by invoice item adjustments.
+            task: BulkAdjustmentWriteOff = parse(
+                BulkAdjustmentWriteOff,
+                data if data is not None else {"invoices": list(documents or []), "settings": settings or {}},
+            )
+            return self.write_off_by_adjustments(
+                task.invoices, task.settings, idempotency_key=idempotency_key, progress=progress
+            )
+        if data is None:
+            data = {"documents": list(documents or []), "settings": settings or {}}
+        file: BulkWriteOff = parse(BulkWriteOff, data)
+        return write_off_bulk(self.engine, self.actor, file, idempotency_key=idempotency_key, progress=progress)
 
     # --- reading ---------------------------------------------------------------------------------------------
 

@@ -9,12 +9,14 @@ from __future__ import annotations
 import sys
 
 from subledger.cli import adjustments as _adjustments  # noqa: F401  (registers commands)
+from subledger.cli import apply as _apply  # noqa: F401  (registers commands)
 from subledger.cli import audit as _audit  # noqa: F401  (registers commands)
 from subledger.cli import books as _books  # noqa: F401  (registers commands)
 from subledger.cli import check as _check  # noqa: F401
 from subledger.cli import exports as _exports  # noqa: F401
 from subledger.cli import periods as _periods  # noqa: F401
 from subledger.cli import reversal as _reversal  # noqa: F401
+from subledger.cli import writeoff as _writeoff  # noqa: F401
 from subledger.cli.common import app, err_console
 from subledger.errors import Problems, SubledgerError
 

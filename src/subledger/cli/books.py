@@ -12,14 +12,22 @@ from rich.table import Table
 from subledger.api import DEFAULT_CHART, DEFAULT_PERIODS
 from subledger.cli.common import ActorName, Db, IdempotencyKey, Json, app, books, console, print_json
 from subledger.models.adjustments import AdjustmentRequest, BulkAdjustmentWriteOff
+from subledger.models.apply import CreditMemoApplyRequest, CreditMemoUnapplyRequest, PaymentApplyRequest
 from subledger.models.documents import LoadFile
 from subledger.models.reversal import CreditMemoReversalRequest, InvoiceReversalRequest
+from subledger.models.writeoff import BulkWriteOff, CreditMemoWriteOffRequest, WriteOffRequest
 from subledger.settings import BookSettings, MirroringRule
 
 #: Models whose JSON Schema ``subledger schema NAME`` prints; operations add theirs.
 SCHEMAS: dict[str, type] = {"load": LoadFile}
 SCHEMAS["reverse-invoice"] = InvoiceReversalRequest
 SCHEMAS["reverse-credit-memo"] = CreditMemoReversalRequest
+SCHEMAS["apply-credit-memo"] = CreditMemoApplyRequest
+SCHEMAS["unapply-credit-memo"] = CreditMemoUnapplyRequest
+SCHEMAS["apply-payment"] = PaymentApplyRequest
+SCHEMAS["write-off"] = WriteOffRequest
+SCHEMAS["write-off-credit-memo"] = CreditMemoWriteOffRequest
+SCHEMAS["write-off-bulk"] = BulkWriteOff
 SCHEMAS["adjustment"] = AdjustmentRequest
 SCHEMAS["write-off-adjustments"] = BulkAdjustmentWriteOff
 

@@ -19,17 +19,18 @@ remembers which (``GeneratedMemo.settles``) and ``apply_generated`` applies it t
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import Connection, or_, select
+from sqlalchemy import Connection, select
 
 from subledger.errors import MirroringRuleRefuses, NotFound, NothingToWriteOff
 from subledger.journal import Entry
-from subledger.models.documents import CreditMemo, DebitMemo, ItemFinanceInformation, MemoItem, TaxationItem
-from subledger.models.documents import TaxFinanceInformation as TaxFinance
-from subledger.operations.base import canonical_json, digest
+from subledger.money import ZERO, quantize
+from subledger.operations.base import canonical_json
 from subledger.operations.settlement import Applications, Line
 from subledger.operations.state import DocumentState, ItemLine, TaxLine
 from subledger.settings import MirroringRule
@@ -94,6 +95,7 @@ def mirrored_lines(
             document=doc.number,
         )
     keep_zero = rule == "Yes"
+    zero = quantize(ZERO, doc.currency)
 
     def wanted(line: ItemLine | TaxLine) -> Decimal | None:
         """The amount to mirror for ``line``, or None when the line is left out."""
@@ -122,13 +124,13 @@ def mirrored_lines(
         if item.id in folded_into:
             # The discount's own amount went to its item's line: a zero Charge line carries its tax (case III).
             if taxes:
-                lines.append(MirrorLine(item, Decimal(0), taxes, processing_type="Charge", settles=[]))
+                lines.append(MirrorLine(item, zero, taxes, processing_type="Charge", settles=[]))
             continue
         own = wanted(item)
         settles = ([] if own is None else [(item, own)]) + folded.get(item.id, [])
         if not settles and not taxes:
             continue
-        total = sum((amount for _, amount in settles), Decimal(0))
+        total = sum((amount for _, amount in settles), zero)
         if folded.get(item.id):
             lines.append(MirrorLine(item, total, taxes, settles=settles))
         else:
@@ -160,20 +162,26 @@ def next_number(conn: Connection, prefix: str) -> str:
 
 
 def next_numbers(conn: Connection, prefixes: Iterable[str]) -> dict[str, str]:
-    """``next_number`` for many prefixes at once (a bulk write-off numbers a whole batch in one query).
+    """``next_number`` for many prefixes at once (a bulk write-off numbers a whole batch in a few queries).
 
-    Numbers are found by an index range (``prefix-`` up to ``prefix.``) rather than ``LIKE``, which SQLite would
-    answer by scanning every document; the counter is one more than the largest ``prefix-<n>`` taken.
+    Counters start at 1 and grow by one, so a prefix whose ``-1`` is free has no number yet: one indexed ``IN``
+    query settles most prefixes; the rest are read by an index range (``prefix-`` up to ``prefix.``, never
+    ``LIKE``, which SQLite answers by scanning every document) and get one more than their largest counter.
     """
     wanted = sorted(set(prefixes))
     taken: dict[str, int] = dict.fromkeys(wanted, 0)
-    for i in range(0, len(wanted), 200):
-        chunk = wanted[i : i + 200]
-        ranges = [(documents.c.number >= f"{p}-") & (documents.c.number < f"{p}.") for p in chunk]
-        query = select(documents.c.number).where(ranges[0] if len(ranges) == 1 else or_(*ranges))
-        for (number,) in conn.execute(query):
-            prefix, _, counter = number.rpartition("-")
-            if prefix in taken and counter.isdigit():
+    used: list[str] = []
+    for i in range(0, len(wanted), 1000):
+        firsts = [f"{p}-1" for p in wanted[i : i + 1000]]
+        used += [
+            n.removesuffix("-1")
+            for n in conn.execute(select(documents.c.number).where(documents.c.number.in_(firsts))).scalars()
+        ]
+    for prefix in used:
+        query = select(documents.c.number).where(documents.c.number >= f"{prefix}-", documents.c.number < f"{prefix}.")
+        for number in conn.execute(query).scalars():
+            counter = number.removeprefix(f"{prefix}-")
+            if counter.isdigit():
                 taken[prefix] = max(taken[prefix], int(counter))
     return {prefix: f"{prefix}-{n + 1}" for prefix, n in taken.items()}
 
@@ -196,7 +204,7 @@ def generate_memo(
     kind = "DebitMemo" if source.kind == "CreditMemo" else "CreditMemo"
     non_revenue = header.non_revenue_code
     items: list[ItemLine] = []
-    models: list[MemoItem] = []
+    wire_items: list[dict[str, Any]] = []
     settles: dict[str, list[tuple[str, Decimal]]] = {}
     for k, line in enumerate(lines, start=1):
         src = line.source
@@ -204,7 +212,7 @@ def generate_memo(
         settles[item_id] = [(original.id, amount) for original, amount in line.settlements()]
         revenue_code = non_revenue or src.revenue_code
         taxes: list[TaxLine] = []
-        tax_models: list[TaxationItem] = []
+        tax_wire: list[dict[str, Any]] = []
         for j, (tax, amount) in enumerate(line.taxes, start=1):
             sales_tax = non_revenue if (non_revenue and header.tax_to_non_revenue_code) else tax.sales_tax_code
             taxes.append(
@@ -231,24 +239,24 @@ def generate_memo(
                     source_tax_item_id=tax.id,
                 )
             )
-            tax_models.append(
-                TaxationItem.model_validate(
+            tax_wire.append(
+                _present(
                     {
                         "id": f"{item_id}-T{j}",
                         "name": tax.name,
                         "jurisdiction": tax.jurisdiction,
-                        "location_code": tax.location_code,
-                        "tax_code": tax.tax_code,
-                        "tax_code_description": tax.tax_code_description,
-                        "tax_mode": tax.tax_mode,
-                        "tax_rate": tax.tax_rate,
-                        "tax_rate_description": tax.tax_rate_description,
-                        "tax_rate_type": tax.tax_rate_type,
-                        "exempt_amount": tax.exempt_amount,
-                        "tax_amount": amount,
-                        "tax_date": tax.tax_date,
-                        "source_tax_item_id": tax.id,
-                        "finance_information": TaxFinance(sales_tax_payable_accounting_code=sales_tax),
+                        "locationCode": tax.location_code,
+                        "taxCode": tax.tax_code,
+                        "taxCodeDescription": tax.tax_code_description,
+                        "taxMode": tax.tax_mode,
+                        "taxRate": _text(tax.tax_rate),
+                        "taxRateDescription": tax.tax_rate_description,
+                        "taxRateType": tax.tax_rate_type,
+                        "exemptAmount": _text(tax.exempt_amount),
+                        "taxAmount": str(amount),
+                        "taxDate": None if tax.tax_date is None else tax.tax_date.isoformat(),
+                        "sourceTaxItemId": tax.id,
+                        "financeInformation": {"salesTaxPayableAccountingCode": sales_tax},
                     }
                 )
             )
@@ -274,47 +282,47 @@ def generate_memo(
                 taxes=taxes,
             )
         )
-        models.append(
-            MemoItem.model_validate(
+        wire_items.append(
+            _present(
                 {
                     "id": item_id,
-                    "charge_name": src.charge_name,
-                    "subscription_number": src.subscription_number,
-                    "processing_type": processing_type,
-                    "quantity": src.quantity,
-                    "unit_price": src.unit_price,
-                    "amount_without_tax": line.amount,
-                    "source_item_id": src.id,
-                    "source_item_type": source_item_type,
-                    "finance_information": ItemFinanceInformation(deferred_revenue_accounting_code=revenue_code),
-                    "taxation_items": tax_models,
+                    "chargeName": src.charge_name,
+                    "subscriptionNumber": src.subscription_number,
+                    "processingType": processing_type,
+                    "quantity": _text(src.quantity),
+                    "unitPrice": _text(src.unit_price),
+                    "amountWithoutTax": str(line.amount),
+                    "sourceItemId": src.id,
+                    "sourceItemType": source_item_type,
+                    "financeInformation": {"deferredRevenueAccountingCode": revenue_code},
+                    "taxationItems": tax_wire,
                 }
             )
         )
     for n, tax in enumerate((t for item in items for t in item.taxes), start=1):
         tax.line_no = n
-    common = {
+    # The memo's record in the load file's shape, built as the wire form directly: a bulk write-off generates
+    # thousands of memos a second, and validating each through the models would cost more than the rest.
+    # (``tests/test_writeoff_mirroring.py`` checks that the models read it back unchanged.)
+    wire: dict[str, Any] = {
         "number": header.number,
-        "account_number": source.account_number,
+        "accountNumber": source.account_number,
         "currency": source.currency,
         "status": "Posted",
-        "reason_code": header.reason_code,
-        "comment": header.comment,
-        "items": models,
+        "reasonCode": header.reason_code,
+        "items": wire_items,
     }
-    model: CreditMemo | DebitMemo
+    if header.comment is not None:
+        wire["comment"] = header.comment
     if kind == "CreditMemo":
-        model = CreditMemo.model_validate(
-            {
-                **common,
-                "credit_memo_date": header.date,
-                "source": header.origin,
-                "source_type": "Invoice" if source.kind == "Invoice" else "DebitMemo",
-                "referred_invoice_number": source.number,
-            }
-        )
+        wire["creditMemoDate"] = header.date.isoformat()
+        wire["source"] = header.origin
+        wire["sourceType"] = "Invoice" if source.kind == "Invoice" else "DebitMemo"
+        wire["referredInvoiceNumber"] = source.number
+        wire["applications"] = []
     else:
-        model = DebitMemo.model_validate({**common, "debit_memo_date": header.date})
+        wire["debitMemoDate"] = header.date.isoformat()
+    payload = canonical_json(wire)
     return GeneratedMemo(
         account_number=source.account_number,
         number=header.number,
@@ -330,10 +338,19 @@ def generate_memo(
         source_document=source.number,
         revenue_impacting=header.revenue_impacting,
         non_revenue_code=non_revenue,
-        content_hash=digest(model),
-        payload=canonical_json(model),
+        content_hash=hashlib.sha256(payload.encode()).hexdigest(),
+        payload=payload,
         settles=settles,
     )
+
+
+def _present(values: dict[str, Any]) -> dict[str, Any]:
+    """The wire form leaves out what is not there (as ``model_dump(exclude_none=True)`` does)."""
+    return {k: v for k, v in values.items() if v is not None}
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)
 
 
 def apply_generated(

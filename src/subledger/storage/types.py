@@ -27,15 +27,17 @@ class Money(TypeDecorator[Decimal]):
     def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
         if value is None:
             return None
-        if isinstance(value, bool) or not isinstance(value, Decimal | int):
-            raise TypeError(f"money must be Decimal or int, got {type(value).__name__}")
-        value = Decimal(value)
+        if type(value) is not Decimal:  # the common case first: bulk writes bind hundreds of thousands of amounts
+            if isinstance(value, bool) or not isinstance(value, Decimal | int):
+                raise TypeError(f"money must be Decimal or int, got {type(value).__name__}")
+            value = Decimal(value)
         if dialect.name != "sqlite":
             return value
         scaled = value.scaleb(SCALE)
-        if scaled != scaled.to_integral_value():
+        whole = int(scaled)
+        if whole != scaled:
             raise ValueError(f"{value} has more than {SCALE} decimals")
-        return int(scaled)
+        return whole
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
         if value is None:
