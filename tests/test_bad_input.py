@@ -26,7 +26,31 @@ CORPUS = Path(__file__).with_name("bad_inputs")
 #: operation directory -> (API call, CLI arguments) for a case file and its document number (if any).
 OPERATIONS: dict[str, tuple[Callable[[Books, Path, str | None], object], Callable[[Path, str | None], list[str]]]] = {
     "load": (lambda books, path, _: books.load(path), lambda path, _: ["load", str(path)]),
+    "reverse-invoice": (
+        lambda books, path, number: books.reverse_invoice(str(number), path),
+        lambda path, number: ["invoice", "reverse", str(number), "--body", str(path)],
+    ),
+    "reverse-credit-memo": (
+        lambda books, path, number: books.reverse_credit_memo(str(number), path),
+        lambda path, number: ["credit-memo", "reverse", str(number), "--body", str(path)],
+    ),
+    "write-off-invoice": (
+        lambda books, path, number: books.write_off_invoice(str(number), path),
+        lambda path, number: ["invoice", "write-off", str(number), "--body", str(path)],
+    ),
 }
+#: The ``Books`` method each operation needs (a case whose operation has not landed yet is skipped).
+METHODS = {
+    "load": "load",
+    "reverse-invoice": "reverse_invoice",
+    "reverse-credit-memo": "reverse_credit_memo",
+    "write-off-invoice": "write_off_invoice",
+}
+
+
+def landed(path: Path) -> bool:
+    return hasattr(Books, METHODS[path.parent.name])
+
 
 #: Fields the load models do not bound but the schema does: PostgreSQL refuses the insert (turned into a one-line
 #: refusal by ``run_operation``), SQLite does not enforce VARCHAR lengths and stores them. Reported; the models
@@ -83,7 +107,7 @@ def pristine(corpus_book: Books) -> dict[str, list[tuple[Any, ...]]]:
 
 
 def test_corpus_is_complete() -> None:
-    assert len(cases()) >= 70
+    assert len(cases()) >= 90
     for path in CORPUS.glob("*/*.json"):
         expected = path.with_suffix(".expected")
         assert expected.exists(), f"{path} has no .expected"
@@ -95,6 +119,8 @@ def test_corpus_is_complete() -> None:
 def test_bad_input_is_refused_in_one_line_and_writes_nothing(
     book: Books, pristine: dict[str, list[tuple[Any, ...]]], cli: Any, path: Path
 ) -> None:
+    if not landed(path):
+        pytest.skip(f"Books.{METHODS[path.parent.name]} has not landed yet")
     if path.stem in UNBOUNDED_ON_SQLITE and book.engine.dialect.name == "sqlite":
         pytest.xfail("SQLite does not enforce VARCHAR lengths and the load models do not bound this field")
     expected = path.with_suffix(".expected").read_text().rstrip("\n")
@@ -116,7 +142,7 @@ def test_every_refusal_is_audited(seed003: Books) -> None:
     book = seed003
     set_period_status(book, "2026-01", "Closed")
     before = dump(book.engine)
-    paths = [p for p in sorted(CORPUS.glob("*/*.json")) if p.stem not in UNBOUNDED_ON_SQLITE]
+    paths = [p for p in sorted(CORPUS.glob("*/*.json")) if p.stem not in UNBOUNDED_ON_SQLITE and landed(p)]
     for path in paths:
         call, _ = OPERATIONS[path.parent.name]
         with pytest.raises(SubledgerError):
