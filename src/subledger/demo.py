@@ -25,6 +25,33 @@ DATA = ("seed-003-books.json", "line-level-books.json", "demo-books.json")
 #: (what it shows, the step) run after loading, in order.
 STEPS: list[tuple[str, Callable[[Books], object]]] = []
 
+#: Write-offs, first (all on 2026-11-16): header level and revenue-impacting, line level and non-revenue, a debit
+#: memo, and a credit memo (written off by a debit memo it is applied to).
+WRITE_OFF_DAY = {"memoDate": "2026-11-16", "reasonCode": "Write-off"}
+STEPS += [
+    (
+        "write off invoice INV00000001 (unpaid, 430.00): credit memo items 10 x 33 = 330 and 1 x 100 (seed 003 case 1)",
+        lambda b: b.write_off_invoice("INV00000001", EXAMPLES / "write-off-header.json"),
+    ),
+    (
+        "write off invoice INV00000002 (150 paid): credit memo items 230 and 50, quantity and unit price copied "
+        "(seed 003 case 2)",
+        lambda b: b.write_off_invoice("INV00000002", EXAMPLES / "write-off-header.json"),
+    ),
+    (
+        "write off 150.00 and tax 13.12 of invoice INV00000010 line by line to Bad Debt Expense (non-revenue)",
+        lambda b: b.write_off_invoice("INV00000010", EXAMPLES / "write-off-line-level.json"),
+    ),
+    (
+        "write off debit memo DM00000001 (balance zero, lines of 40 and -40): a zero credit memo with both lines",
+        lambda b: b.write_off_debit_memo("DM00000001", {**WRITE_OFF_DAY, "comment": "Fee and waiver cleared"}),
+    ),
+    (
+        "write off unused credit memo CM00000022 with debit memo WO-CM00000022-1",
+        lambda b: b.write_off_credit_memo("CM00000022", {**WRITE_OFF_DAY, "comment": "Credit expired"}),
+    ),
+]
+
 #: Reversals, after the write-offs (steps above) and before period close and GL export (steps below).
 STEPS += [
     (
