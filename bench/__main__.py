@@ -86,8 +86,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke run in seconds")
     parser.add_argument("--only", choices=sorted(BENCHMARKS), action="append", help="run only this (repeatable)")
     parser.add_argument("--engine", choices=ENGINES, action="append", help="only this engine (repeatable)")
+    parser.add_argument("--scale", type=float, default=1.0, help="multiply the full sizes (e.g. 0.1 on a busy machine)")
     args = parser.parse_args(argv)
-    sizes = benchmarks.QUICK if args.quick else benchmarks.FULL
+    sizes = benchmarks.QUICK if args.quick else benchmarks.FULL.scaled(args.scale)
     engines = list(args.engine or ENGINES)
     print(f"# machine: {machine()}")
     if "postgresql" in engines:

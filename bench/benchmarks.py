@@ -42,6 +42,9 @@ class Sizes:
     write_off: int
     ledger_lines: int
 
+    def scaled(self, factor: float) -> Sizes:
+        return Sizes(*(max(1, round(n * factor)) for n in (self.load, self.write_off, self.ledger_lines)))
+
 
 FULL = Sizes(load=100_000, write_off=100_000, ledger_lines=1_000_000)
 QUICK = Sizes(load=100, write_off=100, ledger_lines=2_000)
