@@ -2,7 +2,7 @@
 
 Each case of Part 2 §3.4 (I-VII) and each row of the seed 000 table is stated as data: the document's lines as
 (amount, balance) with their taxation lines, and the memo each rule produces as (source line, processing type,
-amount, what it settles, taxes). These are pure: the database-backed write-offs of the same cases are in
+amount, what it settles, taxes). These are pure: the same cases written off for real, on both databases, are in
 ``test_writeoff_cases.py``.
 """
 
