@@ -453,3 +453,11 @@ def test_adjustments_in_close_checks_period_close_and_gl_export(ns: Books, tmp_p
         ),
     )
     assert "the first open period is 2026-12" in str(closed)
+
+
+def test_a_memo_write_off_is_refused_without_invoice_settlement(ns: Books) -> None:
+    error = refused(ns, WrongSettlementMode, lambda: ns.write_off_invoice("INV00000101", {"memoDate": DATE}))
+    assert str(error) == (
+        "INV00000101: writing off invoice INV00000101 needs Invoice Settlement, which this book does not have (it "
+        "uses invoice item adjustments)"
+    )

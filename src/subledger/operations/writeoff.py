@@ -63,8 +63,9 @@ from subledger.models.writeoff import (
     WriteOffResult,
 )
 from subledger.money import fmt, is_exact_for
+from subledger.operations.adjustments import require_invoice_settlement
 from subledger.operations.base import _hold_periods, canonical_json, derived_key, run_operation
-from subledger.operations.documents import posting_entries
+from subledger.operations.documents import LABEL_OF, posting_entries
 from subledger.operations.mirror import (
     GeneratedMemo,
     MemoHeader,
@@ -356,6 +357,8 @@ def plan(
     *,
     today: dt.date,
 ) -> WriteOffPlan:
+    # A book without Invoice Settlement has no memos: its write-offs are invoice item adjustments.
+    require_invoice_settlement(ctx, f"writing off {LABEL_OF[doc.kind].lower()} {doc.number}", document=doc.number)
     if doc.kind == "CreditMemo":
         assert isinstance(request, CreditMemoWriteOffRequest)
         return plan_credit_memo_write_off(ctx, doc, request, memo_number, today=today)
