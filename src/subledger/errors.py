@@ -169,3 +169,9 @@ class MirroringRuleRefuses(RuleViolation):
     """The mirroring billing rule forbids the generated memo (an all-zero document under a rule other than Yes)."""
 
     code = "mirroring-rule-refuses"
+
+
+class NotUnappliable(RuleViolation):
+    """An application a write-off or reversal made: its memo must stay applied, so it cannot be unapplied."""
+
+    code = "not-unappliable"

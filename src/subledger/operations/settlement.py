@@ -4,6 +4,11 @@ Each application moves two balances by the same amount toward zero (the credit m
 the target line's open balance, or the payment's unapplied amount and the target line's balance), records one
 item-level application row, and posts one journal line pair. A line can only be settled toward zero: the amount
 has the sign of the target's balance and is never larger than it.
+
+Unapplying a credit memo moves both balances back by at most what was applied between the two lines
+(``applied_pairs``); it is recorded as application rows of the negative amount, dated when it happens, and posted
+as the mirror of the application. Summing application rows up to a date therefore gives what was applied as of that
+date, which is all the control balances (``balances.py``) need.
 """
 
 from __future__ import annotations
@@ -13,11 +18,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, and_, func, select
 
-from subledger.errors import AmountExceedsBalance, WrongSign
+from subledger.errors import AmountExceedsBalance, NotFound, RuleViolation, WrongSign
 from subledger.journal import Entry, EntryBuilder
-from subledger.money import ZERO
+from subledger.models.documents import ApplicationItem
+from subledger.money import ZERO, quantize
 from subledger.operations.state import DocumentState, ItemLine, TaxLine
 from subledger.storage.schema import applications
 
@@ -91,16 +97,6 @@ class Applications:
         description: str | None = None,
     ) -> list[Entry]:
         """Apply ``memo`` lines to ``target`` lines: each pair is (memo line, target line, amount)."""
-        kind = "invoice" if target.kind == "Invoice" else "debit memo"
-        builder = EntryBuilder(
-            account_number=memo.account_number,
-            date=date,
-            currency=memo.currency,
-            document_number=memo.number,
-            related_number=target.number,
-            tag=tag,
-            description=description or f"Credit memo {memo.number} applied to {kind} {target.number}",
-        )
         # A memo line may settle several target lines of both signs (an item and its discount): what must move
         # toward zero, and never past it, is the memo line's net; each target line is checked on its own.
         nets: dict[str, tuple[Line, Decimal]] = {}
@@ -109,10 +105,69 @@ class Applications:
             nets[memo_line.id] = (memo_line, net)
         for memo_line, net in nets.values():
             check_toward_zero(memo_line, net, document=memo.number, field=f"items[{memo_line.id}]")
-        for memo_line, target_line, amount in pairs:
+        for _, target_line, amount in pairs:
             check_toward_zero(target_line, amount, document=target.number, field=f"items[{target_line.id}]")
-            memo_line.balance -= amount
             target_line.balance -= amount
+        for memo_line, _, amount in pairs:
+            memo_line.balance -= amount
+        kind = "invoice" if target.kind == "Invoice" else "debit memo"
+        return self._credit_memo_moves(
+            memo,
+            target,
+            pairs,
+            date,
+            tag=tag,
+            description=description or f"Credit memo {memo.number} applied to {kind} {target.number}",
+        )
+
+    def unapply_credit_memo(
+        self,
+        memo: DocumentState,
+        target: DocumentState,
+        pairs: Sequence[tuple[Line, Line, Decimal]],
+        date: dt.date,
+    ) -> list[Entry]:
+        """Return applied amounts: each pair (memo line, target line, amount applied between them) gives ``amount``
+        back to the memo line's unapplied amount and to the target line's open balance.
+
+        The caller checks each amount against what is applied between the two lines (``applied_pairs``). The
+        unapplication is recorded as application rows of ``-amount`` on ``date`` (so that sums of applications
+        stay the amounts applied, as of any date) and posted as the application's mirror, a new entry.
+        """
+        for memo_line, target_line, amount in pairs:
+            memo_line.balance += amount
+            target_line.balance += amount
+        kind = "invoice" if target.kind == "Invoice" else "debit memo"
+        return self._credit_memo_moves(
+            memo,
+            target,
+            [(memo_line, target_line, -amount) for memo_line, target_line, amount in pairs],
+            date,
+            tag="application",
+            description=f"Credit memo {memo.number} unapplied from {kind} {target.number}",
+        )
+
+    def _credit_memo_moves(
+        self,
+        memo: DocumentState,
+        target: DocumentState,
+        pairs: Sequence[tuple[Line, Line, Decimal]],
+        date: dt.date,
+        *,
+        tag: str,
+        description: str,
+    ) -> list[Entry]:
+        """The application rows and the Credit Memo Application Item entry of signed amounts (negative: undone)."""
+        builder = EntryBuilder(
+            account_number=memo.account_number,
+            date=date,
+            currency=memo.currency,
+            document_number=memo.number,
+            related_number=target.number,
+            tag=tag,
+            description=description,
+        )
+        for memo_line, target_line, amount in pairs:
             self._row(
                 memo.account_number,
                 "CreditMemo",
@@ -190,3 +245,159 @@ def fifo(target: DocumentState, amount: Decimal) -> list[tuple[Line, Decimal]]:
             field="amount",
         )
     return parts
+
+
+def itemised(
+    target: DocumentState, items: Sequence[ApplicationItem], *, document: str, field: str
+) -> list[tuple[Line, Decimal]]:
+    """The target line each item of an itemised application names, with its amount: one per item, in order."""
+    lines = {line.id: line for line in target.lines()}
+    parts: list[tuple[Line, Decimal]] = []
+    for k, part in enumerate(items):
+        line_id = part.invoice_item_id or part.debit_memo_item_id or part.taxation_item_id or ""
+        line = lines.get(line_id)
+        is_tax = part.taxation_item_id is not None
+        wrong_kind = (part.invoice_item_id is not None and target.kind != "Invoice") or (
+            part.debit_memo_item_id is not None and target.kind != "DebitMemo"
+        )
+        if line is None or isinstance(line, TaxLine) != is_tax or wrong_kind:
+            raise NotFound(
+                f"{target.number} has no {'taxation item' if is_tax else 'item'} {line_id}",
+                document=document,
+                field=f"{field}.items[{k}]",
+            )
+        parts.append((line, part.amount))
+    return parts
+
+
+def _same_kind(a: Line, b: Line) -> bool:
+    """Charge settles charge and tax settles tax (creditMemoItemId -> item, creditTaxItemId -> taxation item)."""
+    return isinstance(a, TaxLine) == isinstance(b, TaxLine)
+
+
+def _label(line: Line) -> str:
+    return "tax" if isinstance(line, TaxLine) else "charge"
+
+
+def pair_memo_lines(
+    memo: DocumentState, parts: Sequence[tuple[Line | None, Line, Decimal]], *, field: str
+) -> list[tuple[Line, Line, Decimal]]:
+    """Give each target part the credit memo line it is applied from: the line named, or else the memo's lines of
+    the same kind (charge or tax) with unapplied amount left, in line order (FIFO). A negative part (settling a
+    negative line) must name its memo line. Amounts are checked when applied (``Applications.credit_memo``)."""
+    left = {line.id: line.balance for line in memo.lines()}
+    for named, _, amount in parts:
+        if named is not None:
+            left[named.id] -= amount
+    pairs: list[tuple[Line, Line, Decimal]] = []
+    for named, target_line, amount in parts:
+        if named is not None:
+            pairs.append((named, target_line, amount))
+            continue
+        if amount < 0:
+            raise RuleViolation(
+                f"the negative amount {amount} on line {target_line.id} needs the credit memo line it comes from "
+                "(creditMemoItemId or creditTaxItemId)",
+                document=memo.number,
+                field=field,
+            )
+        remaining = amount
+        for memo_line in memo.lines():
+            if remaining == 0:
+                break
+            if _same_kind(memo_line, target_line) and left[memo_line.id] > 0:
+                take = min(left[memo_line.id], remaining)
+                pairs.append((memo_line, target_line, take))
+                left[memo_line.id] -= take
+                remaining -= take
+        if remaining:
+            raise AmountExceedsBalance(
+                f"credit memo has not enough unapplied {_label(target_line)} amount for {amount} "
+                f"on line {target_line.id}",
+                document=memo.number,
+                field=field,
+            )
+    return pairs
+
+
+def fifo_from_memo(
+    memo: DocumentState, target: DocumentState, amount: Decimal, *, field: str
+) -> list[tuple[Line, Line, Decimal]]:
+    """An un-itemised credit memo application, first in first out: the target's positive open lines in line order,
+    each taking what the memo still has unapplied of the same kind (charge or tax), until ``amount`` is spread."""
+    left = dict.fromkeys((False, True), ZERO)
+    for line in memo.lines():
+        if line.balance > 0:
+            left[isinstance(line, TaxLine)] += line.balance
+    open_lines = [line for line in target.lines() if line.balance > 0]
+    owed = sum((line.balance for line in open_lines), ZERO)
+    if amount > owed:
+        raise AmountExceedsBalance(
+            f"amount {amount} exceeds the open balance {owed} of {target.number}",
+            document=memo.number,
+            field=f"{field}.amount",
+        )
+    parts: list[tuple[Line | None, Line, Decimal]] = []
+    remaining = amount
+    for line in open_lines:
+        if remaining == 0:
+            break
+        kind = isinstance(line, TaxLine)
+        take = min(line.balance, remaining, left[kind])
+        if take > 0:
+            parts.append((None, line, take))
+            left[kind] -= take
+            remaining -= take
+    if remaining:
+        raise AmountExceedsBalance(
+            f"amount {amount} is more than the credit memo can settle on {target.number} ({amount - remaining} at "
+            "most: its charge lines settle charge lines and its tax lines tax lines)",
+            document=memo.number,
+            field=f"{field}.amount",
+        )
+    return pair_memo_lines(memo, parts, field=field)
+
+
+@dataclass(frozen=True)
+class Applied:
+    """What is applied, net of unapplications, between one credit memo line and one target line."""
+
+    memo_line: Line
+    target_line: Line
+    amount: Decimal
+    #: The latest effective date among the rows (an unapplication cannot be dated before what it undoes).
+    last_date: dt.date
+
+
+def applied_pairs(conn: Connection, memo: DocumentState, target: DocumentState) -> list[Applied]:
+    """The (memo line, target line) pairs with something applied, oldest application first (FIFO)."""
+    a = applications.c
+    rows = conn.execute(
+        select(
+            a.source_item_id,
+            a.target_item_id,
+            func.sum(a.amount),
+            func.min(a.effective_date),
+            func.max(a.effective_date),
+            func.min(a.operation_id),
+        )
+        .where(
+            and_(
+                a.account_number == memo.account_number,
+                a.source_kind == "CreditMemo",
+                a.source_number == memo.number,
+                a.target_number == target.number,
+            )
+        )
+        .group_by(a.source_item_id, a.target_item_id)
+    ).all()
+    memo_lines = {line.id: (n, line) for n, line in enumerate(memo.lines())}
+    target_lines = {line.id: (n, line) for n, line in enumerate(target.lines())}
+    found: list[tuple[tuple[dt.date, int, int, int], Applied]] = []
+    for memo_id, target_id, total, first, last, operation in rows:
+        net = quantize(total or ZERO, memo.currency)
+        if net == 0 or memo_id not in memo_lines or target_id not in target_lines:
+            continue
+        (m, memo_line), (t, target_line) = memo_lines[memo_id], target_lines[target_id]
+        found.append(((first, operation, t, m), Applied(memo_line, target_line, net, last)))
+    return [applied for _, applied in sorted(found, key=lambda pair: pair[0])]

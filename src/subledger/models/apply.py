@@ -1,0 +1,181 @@
+"""Apply and unapply requests: the reference product's bodies for credit memos and payments, and their result.
+
+A credit memo apply (or unapply) body names the effective date and, per invoice or debit memo, the amount and
+optionally the item-level parts: ``{amount, creditMemoItemId, invoiceItemId | debitMemoItemId}`` for a charge,
+``{amount, creditTaxItemId, taxationItemId}`` for tax. The credit memo side of a part may be left out; the
+operation then takes the memo's lines of the same kind in line order (``operations/apply.py`` says how). A payment
+apply body has the same shape without the credit memo side (the load file's application items).
+
+Amounts are decimal strings; a document's ``amount`` is the sum of its items when items are given. Only itemised
+parts may be negative (settling a negative line, Part 2 §10); a document's amount never is.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from decimal import Decimal
+
+from pydantic import Field, model_validator
+
+from subledger.models.base import Amount, Date, Model, OutputModel
+from subledger.models.documents import ApplicationItem
+from subledger.models.views import JournalEntryView
+
+
+class CreditMemoApplicationItem(ApplicationItem):
+    """One item-level part: which credit memo line (optional) settles which invoice or debit memo line."""
+
+    credit_memo_item_id: str | None = Field(default=None, min_length=1, max_length=64)
+    credit_tax_item_id: str | None = Field(default=None, min_length=1, max_length=64)
+
+    @model_validator(mode="after")
+    def _memo_side_matches(self) -> CreditMemoApplicationItem:
+        if self.credit_memo_item_id is not None and self.credit_tax_item_id is not None:
+            raise ValueError("give at most one of creditMemoItemId and creditTaxItemId")
+        if self.credit_tax_item_id is not None and self.taxation_item_id is None:
+            raise ValueError("creditTaxItemId settles a taxationItemId")
+        if self.credit_memo_item_id is not None and self.taxation_item_id is not None:
+            raise ValueError("creditMemoItemId settles an invoiceItemId or debitMemoItemId; tax needs creditTaxItemId")
+        return self
+
+    @property
+    def memo_line_id(self) -> str | None:
+        return self.credit_memo_item_id or self.credit_tax_item_id
+
+
+class _Part(Model):
+    amount: Amount
+    items: Sequence[ApplicationItem] = []
+
+    @property
+    def number(self) -> str:
+        raise NotImplementedError
+
+    @model_validator(mode="after")
+    def _amount(self) -> _Part:
+        if self.amount < 0:
+            raise ValueError(f"amount {self.amount} must not be negative")
+        if self.items and sum((i.amount for i in self.items), Decimal(0)) != self.amount:
+            raise ValueError(f"amount {self.amount} is not the sum of its items")
+        if not self.items and self.amount == 0:
+            raise ValueError("amount is zero and no items are given: nothing to apply")
+        return self
+
+
+class _InvoicePart(_Part):
+    invoice_number: str = Field(min_length=1, max_length=64)
+
+    @property
+    def number(self) -> str:
+        return self.invoice_number
+
+
+class _DebitMemoPart(_Part):
+    debit_memo_number: str = Field(min_length=1, max_length=64)
+
+    @property
+    def number(self) -> str:
+        return self.debit_memo_number
+
+
+class CreditMemoInvoicePart(_InvoicePart):
+    items: list[CreditMemoApplicationItem] = []
+
+
+class CreditMemoDebitMemoPart(_DebitMemoPart):
+    items: list[CreditMemoApplicationItem] = []
+
+
+class PaymentInvoicePart(_InvoicePart):
+    items: list[ApplicationItem] = []
+
+
+class PaymentDebitMemoPart(_DebitMemoPart):
+    items: list[ApplicationItem] = []
+
+
+class _ApplyRequest(Model):
+    #: Defaults to today.
+    effective_date: Date | None = None
+    invoices: Sequence[_InvoicePart] = []
+    debit_memos: Sequence[_DebitMemoPart] = []
+
+    @model_validator(mode="after")
+    def _targets(self) -> _ApplyRequest:
+        if not self.invoices and not self.debit_memos:
+            raise ValueError("give at least one invoice or debit memo")
+        for number, count in Counter(p.number for p in self.parts()).items():
+            if count > 1:
+                raise ValueError(f"{number} is listed more than once")
+        return self
+
+    def parts(self) -> Iterator[_Part]:
+        yield from self.invoices
+        yield from self.debit_memos
+
+    def fields(self) -> Iterator[tuple[str, str, _Part]]:
+        """(request field, document kind, part) for every invoice and debit memo, in request order."""
+        for i, invoice in enumerate(self.invoices):
+            yield f"invoices[{i}]", "Invoice", invoice
+        for i, memo in enumerate(self.debit_memos):
+            yield f"debitMemos[{i}]", "DebitMemo", memo
+
+    @property
+    def total(self) -> Decimal:
+        return sum((p.amount for p in self.parts()), Decimal(0))
+
+    def date(self) -> dt.date:
+        return self.effective_date or dt.date.today()
+
+
+class CreditMemoApplyRequest(_ApplyRequest):
+    """``PUT /v1/credit-memos/{creditMemoKey}/apply``: the credit memo's unapplied amount to invoices/debit memos."""
+
+    invoices: list[CreditMemoInvoicePart] = []
+    debit_memos: list[CreditMemoDebitMemoPart] = []
+
+
+class CreditMemoUnapplyRequest(CreditMemoApplyRequest):
+    """``PUT /v1/credit-memos/{creditMemoKey}/unapply``: the same shape; the amounts return to unapplied."""
+
+
+class PaymentApplyRequest(_ApplyRequest):
+    """``PUT /v1/payments/{paymentKey}/apply``: a processed payment's unapplied amount to invoices/debit memos."""
+
+    invoices: list[PaymentInvoicePart] = []
+    debit_memos: list[PaymentDebitMemoPart] = []
+
+    @model_validator(mode="after")
+    def _positive_items(self) -> PaymentApplyRequest:
+        # A payment only settles what is owed: it never reaches a negative line (Part 2 §10).
+        for part in self.parts():
+            for item in part.items:
+                if item.amount < 0:
+                    raise ValueError(f"{part.number}: item amount {item.amount} must not be negative")
+        return self
+
+
+class ApplicationView(OutputModel):
+    """One item-level application row the operation recorded (negative when unapplied)."""
+
+    id: str
+    target_number: str
+    target_item_id: str
+    source_item_id: str | None = None
+    amount: str
+    effective_date: dt.date
+
+
+class ApplyResult(OutputModel):
+    source_kind: str
+    number: str
+    effective_date: dt.date
+    #: What the operation applied (or, for an unapply, returned to unapplied).
+    amount: str
+    #: The credit memo's or payment's unapplied amount afterwards.
+    unapplied_amount: str
+    currency: str
+    applications: list[ApplicationView]
+    journal_entries: list[JournalEntryView]
