@@ -55,14 +55,6 @@ def landed(path: Path) -> bool:
 #: Fields the load models do not bound but the schema does: PostgreSQL refuses the insert (turned into a one-line
 #: refusal by ``run_operation``), SQLite does not enforce VARCHAR lengths and stores them. Reported; the models
 #: should carry the column lengths.
-UNBOUNDED_ON_SQLITE = {
-    "over-long-bill-run-id",
-    "over-long-charge-name",
-    "over-long-quantity",
-    "over-long-reason-code",
-    "over-long-subscription-number",
-    "over-long-tax-name",
-}
 
 
 def cases() -> list[Any]:
@@ -121,8 +113,6 @@ def test_bad_input_is_refused_in_one_line_and_writes_nothing(
 ) -> None:
     if not landed(path):
         pytest.skip(f"Books.{METHODS[path.parent.name]} has not landed yet")
-    if path.stem in UNBOUNDED_ON_SQLITE and book.engine.dialect.name == "sqlite":
-        pytest.xfail("SQLite does not enforce VARCHAR lengths and the load models do not bound this field")
     expected = path.with_suffix(".expected").read_text().rstrip("\n")
     call, argv = OPERATIONS[path.parent.name]
     document = document_of(path)
@@ -142,7 +132,7 @@ def test_every_refusal_is_audited(seed003: Books) -> None:
     book = seed003
     set_period_status(book, "2026-01", "Closed")
     before = dump(book.engine)
-    paths = [p for p in sorted(CORPUS.glob("*/*.json")) if p.stem not in UNBOUNDED_ON_SQLITE and landed(p)]
+    paths = [p for p in sorted(CORPUS.glob("*/*.json")) if landed(p)]
     for path in paths:
         call, _ = OPERATIONS[path.parent.name]
         with pytest.raises(SubledgerError):
@@ -157,7 +147,6 @@ def test_every_refusal_is_audited(seed003: Books) -> None:
 def test_a_good_file_still_loads_after_the_corpus(book: Books) -> None:
     """Runs last on the shared book: the refusals left nothing half-done that would block a good load."""
     for path in sorted(CORPUS.glob("load/*.json")):
-        if path.stem not in UNBOUNDED_ON_SQLITE:
-            with pytest.raises(SubledgerError):
-                book.load(path)
+        with pytest.raises(SubledgerError):
+            book.load(path)
     assert book.load(example("line-level-books.json")).journal_entries > 0

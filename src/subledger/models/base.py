@@ -6,7 +6,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, PlainSerializer
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, PlainSerializer, StringConstraints
 from pydantic.alias_generators import to_camel
 
 from subledger.money import parse_decimal
@@ -34,9 +34,20 @@ def _decimal_str(value: Decimal) -> str:
 Amount = Annotated[
     Decimal, BeforeValidator(parse_decimal), PlainSerializer(_decimal_str, return_type=str, when_used="json")
 ]
+
+
+def _short_decimal(value: Decimal) -> Decimal:
+    if len(str(value)) > 40:
+        raise ValueError(f"{value} is longer than 40 characters")
+    return value
+
+
 #: A non-money decimal (quantity, unit price, tax rate): exact, printed as given.
 DecimalText = Annotated[
-    Decimal, BeforeValidator(parse_decimal), PlainSerializer(_decimal_str, return_type=str, when_used="json")
+    Decimal,
+    BeforeValidator(parse_decimal),
+    AfterValidator(_short_decimal),
+    PlainSerializer(_decimal_str, return_type=str, when_used="json"),
 ]
 #: A calendar date in ISO form.
 Date = Annotated[
@@ -67,3 +78,10 @@ class OutputModel(BaseModel):
     """Base of output models: camelCase on the wire, extra fields forbidden."""
 
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+
+#: Identifiers and names, as long as the columns that keep them.
+Id = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+Name = Annotated[str, StringConstraints(max_length=255)]
+Code = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+Short = Annotated[str, StringConstraints(max_length=64)]

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, StringConstraints, model_validator
 
-from subledger.models.base import Amount, Date, DecimalText, Model
+from subledger.models.base import Amount, Code, Date, DecimalText, Id, Model, Name, Short
 from subledger.money import is_exact_for
 
 DocumentStatus = Literal["Draft", "Posted", "Canceled"]
@@ -36,36 +36,36 @@ class TaxFinanceInformation(Model):
 
 class TaxationItem(Model):
     id: str = Field(min_length=1, max_length=64)
-    name: str | None = None
-    jurisdiction: str | None = None
-    location_code: str | None = None
-    tax_code: str | None = None
-    tax_code_description: str | None = None
+    name: Name | None = None
+    jurisdiction: Name | None = None
+    location_code: Short | None = None
+    tax_code: Short | None = None
+    tax_code_description: Name | None = None
     tax_mode: Literal["TaxExclusive", "TaxInclusive"] | None = None
     tax_rate: DecimalText | None = None
-    tax_rate_description: str | None = None
+    tax_rate_description: Name | None = None
     tax_rate_type: Literal["Percentage", "FlatFee"] | None = None
     exempt_amount: Amount | None = None
     tax_amount: Amount
     tax_date: Date | None = None
-    source_tax_item_id: str | None = None
+    source_tax_item_id: Id | None = None
     finance_information: TaxFinanceInformation = TaxFinanceInformation()
 
 
 class _Item(Model):
     id: str = Field(min_length=1, max_length=64)
-    charge_name: str | None = None
-    charge_model: str | None = None
-    charge_number: str | None = None
-    description: str | None = None
-    subscription_number: str | None = None
+    charge_name: Name | None = None
+    charge_model: Name | None = None
+    charge_number: Short | None = None
+    description: Name | None = None
+    subscription_number: Id | None = None
     processing_type: ProcessingType = "Charge"
-    applied_to_item_id: str | None = None
+    applied_to_item_id: Id | None = None
     quantity: DecimalText | None = None
     unit_price: DecimalText | None = None
-    unit_of_measure: str | None = None
-    sku: str | None = None
-    sku_name: str | None = None
+    unit_of_measure: Short | None = None
+    sku: Short | None = None
+    sku_name: Name | None = None
     service_start_date: Date | None = None
     service_end_date: Date | None = None
     finance_information: ItemFinanceInformation = ItemFinanceInformation()
@@ -86,7 +86,7 @@ class InvoiceItem(_Item):
 
 class MemoItem(_Item):
     amount_without_tax: Amount
-    source_item_id: str | None = None
+    source_item_id: Id | None = None
     source_item_type: (
         Literal[
             "SubscriptionComponent",
@@ -108,7 +108,7 @@ class _Document(Model):
     currency: str = Field(pattern=r"^[A-Z]{3}$")
     status: DocumentStatus = "Posted"
     comment: str | None = Field(default=None, max_length=255)
-    bill_run_id: str | None = None
+    bill_run_id: Id | None = None
 
     @property
     def number(self) -> str:
@@ -161,8 +161,8 @@ class DebitMemo(_Document):
     number_: str = Field(alias="number", min_length=1, max_length=64)
     debit_memo_date: Date
     due_date: Date | None = None
-    reason_code: str | None = None
-    referred_invoice_number: str | None = None
+    reason_code: Code | None = None
+    referred_invoice_number: Id | None = None
     items: list[MemoItem] = Field(min_length=1)
 
     @property
@@ -179,9 +179,9 @@ class DebitMemo(_Document):
 
 
 class ApplicationItem(Model):
-    invoice_item_id: str | None = None
-    debit_memo_item_id: str | None = None
-    taxation_item_id: str | None = None
+    invoice_item_id: Id | None = None
+    debit_memo_item_id: Id | None = None
+    taxation_item_id: Id | None = None
     amount: Amount
 
     @model_validator(mode="after")
@@ -195,8 +195,8 @@ class ApplicationItem(Model):
 class Application(Model):
     """Part of a payment or credit memo applied to one invoice or debit memo, optionally item by item."""
 
-    invoice_number: str | None = None
-    debit_memo_number: str | None = None
+    invoice_number: Id | None = None
+    debit_memo_number: Id | None = None
     amount: Amount
     effective_date: Date | None = None
     items: list[ApplicationItem] = []
@@ -217,10 +217,10 @@ class Application(Model):
 class CreditMemo(_Document):
     number_: str = Field(alias="number", min_length=1, max_length=64)
     credit_memo_date: Date
-    reason_code: str | None = None
-    source: str | None = None
-    source_type: str | None = None
-    referred_invoice_number: str | None = None
+    reason_code: Code | None = None
+    source: Annotated[str, StringConstraints(max_length=32)] | None = None
+    source_type: Annotated[str, StringConstraints(max_length=32)] | None = None
+    referred_invoice_number: Id | None = None
     items: list[MemoItem] = Field(min_length=1)
     applications: list[Application] = []
 
@@ -252,8 +252,8 @@ class Payment(Model):
     effective_date: Date
     currency: str = Field(pattern=r"^[A-Z]{3}$")
     amount: Amount
-    payment_method: str | None = None
-    reference_id: str | None = None
+    payment_method: Short | None = None
+    reference_id: Annotated[str, StringConstraints(max_length=60)] | None = None
     comment: str | None = Field(default=None, max_length=255)
     finance_information: dict[str, str] | None = None
     applications: list[Application] = []

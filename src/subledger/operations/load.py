@@ -218,6 +218,9 @@ class _Loader:
         ctx.check_currency(model.currency, document=number)
         date: dt.date = model.document_date  # type: ignore[assignment]
         ctx.open_period(date, document=number, field=_date_field(kind))
+        reason = getattr(model, "reason_code", None)
+        if reason is not None:
+            ctx.reason_code(kind, reason, document=number)
         ar_default = ctx.default_code("AccountsReceivable")
         on_account_default = ctx.default_code("On-Account Receivable") if kind == "CreditMemo" else None
         by_id = {item.id: item for item in model.lines}
