@@ -67,6 +67,43 @@ STEPS += [
     ),
 ]
 
+#: Applications, after the reversals and before month end: cash and credit still unapplied find their invoices.
+STEPS += [
+    (
+        "apply the 100.00 left on payment P00000020 to invoice INV00000020, first open line first (FIFO)",
+        lambda b: b.apply_payment(
+            "P00000020",
+            {"effectiveDate": "2026-11-18", "invoices": [{"invoiceNumber": "INV00000020", "amount": "100.00"}]},
+        ),
+    ),
+    (
+        "apply the 39.50 left on credit memo CM00000020 to invoice INV00000021 item by item (charge and tax)",
+        lambda b: b.apply_credit_memo(
+            "CM00000020",
+            {
+                "effectiveDate": "2026-11-18",
+                "invoices": [
+                    {
+                        "invoiceNumber": "INV00000021",
+                        "amount": "39.50",
+                        "items": [
+                            {"creditMemoItemId": "CMI-0201", "invoiceItemId": "II-0211", "amount": "30.00"},
+                            {"creditTaxItemId": "CTI-0201", "taxationItemId": "TI-0211", "amount": "9.50"},
+                        ],
+                    }
+                ],
+            },
+        ),
+    ),
+    (
+        "unapply 10.00 of credit memo CM00000020 from invoice INV00000021, oldest application first",
+        lambda b: b.unapply_credit_memo(
+            "CM00000020",
+            {"effectiveDate": "2026-11-19", "invoices": [{"invoiceNumber": "INV00000021", "amount": "10.00"}]},
+        ),
+    ),
+]
+
 #: Month end, LAST: close January to October (the write-offs and reversals above are dated in November, and the
 #: credit memo reversal of CM00000001 needed October open), then the GL export of October (in ``run``).
 STEPS += [
