@@ -12,6 +12,7 @@ CTI-0001 3.50).
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -667,7 +668,7 @@ def _payment(books: Books, status: str = "Processed", amount: str = "200.00") ->
 
 def _unapplied(books: Books) -> Decimal:
     with books.engine.connect() as conn:
-        return conn.execute(select(payments.c.unapplied).where(payments.c.number == "P00000011")).scalar_one()
+        return Decimal(conn.execute(select(payments.c.unapplied).where(payments.c.number == "P00000011")).scalar_one())
 
 
 def test_apply_payment_fifo_and_item_by_item(line_level: Books) -> None:
@@ -826,3 +827,41 @@ def test_schemas_of_the_apply_bodies(cli: Any) -> None:
         out = cli("schema", name)
         assert out.code == 0
         assert {"effectiveDate", "invoices", "debitMemos"} <= set(out.json()["properties"])
+
+
+# --- concurrency (PostgreSQL) -------------------------------------------------------------------------------------
+
+
+def test_concurrent_applies_and_unapplies_never_over_apply(line_level: Books) -> None:
+    """Twelve threads apply 10.00 of CM00000001 (43.50) at once, twelve apply 20.00 of a 50.00 payment, and
+    unapplies run among them: the locks let exactly what fits through, and the books stay consistent."""
+    if line_level.engine.dialect.name != "postgresql":
+        pytest.skip("concurrent writers are serialized by SQLite's BEGIN IMMEDIATE; the row locks are PostgreSQL's")
+    _payment(line_level, amount="50.00")
+    memo_body = apply_body("2026-11-02", invoices=[{"invoiceNumber": INV, "amount": "10.00"}])
+    pay_body = apply_body("2026-11-02", invoices=[{"invoiceNumber": INV, "amount": "20.00"}])
+    undo_body = apply_body("2026-11-03", invoices=[{"invoiceNumber": INV, "amount": "10.00"}])
+    calls = [lambda: line_level.apply_credit_memo(CM, memo_body) for _ in range(12)]
+    calls += [lambda: line_level.apply_payment("P00000011", pay_body) for _ in range(12)]
+    calls += [lambda: line_level.unapply_credit_memo(CM, undo_body) for _ in range(4)]
+
+    def attempt(call: Any) -> str:
+        try:
+            call()
+        except SubledgerError as exc:
+            return exc.code
+        return "ok"
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        outcomes = list(pool.map(attempt, calls))
+    assert set(outcomes) <= {"ok", "amount-exceeds-balance", "rule-violation"}
+    applied = outcomes[:12].count("ok")
+    undone = outcomes[24:].count("ok")
+    assert outcomes[12:24].count("ok") == 2
+    assert _unapplied(line_level) == Decimal("10.00")
+    memo_left = Decimal("43.50") - 10 * applied + 10 * undone
+    assert Decimal(0) <= memo_left < Decimal("10.00") + 10 * undone
+    assert Decimal(lines(line_level, "credit-memo", CM)["total"]) == memo_left
+    owed = Decimal("313.25") - Decimal("40.00") - (Decimal("43.50") - memo_left)
+    assert Decimal(lines(line_level, "invoice", INV)["total"]) == owed
+    assert line_level.check().passed
