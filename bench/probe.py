@@ -18,6 +18,11 @@ from subledger.api import Books
 
 
 def _rss_mb() -> float:
+    """Peak RSS of this process image: VmHWM (``ru_maxrss`` would carry the parent's peak across fork and exec)."""
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
