@@ -130,12 +130,12 @@ def book(books: Books, *, invoices: Any = (), credit_memos: Any = (), account: s
 
 
 def net_by_code(books: Books, *documents: str) -> dict[str, Decimal]:
-    """Debit minus credit per accounting code over every entry of ``documents`` (each entry once)."""
+    """Debit minus credit per accounting code over the entries ``documents`` post (each entry once)."""
     totals: dict[str, Decimal] = defaultdict(Decimal)
     seen: set[str] = set()
     for number in documents:
         for entry in books.journal(document=number):
-            if entry.id in seen:
+            if entry.id in seen or entry.documents[0] not in documents:
                 continue
             seen.add(entry.id)
             for line in entry.lines:

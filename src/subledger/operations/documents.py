@@ -32,6 +32,8 @@ def posting_entries(doc: DocumentState, *, tag: str | None = None, description: 
         document_number=doc.number,
         tag=tag or TAG_OF[doc.kind],
         description=description or f"{LABEL_OF[doc.kind]} {doc.number}",
+        # A generated or referring memo is linked to the document it came from, so the ledger shows both.
+        related_number=doc.source_document,
     )
     on_account = "on_account"
     for item in doc.items:
