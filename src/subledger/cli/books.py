@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from subledger.api import DEFAULT_CHART, DEFAULT_PERIODS
-from subledger.cli.common import ActorName, Db, IdempotencyKey, Json, app, books, console, print_json
+from subledger.cli.common import ActorName, Db, IdempotencyKey, Json, app, books, console, journal_table, print_json
 from subledger.models.adjustments import AdjustmentRequest, BulkAdjustmentWriteOff
 from subledger.models.apply import CreditMemoApplyRequest, CreditMemoUnapplyRequest, PaymentApplyRequest
 from subledger.models.documents import LoadFile
@@ -135,18 +135,4 @@ def journal(
     if json_out:
         print_json(entries)
         return
-    table = Table("date", "entry", "type", "code", "debit", "credit", "cur", "documents")
-    for e in entries:
-        for i, line in enumerate(e.lines):
-            first = i == 0
-            table.add_row(
-                str(e.date) if first else "",
-                e.id if first else "",
-                e.transaction_type if first else "",
-                line.accounting_code,
-                line.debit if line.debit != "0.00" else "",
-                line.credit if line.credit != "0.00" else "",
-                line.currency,
-                " ".join(e.documents) if first else "",
-            )
-    console.print(table)
+    console.print(journal_table(entries))

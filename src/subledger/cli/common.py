@@ -8,8 +8,10 @@ from typing import Annotated, Any
 import typer
 from pydantic import BaseModel
 from rich.console import Console
+from rich.table import Table
 
 from subledger.api import Books
+from subledger.models.views import JournalEntryView
 
 app = typer.Typer(
     name="subledger",
@@ -61,3 +63,23 @@ def to_jsonable(value: Any) -> Any:
 
 def print_json(value: Any) -> None:
     typer.echo(json.dumps(to_jsonable(value), indent=2, ensure_ascii=False))
+
+
+def journal_table(entries: list[JournalEntryView]) -> Table:
+    """Journal entries as an accountant reads them: one row per line, the entry's date, id and type once."""
+    table = Table("date", "entry", "type", "code", "debit", "credit", "cur", "item", "documents")
+    for entry in entries:
+        for i, line in enumerate(entry.lines):
+            first = i == 0
+            table.add_row(
+                str(entry.date) if first else "",
+                entry.id if first else "",
+                entry.transaction_type if first else "",
+                line.accounting_code,
+                line.debit if line.debit != "0.00" else "",
+                line.credit if line.credit != "0.00" else "",
+                line.currency,
+                line.item_id or "",
+                " ".join(entry.documents) if first else "",
+            )
+    return table

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
 from subledger.cli.common import (
     ActorName,
@@ -22,6 +21,7 @@ from subledger.cli.common import (
     console,
     credit_memo_app,
     invoice_app,
+    journal_table,
     print_json,
 )
 from subledger.errors import InvalidInput
@@ -74,20 +74,7 @@ def report(result: ReversalResult, json_out: bool) -> None:
         kind = doc.kind.replace("Memo", " memo").lower()
         memo = doc.memo_kind.replace("Memo", " memo").lower()
         console.print(f"Reversed {kind} {doc.number} ({doc.amount}) with {memo} {doc.memo_number}.")
-    table = Table("date", "type", "code", "debit", "credit", "cur", "documents")
-    for entry in result.journal_entries:
-        for i, line in enumerate(entry.lines):
-            first = i == 0
-            table.add_row(
-                str(entry.date) if first else "",
-                entry.transaction_type if first else "",
-                line.accounting_code,
-                line.debit if line.debit != "0.00" else "",
-                line.credit if line.credit != "0.00" else "",
-                line.currency,
-                " ".join(entry.documents) if first else "",
-            )
-    console.print(table)
+    console.print(journal_table(result.journal_entries))
     console.print(f"{len(result.journal_entries)} journal entries posted.")
 
 

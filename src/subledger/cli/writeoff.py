@@ -14,7 +14,6 @@ from typing import Annotated, Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.table import Table
 
 from subledger.cli.common import (
     ActorName,
@@ -27,6 +26,7 @@ from subledger.cli.common import (
     credit_memo_app,
     debit_memo_app,
     invoice_app,
+    journal_table,
     print_json,
 )
 from subledger.errors import InvalidInput, NotFound
@@ -136,20 +136,7 @@ def report(result: WriteOffResult, json_out: bool) -> None:
         f"Wrote off {kind} {result.document}: {memo_kind} {memo.number} for {result.amount} {result.currency}, "
         f"{result.memo_date} (period {result.period})."
     )
-    table = Table("date", "type", "code", "debit", "credit", "item", "documents")
-    for entry in result.journal_entries:
-        for i, line in enumerate(entry.lines):
-            first = i == 0
-            table.add_row(
-                str(entry.date) if first else "",
-                entry.transaction_type if first else "",
-                line.accounting_code,
-                line.debit if line.debit != "0.00" else "",
-                line.credit if line.credit != "0.00" else "",
-                line.item_id or "",
-                " ".join(entry.documents) if first else "",
-            )
-    console.print(table)
+    console.print(journal_table(result.journal_entries))
 
 
 @invoice_app.command("write-off")
