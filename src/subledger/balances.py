@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Collection, Iterable
 from decimal import Decimal
 
-from sqlalchemy import Connection, and_, func, select, type_coerce
+from sqlalchemy import ColumnElement, Connection, and_, func, select, true, type_coerce
 
 from subledger.money import ZERO
 from subledger.operations.adjustments import receivable_adjustments
@@ -32,15 +33,23 @@ Key = tuple[str, str]  # (accounting code, currency)
 CONTROL_SIGN = {"ar": 1, "on_account": -1, "unapplied": -1}
 
 
-def _lines_total(conn: Connection, kinds: tuple[str, ...], code_column: str, as_of: dt.date) -> dict[Key, Decimal]:
-    totals: dict[Key, Decimal] = defaultdict(lambda: ZERO)
+Day = dt.date | None
+#: Subledger movements: (day or None, control account, accounting code, currency) -> amount.
+Movements = dict[tuple[Day, str, str, str], Decimal]
+
+
+def _lines_total(
+    conn: Connection, kinds: tuple[str, ...], code_column: str, as_of: dt.date | None, by_day: bool
+) -> dict[tuple[Day, str, str], Decimal]:
+    totals: dict[tuple[Day, str, str], Decimal] = defaultdict(lambda: ZERO)
     for table, amount in (
         (document_items, document_items.c.amount),
         (taxation_items, taxation_items.c.tax_amount),
     ):
         code = table.c[code_column]
+        keys = [documents.c.document_date] if by_day else []
         query = (
-            select(code, documents.c.currency, func.sum(amount))
+            select(*keys, code, documents.c.currency, func.sum(amount))
             .join(
                 documents,
                 and_(
@@ -48,79 +57,123 @@ def _lines_total(conn: Connection, kinds: tuple[str, ...], code_column: str, as_
                     documents.c.number == table.c.document_number,
                 ),
             )
-            .where(
-                documents.c.kind.in_(kinds),
-                documents.c.status == "Posted",
-                documents.c.document_date <= as_of,
-            )
-            .group_by(code, documents.c.currency)
+            .where(documents.c.kind.in_(kinds), documents.c.status == "Posted", _upto(documents.c.document_date, as_of))
+            .group_by(*keys, code, documents.c.currency)
         )
-        for name, currency, total in conn.execute(query):
+        for row in conn.execute(query):
+            day, (name, currency, total) = (row[0] if by_day else None), row[-3:]
             if name is not None:
-                totals[(name, currency)] += total or ZERO
+                totals[(day, name, currency)] += total or ZERO
     return totals
 
 
-def _applied(conn: Connection, source_kind: str, side: str, code_column: str, as_of: dt.date) -> dict[Key, Decimal]:
+def _upto(column: ColumnElement[dt.date], as_of: dt.date | None) -> ColumnElement[bool]:
+    return column <= as_of if as_of is not None else true()
+
+
+def _applied(
+    conn: Connection, source_kind: str, side: str, code_column: str, as_of: dt.date | None, by_day: bool
+) -> dict[tuple[Day, str, str], Decimal]:
     """Applications up to ``as_of``, by the code of the target line (``side='target'``) or source memo line."""
-    totals: dict[Key, Decimal] = defaultdict(lambda: ZERO)
+    totals: dict[tuple[Day, str, str], Decimal] = defaultdict(lambda: ZERO)
     number = applications.c.target_number if side == "target" else applications.c.source_number
     item_id = applications.c.target_item_id if side == "target" else applications.c.source_item_id
+    keys = [applications.c.effective_date] if by_day else []
     for table in (document_items, taxation_items):
         query = (
-            select(table.c[code_column], documents.c.currency, func.sum(applications.c.amount))
+            select(*keys, table.c[code_column], documents.c.currency, func.sum(applications.c.amount))
             .join(table, and_(table.c.account_number == applications.c.account_number, table.c.id == item_id))
             .join(
                 documents,
                 and_(documents.c.account_number == applications.c.account_number, documents.c.number == number),
             )
-            .where(applications.c.source_kind == source_kind, applications.c.effective_date <= as_of)
-            .group_by(table.c[code_column], documents.c.currency)
+            .where(applications.c.source_kind == source_kind, _upto(applications.c.effective_date, as_of))
+            .group_by(*keys, table.c[code_column], documents.c.currency)
         )
-        for name, currency, total in conn.execute(query):
-            totals[(name, currency)] += total or ZERO
+        for row in conn.execute(query):
+            day, (name, currency, total) = (row[0] if by_day else None), row[-3:]
+            totals[(day, name, currency)] += total or ZERO
+    return totals
+
+
+def _subledger(conn: Connection, as_of: dt.date | None, by_day: bool) -> Movements:
+    """The subledger's control-account amounts, up to ``as_of`` (None: all), per day or (``by_day`` False) in one."""
+    out: Movements = defaultdict(lambda: ZERO)
+
+    def add(control: str, totals: dict[tuple[Day, str, str], Decimal], sign: int = 1) -> None:
+        for (day, code, currency), amount in totals.items():
+            out[(day, control, code, currency)] += sign * amount
+
+    add("ar", _lines_total(conn, ("Invoice", "DebitMemo"), "ar_code", as_of, by_day))
+    for source_kind in ("Payment", "CreditMemo"):
+        add("ar", _applied(conn, source_kind, "target", "ar_code", as_of, by_day), -1)
+    add("on_account", _lines_total(conn, ("CreditMemo",), "on_account_code", as_of, by_day))
+    add("on_account", _applied(conn, "CreditMemo", "source", "on_account_code", as_of, by_day), -1)
+    p, a = payments.c, applications.c
+    keys = [p.effective_date] if by_day else []
+    paid = (
+        select(*keys, p.unapplied_code, p.currency, func.sum(p.amount))
+        .where(p.status == "Processed", _upto(p.effective_date, as_of))
+        .group_by(*keys, p.unapplied_code, p.currency)
+    )
+    keys = [a.effective_date] if by_day else []
+    applied = (
+        select(*keys, p.unapplied_code, p.currency, func.sum(a.amount))
+        .join(payments, and_(p.account_number == a.account_number, p.number == a.source_number))
+        .where(a.source_kind == "Payment", _upto(a.effective_date, as_of))
+        .group_by(*keys, p.unapplied_code, p.currency)
+    )
+    for query, sign in ((paid, 1), (applied, -1)):
+        for row in conn.execute(query):
+            day, (code, currency, total) = (row[0] if by_day else None), row[-3:]
+            out[(day, "unapplied", code, currency)] += sign * total
+    return out
+
+
+def _with_adjustments(conn: Connection, totals: dict[Key, Decimal], as_of: dt.date) -> dict[Key, Decimal]:
+    # Books without Invoice Settlement: processed Credit adjustments lower receivable, Charge ones raise it.
+    for key, amount in receivable_adjustments(conn, as_of).items():
+        totals[key] = totals.get(key, ZERO) - amount
     return totals
 
 
 def subledger_balances(conn: Connection, as_of: dt.date) -> dict[str, dict[Key, Decimal]]:
     """Open balances by control account as of the end of ``as_of``, from documents and applications only."""
-    ar = _lines_total(conn, ("Invoice", "DebitMemo"), "ar_code", as_of)
-    for source_kind in ("Payment", "CreditMemo"):
-        for key, amount in _applied(conn, source_kind, "target", "ar_code", as_of).items():
-            ar[key] = ar.get(key, ZERO) - amount
-    # Books without Invoice Settlement: processed Credit adjustments lower receivable, Charge ones raise it.
-    for key, amount in receivable_adjustments(conn, as_of).items():
-        ar[key] = ar.get(key, ZERO) - amount
-    on_account = _lines_total(conn, ("CreditMemo",), "on_account_code", as_of)
-    for key, amount in _applied(conn, "CreditMemo", "source", "on_account_code", as_of).items():
-        on_account[key] = on_account.get(key, ZERO) - amount
-    unapplied: dict[Key, Decimal] = defaultdict(lambda: ZERO)
-    paid = (
-        select(payments.c.unapplied_code, payments.c.currency, func.sum(payments.c.amount))
-        .where(payments.c.status == "Processed", payments.c.effective_date <= as_of)
-        .group_by(payments.c.unapplied_code, payments.c.currency)
-    )
-    for code, currency, total in conn.execute(paid):
-        unapplied[(code, currency)] += total
-    applied = (
-        select(payments.c.unapplied_code, payments.c.currency, func.sum(applications.c.amount))
-        .join(
-            payments,
-            and_(
-                payments.c.account_number == applications.c.account_number,
-                payments.c.number == applications.c.source_number,
-            ),
-        )
-        .where(applications.c.source_kind == "Payment", applications.c.effective_date <= as_of)
-        .group_by(payments.c.unapplied_code, payments.c.currency)
-    )
-    for code, currency, total in conn.execute(applied):
-        unapplied[(code, currency)] -= total
-    return {"ar": dict(ar), "on_account": dict(on_account), "unapplied": dict(unapplied)}
+    balances: dict[str, dict[Key, Decimal]] = {control: {} for control in CONTROL_SIGN}
+    for (_, control, code, currency), amount in _subledger(conn, as_of, by_day=False).items():
+        balances[control][(code, currency)] = amount
+    _with_adjustments(conn, balances["ar"], as_of)
+    return balances
 
 
-def journal_balances(conn: Connection, as_of: dt.date) -> dict[Key, Decimal]:
-    """Debit minus credit by accounting code and currency, over every entry dated on or before ``as_of``."""
+def subledger_balances_at(conn: Connection, days: Iterable[dt.date]) -> dict[dt.date, dict[str, dict[Key, Decimal]]]:
+    """``subledger_balances`` at the end of each of ``days``, from one pass of the subledger queries grouped by day
+    (running sums), rather than one pass per day."""
+    moves = sorted(
+        (
+            (day, control, code, currency, amount)
+            for (day, control, code, currency), amount in _subledger(conn, None, by_day=True).items()
+            if day is not None
+        ),
+        key=lambda move: move[0],
+    )
+    running: dict[str, dict[Key, Decimal]] = {control: defaultdict(lambda: ZERO) for control in CONTROL_SIGN}
+    out: dict[dt.date, dict[str, dict[Key, Decimal]]] = {}
+    i = 0
+    for as_of in sorted(set(days)):
+        while i < len(moves) and moves[i][0] <= as_of:
+            _, control, code, currency, amount = moves[i]
+            running[control][(code, currency)] += amount
+            i += 1
+        balances = {control: dict(totals) for control, totals in running.items()}
+        _with_adjustments(conn, balances["ar"], as_of)
+        out[as_of] = balances
+    return out
+
+
+def journal_balances(conn: Connection, as_of: dt.date, codes: Collection[str] | None = None) -> dict[Key, Decimal]:
+    """Debit minus credit by accounting code and currency, over every entry dated on or before ``as_of`` (only the
+    accounting codes in ``codes`` when given)."""
     query = (
         select(
             journal_lines.c.accounting_code,
@@ -134,7 +187,10 @@ def journal_balances(conn: Connection, as_of: dt.date) -> dict[Key, Decimal]:
                 journal_entries.c.seq == journal_lines.c.entry_seq,
             ),
         )
-        .where(journal_entries.c.entry_date <= as_of)
+        .where(
+            journal_entries.c.entry_date <= as_of,
+            journal_lines.c.accounting_code.in_(codes) if codes is not None else true(),
+        )
         .group_by(journal_lines.c.accounting_code, journal_lines.c.currency)
     )
     return {(code, currency): total for code, currency, total in conn.execute(query)}

@@ -4,36 +4,54 @@ Like beancount's validation, a run never stops at the first problem: every check
 (``Problem(document, field, rule)``), and the report lists them all. ``subledger check`` prints the report;
 closing a period runs the same checks on that period and refuses while any fails.
 
-Each check is a few set-based queries (the journal may hold millions of lines); only the hash chain, the
-fingerprints and the Beancount load read the journal line by line, because they recompute hashes or parse text.
+The journal may hold millions of lines, so the journal is read once: ``JournalPass`` takes every entry with its
+lines aggregated by the database (debits, credits, line count, lines in another currency, lines on codes that are
+inactive or not allowed in that currency, the control accounts' movements, and the text of its lines as the hash
+chain hashes them), and the checks on the journal (balance, trial balance, accounting codes, control accounts,
+misdated entries, hash chain, the ledger's assertions) all read that pass. The subledger side is one pass of the
+subledger queries grouped by day (``balances.subledger_balances_at``). Only the failing cases go back to the
+database for the details of what failed.
 
 Scope: with a period, the checks look at that period (its entries, the documents dated in it, the control
 accounts at its end, its fingerprint if closed); without one, at the whole book (every entry, every closed period,
 the control accounts at the end of the last period with entries). The hash chain always covers every account.
+
+The Beancount check, without a period, proves set-based everything bean-check would reject in the exported ledger
+(``export_beancount``): every posting's account is open on its date (a code of the chart, dated on or after the
+accounts open), in a currency the account allows; every transaction balances; each period's balance assertions
+(the subledger's control balances at the period's end) equal the journal's balances at that date; each closed
+period's postings still match the fingerprint its ``closed-period`` directive carries (the plugin's check). With a
+period (``subledger check --period NAME``, and every close) it does more: it writes that period's ledger
+(``export_period``: the accounts, an opening-balances transaction computed from the journal, the period's
+transactions, assertions and closed-period directive) and loads it with Beancount and the ``closed_periods``
+plugin, reporting every error the loader reports.
 """
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import tempfile
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from beancount import loader
-from sqlalchemy import ColumnElement, Connection, Select, and_, func, or_, select, true, type_coerce
+from sqlalchemy import ColumnElement, Connection, Select, and_, func, or_, select, true, tuple_, type_coerce
 
-from subledger.balances import CONTROL_SIGN, journal_balances, subledger_balances
-from subledger.context import PeriodState, read_periods
+from subledger.balances import CONTROL_SIGN, Key, journal_balances, subledger_balances_at
+from subledger.chart import Chart
+from subledger.context import PeriodState, read_chart, read_periods
 from subledger.errors import NotFound, Problem
-from subledger.export.beancount import export_beancount
+from subledger.export.beancount import export_period, ledger_span
 from subledger.fingerprint import period_fingerprint
 from subledger.journal import chain_digest, line_text
 from subledger.models.base import OutputModel
 from subledger.money import ZERO, fmt, minor_unit, quantize
+from subledger.storage.cursor import driver_rows
 from subledger.storage.schema import (
     accounting_codes,
     applications,
@@ -43,7 +61,6 @@ from subledger.storage.schema import (
     journal_entries,
     journal_lines,
     payments,
-    periods,
     taxation_items,
 )
 from subledger.storage.types import SCALE, Money
@@ -52,6 +69,8 @@ from subledger.storage.types import SCALE, Money
 SHOWN = 20
 #: Chart types whose journal balance the subledger proves (Accounts Receivable, On-Account, Unapplied Payments).
 CONTROL_TYPES = frozenset({"AccountsReceivable", "On-Account Receivable", "CustomerCashOnAccount"})
+#: Entries per batch of the detail queries that name the entries a pass flagged.
+_CHUNK = 500
 
 
 class CheckProblem(OutputModel):
@@ -93,21 +112,36 @@ class CheckReport(OutputModel):
 
 @dataclass(frozen=True)
 class Scope:
-    """What a run looks at: one period, or (``period`` None) the whole book up to ``as_of``."""
+    """What a run looks at: one period, or (``period`` None) the whole book up to ``as_of``.
+
+    ``wanted`` names the checks of the run (the journal pass hashes the lines only when the hash chain is among
+    them); what several checks share (the journal pass, the subledger balances, fingerprints) is computed once and
+    kept in ``shared``."""
 
     period: PeriodState | None
     periods: list[PeriodState]
     as_of: dt.date | None
+    wanted: frozenset[str] = frozenset()
+    shared: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def entries(self) -> ColumnElement[bool]:
         """The journal entries in scope."""
         return journal_entries.c.period == self.period.name if self.period else true()
+
+    def has(self, period: str) -> bool:
+        """Whether entries posted in ``period`` are in scope."""
+        return self.period is None or self.period.name == period
 
     def dated(self, column: ColumnElement[dt.date]) -> ColumnElement[bool]:
         """Rows whose ``column`` date is in scope (the period, or anything up to ``as_of``)."""
         if self.period is not None:
             return and_(column >= self.period.start_date, column <= self.period.end_date)
         return column <= self.as_of if self.as_of else true()
+
+    def once(self, key: str, compute: Callable[[], Any]) -> Any:
+        if key not in self.shared:
+            self.shared[key] = compute()
+        return self.shared[key]
 
 
 Check = Callable[[Connection, Scope], list[Problem]]
@@ -128,58 +162,319 @@ def _money(column: ColumnElement[Decimal]) -> ColumnElement[Decimal]:
     return type_coerce(func.sum(column), Money())
 
 
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _in(values: Iterable[str]) -> str:
+    return "(" + (", ".join(_quote(v) for v in sorted(values)) or "NULL") + ")"
+
+
+def _chunks(keys: Sequence[tuple[str, int]]) -> Iterable[Sequence[tuple[str, int]]]:
+    for i in range(0, len(keys), _CHUNK):
+        yield keys[i : i + _CHUNK]
+
+
+# --- the journal pass ---------------------------------------------------------------------------------------
+
+
+def _amount_sql(column: str, currency: str, currencies: Iterable[str], dialect: str) -> str:
+    """SQL giving a stored amount as the hash chain hashes it (``_amount_texts``): quantized to the currency, zero a
+    bare ``0``, more precision than the currency as stored. A currency it does not know, or (SQLite) a negative
+    amount, gives the character 0x1E, and that entry is then hashed in Python instead."""
+    by_digits: dict[int, list[str]] = defaultdict(list)
+    for code in currencies:
+        by_digits[minor_unit(code)].append(code)
+    if dialect != "sqlite":
+        digits = " ".join(f"WHEN {_quote(c)} THEN {d}" for d, codes in by_digits.items() for c in codes)
+        places = f"(CASE {currency} {digits} END)" if digits else "NULL"
+        return (
+            f"(CASE WHEN {column} = 0 THEN '0' WHEN {places} IS NULL THEN chr(30) "
+            f"WHEN {column} = round({column}, {places}) THEN round({column}, {places})::text ELSE {column}::text END)"
+        )
+    # SQLite: integer ten-thousandths, formatted without a round trip through floating point.
+    whens = [f"WHEN {column} = 0 THEN '0'", f"WHEN {column} < 0 THEN char(30)"]
+    for d, codes in sorted(by_digits.items()):
+        step = 10 ** (SCALE - d)
+        text = (
+            f"printf('%d', {column} / 10000)"
+            if d == 0
+            else f"printf('%d.%0{d}d', {column} / 10000, {column} / {step} % {10**d})"
+        )
+        whens.append(f"WHEN {currency} IN {_in(codes)} AND {column} % {step} = 0 THEN {text}")
+    known = [c for codes in by_digits.values() for c in codes]
+    whens.append(f"WHEN {currency} IN {_in(known)} THEN printf('%d.%04d', {column} / 10000, {column} % 10000)")
+    return f"(CASE {' '.join(whens)} ELSE char(30) END)"
+
+
+@dataclass
+class JournalPass:
+    """What one read of every journal entry, its lines aggregated by the database, tells the checks.
+
+    Amounts are kept as the driver returns them (``raw``: integer ten-thousandths on SQLite) and turned into
+    ``Decimal`` by ``money``; dates likewise (``day``)."""
+
+    dialect: str
+    lines: int = 0
+    #: (period, problem) of every entry whose debits and credits differ (entries with lines in one currency).
+    unbalanced: list[tuple[str, Problem]] = field(default_factory=list)
+    #: (period, problem) of every entry without lines.
+    empty: list[tuple[str, Problem]] = field(default_factory=list)
+    #: (account, seq, period) of entries with a line in another currency than the entry's.
+    foreign: list[tuple[str, int, str]] = field(default_factory=list)
+    #: Periods with lines on accounting codes not in the chart or inactive.
+    inactive_codes: set[str] = field(default_factory=set)
+    #: Whether any line's currency is not one its accounting code allows (or its code is not in the chart).
+    disallowed_currency: bool = False
+    #: (period, currency) -> [debits, credits] over the period's entries.
+    totals: dict[tuple[str, str], list[Any]] = field(default_factory=dict)
+    #: (day, control code, currency) -> debit minus credit of the control accounts' lines.
+    control: dict[tuple[Any, str, str], Any] = field(default_factory=dict)
+    #: (period, problem) of entries dated outside the period they are posted in.
+    misdated: list[tuple[str, Problem]] = field(default_factory=list)
+    #: The hash chain's problems (None when the run does not check it).
+    chain: list[Problem] | None = None
+    #: Each account's last (seq, hash) in the journal.
+    tails: dict[str, tuple[int, str]] = field(default_factory=dict)
+    #: Entries to hash in Python: (entry id, previous hash, fields, (account, seq), stored hash).
+    deferred: list[tuple[str, str, tuple[str, ...], tuple[str, int], str]] = field(default_factory=list)
+
+    def money(self, raw: Any) -> Decimal:
+        if self.dialect == "sqlite":
+            return Decimal(int(raw)).scaleb(-SCALE)
+        return Decimal(raw)
+
+    def day(self, raw: Any) -> dt.date:
+        return dt.date.fromisoformat(raw) if isinstance(raw, str) else raw
+
+    def control_at(self, as_of: dt.date) -> dict[Key, Decimal]:
+        """The control accounts' journal balances at the end of ``as_of``."""
+        out: dict[Key, Decimal] = defaultdict(lambda: ZERO)
+        for (day, code, currency), raw in self.control.items():
+            if self.day(day) <= as_of:
+                out[(code, currency)] += self.money(raw)
+        return dict(out)
+
+
+def _journal_sql(
+    dialect: str,
+    chart: Chart,
+    currencies: Iterable[str],
+    control: list[str],
+    periods: Sequence[PeriodState],
+    hashed: bool,
+) -> str:
+    """Every journal entry (in account and sequence order) with its lines aggregated."""
+    dated = " ".join(
+        f"WHEN {_quote(p.name)} THEN e.entry_date >= {_quote(p.start_date.isoformat())} "
+        f"AND e.entry_date <= {_quote(p.end_date.isoformat())}"
+        for p in periods
+    )
+    active = [code.name for code in chart.codes.values() if code.active]
+    allowed = " ".join(
+        f"WHEN {_quote(code.name)} THEN l.currency NOT IN {_in(code.currencies)}" for code in chart.codes.values()
+    )
+    disallowed = f"(CASE l.accounting_code {allowed} ELSE true END)" if allowed else "true"
+    flag = "CASE WHEN {} THEN 1 ELSE 0 END".format
+    columns = [
+        "count(l.line_no)",
+        "coalesce(sum(l.debit), 0)",
+        "coalesce(sum(l.credit), 0)",
+        f"sum({flag('l.currency <> e.currency')})",
+        f"sum({flag(f'l.accounting_code NOT IN {_in(active)}')})",
+        f"sum({flag(disallowed)})",
+        flag(f"(CASE e.period {dated} ELSE false END)" if dated else "false"),
+        *(f"sum(CASE WHEN l.accounting_code = {_quote(code)} THEN l.debit - l.credit ELSE 0 END)" for code in control),
+    ]
+    if hashed:
+        debit = _amount_sql("l.debit", "l.currency", currencies, dialect)
+        credit = _amount_sql("l.credit", "l.currency", currencies, dialect)
+        text = f"l.accounting_code || '|' || {debit} || '|' || {credit} || '|' || coalesce(l.item_id, '')"
+        cents = [c for c in currencies if minor_unit(c) == 2]
+        if dialect == "sqlite" and cents:
+            # The common line (one side, a whole number of cents) in one printf: a fifth of the pass's time.
+            one_side = "CASE WHEN l.currency IN {} AND l.{} = 0 AND l.{} > 0 AND l.{} % 100 = 0 THEN printf('{}', "
+            text = (
+                one_side.format(_in(cents), "credit", "debit", "debit", "%s|%d.%02d|0|%s")
+                + "l.accounting_code, l.debit / 10000, l.debit / 100 % 100, coalesce(l.item_id, '')) "
+                + one_side.format(_in(cents), "debit", "credit", "credit", "%s|0|%d.%02d|%s").removeprefix("CASE ")
+                + f"l.accounting_code, l.credit / 10000, l.credit / 100 % 100, coalesce(l.item_id, '')) ELSE {text} END"
+            )
+        # SQLite: the LEFT JOIN keeps entries as the outer loop and reads each entry's lines by primary key, so
+        # they arrive (and concatenate) in line order; PostgreSQL is told the order.
+        columns.append(
+            f"group_concat({text}, char(31))"
+            if dialect == "sqlite"
+            else f"string_agg({text}, chr(31) ORDER BY l.line_no)"
+        )
+    return (
+        "SELECT e.account_number, e.seq, e.entry_date, e.period, e.transaction_type, e.currency, e.document_number, "
+        f"e.related_number, e.prev_hash, e.hash, {', '.join(columns)} "
+        "FROM journal_entries e LEFT JOIN journal_lines l ON l.account_number = e.account_number AND "
+        "l.entry_seq = e.seq GROUP BY e.account_number, e.seq ORDER BY e.account_number, e.seq"
+    )
+
+
+def _line_texts(conn: Connection, account: str, seq: int) -> list[str]:
+    """One entry's lines as the chain hashes them, formatted in Python (currencies the SQL does not know)."""
+    amount = _amount_texts(conn.dialect.name)
+    ln = journal_lines
+    rows = conn.execute(
+        select(ln.c.accounting_code, ln.c.debit, ln.c.credit, ln.c.item_id, ln.c.currency)
+        .where(ln.c.account_number == account, ln.c.entry_seq == seq)
+        .order_by(ln.c.line_no)
+    )
+    return [
+        line_text(code, amount(_raw(conn, debit), currency), amount(_raw(conn, credit), currency), item)
+        for code, debit, credit, item, currency in rows
+    ]
+
+
+def _raw(conn: Connection, value: Decimal) -> Any:
+    """A ``Money`` value back as the driver stores it (what ``_amount_texts`` formats)."""
+    return int(value.scaleb(SCALE)) if conn.dialect.name == "sqlite" else value
+
+
+def _journal(conn: Connection, scope: Scope) -> JournalPass:
+    return scope.once("journal", lambda: _read_journal(conn, scope, hashed="hash-chain" in scope.wanted))  # type: ignore[no-any-return]
+
+
+def _read_journal(conn: Connection, scope: Scope, hashed: bool) -> JournalPass:
+    dialect = conn.dialect.name
+    chart = read_chart(conn)
+    control = sorted(code.name for code in chart.codes.values() if code.type in CONTROL_TYPES)
+    currencies = {c for code in chart.codes.values() for c in code.currencies}
+    currencies |= set(conn.execute(select(customer_accounts.c.currency).distinct()).scalars())
+    sql = _journal_sql(dialect, chart, currencies, control, scope.periods, hashed)
+    jp = _consume(driver_rows(conn, sql, batch=20_000), dialect, control, scope, hashed)
+    if jp.deferred:  # entries whose lines the SQL could not format: hashed here, on the run's own connection
+        assert jp.chain is not None
+        for entry_id, prev_hash, fields, (account, seq), stored in jp.deferred:
+            if chain_digest(prev_hash, fields, _line_texts(conn, account, seq)) != stored:
+                jp.chain.append(Problem(entry_id, "hash", "its content no longer matches its hash (altered)"))
+        jp.deferred = []
+    return jp
+
+
+def _consume(
+    rows: Iterable[tuple[Any, ...]], dialect: str, control: list[str], scope: Scope, hashed: bool
+) -> JournalPass:
+    """Fold the pass's rows (entries in account and sequence order) into what the checks read."""
+    jp = JournalPass(dialect, chain=[] if hashed else None)
+    chain = jp.chain if jp.chain is not None else []
+    starts = [p.start_date for p in scope.periods]
+    zero = 0 if dialect == "sqlite" else ZERO
+    n_control = len(control)
+    last_account, last_seq, last_hash = "", 0, ""
+    for row in rows:
+        account, seq, day, period, ttype, currency, document, related, prev_hash, stored = row[:10]
+        count, debit, credit, foreign, inactive, disallowed, in_period = row[10:17]
+        jp.lines += count
+        if count == 0:
+            jp.empty.append((period, Problem(_entry_id(account, seq), None, "the entry has no lines")))
+        if foreign:
+            jp.foreign.append((account, seq, period))
+        elif debit != credit:
+            d, c = jp.money(debit), jp.money(credit)
+            rule = f"debits {fmt(d, currency)} and credits {fmt(c, currency)} {currency}"
+            jp.unbalanced.append((period, Problem(_entry_id(account, seq), currency, rule)))
+        if inactive:
+            jp.inactive_codes.add(period)
+        if disallowed:
+            jp.disallowed_currency = True
+        total = jp.totals.get((period, currency))
+        if total is None:
+            total = jp.totals[(period, currency)] = [zero, zero]
+        total[0] += debit
+        total[1] += credit
+        for code, moved in zip(control, row[17 : 17 + n_control], strict=True):
+            if moved:
+                key = (day, code, currency)
+                jp.control[key] = jp.control.get(key, zero) + moved
+        if not in_period:
+            date = jp.day(day)
+            at = bisect.bisect_right(starts, date) - 1
+            actual = scope.periods[at] if at >= 0 and date <= scope.periods[at].end_date else None
+            where = f"period {actual.name}" if actual else "no accounting period"
+            problem = Problem(_entry_id(account, seq), "period", f"dated {date} ({where}) but posted in {period}")
+            jp.misdated.append((period, problem))
+        jp.tails[account] = (seq, stored)
+        if not hashed:
+            continue
+        if account != last_account:
+            last_account, last_seq, last_hash = account, 0, ""
+        entry_id = _entry_id(account, seq)
+        if seq != last_seq + 1:
+            chain.append(Problem(entry_id, "seq", f"follows entry {last_seq}: entries are missing"))
+        elif prev_hash != last_hash:
+            chain.append(Problem(entry_id, "prevHash", "does not chain to the previous entry's hash"))
+        last_seq, last_hash = seq, stored
+        text = row[17 + n_control]
+        day_text = day if isinstance(day, str) else day.isoformat()
+        fields = (account, str(seq), day_text, period, ttype, currency, document, related or "")
+        if text is not None and "\x1e" in text:
+            jp.deferred.append((entry_id, prev_hash, fields, (account, seq), stored))
+        elif chain_digest(prev_hash, fields, [] if text is None else [text]) != stored:
+            chain.append(Problem(entry_id, "hash", "its content no longer matches its hash (altered)"))
+    return jp
+
+
 # --- the checks ---------------------------------------------------------------------------------------------
 
 
 def entries_balanced(conn: Connection, scope: Scope) -> list[Problem]:
     """Every journal entry has lines, in its own currency, with debits equal to credits per currency."""
+    jp = _journal(conn, scope)
+    problems = [p for period, p in jp.unbalanced if scope.has(period)]
+    foreign = [(account, seq) for account, seq, period in jp.foreign if scope.has(period)]
     e, ln = journal_entries, journal_lines
-    problems: list[Problem] = []
-    unbalanced = (
-        select(ln.c.account_number, ln.c.entry_seq, ln.c.currency, _money(ln.c.debit), _money(ln.c.credit))
-        .join(e, _entry_join())
-        .where(scope.entries())
-        .group_by(ln.c.account_number, ln.c.entry_seq, ln.c.currency)
-        .having(func.sum(ln.c.debit) != func.sum(ln.c.credit))
-        .order_by(ln.c.account_number, ln.c.entry_seq)
-    )
-    for account, seq, currency, debit, credit in conn.execute(unbalanced):
-        problems.append(
-            Problem(
-                _entry_id(account, seq),
-                currency,
-                f"debits {fmt(debit, currency)} and credits {fmt(credit, currency)} {currency}",
+    for keys in _chunks(foreign):
+        chosen = tuple_(e.c.account_number, e.c.seq).in_(keys)
+        unbalanced = (
+            select(ln.c.account_number, ln.c.entry_seq, ln.c.currency, _money(ln.c.debit), _money(ln.c.credit))
+            .join(e, _entry_join())
+            .where(chosen)
+            .group_by(ln.c.account_number, ln.c.entry_seq, ln.c.currency)
+            .having(func.sum(ln.c.debit) != func.sum(ln.c.credit))
+            .order_by(ln.c.account_number, ln.c.entry_seq, ln.c.currency)
+        )
+        for account, seq, currency, debit, credit in conn.execute(unbalanced):
+            rule = f"debits {fmt(debit, currency)} and credits {fmt(credit, currency)} {currency}"
+            problems.append(Problem(_entry_id(account, seq), currency, rule))
+        others = (
+            select(e.c.account_number, e.c.seq, e.c.currency, ln.c.currency)
+            .join(ln, _entry_join())
+            .where(chosen, ln.c.currency != e.c.currency)
+            .distinct()
+            .order_by(e.c.account_number, e.c.seq, ln.c.currency)
+        )
+        for account, seq, currency, line_currency in conn.execute(others):
+            problems.append(
+                Problem(_entry_id(account, seq), "currency", f"a line is in {line_currency}, the entry in {currency}")
             )
-        )
-    foreign = (
-        select(e.c.account_number, e.c.seq, e.c.currency, ln.c.currency)
-        .join(ln, _entry_join())
-        .where(scope.entries(), ln.c.currency != e.c.currency)
-        .distinct()
-    )
-    for account, seq, currency, line_currency in conn.execute(foreign):
-        problems.append(
-            Problem(_entry_id(account, seq), "currency", f"a line is in {line_currency}, the entry in {currency}")
-        )
-    empty = select(e.c.account_number, e.c.seq).where(
-        scope.entries(),
-        ~select(ln.c.line_no).where(_entry_join()).exists(),
-    )
-    for account, seq in conn.execute(empty):
-        problems.append(Problem(_entry_id(account, seq), None, "the entry has no lines"))
+    problems.extend(p for period, p in jp.empty if scope.has(period))
     return problems
 
 
 def trial_balance(conn: Connection, scope: Scope) -> list[Problem]:
     """Total debits equal total credits per currency over the entries in scope."""
-    ln = journal_lines
-    query = (
-        select(ln.c.currency, _money(ln.c.debit), _money(ln.c.credit))
-        .join(journal_entries, _entry_join())
-        .where(scope.entries())
-        .group_by(ln.c.currency)
-        .having(func.sum(ln.c.debit) != func.sum(ln.c.credit))
-    )
+    jp = _journal(conn, scope)
+    totals: dict[str, list[Decimal]] = {}
+    if jp.foreign:  # a line in another currency than its entry's: total by the lines' own currencies
+        ln = journal_lines
+        query = (
+            select(ln.c.currency, _money(ln.c.debit), _money(ln.c.credit))
+            .join(journal_entries, _entry_join())
+            .where(scope.entries())
+            .group_by(ln.c.currency)
+        )
+        totals = {currency: [debit, credit] for currency, debit, credit in conn.execute(query)}
+    else:
+        for (period, currency), (debit, credit) in jp.totals.items():
+            if scope.has(period):
+                total = totals.setdefault(currency, [ZERO, ZERO])
+                total[0] += jp.money(debit)
+                total[1] += jp.money(credit)
     where = scope.period.name if scope.period else "the books"
     return [
         Problem(
@@ -188,12 +483,16 @@ def trial_balance(conn: Connection, scope: Scope) -> list[Problem]:
             f"the trial balance does not net to zero: debits {fmt(debit, currency)}, credits "
             f"{fmt(credit, currency)} {currency}",
         )
-        for currency, debit, credit in conn.execute(query)
+        for currency, (debit, credit) in sorted(totals.items())
+        if debit != credit
     ]
 
 
 def accounting_codes_active(conn: Connection, scope: Scope) -> list[Problem]:
     """Every journal line's accounting code is in the chart and active."""
+    jp = _journal(conn, scope)
+    if not any(scope.has(period) for period in jp.inactive_codes):
+        return []
     ln, codes = journal_lines, accounting_codes
     query = (
         select(
@@ -203,6 +502,7 @@ def accounting_codes_active(conn: Connection, scope: Scope) -> list[Problem]:
         .outerjoin(codes, codes.c.name == ln.c.accounting_code)
         .where(scope.entries(), or_(codes.c.name.is_(None), codes.c.active.is_(False)))
         .group_by(ln.c.accounting_code, codes.c.name)
+        .order_by(ln.c.accounting_code)
     )
     problems: list[Problem] = []
     for code, known, count, account, seq in conn.execute(query):
@@ -241,19 +541,45 @@ def no_drafts(conn: Connection, scope: Scope) -> list[Problem]:
     return problems
 
 
+def _subledger_at(conn: Connection, scope: Scope, days: Iterable[dt.date]) -> dict[dt.date, dict[Key, Decimal]]:
+    """The subledger's control balances (as debit minus credit) at the end of each of ``days``."""
+    wanted = sorted(set(days))
+    cached: dict[dt.date, dict[Key, Decimal]] = scope.shared.setdefault("subledger", {})
+    if any(day not in cached for day in wanted):
+        # One pass serves every day asked for in the run: the period ends (the ledger's assertions) with these.
+        days = {p.end_date for p in scope.periods} | set(wanted)
+        for day, balances in subledger_balances_at(conn, days).items():
+            signed: dict[Key, Decimal] = defaultdict(lambda: ZERO)
+            for control, amounts in balances.items():
+                for key, amount in amounts.items():
+                    signed[key] += CONTROL_SIGN[control] * amount
+            cached[day] = dict(signed)
+    return {day: cached[day] for day in wanted}
+
+
+def _journal_at(conn: Connection, scope: Scope, as_of: dt.date, codes: Iterable[str]) -> dict[Key, Decimal]:
+    """The journal's balances at the end of ``as_of`` of the control accounts, and of ``codes`` (codes the
+    subledger names that are not control accounts in the chart, which the pass does not total)."""
+    jp = _journal(conn, scope)
+    chart = scope.once("chart", lambda: read_chart(conn))
+    control = {code.name for code in chart.codes.values() if code.type in CONTROL_TYPES}
+    if jp.foreign:  # lines in another currency than their entry's: the pass totals by entry currency
+        return journal_balances(conn, as_of, sorted(control | set(codes)))
+    balances = jp.control_at(as_of)
+    others = sorted(set(codes) - control)
+    if others:
+        balances.update(journal_balances(conn, as_of, others))
+    return balances
+
+
 def control_accounts(conn: Connection, scope: Scope) -> list[Problem]:
     """Accounts Receivable, Credit Memo On-Account and Unapplied Payments in the journal equal the subledger."""
     if scope.as_of is None:
         return []
-    expected: dict[tuple[str, str], Decimal] = defaultdict(lambda: ZERO)
-    for control, balances in subledger_balances(conn, scope.as_of).items():
-        for key, amount in balances.items():
-            expected[key] += CONTROL_SIGN[control] * amount
-    journal = journal_balances(conn, scope.as_of)
-    types = dict(conn.execute(select(accounting_codes.c.name, accounting_codes.c.type)).all())
-    keys = set(expected) | {key for key in journal if types.get(key[0]) in CONTROL_TYPES}
+    expected = _subledger_at(conn, scope, [scope.as_of])[scope.as_of]
+    journal = _journal_at(conn, scope, scope.as_of, {code for code, _ in expected})
     problems: list[Problem] = []
-    for code, currency in sorted(keys):
+    for code, currency in sorted(set(expected) | set(journal)):
         want, have = expected.get((code, currency), ZERO), journal.get((code, currency), ZERO)
         if want != have:
             problems.append(
@@ -400,6 +726,15 @@ def reversals(conn: Connection, scope: Scope) -> list[Problem]:
     return problems
 
 
+def _fingerprints(conn: Connection, scope: Scope, closed: Iterable[PeriodState]) -> dict[str, str]:
+    """The journal's fingerprint of each of the ``closed`` periods, recomputed (once per run)."""
+    cached: dict[str, str] = scope.shared.setdefault("fingerprints", {})
+    for period in closed:
+        if period.name not in cached:
+            cached[period.name] = period_fingerprint(conn, period.start_date, period.end_date)
+    return cached
+
+
 def closed_periods(conn: Connection, scope: Scope) -> list[Problem]:
     """Periods close in order, every entry sits in the period of its date, and closed periods are unchanged."""
     problems: list[Problem] = []
@@ -413,23 +748,13 @@ def closed_periods(conn: Connection, scope: Scope) -> list[Problem]:
                     period.name, "status", f"is Closed but the earlier period {seen_open.name} is {seen_open.status}"
                 )
             )
-    e, p = journal_entries, periods
-    misplaced = (
-        select(e.c.account_number, e.c.seq, e.c.entry_date, e.c.period, p.c.name)
-        .outerjoin(p, and_(e.c.entry_date >= p.c.start_date, e.c.entry_date <= p.c.end_date))
-        .where(scope.entries(), or_(p.c.name.is_(None), p.c.name != e.c.period))
-        .order_by(e.c.account_number, e.c.seq)
-    )
-    for account, seq, date, recorded, actual in conn.execute(misplaced):
-        where = f"period {actual}" if actual else "no accounting period"
-        problems.append(Problem(_entry_id(account, seq), "period", f"dated {date} ({where}) but posted in {recorded}"))
-    closed = [p for p in scope.periods if p.status == "Closed"]
-    if scope.period is not None:
-        closed = [p for p in closed if p.name == scope.period.name]
+    problems.extend(p for period, p in _journal(conn, scope).misdated if scope.has(period))
+    closed = [p for p in scope.periods if p.status == "Closed" and scope.has(p.name)]
+    fingerprints = _fingerprints(conn, scope, [p for p in closed if p.fingerprint])
     for period in closed:
         if not period.fingerprint:
             problems.append(Problem(period.name, "fingerprint", "closed without a recorded fingerprint"))
-        elif period_fingerprint(conn, period.start_date, period.end_date) != period.fingerprint:
+        elif fingerprints[period.name] != period.fingerprint:
             problems.append(
                 Problem(
                     period.name,
@@ -465,24 +790,28 @@ def _amount_texts(dialect: str) -> Callable[[Any, str], str]:
     return text
 
 
-def _driver_rows(conn: Connection, sql: str, batch: int = 50_000) -> Iterator[tuple[Any, ...]]:
-    """Rows straight from the database driver, in batches (a server-side cursor on PostgreSQL), inside the
-    connection's transaction: the hash chain reads every journal line, and per-row objects would dominate."""
-    dbapi: Any = conn.connection.dbapi_connection
-    named = conn.dialect.name == "postgresql"
-    cursor = dbapi.cursor(name=f"subledger_check_{id(sql)}") if named else dbapi.cursor()
-    try:
-        cursor.execute(sql)
-        while rows := cursor.fetchmany(batch):
-            yield from rows
-    finally:
-        cursor.close()
-
-
 def hash_chain(conn: Connection, scope: Scope) -> list[Problem]:
     """Each account's journal is gap-free from 1, every entry's hash recomputes from its content and the previous
     hash, and the account's recorded head is its last entry."""
-    del scope  # a chain is verified whole: any period's entries depend on every earlier one
+    # A chain is verified whole: any period's entries depend on every earlier one.
+    jp = _journal(conn, scope)
+    if jp.chain is None:  # the run was not asked for the chain, but a caller is: read the journal again, hashing
+        jp = scope.shared["journal"] = _read_journal(conn, scope, hashed=True)
+    assert jp.chain is not None
+    problems = list(jp.chain)
+    stored_lines = conn.execute(select(func.count()).select_from(journal_lines)).scalar_one()
+    if stored_lines != jp.lines:  # lines whose entry is missing (the pass reads lines through their entries)
+        e, ln = journal_entries, journal_lines
+        orphans = (
+            select(ln.c.account_number, ln.c.entry_seq)
+            .where(~select(e.c.seq).where(_entry_join()).exists())
+            .distinct()
+            .order_by(ln.c.account_number, ln.c.entry_seq)
+        )
+        problems.extend(
+            Problem(_entry_id(account, seq), None, "a journal line without its entry")
+            for account, seq in conn.execute(orphans)
+        )
     heads = {
         row.account_number: (row.last_entry_seq, row.last_entry_hash)
         for row in conn.execute(
@@ -493,47 +822,9 @@ def hash_chain(conn: Connection, scope: Scope) -> list[Problem]:
             )
         )
     }
-    amount = _amount_texts(conn.dialect.name)
-    texts: dict[tuple[Any, str], str] = {}
-    problems: list[Problem] = []
-    tails: dict[str, tuple[int, str]] = {}
-    lines = _driver_rows(
-        conn,
-        "SELECT account_number, entry_seq, accounting_code, debit, credit, item_id, currency FROM journal_lines "
-        "ORDER BY account_number, entry_seq, line_no",
-    )
-    line = next(lines, None)
-    for head in _driver_rows(
-        conn,
-        "SELECT account_number, seq, entry_date, period, transaction_type, currency, document_number, "
-        "related_number, prev_hash, hash FROM journal_entries ORDER BY account_number, seq",
-    ):
-        account, seq, date, period, ttype, currency, document, related, prev_hash, stored = head
-        key = (account, seq)
-        own: list[str] = []
-        while line is not None and (line[0], line[1]) <= key:
-            if (line[0], line[1]) == key:
-                debit, credit = (line[3], line[6]), (line[4], line[6])
-                d = texts.get(debit) or texts.setdefault(debit, amount(*debit))
-                c = texts.get(credit) or texts.setdefault(credit, amount(*credit))
-                own.append(line_text(line[2], d, c, line[5]))
-            else:
-                problems.append(Problem(_entry_id(line[0], line[1]), None, "a journal line without its entry"))
-            line = next(lines, None)
-        last_seq, last_hash = tails.get(account, (0, ""))
-        entry_id = _entry_id(account, seq)
-        if seq != last_seq + 1:
-            problems.append(Problem(entry_id, "seq", f"follows entry {last_seq}: entries are missing"))
-        elif prev_hash != last_hash:
-            problems.append(Problem(entry_id, "prevHash", "does not chain to the previous entry's hash"))
-        day = date if isinstance(date, str) else date.isoformat()
-        fields = (account, str(seq), day, period, ttype, currency, document, related or "")
-        if chain_digest(prev_hash, fields, own) != stored:
-            problems.append(Problem(entry_id, "hash", "its content no longer matches its hash (altered)"))
-        tails[account] = (seq, stored)
-    for account in sorted(set(heads) | set(tails)):
+    for account in sorted(set(heads) | set(jp.tails)):
         recorded = heads.get(account)
-        actual = tails.get(account, (0, ""))
+        actual = jp.tails.get(account, (0, ""))
         if recorded is None:
             problems.append(Problem(account, None, "journal entries for an account the books do not have"))
         elif recorded != actual:
@@ -549,11 +840,115 @@ def hash_chain(conn: Connection, scope: Scope) -> list[Problem]:
 
 
 def beancount_ledger(conn: Connection, scope: Scope) -> list[Problem]:
-    """The Beancount export loads without errors: its balance assertions (the subledger's control balances) hold,
-    and the closed-period plugin finds nothing posted into or changed in a closed period."""
-    del scope  # assertions carry forward from period to period, so the whole ledger is loaded
+    """The Beancount ledger loads without errors: accounts open, currencies allowed, transactions balanced, balance
+    assertions (the subledger's control balances) holding, closed periods unchanged (the closed-period plugin).
+
+    Without a period this is proven set-based over the whole ledger (``_ledger_rules``); with one, that period's
+    ledger is written and loaded with Beancount (``_load_period``)."""
+    if scope.period is not None:
+        return _load_period(conn, scope.period)
+    return _ledger_rules(conn, scope)
+
+
+def _ledger_rules(conn: Connection, scope: Scope) -> list[Problem]:
+    """What bean-check would report on ``export_beancount``'s ledger, from the database: each rule it applies to
+    that ledger, in the words it uses."""
+    jp = _journal(conn, scope)
+    chart: Chart = scope.once("chart", lambda: read_chart(conn))
+    accounts = {code.name: code for code in chart.codes.values()}
+    problems: list[Problem] = []
+    # Open directives: every code of the chart, opened on the first period's first day, with its currencies.
+    if jp.disallowed_currency:
+        ln = journal_lines
+        query = (
+            select(ln.c.accounting_code, ln.c.currency, func.count(), func.min(ln.c.account_number))
+            .group_by(ln.c.accounting_code, ln.c.currency)
+            .order_by(ln.c.accounting_code, ln.c.currency)
+        )
+        for code, currency, count, account in conn.execute(query):
+            known = accounts.get(code)
+            if known is None:
+                problems.append(
+                    Problem(account, code, f"accounting code {code!r} has no account in the ledger ({count} postings)")
+                )
+            elif currency not in known.currencies:
+                problems.append(
+                    Problem(
+                        account, code, f"Invalid currency {currency} for account '{known.account}' ({count} postings)"
+                    )
+                )
+    first = scope.periods[0].start_date if scope.periods else None
+    e = journal_entries
+    early = conn.execute(
+        select(func.count()).select_from(e).where(e.c.entry_date < first if first else true())
+    ).scalar_one()
+    if early:
+        problems.append(
+            Problem(
+                None,
+                "entryDate",
+                f"{early} transactions are dated before the ledger opens its accounts ({first or 'no periods'})",
+            )
+        )
+    # Transactions balance (Beancount checks each transaction per currency; an entry without lines is no error).
+    problems.extend(Problem(p.document, None, f"Transaction does not balance: {p.rule}") for _, p in jp.unbalanced)
+    if jp.foreign:
+        problems.extend(
+            Problem(p.document, None, f"Transaction does not balance: {p.rule}")
+            for p in entries_balanced(conn, Scope(None, scope.periods, scope.as_of, scope.wanted, scope.shared))
+            if p.field != "currency"
+            and p.rule.startswith("debits")
+            and p.document not in {q.document for _, q in jp.unbalanced}
+        )
+    # Each period's balance assertions: the subledger at the period's end against the journal on the day after.
+    span = ledger_span(conn, scope.periods)
+    expected = _subledger_at(conn, scope, [p.end_date for p in span])
+    asserted_codes = {code for balances in expected.values() for code, _ in balances}
+    for period in span:
+        journal = _journal_at(conn, scope, period.end_date, asserted_codes)
+        for (code, currency), want in sorted(expected[period.end_date].items()):
+            have = journal.get((code, currency), ZERO)
+            known = accounts.get(code)
+            where = f"periods/{period.name}.beancount"
+            if known is None:
+                problems.append(Problem(where, code, f"accounting code {code!r} has no account in the ledger"))
+            elif currency not in known.currencies:
+                problems.append(Problem(where, code, f"Invalid currency {currency} for account '{known.account}'"))
+            elif want != have:
+                gap = fmt(abs(want - have), currency)
+                day = period.end_date + dt.timedelta(days=1)
+                problems.append(
+                    Problem(
+                        where,
+                        code,
+                        f"Balance failed for '{known.account}': Expected {fmt(want, currency)} {currency} != "
+                        f"accumulated {fmt(have, currency)} {currency} "
+                        f"({gap} too {'much' if have > want else 'little'}) on {day}",
+                    )
+                )
+    # The closed_periods plugin: a closed period's postings must match the fingerprint of its directive.
+    closed = [p for p in span if p.status == "Closed"]
+    fingerprints = _fingerprints(conn, scope, closed)
+    for period in closed:
+        if fingerprints[period.name] != (period.fingerprint or ""):
+            problems.append(
+                Problem(
+                    f"periods/{period.name}.beancount",
+                    None,
+                    f"Closed accounting period {period.name} was altered: its postings no longer match the "
+                    "fingerprint recorded at close",
+                )
+            )
+    return problems
+
+
+def _load_period(conn: Connection, period: PeriodState) -> list[Problem]:
+    """Write ``period``'s ledger (``export_period``) and load it with Beancount and the closed-period plugin."""
     with tempfile.TemporaryDirectory(prefix="subledger-check-") as tmp:
-        main = export_beancount(conn, Path(tmp))[0]
+        try:
+            main = export_period(conn, Path(tmp), period.name)[0]
+        except KeyError as missing:  # a journal line whose accounting code has no account: nothing to write
+            return [Problem(period.name, None, f"accounting code {missing} has no account in the ledger")]
         _, errors, _ = loader.load_file(str(main))
         problems: list[Problem] = []
         for error in errors:
@@ -579,26 +974,28 @@ CHECKS: tuple[tuple[str, str, Check], ...] = (
     ("hash-chain", "Every account's journal hash chain verifies", hash_chain),
     ("beancount", "The Beancount ledger loads; its balance assertions hold", beancount_ledger),
 )
+NAMES = frozenset(name for name, _, _ in CHECKS)
 
 
-def scope_for(conn: Connection, period: str | None) -> Scope:
+def scope_for(conn: Connection, period: str | None, wanted: Iterable[str] = NAMES) -> Scope:
     all_periods = read_periods(conn)
     if period is not None:
         found = next((p for p in all_periods if p.name == period), None)
         if found is None:
             raise NotFound(f"no accounting period {period}", field="period")
-        return Scope(found, all_periods, found.end_date)
+        return Scope(found, all_periods, found.end_date, frozenset(wanted))
     last = conn.execute(select(func.max(journal_entries.c.entry_date))).scalar_one()
     as_of = next((p.end_date for p in all_periods if last is not None and p.start_date <= last <= p.end_date), last)
-    return Scope(None, all_periods, as_of)
+    return Scope(None, all_periods, as_of, frozenset(wanted))
 
 
 def run_checks(conn: Connection, period: str | None = None, *, skip: Iterable[str] = ()) -> CheckReport:
     """Run every check but those named in ``skip`` and report them all."""
-    unknown = set(skip) - {name for name, _, _ in CHECKS}
+    skip = set(skip)
+    unknown = skip - NAMES
     if unknown:
         raise NotFound(f"no close check {', '.join(sorted(unknown))}", field="skip")
-    scope = scope_for(conn, period)
+    scope = scope_for(conn, period, NAMES - skip)
     results: list[CheckResult] = []
     for name, title, check in CHECKS:
         if name in skip:

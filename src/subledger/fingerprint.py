@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from decimal import Decimal
 
-from sqlalchemy import Connection, and_, select
+from sqlalchemy import Connection
 
-from subledger.storage.schema import accounting_codes, journal_entries, journal_lines
+from subledger.storage.cursor import driver_rows
 
 
 def posting_line(date: dt.date, entry_id: str, account: str, amount: Decimal, currency: str) -> str:
@@ -30,30 +30,39 @@ def fingerprint(lines: Iterable[str]) -> str:
     return digest.hexdigest()
 
 
-def _postings(conn: Connection, start: dt.date, end: dt.date) -> Iterator[str]:
-    """The canonical posting lines of every journal line dated from ``start`` to ``end``, as the ledger shows them
-    (entry id ``ACCOUNT-SEQ``, the accounting code's Beancount account, debit positive and credit negative)."""
-    e, ln = journal_entries, journal_lines
-    query = (
-        select(
-            e.c.entry_date,
-            e.c.account_number,
-            e.c.seq,
-            accounting_codes.c.account,
-            ln.c.debit,
-            ln.c.credit,
-            ln.c.currency,
+def _postings_sql(dialect: str) -> str:
+    """The canonical posting line of each journal line dated from :start to :end, built by the database and sorted
+    there in byte order (what ``sorted`` does in Python), so that Python only feeds the hash.
+
+    Each must equal ``posting_line``: the entry id ``ACCOUNT-SEQ``, the accounting code's Beancount account, and
+    debit minus credit with trailing zeros dropped (SQLite stores ten-thousandths as integers, formatted and trimmed
+    here; PostgreSQL's ``trim_scale`` normalizes the NUMERIC)."""
+    if dialect == "sqlite":
+        amount = (
+            "CASE WHEN x.v = 0 THEN '0' ELSE (CASE WHEN x.v < 0 THEN '-' ELSE '' END) || "
+            "rtrim(rtrim(printf('%d.%04d', abs(x.v) / 10000, abs(x.v) % 10000), '0'), '.') END"
         )
-        .join(ln, and_(ln.c.account_number == e.c.account_number, ln.c.entry_seq == e.c.seq))
-        .join(accounting_codes, accounting_codes.c.name == ln.c.accounting_code)
-        .where(e.c.entry_date >= start, e.c.entry_date <= end)
+        # CROSS JOIN makes SQLite read the period's entries first and look their lines up, not the other way round.
+        day, seq, join, order = "e.entry_date", "e.seq", "CROSS JOIN", "posting"
+    else:
+        amount = "trim_scale(x.v)::text"
+        day, seq, join, order = "to_char(e.entry_date, 'YYYY-MM-DD')", "e.seq::text", "JOIN", 'posting COLLATE "C"'
+    return (
+        f"SELECT posting FROM (SELECT {day} || '|' || e.account_number || '-' || {seq} || '|' || c.account || '|' "
+        f"|| {amount} || '|' || x.currency AS posting FROM journal_entries e {join} "
+        "(SELECT account_number, entry_seq, accounting_code, debit - credit AS v, currency FROM journal_lines) x "
+        "ON x.account_number = e.account_number AND x.entry_seq = e.seq "
+        "JOIN accounting_codes c ON c.name = x.accounting_code "
+        f"WHERE e.entry_date >= :start AND e.entry_date <= :end) postings ORDER BY {order}"
     )
-    for row in conn.execute(query.execution_options(yield_per=10_000)):
-        yield posting_line(
-            row.entry_date, f"{row.account_number}-{row.seq}", row.account, row.debit - row.credit, row.currency
-        )
 
 
 def period_fingerprint(conn: Connection, start: dt.date, end: dt.date) -> str:
-    """The fingerprint of the journal dated from ``start`` to ``end`` (an accounting period), from the database."""
-    return fingerprint(_postings(conn, start, end))
+    """The fingerprint of the journal dated from ``start`` to ``end`` (an accounting period), from the database:
+    ``fingerprint`` over the ``posting_line`` of every journal line, with the lines built and sorted by SQL."""
+    digest = hashlib.sha256()
+    params = {"start": start.isoformat(), "end": end.isoformat()}
+    for (line,) in driver_rows(conn, _postings_sql(conn.dialect.name), params):
+        digest.update(line.encode())
+        digest.update(b"\n")
+    return digest.hexdigest()

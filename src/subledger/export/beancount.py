@@ -19,7 +19,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection, and_, select, type_coerce
 
-from subledger.balances import CONTROL_SIGN, subledger_balances
+from subledger.balances import CONTROL_SIGN, journal_balances, subledger_balances
 from subledger.context import PeriodState, read_chart, read_periods
 from subledger.money import ZERO, fmt, quantum
 from subledger.storage.schema import customer_accounts, journal_entries, journal_lines
@@ -153,40 +153,82 @@ def _write(path: Path, chunks: Iterator[str] | list[str]) -> Path:
     return path
 
 
+def ledger_span(conn: Connection, periods: list[PeriodState]) -> list[PeriodState]:
+    """The periods the ledger holds: every period from the first with entries to the last with entries or the last
+    closed, so that each period's balance assertions follow on from the previous one's."""
+    used = {p for (p,) in conn.execute(select(journal_entries.c.period).distinct())}
+    closed = [p for p in periods if p.status == "Closed"]
+    names = [p.name for p in periods]
+    marks = [names.index(p) for p in used] + [names.index(p.name) for p in closed]
+    return periods[min(marks) : max(marks) + 1] if marks else []
+
+
+def _period_file(conn: Connection, period: PeriodState, accounts: dict[str, str]) -> Iterator[str]:
+    yield f"; Accounting period {period.name}: {period.start_date} to {period.end_date}, {period.status}\n\n"
+    yield from _entries(conn, period.name, accounts)
+    yield from _assertions(conn, period, accounts)
+    if period.status == "Closed":
+        yield "\n" + _closed(period)
+
+
+def _main_file(title: str, operating: list[str], includes: list[str]) -> list[str]:
+    return [
+        f'option "title" {quote(title)}\n',
+        *(f'option "operating_currency" "{c}"\n' for c in operating),
+        "\n",
+        *(f'plugin "{PLUGIN}"\n\n' if _plugin_available() else []),
+        *(f'include "{name}"\n' for name in includes),
+    ]
+
+
 def export_beancount(conn: Connection, out: Path, *, title: str = "subledger books") -> list[Path]:
     """Write the ledger under ``out``; returns the files written, ``main.beancount`` first."""
     periods = read_periods(conn)
     chart = read_chart(conn)
     accounts = {code.name: code.account for code in chart.codes.values()}
-    used = {p for (p,) in conn.execute(select(journal_entries.c.period).distinct())}
-    # Every period from the first with entries to the last with entries or the last closed, so that each
-    # period's balance assertions follow on from the previous one's.
-    closed = [p for p in periods if p.status == "Closed"]
-    names = [p.name for p in periods]
-    marks = [names.index(p) for p in used] + [names.index(p.name) for p in closed]
-    span = periods[min(marks) : max(marks) + 1] if marks else []
+    span = ledger_span(conn, periods)
     opened = periods[0].start_date if periods else dt.date(1970, 1, 1)
     operating = sorted({c for code in chart.codes.values() for c in code.currencies})
     written = [_write(out / "accounts.beancount", [_accounts_file(conn, opened)])]
     for period in span:
+        written.append(_write(out / "periods" / f"{period.name}.beancount", _period_file(conn, period, accounts)))
+    includes = ["accounts.beancount", *(f"periods/{p.name}.beancount" for p in span)]
+    return [_write(out / "main.beancount", _main_file(title, operating, includes)), *written]
 
-        def chunks(period: PeriodState = period) -> Iterator[str]:
-            yield f"; Accounting period {period.name}: {period.start_date} to {period.end_date}, {period.status}\n\n"
-            yield from _entries(conn, period.name, accounts)
-            yield from _assertions(conn, period, accounts)
-            if period.status == "Closed":
-                yield "\n" + _closed(period)
 
-        written.append(_write(out / "periods" / f"{period.name}.beancount", chunks()))
-    main = [
-        f'option "title" {quote(title)}\n',
-        *(f'option "operating_currency" "{c}"\n' for c in operating),
-        "\n",
-        *(f'plugin "{PLUGIN}"\n\n' if _plugin_available() else []),
-        'include "accounts.beancount"\n',
-        *(f'include "periods/{p.name}.beancount"\n' for p in span),
+def _opening(conn: Connection, period: PeriodState, accounts: dict[str, str]) -> Iterator[str]:
+    """One transaction on the day before ``period`` starts carrying every account's balance from the journal (debit
+    minus credit of every entry dated earlier), so that the period's own assertions can be checked on their own."""
+    day_before = period.start_date - dt.timedelta(days=1)
+    balances = journal_balances(conn, day_before)
+    postings = sorted((accounts[code], currency, amount) for (code, currency), amount in balances.items() if amount)
+    yield f"; Journal balances carried into {period.name} (every entry dated before {period.start_date})\n\n"
+    if not postings:
+        return
+    yield f'{day_before.isoformat()} * "Opening balances" {quote(f"Journal balances at the start of {period.name}")}\n'
+    for account, currency, amount in postings:
+        text = fmt(amount, currency)
+        yield f"  {account:<{ACCOUNT_WIDTH}} {text:>{AMOUNT_WIDTH}} {currency}\n"
+
+
+def export_period(conn: Connection, out: Path, name: str, *, title: str = "subledger books") -> list[Path]:
+    """Write the ledger of one period under ``out``: the accounts, an opening-balances transaction computed from the
+    journal, and the period's file exactly as ``export_beancount`` writes it (its transactions, its balance
+    assertions, its closed-period directive). Returns the files written, ``main.beancount`` first."""
+    periods = read_periods(conn)
+    period = next(p for p in periods if p.name == name)
+    chart = read_chart(conn)
+    accounts = {code.name: code.account for code in chart.codes.values()}
+    # Accounts open before the opening transaction (the day before the period) even when it is the first period.
+    opened = min(periods[0].start_date, period.start_date - dt.timedelta(days=1))
+    operating = sorted({c for code in chart.codes.values() for c in code.currencies})
+    written = [
+        _write(out / "accounts.beancount", [_accounts_file(conn, opened)]),
+        _write(out / "opening.beancount", _opening(conn, period, accounts)),
+        _write(out / "periods" / f"{name}.beancount", _period_file(conn, period, accounts)),
     ]
-    return [_write(out / "main.beancount", main), *written]
+    includes = ["accounts.beancount", "opening.beancount", f"periods/{name}.beancount"]
+    return [_write(out / "main.beancount", _main_file(f"{title}: {name}", operating, includes)), *written]
 
 
 def _plugin_available() -> bool:
