@@ -16,6 +16,7 @@ from sqlalchemy import Connection, Engine, insert, select
 
 from subledger.errors import SubledgerError
 from subledger.models.base import OutputModel
+from subledger.storage.db import write_transaction
 from subledger.storage.schema import audit_refusals, operations
 
 Outcome = Literal["accepted", "refused", "failed"]
@@ -66,7 +67,7 @@ def record_refusal(
         value = values.get(column.key)
         if length and isinstance(value, str) and len(value) > length:
             values[column.key] = value[: length - 1] + "…"
-    with engine.begin() as conn:
+    with write_transaction(engine) as conn:
         conn.execute(insert(audit_refusals).values(**values))
 
 

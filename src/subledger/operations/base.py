@@ -47,6 +47,7 @@ from subledger.audit import record_refusal
 from subledger.context import Context
 from subledger.errors import Conflict, IdempotencyConflict, InvalidInput
 from subledger.permissions import Actor, actor_name
+from subledger.storage.db import write_transaction
 from subledger.storage.schema import operations, periods
 
 R = TypeVar("R", bound=BaseModel)
@@ -153,7 +154,7 @@ def run_operation(
                 if replay is not None:
                     return replay
             try:
-                with engine.begin() as conn:
+                with write_transaction(engine) as conn:
                     _hold_periods(conn)
                     operation_id = conn.execute(
                         insert(operations)

@@ -27,8 +27,8 @@ refused (``mirrored``).
 
 "The latest" and "the most recent" compare (document date, number) among posted, not reversed documents of the
 same customer account sharing a subscription; a reversed document no longer counts (reversing it reset the
-subscription's charge-through date, Part 2 §6). Only credit memos that billing generated for the subscription count as later credit memos: write-off and
-reversal memos (created from an invoice) do not.
+subscription's charge-through date, Part 2 §6). Only credit memos that billing generated for the subscription
+count as later credit memos: write-off and reversal memos (created from an invoice) do not.
 """
 
 from __future__ import annotations

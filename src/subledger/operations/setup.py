@@ -16,6 +16,7 @@ from subledger.errors import Conflict, Problem, Problems
 from subledger.models.base import OutputModel
 from subledger.settings import DEFAULT_REASON_CODES, BookSettings
 from subledger.storage import migrate, schema
+from subledger.storage.db import write_transaction
 
 
 class InitResult(OutputModel):
@@ -28,7 +29,7 @@ class InitResult(OutputModel):
 def init_books(engine: Engine, chart_dir: Path, periods_dir: Path, settings: BookSettings | None) -> InitResult:
     chart = load_chart(chart_dir)
     calendar = load_calendar(periods_dir)
-    with engine.begin() as conn:
+    with write_transaction(engine) as conn:
         migrate.upgrade(conn)
         _chart(conn, chart)
         _calendar(conn, calendar)

@@ -32,10 +32,9 @@ import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, and_, bindparam, delete, exists, insert, or_, select, update
+from sqlalchemy import Connection, Engine, and_, bindparam, delete, exists, insert, or_, select, update
 from sqlalchemy.exc import DBAPIError
 
 from subledger import queries
@@ -50,7 +49,7 @@ from subledger.errors import (
     RuleViolation,
     SubledgerError,
 )
-from subledger.journal import Entry, chain_rows
+from subledger.journal import Entry, chain_rows, read_heads, write_chained
 from subledger.models.writeoff import (
     BulkFailure,
     BulkFilter,
@@ -75,16 +74,14 @@ from subledger.operations.mirror import (
     next_numbers,
 )
 from subledger.operations.settlement import Applications, Line, check_toward_zero
-from subledger.operations.state import DocumentState, TaxLine, document_rows, fetch_documents
+from subledger.operations.state import DocumentState, document_rows, fetch_documents, write_balances
 from subledger.permissions import Actor
-from subledger.storage.bulk import insert_rows
+from subledger.storage.bulk import gc_paused, insert_rows
+from subledger.storage.db import write_transaction
 from subledger.storage.schema import (
     applications,
-    customer_accounts,
     document_items,
     documents,
-    journal_entries,
-    journal_lines,
     operations,
     taxation_items,
 )
@@ -385,80 +382,21 @@ def write_plans(ctx: Context, plans: Sequence[WriteOffPlan]) -> None:
     insert_rows(conn, documents, doc_rows)
     insert_rows(conn, document_items, item_rows)
     insert_rows(conn, taxation_items, tax_rows)
-    for table, is_tax in ((document_items, False), (taxation_items, True)):
-        moved = [
-            {"balance": line.balance, "account_number": p.document.account_number, "id": line.id}
-            for p in plans
-            for line in p.touched
-            if isinstance(line, TaxLine) == is_tax
-        ]
-        update_rows(conn, table, moved, set_=("balance",), where=("account_number", "id"))
+    write_balances(conn, ((p.document.account_number, line) for p in plans for line in p.touched))
     insert_rows(conn, applications, [row for p in plans for row in p.applications.rows])
     _post(conn, plans)
 
 
 def _post(conn: Connection, plans: Sequence[WriteOffPlan]) -> None:
     """Journal entries of many operations: chained per account from the heads read once, inserted together."""
-    accounts = sorted({p.document.account_number for p in plans})
-    head = customer_accounts.c
-    heads: dict[str, tuple[int, str]] = {}
-    for i in range(0, len(accounts), BATCH):
-        rows = conn.execute(
-            select(head.account_number, head.last_entry_seq, head.last_entry_hash).where(
-                head.account_number.in_(accounts[i : i + BATCH])
-            )
-        )
-        heads.update((r.account_number, (r.last_entry_seq, r.last_entry_hash)) for r in rows)
+    heads = read_heads(conn, {p.document.account_number for p in plans})
     entry_rows: list[dict[str, object]] = []
     line_rows: list[dict[str, object]] = []
     for p in plans:
         e, ln, _ = chain_rows(p.entries, [(p.period, p.date)] * len(p.entries), heads, p.operation_id)
         entry_rows += e
         line_rows += ln
-    # Lines first: inserting an entry seals its lines (``storage.guards``).
-    insert_rows(conn, journal_lines, line_rows)
-    insert_rows(conn, journal_entries, entry_rows)
-    moved = [{"last_entry_seq": s, "last_entry_hash": h, "account_number": a} for a, (s, h) in heads.items()]
-    update_rows(conn, customer_accounts, moved, set_=("last_entry_seq", "last_entry_hash"), where=("account_number",))
-
-
-# --- the driver's bulk path -----------------------------------------------------------------------------------------
-
-
-def _driver_values(
-    conn: Connection, table: Table, columns: Sequence[str], rows: Sequence[Mapping[str, object]]
-) -> list[tuple[object, ...]]:
-    """Rows as the driver takes them: each column type's bind processing (``Money``, dates, booleans) applied."""
-    processors = [(i, p) for i, k in enumerate(columns) if (p := table.c[k].type.bind_processor(conn.dialect))]
-    get = itemgetter(*columns)
-    if len(columns) == 1:
-        values: list[list[object]] = [[get(row)] for row in rows]
-    else:
-        values = [list(get(row)) for row in rows]
-    for i, process in processors:
-        for row_values in values:
-            if (v := row_values[i]) is not None:
-                row_values[i] = process(v)
-    return [tuple(v) for v in values]
-
-
-def _marks(conn: Connection, n: int) -> str:
-    return ", ".join(["?" if conn.dialect.paramstyle == "qmark" else "%s"] * n)
-
-
-def update_rows(
-    conn: Connection, table: Table, rows: Sequence[Mapping[str, object]], *, set_: Sequence[str], where: Sequence[str]
-) -> None:
-    """One driver-level ``executemany`` update of ``set_`` columns, rows found by the ``where`` columns (the
-    counterpart of ``storage.bulk.insert_rows`` for the balances and account heads a bulk write-off moves)."""
-    if not rows:
-        return
-    quote = conn.dialect.identifier_preparer.quote
-    mark = _marks(conn, 1)
-    assignments = ", ".join(f"{quote(c)} = {mark}" for c in set_)
-    conditions = " AND ".join(f"{quote(c)} = {mark}" for c in where)
-    sql = f"UPDATE {quote(table.name)} SET {assignments} WHERE {conditions}"
-    conn.exec_driver_sql(sql, _driver_values(conn, table, [*set_, *where], rows))
+    write_chained(conn, entry_rows, line_rows, heads)
 
 
 # --- one document -------------------------------------------------------------------------------------------------
@@ -583,7 +521,7 @@ def _write_batch(
 ) -> list[_Outcome]:
     """Plan every document of the batch, then write the planned ones together, in one transaction."""
     outcomes: list[_Outcome] = []
-    with engine.begin() as conn:
+    with write_transaction(engine) as conn:
         _hold_periods(conn)
         where = _locate(conn, numbers)
         now = dt.datetime.now(dt.UTC)
@@ -704,6 +642,20 @@ def write_off_bulk(
     ``progress(done, total)`` is called after each batch. With an idempotency key, each document's operation gets
     ``KEY:<number>``, so running the same file again skips what was already written off.
     """
+    # The rows of a whole batch are alive at once and hold no reference cycles: see ``storage.bulk.gc_paused``.
+    with gc_paused():
+        return _write_off_bulk(engine, actor, file, idempotency_key=idempotency_key, progress=progress, today=today)
+
+
+def _write_off_bulk(
+    engine: Engine,
+    actor: Actor,
+    file: BulkWriteOff,
+    *,
+    idempotency_key: str | None,
+    progress: Callable[[int, int], None] | None,
+    today: dt.date | None,
+) -> BulkWriteOffResult:
     day = today or dt.date.today()
     request = file.settings
     with engine.connect() as conn:

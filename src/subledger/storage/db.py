@@ -1,17 +1,21 @@
 """Engines and transactions.
 
-One business operation is one transaction (``Engine.begin``). On SQLite a write transaction starts with
-``BEGIN IMMEDIATE`` so two writers queue instead of failing half-way, and foreign keys are switched on.
+One business operation is one transaction (``write_transaction``). On SQLite a write transaction starts with
+``BEGIN IMMEDIATE``, so two writers queue instead of failing half-way, while reads start a plain deferred
+transaction and never wait behind a bulk write-off (WAL mode). Foreign keys are switched on.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 
 DEFAULT_URL = "sqlite:///subledger.db"
+WRITE_OPTION = "subledger_write"
 
 
 def database_url(url: str | None = None) -> str:
@@ -41,5 +45,15 @@ def _sqlite_setup(engine: Engine) -> None:
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def _begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    def _begin(conn: Connection) -> None:
+        write = conn.get_execution_options().get(WRITE_OPTION, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+@contextmanager
+def write_transaction(engine: Engine) -> Iterator[Connection]:
+    """A transaction that will write: committed on success, rolled back on any error."""
+    with engine.connect() as conn:
+        conn.execution_options(**{WRITE_OPTION: True})
+        with conn.begin():
+            yield conn
