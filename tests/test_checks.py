@@ -14,11 +14,14 @@ from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
+from beancount import loader
 from sqlalchemy import Connection, text
 
 from conftest import db_url
 from subledger.api import Books
 from subledger.checks import CHECKS, CheckReport
+from subledger.export.beancount import export_period
+from subledger.fingerprint import fingerprint, period_fingerprint, posting_line
 from subledger.journal import Entry, post
 from subledger.posting import Line
 
@@ -285,3 +288,126 @@ def test_skip_leaves_a_check_out(seed003: Books, cli: Any) -> None:
     assert out.code == 0
     assert "beancount" not in [c["name"] for c in out.json()["checks"]]
     assert cli("check", "--skip", "nope", db=db_url(seed003)).err.strip() == "error: skip: no close check nope"
+
+
+# --- the journal pass, the set-based ledger rules and the one-period load ---------------------------------------
+
+
+def test_period_ledger_opens_with_journal_balances_and_loads(seed003: Books, tmp_path: Any) -> None:
+    """``check --period`` writes the period's ledger (opening balances from the journal, then the period as the
+    full export writes it) and loads it with Beancount: here November, after a reversal posted in it."""
+    seed003.reverse_invoice("INV00000001", {"memoDate": "2026-11-05", "applyEffectiveDate": "2026-11-05"})
+    with seed003.engine.connect() as conn:
+        main = export_period(conn, tmp_path / "one", "2026-11")[0]
+    export = seed003.export_beancount(tmp_path / "all")
+    assert (tmp_path / "one/opening.beancount").read_text() == (
+        "; Journal balances carried into 2026-11 (every entry dated before 2026-11-01)\n\n"
+        '2026-10-31 * "Opening balances" "Journal balances at the start of 2026-11"\n'
+        f"  {'Assets:AccountsReceivable':<50} {'710.00':>16} USD\n"
+        f"  {'Assets:Cash':<50} {'150.00':>16} USD\n"
+        f"  {'Liabilities:DeferredRevenue':<50} {'-860.00':>16} USD\n"
+    )
+    period_file = "periods/2026-11.beancount"
+    assert (tmp_path / "one" / period_file).read_bytes() == (export[0].parent / period_file).read_bytes()
+    assert 'include "opening.beancount"' in main.read_text()
+    report = seed003.check("2026-11")
+    assert report.passed, failing(report)
+    # the assertion at the end of November (280.00 USD receivable) holds only with October carried in
+    assert "2026-12-01 balance Assets:AccountsReceivable" in (tmp_path / "one" / period_file).read_text()
+
+
+def test_whole_book_ledger_rules_name_what_bean_check_would(seed003: Books, tmp_path: Any, cli: Any) -> None:
+    """Without a period the Beancount check is set-based; it reports what bean-check reports on the export."""
+    with raw(seed003) as conn:
+        conn.execute(text("UPDATE document_items SET amount = amount * 2 WHERE id = 'II-0001'"))
+    found = failing(seed003.check())
+    assert found["beancount"] == [
+        "periods/2026-10.beancount|Accounts Receivable|Balance failed for 'Assets:AccountsReceivable': expected "
+        "1040.00 USD != accumulated 710.00 USD (330.00 too little) on 2026-11-01"
+    ]
+    main = seed003.export_beancount(tmp_path / "ledger")[0]
+    _, errors, _ = loader.load_file(str(main))
+    assert [" ".join(str(e.message).split()) for e in errors] == [
+        "Balance failed for 'Assets:AccountsReceivable': expected 1040.00 USD != accumulated 710.00 USD "
+        "(330.00 too little)"
+    ]
+    loaded = failing(seed003.check("2026-10"))["beancount"]
+    assert len(loaded) == 1
+    assert "Balance failed for 'Assets:AccountsReceivable'" in loaded[0]
+    assert cli("check", "--period", "2026-10", db=db_url(seed003)).code == 1
+
+
+def test_currency_the_account_does_not_allow(seed003: Books, tmp_path: Any) -> None:
+    with raw(seed003) as conn:
+        conn.execute(text("UPDATE accounting_codes SET currencies = 'EUR' WHERE name = 'Deferred Revenue'"))
+    found = failing(seed003.check())
+    assert list(found) == ["beancount"]
+    assert found["beancount"] == [
+        "A00000001|Deferred Revenue|Invalid currency USD for account 'Liabilities:DeferredRevenue' (4 postings)"
+    ]
+    main = seed003.export_beancount(tmp_path / "ledger")[0]
+    _, errors, _ = loader.load_file(str(main))
+    assert errors
+    assert all("Invalid currency USD for account 'Liabilities:DeferredRevenue'" in e.message for e in errors)
+    assert any("Invalid currency USD" in p for p in failing(seed003.check("2026-10"))["beancount"])
+
+
+def test_entry_in_a_currency_the_sql_does_not_format_still_chains(seed003: Books) -> None:
+    """Lines in a currency outside the chart and the accounts are hashed in Python; the chain still verifies,
+    while the ledger rules and the trial balance name what is wrong."""
+    with raw(seed003) as conn:
+        entry = Entry(
+            "A00000001",
+            dt.date(2026, 10, 30),
+            "External Payment",
+            "JPY",
+            "HAND-1",
+            "payment",
+            "by hand",
+            (Line("Cash", Decimal(500), Decimal(0)), Line("Other Revenue", Decimal(0), Decimal(500))),
+        )
+        post(conn, [entry], [("2026-10", entry.date)], operation_id(conn))
+    found = failing(seed003.check())
+    assert "hash-chain" not in found
+    assert "entries-balanced" not in found
+    assert found["beancount"] == [
+        "A00000001|Cash|Invalid currency JPY for account 'Assets:Cash' (1 postings)",
+        "A00000001|Other Revenue|Invalid currency JPY for account 'Income:OtherRevenue' (1 postings)",
+    ]
+    with raw(seed003) as conn:
+        conn.execute(text("UPDATE customer_accounts SET last_entry_hash = 'x' WHERE account_number = 'A00000001'"))
+    assert failing(seed003.check())["hash-chain"] == [
+        "A00000001|lastEntryHash|the account's chain head is entry 5 but its journal ends at entry 5 or with "
+        "another hash"
+    ]
+
+
+def test_fingerprint_built_in_sql_equals_the_plugins(seed003: Books) -> None:
+    """The database builds and sorts the posting lines; they must be ``posting_line``'s, whatever the amount."""
+    seed003.reverse_invoice("INV00000001", {"memoDate": "2026-10-20", "applyEffectiveDate": "2026-10-20"})
+    with raw(seed003) as conn:
+        post_entry(
+            conn,
+            "2026-10-31",
+            "2026-10",
+            [Line("Cash", Decimal("1000.00"), Decimal(0)), Line("Other Revenue", Decimal(0), Decimal("1000.00"))],
+        )
+    with seed003.engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT e.entry_date, e.account_number, e.seq, c.account, l.debit, l.credit, l.currency FROM "
+                "journal_entries e JOIN journal_lines l ON l.account_number = e.account_number AND "
+                "l.entry_seq = e.seq JOIN accounting_codes c ON c.name = l.accounting_code"
+            )
+        ).all()
+        scale = Decimal(10_000) if conn.dialect.name == "sqlite" else Decimal(1)
+        lines = [
+            posting_line(
+                dt.date.fromisoformat(str(day)), f"{account}-{seq}", name, (Decimal(d) - Decimal(c)) / scale, cur
+            )
+            for day, account, seq, name, d, c, cur in rows
+        ]
+        assert any("|1000|" in line for line in lines)
+        assert any("|-" in line for line in lines)
+        start, end = dt.date(2026, 10, 1), dt.date(2026, 10, 31)
+        assert period_fingerprint(conn, start, end) == fingerprint(lines)

@@ -921,7 +921,7 @@ def _ledger_rules(conn: Connection, scope: Scope) -> list[Problem]:
                     Problem(
                         where,
                         code,
-                        f"Balance failed for '{known.account}': Expected {fmt(want, currency)} {currency} != "
+                        f"Balance failed for '{known.account}': expected {fmt(want, currency)} {currency} != "
                         f"accumulated {fmt(have, currency)} {currency} "
                         f"({gap} too {'much' if have > want else 'little'}) on {day}",
                     )

@@ -18,11 +18,22 @@ SCHEMAS["check-report"] = CheckReport
 @app.command()
 def check(
     db: Db = None,
-    period: Annotated[str | None, typer.Option("--period", help="Check one period (default: the whole book).")] = None,
+    period: Annotated[
+        str | None,
+        typer.Option(
+            "--period",
+            help="Check one period (default: the whole book); also writes that period's ledger and loads it with "
+            "Beancount.",
+        ),
+    ] = None,
     skip: Annotated[list[str] | None, typer.Option("--skip", help="Leave out a check by name (repeatable).")] = None,
     json_out: Json = False,
 ) -> None:
-    """Run every close check and report them all (a table for accountants, --json for machines)."""
+    """Run every close check and report them all (a table for accountants, --json for machines).
+
+    Without --period the Beancount check is set-based (what bean-check would reject in the exported ledger, proven
+    from the database); with --period it also loads that period's ledger with Beancount and the closed-period
+    plugin. ``subledger.checks`` says exactly what each proves."""
     report = books(db).check(period, skip=skip or ())
     if json_out:
         print_json(report)
