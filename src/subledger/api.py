@@ -60,6 +60,7 @@ from subledger.operations.setup import InitResult, init_books
 from subledger.operations.writeoff import run_write_off, write_off_bulk
 from subledger.permissions import Actor, resolve_actor
 from subledger.settings import BookSettings
+from subledger.storage.bulk import gc_paused
 from subledger.storage.db import make_engine
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -111,16 +112,19 @@ class Books:
     def load(
         self, data: LoadFile | Path | bytes | str | dict[str, Any], *, idempotency_key: str | None = None
     ) -> LoadResult:
-        file: LoadFile = parse(LoadFile, data)
-        return run_operation(
-            self.engine,
-            kind="load",
-            actor=self.actor,
-            request=file,
-            result_type=LoadResult,
-            body=lambda ctx: load_books(ctx, file),
-            idempotency_key=idempotency_key,
-        )
+        with gc_paused():  # a load file's models and rows hold no reference cycles (``storage.bulk``)
+            file: LoadFile = parse(LoadFile, data)
+            result = run_operation(
+                self.engine,
+                kind="load",
+                actor=self.actor,
+                request=file,
+                result_type=LoadResult,
+                body=lambda ctx: load_books(ctx, file),
+                idempotency_key=idempotency_key,
+            )
+            del file  # gone before the collector runs again, which then has no parsed file to go through
+        return result
 
     @audited("reverse-invoice")
     def reverse_invoice(

@@ -14,12 +14,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy import Connection, select
 
 from subledger.errors import UnbalancedEntry
 from subledger.money import ZERO
 from subledger.posting import Line, lines_for
-from subledger.storage.bulk import insert_rows
+from subledger.storage.bulk import insert_rows, update_rows
 from subledger.storage.schema import customer_accounts, journal_entries, journal_lines
 
 #: Bound parameters per ``IN (...)`` list: SQLite allows at most 32,766 variables in one statement.
@@ -206,6 +206,35 @@ def chain_rows(
     return entry_rows, line_rows, keys
 
 
+def read_heads(conn: Connection, accounts: Iterable[str]) -> dict[str, tuple[int, str]]:
+    """Each account's chain head: its last (sequence number, hash)."""
+    wanted = sorted(set(accounts))
+    heads: dict[str, tuple[int, str]] = {}
+    head = customer_accounts.c
+    for i in range(0, len(wanted), _IN_CHUNK):
+        for row in conn.execute(
+            select(head.account_number, head.last_entry_seq, head.last_entry_hash).where(
+                head.account_number.in_(wanted[i : i + _IN_CHUNK])
+            )
+        ):
+            heads[row.account_number] = (row.last_entry_seq, row.last_entry_hash)
+    return heads
+
+
+def write_chained(
+    conn: Connection,
+    entry_rows: Sequence[dict[str, object]],
+    line_rows: Sequence[dict[str, object]],
+    heads: dict[str, tuple[int, str]],
+) -> None:
+    """Insert ``chain_rows`` output (lines first: inserting an entry seals its lines, ``storage.guards``) and move
+    each account's chain head, in one driver-level statement per table."""
+    insert_rows(conn, journal_lines, line_rows)
+    insert_rows(conn, journal_entries, entry_rows)
+    moved = [{"last_entry_seq": s, "last_entry_hash": h, "account_number": a} for a, (s, h) in heads.items()]
+    update_rows(conn, customer_accounts, moved, set_=("last_entry_seq", "last_entry_hash"), where=("account_number",))
+
+
 def post(
     conn: Connection, entries: Sequence[Entry], periods: Sequence[tuple[str, dt.date]], operation_id: int
 ) -> list[tuple[str, int]]:
@@ -216,25 +245,7 @@ def post(
     """
     if not entries:
         return []
-    accounts = sorted({e.account_number for e in entries})
-    heads: dict[str, tuple[int, str]] = {}
-    head = customer_accounts.c
-    for i in range(0, len(accounts), _IN_CHUNK):
-        for row in conn.execute(
-            select(head.account_number, head.last_entry_seq, head.last_entry_hash).where(
-                head.account_number.in_(accounts[i : i + _IN_CHUNK])
-            )
-        ):
-            heads[row.account_number] = (row.last_entry_seq, row.last_entry_hash)
+    heads = read_heads(conn, (e.account_number for e in entries))
     entry_rows, line_rows, keys = chain_rows(entries, periods, heads, operation_id)
-    insert_rows(conn, journal_lines, line_rows)
-    insert_rows(conn, journal_entries, entry_rows)
-    # One executemany over every account head that moved, rather than one UPDATE statement per account.
-    moved = [{"a": account, "s": seq, "h": digest} for account, (seq, digest) in heads.items()]
-    conn.execute(
-        update(customer_accounts)
-        .where(customer_accounts.c.account_number == bindparam("a"))
-        .values(last_entry_seq=bindparam("s"), last_entry_hash=bindparam("h")),
-        moved,
-    )
+    write_chained(conn, entry_rows, line_rows, heads)
     return keys

@@ -43,7 +43,7 @@ from subledger.operations.state import (
     TaxLine,
     fetch_documents,
     insert_documents,
-    update_balances,
+    write_balances,
 )
 from subledger.storage.bulk import insert_rows
 from subledger.storage.schema import customer_accounts, document_items, documents, payments, taxation_items
@@ -616,8 +616,7 @@ def load_books(ctx: Context, file: LoadFile) -> LoadResult:
     insert_documents(conn, list(loader.new_docs.values()), ctx.operation_id)
     insert_rows(conn, payments, payment_rows)
     # Balances of new documents were moved in memory before insert; documents already in the books are updated.
-    for account, lines in loader.touched.items():
-        update_balances(conn, account, lines)
+    write_balances(conn, ((account, line) for account, lines in loader.touched.items() for line in lines))
     loader.applications.insert(conn)
     post(conn, loader.entries, periods, ctx.operation_id)
     return LoadResult(

@@ -11,11 +11,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy import Connection, select, update
 
 from subledger.errors import NotFound
 from subledger.money import ZERO, quantize
-from subledger.storage.bulk import insert_rows
+from subledger.storage.bulk import insert_rows, update_rows
 from subledger.storage.schema import document_items, documents, taxation_items
 
 
@@ -198,17 +198,19 @@ def insert_documents(conn: Connection, docs: Sequence[DocumentState], operation_
 
 def update_balances(conn: Connection, account_number: str, changes: Iterable[ItemLine | TaxLine]) -> None:
     """Write the current ``balance`` of each given line (already moved in memory by the operation)."""
-    changes = list(changes)
-    items = [{"a": account_number, "i": c.id, "b": c.balance} for c in changes if isinstance(c, ItemLine)]
-    taxes = [{"a": account_number, "i": c.id, "b": c.balance} for c in changes if isinstance(c, TaxLine)]
+    write_balances(conn, ((account_number, line) for line in changes))
+
+
+def write_balances(conn: Connection, changes: Iterable[tuple[str, ItemLine | TaxLine]]) -> None:
+    """``update_balances`` over lines of many accounts (account number, line): one driver-level update per table."""
+    items: list[dict[str, object]] = []
+    taxes: list[dict[str, object]] = []
+    for account, line in changes:
+        (taxes if isinstance(line, TaxLine) else items).append(
+            {"balance": line.balance, "account_number": account, "id": line.id}
+        )
     for table, rows in ((document_items, items), (taxation_items, taxes)):
-        if rows:
-            conn.execute(
-                update(table)
-                .where(table.c.account_number == bindparam("a"), table.c.id == bindparam("i"))
-                .values(balance=bindparam("b")),
-                rows,
-            )
+        update_rows(conn, table, rows, set_=("balance",), where=("account_number", "id"))
 
 
 def set_flags(conn: Connection, account_number: str, number: str, **values: object) -> None:
