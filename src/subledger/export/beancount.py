@@ -13,17 +13,19 @@ import datetime as dt
 import importlib.util
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Connection, and_, select, type_coerce
+from sqlalchemy import Connection, select
 
-from subledger.balances import CONTROL_SIGN, journal_balances, subledger_balances
+from subledger.balances import CONTROL_SIGN, Key, journal_balances, subledger_balances, subledger_balances_at
 from subledger.context import PeriodState, read_chart, read_periods
-from subledger.money import ZERO, fmt, quantum
-from subledger.storage.schema import customer_accounts, journal_entries, journal_lines
-from subledger.storage.types import Money
+from subledger.money import ZERO, fmt, minor_unit, quantum
+from subledger.storage.cursor import driver_rows
+from subledger.storage.schema import journal_entries
+from subledger.storage.types import SCALE, from_scaled
 
 ACCOUNT_WIDTH = 50
 AMOUNT_WIDTH = 16
@@ -36,79 +38,110 @@ def quote(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+#: The period's journal lines in ledger order, read through the driver (``storage.cursor``): no result rows, no
+#: type processing. Money comes back as the driver gives it (``_amount_text``), dates as ISO text on SQLite and as
+#: ``date`` on PostgreSQL.
+_ENTRIES_SQL = """
+SELECT e.account_number, e.seq, e.entry_date, e.transaction_type, e.tag, e.description, e.document_number,
+       e.related_number, c.name, l.accounting_code, l.debit - l.credit, l.currency, l.item_id
+FROM journal_entries e
+JOIN journal_lines l ON l.account_number = e.account_number AND l.entry_seq = e.seq
+JOIN customer_accounts c ON c.account_number = e.account_number
+WHERE e.period = :period
+ORDER BY e.entry_date, e.account_number, e.seq, l.line_no
+"""
+
+
+def _amount_text(currency: str, scaled: bool) -> Callable[[Any], str]:
+    """How a driver's debit-minus-credit value prints in ``currency``: as ``money.fmt`` would print it (quantized to
+    the currency, never ``-0.00``).
+
+    On SQLite the value is the stored integer count of ten-thousandths (``storage.types``); an amount that is a whole
+    number of the currency's minor units (every posted amount is) is printed from the integer alone, without a
+    ``Decimal``. Anything else goes through ``Decimal`` as on PostgreSQL.
+    """
+    q = quantum(currency)
+
+    def exact(value: Any) -> str:
+        return str((from_scaled(value) if scaled else value).quantize(q) + ZERO)
+
+    digits = minor_unit(currency)
+    if not scaled or digits > SCALE:
+        return exact
+    step = 10 ** (SCALE - digits)
+
+    def text(value: int) -> str:
+        if value % step:
+            return exact(value)
+        units = value // step
+        whole = str(-units if units < 0 else units)
+        if digits:
+            whole = whole.rjust(digits + 1, "0")
+            whole = f"{whole[:-digits]}.{whole[-digits:]}"
+        return f"-{whole}" if units < 0 else whole
+
+    return text
+
+
 def _entries(conn: Connection, period: str, accounts: dict[str, str]) -> Iterator[str]:
     """The period's transactions as text, in ledger order, streamed from the database.
 
-    This is the hot loop of the export (one iteration per journal line): rows are unpacked by position, the
-    debit-minus-credit amount comes from SQL as one column, and text that repeats (customer names, transaction
-    types, account columns, amount formats) is built once and looked up.
+    This is the hot loop of the export (one iteration per journal line): rows come straight from the driver and are
+    unpacked by position, the debit-minus-credit amount comes from SQL as one column, and text that repeats
+    (customer names, dates, transaction types, account columns, amount formats) is built once and looked up.
     """
-    e, ln = journal_entries, journal_lines
-    query = (
-        select(
-            e.c.account_number,
-            e.c.seq,
-            e.c.entry_date,
-            e.c.transaction_type,
-            e.c.tag,
-            e.c.description,
-            e.c.document_number,
-            e.c.related_number,
-            customer_accounts.c.name,
-            ln.c.accounting_code,
-            type_coerce(ln.c.debit - ln.c.credit, Money()),
-            ln.c.currency,
-            ln.c.item_id,
-        )
-        .join(ln, and_(ln.c.account_number == e.c.account_number, ln.c.entry_seq == e.c.seq))
-        .join(customer_accounts, customer_accounts.c.account_number == e.c.account_number)
-        .where(e.c.period == period)
-        .order_by(e.c.entry_date, e.c.account_number, e.c.seq, ln.c.line_no)
-    )
+    scaled = conn.dialect.name == "sqlite"
     names: dict[str, str] = {}
+    days: dict[Any, str] = {}
     types: dict[str, str] = {}
     columns = {code: f"  {account:<{ACCOUNT_WIDTH}} " for code, account in accounts.items()}
-    quanta: dict[str, Decimal] = {}
+    amounts: dict[str, Callable[[Any], str]] = {}
     current_account, current_seq = "", -1
     chunk: list[str] = []
     out: list[str] = []
-    result = conn.execute(query.execution_options(yield_per=_BATCH))
-    for rows in result.partitions():
-        for account, seq, date, ttype, tag, description, document, related, name, code, amount, currency, item in rows:
-            if seq != current_seq or account != current_account:
-                if chunk:
-                    out.append("\n".join(chunk))
-                current_account, current_seq = account, seq
-                quoted = names.get(name)
-                if quoted is None:
-                    quoted = names[name] = quote(name)
-                kind = types.get(ttype)
-                if kind is None:
-                    kind = types[ttype] = f"  transaction-type: {quote(ttype)}"
-                links = f"^{document} ^{related}" if related else f"^{document}"
-                chunk = [
-                    f"{date.isoformat()} * {quoted} {quote(description)} #{tag} {links}",
-                    f'  entry: "{account}-{seq}"',
-                    kind,
-                ]
-            q = quanta.get(currency)
-            if q is None:
-                q = quanta[currency] = quantum(currency)
-            text = str(amount.quantize(q) + ZERO)  # as ``money.fmt``: quantized to the currency, never -0.00
-            chunk.append(f"{columns[code]}{text:>{AMOUNT_WIDTH}} {currency}")
-            if item:
-                chunk.append(f"    item: {quote(item)}")
-        if out:
-            yield "\n\n".join(out) + "\n\n"
-            out = []
+    rows = driver_rows(conn, _ENTRIES_SQL, {"period": period}, batch=_BATCH)
+    for account, seq, date, ttype, tag, description, document, related, name, code, amount, currency, item in rows:
+        if seq != current_seq or account != current_account:
+            if chunk:
+                out.append("\n".join(chunk))
+                if len(out) >= _BATCH:
+                    yield "\n\n".join(out) + "\n\n"
+                    out = []
+            current_account, current_seq = account, seq
+            quoted = names.get(name)
+            if quoted is None:
+                quoted = names[name] = quote(name)
+            day = days.get(date)
+            if day is None:
+                day = days[date] = date if isinstance(date, str) else date.isoformat()
+            kind = types.get(ttype)
+            if kind is None:
+                kind = types[ttype] = f"  transaction-type: {quote(ttype)}"
+            links = f"^{document} ^{related}" if related else f"^{document}"
+            chunk = [
+                f"{day} * {quoted} {quote(description)} #{tag} {links}",
+                f'  entry: "{account}-{seq}"',
+                kind,
+            ]
+        text = amounts.get(currency)
+        if text is None:
+            text = amounts[currency] = _amount_text(currency, scaled)
+        chunk.append(f"{columns[code]}{text(amount):>{AMOUNT_WIDTH}} {currency}")
+        if item:
+            chunk.append(f"    item: {quote(item)}")
     if chunk:
-        yield "\n".join(chunk) + "\n\n"
+        out.append("\n".join(chunk))
+    if out:
+        yield "\n\n".join(out) + "\n\n"
 
 
-def _assertions(conn: Connection, period: PeriodState, accounts: dict[str, str]) -> Iterator[str]:
-    """Balance assertions for the control accounts on the day after the period ends (Beancount's convention)."""
+Balances = dict[str, dict[Key, Decimal]]
+
+
+def _assertions(period: PeriodState, accounts: dict[str, str], balances: Balances) -> Iterator[str]:
+    """Balance assertions for the control accounts on the day after the period ends (Beancount's convention), from
+    the subledger's ``balances`` at the end of the period."""
     day_after = period.end_date + dt.timedelta(days=1)
-    balances = subledger_balances(conn, period.end_date)
     lines: list[tuple[str, str, str]] = []
     for control, sign in CONTROL_SIGN.items():
         for (code, currency), amount in balances[control].items():
@@ -163,10 +196,15 @@ def ledger_span(conn: Connection, periods: list[PeriodState]) -> list[PeriodStat
     return periods[min(marks) : max(marks) + 1] if marks else []
 
 
-def _period_file(conn: Connection, period: PeriodState, accounts: dict[str, str]) -> Iterator[str]:
+def _period_file(
+    conn: Connection, period: PeriodState, accounts: dict[str, str], balances: Balances | None = None
+) -> Iterator[str]:
+    """A period's file; ``balances`` are the subledger's at its end when the caller has them (else read here)."""
     yield f"; Accounting period {period.name}: {period.start_date} to {period.end_date}, {period.status}\n\n"
     yield from _entries(conn, period.name, accounts)
-    yield from _assertions(conn, period, accounts)
+    if balances is None:
+        balances = subledger_balances(conn, period.end_date)
+    yield from _assertions(period, accounts, balances)
     if period.status == "Closed":
         yield "\n" + _closed(period)
 
@@ -190,8 +228,12 @@ def export_beancount(conn: Connection, out: Path, *, title: str = "subledger boo
     opened = periods[0].start_date if periods else dt.date(1970, 1, 1)
     operating = sorted({c for code in chart.codes.values() for c in code.currencies})
     written = [_write(out / "accounts.beancount", [_accounts_file(conn, opened)])]
+    # Every period's assertions from one pass over the subledger (its movements by day, carried forward), rather
+    # than the subledger summed from the start once per period.
+    balances = subledger_balances_at(conn, [p.end_date for p in span])
     for period in span:
-        written.append(_write(out / "periods" / f"{period.name}.beancount", _period_file(conn, period, accounts)))
+        file = _period_file(conn, period, accounts, balances[period.end_date])
+        written.append(_write(out / "periods" / f"{period.name}.beancount", file))
     includes = ["accounts.beancount", *(f"periods/{p.name}.beancount" for p in span)]
     return [_write(out / "main.beancount", _main_file(title, operating, includes)), *written]
 

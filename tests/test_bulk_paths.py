@@ -1,0 +1,88 @@
+"""The fast paths of issue 8 give exactly what the plain paths give: money text, stored amounts, bulk updates, GC."""
+
+from __future__ import annotations
+
+import gc
+import threading
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+
+from subledger.api import Books
+from subledger.export.beancount import _amount_text
+from subledger.money import fmt
+from subledger.storage.bulk import gc_paused, update_rows
+from subledger.storage.schema import document_items, taxation_items
+from subledger.storage.types import from_scaled, to_scaled
+
+AMOUNTS = ["0", "-0", "0.01", "-0.01", "0.5", "-0.5", "1", "-1", "12.34", "-12.34", "1000000.07", "-99999999.99"]
+
+
+@pytest.mark.parametrize("currency", ["USD", "EUR", "JPY", "BHD", "CLF"])
+def test_export_prints_stored_integers_as_fmt_does(currency: str) -> None:
+    scaled, decimal = _amount_text(currency, scaled=True), _amount_text(currency, scaled=False)
+    for text in [*AMOUNTS, "0.0001", "-0.0049", "2.5", "3.5", "123.4567"]:
+        amount = Decimal(text)
+        stored = to_scaled(amount)
+        assert scaled(stored) == fmt(amount, currency), (text, currency)
+        assert decimal(amount) == fmt(amount, currency), (text, currency)
+
+
+def test_stored_amounts_round_trip_and_refuse_extra_decimals() -> None:
+    for text in [*AMOUNTS, "123456789012345678901234.5678"]:
+        assert from_scaled(to_scaled(Decimal(text))) == Decimal(text)
+    assert to_scaled(7) == 70_000
+    with pytest.raises(ValueError, match="more than 4 decimals"):
+        to_scaled(Decimal("0.00001"))
+    with pytest.raises(TypeError, match="money must be Decimal or int"):
+        to_scaled(1.5)
+    with pytest.raises(TypeError):
+        to_scaled(True)
+
+
+def test_gc_paused_nests_across_threads_and_restores_the_collector() -> None:
+    assert gc.isenabled()
+    entered, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with gc_paused():
+            entered.set()
+            release.wait(5)
+
+    worker = threading.Thread(target=hold)
+    with gc_paused():
+        worker.start()
+        entered.wait(5)
+        assert not gc.isenabled()
+    assert not gc.isenabled()  # the other thread still holds it
+    release.set()
+    worker.join()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with gc_paused():
+            pass
+        assert not gc.isenabled()  # left as it was found
+    finally:
+        gc.enable()
+
+
+def test_update_rows_sets_each_line_found_by_its_key(line_level: Books) -> None:
+    with line_level.engine.begin() as conn:
+        for table in (document_items, taxation_items):
+            lines = conn.execute(select(table.c.account_number, table.c.id).order_by(table.c.id)).all()
+            moved = [
+                {"balance": Decimal(n) / 100 - 1, "account_number": account, "id": line_id}
+                for n, (account, line_id) in enumerate(lines)
+            ]
+            update_rows(conn, table, moved, set_=("balance",), where=("account_number", "id"))
+    with line_level.engine.connect() as conn:
+        items = conn.execute(select(document_items.c.id, document_items.c.balance).order_by("id")).all()
+        taxes = conn.execute(select(taxation_items.c.id, taxation_items.c.balance).order_by("id")).all()
+    # Each line got its own figure, found by (account, id) alone: sorted by id they count up from -1.00.
+    for lines in (items, taxes):
+        assert [b for _, b in lines] == [Decimal(n) / 100 - 1 for n in range(len(lines))]
+    assert ("II-0101", Decimal("-0.96")) in items
+    assert len(items) == 7
+    assert len(taxes) == 7
