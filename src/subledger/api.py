@@ -54,7 +54,7 @@ from subledger.operations import periods as period_ops
 from subledger.operations.adjustments import create_adjustments, list_adjustments, write_off_by_adjustments
 from subledger.operations.apply import apply_credit_memo, apply_payment, unapply_credit_memo
 from subledger.operations.base import audited, run_operation
-from subledger.operations.load import LoadResult, load_books
+from subledger.operations.load import LoadResult, canonical_load, load_books
 from subledger.operations.reversal import reverse_credit_memo, reverse_invoice
 from subledger.operations.setup import InitResult, init_books
 from subledger.operations.writeoff import run_write_off, write_off_bulk
@@ -112,19 +112,24 @@ class Books:
     def load(
         self, data: LoadFile | Path | bytes | str | dict[str, Any], *, idempotency_key: str | None = None
     ) -> LoadResult:
-        with gc_paused():  # a load file's models and rows hold no reference cycles (``storage.bulk``)
-            file: LoadFile = parse(LoadFile, data)
-            result = run_operation(
-                self.engine,
-                kind="load",
-                actor=self.actor,
-                request=file,
-                result_type=LoadResult,
-                body=lambda ctx: load_books(ctx, file),
-                idempotency_key=idempotency_key,
-            )
-            del file  # gone before the collector runs again, which then has no parsed file to go through
-        return result
+        # A load file's models and rows hold no reference cycles (``storage.bulk.gc_paused``); ``_load`` has
+        # returned, freeing them, before the collector runs again.
+        with gc_paused():
+            return self._load(data, idempotency_key)
+
+    def _load(self, data: LoadFile | Path | bytes | str | dict[str, Any], idempotency_key: str | None) -> LoadResult:
+        file: LoadFile = parse(LoadFile, data)
+        request_json, payloads = canonical_load(file)  # each record serialised once, for both
+        return run_operation(
+            self.engine,
+            kind="load",
+            actor=self.actor,
+            request=file,
+            result_type=LoadResult,
+            body=lambda ctx: load_books(ctx, file, payloads),
+            idempotency_key=idempotency_key,
+            request_json=request_json,
+        )
 
     @audited("reverse-invoice")
     def reverse_invoice(

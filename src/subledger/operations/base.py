@@ -144,8 +144,12 @@ def run_operation(
     account_number: str | None = None,
     document_number: str | None = None,
     idempotency_key: str | None = None,
+    request_json: str | None = None,
 ) -> R:
-    request_json = canonical_json(request)
+    """Run ``body`` as one operation. ``request_json`` is ``canonical_json(request)`` when the caller has it already
+    (a load file's text is put together from its records' texts, which the load needs anyway)."""
+    if request_json is None:
+        request_json = canonical_json(request)
     request_hash = hashlib.sha256(request_json.encode()).hexdigest()
     try:
         for attempt in range(1, ATTEMPTS + 1):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 from collections import Counter
 from collections.abc import Callable, Sequence
 from decimal import Decimal
@@ -34,7 +35,7 @@ from subledger.models.documents import (
 )
 from subledger.money import ZERO
 from subledger.operations.adjustments import require_invoice_settlement
-from subledger.operations.base import canonical_json, digest
+from subledger.operations.base import canonical_json
 from subledger.operations.documents import LABEL_OF, posting_entries
 from subledger.operations.settlement import Applications, Line, fifo
 from subledger.operations.state import (
@@ -55,6 +56,8 @@ REVENUE_TYPES = ("DeferredRevenue", "SalesRevenue", "SalesDiscounts", "OtherReve
 ON_ACCOUNT_TYPES = ("On-Account Receivable", "CustomerCashOnAccount", "OtherLiabilities")
 
 KIND_OF = {Invoice: "Invoice", DebitMemo: "DebitMemo", CreditMemo: "CreditMemo"}
+#: Each record of a load file (by ``id``) -> its canonical JSON.
+Payloads = dict[int, str]
 
 
 class LoadResult(OutputModel):
@@ -65,9 +68,10 @@ class LoadResult(OutputModel):
 
 
 class _Loader:
-    def __init__(self, ctx: Context, file: LoadFile) -> None:
+    def __init__(self, ctx: Context, file: LoadFile, payloads: Payloads | None = None) -> None:
         self.ctx = ctx
         self.file = file
+        self.payloads: Payloads = payloads or {}
         self.problems: list[Problem] = []
         self.loaded: Counter[str] = Counter()
         self.unchanged: Counter[str] = Counter()
@@ -76,6 +80,13 @@ class _Loader:
         self.entries: list[Entry] = []
         self.applications = Applications(ctx.operation_id)
         self.touched: dict[str, list[Line]] = {}  # lines of documents already in the books whose balance moved
+
+    def payload(self, model: Model) -> tuple[str, str]:
+        """A record's canonical JSON and its content hash (``digest`` of it), serialised once."""
+        payload = self.payloads.get(id(model))
+        if payload is None:
+            payload = self.payloads[id(model)] = canonical_json(model)
+        return payload, hashlib.sha256(payload.encode()).hexdigest()
 
     def attempt(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T | None:
         """Run one validation; a broken rule becomes a problem to report with the others."""
@@ -110,7 +121,7 @@ class _Loader:
                 self.problems.append(Problem(number, "accountNumber", "customer account appears twice in the file"))
                 continue
             seen.add(number)
-            content_hash = digest(account)
+            content_hash = self.payload(account)[1]
             if number in existing:
                 if existing[number].content_hash != content_hash:
                     self.problems.append(
@@ -177,7 +188,7 @@ class _Loader:
         item_ids: Counter[str] = Counter()
         for model in all_docs:
             kind = KIND_OF[type(model)]
-            payload, content_hash = _payload(model)
+            payload, content_hash = self.payload(model)
             if model.number in existing:
                 old_kind, old_hash = existing[model.number]
                 if old_kind != kind or old_hash != content_hash:
@@ -439,7 +450,7 @@ class _Loader:
         fresh = [p for p in self.file.payments if p.number not in existing]
         for p in self.file.payments:
             if p.number in existing:
-                if existing[p.number] != ("Payment", digest(p)):
+                if existing[p.number] != ("Payment", self.payload(p)[1]):
                     self.problems.append(
                         Conflict(
                             f"payment {p.number} was already loaded with different content", document=p.number
@@ -507,7 +518,7 @@ class _Loader:
             )
             self._touch(target, [line for line, _ in parts])
             applied += app.amount
-        payload, content_hash = _payload(p)
+        payload, content_hash = self.payload(p)
         return {
             "account_number": p.account_number,
             "number": p.number,
@@ -583,10 +594,21 @@ def _chunks(values: list[str], size: int = 500) -> list[list[str]]:
     return [values[i : i + size] for i in range(0, len(values), size)]
 
 
-def _payload(model: Model) -> tuple[str, str]:
-    """A document's canonical JSON and its content hash (``digest`` of it), serialised once."""
-    payload = canonical_json(model)
-    return payload, hashlib.sha256(payload.encode()).hexdigest()
+def canonical_load(file: LoadFile) -> tuple[str, Payloads]:
+    """The load file's canonical JSON (what ``run_operation`` records and hashes as the request) and each record's
+    own (its payload, whose hash is its content hash), every record serialised once.
+
+    The file's text is put together from its records' texts: the same text ``canonical_json(file)`` gives (sorted
+    keys, the lists in file order), without dumping and encoding every record a second time.
+    """
+    payloads: Payloads = {}
+    fields = sorted((info.alias or name, name) for name, info in LoadFile.model_fields.items())
+    parts: list[str] = []
+    for key, name in fields:
+        records: list[Model] = getattr(file, name)
+        texts = [payloads.setdefault(id(record), canonical_json(record)) for record in records]
+        parts.append(f"{json.dumps(key, ensure_ascii=False)}:[{','.join(texts)}]")
+    return "{" + ",".join(parts) + "}", payloads
 
 
 def _text(value: Decimal | None) -> str | None:
@@ -597,8 +619,9 @@ def _date_field(kind: str) -> str:
     return {"Invoice": "invoiceDate", "DebitMemo": "debitMemoDate", "CreditMemo": "creditMemoDate"}[kind]
 
 
-def load_books(ctx: Context, file: LoadFile) -> LoadResult:
-    loader = _Loader(ctx, file)
+def load_books(ctx: Context, file: LoadFile, payloads: Payloads | None = None) -> LoadResult:
+    """Load ``file``; ``payloads`` are its records' canonical JSON from ``canonical_load`` (else serialised here)."""
+    loader = _Loader(ctx, file, payloads)
     for memo in (*file.debit_memos, *file.credit_memos):  # none in a book without Invoice Settlement
         label = f"{LABEL_OF[KIND_OF[type(memo)]].lower()} {memo.number}"
         loader.attempt(require_invoice_settlement, ctx, label, document=memo.number)
