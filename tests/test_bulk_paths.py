@@ -9,9 +9,13 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
+from conftest import example
 from subledger.api import Books
 from subledger.export.beancount import _amount_text
+from subledger.models.documents import LoadFile
 from subledger.money import fmt
+from subledger.operations.base import canonical_json
+from subledger.operations.load import canonical_load
 from subledger.storage.bulk import gc_paused, update_rows
 from subledger.storage.schema import document_items, taxation_items
 from subledger.storage.types import from_scaled, to_scaled
@@ -86,3 +90,15 @@ def test_update_rows_sets_each_line_found_by_its_key(line_level: Books) -> None:
     assert ("II-0101", Decimal("-0.96")) in items
     assert len(items) == 7
     assert len(taxes) == 7
+
+
+@pytest.mark.parametrize("name", ["seed-003-books.json", "demo-books.json", "line-level-books.json"])
+def test_load_request_text_is_canonical_json_of_the_file(name: str) -> None:
+    """The recorded request (and so its hash, which idempotency compares) is what it was before it was put together
+    from the records' payloads; each payload is the record's own canonical JSON (its content hash)."""
+    file = LoadFile.model_validate_json(example(name).read_bytes())
+    text, payloads = canonical_load(file)
+    assert text == canonical_json(file)
+    records = [*file.accounts, *file.invoices, *file.debit_memos, *file.credit_memos, *file.payments]
+    assert len(records) > 2
+    assert [payloads[id(r)] for r in records] == [canonical_json(r) for r in records]
