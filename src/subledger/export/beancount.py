@@ -31,7 +31,7 @@ ACCOUNT_WIDTH = 50
 AMOUNT_WIDTH = 16
 PLUGIN = "subledger.plugins.closed_periods"
 #: Rows fetched (and text written) per round trip while streaming a period.
-_BATCH = 20_000
+_BATCH = 5_000
 
 
 def quote(text: str) -> str:
@@ -99,14 +99,15 @@ def _entries(conn: Connection, period: str, accounts: dict[str, str]) -> Iterato
     current_account, current_seq = "", -1
     chunk: list[str] = []
     out: list[str] = []
+    written = 0
     rows = driver_rows(conn, _ENTRIES_SQL, {"period": period}, batch=_BATCH)
     for account, seq, date, ttype, tag, description, document, related, name, code, amount, currency, item in rows:
         if seq != current_seq or account != current_account:
             if chunk:
                 out.append("\n".join(chunk))
-                if len(out) >= _BATCH:
+                if written >= _BATCH:  # text of about one fetch of lines at a time: memory stays flat
                     yield "\n\n".join(out) + "\n\n"
-                    out = []
+                    out, written = [], 0
             current_account, current_seq = account, seq
             quoted = names.get(name)
             if quoted is None:
@@ -123,6 +124,7 @@ def _entries(conn: Connection, period: str, accounts: dict[str, str]) -> Iterato
                 f'  entry: "{account}-{seq}"',
                 kind,
             ]
+        written += 1
         text = amounts.get(currency)
         if text is None:
             text = amounts[currency] = _amount_text(currency, scaled)
