@@ -387,9 +387,7 @@ class InvoiceItemAdjustmentRow(Base):
     custom_fields: Mapped[str] = mapped_column(Text)
     operation_id: Mapped[int] = mapped_column(ForeignKey("operations.id"))
     __table_args__ = (
-        ForeignKeyConstraint(
-            ["account_number", "invoice_number"], ["documents.account_number", "documents.number"]
-        ),
+        ForeignKeyConstraint(["account_number", "invoice_number"], ["documents.account_number", "documents.number"]),
         CheckConstraint("type in ('Credit', 'Charge')", name="type"),
         CheckConstraint("source_type in ('InvoiceDetail', 'Tax')", name="source_type"),
         CheckConstraint("status in ('Processed', 'Canceled')", name="status"),
