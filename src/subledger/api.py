@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from sqlalchemy import Engine
 
 from subledger import queries
@@ -39,6 +39,7 @@ from subledger.models.apply import (
     CreditMemoUnapplyRequest,
     PaymentApplyRequest,
 )
+from subledger.models.base import Model
 from subledger.models.documents import LoadFile
 from subledger.models.errors import validation_problems
 from subledger.models.reversal import CreditMemoReversalRequest, InvoiceReversalRequest, ReversalResult
@@ -66,6 +67,9 @@ from subledger.storage.db import make_engine
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_CHART = ROOT / "chart_of_accounts"
 DEFAULT_PERIODS = ROOT / "periods"
+
+M = TypeVar("M", bound=Model)
+R = TypeVar("R", bound=BaseModel)
 
 
 def parse(model: type[Any], data: Any, *, document: str | None = None) -> Any:
@@ -108,6 +112,30 @@ class Books:
 
     # --- operations ------------------------------------------------------------------------------------------
 
+    def _document_operation(
+        self,
+        kind: str,
+        number_field: str,
+        number: str,
+        model: type[M],
+        request: Any,
+        result_type: type[R],
+        operation: Callable[[Context, str, M], R],
+        idempotency_key: str | None,
+    ) -> R:
+        """One operation on one document: the body validated, then run and recorded as one transaction."""
+        body: M = parse(model, {} if request is None else request, document=number)
+        return run_operation(
+            self.engine,
+            kind=kind,
+            actor=self.actor,
+            request={number_field: number, **body.wire()},
+            result_type=result_type,
+            body=lambda ctx: operation(ctx, number, body),
+            document_number=number,
+            idempotency_key=idempotency_key,
+        )
+
     @audited("load")
     def load(
         self, data: LoadFile | Path | bytes | str | dict[str, Any], *, idempotency_key: str | None = None
@@ -140,18 +168,15 @@ class Books:
         idempotency_key: str | None = None,
     ) -> ReversalResult:
         """Reverse a posted invoice with a mirrored credit memo (and the credit memos of its charges)."""
-        body: InvoiceReversalRequest = parse(
-            InvoiceReversalRequest, {} if request is None else request, document=number
-        )
-        return run_operation(
-            self.engine,
-            kind="reverse-invoice",
-            actor=self.actor,
-            request={"invoiceNumber": number, **body.wire()},
-            result_type=ReversalResult,
-            body=lambda ctx: reverse_invoice(ctx, number, body),
-            document_number=number,
-            idempotency_key=idempotency_key,
+        return self._document_operation(
+            "reverse-invoice",
+            "invoiceNumber",
+            number,
+            InvoiceReversalRequest,
+            request,
+            ReversalResult,
+            reverse_invoice,
+            idempotency_key,
         )
 
     @audited("reverse-credit-memo")
@@ -163,18 +188,15 @@ class Books:
         idempotency_key: str | None = None,
     ) -> ReversalResult:
         """Reverse a posted credit memo with a mirrored debit memo (and its billing run's invoice)."""
-        body: CreditMemoReversalRequest = parse(
-            CreditMemoReversalRequest, {} if request is None else request, document=number
-        )
-        return run_operation(
-            self.engine,
-            kind="reverse-credit-memo",
-            actor=self.actor,
-            request={"creditMemoNumber": number, **body.wire()},
-            result_type=ReversalResult,
-            body=lambda ctx: reverse_credit_memo(ctx, number, body),
-            document_number=number,
-            idempotency_key=idempotency_key,
+        return self._document_operation(
+            "reverse-credit-memo",
+            "creditMemoNumber",
+            number,
+            CreditMemoReversalRequest,
+            request,
+            ReversalResult,
+            reverse_credit_memo,
+            idempotency_key,
         )
 
     # --- applications ----------------------------------------------------------------------------------------
@@ -188,16 +210,15 @@ class Books:
         idempotency_key: str | None = None,
     ) -> ApplyResult:
         """Apply a posted credit memo's unapplied amount to invoices and debit memos (item by item, or FIFO)."""
-        body: CreditMemoApplyRequest = parse(CreditMemoApplyRequest, request, document=number)
-        return run_operation(
-            self.engine,
-            kind="apply-credit-memo",
-            actor=self.actor,
-            request={"creditMemoNumber": number, **body.wire()},
-            result_type=ApplyResult,
-            body=lambda ctx: apply_credit_memo(ctx, number, body),
-            document_number=number,
-            idempotency_key=idempotency_key,
+        return self._document_operation(
+            "apply-credit-memo",
+            "creditMemoNumber",
+            number,
+            CreditMemoApplyRequest,
+            request,
+            ApplyResult,
+            apply_credit_memo,
+            idempotency_key,
         )
 
     @audited("unapply-credit-memo")
@@ -209,16 +230,15 @@ class Books:
         idempotency_key: str | None = None,
     ) -> ApplyResult:
         """Return applied amounts of a credit memo to its unapplied amount (never a reversed memo's)."""
-        body: CreditMemoUnapplyRequest = parse(CreditMemoUnapplyRequest, request, document=number)
-        return run_operation(
-            self.engine,
-            kind="unapply-credit-memo",
-            actor=self.actor,
-            request={"creditMemoNumber": number, **body.wire()},
-            result_type=ApplyResult,
-            body=lambda ctx: unapply_credit_memo(ctx, number, body),
-            document_number=number,
-            idempotency_key=idempotency_key,
+        return self._document_operation(
+            "unapply-credit-memo",
+            "creditMemoNumber",
+            number,
+            CreditMemoUnapplyRequest,
+            request,
+            ApplyResult,
+            unapply_credit_memo,
+            idempotency_key,
         )
 
     @audited("apply-payment")
@@ -230,16 +250,15 @@ class Books:
         idempotency_key: str | None = None,
     ) -> ApplyResult:
         """Apply a processed payment's unapplied amount to invoices and debit memos (item by item, or FIFO)."""
-        body: PaymentApplyRequest = parse(PaymentApplyRequest, request, document=number)
-        return run_operation(
-            self.engine,
-            kind="apply-payment",
-            actor=self.actor,
-            request={"paymentNumber": number, **body.wire()},
-            result_type=ApplyResult,
-            body=lambda ctx: apply_payment(ctx, number, body),
-            document_number=number,
-            idempotency_key=idempotency_key,
+        return self._document_operation(
+            "apply-payment",
+            "paymentNumber",
+            number,
+            PaymentApplyRequest,
+            request,
+            ApplyResult,
+            apply_payment,
+            idempotency_key,
         )
 
     @audited("adjustment")
@@ -372,13 +391,18 @@ class Books:
     # --- periods, close checks, GL export (issue 5) ----------------------------------------------------------
 
     def _period_operation(
-        self, kind: str, name: str, body: Callable[[Context], period_ops.PeriodTransition], idempotency_key: str | None
+        self,
+        kind: str,
+        name: str,
+        body: Callable[[Context], period_ops.PeriodTransition],
+        idempotency_key: str | None,
+        **request: str,
     ) -> period_ops.PeriodTransition:
         return run_operation(
             self.engine,
             kind=kind,
             actor=self.actor,
-            request={"period": name},
+            request={"period": name, **request},
             result_type=period_ops.PeriodTransition,
             body=body,
             document_number=name,
@@ -402,15 +426,8 @@ class Books:
         self, name: str, reason: str, *, idempotency_key: str | None = None
     ) -> period_ops.PeriodTransition:
         """Reopen the latest closed period, with a recorded reason (Reopen Accounting Period)."""
-        return run_operation(
-            self.engine,
-            kind="period-reopen",
-            actor=self.actor,
-            request={"period": name, "reason": reason},
-            result_type=period_ops.PeriodTransition,
-            body=lambda ctx: period_ops.reopen(ctx, name, reason),
-            document_number=name,
-            idempotency_key=idempotency_key,
+        return self._period_operation(
+            "period-reopen", name, lambda ctx: period_ops.reopen(ctx, name, reason), idempotency_key, reason=reason
         )
 
     def check(self, period: str | None = None, *, skip: Sequence[str] = ()) -> CheckReport:
