@@ -28,10 +28,12 @@ from subledger.models.documents import (
     CustomerAccount,
     DebitMemo,
     Invoice,
+    ItemFinanceInformation,
     LoadFile,
     MemoItem,
     Payment,
     TaxationItem,
+    TaxFinanceInformation,
 )
 from subledger.money import ZERO
 from subledger.operations.adjustments import require_invoice_settlement
@@ -271,22 +273,7 @@ class _Loader:
                     field=f"{field}.financeInformation.recognizedRevenueAccountingCode",
                     types=REVENUE_TYPES,
                 )
-            ar = self._code_or(
-                finance.accounts_receivable_accounting_code,
-                ar_default,
-                number,
-                f"{field}.financeInformation.accountsReceivableAccountingCode",
-                ("AccountsReceivable",),
-            )
-            on_account = None
-            if kind == "CreditMemo":
-                on_account = self._code_or(
-                    finance.on_account_accounting_code,
-                    on_account_default,
-                    number,
-                    f"{field}.financeInformation.onAccountAccountingCode",
-                    ON_ACCOUNT_TYPES,
-                )
+            ar, on_account = self._receivable_codes(finance, kind, number, field, ar_default, on_account_default)
             line = ItemLine(
                 id=item.id,
                 line_no=n,
@@ -328,6 +315,34 @@ class _Loader:
             payload=payload,
         )
 
+    def _receivable_codes(
+        self,
+        finance: ItemFinanceInformation | TaxFinanceInformation,
+        kind: str,
+        number: str,
+        field: str,
+        ar_default: str,
+        on_account_default: str | None,
+    ) -> tuple[str, str | None]:
+        """The receivable code a line posts to, and (credit memo lines) its on-account code."""
+        ar = self._code_or(
+            finance.accounts_receivable_accounting_code,
+            ar_default,
+            number,
+            f"{field}.financeInformation.accountsReceivableAccountingCode",
+            ("AccountsReceivable",),
+        )
+        if kind != "CreditMemo":
+            return ar, None
+        on_account = self._code_or(
+            finance.on_account_accounting_code,
+            on_account_default,
+            number,
+            f"{field}.financeInformation.onAccountAccountingCode",
+            ON_ACCOUNT_TYPES,
+        )
+        return ar, on_account
+
     def _code_or(self, name: str | None, default: str | None, number: str, field: str, types: Sequence[str]) -> str:
         if name is None:
             assert default is not None
@@ -352,22 +367,7 @@ class _Loader:
             f"{field}.financeInformation.salesTaxPayableAccountingCode",
             ("SalesTaxPayable", "OtherLiabilities"),
         )
-        ar = self._code_or(
-            finance.accounts_receivable_accounting_code,
-            ar_default,
-            number,
-            f"{field}.financeInformation.accountsReceivableAccountingCode",
-            ("AccountsReceivable",),
-        )
-        on_account = None
-        if kind == "CreditMemo":
-            on_account = self._code_or(
-                finance.on_account_accounting_code,
-                on_account_default,
-                number,
-                f"{field}.financeInformation.onAccountAccountingCode",
-                ON_ACCOUNT_TYPES,
-            )
+        ar, on_account = self._receivable_codes(finance, kind, number, field, ar_default, on_account_default)
         return TaxLine(
             id=tax.id,
             item_id=item.id,
