@@ -109,11 +109,22 @@ def request(
     kind: str,
     number: str,
     body: Path | None,
-    flags: dict[str, Any],
+    *,
+    memo_date: str | None,
+    reason_code: str | None,
+    comment: str | None,
+    non_revenue: str | None = None,
     items: list[str] | None = None,
     tax_items: list[str] | None = None,
 ) -> dict[str, Any] | Path:
-    given = {k: v for k, v in flags.items() if v is not None}
+    """The request body: the ``--body`` file, with the flags given on the command line taking precedence."""
+    flags = {
+        "memoDate": memo_date,
+        "reasonCode": reason_code,
+        "comment": comment,
+        "nonRevenueWriteOffAccountingCode": non_revenue,
+    }
+    given: dict[str, Any] = {k: v for k, v in flags.items() if v is not None}
     if given.get("nonRevenueWriteOffAccountingCode") is not None:
         given["revenueImpacting"] = "No"
     item_pairs, tax_pairs = _pairs(items, "--item"), _pairs(tax_items, "--tax-item")
@@ -155,13 +166,18 @@ def invoice_write_off(
     json_out: Json = False,
 ) -> None:
     """Write off an invoice: its whole open balance, or the lines given, with a credit memo applied to it."""
-    flags = {
-        "memoDate": memo_date,
-        "reasonCode": reason_code,
-        "comment": comment,
-        "nonRevenueWriteOffAccountingCode": non_revenue,
-    }
-    data = request(db, "invoice", number, body, flags, item, tax_item)
+    data = request(
+        db,
+        "invoice",
+        number,
+        body,
+        memo_date=memo_date,
+        reason_code=reason_code,
+        comment=comment,
+        non_revenue=non_revenue,
+        items=item,
+        tax_items=tax_item,
+    )
     report(books(db, actor).write_off_invoice(number, data, idempotency_key=idempotency_key), json_out)
 
 
@@ -181,13 +197,18 @@ def debit_memo_write_off(
     json_out: Json = False,
 ) -> None:
     """Write off a debit memo (Enhanced Write-off): its open balance or the lines given, with a credit memo."""
-    flags = {
-        "memoDate": memo_date,
-        "reasonCode": reason_code,
-        "comment": comment,
-        "nonRevenueWriteOffAccountingCode": non_revenue,
-    }
-    data = request(db, "debit-memo", number, body, flags, item, tax_item)
+    data = request(
+        db,
+        "debit-memo",
+        number,
+        body,
+        memo_date=memo_date,
+        reason_code=reason_code,
+        comment=comment,
+        non_revenue=non_revenue,
+        items=item,
+        tax_items=tax_item,
+    )
     report(books(db, actor).write_off_debit_memo(number, data, idempotency_key=idempotency_key), json_out)
 
 
@@ -206,8 +227,7 @@ def credit_memo_write_off(
     json_out: Json = False,
 ) -> None:
     """Write off a fully unapplied credit memo: a debit memo mirroring it, with the credit memo applied to it."""
-    flags = {"memoDate": memo_date, "reasonCode": reason_code, "comment": comment}
-    data = request(db, "credit-memo", number, body, flags)
+    data = request(db, "credit-memo", number, body, memo_date=memo_date, reason_code=reason_code, comment=comment)
     report(books(db, actor).write_off_credit_memo(number, data, idempotency_key=idempotency_key), json_out)
 
 
