@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import IO, Any, Literal, NamedTuple
 
 from sqlalchemy import Connection, and_, func, insert, select, update
 
@@ -34,17 +34,16 @@ from subledger.context import Context, PeriodState, read_periods
 from subledger.errors import ExportFailed, NotFound, RuleViolation, UnbalancedEntry
 from subledger.models.base import OutputModel
 from subledger.money import ZERO, fmt
+from subledger.storage.cursor import driver_rows
 from subledger.storage.schema import (
-    accounting_codes,
-    customer_accounts,
     documents,
     export_runs,
     invoice_item_adjustments,
     journal_entries,
-    journal_lines,
     journal_transfers,
     payments,
 )
+from subledger.storage.types import SCALE
 
 Format = Literal["csv", "netsuite", "xero", "quickbooks", "jsonl"]
 Mode = Literal["detail", "summary"]
@@ -126,34 +125,70 @@ class _Collected:
     lines: int = 0
 
 
-def _pending(conn: Connection, period: str) -> Iterator[Any]:
-    """The period's journal lines whose entry is not yet transferred, in ledger order, streamed."""
-    e, ln, t = journal_entries, journal_lines, journal_transfers
-    transferred = select(t.c.entry_seq).where(t.c.account_number == e.c.account_number, t.c.entry_seq == e.c.seq)
-    query = (
-        select(
-            e.c.account_number,
-            e.c.seq,
-            e.c.entry_date,
-            e.c.transaction_type,
-            e.c.currency,
-            e.c.document_number,
-            e.c.related_number,
-            e.c.description,
-            customer_accounts.c.name.label("customer_name"),
-            ln.c.accounting_code,
-            accounting_codes.c.number,
-            ln.c.debit,
-            ln.c.credit,
-            ln.c.item_id,
-        )
-        .join(ln, and_(ln.c.account_number == e.c.account_number, ln.c.entry_seq == e.c.seq))
-        .join(accounting_codes, accounting_codes.c.name == ln.c.accounting_code)
-        .join(customer_accounts, customer_accounts.c.account_number == e.c.account_number)
-        .where(e.c.period == period, ~transferred.exists())
-        .order_by(e.c.entry_date, e.c.account_number, e.c.seq, ln.c.line_no)
-    )
-    yield from conn.execute(query.execution_options(yield_per=10_000))
+class _Pending(NamedTuple):
+    account_number: str
+    seq: int
+    entry_date: dt.date
+    transaction_type: str
+    currency: str
+    document_number: str
+    related_number: str | None
+    description: str
+    customer_name: str
+    accounting_code: str
+    number: str
+    debit: Decimal
+    credit: Decimal
+    item_id: str | None
+
+
+_PENDING_SQL = """
+SELECT e.account_number, e.seq, e.entry_date, e.transaction_type, e.currency, e.document_number,
+       e.related_number, e.description, c.name, l.accounting_code, a.number, l.debit, l.credit, l.item_id
+FROM journal_entries e
+JOIN journal_lines l ON l.account_number = e.account_number AND l.entry_seq = e.seq
+JOIN accounting_codes a ON a.name = l.accounting_code
+JOIN customer_accounts c ON c.account_number = e.account_number
+WHERE e.period = :period
+  AND NOT EXISTS (SELECT 1 FROM journal_transfers t WHERE t.account_number = e.account_number AND t.entry_seq = e.seq)
+ORDER BY e.entry_date, e.account_number, e.seq, l.line_no
+"""
+
+
+def _pending(conn: Connection, period: str) -> Iterator[_Pending]:
+    """The period's journal lines whose entry is not yet transferred, in ledger order, streamed.
+
+    Read through the driver (no SQLAlchemy row or type processing per line): on SQLite money arrives as integer
+    ten-thousandths (``storage.types.Money``) and dates as ISO text, converted here.
+    """
+    sqlite = conn.dialect.name == "sqlite"
+    scale = -SCALE
+    dates: dict[Any, dt.date] = {}
+    for row in driver_rows(conn, _PENDING_SQL, {"period": period}, batch=10_000):
+        date = row[2]
+        if sqlite:
+            parsed = dates.get(date)
+            if parsed is None:
+                parsed = dates[date] = dt.date.fromisoformat(date)
+            debit, credit = Decimal(row[11]).scaleb(scale), Decimal(row[12]).scaleb(scale)
+            yield _Pending(
+                row[0],
+                row[1],
+                parsed,
+                row[3],
+                row[4],
+                row[5],
+                row[6],
+                row[7],
+                row[8],
+                row[9],
+                row[10],
+                debit,
+                credit,
+                row[13],
+            )
+        else:
+            yield _Pending._make(row)
 
 
 def _detail(rows: Iterator[Any], period: str, got: _Collected) -> Iterator[GLEntry]:
