@@ -297,6 +297,17 @@ class Books:
 
     # --- write-offs ------------------------------------------------------------------------------------------
 
+    def _write_off(
+        self,
+        kind: str,
+        number: str,
+        model: type[WriteOffRequest] | type[CreditMemoWriteOffRequest],
+        request: Any,
+        idempotency_key: str | None,
+    ) -> WriteOffResult:
+        body = parse(model, {} if request is None else request, document=number)
+        return run_write_off(self.engine, self.actor, kind, number, body, idempotency_key=idempotency_key)
+
     @audited("write-off-invoice")
     def write_off_invoice(
         self,
@@ -306,8 +317,7 @@ class Books:
         idempotency_key: str | None = None,
     ) -> WriteOffResult:
         """Write off an invoice (header level, or the lines given) with a credit memo applied back to it."""
-        body: WriteOffRequest = parse(WriteOffRequest, {} if request is None else request, document=number)
-        return run_write_off(self.engine, self.actor, "Invoice", number, body, idempotency_key=idempotency_key)
+        return self._write_off("Invoice", number, WriteOffRequest, request, idempotency_key)
 
     @audited("write-off-debit-memo")
     def write_off_debit_memo(
@@ -318,8 +328,7 @@ class Books:
         idempotency_key: str | None = None,
     ) -> WriteOffResult:
         """Write off a debit memo (needs Enhanced Write-off) with a credit memo applied back to it."""
-        body: WriteOffRequest = parse(WriteOffRequest, {} if request is None else request, document=number)
-        return run_write_off(self.engine, self.actor, "DebitMemo", number, body, idempotency_key=idempotency_key)
+        return self._write_off("DebitMemo", number, WriteOffRequest, request, idempotency_key)
 
     @audited("write-off-credit-memo")
     def write_off_credit_memo(
@@ -330,10 +339,7 @@ class Books:
         idempotency_key: str | None = None,
     ) -> WriteOffResult:
         """Write off a fully unapplied credit memo: a debit memo mirroring it, the credit memo applied to it."""
-        body: CreditMemoWriteOffRequest = parse(
-            CreditMemoWriteOffRequest, {} if request is None else request, document=number
-        )
-        return run_write_off(self.engine, self.actor, "CreditMemo", number, body, idempotency_key=idempotency_key)
+        return self._write_off("CreditMemo", number, CreditMemoWriteOffRequest, request, idempotency_key)
 
     @audited("write-off-bulk")
     def write_off_bulk(
