@@ -243,17 +243,30 @@ def apply_credit_memo(ctx: Context, number: str, request: CreditMemoApplyRequest
             pairs = fifo_from_memo(memo, target, part.amount, field=field)
         entries += run.credit_memo(memo, target, pairs, date)
         touched += [target_line for _, target_line, _ in pairs]
+    return _finish_memo(ctx, memo, touched, date, request.total, run, entries)
+
+
+def _finish_memo(
+    ctx: Context,
+    memo: DocumentState,
+    touched: list[Line],
+    date: dt.date,
+    total: Decimal,
+    run: Applications,
+    entries: list[Entry],
+) -> ApplyResult:
+    """Write the balances a credit memo application or unapplication moved, and report it."""
     if not run.rows:
-        raise _nothing(number)
+        raise _nothing(memo.number)
     update_balances(ctx.conn, memo.account_number, [*memo.lines(), *touched])
     return _finish(
         ctx,
         source_kind="CreditMemo",
-        number=number,
+        number=memo.number,
         account=memo.account_number,
         currency=memo.currency,
         date=date,
-        amount=request.total,
+        amount=total,
         unapplied=memo.balance,
         run=run,
         entries=entries,
@@ -352,21 +365,7 @@ def unapply_credit_memo(ctx: Context, number: str, request: CreditMemoUnapplyReq
                 )
         entries += run.unapply_credit_memo(memo, target, [(a.memo_line, a.target_line, t) for a, t in taken], date)
         touched += [a.target_line for a, _ in taken]
-    if not run.rows:
-        raise _nothing(number)
-    update_balances(ctx.conn, memo.account_number, [*memo.lines(), *touched])
-    return _finish(
-        ctx,
-        source_kind="CreditMemo",
-        number=number,
-        account=memo.account_number,
-        currency=memo.currency,
-        date=date,
-        amount=request.total,
-        unapplied=memo.balance,
-        run=run,
-        entries=entries,
-    )
+    return _finish_memo(ctx, memo, touched, date, request.total, run, entries)
 
 
 # --- payments -----------------------------------------------------------------------------------------------------
