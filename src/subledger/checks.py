@@ -41,6 +41,7 @@ from typing import Any
 
 from beancount import loader
 from sqlalchemy import ColumnElement, Connection, Select, and_, func, or_, select, true, tuple_, type_coerce
+from sqlalchemy.pool import NullPool
 
 from subledger.balances import CONTROL_SIGN, Key, journal_balances, subledger_balances_at
 from subledger.chart import Chart
@@ -51,7 +52,9 @@ from subledger.fingerprint import period_fingerprint
 from subledger.journal import chain_digest, line_text
 from subledger.models.base import OutputModel
 from subledger.money import ZERO, fmt, minor_unit, quantize
+from subledger.storage import forked
 from subledger.storage.cursor import driver_rows
+from subledger.storage.db import make_engine
 from subledger.storage.schema import (
     accounting_codes,
     applications,
@@ -239,6 +242,29 @@ class JournalPass:
     #: Entries to hash in Python: (entry id, previous hash, fields, (account, seq), stored hash).
     deferred: list[tuple[str, str, tuple[str, ...], tuple[str, int], str]] = field(default_factory=list)
 
+    def merge(self, later: JournalPass) -> None:
+        """Take in the pass over the accounts after this one's (their problems follow, in account order)."""
+        self.lines += later.lines
+        self.unbalanced += later.unbalanced
+        self.empty += later.empty
+        self.foreign += later.foreign
+        self.misdated += later.misdated
+        self.deferred += later.deferred
+        if self.chain is not None and later.chain is not None:
+            self.chain += later.chain
+        self.inactive_codes |= later.inactive_codes
+        self.disallowed_currency = self.disallowed_currency or later.disallowed_currency
+        for key, (debit, credit) in later.totals.items():
+            total = self.totals.get(key)
+            if total is None:
+                self.totals[key] = [debit, credit]
+            else:
+                total[0] += debit
+                total[1] += credit
+        for day_code, moved in later.control.items():
+            self.control[day_code] = self.control[day_code] + moved if day_code in self.control else moved
+        self.tails.update(later.tails)
+
     def money(self, raw: Any) -> Decimal:
         if self.dialect == "sqlite":
             return Decimal(int(raw)).scaleb(-SCALE)
@@ -263,8 +289,10 @@ def _journal_sql(
     control: list[str],
     periods: Sequence[PeriodState],
     hashed: bool,
+    accounts: str = "",
 ) -> str:
-    """Every journal entry (in account and sequence order) with its lines aggregated."""
+    """Every journal entry (in account and sequence order) with its lines aggregated; ``accounts``, a condition on
+    ``e.account_number``, keeps one range of accounts."""
     dated = " ".join(
         f"WHEN {_quote(p.name)} THEN e.entry_date >= {_quote(p.start_date.isoformat())} "
         f"AND e.entry_date <= {_quote(p.end_date.isoformat())}"
@@ -311,7 +339,8 @@ def _journal_sql(
         "SELECT e.account_number, e.seq, e.entry_date, e.period, e.transaction_type, e.currency, e.document_number, "
         f"e.related_number, e.prev_hash, e.hash, {', '.join(columns)} "
         "FROM journal_entries e LEFT JOIN journal_lines l ON l.account_number = e.account_number AND "
-        "l.entry_seq = e.seq GROUP BY e.account_number, e.seq ORDER BY e.account_number, e.seq"
+        f"l.entry_seq = e.seq {'WHERE ' + accounts if accounts else ''} "
+        "GROUP BY e.account_number, e.seq ORDER BY e.account_number, e.seq"
     )
 
 
@@ -340,13 +369,35 @@ def _journal(conn: Connection, scope: Scope) -> JournalPass:
 
 
 def _read_journal(conn: Connection, scope: Scope, hashed: bool) -> JournalPass:
+    """The journal pass. Over a large book, the accounts from ``split`` on are read by a forked process
+    (``storage.forked``) while this one reads the accounts before it, and the two halves are merged.
+
+    The other process reads in a snapshot of its own; it also reads the journal heads of its accounts there. The
+    journal is append-only and its heads move in the transaction that appends, so equal heads mean it read what this
+    connection sees; heads that differ (a write landed in between) have that half read again here."""
     dialect = conn.dialect.name
     chart = read_chart(conn)
     control = sorted(code.name for code in chart.codes.values() if code.type in CONTROL_TYPES)
     currencies = {c for code in chart.codes.values() for c in code.currencies}
     currencies |= set(conn.execute(select(customer_accounts.c.currency).distinct()).scalars())
-    sql = _journal_sql(dialect, chart, currencies, control, scope.periods, hashed)
-    jp = _consume(driver_rows(conn, sql, batch=20_000), dialect, control, scope, hashed)
+
+    def sql(accounts: str = "") -> str:
+        return _journal_sql(dialect, chart, currencies, control, scope.periods, hashed, accounts)
+
+    split = _split_point(conn)
+    if split is None:
+        jp = _consume(driver_rows(conn, sql(), batch=20_000), dialect, control, scope, hashed)
+    else:
+        upper, at = sql("e.account_number >= :split"), {"split": split}
+        url = conn.engine.url.render_as_string(hide_password=False)
+        theirs = forked.start(_pass_elsewhere, url, upper, at, control, scope, hashed)
+        jp = _consume(
+            driver_rows(conn, sql("e.account_number < :split"), at, batch=20_000), dialect, control, scope, hashed
+        )
+        rest, their_heads = theirs()
+        if their_heads != _heads_from(conn, split):
+            rest = _consume(driver_rows(conn, upper, at, batch=20_000), dialect, control, scope, hashed)
+        jp.merge(rest)
     if jp.deferred:  # entries whose lines the SQL could not format: hashed here, on the run's own connection
         assert jp.chain is not None
         for entry_id, prev_hash, fields, (account, seq), stored in jp.deferred:
@@ -354,6 +405,57 @@ def _read_journal(conn: Connection, scope: Scope, hashed: bool) -> JournalPass:
                 jp.chain.append(Problem(entry_id, "hash", "its content no longer matches its hash (altered)"))
         jp.deferred = []
     return jp
+
+
+#: Journal entries from which the pass is split between two processes (forking costs tens of milliseconds).
+SPLIT_FROM = 50_000
+
+
+def _split_point(conn: Connection) -> str | None:
+    """The account from which the other process reads, about half of the journal's entries on either side; None
+    when the book is small, there is one core, or the database cannot be opened twice (SQLite in memory)."""
+    database = conn.engine.url.database
+    if not forked.can_fork() or (conn.dialect.name == "sqlite" and database in (None, "", ":memory:")):
+        return None
+    ca = customer_accounts
+    heads = conn.execute(select(ca.c.account_number, ca.c.last_entry_seq).order_by(ca.c.account_number)).all()
+    total = sum(seq for _, seq in heads)
+    if total < SPLIT_FROM:
+        return None
+    if len(heads) < 2:
+        return None
+    # The account before which the entries come closest to half of them (at least one account on either side).
+    best, gap, running = None, total, heads[0][1]
+    for account, seq in heads[1:]:
+        if abs(total - 2 * running) < gap:
+            best, gap = str(account), abs(total - 2 * running)
+        running += seq
+    return best
+
+
+def _heads_from(conn: Connection, split: str) -> dict[str, tuple[int, str]]:
+    ca = customer_accounts
+    rows = conn.execute(
+        select(ca.c.account_number, ca.c.last_entry_seq, ca.c.last_entry_hash).where(ca.c.account_number >= split)
+    )
+    return {account: (seq, digest) for account, seq, digest in rows}
+
+
+def _pass_elsewhere(
+    url: str, sql: str, params: dict[str, Any], control: list[str], scope: Scope, hashed: bool
+) -> tuple[JournalPass, dict[str, tuple[int, str]]]:
+    """One range of the journal pass, in a process of its own with its own connection; with the journal heads of
+    that range, read in the same snapshot."""
+    engine = make_engine(url, poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execution_options(isolation_level="REPEATABLE READ")
+            rows = driver_rows(conn, sql, params, batch=20_000)
+            jp = _consume(rows, conn.dialect.name, control, scope, hashed)
+            return jp, _heads_from(conn, params["split"])
+    finally:
+        engine.dispose()
 
 
 def _consume(

@@ -1,0 +1,69 @@
+"""Work on a second core: a function run in a forked process, its result sent back when the caller asks for it.
+
+Python runs one thread at a time, and a query the caller folds row by row keeps the database driver waiting on the
+interpreter (measured: a journal query on a thread of its own ran no faster than in turn with the Python that read
+it). A forked process has an interpreter of its own. The child inherits the parent's memory (the function, its
+arguments, every imported module) but must not touch the parent's database connections: the function opens its own
+(``make_engine`` of the same URL). It ends with ``os._exit`` (multiprocessing's own way for a forked child), so
+nothing inherited is finalized there. Where ``fork`` does not exist, or there is one core, the function simply runs
+when its result is asked for.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable
+from multiprocessing.connection import Connection
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+def cores() -> int:
+    """Cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def can_fork() -> bool:
+    return cores() > 1 and "fork" in multiprocessing.get_all_start_methods()
+
+
+def _child(send: Connection, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
+    try:
+        result: tuple[bool, Any] = (True, fn(*args))
+    except BaseException as exc:  # sent to the parent and raised there
+        result = (False, exc)
+    try:
+        send.send(result)
+    finally:
+        send.close()
+
+
+def start(fn: Callable[..., T], *args: Any) -> Callable[[], T]:
+    """Start ``fn(*args)`` in a forked process; the returned function waits for its result (or its exception)."""
+    if not can_fork():
+        return lambda: fn(*args)
+    context = multiprocessing.get_context("fork")
+    receive, send = context.Pipe(duplex=False)
+    process = context.Process(target=_child, args=(send, fn, args), daemon=True)
+    process.start()
+    send.close()
+
+    def result() -> T:
+        try:
+            ok, value = receive.recv()
+        except EOFError:
+            process.join()
+            raise RuntimeError(f"the worker process ended without a result (exit code {process.exitcode})") from None
+        finally:
+            receive.close()
+        process.join()
+        if not ok:
+            raise value
+        return value  # type: ignore[no-any-return]
+
+    return result
