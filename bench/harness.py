@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
 import tempfile
 import time
 import uuid
@@ -73,6 +74,35 @@ class Scratch:
         books.init()
         return books
 
+    def copy(self, books: Books, name: str) -> Books:
+        """A new book holding what ``books`` holds now (the state a baseline starts from), copied by the database
+        itself: SQLite's backup of the file, or PostgreSQL ``INSERT ... SELECT`` from one schema into another."""
+        if self.engine_kind == "sqlite":
+            target = self.directory / f"{name}.db"
+            source_db = sqlite3.connect(str(books.engine.url.database))
+            target_db = sqlite3.connect(target)
+            try:
+                source_db.backup(target_db)
+            finally:
+                target_db.close()
+                source_db.close()
+            engine = make_engine(f"sqlite:///{target}")
+            self._engines.append(engine)
+            return Books(engine=engine)
+        copied = self.book(name)
+        source_schema, target_schema = _search_path(books.engine), _search_path(copied.engine)
+        with copied.engine.begin() as conn:
+            for table in TABLES:
+                conn.execute(
+                    text(f"INSERT INTO {target_schema}.{table.name} SELECT * FROM {source_schema}.{table.name}")
+                )
+        return copied
+
+
+def _search_path(engine: Engine) -> str:
+    with engine.connect() as conn:
+        return str(conn.execute(text("SELECT current_schema()")).scalar_one())
+
 
 @contextmanager
 def scratch(engine_kind: str, keep: bool = False) -> Iterator[Scratch]:
@@ -133,15 +163,21 @@ def _default(table: Table, column: str) -> object:
 
 
 def capture(engine: Engine, where: dict[str, str]) -> Rows:
-    """Raw rows (as stored, no type processing) of each table, selected by a SQL condition per table name."""
+    """Raw rows (as stored, no type processing) of each table, selected by a SQL condition per table name, read
+    through the driver's own cursor."""
     out: Rows = {}
-    with engine.connect() as conn:
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
         for table in TABLES:
             if table.name not in where:
                 continue
             columns = [c.name for c in table.c]
-            result = conn.exec_driver_sql(f"SELECT {', '.join(columns)} FROM {table.name} WHERE {where[table.name]}")
-            out[table.name] = (columns, [tuple(r) for r in result])
+            cursor.execute(f"SELECT {', '.join(columns)} FROM {table.name} WHERE {where[table.name]}")
+            out[table.name] = (columns, [tuple(r) for r in cursor.fetchall()])
+        raw.rollback()
+    finally:
+        raw.close()
     return out
 
 
