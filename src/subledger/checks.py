@@ -48,7 +48,7 @@ from subledger.chart import Chart
 from subledger.context import PeriodState, read_chart, read_periods
 from subledger.errors import NotFound, Problem
 from subledger.export.beancount import export_period, ledger_span
-from subledger.fingerprint import period_fingerprint
+from subledger.fingerprint import chart_digest, entry_mark, period_fingerprint, seal
 from subledger.journal import chain_digest, line_text
 from subledger.models.base import OutputModel
 from subledger.money import ZERO, fmt, minor_unit, quantize
@@ -241,6 +241,8 @@ class JournalPass:
     tails: dict[str, tuple[int, str]] = field(default_factory=dict)
     #: Entries to hash in Python: (entry id, previous hash, fields, (account, seq), stored hash).
     deferred: list[tuple[str, str, tuple[str, ...], tuple[str, int], str]] = field(default_factory=list)
+    #: Sealed closed period -> the ``entry_mark`` of each entry dated in it (hashed passes only).
+    marks: dict[str, list[str]] = field(default_factory=dict)
 
     def merge(self, later: JournalPass) -> None:
         """Take in the pass over the accounts after this one's (their problems follow, in account order)."""
@@ -250,6 +252,8 @@ class JournalPass:
         self.foreign += later.foreign
         self.misdated += later.misdated
         self.deferred += later.deferred
+        for name, marks in later.marks.items():
+            self.marks.setdefault(name, []).extend(marks)
         if self.chain is not None and later.chain is not None:
             self.chain += later.chain
         self.inactive_codes |= later.inactive_codes
@@ -465,6 +469,7 @@ def _consume(
     jp = JournalPass(dialect, chain=[] if hashed else None)
     chain = jp.chain if jp.chain is not None else []
     starts = [p.start_date for p in scope.periods]
+    sealed = {p.name for p in scope.periods if p.status == "Closed" and p.seal}
     zero = 0 if dialect == "sqlite" else ZERO
     n_control = len(control)
     last_account, last_seq, last_hash = "", 0, ""
@@ -493,10 +498,12 @@ def _consume(
             if moved:
                 key = (day, code, currency)
                 jp.control[key] = jp.control.get(key, zero) + moved
+        dated_in = period
         if not in_period:
             date = jp.day(day)
             at = bisect.bisect_right(starts, date) - 1
             actual = scope.periods[at] if at >= 0 and date <= scope.periods[at].end_date else None
+            dated_in = actual.name if actual else ""
             where = f"period {actual.name}" if actual else "no accounting period"
             problem = Problem(_entry_id(account, seq), "period", f"dated {date} ({where}) but posted in {period}")
             jp.misdated.append((period, problem))
@@ -511,6 +518,8 @@ def _consume(
         elif prev_hash != last_hash:
             chain.append(Problem(entry_id, "prevHash", "does not chain to the previous entry's hash"))
         last_seq, last_hash = seq, stored
+        if dated_in in sealed:
+            jp.marks.setdefault(dated_in, []).append(entry_mark(entry_id, stored))
         text = row[17 + n_control]
         day_text = day if isinstance(day, str) else day.isoformat()
         fields = (account, str(seq), day_text, period, ttype, currency, document, related or "")
@@ -829,11 +838,21 @@ def reversals(conn: Connection, scope: Scope) -> list[Problem]:
 
 
 def _fingerprints(conn: Connection, scope: Scope, closed: Iterable[PeriodState]) -> dict[str, str]:
-    """The journal's fingerprint of each of the ``closed`` periods, recomputed (once per run)."""
+    """The journal's fingerprint of each of the ``closed`` periods (once per run): the recorded one where the
+    period's seal proves it (``fingerprint``'s docstring), else recomputed from the period's lines."""
     cached: dict[str, str] = scope.shared.setdefault("fingerprints", {})
-    for period in closed:
-        if period.name not in cached:
-            cached[period.name] = period_fingerprint(conn, period.start_date, period.end_date)
+    todo = [p for p in closed if p.name not in cached]
+    jp: JournalPass | None = scope.shared.get("journal")
+    # The seal stands for the lines only when the chain verified and no line left its entry's currency.
+    proof = jp is not None and jp.chain == [] and not jp.foreign and any(p.seal and p.fingerprint for p in todo)
+    chart = chart_digest(conn) if proof else ""
+    for period in todo:
+        if proof and period.seal and period.fingerprint:
+            assert jp is not None
+            if seal(chart, period.fingerprint, jp.marks.get(period.name, ())) == period.seal:
+                cached[period.name] = period.fingerprint
+                continue
+        cached[period.name] = period_fingerprint(conn, period.start_date, period.end_date)
     return cached
 
 

@@ -27,6 +27,7 @@ class PeriodState:
     end_date: dt.date
     status: str
     fingerprint: str | None = None
+    seal: str | None = None
 
 
 def read_chart(conn: Connection) -> Chart:
@@ -54,7 +55,7 @@ def read_periods(conn: Connection, *, lock: bool = False) -> list[PeriodState]:
     if lock and conn.dialect.name == "postgresql":
         query = query.with_for_update(read=True)
     rows = conn.execute(query).all()
-    return [PeriodState(r.name, r.start_date, r.end_date, r.status, r.fingerprint) for r in rows]
+    return [PeriodState(r.name, r.start_date, r.end_date, r.status, r.fingerprint, r.seal) for r in rows]
 
 
 def read_settings(conn: Connection) -> BookSettings:

@@ -3,6 +3,15 @@
 The same function runs over the database (at close, and in ``subledger check``) and over a Beancount ledger (in
 the ``closed_periods`` plugin), on the same canonical text per posting, so a hand edit to either is caught: a
 transaction added to, removed from or changed in a closed period changes its fingerprint.
+
+Recomputing a fingerprint reads and formats every line of the period, which over a book of millions of lines and a
+year of closed periods is most of a check's time. So the close records a *seal* beside it: a hash over the chain
+hash of every entry dated in the period, over the chart's code-to-account map (what the posting lines are made of
+besides the journal) and over the fingerprint itself. ``subledger check`` reads every entry's chain hash in its
+journal pass anyway; when the chain verifies (each hash recomputes from its entry's content and lines) and every
+line is in its entry's currency (the one field of a posting line the chain does not cover), a seal that still
+matches proves the period's postings, and so its fingerprint, unchanged. Anything else (no seal, a broken chain,
+another chart) recomputes the fingerprint.
 """
 
 from __future__ import annotations
@@ -12,9 +21,10 @@ import hashlib
 from collections.abc import Iterable
 from decimal import Decimal
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 
 from subledger.storage.cursor import driver_rows
+from subledger.storage.schema import accounting_codes, journal_entries
 
 
 def posting_line(date: dt.date, entry_id: str, account: str, amount: Decimal, currency: str) -> str:
@@ -66,3 +76,35 @@ def period_fingerprint(conn: Connection, start: dt.date, end: dt.date) -> str:
         digest.update(line.encode())
         digest.update(b"\n")
     return digest.hexdigest()
+
+
+def entry_mark(entry_id: str, chain_hash: str) -> str:
+    """An entry as a seal covers it: its id (``ACCOUNT-SEQ``) and its chain hash."""
+    return f"{entry_id}|{chain_hash}"
+
+
+def chart_digest(conn: Connection) -> str:
+    """The chart's code-to-account map (``accounting_codes.name`` -> Beancount account), hashed."""
+    rows = conn.execute(select(accounting_codes.c.name, accounting_codes.c.account)).all()
+    return hashlib.sha256("\n".join(sorted(f"{name}|{account}" for name, account in rows)).encode()).hexdigest()
+
+
+def seal(chart: str, fingerprint: str, marks: Iterable[str]) -> str:
+    """The seal over a period's ``entry_mark``s (in any order), the ``chart_digest`` and the fingerprint recorded
+    with it (so that an edited fingerprint breaks the seal too)."""
+    digest = hashlib.sha256(f"{chart}\n{fingerprint}".encode())
+    for mark in sorted(marks):
+        digest.update(b"\n")
+        digest.update(mark.encode())
+    return digest.hexdigest()
+
+
+def period_seal(conn: Connection, start: dt.date, end: dt.date, fingerprint: str) -> str:
+    """The seal of the journal dated from ``start`` to ``end`` and its ``fingerprint``, from the database (at
+    close)."""
+    e = journal_entries
+    rows = conn.execute(
+        select(e.c.account_number, e.c.seq, e.c.hash).where(e.c.entry_date >= start, e.c.entry_date <= end)
+    )
+    marks = (entry_mark(f"{account}-{seq}", digest) for account, seq, digest in rows)
+    return seal(chart_digest(conn), fingerprint, marks)

@@ -17,7 +17,7 @@ from sqlalchemy import insert, select, update
 from subledger.checks import run_checks
 from subledger.context import Context, PeriodState
 from subledger.errors import CloseChecksFailed, NotFound, PeriodTransitionRefused, RuleViolation
-from subledger.fingerprint import period_fingerprint
+from subledger.fingerprint import period_fingerprint, period_seal
 from subledger.models.base import OutputModel
 from subledger.storage.schema import period_events, periods
 
@@ -43,10 +43,18 @@ def _locked(ctx: Context, name: str) -> tuple[PeriodState, list[PeriodState]]:
 
 
 def _record(
-    ctx: Context, period: PeriodState, to_status: str, *, fingerprint: str | None, reason: str | None = None
+    ctx: Context,
+    period: PeriodState,
+    to_status: str,
+    *,
+    fingerprint: str | None,
+    seal: str | None = None,
+    reason: str | None = None,
 ) -> PeriodTransition:
     ctx.conn.execute(
-        update(periods).where(periods.c.name == period.name).values(status=to_status, fingerprint=fingerprint)
+        update(periods)
+        .where(periods.c.name == period.name)
+        .values(status=to_status, fingerprint=fingerprint, seal=seal)
     )
     ctx.conn.execute(
         insert(period_events).values(
@@ -99,7 +107,8 @@ def close(ctx: Context, name: str) -> PeriodTransition:
     if not report.passed:
         raise CloseChecksFailed(report.failures())
     fingerprint = period_fingerprint(ctx.conn, period.start_date, period.end_date)
-    return _record(ctx, period, "Closed", fingerprint=fingerprint)
+    seal = period_seal(ctx.conn, period.start_date, period.end_date, fingerprint)
+    return _record(ctx, period, "Closed", fingerprint=fingerprint, seal=seal)
 
 
 def reopen(ctx: Context, name: str, reason: str) -> PeriodTransition:

@@ -79,6 +79,10 @@ class Period(Base):
     fiscal_quarter: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(16), default="Open")
     fingerprint: Mapped[str | None] = mapped_column(String(64))
+    #: Recorded with the fingerprint at close: a hash over the chain hashes of the period's entries and the chart's
+    #: accounts (``fingerprint.period_seal``), which lets ``subledger check`` prove the fingerprint unchanged from
+    #: its one journal pass instead of recomputing it from every line.
+    seal: Mapped[str | None] = mapped_column(String(64))
     __table_args__ = (CheckConstraint("status in ('Open', 'Pending Close', 'Closed')", name="status"),)
 
 
