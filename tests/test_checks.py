@@ -51,16 +51,23 @@ def post_entry(conn: Connection, date: str, period: str, lines: list[Line], acco
     post(conn, [entry], [(period, entry.date)], operation_id(conn))
 
 
+#: Journal guards a test may lift: (table, PostgreSQL trigger, SQLite trigger).
+BALANCE = ("journal_entries", "journal_entries_balanced", "journal_entries_balanced")
+LINE_UPDATES = ("journal_lines", "journal_lines_immutable", "journal_lines_no_update")
+
+
 @contextmanager
-def unguarded(conn: Connection) -> Iterator[None]:
-    """Switch off the balance trigger, to insert what only a tampered database could hold."""
+def unguarded(conn: Connection, guard: tuple[str, str, str] = BALANCE) -> Iterator[None]:
+    """Switch off a journal guard (by default the balance trigger), to write what only a tampered database could
+    hold."""
+    table, pg_trigger, sqlite_trigger = guard
     if conn.dialect.name == "postgresql":
-        conn.execute(text("ALTER TABLE journal_entries DISABLE TRIGGER journal_entries_balanced"))
+        conn.execute(text(f"ALTER TABLE {table} DISABLE TRIGGER {pg_trigger}"))
         yield
-        conn.execute(text("ALTER TABLE journal_entries ENABLE TRIGGER journal_entries_balanced"))
+        conn.execute(text(f"ALTER TABLE {table} ENABLE TRIGGER {pg_trigger}"))
     else:
-        sql = conn.execute(text("SELECT sql FROM sqlite_master WHERE name = 'journal_entries_balanced'")).scalar_one()
-        conn.execute(text("DROP TRIGGER journal_entries_balanced"))
+        sql = conn.execute(text("SELECT sql FROM sqlite_master WHERE name = :n"), {"n": sqlite_trigger}).scalar_one()
+        conn.execute(text(f"DROP TRIGGER {sqlite_trigger}"))
         yield
         conn.execute(text(sql))
 

@@ -1,5 +1,5 @@
-"""The journal pass split between two processes (large books): the same report as one pass, and a write that lands
-between the two reads is not mixed into the report (both engines).
+"""The journal pass split between two processes (large books), the other also making the subledger pass: the same
+report as one pass, and a write that lands between the two reads is not mixed into the report (both engines).
 
 ``SPLIT_FROM`` is lowered so the two-account example books split: A00000001 is read here, A00000002 by the forked
 process.
@@ -36,8 +36,8 @@ def _split(monkeypatch: pytest.MonkeyPatch, on: bool) -> list[str]:
     points: list[str] = []
     find = checks._split_point
 
-    def recorded(conn: Any) -> str | None:
-        point = find(conn)
+    def recorded(conn: Any, share: float) -> str | None:
+        point = find(conn, share)
         if point is not None:
             points.append(point)
         return point
@@ -136,3 +136,35 @@ def test_a_write_between_the_two_reads_is_not_mixed_in(two_accounts: Books, monk
             text("SELECT count(*) FROM journal_entries WHERE description = 'landed between the reads'")
         ).scalar_one()
     assert landed == 1
+
+
+def test_a_subledger_write_between_the_reads_is_not_mixed_in(
+    two_accounts: Books, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An operation that moves the subledger and not the journal (here an item amount edited under an
+    operation record, as only a defect would) lands before the forked process reads: the operations it counts differ
+    from this connection's, so its subledger pass is not taken. On SQLite this connection's snapshot predates the
+    write and the report passes; a report built from the other process's subledger would not."""
+    _split(monkeypatch, on=True)
+    elsewhere = checks._pass_elsewhere
+    url = two_accounts.engine.url.render_as_string(hide_password=False)
+
+    def after_a_write(*args: Any) -> Any:
+        engine = checks.make_engine(url)
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO operations (kind, actor, request_hash, request, status, at) "
+                    "VALUES ('defect', 'test', '0', '{}', 'accepted', CURRENT_TIMESTAMP)"
+                )
+            )
+            conn.execute(text("UPDATE document_items SET amount = amount * 2 WHERE id = 'II-0001'"))
+        engine.dispose()
+        return elsewhere(*args)
+
+    monkeypatch.setattr(checks, "_pass_elsewhere", after_a_write)
+    report = two_accounts.check()
+    if two_accounts.engine.dialect.name == "sqlite":
+        assert report.passed, failing(report)
+    monkeypatch.setattr(checks, "_pass_elsewhere", elsewhere)
+    assert "control-accounts" in failing(two_accounts.check())

@@ -9,8 +9,6 @@ tampering the seal must not hide is reported exactly as a recomputation reports 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
@@ -21,7 +19,7 @@ from subledger import checks
 from subledger.api import Books
 from subledger.fingerprint import period_fingerprint, period_seal
 from subledger.posting import Line
-from test_checks import EARLIER, failing, post_entry, raw
+from test_checks import EARLIER, LINE_UPDATES, failing, post_entry, raw, unguarded
 
 MISMATCH = "2026-10|fingerprint|the journal of this closed period changed since it closed (fingerprint mismatch)"
 ALTERED = (
@@ -48,20 +46,6 @@ def recomputed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
     monkeypatch.setattr(checks, "period_fingerprint", counted)
     return periods
-
-
-@contextmanager
-def mutable_lines(conn: Connection) -> Iterator[None]:
-    """Drop the journal lines' update guard, to change a posted line as only a tampering hand could."""
-    if conn.dialect.name == "postgresql":
-        conn.execute(text("ALTER TABLE journal_lines DISABLE TRIGGER journal_lines_immutable"))
-        yield
-        conn.execute(text("ALTER TABLE journal_lines ENABLE TRIGGER journal_lines_immutable"))
-    else:
-        sql = conn.execute(text("SELECT sql FROM sqlite_master WHERE name = 'journal_lines_no_update'")).scalar_one()
-        conn.execute(text("DROP TRIGGER journal_lines_no_update"))
-        yield
-        conn.execute(text(sql))
 
 
 def _period(conn: Connection, name: str) -> Any:
@@ -118,7 +102,7 @@ def test_a_renamed_account_breaks_every_seal(closed: Books, recomputed: list[str
 
 def test_a_line_moved_to_another_currency_is_recomputed(closed: Books, recomputed: list[str]) -> None:
     """A line's currency is in its posting line but not in the chain: the seal does not vouch for it."""
-    with raw(closed) as conn, mutable_lines(conn):
+    with raw(closed) as conn, unguarded(conn, LINE_UPDATES):
         conn.execute(
             text("UPDATE journal_lines SET currency = 'EUR' WHERE account_number = 'A00000001' AND entry_seq = 1")
         )
@@ -129,7 +113,7 @@ def test_a_line_moved_to_another_currency_is_recomputed(closed: Books, recompute
 
 
 def test_an_altered_amount_breaks_the_chain_and_is_recomputed(closed: Books, recomputed: list[str]) -> None:
-    with raw(closed) as conn, mutable_lines(conn):
+    with raw(closed) as conn, unguarded(conn, LINE_UPDATES):
         conn.execute(
             text(
                 "UPDATE journal_lines SET debit = debit * 2 WHERE account_number = 'A00000001' AND entry_seq = 1 "
