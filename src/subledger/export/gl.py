@@ -28,18 +28,18 @@ from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any, Literal, NamedTuple
 
-from sqlalchemy import Connection, and_, func, insert, select, update
+from sqlalchemy import Connection, func, insert, select
 
 from subledger.context import Context, PeriodState, read_periods
 from subledger.errors import ExportFailed, NotFound, RuleViolation, UnbalancedEntry
 from subledger.models.base import OutputModel
 from subledger.money import ZERO, fmt
+from subledger.storage.bulk import insert_rows, update_rows
 from subledger.storage.cursor import driver_rows
 from subledger.storage.schema import (
     documents,
     export_runs,
     invoice_item_adjustments,
-    journal_entries,
     journal_transfers,
     payments,
 )
@@ -54,8 +54,9 @@ XERO_MAX_LINES = 300
 XERO_TAX_RATE = "Tax Exempt"
 
 
-@dataclass(frozen=True)
-class GLLine:
+class GLLine(NamedTuple):
+    """One line of a GL entry (a tuple: a detail export builds one per journal line, a million in a large book)."""
+
     code: str
     number: str
     debit: Decimal
@@ -77,7 +78,8 @@ class GLEntry:
     customer_name: str | None = None
     lines: list[GLLine] = field(default_factory=list)
 
-    def check_balanced(self) -> None:
+    def check_balanced(self) -> Decimal:
+        """Refuse an entry whose debits and credits differ; returns its debits."""
         debit = sum((line.debit for line in self.lines), ZERO)
         credit = sum((line.credit for line in self.lines), ZERO)
         if debit != credit:
@@ -85,6 +87,7 @@ class GLEntry:
                 f"GL entry {self.external_id} debits {debit} and credits {credit} {self.currency}",
                 document=self.source_document,
             )
+        return debit
 
 
 class ExportResult(OutputModel):
@@ -117,9 +120,11 @@ class ExportRunView(OutputModel):
 
 @dataclass
 class _Collected:
-    """What a run read: the journal entries it takes (to mark them) and the totals it wrote."""
+    """What a run read: the journal entries it takes (to mark them), the documents they post, the totals written."""
 
     keys: list[tuple[str, int]] = field(default_factory=list)
+    #: (account, document number) of every document, payment or adjustment the taken entries post.
+    sources: set[tuple[str, str]] = field(default_factory=set)
     totals: dict[str, Decimal] = field(default_factory=lambda: defaultdict(lambda: ZERO))
     gl_entries: int = 0
     lines: int = 0
@@ -164,13 +169,22 @@ def _pending(conn: Connection, period: str) -> Iterator[_Pending]:
     sqlite = conn.dialect.name == "sqlite"
     scale = -SCALE
     dates: dict[Any, dt.date] = {}
+    # Stored amounts repeat (every other side is zero): each becomes a Decimal once.
+    amounts: dict[int, Decimal] = {}
     for row in driver_rows(conn, _PENDING_SQL, {"period": period}, batch=10_000):
         date = row[2]
         if sqlite:
             parsed = dates.get(date)
             if parsed is None:
                 parsed = dates[date] = dt.date.fromisoformat(date)
-            debit, credit = Decimal(row[11]).scaleb(scale), Decimal(row[12]).scaleb(scale)
+            if len(amounts) > _TEXTS_KEPT:
+                amounts.clear()
+            debit = amounts.get(row[11])
+            if debit is None:
+                debit = amounts[row[11]] = Decimal(row[11]).scaleb(scale)
+            credit = amounts.get(row[12])
+            if credit is None:
+                credit = amounts[row[12]] = Decimal(row[12]).scaleb(scale)
             yield _Pending(
                 row[0],
                 row[1],
@@ -200,6 +214,7 @@ def _detail(rows: Iterator[Any], period: str, got: _Collected) -> Iterator[GLEnt
                 yield current
             key = (row.account_number, row.seq)
             got.keys.append(key)
+            got.sources.add((row.account_number, row.document_number))
             current = GLEntry(
                 external_id=f"{row.account_number}-{row.seq}",
                 date=row.entry_date,
@@ -226,6 +241,7 @@ def _summary(rows: Iterator[Any], period: PeriodState, batch: int, got: _Collect
         if (row.account_number, row.seq) != key:
             key = (row.account_number, row.seq)
             got.keys.append(key)
+            got.sources.add((row.account_number, row.document_number))
         by_code = sums[(row.transaction_type, row.currency)]
         pair = by_code.setdefault((row.number, row.accounting_code), [ZERO, ZERO])
         pair[0] += row.debit
@@ -250,8 +266,25 @@ def _summary(rows: Iterator[Any], period: PeriodState, batch: int, got: _Collect
 # --- the formats ----------------------------------------------------------------------------------------------
 
 
+#: ``money.fmt`` of the amounts printed lately, per currency: a period's lines repeat a few thousand amounts (half
+#: of their sides are zero), and formatting a ``Decimal`` costs more than looking its text up.
+_TEXTS: dict[tuple[Decimal, str], str] = {}
+_TEXTS_KEPT = 100_000
+
+
+def _text(value: Decimal, currency: str) -> str:
+    """``money.fmt(value, currency)``, remembered."""
+    key = (value, currency)
+    found = _TEXTS.get(key)
+    if found is None:
+        if len(_TEXTS) >= _TEXTS_KEPT:
+            _TEXTS.clear()
+        found = _TEXTS[key] = fmt(value, currency)
+    return found
+
+
 def _amount(value: Decimal, currency: str) -> str:
-    return fmt(value, currency) if value else ""
+    return _text(value, currency) if value else ""
 
 
 def _us_date(date: dt.date) -> str:
@@ -259,21 +292,17 @@ def _us_date(date: dt.date) -> str:
 
 
 def _csv_rows(e: GLEntry) -> list[list[str]]:
+    head = [e.external_id, e.date.isoformat(), e.period, e.transaction_type]
+    tail = [e.currency, e.memo, e.source_document or "", e.related_document or "", e.customer_account or ""]
+    currency = e.currency
     return [
         [
-            e.external_id,
-            e.date.isoformat(),
-            e.period,
-            e.transaction_type,
+            *head,
             line.number,
             line.code,
-            fmt(line.debit, e.currency),
-            fmt(line.credit, e.currency),
-            e.currency,
-            e.memo,
-            e.source_document or "",
-            e.related_document or "",
-            e.customer_account or "",
+            _text(line.debit, currency),
+            _text(line.credit, currency),
+            *tail,
             line.item_id or "",
         ]
         for line in e.lines
@@ -307,7 +336,7 @@ def _xero_rows(e: GLEntry) -> list[list[str]]:
             " ".join(part for part in (e.source_document, line.item_id) if part) or e.transaction_type,
             line.number,
             XERO_TAX_RATE,
-            fmt(line.debit - line.credit, e.currency),
+            _text(line.debit - line.credit, e.currency),
         ]
         for line in e.lines
     ]
@@ -345,8 +374,8 @@ def _jsonl(e: GLEntry) -> str:
             {
                 "accountNumber": line.number,
                 "accountingCode": line.code,
-                "debit": fmt(line.debit, e.currency),
-                "credit": fmt(line.credit, e.currency),
+                "debit": _text(line.debit, e.currency),
+                "credit": _text(line.credit, e.currency),
                 "itemId": line.item_id,
             }
             for line in e.lines
@@ -507,11 +536,11 @@ def write_gl(
     files = _Files(out, LAYOUTS[fmt_name])
     try:
         for entry in entries:
-            entry.check_balanced()
+            debits = entry.check_balanced()
             files.write(entry)
             got.gl_entries += 1
             got.lines += len(entry.lines)
-            got.totals[entry.currency] += sum((line.debit for line in entry.lines), ZERO)
+            got.totals[entry.currency] += debits
         written = files.commit() if got.keys else []
     except OSError as exc:
         raise ExportFailed(f"could not write {out}: {exc.strerror or exc}", field="out") from exc
@@ -567,32 +596,19 @@ def export_gl(ctx: Context, period: str, fmt_name: str, mode: str, out: Path) ->
         )
         .returning(export_runs.c.id)
     ).scalar_one()
-    conn.execute(
-        insert(journal_transfers),
-        [{"account_number": a, "entry_seq": s, "export_run_id": run_id} for a, s in got.keys],
+    insert_rows(
+        conn, journal_transfers, [{"account_number": a, "entry_seq": s, "export_run_id": run_id} for a, s in got.keys]
     )
-    _mark_sources(conn, run_id)
+    _mark_sources(conn, got.sources)
     return _result(run_id, period, fmt_name, mode, False, files, got)
 
 
-def _mark_sources(conn: Connection, run_id: int) -> None:
-    """Flag the documents, payments and invoice item adjustments whose journal entries this run transferred."""
-    e, t = journal_entries, journal_transfers
+def _mark_sources(conn: Connection, sources: set[tuple[str, str]]) -> None:
+    """Flag the documents, payments and invoice item adjustments whose journal entries this run transferred, each
+    found by its key (an entry's document number names a document, a payment or an adjustment of its account)."""
+    rows = [{"account_number": a, "number": n, "transferred_to_accounting": True} for a, n in sorted(sources)]
     for table in (documents, payments, invoice_item_adjustments):
-        posted = (
-            select(e.c.seq)
-            .join(t, and_(t.c.account_number == e.c.account_number, t.c.entry_seq == e.c.seq))
-            .where(
-                t.c.export_run_id == run_id,
-                e.c.account_number == table.c.account_number,
-                e.c.document_number == table.c.number,
-            )
-        )
-        conn.execute(
-            update(table)
-            .where(table.c.transferred_to_accounting.is_(False), posted.exists())
-            .values(transferred_to_accounting=True)
-        )
+        update_rows(conn, table, rows, set_=["transferred_to_accounting"], where=["account_number", "number"])
 
 
 def export_runs_list(conn: Connection) -> list[ExportRunView]:
