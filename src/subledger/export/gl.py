@@ -130,7 +130,9 @@ class _Collected:
     lines: int = 0
 
 
-class _Pending(NamedTuple):
+class _Taken(NamedTuple):
+    """A journal entry the run takes (its lines come with it, as ``GLLine``s)."""
+
     account_number: str
     seq: int
     entry_date: dt.date
@@ -140,11 +142,6 @@ class _Pending(NamedTuple):
     related_number: str | None
     description: str
     customer_name: str
-    accounting_code: str
-    number: str
-    debit: Decimal
-    credit: Decimal
-    item_id: str | None
 
 
 _PENDING_SQL = """
@@ -160,92 +157,79 @@ ORDER BY e.entry_date, e.account_number, e.seq, l.line_no
 """
 
 
-def _pending(conn: Connection, period: str) -> Iterator[_Pending]:
-    """The period's journal lines whose entry is not yet transferred, in ledger order, streamed.
+def _pending(conn: Connection, period: str) -> Iterator[tuple[_Taken, list[GLLine]]]:
+    """The period's journal entries not yet transferred, each with its lines, in ledger order, streamed.
 
     Read through the driver (no SQLAlchemy row or type processing per line): on SQLite money arrives as integer
-    ten-thousandths (``storage.types.Money``) and dates as ISO text, converted here.
+    ten-thousandths (``storage.types.Money``) and dates as ISO text, converted here, each distinct value once (a
+    period's lines repeat a few thousand amounts, and every other side is zero).
     """
     sqlite = conn.dialect.name == "sqlite"
     scale = -SCALE
     dates: dict[Any, dt.date] = {}
-    # Stored amounts repeat (every other side is zero): each becomes a Decimal once.
-    amounts: dict[int, Decimal] = {}
-    for row in driver_rows(conn, _PENDING_SQL, {"period": period}, batch=10_000):
-        date = row[2]
-        if sqlite:
-            parsed = dates.get(date)
-            if parsed is None:
-                parsed = dates[date] = dt.date.fromisoformat(date)
+    amounts: dict[Any, Decimal] = {}
+
+    def money(raw: Any) -> Decimal:
+        value = amounts.get(raw)
+        if value is None:
             if len(amounts) > _TEXTS_KEPT:
                 amounts.clear()
-            debit = amounts.get(row[11])
-            if debit is None:
-                debit = amounts[row[11]] = Decimal(row[11]).scaleb(scale)
-            credit = amounts.get(row[12])
-            if credit is None:
-                credit = amounts[row[12]] = Decimal(row[12]).scaleb(scale)
-            yield _Pending(
-                row[0],
-                row[1],
-                parsed,
-                row[3],
-                row[4],
-                row[5],
-                row[6],
-                row[7],
-                row[8],
-                row[9],
-                row[10],
-                debit,
-                credit,
-                row[13],
-            )
-        else:
-            yield _Pending._make(row)
+            value = amounts[raw] = Decimal(raw).scaleb(scale) if sqlite else raw
+        return value
+
+    taken: _Taken | None = None
+    lines: list[GLLine] = []
+    last_account, last_seq = None, None
+    for row in driver_rows(conn, _PENDING_SQL, {"period": period}, batch=10_000):
+        account, seq = row[0], row[1]
+        if seq != last_seq or account != last_account:
+            if taken is not None:
+                yield taken, lines
+            last_account, last_seq, date = account, seq, row[2]
+            if sqlite:
+                parsed = dates.get(date)
+                if parsed is None:
+                    parsed = dates[date] = dt.date.fromisoformat(date)
+                date = parsed
+            taken = _Taken(account, seq, date, row[3], row[4], row[5], row[6], row[7], row[8])
+            lines = []
+        lines.append(GLLine(row[9], row[10], money(row[11]), money(row[12]), row[13]))
+    if taken is not None:
+        yield taken, lines
 
 
-def _detail(rows: Iterator[Any], period: str, got: _Collected) -> Iterator[GLEntry]:
-    current: GLEntry | None = None
-    key: tuple[str, int] | None = None
-    for row in rows:
-        if (row.account_number, row.seq) != key:
-            if current is not None:
-                yield current
-            key = (row.account_number, row.seq)
-            got.keys.append(key)
-            got.sources.add((row.account_number, row.document_number))
-            current = GLEntry(
-                external_id=f"{row.account_number}-{row.seq}",
-                date=row.entry_date,
-                period=period,
-                currency=row.currency,
-                transaction_type=row.transaction_type,
-                memo=row.description,
-                source_document=row.document_number,
-                related_document=row.related_number,
-                customer_account=row.account_number,
-                customer_name=row.customer_name,
-            )
-        assert current is not None
-        current.lines.append(GLLine(row.accounting_code, row.number, row.debit, row.credit, row.item_id))
-    if current is not None:
-        yield current
+def _detail(entries: Iterator[tuple[_Taken, list[GLLine]]], period: str, got: _Collected) -> Iterator[GLEntry]:
+    for taken, lines in entries:
+        got.keys.append((taken.account_number, taken.seq))
+        got.sources.add((taken.account_number, taken.document_number))
+        yield GLEntry(
+            external_id=f"{taken.account_number}-{taken.seq}",
+            date=taken.entry_date,
+            period=period,
+            currency=taken.currency,
+            transaction_type=taken.transaction_type,
+            memo=taken.description,
+            source_document=taken.document_number,
+            related_document=taken.related_number,
+            customer_account=taken.account_number,
+            customer_name=taken.customer_name,
+            lines=lines,
+        )
 
 
-def _summary(rows: Iterator[Any], period: PeriodState, batch: int, got: _Collected) -> Iterator[GLEntry]:
+def _summary(
+    entries: Iterator[tuple[_Taken, list[GLLine]]], period: PeriodState, batch: int, got: _Collected
+) -> Iterator[GLEntry]:
     """One GL entry per (transaction type, currency): per accounting code, its debits and its credits."""
     sums: dict[tuple[str, str], dict[tuple[str, str], list[Decimal]]] = defaultdict(dict)
-    key: tuple[str, int] | None = None
-    for row in rows:
-        if (row.account_number, row.seq) != key:
-            key = (row.account_number, row.seq)
-            got.keys.append(key)
-            got.sources.add((row.account_number, row.document_number))
-        by_code = sums[(row.transaction_type, row.currency)]
-        pair = by_code.setdefault((row.number, row.accounting_code), [ZERO, ZERO])
-        pair[0] += row.debit
-        pair[1] += row.credit
+    for taken, lines in entries:
+        got.keys.append((taken.account_number, taken.seq))
+        got.sources.add((taken.account_number, taken.document_number))
+        by_code = sums[(taken.transaction_type, taken.currency)]
+        for line in lines:
+            pair = by_code.setdefault((line.number, line.code), [ZERO, ZERO])
+            pair[0] += line.debit
+            pair[1] += line.credit
     for n, ((ttype, currency), by_code) in enumerate(sorted(sums.items()), start=1):
         entry = GLEntry(
             external_id=f"{period.name}-S{batch}-{n:03d}",
