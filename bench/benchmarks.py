@@ -12,7 +12,6 @@ import subprocess
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -273,8 +272,9 @@ def check(scratch: Scratch, sizes: Sizes, books: Books | None = None) -> list[Fi
 
 
 def _check_figure(scratch: Scratch, books: Books, work: str, name: str) -> Figure:
-    ours, report = timed(books.check)
     out = scratch.directory / name
+    probe = _probe("check", books, out)
+    ours = probe["seconds"]
     books.export_beancount(out)
     bean_check = Path(sys.executable).with_name("bean-check")
     base, done = timed(
@@ -284,9 +284,9 @@ def _check_figure(scratch: Scratch, books: Books, work: str, name: str) -> Figur
     )
     if done.returncode != 0:
         print(f"# bean-check reported errors: {done.stdout[:500]}{done.stderr[:500]}")
-    if not report.passed:
-        print(f"# subledger check failed: {[str(p) for p in report.failures()][:5]}")
-    passed = ours * 20 <= base and ours < 5 and report.passed
+    if not probe["passed"]:
+        print(f"# subledger check failed: {[str(p) for p in books.check().failures()][:5]}")
+    passed = bool(ours * 20 <= base and ours < 5 and probe["passed"])
     return Figure("check", scratch.engine_kind, work, ours, "bean-check", base, "target 20x faster, < 5 s", passed)
 
 
@@ -318,18 +318,10 @@ def gl(scratch: Scratch, sizes: Sizes, books: Books | None = None) -> list[Figur
     books = books or build_ledger_book(scratch, "ledger", sizes.ledger_lines)
     lines = _journal_lines(books)
     beancount_time = _probe("export", books, scratch.directory / "ledger_gl")["seconds"]
-    with books.engine.connect() as conn:
-        periods = [p for (p,) in conn.execute(select(schema.journal_entries.c.period).distinct())]
     figures: list[Figure] = []
     for mode in ("summary", "detail"):
-        out = scratch.directory / f"gl-{mode}"
-        ours, _ = timed(partial(_gl_periods, books, sorted(periods), mode, out))
+        ours = _probe(f"gl-{mode}", books, scratch.directory / f"gl-{mode}")["seconds"]
         target, passed = ratio_target(2)(ours, beancount_time)
         work = f"{mode}, {lines:,} journal lines"
         figures.append(Figure("gl", engine, work, ours, "beancount export", beancount_time, target, passed))
     return figures
-
-
-def _gl_periods(books: Books, periods: list[str], mode: str, out: Path) -> None:
-    for period in periods:
-        books.export_gl(period, out / f"{period}.csv", summary=mode == "summary", dry_run=mode == "summary")

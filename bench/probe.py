@@ -1,8 +1,10 @@
-"""One ledger writer in a process of its own, so that its time and peak memory (RSS) are its alone.
+"""One piece of work over a book in a process of its own, as a user's command runs, so that its time and peak
+memory (RSS) are its alone (not those of the benchmark process, whose heap holds the books it generated).
 
-    python -m bench.probe WHAT URL OUT     (WHAT: export | plain | printer)
+    python -m bench.probe WHAT URL OUT     (WHAT: export | plain | printer | check | gl-summary | gl-detail)
 
-Prints one JSON object: ``seconds``, ``peak_rss_mb`` and ``start_rss_mb`` (after imports, before the work).
+Prints one JSON object: ``seconds``, ``peak_rss_mb`` and ``start_rss_mb`` (after imports, before the work), and
+for ``check`` whether every check ``passed``.
 """
 
 from __future__ import annotations
@@ -13,8 +15,11 @@ import sys
 import time
 from pathlib import Path
 
+from sqlalchemy import select
+
 from bench import baselines
 from subledger.api import Books
+from subledger.storage import schema
 
 
 def _rss_mb() -> float:
@@ -26,12 +31,25 @@ def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _periods(books: Books) -> list[str]:
+    """The periods the book has entries in, in order: one journal run each, as a controller exports them."""
+    with books.engine.connect() as conn:
+        return sorted(conn.execute(select(schema.journal_entries.c.period).distinct()).scalars())
+
+
 def main(argv: list[str]) -> int:
     what, url, out = argv
     books = Books(url)
     start_rss = _rss_mb()
+    extra: dict[str, object] = {}
     start = time.perf_counter()
-    if what == "export":
+    if what == "check":
+        extra["passed"] = books.check().passed
+    elif what in ("gl-summary", "gl-detail"):
+        summary = what == "gl-summary"
+        for period in _periods(books):
+            books.export_gl(period, Path(out) / f"{period}.csv", summary=summary, dry_run=summary)
+    elif what == "export":
         books.export_beancount(Path(out))
     elif what == "plain":
         baselines.plain_ledger(books.engine, Path(out))
@@ -41,7 +59,7 @@ def main(argv: list[str]) -> int:
         raise SystemExit(f"unknown probe {what!r}")
     seconds = time.perf_counter() - start
     books.engine.dispose()
-    print(json.dumps({"seconds": seconds, "peak_rss_mb": _rss_mb(), "start_rss_mb": start_rss}))
+    print(json.dumps({"seconds": seconds, "peak_rss_mb": _rss_mb(), "start_rss_mb": start_rss, **extra}))
     return 0
 
 

@@ -34,7 +34,7 @@ from subledger.context import Context, PeriodState, read_periods
 from subledger.errors import ExportFailed, NotFound, RuleViolation, UnbalancedEntry
 from subledger.models.base import OutputModel
 from subledger.money import ZERO, fmt
-from subledger.storage.bulk import insert_rows, update_rows
+from subledger.storage.bulk import insert_rows
 from subledger.storage.cursor import driver_rows
 from subledger.storage.schema import (
     documents,
@@ -461,7 +461,15 @@ class _Files:
             )
         if self.handle is None or (limit is not None and self.count + len(rows) > limit):
             self.open_next()
-        self.writer.writerows(rows)
+        assert self.handle is not None
+        for row in rows:
+            # What the csv module writes for a row with nothing to quote, without its per-field machinery; any
+            # comma, quote or line break in a field goes through the writer.
+            line = ",".join(row)
+            if line.count(",") == len(row) - 1 and '"' not in line and "\n" not in line and "\r" not in line:
+                self.handle.write(line + "\n")
+            else:
+                self.writer.writerow(row)
         self.count += len(rows)
 
     def close(self) -> None:
@@ -589,10 +597,17 @@ def export_gl(ctx: Context, period: str, fmt_name: str, mode: str, out: Path) ->
 
 def _mark_sources(conn: Connection, sources: set[tuple[str, str]]) -> None:
     """Flag the documents, payments and invoice item adjustments whose journal entries this run transferred, each
-    found by its key (an entry's document number names a document, a payment or an adjustment of its account)."""
-    rows = [{"account_number": a, "number": n, "transferred_to_accounting": True} for a, n in sorted(sources)]
+    found by its key (an entry's document number names a document, a payment or an adjustment of its account).
+    Rows flagged by an earlier run are left as they are (a document's row, payload and all, is not rewritten)."""
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    yes, no = (1, 0) if conn.dialect.name == "sqlite" else (True, False)
+    keys = [(yes, account, number, no) for account, number in sorted(sources)]
     for table in (documents, payments, invoice_item_adjustments):
-        update_rows(conn, table, rows, set_=["transferred_to_accounting"], where=["account_number", "number"])
+        conn.exec_driver_sql(
+            f"UPDATE {table.name} SET transferred_to_accounting = {mark} WHERE account_number = {mark} "
+            f"AND number = {mark} AND transferred_to_accounting = {mark}",
+            keys,
+        )
 
 
 def export_runs_list(conn: Connection) -> list[ExportRunView]:
