@@ -1,8 +1,8 @@
 """The journal pass split between two processes (large books), the other also making the subledger pass: the same
 report as one pass, and a write that lands between the two reads is not mixed into the report (both engines).
 
-``SPLIT_FROM`` is lowered so the two-account example books split: A00000001 is read here, A00000002 by the forked
-process.
+``SPLIT_FROM`` is lowered so the two-account example books are shared: two pieces of one account each, taken by
+whichever process comes first.
 """
 
 from __future__ import annotations
@@ -30,19 +30,19 @@ def two_accounts(seed003: Books, line_level: Books) -> Books:
     return seed003
 
 
-def _split(monkeypatch: pytest.MonkeyPatch, on: bool) -> list[str]:
-    """Split every pass (or none); returns the list the split points are recorded in."""
+def _split(monkeypatch: pytest.MonkeyPatch, on: bool) -> list[list[str]]:
+    """Share every pass (or none); returns the list the pieces' bounds are recorded in."""
     monkeypatch.setattr(checks, "SPLIT_FROM", 0 if on else 10**12)
-    points: list[str] = []
-    find = checks._split_point
+    points: list[list[str]] = []
+    find = checks._ranges
 
-    def recorded(conn: Any, share: float) -> str | None:
-        point = find(conn, share)
-        if point is not None:
-            points.append(point)
-        return point
+    def recorded(conn: Any) -> list[str]:
+        bounds = find(conn)
+        if bounds:
+            points.append(bounds)
+        return bounds
 
-    monkeypatch.setattr(checks, "_split_point", recorded)
+    monkeypatch.setattr(checks, "_ranges", recorded)
     return points
 
 
@@ -75,7 +75,7 @@ def test_split_pass_reports_what_one_pass_reports(two_accounts: Books, monkeypat
     whole = two_accounts.check()
     points = _split(monkeypatch, on=True)
     halves = two_accounts.check()
-    assert points == ["A00000002"]
+    assert points == [["A00000002"]]
     assert halves.model_dump() == whole.model_dump()
     found = failing(halves)
     # Problems of both halves, in account order.

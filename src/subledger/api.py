@@ -439,6 +439,9 @@ class Books:
     def check(self, period: str | None = None, *, skip: Sequence[str] = ()) -> CheckReport:
         """Run every close check but those in ``skip`` (on one period, or the whole book) and report them all."""
         with self.engine.connect() as conn:
+            if conn.dialect.name == "postgresql":
+                # One snapshot for every check of the run (SQLite's read transaction is one already).
+                conn.execution_options(isolation_level="REPEATABLE READ")
             return run_checks(conn, period, skip=skip)
 
     @audited("export-gl")

@@ -374,14 +374,14 @@ def _journal(conn: Connection, scope: Scope) -> JournalPass:
 
 
 def _read_journal(conn: Connection, scope: Scope, hashed: bool) -> JournalPass:
-    """The journal pass. Over a large book, the accounts from ``split`` on are read by a forked process
-    (``storage.forked``), which then also makes the subledger pass (``_subledger_days``), while this one reads the
-    accounts before it; the two halves are merged.
+    """The journal pass. Over a large book it is cut into pieces (``_ranges``: ranges of accounts) shared with a
+    forked process (``storage.forked``): this one takes pieces from the first up, the other makes the subledger pass
+    (``_subledger_days``) and then takes pieces from the last down, until they meet; the pieces are merged in order.
 
     The other process reads in a snapshot of its own. It reads there too what every committed write moves: the
     number of operations and every account's journal head (the journal is append-only and its heads move in the
     transaction that appends). When these equal what this connection sees, it read the same books; otherwise (a
-    write landed in between) its half is read again here and the subledger pass is made here when asked for."""
+    write landed in between) its pieces are read again here and the subledger pass is made here when asked for."""
     dialect = conn.dialect.name
     chart = read_chart(conn)
     control = sorted(code.name for code in chart.codes.values() if code.type in CONTROL_TYPES)
@@ -392,23 +392,29 @@ def _read_journal(conn: Connection, scope: Scope, hashed: bool) -> JournalPass:
         return _journal_sql(dialect, chart, currencies, control, scope.periods, hashed, accounts)
 
     subledger = bool({"control-accounts", "beancount"} & scope.wanted) and "subledger" not in scope.shared
-    split = _split_point(conn, CHILD_SHARE_WITH_SUBLEDGER if subledger else 0.5)
-    if split is None:
+    bounds = _ranges(conn)
+    if not bounds:
         jp = _consume(driver_rows(conn, sql(), batch=20_000), dialect, control, scope, hashed)
     else:
-        upper, at = sql("e.account_number >= :split"), {"split": split}
+        ranges = [_range_sql(sql, i, len(bounds) + 1) for i in range(len(bounds) + 1)]
+        params = {f"b{i}": bound for i, bound in enumerate(bounds)}
+        claims = forked.Claims(len(ranges))
         url = conn.engine.url.render_as_string(hide_password=False)
-        theirs = forked.start(_pass_elsewhere, url, upper, at, control, scope, hashed, subledger)
-        jp = _consume(
-            driver_rows(conn, sql("e.account_number < :split"), at, batch=20_000), dialect, control, scope, hashed
-        )
-        rest, days, their_state = theirs()
+        theirs = forked.start(_pass_elsewhere, url, ranges, params, claims, control, scope, hashed, subledger)
+        parts: dict[int, JournalPass] = {}
+        while (i := claims.first()) is not None:
+            parts[i] = _consume(driver_rows(conn, ranges[i], params, batch=20_000), dialect, control, scope, hashed)
+        their_parts, days, their_state = theirs()
         if their_state == _state(conn):
+            parts.update(their_parts)
             if days is not None:
                 scope.shared["subledger"] = days
         else:
-            rest = _consume(driver_rows(conn, upper, at, batch=20_000), dialect, control, scope, hashed)
-        jp.merge(rest)
+            for i in their_parts:
+                parts[i] = _consume(driver_rows(conn, ranges[i], params, batch=20_000), dialect, control, scope, hashed)
+        jp = parts[0]
+        for i in range(1, len(ranges)):
+            jp.merge(parts[i])
     if jp.deferred:  # entries whose lines the SQL could not format: hashed here, on the run's own connection
         assert jp.chain is not None
         for entry_id, prev_hash, fields, (account, seq), stored in jp.deferred:
@@ -418,32 +424,37 @@ def _read_journal(conn: Connection, scope: Scope, hashed: bool) -> JournalPass:
     return jp
 
 
-#: Journal entries from which the pass is split between two processes (forking costs tens of milliseconds).
+#: Journal entries from which the pass is shared with a forked process (forking costs tens of milliseconds).
 SPLIT_FROM = 50_000
-#: The share of the journal's entries the other process reads when it makes the subledger pass as well: that pass
-#: costs about a fifth of the journal pass (measured on a 1,000,000-line book), so both processes finish together.
-CHILD_SHARE_WITH_SUBLEDGER = 0.35
+#: Pieces (ranges of accounts, of about equal entries) the pass is cut into for the two processes to share.
+PIECES = 12
 
 
-def _split_point(conn: Connection, share: float) -> str | None:
-    """The account from which the other process reads, about ``share`` of the journal's entries from there on;
-    None when the book is small, there is one core, or the database cannot be opened twice (SQLite in memory)."""
+def _ranges(conn: Connection) -> list[str]:
+    """The accounts at which the pieces of the pass begin (after the first), about equal entries in each; empty
+    when the book is small, there is one core, or the database cannot be opened twice (SQLite in memory)."""
     database = conn.engine.url.database
     if not forked.can_fork() or (conn.dialect.name == "sqlite" and database in (None, "", ":memory:")):
-        return None
+        return []
     ca = customer_accounts
     heads = conn.execute(select(ca.c.account_number, ca.c.last_entry_seq).order_by(ca.c.account_number)).all()
     total = sum(seq for _, seq in heads)
     if total < SPLIT_FROM or len(heads) < 2:
-        return None
-    # The account before which the entries come closest to this process's share (one account at least each side).
-    mine = (1 - share) * total
-    best, gap, running = None, float(total), heads[0][1]
+        return []
+    bounds: list[str] = []
+    running = heads[0][1]
     for account, seq in heads[1:]:
-        if abs(mine - running) < gap:
-            best, gap = str(account), abs(mine - running)
+        if running >= total * (len(bounds) + 1) / PIECES:
+            bounds.append(str(account))
         running += seq
-    return best
+    return bounds
+
+
+def _range_sql(sql: Callable[[str], str], i: int, pieces: int) -> str:
+    """The pass over piece ``i``: accounts from bound ``b{i-1}`` up to (not including) ``b{i}``."""
+    lower = f"e.account_number >= :b{i - 1}" if i > 0 else ""
+    upper = f"e.account_number < :b{i}" if i < pieces - 1 else ""
+    return sql(" AND ".join(part for part in (lower, upper) if part))
 
 
 def _state(conn: Connection) -> tuple[int, int, dict[str, tuple[int, str]]]:
@@ -455,19 +466,29 @@ def _state(conn: Connection) -> tuple[int, int, dict[str, tuple[int, str]]]:
 
 
 def _pass_elsewhere(
-    url: str, sql: str, params: dict[str, Any], control: list[str], scope: Scope, hashed: bool, subledger: bool
-) -> tuple[JournalPass, dict[dt.date, dict[Key, Decimal]] | None, tuple[int, int, dict[str, tuple[int, str]]]]:
-    """One range of the journal pass (and the subledger pass, when asked), in a process of its own with its own
-    connection; with the ``_state`` of the books it read, in the same snapshot."""
+    url: str,
+    ranges: list[str],
+    params: dict[str, Any],
+    claims: forked.Claims,
+    control: list[str],
+    scope: Scope,
+    hashed: bool,
+    subledger: bool,
+) -> tuple[dict[int, JournalPass], dict[dt.date, dict[Key, Decimal]] | None, tuple[int, int, dict[str, Any]]]:
+    """The forked process's side of the pass: the subledger pass when asked, then pieces of the journal from the
+    last down, with its own connection; with the ``_state`` of the books it read, all in one snapshot."""
     engine = make_engine(url, poolclass=NullPool)
     try:
         with engine.connect() as conn:
             if conn.dialect.name == "postgresql":
                 conn.execution_options(isolation_level="REPEATABLE READ")
-            rows = driver_rows(conn, sql, params, batch=20_000)
-            jp = _consume(rows, conn.dialect.name, control, scope, hashed)
+            state = _state(conn)
             days = _subledger_days(conn, scope) if subledger else None
-            return jp, days, _state(conn)
+            parts: dict[int, JournalPass] = {}
+            while (i := claims.last()) is not None:
+                rows = driver_rows(conn, ranges[i], params, batch=20_000)
+                parts[i] = _consume(rows, conn.dialect.name, control, scope, hashed)
+            return parts, days, state
     finally:
         engine.dispose()
 

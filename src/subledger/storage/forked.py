@@ -32,6 +32,41 @@ def can_fork() -> bool:
     return cores() > 1 and "fork" in multiprocessing.get_all_start_methods()
 
 
+class Claims:
+    """Work in ``parts`` numbered pieces shared by two processes: this one takes pieces from the first up, the
+    forked one from the last down, each the next piece nobody holds, until they meet. Whichever runs faster (the
+    machine's other load, a piece heavier than its share) simply takes more."""
+
+    def __init__(self, parts: int) -> None:
+        self._ends = multiprocessing.get_context("fork").Array("i", [0, parts]) if can_fork() else [0, parts]
+        self._lock = getattr(self._ends, "get_lock", None)
+
+    def _take(self, low: bool) -> int | None:
+        lock = self._lock() if self._lock is not None else None
+        if lock is not None:
+            lock.acquire()
+        try:
+            first, end = self._ends[0], self._ends[1]
+            if first >= end:
+                return None
+            if low:
+                self._ends[0] = first + 1
+                return int(first)
+            self._ends[1] = end - 1
+            return int(end - 1)
+        finally:
+            if lock is not None:
+                lock.release()
+
+    def first(self) -> int | None:
+        """The lowest piece nobody holds (this process's side)."""
+        return self._take(low=True)
+
+    def last(self) -> int | None:
+        """The highest piece nobody holds (the forked process's side)."""
+        return self._take(low=False)
+
+
 def _child(send: Connection, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
     try:
         result: tuple[bool, Any] = (True, fn(*args))
