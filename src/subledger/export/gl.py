@@ -599,15 +599,23 @@ def _mark_sources(conn: Connection, sources: set[tuple[str, str]]) -> None:
     """Flag the documents, payments and invoice item adjustments whose journal entries this run transferred, each
     found by its key (an entry's document number names a document, a payment or an adjustment of its account).
     Rows flagged by an earlier run are left as they are (a document's row, payload and all, is not rewritten)."""
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    yes, no = (1, 0) if conn.dialect.name == "sqlite" else (True, False)
-    keys = [(yes, account, number, no) for account, number in sorted(sources)]
+    ordered = sorted(sources)
     for table in (documents, payments, invoice_item_adjustments):
-        conn.exec_driver_sql(
-            f"UPDATE {table.name} SET transferred_to_accounting = {mark} WHERE account_number = {mark} "
-            f"AND number = {mark} AND transferred_to_accounting = {mark}",
-            keys,
-        )
+        if conn.dialect.name == "postgresql":
+            # One statement per table: the keys travel as two arrays rather than as thousands of statements.
+            conn.exec_driver_sql(
+                f"UPDATE {table.name} AS t SET transferred_to_accounting = true "
+                "FROM unnest(%s::text[], %s::text[]) AS k(account_number, number) "
+                "WHERE t.account_number = k.account_number AND t.number = k.number "
+                "AND NOT t.transferred_to_accounting",
+                ([a for a, _ in ordered], [n for _, n in ordered]),
+            )
+        else:
+            conn.exec_driver_sql(
+                f"UPDATE {table.name} SET transferred_to_accounting = 1 WHERE account_number = ? AND number = ? "
+                "AND transferred_to_accounting = 0",
+                ordered,
+            )
 
 
 def export_runs_list(conn: Connection) -> list[ExportRunView]:
