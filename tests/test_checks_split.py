@@ -8,6 +8,7 @@ whichever process comes first.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -87,33 +88,54 @@ def test_split_pass_reports_what_one_pass_reports(two_accounts: Books, monkeypat
     assert any(p.startswith("A00000002|lastEntryHash|") for p in found["hash-chain"])
 
 
-def test_a_write_between_the_two_reads_is_not_mixed_in(two_accounts: Books, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The forked process posts an entry before it reads (as a writer landing between the two reads would): its
-    half no longer matches what this connection sees, and the report is that of one snapshot."""
+def _write_first(monkeypatch: pytest.MonkeyPatch, books: Books, write: Callable[[Any], None]) -> Any:
+    """Make the forked process commit ``write`` before it reads (as a writer landing between the two processes'
+    reads would); returns the unpatched ``_pass_elsewhere``."""
     _split(monkeypatch, on=True)
     elsewhere = checks._pass_elsewhere
-    url = two_accounts.engine.url.render_as_string(hide_password=False)
+    url = books.engine.url.render_as_string(hide_password=False)
 
     def after_a_write(*args: Any) -> Any:
         engine = checks.make_engine(url)
         with engine.begin() as conn:
-            five, zero = Decimal("5.00"), Decimal(0)
-            entry = Entry(
-                "A00000002",
-                dt.date(2026, 10, 30),
-                "External Payment",
-                "USD",
-                "HAND-2",
-                "payment",
-                "landed between the reads",
-                (Line("Cash", five, zero), Line("Other Revenue", zero, five)),
-            )
-            operation = conn.execute(text("SELECT max(id) FROM operations")).scalar_one()
-            post(conn, [entry], [("2026-10", entry.date)], operation)
+            write(conn)
         engine.dispose()
         return elsewhere(*args)
 
     monkeypatch.setattr(checks, "_pass_elsewhere", after_a_write)
+    return elsewhere
+
+
+def _post_one(conn: Any) -> None:
+    five, zero = Decimal("5.00"), Decimal(0)
+    entry = Entry(
+        "A00000002",
+        dt.date(2026, 10, 30),
+        "External Payment",
+        "USD",
+        "HAND-2",
+        "payment",
+        "landed between the reads",
+        (Line("Cash", five, zero), Line("Other Revenue", zero, five)),
+    )
+    operation = conn.execute(text("SELECT max(id) FROM operations")).scalar_one()
+    post(conn, [entry], [("2026-10", entry.date)], operation)
+
+
+def _double_an_item(conn: Any) -> None:
+    conn.execute(
+        text(
+            "INSERT INTO operations (kind, actor, request_hash, request, status, at) "
+            "VALUES ('defect', 'test', '0', '{}', 'accepted', CURRENT_TIMESTAMP)"
+        )
+    )
+    conn.execute(text("UPDATE document_items SET amount = amount * 2 WHERE id = 'II-0001'"))
+
+
+def test_a_write_between_the_two_reads_is_not_mixed_in(two_accounts: Books, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The forked process posts an entry before it reads (as a writer landing between the two reads would): its
+    half no longer matches what this connection sees, and the report is that of one snapshot."""
+    elsewhere = _write_first(monkeypatch, two_accounts, _post_one)
     passes: list[int] = []
     consume = checks._consume
 
@@ -145,24 +167,7 @@ def test_a_subledger_write_between_the_reads_is_not_mixed_in(
     operation record, as only a defect would) lands before the forked process reads: the operations it counts differ
     from this connection's, so its subledger pass is not taken. On SQLite this connection's snapshot predates the
     write and the report passes; a report built from the other process's subledger would not."""
-    _split(monkeypatch, on=True)
-    elsewhere = checks._pass_elsewhere
-    url = two_accounts.engine.url.render_as_string(hide_password=False)
-
-    def after_a_write(*args: Any) -> Any:
-        engine = checks.make_engine(url)
-        with engine.begin() as conn:
-            conn.execute(
-                text(
-                    "INSERT INTO operations (kind, actor, request_hash, request, status, at) "
-                    "VALUES ('defect', 'test', '0', '{}', 'accepted', CURRENT_TIMESTAMP)"
-                )
-            )
-            conn.execute(text("UPDATE document_items SET amount = amount * 2 WHERE id = 'II-0001'"))
-        engine.dispose()
-        return elsewhere(*args)
-
-    monkeypatch.setattr(checks, "_pass_elsewhere", after_a_write)
+    elsewhere = _write_first(monkeypatch, two_accounts, _double_an_item)
     report = two_accounts.check()
     if two_accounts.engine.dialect.name == "sqlite":
         assert report.passed, failing(report)
