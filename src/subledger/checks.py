@@ -394,7 +394,7 @@ def _read_journal(conn: Connection, scope: Scope, hashed: bool) -> JournalPass:
     subledger = bool({"control-accounts", "beancount"} & scope.wanted) and "subledger" not in scope.shared
     bounds = _ranges(conn)
     if not bounds:
-        jp = _consume(driver_rows(conn, sql(), batch=20_000), dialect, control, scope, hashed)
+        jp = _read_piece(conn, sql(), None, control, scope, hashed)
     else:
         ranges = [_range_sql(sql, i, len(bounds) + 1) for i in range(len(bounds) + 1)]
         params = {f"b{i}": bound for i, bound in enumerate(bounds)}
@@ -403,7 +403,7 @@ def _read_journal(conn: Connection, scope: Scope, hashed: bool) -> JournalPass:
         theirs = forked.start(_pass_elsewhere, url, ranges, params, claims, control, scope, hashed, subledger)
         parts: dict[int, JournalPass] = {}
         while (i := claims.first()) is not None:
-            parts[i] = _consume(driver_rows(conn, ranges[i], params, batch=20_000), dialect, control, scope, hashed)
+            parts[i] = _read_piece(conn, ranges[i], params, control, scope, hashed)
         their_parts, days, their_state = theirs()
         if their_state == _state(conn):
             parts.update(their_parts)
@@ -411,7 +411,7 @@ def _read_journal(conn: Connection, scope: Scope, hashed: bool) -> JournalPass:
                 scope.shared["subledger"] = days
         else:
             for i in their_parts:
-                parts[i] = _consume(driver_rows(conn, ranges[i], params, batch=20_000), dialect, control, scope, hashed)
+                parts[i] = _read_piece(conn, ranges[i], params, control, scope, hashed)
         jp = parts[0]
         for i in range(1, len(ranges)):
             jp.merge(parts[i])
@@ -486,11 +486,17 @@ def _pass_elsewhere(
             days = _subledger_days(conn, scope) if subledger else None
             parts: dict[int, JournalPass] = {}
             while (i := claims.last()) is not None:
-                rows = driver_rows(conn, ranges[i], params, batch=20_000)
-                parts[i] = _consume(rows, conn.dialect.name, control, scope, hashed)
+                parts[i] = _read_piece(conn, ranges[i], params, control, scope, hashed)
             return parts, days, state
     finally:
         engine.dispose()
+
+
+def _read_piece(
+    conn: Connection, sql: str, params: dict[str, Any] | None, control: list[str], scope: Scope, hashed: bool
+) -> JournalPass:
+    """The journal pass's ``sql`` (the whole journal or one piece of it) read through the driver and folded."""
+    return _consume(driver_rows(conn, sql, params, batch=20_000), conn.dialect.name, control, scope, hashed)
 
 
 def _consume(
