@@ -30,7 +30,7 @@ from bench.harness import (
     timed,
 )
 from subledger.api import Books
-from subledger.fingerprint import period_fingerprint, period_seal
+from subledger.fingerprint import close_marks
 from subledger.storage import schema
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -291,16 +291,15 @@ def _check_figure(scratch: Scratch, books: Books, work: str, name: str) -> Figur
 
 
 def _close_all_but_the_last(books: Books) -> int:
-    """Close every period with entries but the last, as the close does (status and fingerprint), directly: the
-    close's own checks are not what this benchmark measures."""
+    """Close every period with entries but the last, recording what the close records (status, fingerprint and
+    seal: ``fingerprint.close_marks``), directly: the close's own checks are not what this benchmark measures."""
     p = schema.periods
     with books.engine.begin() as conn:
         used = set(conn.execute(select(schema.journal_entries.c.period).distinct()).scalars())
         periods = conn.execute(select(p.c.name, p.c.start_date, p.c.end_date).order_by(p.c.start_date)).all()
         to_close = [row for row in periods if row.name in used][:-1]
         for name, start, end in to_close:
-            fingerprint = period_fingerprint(conn, start, end)
-            seal = period_seal(conn, start, end, fingerprint)
+            fingerprint, seal = close_marks(conn, start, end)
             conn.execute(update(p).where(p.c.name == name).values(status="Closed", fingerprint=fingerprint, seal=seal))
     return len(to_close)
 

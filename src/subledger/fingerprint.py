@@ -106,3 +106,9 @@ def period_seal(conn: Connection, start: dt.date, end: dt.date, fingerprint: str
     )
     marks = (entry_mark(f"{account}-{seq}", digest) for account, seq, digest in rows)
     return seal(chart_digest(conn), fingerprint, marks)
+
+
+def close_marks(conn: Connection, start: dt.date, end: dt.date) -> tuple[str, str]:
+    """What closing the period from ``start`` to ``end`` records: its fingerprint and the seal over it."""
+    fingerprint = period_fingerprint(conn, start, end)
+    return fingerprint, period_seal(conn, start, end, fingerprint)

@@ -17,7 +17,7 @@ from sqlalchemy import insert, select, update
 from subledger.checks import run_checks
 from subledger.context import Context, PeriodState
 from subledger.errors import CloseChecksFailed, NotFound, PeriodTransitionRefused, RuleViolation
-from subledger.fingerprint import period_fingerprint, period_seal
+from subledger.fingerprint import close_marks
 from subledger.models.base import OutputModel
 from subledger.storage.schema import period_events, periods
 
@@ -106,8 +106,7 @@ def close(ctx: Context, name: str) -> PeriodTransition:
     report = run_checks(ctx.conn, period.name)
     if not report.passed:
         raise CloseChecksFailed(report.failures())
-    fingerprint = period_fingerprint(ctx.conn, period.start_date, period.end_date)
-    seal = period_seal(ctx.conn, period.start_date, period.end_date, fingerprint)
+    fingerprint, seal = close_marks(ctx.conn, period.start_date, period.end_date)
     return _record(ctx, period, "Closed", fingerprint=fingerprint, seal=seal)
 
 
