@@ -72,6 +72,8 @@ def test_split_pass_reports_what_one_pass_reports(two_accounts: Books, monkeypat
         _unbalanced(conn, "A00000001", 99)
         _unbalanced(conn, "A00000002", 98)
         conn.execute(text("UPDATE customer_accounts SET last_entry_seq = 3 WHERE account_number = 'A00000002'"))
+        # The forked process also reads which codes the lines carry: one of them made inactive must show.
+        conn.execute(text("UPDATE accounting_codes SET active = false WHERE name = 'Other Revenue'"))
     _split(monkeypatch, on=False)
     whole = two_accounts.check()
     points = _split(monkeypatch, on=True)
@@ -86,6 +88,9 @@ def test_split_pass_reports_what_one_pass_reports(two_accounts: Books, monkeypat
     ]
     assert [p.split("|")[0] for p in found["hash-chain"] if "|seq|" in p] == ["A00000001-99", "A00000002-98"]
     assert any(p.startswith("A00000002|lastEntryHash|") for p in found["hash-chain"])
+    assert found["accounting-codes"] == [
+        "A00000001-99|accountingCode|accounting code 'Other Revenue' is inactive (2 journal lines)"
+    ]
 
 
 def _write_first(monkeypatch: pytest.MonkeyPatch, books: Books, write: Callable[[Any], None]) -> Any:
