@@ -18,6 +18,7 @@ from beancount import loader
 from sqlalchemy import Connection, text
 
 from conftest import db_url
+from subledger import checks
 from subledger.api import Books
 from subledger.checks import CHECKS, CheckReport
 from subledger.export.beancount import export_period
@@ -386,6 +387,33 @@ def test_entry_in_a_currency_the_sql_does_not_format_still_chains(seed003: Books
     assert failing(seed003.check())["hash-chain"] == [
         "A00000001|lastEntryHash|the account's chain head is entry 5 but its journal ends at entry 5 or with "
         "another hash"
+    ]
+
+
+def test_the_chain_does_not_depend_on_the_order_the_database_aggregates_lines_in(
+    seed003: Books, monkeypatch: Any
+) -> None:
+    """The pass concatenates each entry's lines in the order the join gives them, without sorting them: were that
+    order ever another, the entries whose hash did not recompute are hashed again from their lines in line order,
+    and only a real alteration is reported."""
+    read = checks.driver_rows
+    reordered: list[str] = []
+
+    def lines_reversed(*args: Any, **kwargs: Any) -> Iterator[tuple[Any, ...]]:
+        for row in read(*args, **kwargs):
+            lines = row[-1].split("\x1f") if isinstance(row[-1], str) else []
+            if len(lines) > 1:
+                reordered.append(f"{row[0]}-{row[1]}")
+                row = (*row[:-1], "\x1f".join(reversed(lines)))
+            yield row
+
+    monkeypatch.setattr(checks, "driver_rows", lines_reversed)
+    report = seed003.check()
+    assert reordered and report.passed, failing(report)
+    with raw(seed003) as conn, unguarded(conn, LINE_UPDATES):
+        conn.execute(text("UPDATE journal_lines SET item_id = 'tampered' WHERE entry_seq = 2 AND line_no = 1"))
+    assert [p for p in failing(seed003.check())["hash-chain"] if "|hash|" in p] == [
+        "A00000001-2|hash|its content no longer matches its hash (altered)"
     ]
 
 

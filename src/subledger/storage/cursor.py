@@ -21,19 +21,33 @@ _cursor_ids = count()
 
 
 def driver_rows(
-    conn: Connection, sql: str, params: Mapping[str, Any] | None = None, *, batch: int = 50_000
+    conn: Connection,
+    sql: str,
+    params: Mapping[str, Any] | None = None,
+    *,
+    batch: int = 50_000,
+    settings: Mapping[str, str] | None = None,
 ) -> Iterator[tuple[Any, ...]]:
-    """The rows of ``sql`` (``:name`` placeholders, bound from ``params``) in batches of ``batch``."""
+    """The rows of ``sql`` (``:name`` placeholders, bound from ``params``) in batches of ``batch``. On PostgreSQL,
+    ``settings`` (planner settings) hold while the query is planned, and are reset once its cursor is open."""
     dbapi: Any = conn.connection.dbapi_connection
     postgres = conn.dialect.name == "postgresql"
     if postgres and params is not None:
         sql = _NAMED.sub(r"%(\1)s", sql.replace("%", "%%"))
     cursor = dbapi.cursor(name=f"subledger_read_{next(_cursor_ids)}") if postgres else dbapi.cursor()
     try:
+        if postgres and settings:
+            with dbapi.cursor() as setter:
+                for name, value in settings.items():
+                    setter.execute("SELECT set_config(%s, %s, true)", (name, value))
         if params is None:
             cursor.execute(sql)
         else:
             cursor.execute(sql, dict(params))
+        if postgres and settings:
+            with dbapi.cursor() as setter:
+                for name in settings:
+                    setter.execute(f"RESET {name}")
         while rows := cursor.fetchmany(batch):
             yield from rows
     finally:
