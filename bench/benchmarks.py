@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy import Engine, func, insert, select, text, update
 
 from bench.book import direct_book, load_file
 from bench.harness import (
@@ -194,6 +194,11 @@ def build_ledger_book(scratch: Scratch, name: str, lines: int) -> Books:
             books.engine,
             {name: driver_rows(books.engine, tables[name], rows) for name, rows in chunk.rows.items()},
         )
+    if books.engine.dialect.name == "postgresql":
+        # A book in use has planner statistics (autovacuum analyzes what was written); one just bulk-copied has
+        # none until then, and on this machine's server autovacuum is off.
+        with books.engine.begin() as conn:
+            conn.execute(text(f"ANALYZE {', '.join(table.name for table in TABLES)}"))
     return books
 
 
