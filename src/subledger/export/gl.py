@@ -144,9 +144,11 @@ class _Taken(NamedTuple):
     customer_name: str
 
 
+#: PostgreSQL's amounts are read as text: each distinct text is made a ``Decimal`` once, where a ``Decimal`` per
+#: amount from the driver would be hashed per amount (the formatted text is looked up by value).
 _PENDING_SQL = """
 SELECT e.account_number, e.seq, e.entry_date, e.transaction_type, e.currency, e.document_number,
-       e.related_number, e.description, c.name, l.accounting_code, a.number, l.debit, l.credit, l.item_id
+       e.related_number, e.description, c.name, l.accounting_code, a.number, {debit}, {credit}, l.item_id
 FROM journal_entries e
 JOIN journal_lines l ON l.account_number = e.account_number AND l.entry_seq = e.seq
 JOIN accounting_codes a ON a.name = l.accounting_code
@@ -160,9 +162,9 @@ ORDER BY e.entry_date, e.account_number, e.seq, l.line_no
 def _pending(conn: Connection, period: str) -> Iterator[tuple[_Taken, list[GLLine]]]:
     """The period's journal entries not yet transferred, each with its lines, in ledger order, streamed.
 
-    Read through the driver (no SQLAlchemy row or type processing per line): on SQLite money arrives as integer
-    ten-thousandths (``storage.types.Money``) and dates as ISO text, converted here, each distinct value once (a
-    period's lines repeat a few thousand amounts, and every other side is zero).
+    Read through the driver (no SQLAlchemy row or type processing per line): money arrives as integer
+    ten-thousandths on SQLite (``storage.types.Money``) and as text on PostgreSQL, dates on SQLite as ISO text, each
+    converted here once per distinct value (a period's lines repeat a few thousand amounts, every other side zero).
     """
     sqlite = conn.dialect.name == "sqlite"
     scale = -SCALE
@@ -174,13 +176,16 @@ def _pending(conn: Connection, period: str) -> Iterator[tuple[_Taken, list[GLLin
         if value is None:
             if len(amounts) > _TEXTS_KEPT:
                 amounts.clear()
-            value = amounts[raw] = Decimal(raw).scaleb(scale) if sqlite else raw
+            value = amounts[raw] = Decimal(raw).scaleb(scale) if sqlite else Decimal(raw)
         return value
 
     taken: _Taken | None = None
     lines: list[GLLine] = []
     last_account, last_seq = None, None
-    for row in driver_rows(conn, _PENDING_SQL, {"period": period}, batch=10_000):
+    sql = _PENDING_SQL.format(
+        debit="l.debit" if sqlite else "l.debit::text", credit="l.credit" if sqlite else "l.credit::text"
+    )
+    for row in driver_rows(conn, sql, {"period": period}, batch=10_000):
         account, seq = row[0], row[1]
         if seq != last_seq or account != last_account:
             if taken is not None:
