@@ -276,10 +276,18 @@ def check(scratch: Scratch, sizes: Sizes, books: Books | None = None) -> list[Fi
     return figures
 
 
+#: Runs of ``subledger check`` per figure, the median taken: one run of a few seconds moves by a second on this
+#: machine (the minute-long bean-check by a few per cent, so it runs once).
+CHECK_RUNS = 3
+
+
 def _check_figure(scratch: Scratch, books: Books, work: str, name: str) -> Figure:
     out = scratch.directory / name
-    probe = _probe("check", books, out)
+    probes = [_probe("check", books, out) for _ in range(CHECK_RUNS)]
+    probe = sorted(probes, key=lambda run: run["seconds"])[len(probes) // 2]
     ours = probe["seconds"]
+    runs = ", ".join(f"{run['seconds']:.2f}" for run in probes)
+    print(f"# check {scratch.engine_kind} {work}: {runs} s, the median taken")
     books.export_beancount(out)
     bean_check = Path(sys.executable).with_name("bean-check")
     base, done = timed(
@@ -289,9 +297,9 @@ def _check_figure(scratch: Scratch, books: Books, work: str, name: str) -> Figur
     )
     if done.returncode != 0:
         print(f"# bean-check reported errors: {done.stdout[:500]}{done.stderr[:500]}")
-    if not probe["passed"]:
+    if not all(run["passed"] for run in probes):
         print(f"# subledger check failed: {[str(p) for p in books.check().failures()][:5]}")
-    passed = bool(ours * 20 <= base and ours < 5 and probe["passed"])
+    passed = bool(ours * 20 <= base and ours < 5 and all(run["passed"] for run in probes))
     return Figure("check", scratch.engine_kind, work, ours, "bean-check", base, "target 20x faster, < 5 s", passed)
 
 
