@@ -7,9 +7,11 @@ import threading
 from decimal import Decimal
 
 import pytest
+import sqlalchemy
 from sqlalchemy import select
 
 from conftest import example
+from subledger import api
 from subledger.api import Books
 from subledger.export.beancount import _amount_text
 from subledger.models.documents import LoadFile
@@ -102,3 +104,30 @@ def test_load_request_text_is_canonical_json_of_the_file(name: str) -> None:
     records = [*file.accounts, *file.invoices, *file.debit_memos, *file.credit_memos, *file.payments]
     assert len(records) > 2
     assert [payloads[id(r)] for r in records] == [canonical_json(r) for r in records]
+
+
+def _analyzed(books: Books) -> bool | None:
+    """Whether PostgreSQL's planner has statistics of the journal lines (None on SQLite, which keeps none)."""
+    if books.engine.dialect.name != "postgresql":
+        return None
+    with books.engine.connect() as conn:
+        tuples = conn.execute(
+            sqlalchemy.text(
+                "SELECT reltuples FROM pg_class WHERE oid = to_regclass(current_schema() || '.journal_lines')"
+            )
+        ).scalar_one()
+    return bool(tuples >= 0)  # -1: never analyzed
+
+
+@pytest.mark.parametrize("threshold", [1, 10**9])
+def test_a_large_load_refreshes_the_planner_statistics(
+    books: Books, monkeypatch: pytest.MonkeyPatch, threshold: int
+) -> None:
+    """A load of at least ``ANALYZE_FROM`` records analyzes the tables it wrote (PostgreSQL), a smaller one does
+    not; either way the load is what it is."""
+    monkeypatch.setattr(api, "ANALYZE_FROM", threshold)
+    result = books.load(example("seed-003-books.json"))
+    assert sum(result.loaded.values()) > 1
+    expected = None if books.engine.dialect.name == "sqlite" else threshold == 1
+    assert _analyzed(books) is expected
+    assert books.check().passed

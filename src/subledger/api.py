@@ -62,8 +62,29 @@ from subledger.operations.writeoff import run_write_off, write_off_bulk
 from subledger.permissions import Actor, resolve_actor
 from subledger.settings import BookSettings
 from subledger.storage.bulk import gc_paused
-from subledger.storage.db import make_engine
+from subledger.storage.db import ANALYZE_FROM, make_engine, refresh_statistics
+from subledger.storage.schema import (
+    applications,
+    customer_accounts,
+    document_items,
+    documents,
+    journal_entries,
+    journal_lines,
+    payments,
+    taxation_items,
+)
 
+#: The tables a load or a bulk write-off fills (their statistics are refreshed after a large one).
+LOADED_TABLES = (
+    customer_accounts,
+    documents,
+    document_items,
+    taxation_items,
+    payments,
+    applications,
+    journal_entries,
+    journal_lines,
+)
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_CHART = ROOT / "chart_of_accounts"
 DEFAULT_PERIODS = ROOT / "periods"
@@ -148,7 +169,7 @@ class Books:
     def _load(self, data: LoadFile | Path | bytes | str | dict[str, Any], idempotency_key: str | None) -> LoadResult:
         file: LoadFile = parse(LoadFile, data)
         request_json, payloads = canonical_load(file)  # each record serialised once, for both
-        return run_operation(
+        result = run_operation(
             self.engine,
             kind="load",
             actor=self.actor,
@@ -158,6 +179,9 @@ class Books:
             idempotency_key=idempotency_key,
             request_json=request_json,
         )
+        if sum(result.loaded.values()) >= ANALYZE_FROM:
+            refresh_statistics(self.engine, LOADED_TABLES)
+        return result
 
     @audited("reverse-invoice")
     def reverse_invoice(
@@ -369,7 +393,10 @@ class Books:
         if data is None:
             data = {"documents": list(documents or []), "settings": settings or {}}
         file: BulkWriteOff = parse(BulkWriteOff, data)
-        return write_off_bulk(self.engine, self.actor, file, idempotency_key=idempotency_key, progress=progress)
+        result = write_off_bulk(self.engine, self.actor, file, idempotency_key=idempotency_key, progress=progress)
+        if len(result.written_off) >= ANALYZE_FROM:
+            refresh_statistics(self.engine, LOADED_TABLES)
+        return result
 
     # --- reading ---------------------------------------------------------------------------------------------
 
