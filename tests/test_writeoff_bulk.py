@@ -206,3 +206,21 @@ def test_generated_memo_records_read_back_unchanged_through_the_models(both: Boo
     for kind, payload in rows:
         model = (CreditMemo if kind == "CreditMemo" else DebitMemo).model_validate_json(payload)
         assert canonical_json(model) == payload
+
+
+def test_a_large_bulk_write_off_refreshes_statistics_once_and_not_on_replay(
+    both: Books, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """From ``ANALYZE_FROM`` documents written off, the planner statistics are refreshed after the task; a replay
+    of the same task (same idempotency key) wrote nothing and refreshes nothing."""
+    calls: list[tuple[str, ...]] = []
+    monkeypatch.setattr(writeoff, "ANALYZE_FROM", 2)
+    monkeypatch.setattr(writeoff, "refresh_statistics", lambda _, tables: calls.append(tuple(t.name for t in tables)))
+    task = {"documents": ["INV00000001", "INV00000002"], "settings": NON_REVENUE}
+    assert len(report(both.write_off_bulk(task, idempotency_key="month-end"))[0]) == 2
+    assert len(calls) == 1
+    assert {"journal_lines", "journal_entries", "applications", "documents"} <= set(calls[0])
+    assert len(report(both.write_off_bulk(task, idempotency_key="month-end"))[0]) == 2
+    assert len(calls) == 1
+    both.write_off_bulk({"documents": ["INV00000010"], "settings": NON_REVENUE})  # one: below the threshold
+    assert len(calls) == 1

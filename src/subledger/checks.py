@@ -340,19 +340,23 @@ def _journal_sql(
     )
 
 
-def _line_texts(conn: Connection, account: str, seq: int) -> list[str]:
-    """One entry's lines as the chain hashes them, formatted in Python (currencies the SQL does not know)."""
+def _line_texts(conn: Connection, keys: Sequence[tuple[str, int]]) -> dict[tuple[str, int], list[str]]:
+    """The lines of the entries ``keys`` as the chain hashes them, in line order, formatted in Python; a batch of
+    entries per query."""
     amount = _amount_texts(conn.dialect.name)
     ln = journal_lines
-    rows = conn.execute(
-        select(ln.c.accounting_code, ln.c.debit, ln.c.credit, ln.c.item_id, ln.c.currency)
-        .where(ln.c.account_number == account, ln.c.entry_seq == seq)
-        .order_by(ln.c.line_no)
-    )
-    return [
-        line_text(code, amount(_raw(conn, debit), currency), amount(_raw(conn, credit), currency), item)
-        for code, debit, credit, item, currency in rows
-    ]
+    texts: dict[tuple[str, int], list[str]] = {key: [] for key in keys}
+    for chunk in _chunks(keys):
+        rows = conn.execute(
+            select(ln.c.account_number, ln.c.entry_seq, ln.c.accounting_code, ln.c.debit, ln.c.credit)
+            .add_columns(ln.c.item_id, ln.c.currency)
+            .where(tuple_(ln.c.account_number, ln.c.entry_seq).in_(chunk))
+            .order_by(ln.c.account_number, ln.c.entry_seq, ln.c.line_no)
+        )
+        for account, seq, code, debit, credit, item, currency in rows:
+            debit_text, credit_text = amount(_raw(conn, debit), currency), amount(_raw(conn, credit), currency)
+            texts[(account, seq)].append(line_text(code, debit_text, credit_text, item))
+    return texts
 
 
 def _raw(conn: Connection, value: Decimal) -> Any:
@@ -383,6 +387,7 @@ def _read_journal(conn: Connection, scope: Scope, hashed: bool) -> JournalPass:
         return _journal_sql(dialect, currencies, control, scope.periods, hashed, accounts)
 
     subledger = bool({"control-accounts", "beancount"} & scope.wanted) and "subledger" not in scope.shared
+    codes = bool({"accounting-codes", "beancount"} & scope.wanted)
     bounds = _ranges(conn)
     pairs: set[tuple[str, str]] | None = None
     if not bounds:
@@ -392,7 +397,7 @@ def _read_journal(conn: Connection, scope: Scope, hashed: bool) -> JournalPass:
         params = {f"b{i}": bound for i, bound in enumerate(bounds)}
         claims = forked.Claims(len(ranges))
         url = conn.engine.url.render_as_string(hide_password=False)
-        theirs = forked.start(_pass_elsewhere, url, ranges, params, claims, control, scope, hashed, subledger)
+        theirs = forked.start(_pass_elsewhere, url, ranges, params, claims, control, scope, hashed, subledger, codes)
         parts: dict[int, JournalPass] = {}
         while (i := claims.first()) is not None:
             parts[i] = _read_piece(conn, ranges[i], params, control, scope, hashed)
@@ -408,14 +413,25 @@ def _read_journal(conn: Connection, scope: Scope, hashed: bool) -> JournalPass:
         jp = parts[0]
         for i in range(1, len(ranges)):
             jp.merge(parts[i])
-    jp.code_currencies = _code_currencies(conn) if pairs is None else pairs
+    if codes:
+        jp.code_currencies = _code_currencies(conn) if pairs is None else pairs
     if jp.deferred:  # entries the SQL could not format or whose hash did not recompute: hashed here, in line order
         assert jp.chain is not None
-        for entry_id, prev_hash, fields, (account, seq), stored in jp.deferred:
-            if chain_digest(prev_hash, fields, _line_texts(conn, account, seq)) != stored:
-                jp.chain.append(Problem(entry_id, "hash", "its content no longer matches its hash (altered)"))
+        texts = _line_texts(conn, [key for *_, key, _ in jp.deferred])
+        altered = [
+            Problem(entry_id, "hash", "its content no longer matches its hash (altered)")
+            for entry_id, prev_hash, fields, key, stored in jp.deferred
+            if chain_digest(prev_hash, fields, texts[key]) != stored
+        ]
+        if altered:  # in entry order among the others, after an entry's own sequence or link problem
+            jp.chain = sorted([*jp.chain, *altered], key=_chain_order)
         jp.deferred = []
     return jp
+
+
+def _chain_order(problem: Problem) -> tuple[str, int, bool]:
+    account, _, seq = (problem.document or "").rpartition("-")
+    return account, int(seq) if seq.isdigit() else 0, problem.field == "hash"
 
 
 #: Journal entries from which the pass is shared with a forked process (forking costs tens of milliseconds).
@@ -468,13 +484,14 @@ def _pass_elsewhere(
     scope: Scope,
     hashed: bool,
     subledger: bool,
+    codes: bool,
 ) -> tuple[
     dict[int, JournalPass],
     dict[dt.date, dict[Key, Decimal]] | None,
-    set[tuple[str, str]],
+    set[tuple[str, str]] | None,
     tuple[int, int, dict[str, Any]],
 ]:
-    """The forked process's side of the pass: the subledger pass when asked and the lines' codes and currencies,
+    """The forked process's side of the pass: the subledger pass and the lines' codes and currencies when asked,
     then pieces of the journal from the last down, with its own connection; with the ``_state`` of the books it
     read, all in one snapshot."""
     engine = make_engine(url, poolclass=NullPool)
@@ -484,7 +501,7 @@ def _pass_elsewhere(
                 conn.execution_options(isolation_level="REPEATABLE READ")
             state = _state(conn)
             days = _subledger_days(conn, scope) if subledger else None
-            pairs = _code_currencies(conn)
+            pairs = _code_currencies(conn) if codes else None
             parts: dict[int, JournalPass] = {}
             while (i := claims.last()) is not None:
                 parts[i] = _read_piece(conn, ranges[i], params, control, scope, hashed)
@@ -508,15 +525,9 @@ def _read_piece(
 
 
 #: PostgreSQL's plan for the pass: both primary keys read in order, merged and grouped as they come (no nested loop
-#: of a million index probes, no hash of the lines, no sort), in this process alone (the pass is already shared with
-#: a forked process: parallel workers would take the same two cores). Without statistics (a book bulk-loaded and
-#: not yet analyzed) the planner chose a nested loop with a memoize cache that never hit: 3.3 s instead of 2.2 s.
-_PASS_PLAN = {
-    "enable_nestloop": "off",
-    "enable_hashjoin": "off",
-    "enable_hashagg": "off",
-    "max_parallel_workers_per_gather": "0",
-}
+#: of a million index probes, no hash of the lines, no sort). Without statistics (a book bulk-loaded and not yet
+#: analyzed) the planner chose a nested loop with a memoize cache that never hit: 3.3 s instead of 2.2 s.
+_PASS_PLAN = {"enable_nestloop": "off", "enable_hashjoin": "off", "enable_hashagg": "off"}
 
 
 def _consume(

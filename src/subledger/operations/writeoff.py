@@ -77,8 +77,9 @@ from subledger.operations.settlement import Applications, Line, check_toward_zer
 from subledger.operations.state import DocumentState, document_rows, fetch_documents, write_balances
 from subledger.permissions import Actor
 from subledger.storage.bulk import gc_paused, insert_rows
-from subledger.storage.db import write_transaction
+from subledger.storage.db import ANALYZE_FROM, refresh_statistics, write_transaction
 from subledger.storage.schema import (
+    BULK_TABLES,
     applications,
     document_items,
     documents,
@@ -692,6 +693,8 @@ def _write_off_bulk(
         done += len(batch)
         if progress is not None:
             progress(done, total)
+    if len(written) - len(replayed) >= ANALYZE_FROM:  # what this run wrote, not what earlier runs did
+        refresh_statistics(engine, BULK_TABLES)
     return BulkWriteOffResult(requested=total, written_off=written, failed=failed)
 
 

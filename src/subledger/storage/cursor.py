@@ -29,25 +29,28 @@ def driver_rows(
     settings: Mapping[str, str] | None = None,
 ) -> Iterator[tuple[Any, ...]]:
     """The rows of ``sql`` (``:name`` placeholders, bound from ``params``) in batches of ``batch``. On PostgreSQL,
-    ``settings`` (planner settings) hold while the query is planned, and are reset once its cursor is open."""
+    ``settings`` (planner settings) hold while the query is planned, and are put back as they were once its cursor
+    is open (the plan is made when it is declared)."""
     dbapi: Any = conn.connection.dbapi_connection
     postgres = conn.dialect.name == "postgresql"
     if postgres and params is not None:
         sql = _NAMED.sub(r"%(\1)s", sql.replace("%", "%%"))
     cursor = dbapi.cursor(name=f"subledger_read_{next(_cursor_ids)}") if postgres else dbapi.cursor()
     try:
+        before: list[tuple[str, str]] = []
         if postgres and settings:
             with dbapi.cursor() as setter:
                 for name, value in settings.items():
-                    setter.execute("SELECT set_config(%s, %s, true)", (name, value))
+                    setter.execute("SELECT current_setting(%s), set_config(%s, %s, true)", (name, name, value))
+                    before.append((name, setter.fetchone()[0]))
         if params is None:
             cursor.execute(sql)
         else:
             cursor.execute(sql, dict(params))
-        if postgres and settings:
+        if before:
             with dbapi.cursor() as setter:
-                for name in settings:
-                    setter.execute(f"RESET {name}")
+                for name, value in before:
+                    setter.execute("SELECT set_config(%s, %s, true)", (name, value))
         while rows := cursor.fetchmany(batch):
             yield from rows
     finally:

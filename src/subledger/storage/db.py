@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, create_engine, event
+from sqlalchemy.exc import DBAPIError
 
 DEFAULT_URL = "sqlite:///subledger.db"
 WRITE_OPTION = "subledger_write"
@@ -63,11 +64,19 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
 ANALYZE_FROM = 1_000
 
 
-def refresh_statistics(engine: Engine, tables: Iterable[Table]) -> None:
-    """PostgreSQL: ``ANALYZE`` the ``tables`` a large bulk task wrote, once it has committed. Until autovacuum gets
-    to them (and never where it is off) the planner plans the next queries on the old statistics, or none: the
-    close checks' subledger pass took twice as long on a book just loaded. SQLite plans without them."""
+def refresh_statistics(engine: Engine, tables: Iterable[Table]) -> bool:
+    """PostgreSQL: ``ANALYZE`` the ``tables`` a large bulk task wrote, once it has committed; returns whether it
+    did. Until autovacuum gets to them (and never where it is off) the planner plans the next queries on the old
+    statistics, or none: the close checks' subledger pass took twice as long on a book just loaded. SQLite plans
+    without them.
+
+    The task's work is committed by then and statistics are only a hint to the planner: a failure here (a lock
+    wait, a lost connection) is not the task's failure, and is not raised."""
     if engine.dialect.name != "postgresql":
-        return
-    with engine.begin() as conn:
-        conn.exec_driver_sql(f"ANALYZE {', '.join(sorted(table.name for table in tables))}")
+        return False
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f"ANALYZE {', '.join(sorted(table.name for table in tables))}")
+    except DBAPIError:
+        return False
+    return True

@@ -422,3 +422,15 @@ journal_lines = _table(JournalLineRow)
 export_runs = _table(ExportRun)
 journal_transfers = _table(JournalTransfer)
 invoice_item_adjustments = _table(InvoiceItemAdjustmentRow)
+
+#: The tables a load or a bulk write-off fills (``db.refresh_statistics`` after a large one).
+BULK_TABLES = (
+    customer_accounts,
+    documents,
+    document_items,
+    taxation_items,
+    payments,
+    applications,
+    journal_entries,
+    journal_lines,
+)
