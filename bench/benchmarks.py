@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, func, insert, select, text, update
+from sqlalchemy import Engine, func, insert, select, update
 
 from bench.book import direct_book, load_file
 from bench.harness import (
@@ -32,6 +32,7 @@ from bench.harness import (
 from subledger.api import Books
 from subledger.fingerprint import close_marks
 from subledger.storage import schema
+from subledger.storage.db import refresh_statistics
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -194,11 +195,9 @@ def build_ledger_book(scratch: Scratch, name: str, lines: int) -> Books:
             books.engine,
             {name: driver_rows(books.engine, tables[name], rows) for name, rows in chunk.rows.items()},
         )
-    if books.engine.dialect.name == "postgresql":
-        # A book in use has planner statistics (autovacuum analyzes what was written); one just bulk-copied has
-        # none until then, and on this machine's server autovacuum is off.
-        with books.engine.begin() as conn:
-            conn.execute(text(f"ANALYZE {', '.join(table.name for table in TABLES)}"))
+    # A book in use has planner statistics (autovacuum, or the load's own refresh); one just bulk-copied has none
+    # until then, and on this machine's server autovacuum is off.
+    refresh_statistics(books.engine, TABLES)
     return books
 
 
@@ -297,9 +296,10 @@ def _check_figure(scratch: Scratch, books: Books, work: str, name: str) -> Figur
     )
     if done.returncode != 0:
         print(f"# bean-check reported errors: {done.stdout[:500]}{done.stderr[:500]}")
-    if not all(run["passed"] for run in probes):
+    checked = all(run["passed"] for run in probes)
+    if not checked:
         print(f"# subledger check failed: {[str(p) for p in books.check().failures()][:5]}")
-    passed = bool(ours * 20 <= base and ours < 5 and all(run["passed"] for run in probes))
+    passed = bool(ours * 20 <= base and ours < 5 and checked)
     return Figure("check", scratch.engine_kind, work, ours, "bean-check", base, "target 20x faster, < 5 s", passed)
 
 

@@ -348,8 +348,15 @@ def _line_texts(conn: Connection, keys: Sequence[tuple[str, int]]) -> dict[tuple
     texts: dict[tuple[str, int], list[str]] = {key: [] for key in keys}
     for chunk in _chunks(keys):
         rows = conn.execute(
-            select(ln.c.account_number, ln.c.entry_seq, ln.c.accounting_code, ln.c.debit, ln.c.credit)
-            .add_columns(ln.c.item_id, ln.c.currency)
+            select(
+                ln.c.account_number,
+                ln.c.entry_seq,
+                ln.c.accounting_code,
+                ln.c.debit,
+                ln.c.credit,
+                ln.c.item_id,
+                ln.c.currency,
+            )
             .where(tuple_(ln.c.account_number, ln.c.entry_seq).in_(chunk))
             .order_by(ln.c.account_number, ln.c.entry_seq, ln.c.line_no)
         )
@@ -378,7 +385,7 @@ def _read_journal(conn: Connection, scope: Scope, hashed: bool) -> JournalPass:
     transaction that appends). When these equal what this connection sees, it read the same books; otherwise (a
     write landed in between) its pieces are read again here and the subledger pass is made here when asked for."""
     dialect = conn.dialect.name
-    chart = read_chart(conn)
+    chart: Chart = scope.once("chart", lambda: read_chart(conn))
     control = sorted(code.name for code in chart.codes.values() if code.type in CONTROL_TYPES)
     currencies = {c for code in chart.codes.values() for c in code.currencies}
     currencies |= set(conn.execute(select(customer_accounts.c.currency).distinct()).scalars())
