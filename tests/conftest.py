@@ -5,25 +5,61 @@ Each PostgreSQL test gets its own schema (``search_path``), so test runs, helper
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import sys
 import uuid
+from collections import defaultdict
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, MetaData, select, text
+from sqlalchemy import Connection, Engine, MetaData, select, text
 
 from subledger.api import Books
+from subledger.checks import CheckReport
+from subledger.journal import Entry, post
+from subledger.posting import Line
 from subledger.storage.db import make_engine
+from subledger.storage.types import Money
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
 SHARED_EXAMPLES = ROOT.parent / "shared" / "examples"
 PG_URL = os.environ.get("SUBLEDGER_TEST_PG")
+
+
+#: Set to 1 to rewrite snapshot files from what the code produces now (review the diff before committing).
+UPDATE_SNAPSHOTS = os.environ.get("SUBLEDGER_UPDATE_SNAPSHOTS") == "1"
+
+
+def assert_snapshot(expected: Path, actual: bytes) -> None:
+    """``actual`` equals the committed snapshot ``expected`` byte for byte.
+
+    Snapshots are written only when asked (``SUBLEDGER_UPDATE_SNAPSHOTS=1``), never because one is missing: a missing
+    snapshot fails, so a renamed or forgotten file cannot pass by writing its own expectation."""
+    if UPDATE_SNAPSHOTS:
+        expected.parent.mkdir(parents=True, exist_ok=True)
+        expected.write_bytes(actual)
+    assert expected.exists(), f"missing snapshot {expected} (SUBLEDGER_UPDATE_SNAPSHOTS=1 writes it)"
+    assert actual == expected.read_bytes(), f"{expected} differs (SUBLEDGER_UPDATE_SNAPSHOTS=1 rewrites it)"
+
+
+def assert_snapshot_tree(expected: Path, actual: dict[str, bytes]) -> None:
+    """Every file of ``actual`` (relative path -> bytes) equals its snapshot under ``expected``, and no other exists."""
+    if UPDATE_SNAPSHOTS and expected.exists():
+        for old in expected.rglob("*"):
+            if old.is_file() and str(old.relative_to(expected)) not in actual:
+                old.unlink()
+    for name, content in actual.items():
+        assert_snapshot(expected / name, content)
+    committed = {str(p.relative_to(expected)) for p in expected.rglob("*") if p.is_file()}
+    assert committed == set(actual), f"snapshot files under {expected} differ from the output"
 
 
 def example(name: str) -> Path:
@@ -140,3 +176,83 @@ def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> 
 def db_url(books: Books) -> str:
     """A URL the CLI can open for the same database the fixture made (PostgreSQL: with its schema)."""
     return books.engine.url.render_as_string(hide_password=False)
+
+
+#: Memo date and apply effective date of the reversals the tests make (November 2026 is open in every book).
+NOV = {"memoDate": "2026-11-16", "applyEffectiveDate": "2026-11-16"}
+#: The periods before October 2026, closed in order by tests that close October.
+EARLIER = [f"2026-{m:02d}" for m in range(1, 10)]
+
+
+def net_by_code(books: Books, *documents: str) -> dict[str, Decimal]:
+    """Debit minus credit per accounting code over the entries ``documents`` post (each entry once)."""
+    totals: dict[str, Decimal] = defaultdict(Decimal)
+    seen: set[str] = set()
+    for number in documents:
+        for entry in books.journal(document=number):
+            if entry.id in seen or entry.documents[0] not in documents:
+                continue
+            seen.add(entry.id)
+            for line in entry.lines:
+                totals[line.accounting_code] += Decimal(line.debit) - Decimal(line.credit)
+    return dict(totals)
+
+
+def failing(report: CheckReport) -> dict[str, list[str]]:
+    """The failing checks of ``report``: check name -> ``document|field|rule`` of each problem."""
+    return {c.name: [f"{p.document}|{p.field}|{p.rule}" for p in c.problems] for c in report.checks if not c.passed}
+
+
+# Tampering: what a hand with write access to the database (or a defect) could do, for the checks to catch.
+
+
+@contextmanager
+def raw(books: Books) -> Iterator[Connection]:
+    """A connection to the book's database in one transaction, for writes no operation would make."""
+    with books.engine.begin() as conn:
+        yield conn
+
+
+def money(conn: Connection, amount: Decimal) -> Any:
+    """``amount`` as the engine stores money, to bind in raw SQL: the storage encoding stays in ``storage.types``."""
+    return Money().process_bind_param(amount, conn.dialect)
+
+
+def stored_money(conn: Connection, value: Any) -> Decimal:
+    """A money column read by raw SQL, as the ``Decimal`` it encodes."""
+    amount = Money().process_result_value(value, conn.dialect)
+    assert amount is not None
+    return amount
+
+
+def operation_id(conn: Connection) -> int:
+    return int(conn.execute(text("SELECT max(id) FROM operations")).scalar_one())
+
+
+def post_entry(conn: Connection, date: str, period: str, lines: list[Line], account: str = "A00000001") -> None:
+    """A balanced, correctly chained entry posted without the period rules (as a defect would)."""
+    entry = Entry(
+        account, dt.date.fromisoformat(date), "External Payment", "USD", "HAND-1", "payment", "by hand", tuple(lines)
+    )
+    post(conn, [entry], [(period, entry.date)], operation_id(conn))
+
+
+#: Journal guards a test may lift: (table, PostgreSQL trigger, SQLite trigger).
+BALANCE = ("journal_entries", "journal_entries_balanced", "journal_entries_balanced")
+LINE_UPDATES = ("journal_lines", "journal_lines_immutable", "journal_lines_no_update")
+
+
+@contextmanager
+def unguarded(conn: Connection, guard: tuple[str, str, str] = BALANCE) -> Iterator[None]:
+    """Switch off a journal guard (by default the balance trigger), to write what only a tampered database could
+    hold."""
+    table, pg_trigger, sqlite_trigger = guard
+    if conn.dialect.name == "postgresql":
+        conn.execute(text(f"ALTER TABLE {table} DISABLE TRIGGER {pg_trigger}"))
+        yield
+        conn.execute(text(f"ALTER TABLE {table} ENABLE TRIGGER {pg_trigger}"))
+    else:
+        sql = conn.execute(text("SELECT sql FROM sqlite_master WHERE name = :n"), {"n": sqlite_trigger}).scalar_one()
+        conn.execute(text(f"DROP TRIGGER {sqlite_trigger}"))
+        yield
+        conn.execute(text(sql))

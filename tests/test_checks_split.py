@@ -15,12 +15,13 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
+from conftest import failing, money, raw, unguarded
 from subledger import checks
 from subledger.api import Books
 from subledger.journal import Entry, post
 from subledger.posting import Line
 from subledger.storage import forked
-from test_checks import failing, raw, unguarded
+from subledger.storage.db import make_engine
 
 pytestmark = pytest.mark.skipif(not forked.can_fork(), reason="needs fork and a second core")
 
@@ -48,13 +49,12 @@ def _split(monkeypatch: pytest.MonkeyPatch, on: bool) -> list[list[str]]:
 
 
 def _unbalanced(conn: Any, account: str, seq: int) -> None:
-    sqlite = conn.dialect.name == "sqlite"
     conn.execute(
         text(
             "INSERT INTO journal_lines (account_number, entry_seq, line_no, accounting_code, debit, credit, currency) "
             "VALUES (:a, :s, 1, 'Cash', :d, 0, 'USD'), (:a, :s, 2, 'Other Revenue', 0, :c, 'USD')"
         ),
-        {"a": account, "s": seq, "d": 100000 if sqlite else Decimal("10.00"), "c": 90000 if sqlite else Decimal("9")},
+        {"a": account, "s": seq, "d": money(conn, Decimal("10.00")), "c": money(conn, Decimal(9))},
     )
     conn.execute(
         text(
@@ -101,7 +101,7 @@ def _write_first(monkeypatch: pytest.MonkeyPatch, books: Books, write: Callable[
     url = books.engine.url.render_as_string(hide_password=False)
 
     def after_a_write(*args: Any) -> Any:
-        engine = checks.make_engine(url)
+        engine = make_engine(url)
         with engine.begin() as conn:
             write(conn)
         engine.dispose()

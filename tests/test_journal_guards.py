@@ -6,7 +6,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import delete, insert, text, update
+from sqlalchemy import Connection, delete, insert, text, update
 from sqlalchemy.exc import DBAPIError
 
 from subledger.api import Books
@@ -39,11 +39,11 @@ def test_posted_line_cannot_be_updated_or_deleted(seed003: Books) -> None:
         conn.execute(text("UPDATE journal_entries SET description = 'edited'"))
 
 
-def _raw_entry(conn: object, seq: int, debit: str, credit: str) -> None:
+def _raw_entry(conn: Connection, seq: int, debit: str, credit: str) -> None:
     line = {"account_number": "A00000001", "entry_seq": seq, "currency": "USD", "item_id": None}
     conn.execute(
         insert(journal_lines),
-        [  # type: ignore[attr-defined]
+        [
             {**line, "line_no": 1, "accounting_code": "Cash", "debit": Decimal(debit), "credit": Decimal(0)},
             {
                 **line,
@@ -55,7 +55,7 @@ def _raw_entry(conn: object, seq: int, debit: str, credit: str) -> None:
         ],
     )
     conn.execute(
-        insert(journal_entries).values(  # type: ignore[attr-defined]
+        insert(journal_entries).values(
             account_number="A00000001",
             seq=seq,
             entry_date=dt.date(2026, 10, 9),

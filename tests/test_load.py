@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -97,9 +99,9 @@ def test_loading_twice_changes_nothing(seed003: Books) -> None:
     assert before == after
 
 
-def _edited(path: Path, edit: object) -> dict[str, object]:
-    data = json.loads(path.read_text())
-    edit(data)  # type: ignore[operator]
+def _edited(path: Path, edit: Callable[[dict[str, Any]], object]) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(path.read_text())
+    edit(data)
     return data
 
 
@@ -165,7 +167,7 @@ def test_unknown_accounting_code_is_refused(books: Books) -> None:
         ),
     ],
 )
-def test_bad_documents_are_refused_whole(books: Books, edit: object, message: str) -> None:
+def test_bad_documents_are_refused_whole(books: Books, edit: Callable[[dict[str, Any]], object], message: str) -> None:
     before = dump(books.engine)
     with pytest.raises(SubledgerError, match=message):
         books.load(_edited(example("seed-003-books.json"), edit))

@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 from sqlalchemy import Connection, text
 
+from conftest import EARLIER, LINE_UPDATES, failing, post_entry, raw, unguarded
 from subledger import checks
 from subledger.api import Books
 from subledger.fingerprint import period_fingerprint, period_seal
 from subledger.posting import Line
-from test_checks import EARLIER, LINE_UPDATES, failing, post_entry, raw, unguarded
 
 MISMATCH = "2026-10|fingerprint|the journal of this closed period changed since it closed (fingerprint mismatch)"
 ALTERED = (

@@ -51,7 +51,7 @@ def events(books: Books) -> list[tuple[str, str, str, str, str | None]]:
         rows = conn.execute(
             text("SELECT period, from_status, to_status, actor, reason FROM period_events ORDER BY id")
         ).all()
-    return [tuple(r) for r in rows]  # type: ignore[misc]
+    return [tuple(r) for r in rows]
 
 
 def close_through(books: Books, last: str) -> None:

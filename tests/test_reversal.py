@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections import defaultdict
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -13,7 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select, text
 
-from conftest import db_url, dump, example, set_period_status
+from conftest import NOV, db_url, dump, example, net_by_code, set_period_status
 from subledger.api import Books, parse
 from subledger.errors import (
     AlreadyReversed,
@@ -31,9 +30,6 @@ from subledger.errors import (
 from subledger.models.reversal import CreditMemoReversalRequest, InvoiceReversalRequest
 from subledger.settings import BookSettings
 from subledger.storage.schema import applications
-
-NOV = {"memoDate": "2026-11-16", "applyEffectiveDate": "2026-11-16"}
-
 
 # --- building documents ---------------------------------------------------------------------------------------
 
@@ -127,20 +123,6 @@ def book(books: Books, *, invoices: Any = (), credit_memos: Any = (), account: s
 
 
 # --- reading results ------------------------------------------------------------------------------------------
-
-
-def net_by_code(books: Books, *documents: str) -> dict[str, Decimal]:
-    """Debit minus credit per accounting code over the entries ``documents`` post (each entry once)."""
-    totals: dict[str, Decimal] = defaultdict(Decimal)
-    seen: set[str] = set()
-    for number in documents:
-        for entry in books.journal(document=number):
-            if entry.id in seen or entry.documents[0] not in documents:
-                continue
-            seen.add(entry.id)
-            for line in entry.lines:
-                totals[line.accounting_code] += Decimal(line.debit) - Decimal(line.credit)
-    return dict(totals)
 
 
 def assert_zero_sum(books: Books, original: str, memo: str) -> None:
@@ -858,4 +840,4 @@ def test_reversed_documents_cannot_be_written_off(line_level: Books) -> None:
     line_level.reverse_invoice("INV00000001", NOV)
     refused(
         line_level, AlreadyReversed, lambda: line_level.write_off_invoice("INV00000001", {"memoDate": "2026-11-20"})
-    )  # type: ignore[attr-defined]
+    )

@@ -15,10 +15,10 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine
 
+from conftest import NOV, net_by_code
 from subledger.api import Books
 from subledger.errors import MirroringRuleRefuses, NotReversible
 from subledger.settings import BookSettings, MirroringRule
-from test_reversal import NOV, net_by_code
 
 REVENUE = ["Deferred Revenue", "Deferred Revenue - Services", "Sales Revenue", "Other Revenue"]
 DISCOUNT = [*REVENUE, "Sales Discounts"]

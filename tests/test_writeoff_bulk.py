@@ -90,10 +90,13 @@ def test_bulk_matches_single_write_offs_row_for_row(engine: Any, tmp_path: Path)
     bulk_engine.write_off_bulk(documents=["INV00000010"], settings=NON_REVENUE)
     for book in (single, bulk_engine):
         assert book.show("credit-memo", "WO-INV00000010-1")["amount"] == "313.25"
-    strip = lambda b: [  # noqa: E731
-        (e.date, e.transaction_type, [(ln.accounting_code, ln.debit, ln.credit, ln.item_id) for ln in e.lines])
-        for e in b.journal(document="WO-INV00000010-1")
-    ]
+
+    def strip(b: Books) -> list[tuple[object, ...]]:
+        return [
+            (e.date, e.transaction_type, [(ln.accounting_code, ln.debit, ln.credit, ln.item_id) for ln in e.lines])
+            for e in b.journal(document="WO-INV00000010-1")
+        ]
+
     assert strip(single) == strip(bulk_engine)
     assert single.show("credit-memo", "WO-INV00000010-1") == bulk_engine.show("credit-memo", "WO-INV00000010-1")
 
