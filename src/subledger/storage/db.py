@@ -2,7 +2,7 @@
 
 One business operation is one transaction (``write_transaction``). On SQLite a write transaction starts with
 ``BEGIN IMMEDIATE``, so two writers queue instead of failing half-way, while reads start a plain deferred
-transaction and never wait behind a bulk write-off (WAL mode). Foreign keys are switched on.
+transaction and never wait behind a bulk write-off (WAL mode). Foreign keys and recursive triggers are switched on.
 """
 
 from __future__ import annotations
@@ -41,6 +41,9 @@ def _sqlite_setup(engine: Engine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys = ON")
+        # REPLACE deletes the row it replaces without firing delete triggers unless this is on: with it, the
+        # journal's "never deleted" triggers refuse a REPLACE of a posted row (``storage.guards``).
+        cursor.execute("PRAGMA recursive_triggers = ON")
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.close()

@@ -4,8 +4,15 @@ Journal lines are written before their entry; inserting the entry *seals* it:
 - the entry must have lines, balanced per currency (SQLite: checked as the entry is inserted; PostgreSQL: checked
   again by a deferred constraint trigger at commit, the source of truth);
 - no line may be added to a sealed entry;
-- no journal entry or line is ever updated or deleted.
-Migrations install a frozen version of these statements (``V1``); a change adds ``V2``, never edits ``V1``.
+- no journal entry or line is ever updated or deleted;
+- (``V2``) no posted row is replaced: SQLite's ``REPLACE`` / ``INSERT OR REPLACE`` (and ``UPDATE OR REPLACE``)
+  resolve a key conflict by deleting the old row *without firing its delete triggers* unless the connection set
+  ``PRAGMA recursive_triggers`` (``storage.db`` sets it on every connection it opens). So that this holds for a
+  connection that did not, an insert whose key already exists in an append-only table is refused before the
+  conflict is resolved. Journal lines need no trigger of their own: a line whose key exists belongs to an entry
+  already posted, and ``journal_lines_sealed`` refuses any line of a posted entry. PostgreSQL has no REPLACE; its
+  ``INSERT ... ON CONFLICT DO UPDATE`` fires the row's update triggers, which refuse it.
+Migrations install a frozen version of these statements (``V1``, ``V2``); a change adds a version, never edits one.
 """
 
 from __future__ import annotations
@@ -87,5 +94,32 @@ POSTGRESQL_V1: tuple[str, ...] = (
 )
 
 
+#: Append-only tables of SQLite and every key (primary or unique) a REPLACE could take an existing row's place by.
+_APPEND_ONLY_KEYS: tuple[tuple[str, str, tuple[tuple[str, ...], ...]], ...] = (
+    ("journal_entries", "journal entry is posted", (("account_number", "seq"),)),
+    ("audit_refusals", "audit record exists", (("id",),)),
+    ("period_events", "period event is recorded", (("id",),)),
+    ("operations", "operation is recorded", (("id",), ("idempotency_key",))),
+)
+
+SQLITE_V2: tuple[str, ...] = tuple(
+    f"""
+    CREATE TRIGGER {table}_no_replace BEFORE INSERT ON {table}
+    WHEN {
+        " OR ".join(
+            f"EXISTS (SELECT 1 FROM {table} o WHERE {' AND '.join(f'o.{c} = NEW.{c}' for c in key)})" for key in keys
+        )
+    }
+    BEGIN SELECT RAISE(ABORT, '{what}: it cannot be replaced'); END
+    """
+    for table, what, keys in _APPEND_ONLY_KEYS
+)
+
+
 def statements(dialect: str) -> tuple[str, ...]:
     return POSTGRESQL_V1 if dialect == "postgresql" else SQLITE_V1
+
+
+def statements_v2(dialect: str) -> tuple[str, ...]:
+    """What migration 0006 adds: nothing on PostgreSQL (see the module's docstring)."""
+    return () if dialect == "postgresql" else SQLITE_V2

@@ -304,6 +304,9 @@ class JournalEntryRow(Base):
     operation_id: Mapped[int] = mapped_column(ForeignKey("operations.id"))
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    #: Which text of the entry ``hash`` covers (``canonical.entry_text``): 1 for entries posted before every stored
+    #: field was hashed (migration 0006), 2 since.
+    hash_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     __table_args__ = (
         Index(None, "period", "entry_date"),
         Index(None, "account_number", "document_number"),
