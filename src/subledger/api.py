@@ -42,6 +42,7 @@ from subledger.models.apply import (
 from subledger.models.base import Model
 from subledger.models.documents import LoadFile
 from subledger.models.errors import validation_problems
+from subledger.models.jsonio import read_object
 from subledger.models.reversal import CreditMemoReversalRequest, InvoiceReversalRequest, ReversalResult
 from subledger.models.views import JournalEntryView, PeriodView
 from subledger.models.writeoff import (
@@ -73,16 +74,16 @@ M = TypeVar("M", bound=Model)
 R = TypeVar("R", bound=BaseModel)
 
 
-def parse(model: type[Any], data: Any, *, document: str | None = None) -> Any:
-    """Validate input (a path, JSON bytes or text, a dict, or a model) into ``model``; one error per problem."""
+def parse(model: type[Any], data: Any, *, document: str | None = None, what: str = "request body") -> Any:
+    """Validate input (a path, JSON bytes or text, a dict, or a model) into ``model``; one error per problem.
+
+    JSON is read by ``models.jsonio`` (duplicate keys, encoding and nesting refused there), then validated."""
     if isinstance(data, model):
         return data
     raw: Any = data
+    if isinstance(data, Path | bytes | str):
+        raw = read_object(data, what=what, document=document)
     try:
-        if isinstance(data, Path):
-            raw = data.read_bytes()
-        if isinstance(raw, bytes | str):
-            return model.model_validate_json(raw)
         return model.model_validate(raw)
     except ValidationError as exc:
         raise Problems(validation_problems(exc, raw, document=document)) from None
@@ -147,7 +148,7 @@ class Books:
             return self._load(data, idempotency_key)
 
     def _load(self, data: LoadFile | Path | bytes | str | dict[str, Any], idempotency_key: str | None) -> LoadResult:
-        file: LoadFile = parse(LoadFile, data)
+        file: LoadFile = parse(LoadFile, data, what="load file")
         request_json, payloads = canonical_load(file)  # each record serialised once, for both
         result = run_operation(
             self.engine,

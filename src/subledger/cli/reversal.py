@@ -6,7 +6,6 @@ The request is the reference product's body (``--body FILE.json``) or the same f
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -24,7 +23,7 @@ from subledger.cli.common import (
     journal_table,
     print_json,
 )
-from subledger.errors import InvalidInput
+from subledger.models.jsonio import read_object
 from subledger.models.reversal import ReversalResult
 
 Body = Annotated[
@@ -56,13 +55,7 @@ def request(
         return body  # parsed by the model, so a bad file is reported field by field
     data: dict[str, Any] = {}
     if body is not None:
-        try:
-            loaded = json.loads(body.read_bytes())
-        except ValueError as exc:
-            raise InvalidInput(f"malformed JSON: {exc}", document=str(body)) from None
-        if not isinstance(loaded, dict):
-            raise InvalidInput("the request body must be a JSON object", document=str(body))
-        data = loaded
+        data = read_object(body, what="request body")
     return {**data, **given}
 
 

@@ -7,7 +7,6 @@ write-off (a taxation item is filed under the item it belongs to); ``--non-reven
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -30,6 +29,7 @@ from subledger.cli.common import (
     print_json,
 )
 from subledger.errors import InvalidInput, NotFound
+from subledger.models.jsonio import read_object
 from subledger.models.writeoff import BulkWriteOffResult, WriteOffResult
 
 Body = Annotated[
@@ -68,14 +68,8 @@ def _pairs(values: list[str] | None, option: str) -> list[tuple[str, str]]:
     return pairs
 
 
-def _read_body(body: Path) -> dict[str, Any]:
-    try:
-        loaded = json.loads(body.read_bytes())
-    except ValueError as exc:
-        raise InvalidInput(f"malformed JSON: {exc}", document=str(body)) from None
-    if not isinstance(loaded, dict):
-        raise InvalidInput("the request body must be a JSON object", document=str(body))
-    return loaded
+def _read_body(body: Path, number: str | None = None) -> dict[str, Any]:
+    return read_object(body, what="request body", document=number)
 
 
 def _line_items(
@@ -132,7 +126,7 @@ def request(
         given["items"] = _line_items(db, kind, number, item_pairs, tax_pairs)
     if body is not None and not given:
         return body  # parsed by the model, so a bad file is reported field by field
-    return {**(_read_body(body) if body is not None else {}), **given}
+    return {**(_read_body(body, number) if body is not None else {}), **given}
 
 
 def report(result: WriteOffResult, json_out: bool) -> None:

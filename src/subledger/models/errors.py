@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from pydantic import ValidationError
@@ -36,11 +35,6 @@ def _path(loc: tuple[int | str, ...]) -> str:
 
 
 def validation_problems(exc: ValidationError, raw: Any, *, document: str | None = None) -> list[Problem]:
-    if isinstance(raw, bytes | str):
-        try:
-            raw = json.loads(raw)
-        except ValueError:
-            raw = None
     problems = []
     for err in exc.errors():
         loc = tuple(err["loc"])
@@ -48,7 +42,9 @@ def validation_problems(exc: ValidationError, raw: Any, *, document: str | None 
         message = str(err["msg"]).removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
             message = "unknown field"
-        elif err["type"] == "json_invalid":
-            message = f"malformed JSON: {err.get('ctx', {}).get('error', message)}"
+        elif err["type"] == "list_type":
+            message = "Input should be a valid array"  # JSON's word: input is parsed before it is validated
+        elif err["type"] in ("dict_type", "model_type", "model_attributes_type"):
+            message = "Input should be an object"
         problems.append(Problem(doc or document, _path(rest) or None, message))
     return problems
