@@ -35,7 +35,7 @@ def test_exported_closed_period_passes_bean_check_with_the_recorded_fingerprint(
     recorded = next(p for p in seed003.periods() if p.name == "2026-10").fingerprint
     assert period.read_text().endswith(f'2026-10-31 custom "closed-period" "2026-10" 2026-10-01 "{recorded}"\n')
     assert messages(tmp_path) == []
-    assert 'plugin "subledger.plugins.closed_periods"' in (tmp_path / "main.beancount").read_text()
+    assert 'plugin "subledger_closed_periods"' in (tmp_path / "main.beancount").read_text()
 
 
 def test_added_transaction_in_a_closed_period_is_reported(seed003: Books, tmp_path: Path) -> None:

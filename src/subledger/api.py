@@ -392,9 +392,9 @@ class Books:
         with self.engine.connect() as conn:
             return list_adjustments(conn, invoice=invoice)
 
-    def export_beancount(self, out: Path) -> list[Path]:
+    def export_beancount(self, out: Path, *, fava_extension: bool = False) -> list[Path]:
         with self.engine.connect() as conn:
-            return export_beancount(conn, out)
+            return export_beancount(conn, out, fava_extension=fava_extension)
 
     def periods(self) -> list[PeriodView]:
         with self.engine.connect() as conn:

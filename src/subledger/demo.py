@@ -30,24 +30,25 @@ STEPS: list[tuple[str, Callable[[Books], object]]] = []
 WRITE_OFF_DAY = {"memoDate": "2026-11-16", "reasonCode": "Write-off"}
 STEPS += [
     (
-        "write off invoice INV00000001 (unpaid, 430.00): credit memo items 10 x 33 = 330 and 1 x 100 (seed 003 case 1)",
+        "write off unpaid invoice INV00000001 (430.00) in full: a credit memo of 10 x 33.00 and 1 x 100.00",
         lambda b: b.write_off_invoice("INV00000001", EXAMPLES / "write-off-header.json"),
     ),
     (
-        "write off invoice INV00000002 (150 paid): credit memo items 230 and 50, quantity and unit price copied "
-        "(seed 003 case 2)",
+        "write off the 280.00 still open on invoice INV00000002 after a 150.00 payment: a credit memo of 230.00 and "
+        "50.00, quantities and unit prices copied from the invoice",
         lambda b: b.write_off_invoice("INV00000002", EXAMPLES / "write-off-header.json"),
     ),
     (
-        "write off 150.00 and tax 13.12 of invoice INV00000010 line by line to Bad Debt Expense (non-revenue)",
+        "write off 150.00 and its 13.12 tax of invoice INV00000010 line by line to Bad Debt Expense "
+        "(not revenue impacting)",
         lambda b: b.write_off_invoice("INV00000010", EXAMPLES / "write-off-line-level.json"),
     ),
     (
-        "write off debit memo DM00000001 (balance zero, lines of 40 and -40): a zero credit memo with both lines",
+        "write off debit memo DM00000001 (a 40.00 fee, a 40.00 waiver): a zero credit memo with both lines",
         lambda b: b.write_off_debit_memo("DM00000001", {**WRITE_OFF_DAY, "comment": "Fee and waiver cleared"}),
     ),
     (
-        "write off unused credit memo CM00000022 with debit memo WO-CM00000022-1",
+        "write off credit memo CM00000022, which the customer never used, with debit memo WO-CM00000022-1",
         lambda b: b.write_off_credit_memo("CM00000022", {**WRITE_OFF_DAY, "comment": "Credit expired"}),
     ),
 ]
@@ -55,11 +56,12 @@ STEPS += [
 #: Reversals, after the write-offs (steps above) and before period close and GL export (steps below).
 STEPS += [
     (
-        "reverse credit memo CM00000001: a mirrored debit memo the credit memo is applied to (seed 004)",
+        "reverse credit memo CM00000001, issued in error: a mirrored debit memo the credit memo is applied to",
         lambda b: b.reverse_credit_memo("CM00000001", EXAMPLES / "reverse-credit-memo.json"),
     ),
     (
-        "reverse invoice INV00000022 with a mirrored credit memo; credit memo CM00000021 of its charge is reversed too",
+        "reverse invoice INV00000022, ordered in error, with a mirrored credit memo; credit memo CM00000021 of "
+        "its charge is reversed with it",
         lambda b: b.reverse_invoice(
             "INV00000022",
             {"memoDate": "2026-11-20", "applyEffectiveDate": "2026-11-20", "comment": "Add-on ordered in error"},
@@ -129,11 +131,12 @@ def export_gl_files(books: Books, out: Path) -> list[Path]:
     return files
 
 
-#: The second book: no Invoice Settlement, so its write-offs are invoice item adjustments (Part 2 §8, seed 002).
+#: The second book: no Invoice Settlement, so its corrections and write-offs are invoice item adjustments.
 NO_SETTLEMENT_DATA = "no-settlement-books.json"
 NO_SETTLEMENT_STEPS: list[tuple[str, Callable[[Books], object]]] = [
     (
-        "adjustments judged together: -99/+100 invoice moved from 1.00 to 0.50 (Part 2 §8.1)",
+        "two adjustments of invoice INV00000102 judged together (a 2.00 charge and a 2.50 credit): its balance moves "
+        "from 1.00 to 0.50, never across zero",
         lambda b: b.adjust_invoice_items(
             {
                 "adjustments": [
@@ -152,7 +155,7 @@ NO_SETTLEMENT_STEPS: list[tuple[str, Callable[[Books], object]]] = [
         ),
     ),
     (
-        "bulk write-off task by invoice item adjustments, taxation items included, single transaction (seed 002)",
+        "write off three invoices by invoice item adjustments, taxation items included, in one transaction",
         lambda b: b.write_off_by_adjustments(
             ["INV00000101", "INV00000102", "INV00000103"],
             {
@@ -190,7 +193,7 @@ def run_no_settlement(out: Path, db: Path) -> Books:
     books.load(EXAMPLES / NO_SETTLEMENT_DATA)
     for _, step in NO_SETTLEMENT_STEPS:
         step(books)
-    books.export_beancount(out)
+    books.export_beancount(out, fava_extension=True)
     books.export_gl("2026-11", out / "gl" / "2026-11.csv")
     return books
 
@@ -202,7 +205,7 @@ def run(out: Path, db: Path) -> Books:
         books.load(EXAMPLES / name)
     for _, step in STEPS:
         step(books)
-    books.export_beancount(out)
+    books.export_beancount(out, fava_extension=True)
     export_gl_files(books, out / "gl")
     return books
 

@@ -15,10 +15,14 @@ from subledger.export.gl import FORMATS
 @export_app.command("beancount")
 def beancount(
     out: Annotated[Path, typer.Option("--out", help="Directory to write main.beancount and its includes to.")],
+    fava_extension: Annotated[
+        bool,
+        typer.Option("--fava-extension", help="Load subledger's Fava extension (pip install 'subledger[fava]')."),
+    ] = False,
     db: Db = None,
 ) -> None:
     """Write the journal as a Beancount ledger that bean-check and Fava open."""
-    files = books(db).export_beancount(out)
+    files = books(db).export_beancount(out, fava_extension=fava_extension)
     console.print(f"Wrote {len(files)} files under {out} (open {files[0]}).")
 
 

@@ -1,16 +1,26 @@
 """The Beancount ledger: ``main.beancount``, ``accounts.beancount`` and one file per accounting period.
 
 Each journal entry becomes one transaction: dated as posted, tagged by kind (``#write-off``), linked to its documents
-(``^INV00000001``), with the entry id and transaction type as metadata and the item id on each posting. Debits are
-positive and credits negative, every amount explicit. Each period file ends with balance assertions for the control
+(``^INV00000001``), with the item id on each posting and, as metadata, what explains it (``_ENTRY_META``): the entry
+id and transaction type, the operation (id, kind, actor), the customer account, the document and the document it
+came from, the reason code and comment, whether a write-off is revenue impacting, a document's due date, and for a
+reversal made because another document was reversed, the reversal that caused it. Debits are positive and credits
+negative, every amount explicit. Each period file ends with balance assertions for the control
 accounts, computed from the subledger (documents and applications), not from the journal: bean-check then proves
-the two agree. The text is streamed period by period, and identical books give byte-identical files.
+the two agree. Each period file starts with an ``accounting-period`` directive (name, end, status). The text is
+streamed period by period, and identical books give byte-identical files.
+
+The ledger stands alone: ``main.beancount`` names the closed-period plugin ``subledger_closed_periods``, a copy of
+``subledger.plugins.closed_periods`` (which needs only Beancount) written beside it and found through the
+``insert_pythonpath`` option, so Beancount and Fava load it, closed periods still closed, without this package. It
+also carries the Fava options an accountant reads with (income, liabilities and equity with natural signs) and, when
+asked, the ``fava-extension`` line of ``subledger.fava_ext``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
+import importlib.resources
 import os
 import tempfile
 from collections.abc import Callable, Iterator
@@ -29,13 +39,33 @@ from subledger.storage.types import SCALE, from_scaled
 
 ACCOUNT_WIDTH = 50
 AMOUNT_WIDTH = 16
-PLUGIN = "subledger.plugins.closed_periods"
+#: The plugin's module name in the ledger, and its file written beside ``main.beancount``.
+PLUGIN = "subledger_closed_periods"
+PLUGIN_FILE = f"{PLUGIN}.py"
+#: The Fava extension's module (``pip install subledger[fava]``).
+FAVA_EXTENSION = "subledger.fava_ext"
 #: Rows fetched (and text written) per round trip while streaming a period.
 _BATCH = 5_000
 
 
+#: Beancount strings escape a backslash, a quote, a newline, a tab and a carriage return; other control characters
+#: have no escape and a raw one would be a trap in the file (NUL, form feed), so they become U+FFFD.
+_ESCAPES = str.maketrans(
+    {
+        "\\": "\\\\",
+        '"': '\\"',
+        "\n": "\\n",
+        "\t": "\\t",
+        "\r": "\\r",
+        **{chr(c): "\ufffd" for c in (*range(0x20), 0x7F) if chr(c) not in "\n\t\r"},
+    }
+)
+
+
 def quote(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    """``text`` as a Beancount string that parses back to it (control characters other than newline, tab and
+    carriage return replaced)."""
+    return '"' + text.translate(_ESCAPES) + '"'
 
 
 #: The period's journal lines in ledger order, read through the driver (``storage.cursor``): no result rows, no
@@ -83,12 +113,141 @@ def _amount_text(currency: str, scaled: bool) -> Callable[[Any], str]:
     return text
 
 
+#: What explains each of the period's entries, one row per entry in the order of ``_ENTRIES_SQL``: its operation, its
+#: document (``d``) and related document (``r``), the invoice item adjustment it posts (``a``), the document the
+#: operation was asked about (``od``) and, for a reversal, the reversal memo the same operation made of that
+#: document (the cause of a cascaded reversal). The cause is looked up only for entries of a reversal memo.
+_ENTRY_META_SQL = """
+SELECT e.account_number, e.seq, e.operation_id, o.kind, o.actor, o.document_number, od.kind,
+       d.kind, d.reason_code, d.comment, d.source, d.source_document, d.revenue_impacting, d.operation_id, d.due_date,
+       r.kind, r.reason_code, r.comment, r.source, r.source_document, r.revenue_impacting, r.operation_id,
+       a.invoice_number, a.reason_code, a.comment, a.reference_id, ac.type,
+       CASE WHEN d.source = 'Reversal' OR r.source = 'Reversal' THEN (
+           SELECT min(c.number) FROM documents c
+           WHERE c.account_number = e.account_number AND c.operation_id = e.operation_id
+             AND c.source = 'Reversal' AND c.source_document = o.document_number
+       ) END
+FROM journal_entries e
+LEFT JOIN operations o ON o.id = e.operation_id
+LEFT JOIN documents d ON d.account_number = e.account_number AND d.number = e.document_number
+LEFT JOIN documents r ON r.account_number = e.account_number AND r.number = e.related_number
+LEFT JOIN documents od ON od.account_number = e.account_number AND od.number = o.document_number
+LEFT JOIN invoice_item_adjustments a ON a.account_number = e.account_number AND a.number = e.document_number
+LEFT JOIN accounting_codes ac ON ac.name = a.accounting_code
+WHERE e.period = :period
+ORDER BY e.entry_date, e.account_number, e.seq
+"""
+
+#: Generated memos: a write-off's or a reversal's.
+_GENERATED = ("WriteOff", "Reversal")
+_LABEL = {"Invoice": "invoice", "DebitMemo": "debit memo", "CreditMemo": "credit memo"}
+
+
+class _Explained:
+    """An entry's metadata lines, the links it adds and the words added to its narration."""
+
+    __slots__ = ("links", "meta", "narration")
+
+    def __init__(self, meta: list[str], links: str, narration: str) -> None:
+        self.meta, self.links, self.narration = meta, links, narration
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else value.isoformat()
+
+
+def _explain(row: tuple[Any, ...], name: str, document: str, related: str | None) -> _Explained:
+    """Metadata of one entry from its ``_ENTRY_META_SQL`` row.
+
+    The reason code, comment, source document and revenue impacting come from the memo the entry's operation
+    generated (a write-off's or reversal's, which may be the entry's document or its related one), else from the
+    entry's own document when the same operation posted it (a loaded invoice or memo), else from the invoice item
+    adjustment it posts.
+    """
+    (
+        account,
+        _seq,
+        operation,
+        kind,
+        actor,
+        asked,
+        asked_kind,
+        d_kind,
+        d_reason,
+        d_comment,
+        d_source,
+        d_source_doc,
+        d_revenue,
+        d_operation,
+        d_due,
+        _r_kind,
+        r_reason,
+        r_comment,
+        r_source,
+        r_source_doc,
+        r_revenue,
+        r_operation,
+        a_invoice,
+        a_reason,
+        a_comment,
+        a_reference,
+        a_code_type,
+        cause,
+    ) = row
+    source = source_doc = reason = comment = None
+    revenue: Any = None
+    if d_source in _GENERATED and d_operation == operation:
+        source, source_doc, reason, comment, revenue = d_source, d_source_doc, d_reason, d_comment, d_revenue
+    elif r_source in _GENERATED and r_operation == operation:
+        # The memo written off or reversed applied to the generated memo: the entry is the generated memo's.
+        source, source_doc, reason, comment, revenue = r_source, r_source_doc, r_reason, r_comment, r_revenue
+        document = related or document
+    elif a_invoice is not None:
+        source_doc, reason, comment = a_invoice, a_reason, a_comment
+        if kind and kind.startswith("write-off"):
+            source, revenue = "WriteOff", a_code_type not in _EXPENSE_TYPES
+    elif d_kind is not None and d_operation == operation:
+        reason, comment = d_reason, d_comment
+    meta = [
+        f'  operation: "{operation}"',
+        f"  operation-kind: {quote(kind or '')}",
+        f"  actor: {quote(actor or '')}",
+        f'  customer-account: "{account}"',
+        f"  customer-name: {quote(name)}",
+        f'  document: "{document}"',
+    ]
+    if source_doc:
+        meta.append(f'  source-document: "{source_doc}"')
+    if reason:
+        meta.append(f"  reason-code: {quote(reason)}")
+    if comment:
+        meta.append(f"  comment: {quote(comment)}")
+    if a_reference:
+        meta.append(f"  reference-id: {quote(a_reference)}")
+    if source == "WriteOff":
+        # A credit memo's write-off (a debit memo) posts back to the memo's own revenue codes: revenue impacting.
+        meta.append(f'  revenue-impacting: "{"No" if revenue in (False, 0) else "Yes"}"')
+    if d_due is not None and d_operation == operation and d_kind in ("Invoice", "DebitMemo"):
+        meta.append(f"  due-date: {_text(d_due)}")
+    links = narration = ""
+    if source == "Reversal" and cause and source_doc != asked:
+        meta.append(f'  caused-by: "{cause}"')
+        links = f" ^{cause} ^{asked}"
+        narration = f", reversed together with {_LABEL.get(asked_kind, 'document')} {asked}"
+    return _Explained(meta, links, narration)
+
+
+#: Accounting code types of expenses: an adjustment write-off to one of them is not revenue impacting.
+_EXPENSE_TYPES = ("BadDebt", "OtherExpenses", "Expense")
+
+
 def _entries(conn: Connection, period: str, accounts: dict[str, str]) -> Iterator[str]:
     """The period's transactions as text, in ledger order, streamed from the database.
 
     This is the hot loop of the export (one iteration per journal line): rows come straight from the driver and are
     unpacked by position, the debit-minus-credit amount comes from SQL as one column, and text that repeats
-    (customer names, dates, transaction types, account columns, amount formats) is built once and looked up.
+    (customer names, dates, transaction types, account columns, amount formats) is built once and looked up. Each
+    entry's metadata comes from a second query in the same order (``_ENTRY_META_SQL``), read in step.
     """
     scaled = conn.dialect.name == "sqlite"
     names: dict[str, str] = {}
@@ -100,6 +259,7 @@ def _entries(conn: Connection, period: str, accounts: dict[str, str]) -> Iterato
     chunk: list[str] = []
     out: list[str] = []
     written = 0
+    explained = driver_rows(conn, _ENTRY_META_SQL, {"period": period}, batch=_BATCH)
     rows = driver_rows(conn, _ENTRIES_SQL, {"period": period}, batch=_BATCH)
     for account, seq, date, ttype, tag, description, document, related, name, code, amount, currency, item in rows:
         if seq != current_seq or account != current_account:
@@ -109,6 +269,10 @@ def _entries(conn: Connection, period: str, accounts: dict[str, str]) -> Iterato
                     yield "\n\n".join(out) + "\n\n"
                     out, written = [], 0
             current_account, current_seq = account, seq
+            # Both queries read the period's entries in the same order (an entry without lines has no line row).
+            meta_row = next(explained)
+            while (meta_row[0], meta_row[1]) != (account, seq):
+                meta_row = next(explained)
             quoted = names.get(name)
             if quoted is None:
                 quoted = names[name] = quote(name)
@@ -118,11 +282,13 @@ def _entries(conn: Connection, period: str, accounts: dict[str, str]) -> Iterato
             kind = types.get(ttype)
             if kind is None:
                 kind = types[ttype] = f"  transaction-type: {quote(ttype)}"
+            why = _explain(meta_row, name, document, related)
             links = f"^{document} ^{related}" if related else f"^{document}"
             chunk = [
-                f"{day} * {quoted} {quote(description)} #{tag} {links}",
+                f"{day} * {quoted} {quote(description + why.narration)} #{tag} {links}{why.links}",
                 f'  entry: "{account}-{seq}"',
                 kind,
+                *why.meta,
             ]
         written += 1
         text = amounts.get(currency)
@@ -202,7 +368,11 @@ def _period_file(
     conn: Connection, period: PeriodState, accounts: dict[str, str], balances: Balances | None = None
 ) -> Iterator[str]:
     """A period's file; ``balances`` are the subledger's at its end when the caller has them (else read here)."""
-    yield f"; Accounting period {period.name}: {period.start_date} to {period.end_date}, {period.status}\n\n"
+    yield f"; Accounting period {period.name}: {period.start_date} to {period.end_date}, {period.status}\n"
+    yield (
+        f'{period.start_date.isoformat()} custom "accounting-period" {quote(period.name)} '
+        f"{period.end_date.isoformat()} {quote(period.status)}\n\n"
+    )
     yield from _entries(conn, period.name, accounts)
     if balances is None:
         balances = subledger_balances(conn, period.end_date)
@@ -211,25 +381,45 @@ def _period_file(
         yield "\n" + _closed(period)
 
 
-def _main_file(title: str, operating: list[str], includes: list[str]) -> list[str]:
+def _main_file(
+    title: str, operating: list[str], includes: list[str], opened: dt.date, *, fava_extension: bool = False
+) -> list[str]:
+    day = opened.isoformat()
     return [
         f'option "title" {quote(title)}\n',
         *(f'option "operating_currency" "{c}"\n' for c in operating),
+        # The plugin's copy beside this file is imported from this file's directory.
+        'option "insert_pythonpath" "TRUE"\n',
         "\n",
-        *(f'plugin "{PLUGIN}"\n\n' if _plugin_available() else []),
+        f'plugin "{PLUGIN}"\n\n',
+        # Income, liabilities and equity read with natural signs in Fava (revenue and payables positive).
+        f'{day} custom "fava-option" "invert-income-liabilities-equity" "true"\n',
+        *([f'{day} custom "fava-extension" "{FAVA_EXTENSION}"\n'] if fava_extension else []),
+        "\n",
         *(f'include "{name}"\n' for name in includes),
     ]
 
 
-def export_beancount(conn: Connection, out: Path, *, title: str = "subledger books") -> list[Path]:
-    """Write the ledger under ``out``; returns the files written, ``main.beancount`` first."""
+def plugin_source() -> str:
+    """The closed-period plugin's source, written beside every exported ledger."""
+    return importlib.resources.files("subledger.plugins").joinpath("closed_periods.py").read_text(encoding="utf-8")
+
+
+def export_beancount(
+    conn: Connection, out: Path, *, title: str = "subledger books", fava_extension: bool = False
+) -> list[Path]:
+    """Write the ledger under ``out``; returns the files written, ``main.beancount`` first. ``fava_extension`` adds
+    the line that loads ``subledger.fava_ext`` in Fava (period close, write-off register, reversals, aging)."""
     periods = read_periods(conn)
     chart = read_chart(conn)
     accounts = {code.name: code.account for code in chart.codes.values()}
     span = ledger_span(conn, periods)
     opened = periods[0].start_date if periods else dt.date(1970, 1, 1)
     operating = sorted({c for code in chart.codes.values() for c in code.currencies})
-    written = [_write(out / "accounts.beancount", [_accounts_file(conn, opened)])]
+    written = [
+        _write(out / "accounts.beancount", [_accounts_file(conn, opened)]),
+        _write(out / PLUGIN_FILE, [plugin_source()]),
+    ]
     # Every period's assertions from one pass over the subledger (its movements by day, carried forward), rather
     # than the subledger summed from the start once per period.
     balances = subledger_balances_at(conn, [p.end_date for p in span])
@@ -237,7 +427,8 @@ def export_beancount(conn: Connection, out: Path, *, title: str = "subledger boo
         file = _period_file(conn, period, accounts, balances[period.end_date])
         written.append(_write(out / "periods" / f"{period.name}.beancount", file))
     includes = ["accounts.beancount", *(f"periods/{p.name}.beancount" for p in span)]
-    return [_write(out / "main.beancount", _main_file(title, operating, includes)), *written]
+    main = _main_file(title, operating, includes, opened, fava_extension=fava_extension)
+    return [_write(out / "main.beancount", main), *written]
 
 
 def _opening(conn: Connection, period: PeriodState, accounts: dict[str, str]) -> Iterator[str]:
@@ -268,12 +459,9 @@ def export_period(conn: Connection, out: Path, name: str, *, title: str = "suble
     operating = sorted({c for code in chart.codes.values() for c in code.currencies})
     written = [
         _write(out / "accounts.beancount", [_accounts_file(conn, opened)]),
+        _write(out / PLUGIN_FILE, [plugin_source()]),
         _write(out / "opening.beancount", _opening(conn, period, accounts)),
         _write(out / "periods" / f"{name}.beancount", _period_file(conn, period, accounts)),
     ]
     includes = ["accounts.beancount", "opening.beancount", f"periods/{name}.beancount"]
-    return [_write(out / "main.beancount", _main_file(f"{title}: {name}", operating, includes)), *written]
-
-
-def _plugin_available() -> bool:
-    return importlib.util.find_spec(PLUGIN) is not None
+    return [_write(out / "main.beancount", _main_file(f"{title}: {name}", operating, includes, opened)), *written]

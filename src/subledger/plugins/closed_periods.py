@@ -5,17 +5,25 @@ period's last day). For each such period this plugin reports, as bean-check and 
 - every transaction dated inside the period that did not come from the books (no ``entry`` metadata);
 - any change to the period's postings, when their fingerprint no longer matches the one recorded at close.
 
-Usage in a ledger: ``plugin "subledger.plugins.closed_periods"``.
+This module needs nothing but Beancount and the standard library: the Beancount export writes a copy of it beside
+the ledger (``subledger_closed_periods.py``, named by the ledger's ``plugin`` line, found through the ledger's
+``insert_pythonpath`` option), so the ledger loads and keeps its closed periods closed on a machine without
+subledger (an auditor's laptop, a plain Fava). ``posting_line`` and ``fingerprint`` are therefore copies of
+``subledger.fingerprint``'s (a test holds them equal).
+
+Usage in a ledger: ``plugin "subledger_closed_periods"`` with the copy beside it, or
+``plugin "subledger.plugins.closed_periods"`` where subledger is installed.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+from collections.abc import Iterable
+from decimal import Decimal
 from typing import Any, NamedTuple
 
 from beancount.core import data
-
-from subledger.fingerprint import fingerprint, posting_line
 
 __plugins__ = ("closed_periods",)
 
@@ -24,6 +32,40 @@ class ClosedPeriodError(NamedTuple):
     source: Any
     message: str
     entry: Any
+
+
+def posting_line(date: dt.date, entry_id: str, account: str, amount: Decimal, currency: str) -> str:
+    """One posting, canonically: the amount is debit minus credit, normalized (``100.00`` and ``100`` agree)."""
+    return f"{date.isoformat()}|{entry_id}|{account}|{amount.normalize():f}|{currency}"
+
+
+def fingerprint(lines: Iterable[str]) -> str:
+    digest = hashlib.sha256()
+    for line in sorted(lines):
+        digest.update(line.encode())
+        digest.update(b"\n")
+    return digest.hexdigest()
+
+
+def period_lines(entries: Iterable[Any], start: dt.date, end: dt.date) -> tuple[list[str], list[Any]]:
+    """The canonical posting lines of the books' transactions dated from ``start`` to ``end``, and the transactions
+    in that range that did not come from the books (no ``entry`` metadata)."""
+    lines: list[str] = []
+    foreign: list[Any] = []
+    for entry in entries:
+        if not isinstance(entry, data.Transaction) or not start <= entry.date <= end:
+            continue
+        entry_id = entry.meta.get("entry")
+        if entry_id is None:
+            foreign.append(entry)
+            continue
+        for posting in entry.postings:
+            if posting.units is None or posting.units.number is None:
+                continue
+            lines.append(
+                posting_line(entry.date, str(entry_id), posting.account, posting.units.number, posting.units.currency)
+            )
+    return lines, foreign
 
 
 def closed_periods(entries: list[Any], options_map: Any) -> tuple[list[Any], list[ClosedPeriodError]]:
@@ -36,37 +78,16 @@ def closed_periods(entries: list[Any], options_map: Any) -> tuple[list[Any], lis
             periods.append((str(name), start, entry.date, str(recorded), entry))
     if not periods:
         return entries, errors
-    lines: dict[str, list[str]] = {name: [] for name, *_ in periods}
-    for entry in entries:
-        if not isinstance(entry, data.Transaction):
-            continue
-        for name, start, end, _, _ in periods:
-            if not start <= entry.date <= end:
-                continue
-            entry_id = entry.meta.get("entry")
-            if entry_id is None:
-                errors.append(
-                    ClosedPeriodError(
-                        entry.meta,
-                        f"Transaction dated {entry.date} is posted into closed accounting period {name}",
-                        entry,
-                    )
+    transactions = [e for e in entries if isinstance(e, data.Transaction)]
+    for name, start, end, recorded, custom in periods:
+        lines, foreign = period_lines(transactions, start, end)
+        for entry in foreign:
+            errors.append(
+                ClosedPeriodError(
+                    entry.meta, f"Transaction dated {entry.date} is posted into closed accounting period {name}", entry
                 )
-                continue
-            for posting in entry.postings:
-                if posting.units is None or posting.units.number is None:
-                    continue
-                lines[name].append(
-                    posting_line(
-                        entry.date,
-                        str(entry_id),
-                        posting.account,
-                        posting.units.number,
-                        posting.units.currency,
-                    )
-                )
-    for name, _, _, recorded, custom in periods:
-        if fingerprint(lines[name]) != recorded:
+            )
+        if fingerprint(lines) != recorded:
             errors.append(
                 ClosedPeriodError(
                     custom.meta,
