@@ -68,7 +68,10 @@ def test_cli_idempotency_key(books: Books, cli: Any, tmp_path: Path) -> None:
     assert first.code == 0, first.err
     before = dump(books.engine)
     again = cli("load", path, "--idempotency-key", "cli-1", "--json", db=db)
-    assert (again.code, again.json()) == (0, first.json())
+    assert (again.code, again.json()) == (0, first.json() | {"replayed": True})
+    assert first.json()["replayed"] is False
+    text = cli("load", path, "--idempotency-key", "cli-1", db=db)
+    assert "(a replay of operation 1 with idempotency key cli-1: its recorded result, nothing posted again)" in text.out
     assert dump(books.engine) == before
     other = cli("load", str(example("line-level-books.json")), "--idempotency-key", "cli-1", db=db)
     assert other.code == 1

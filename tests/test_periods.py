@@ -210,6 +210,12 @@ def test_period_cli(seed003: Books, cli: Any) -> None:
     reopened = cli("period", "reopen", "2026-10", "--reason", "late invoice", "--json", db=url)
     assert reopened.code == 0
     assert reopened.json() == {
+        "success": True,
+        "operation": "period-reopen",
+        "operationId": reopened.json()["operationId"],
+        "replayed": False,
+        "documentNumber": "2026-10",
+        "documentKind": "Period",
         "period": "2026-10",
         "fromStatus": "Closed",
         "toStatus": "Open",

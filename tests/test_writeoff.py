@@ -542,7 +542,7 @@ def test_cli_refusal_is_one_line_and_writes_nothing(line_level: Books, cli: Any)
     ]
     assert dump(line_level.engine) == before
     out = cli("invoice", "write-off", "INV00000010", "--item", "II-0102", db=db_url(line_level))
-    assert out.code == 1
+    assert out.code == 2  # usage
     assert "--item takes ID=AMOUNT" in out.err
 
 

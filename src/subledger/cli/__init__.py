@@ -1,36 +1,147 @@
 """The ``subledger`` command.
 
-Every command takes ``--db`` (or ``SUBLEDGER_DB``) and ``--actor`` (or ``SUBLEDGER_ACTOR``). A user error prints
-one line to stderr naming the document, the field and the rule, and exits 1; nothing is written.
+Every command takes ``--db URL`` (or ``SUBLEDGER_DB``), ``--json`` and, when it writes, ``--actor`` (or
+``SUBLEDGER_ACTOR``) and ``--idempotency-key``, before or after the subcommand. A mistake prints one line naming
+the thing and what to do (under ``--json``, one JSON object in the reference product's shape on stdout), exits
+non-zero and writes nothing; no user ever sees a traceback (an internal error's goes to a log file named in the
+one line). Exit statuses are in ``cli.common``.
 """
 
-from __future__ import annotations
-
+import datetime as dt
+import errno
+import json
+import os
 import sys
+import tempfile
+import traceback
+from typing import Any
 
 from subledger.cli import adjustments as _adjustments  # noqa: F401  (registers commands)
-from subledger.cli import apply as _apply  # noqa: F401  (registers commands)
-from subledger.cli import audit as _audit  # noqa: F401  (registers commands)
-from subledger.cli import books as _books  # noqa: F401  (registers commands)
+from subledger.cli import audit as _audit  # noqa: F401
+from subledger.cli import books as _books  # noqa: F401
 from subledger.cli import check as _check  # noqa: F401
+from subledger.cli import documents as _documents  # noqa: F401
 from subledger.cli import exports as _exports  # noqa: F401
 from subledger.cli import periods as _periods  # noqa: F401
-from subledger.cli import reversal as _reversal  # noqa: F401
-from subledger.cli import writeoff as _writeoff  # noqa: F401
-from subledger.cli.common import app, err_console
-from subledger.errors import Problems, SubledgerError
+from subledger.cli.common import INTERNAL, REFUSED, STATE, USAGE, CommandError, State, app
+from subledger.errors import Problem, Problems, SubledgerError
+
+
+def _reasons(exc: SubledgerError) -> list[dict[str, Any]]:
+    problems = exc.problems if isinstance(exc, Problems) else [exc.problem]
+    reasons = []
+    for problem in problems:
+        reason: dict[str, Any] = {"code": exc.code, "message": str(problem)}
+        reason |= {k: v for k, v in (("document", problem.document), ("field", problem.field)) if v}
+        reasons.append(reason | {"rule": problem.rule})
+    return reasons
+
+
+def report_error(exc: SubledgerError, json_out: bool) -> None:
+    """One line per problem: ``error: document, field: rule`` on stderr, or the JSON shape on stdout."""
+    if json_out:
+        sys.stdout.write(json.dumps({"success": False, "reasons": _reasons(exc)}, ensure_ascii=False) + "\n")
+        return
+    problems = exc.problems if isinstance(exc, Problems) else [exc.problem]
+    for problem in problems:
+        sys.stderr.write(f"error: {problem}\n")
+
+
+def _input_named() -> str:
+    return f"{STATE.inputs[-1]}" if STATE.inputs else "the input"
+
+
+def _database_error(exc: BaseException) -> CommandError:
+    from subledger.cli.common import database_url
+    from subledger.cli.preflight import unreachable
+
+    text = str(getattr(exc, "orig", None) or exc)
+    if "disk is full" in text or "No space left" in text or "could not extend file" in text:
+        return CommandError(
+            "the disk holding the database is full: nothing was written; free some space and run it again",
+            code="disk-full",
+        )
+    if "readonly" in text or "read-only" in text:
+        return CommandError("the database is read-only: nothing was written; check its permissions", code="read-only")
+    return unreachable(database_url(), exc)
+
+
+def translate(exc: BaseException) -> SubledgerError | None:
+    """A user's or the environment's mistake as one line, or ``None`` for a defect (logged with its traceback)."""
+    if isinstance(exc, SubledgerError):
+        return exc
+    if isinstance(exc, RecursionError):
+        return CommandError(f"{_input_named()} is nested too deeply to read (JSON depth)", code="invalid-input")
+    if isinstance(exc, UnicodeDecodeError):
+        return CommandError(f"{_input_named()} is not UTF-8 text: save it as UTF-8", code="invalid-input")
+    if isinstance(exc, OSError):
+        name = f" {exc.filename}" if exc.filename else ""
+        if exc.errno == errno.ENOSPC:
+            return CommandError(f"the disk is full writing{name}: free some space and run it again", code="disk-full")
+        if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+            return CommandError(f"cannot write{name}: {exc.strerror}: check the path's permissions", code="os-error")
+        return CommandError(f"{exc.strerror or exc}:{name or ' (no file)'}: check the path", code="os-error")
+    module = type(exc).__module__
+    if module.startswith(("sqlalchemy", "sqlite3", "psycopg")):
+        from sqlalchemy.exc import DBAPIError
+
+        if isinstance(exc, DBAPIError) or module.startswith(("sqlite3", "psycopg")):
+            return _database_error(exc)
+    return None
+
+
+def _log_internal(exc: BaseException) -> str:
+    fd, path = tempfile.mkstemp(prefix=f"subledger-error-{dt.datetime.now():%Y%m%d-%H%M%S}-", suffix=".log")
+    with os.fdopen(fd, "w", encoding="utf-8") as log:
+        log.write(f"subledger {' '.join(sys.argv[1:])}\n\n")
+        log.write("".join(traceback.format_exception(exc)))
+    return path
+
+
+def run(argv: list[str] | None = None) -> int:
+    """Run the command line and return its exit status."""
+    from typer import Abort
+    from typer._click.exceptions import ClickException, NoArgsIsHelpError
+
+    args = sys.argv[1:] if argv is None else argv
+    STATE.__dict__.update(State().__dict__)
+    try:
+        status = app(args=args, prog_name="subledger", standalone_mode=False)
+        return status if isinstance(status, int) else 0
+    except NoArgsIsHelpError as exc:
+        sys.stdout.write(exc.format_message() + "\n")
+        return USAGE
+    except ClickException as exc:
+        if STATE.json or "--json" in args:
+            failure = CommandError(exc.format_message(), code="usage", exit_code=USAGE)
+            report_error(failure, True)
+        else:
+            hint = " (see --help)" if exc.exit_code == USAGE else ""
+            sys.stderr.write(f"error: {exc.format_message()}{hint}\n")
+        return exc.exit_code
+    except Abort:
+        sys.stderr.write("aborted\n")
+        return 130
+    except BrokenPipeError:
+        # The reader went away (``subledger journal | head``): nothing to say to it.
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115  (stdout for the rest of this process)
+        return 0
+    except Exception as exc:
+        error = translate(exc)
+        json_out = STATE.json or "--json" in args
+        if error is None:
+            path = _log_internal(exc)
+            error = CommandError(
+                f"internal error ({type(exc).__name__}); the traceback is in {path}: please report it",
+                code="internal-error",
+                exit_code=INTERNAL,
+            )
+        report_error(error, json_out)
+        return error.exit_code if isinstance(error, CommandError) else REFUSED
 
 
 def main() -> None:
-    try:
-        app()
-    except Problems as exc:
-        for problem in exc.problems:
-            err_console.print(f"error: {problem}", markup=False, highlight=False, soft_wrap=True)
-        sys.exit(1)
-    except SubledgerError as exc:
-        err_console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
-        sys.exit(1)
+    sys.exit(run())
 
 
-__all__ = ["app", "main"]
+__all__ = ["Problem", "app", "main", "run"]

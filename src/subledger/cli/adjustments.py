@@ -7,25 +7,24 @@ rule that an invoice balance only moves toward zero. The bulk write-off of such 
 --from FILE`` with ``{"invoices": [...], "settings": {...}}``.
 """
 
-from __future__ import annotations
-
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
-from subledger.cli.common import ActorName, Db, IdempotencyKey, Json, app, books, console, print_json
-from subledger.models.adjustments import AdjustmentView
+from subledger.cli import output
+from subledger.cli.common import STATE, app, books, input_file, out, print_json, print_table, register
 
-adjustment_app = typer.Typer(help="Invoice item adjustments (books without Invoice Settlement).", no_args_is_help=True)
+adjustment_app = typer.Typer(
+    help="Invoice item adjustments (books without Invoice Settlement).", no_args_is_help=True, rich_markup_mode=None
+)
 app.add_typer(adjustment_app, name="adjustment")
+HEADERS = ("number", "invoice", "date", "type", "line", "amount", "code", "reason", "status")
 
 
-def _table(rows: list[AdjustmentView], title: str) -> Table:
-    table = Table("number", "invoice", "date", "type", "line", "amount", "code", "reason", "status", title=title)
-    for a in rows:
-        table.add_row(
+def _rows(rows: list[Any]) -> list[tuple[str, ...]]:
+    return [
+        (
             a.number,
             a.invoice_number,
             str(a.adjustment_date),
@@ -36,41 +35,40 @@ def _table(rows: list[AdjustmentView], title: str) -> Table:
             a.reason_code,
             a.status,
         )
-    return table
+        for a in rows
+    ]
 
 
-@adjustment_app.command("create")
+@register(adjustment_app, "create", writes=True)
 def create(
-    body: Annotated[Path, typer.Option("--body", help='Request body: {"adjustments": [...]} (JSON).')],
-    db: Db = None,
-    actor: ActorName = None,
-    idempotency_key: IdempotencyKey = None,
-    json_out: Json = False,
+    body: Annotated[Path, typer.Option("--body", metavar="FILE", help='Request body: {"adjustments": [...]} (JSON).')],
 ) -> None:
     """Create invoice item adjustments together, in one transaction."""
-    result = books(db, actor).adjust_invoice_items(body, idempotency_key=idempotency_key)
-    if json_out:
-        print_json(result)
+    input_file(body, "request body")
+    book = books()
+    run = output.before(book.engine, "adjustment")
+    result = book.adjust_invoice_items(body, idempotency_key=STATE.idempotency_key)
+    output.after(book.engine, run)
+    if STATE.json:
+        print_json(output.operation_json("adjustment", result, run=run))
         return
-    console.print(_table(result.adjustments, "Invoice item adjustments created"))
+    print_table(HEADERS, _rows(result.adjustments), title="Invoice item adjustments created" + output.replay_note(run))
     for invoice in result.invoices:
         lines = ", ".join(
             f"{i.id} {i.balance}" + "".join(f", {t.id} {t.balance}" for t in i.taxation_items)
             for i in invoice.invoice_items
         )
-        console.print(f"{invoice.invoice_number}: balance {invoice.balance} ({lines})", markup=False)
-    console.print(f"{len(result.journal_entries)} journal entries posted.")
+        out(f"{invoice.invoice_number}: balance {invoice.balance} ({lines})")
+    out(f"{len(result.journal_entries)} journal entries posted.")
 
 
-@adjustment_app.command("list")
+@register(adjustment_app, "list", table=True)
 def list_(
-    db: Db = None,
-    invoice: Annotated[str | None, typer.Option(help="Only the adjustments of this invoice.")] = None,
-    json_out: Json = False,
+    invoice: Annotated[str | None, typer.Option(metavar="NUMBER", help="Only the adjustments of this invoice.")] = None,
 ) -> None:
     """List invoice item adjustments."""
-    rows = books(db).adjustments(invoice=invoice)
-    if json_out:
+    rows = books().adjustments(invoice=invoice)
+    if STATE.json:
         print_json(rows)
         return
-    console.print(_table(rows, "Invoice item adjustments"))
+    print_table(HEADERS, _rows(rows), title="Invoice item adjustments")

@@ -1,42 +1,30 @@
 """``subledger audit``: every operation, accepted or refused, with actor, time, request and result."""
 
-from __future__ import annotations
-
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
-from rich.table import Table
 
-from subledger.audit import Outcome
-from subledger.cli.common import Db, Json, app, books, console, print_json
+from subledger.cli.common import STATE, app, books, print_json, print_table, register
 
 
-@app.command()
+@register(app, "audit", table=True)
 def audit(
-    db: Db = None,
     outcome: Annotated[
-        str | None, typer.Option(help="Only accepted, refused or failed operations.", show_default=False)
+        Literal["accepted", "refused", "failed"] | None,
+        typer.Option(help="Only accepted, refused or failed operations.", show_default=False),
     ] = None,
-    by: Annotated[str | None, typer.Option("--by", help="Only operations run by this actor.")] = None,
-    limit: Annotated[int | None, typer.Option(help="Only the last N records.", min=1)] = None,
-    json_out: Json = False,
+    by: Annotated[str | None, typer.Option("--by", metavar="ACTOR", help="Only operations run by this actor.")] = None,
+    limit: Annotated[int | None, typer.Option(metavar="N", help="Only the last N records.", min=1)] = None,
 ) -> None:
     """Print the audit trail, oldest first."""
-    if outcome not in (None, "accepted", "refused", "failed"):
-        raise typer.BadParameter("outcome must be accepted, refused or failed")
-    chosen: Outcome | None = outcome  # type: ignore[assignment]
-    records = books(db).audit(outcome=chosen, actor=by, limit=limit)
-    if json_out:
+    records = books().audit(outcome=outcome, actor=by, limit=limit)
+    if STATE.json:
         print_json(records)
         return
-    table = Table("at", "outcome", "kind", "actor", "key", "error")
-    for r in records:
-        table.add_row(
-            r.at.strftime("%Y-%m-%d %H:%M:%S"),
-            r.outcome,
-            r.kind,
-            r.actor,
-            r.idempotency_key or "",
-            r.error or "",
-        )
-    console.print(table)
+    print_table(
+        ("at", "outcome", "kind", "actor", "key", "error"),
+        [
+            (r.at.strftime("%Y-%m-%d %H:%M:%S"), r.outcome, r.kind, r.actor, r.idempotency_key or "", r.error or "")
+            for r in records
+        ],
+    )

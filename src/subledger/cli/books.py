@@ -1,138 +1,217 @@
-"""Commands over the whole book: init, load, schema, show, journal."""
+"""Commands over the whole book: init, load, schema, show, journal.
 
-from __future__ import annotations
+Read commands (show, journal) go to ``subledger.queries`` directly rather than through ``subledger.api``, which
+imports every operation: a look at one document should not pay for the whole package.
+"""
 
 import json
+from importlib import import_module
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
 import typer
-from rich.table import Table
 
-from subledger.api import DEFAULT_CHART, DEFAULT_PERIODS
-from subledger.cli.common import ActorName, Db, IdempotencyKey, Json, app, books, console, journal_table, print_json
-from subledger.models.adjustments import AdjustmentRequest, BulkAdjustmentWriteOff
-from subledger.models.apply import CreditMemoApplyRequest, CreditMemoUnapplyRequest, PaymentApplyRequest
-from subledger.models.documents import LoadFile
-from subledger.models.reversal import CreditMemoReversalRequest, InvoiceReversalRequest
-from subledger.models.writeoff import BulkWriteOff, CreditMemoWriteOffRequest, WriteOffRequest
-from subledger.settings import BookSettings, MirroringRule
+from subledger.cli import output
+from subledger.cli.common import (
+    STATE,
+    CommandError,
+    app,
+    books,
+    engine,
+    input_file,
+    out,
+    print_journal,
+    print_json,
+    print_table,
+    register,
+)
 
-#: Models whose JSON Schema ``subledger schema NAME`` prints; operations add theirs.
-SCHEMAS: dict[str, type] = {"load": LoadFile}
-SCHEMAS["reverse-invoice"] = InvoiceReversalRequest
-SCHEMAS["reverse-credit-memo"] = CreditMemoReversalRequest
-SCHEMAS["apply-credit-memo"] = CreditMemoApplyRequest
-SCHEMAS["unapply-credit-memo"] = CreditMemoUnapplyRequest
-SCHEMAS["apply-payment"] = PaymentApplyRequest
-SCHEMAS["write-off"] = WriteOffRequest
-SCHEMAS["write-off-credit-memo"] = CreditMemoWriteOffRequest
-SCHEMAS["write-off-bulk"] = BulkWriteOff
-SCHEMAS["adjustment"] = AdjustmentRequest
-SCHEMAS["write-off-adjustments"] = BulkAdjustmentWriteOff
+#: ``subledger schema NAME``: the JSON Schema of each input, as "module:Model" (imported only when asked for).
+SCHEMAS: dict[str, str] = {
+    "load": "subledger.models.documents:LoadFile",
+    "write-off": "subledger.models.writeoff:WriteOffRequest",
+    "write-off-credit-memo": "subledger.models.writeoff:CreditMemoWriteOffRequest",
+    "write-off-bulk": "subledger.models.writeoff:BulkWriteOff",
+    "reverse-invoice": "subledger.models.reversal:InvoiceReversalRequest",
+    "reverse-credit-memo": "subledger.models.reversal:CreditMemoReversalRequest",
+    "apply-credit-memo": "subledger.models.apply:CreditMemoApplyRequest",
+    "unapply-credit-memo": "subledger.models.apply:CreditMemoUnapplyRequest",
+    "apply-payment": "subledger.models.apply:PaymentApplyRequest",
+    "adjustment": "subledger.models.adjustments:AdjustmentRequest",
+    "write-off-adjustments": "subledger.models.adjustments:BulkAdjustmentWriteOff",
+}
+#: ``subledger schema --output NAME``: the JSON Schema of what ``--json`` prints, per result.
+OUTPUT_SCHEMAS: dict[str, str] = {
+    "init": "subledger.operations.setup:InitResult",
+    "load": "subledger.operations.load:LoadResult",
+    "write-off": "subledger.models.writeoff:WriteOffResult",
+    "write-off-bulk": "subledger.models.writeoff:BulkWriteOffResult",
+    "reversal": "subledger.models.reversal:ReversalResult",
+    "apply": "subledger.models.apply:ApplyResult",
+    "adjustment": "subledger.models.adjustments:AdjustmentResult",
+    "journal-entry": "subledger.models.views:JournalEntryView",
+    "period": "subledger.models.views:PeriodView",
+    "period-transition": "subledger.operations.periods:PeriodTransition",
+    "check-report": "subledger.checks:CheckReport",
+    "audit-record": "subledger.audit:AuditRecord",
+    "error": "subledger.cli.output_models:ErrorOutput",
+    "operation": "subledger.cli.output_models:OperationOutput",
+}
 
 
-@app.command()
+def _model(spec: str) -> Any:
+    module, _, name = spec.partition(":")
+    return getattr(import_module(module), name)
+
+
+@register(app, "init", writes=True)
 def init(
-    db: Db = None,
-    chart: Annotated[Path, typer.Option(help="Chart of accounts directory.")] = DEFAULT_CHART,
-    periods: Annotated[Path, typer.Option(help="Fiscal calendar directory.")] = DEFAULT_PERIODS,
+    chart: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="DIR",
+            help="Chart of accounts directory (default: chart_of_accounts/ of the package).",
+            show_default=False,
+        ),
+    ] = None,
+    periods: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="DIR", help="Fiscal calendar directory (default: periods/ of the package).", show_default=False
+        ),
+    ] = None,
     invoice_settlement: Annotated[
         bool, typer.Option(help="Invoice Settlement (credit and debit memos); off: invoice item adjustments.")
     ] = True,
     mirroring_rule: Annotated[
-        str,
-        typer.Option(help="Create credit memos mirroring invoice items: Yes, YesExceptZeroBalance or No."),
+        Literal["Yes", "YesExceptZeroBalance", "No"],
+        typer.Option(help="Create credit memos mirroring invoice items."),
     ] = "Yes",
     non_revenue_tax_to_write_off_code: Annotated[
         bool, typer.Option(help="Tax lines of non-revenue write-offs debit the write-off code.")
     ] = False,
-    json_out: Json = False,
 ) -> None:
     """Create or refresh the book: schema, chart of accounts, calendar, reason codes, settings."""
-    rule: MirroringRule = mirroring_rule  # type: ignore[assignment]
+    for directory, what in ((chart, "chart of accounts directory"), (periods, "calendar directory")):
+        if directory is not None and not directory.is_dir():
+            raise CommandError(f"{what} {directory} is not a directory: check the path", code="file-not-found")
+    book = books(creating=True)
+    from subledger.api import DEFAULT_CHART, DEFAULT_PERIODS
+    from subledger.settings import BookSettings
+
     settings = BookSettings(
         invoice_settlement=invoice_settlement,
-        mirroring_rule=rule,
+        mirroring_rule=mirroring_rule,
         non_revenue_tax_to_write_off_code=non_revenue_tax_to_write_off_code,
     )
-    result = books(db).init(chart=chart, periods=periods, settings=settings)
-    if json_out:
-        print_json(result)
-    else:
-        console.print(
-            f"Book ready: {result.accounting_codes} accounting codes, {result.periods} periods, "
-            f"{result.reason_codes} reason codes."
-        )
-
-
-@app.command()
-def load(
-    file: Annotated[Path, typer.Argument(help="Load file (accounts, invoices, debitMemos, creditMemos, payments).")],
-    db: Db = None,
-    actor: ActorName = None,
-    idempotency_key: IdempotencyKey = None,
-    json_out: Json = False,
-) -> None:
-    """Load documents from the billing system and post them to the journal."""
-    result = books(db, actor).load(file, idempotency_key=idempotency_key)
-    if json_out:
+    result = book.init(chart=chart or DEFAULT_CHART, periods=periods or DEFAULT_PERIODS, settings=settings)
+    if STATE.json:
         print_json(result)
         return
-    table = Table("document", "loaded", "unchanged", title=f"Loaded {file.name}")
-    for kind in sorted(set(result.loaded) | set(result.unchanged)):
-        table.add_row(kind, str(result.loaded.get(kind, 0)), str(result.unchanged.get(kind, 0)))
-    console.print(table)
-    console.print(f"{result.journal_entries} journal entries posted.")
+    out(
+        f"Book ready: {result.accounting_codes} accounting codes, {result.periods} periods, "
+        f"{result.reason_codes} reason codes."
+    )
 
 
-@app.command()
-def schema(
-    name: Annotated[str, typer.Argument(help="Which input: " + ", ".join(SCHEMAS))] = "load",
+@register(app, "load", writes=True)
+def load(
+    file: Annotated[
+        Path,
+        typer.Argument(metavar="FILE", help="Load file (JSON: accounts, invoices, debitMemos, creditMemos, payments)."),
+    ],
 ) -> None:
-    """Print the JSON Schema of an input, generated from its pydantic model."""
-    if name not in SCHEMAS:
-        raise typer.BadParameter(f"unknown schema {name!r}; choose from {', '.join(sorted(SCHEMAS))}")
-    model = SCHEMAS[name]
-    typer.echo(json.dumps(model.model_json_schema(by_alias=True), indent=2))  # type: ignore[attr-defined]
+    """Load documents from the billing system and post them to the journal."""
+    input_file(file, "load file")
+    book = books()
+    run = output.before(book.engine, "load")
+    result = book.load(file, idempotency_key=STATE.idempotency_key)
+    output.after(book.engine, run)
+    if STATE.json:
+        print_json(output.operation_json("load", result, run=run))
+        return
+    print_table(
+        ("document", "loaded", "unchanged"),
+        [
+            (kind, result.loaded.get(kind, 0), result.unchanged.get(kind, 0))
+            for kind in sorted(set(result.loaded) | set(result.unchanged))
+        ],
+        title=f"Loaded {file.name}{output.replay_note(run)}",
+    )
+    out(f"{result.journal_entries} journal entries posted.")
 
 
-@app.command()
+@app.command("schema")
+def schema(
+    name: Annotated[str, typer.Argument(metavar="NAME", help="Which input: " + ", ".join(SCHEMAS) + ".")] = "load",
+    output_name: Annotated[
+        str | None,
+        typer.Option(
+            "--output", metavar="NAME", help="The schema of a --json output instead: " + ", ".join(OUTPUT_SCHEMAS) + "."
+        ),
+    ] = None,
+) -> None:
+    """Print the JSON Schema of an input (or, with --output, of an output), generated from its model."""
+    if output_name is not None:
+        if output_name not in OUTPUT_SCHEMAS:
+            raise CommandError(
+                f"unknown output schema {output_name!r}: choose from {', '.join(sorted(OUTPUT_SCHEMAS))}",
+                code="usage",
+                exit_code=2,
+            )
+        spec = OUTPUT_SCHEMAS[output_name]
+    else:
+        if name not in SCHEMAS:
+            raise CommandError(
+                f"unknown schema {name!r}: choose from {', '.join(sorted(SCHEMAS))}", code="usage", exit_code=2
+            )
+        spec = SCHEMAS[name]
+    out(json.dumps(_model(spec).model_json_schema(by_alias=True), indent=2))
+
+
+@register(app, "show")
 def show(
-    kind: Annotated[str, typer.Argument(help="invoice, debit-memo or credit-memo")],
-    number: Annotated[str, typer.Argument(help="Document number.")],
-    db: Db = None,
-    json_out: Json = False,
+    kind: Annotated[
+        Literal["invoice", "debit-memo", "credit-memo"],
+        typer.Argument(metavar="KIND", help="invoice, debit-memo or credit-memo."),
+    ],
+    number: Annotated[str, typer.Argument(metavar="NUMBER", help="Document number.")],
 ) -> None:
     """Show a document with its current balances."""
-    if kind not in ("invoice", "debit-memo", "credit-memo"):
-        raise typer.BadParameter("kind must be invoice, debit-memo or credit-memo")
-    doc = books(db).show(kind, number)
-    if json_out:
+    from subledger import queries
+
+    with engine().connect() as conn:
+        doc = queries.show_document(conn, kind, number)
+    if STATE.json:
         print_json(doc)
         return
     state = "unappliedAmount" if kind == "credit-memo" else "balance"
-    table = Table("line", "kind", "name", "amount", state, title=f"{kind} {number} ({doc['status']})")
+    rows = []
     for item in doc.get("items", []):
         amount = item.get("chargeAmount", item.get("amountWithoutTax"))
-        table.add_row(item["id"], item.get("processingType", ""), item.get("chargeName") or "", amount, item[state])
+        rows.append((item["id"], item.get("processingType", ""), item.get("chargeName") or "", amount, item[state]))
         for tax in item.get("taxationItems", []):
-            table.add_row(tax["id"], "Tax", tax.get("name") or "", tax["taxAmount"], tax[state])
-    table.add_section()
-    table.add_row("total", "", "", doc["amount"], doc[state])
-    console.print(table)
+            rows.append((tax["id"], "Tax", tax.get("name") or "", tax["taxAmount"], tax[state]))
+    rows.append(("total", "", "", doc["amount"], doc[state]))
+    print_table(("line", "kind", "name", "amount", state), rows, title=f"{kind} {number} ({doc['status']})")
 
 
-@app.command()
+@register(app, "journal", table=True)
 def journal(
-    db: Db = None,
-    document: Annotated[str | None, typer.Option(help="Only entries of this document.")] = None,
-    period: Annotated[str | None, typer.Option(help="Only entries of this period.")] = None,
-    json_out: Json = False,
+    document: Annotated[str | None, typer.Option(metavar="NUMBER", help="Only entries of this document.")] = None,
+    period: Annotated[str | None, typer.Option(metavar="PERIOD", help="Only entries of this period.")] = None,
+    tag: Annotated[
+        str | None, typer.Option(metavar="TAG", help="Only entries with this tag (writeoff, reversal, ...).")
+    ] = None,
 ) -> None:
-    """Print journal entries with their lines."""
-    entries = books(db).journal(document=document, period=period)
-    if json_out:
+    """Print journal entries with their lines and descriptions."""
+    from subledger import queries
+
+    with engine().connect() as conn:
+        entries = list(queries.journal(conn, document=document, period=period))
+    if tag is not None:
+        entries = [e for e in entries if e.tag == tag.removeprefix("#")]
+    if STATE.json:
         print_json(entries)
         return
-    console.print(journal_table(entries))
+    print_journal(entries)

@@ -1,63 +1,261 @@
-"""Shared options, output helpers and the command groups other modules add commands to."""
+"""What every ``subledger`` command shares: the app and its groups, the common options, output, errors.
 
-from __future__ import annotations
+Start-up is part of the product: a command line is typed and scripted all day. This module and every command
+module import only typer and the standard library; a command imports the API, SQLAlchemy and the pydantic models
+inside its function, when it runs (``tests/test_cli_startup.py`` checks that ``subledger --help`` imports none).
+So no annotation of a command may name a model, and no command module may import one at module level.
 
+``--db``, ``--actor``, ``--json`` and ``--format`` are accepted before the subcommand (the app's callback) and after
+it (``register`` adds them to every command); the later one wins.
+
+Exit statuses: 0 done, 1 refused (the books or the environment said no: nothing written), 2 usage (the command line
+itself is wrong), 3 partly done (a bulk run with refusals), 4 internal error (traceback in a log file).
+"""
+
+import csv
+import functools
+import inspect
+import io
 import json
-from typing import Annotated, Any
+import os
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any, Literal
 
 import typer
-from pydantic import BaseModel
-from rich.console import Console
-from rich.table import Table
 
-from subledger.api import Books
-from subledger.models.views import JournalEntryView
+from subledger import __version__
+from subledger.errors import SubledgerError
+
+DONE, REFUSED, USAGE, PARTLY_DONE, INTERNAL = 0, 1, 2, 3, 4
+
+OutputFormat = Literal["table", "csv", "tsv"]
+
+
+@dataclass
+class State:
+    """The common options of this run, from before or after the subcommand."""
+
+    db: str | None = None
+    actor: str | None = None
+    json: bool = False
+    format: OutputFormat = "table"
+    idempotency_key: str | None = None
+    #: Input files named on the command line: an error decoding one names it.
+    inputs: list[Path] = field(default_factory=list)
+
+
+STATE = State()
+
+
+class CommandError(SubledgerError):
+    """A mistake on the command line or in the environment (a missing file, no book, a database unreachable).
+
+    Like every ``SubledgerError`` it is one line naming the thing and what to do, and nothing was written."""
+
+    code = "command-error"
+
+    def __init__(self, rule: str, *, code: str | None = None, exit_code: int = REFUSED, **where: str | None) -> None:
+        super().__init__(rule, **where)
+        if code is not None:
+            self.code = code
+        self.exit_code = exit_code
+
+
+def _plain_arguments() -> None:
+    """Help names an argument by its metavar alone (``NUMBER``, not ``{NUMBER}`` and ``NUMBER <str>``): the type
+    is the help text's to explain. typer has no setting for it."""
+    from typer.core import TyperArgument
+
+    def usage_name(self: TyperArgument) -> str:
+        name = self.display_name_raw
+        return name if self.required else f"[{name}]"
+
+    TyperArgument._usage_display_name = usage_name  # type: ignore[method-assign]
+    TyperArgument.display_type_rich = lambda self, ctx: None  # type: ignore[method-assign]
+
+
+_plain_arguments()
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"subledger {__version__}")
+        raise typer.Exit()
+
 
 app = typer.Typer(
     name="subledger",
-    help="Billing settlement as double-entry accounting: load, write off, reverse, close, export.",
+    help="Billing settlement as double-entry accounting: load, write off, reverse, apply, check, close, export.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
-invoice_app = typer.Typer(help="Invoices: write off, reverse.", no_args_is_help=True)
-debit_memo_app = typer.Typer(help="Debit memos: write off.", no_args_is_help=True)
-credit_memo_app = typer.Typer(help="Credit memos: write off, reverse.", no_args_is_help=True)
-period_app = typer.Typer(help="Accounting periods.", no_args_is_help=True)
-export_app = typer.Typer(help="Export the books: Beancount ledger, GL files.", no_args_is_help=True)
-app.add_typer(invoice_app, name="invoice")
-app.add_typer(debit_memo_app, name="debit-memo")
-app.add_typer(credit_memo_app, name="credit-memo")
-app.add_typer(period_app, name="period")
-app.add_typer(export_app, name="export")
 
-console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
 
-Db = Annotated[
-    str | None,
-    typer.Option("--db", envvar="SUBLEDGER_DB", help="Database URL (default sqlite:///subledger.db)."),
+def _group(name: str, help: str) -> typer.Typer:
+    group = typer.Typer(help=help, no_args_is_help=True, rich_markup_mode=None)
+    app.add_typer(group, name=name)
+    return group
+
+
+invoice_app = _group("invoice", "Invoices: write off, reverse.")
+debit_memo_app = _group("debit-memo", "Debit memos: write off.")
+credit_memo_app = _group("credit-memo", "Credit memos: write off, reverse, apply, unapply.")
+payment_app = _group("payment", "Payments: apply.")
+period_app = _group("period", "Accounting periods: list, close, reopen.")
+export_app = _group("export", "Export the books: Beancount ledger, GL files.")
+
+DB_HELP = "Database URL (default $SUBLEDGER_DB, else sqlite:///subledger.db)."
+ACTOR_HELP = "Who runs the command (default $SUBLEDGER_ACTOR, else admin)."
+JSON_HELP = "Print JSON for machines (errors too)."
+FORMAT_HELP = "Tables as aligned text (table), or csv or tsv for scripts."
+
+Db = Annotated[str | None, typer.Option("--db", metavar="URL", help=DB_HELP, show_default=False)]
+ActorName = Annotated[str | None, typer.Option("--actor", metavar="NAME", help=ACTOR_HELP, show_default=False)]
+Json = Annotated[bool, typer.Option("--json", help=JSON_HELP, show_default=False)]
+Format = Annotated[
+    OutputFormat | None, typer.Option("--format", metavar="table|csv|tsv", help=FORMAT_HELP, show_default=False)
 ]
-ActorName = Annotated[
-    str | None,
-    typer.Option("--actor", envvar="SUBLEDGER_ACTOR", help="Who runs the command (default admin)."),
-]
-Json = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
 IdempotencyKey = Annotated[
     str | None,
-    typer.Option("--idempotency-key", help="Replaying the same key and request posts nothing twice."),
+    typer.Option(
+        "--idempotency-key",
+        metavar="KEY",
+        help="Replaying the same key and request answers the first result and posts nothing twice.",
+        show_default=False,
+    ),
 ]
 
 
-def books(db: str | None, actor: str | None = None) -> Books:
-    return Books(db, actor=actor)
+@app.callback()
+def _options(
+    db: Db = None,
+    actor: ActorName = None,
+    json_out: Json = False,
+    format: Format = None,
+    version: Annotated[
+        bool,
+        typer.Option("--version", help="Print the version and exit.", callback=_version, is_eager=True),
+    ] = False,
+) -> None:
+    """Billing settlement as double-entry accounting: load, write off, reverse, apply, check, close, export.
+
+    New here? README.md, section "Using it", walks through a book from init to export."""
+    _remember(db=db, actor=actor, json=json_out, format=format)
+
+
+def _remember(**given: Any) -> None:
+    for name, value in given.items():
+        if value is not None and value is not False:
+            setattr(STATE, name, value)
+
+
+def _param(name: str, annotation: Any, default: Any = None) -> inspect.Parameter:
+    return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
+
+
+def register(
+    group: typer.Typer,
+    name: str | None = None,
+    *,
+    writes: bool = False,
+    table: bool = False,
+) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Register a command on ``group`` with the common options appended: ``--db`` and ``--json`` always,
+    ``--actor`` and ``--idempotency-key`` on a command that writes, ``--format`` on one that prints tables.
+
+    The command function declares only its own parameters and reads the common ones from ``STATE``."""
+    extra = [_param("db", Db), _param("json_out", Json, False)]
+    if writes:
+        extra += [_param("actor", ActorName), _param("idempotency_key", IdempotencyKey)]
+    if table:
+        extra.append(_param("format", Format))
+
+    def decorate(command: Callable[..., None]) -> Callable[..., None]:
+        signature = inspect.signature(command)
+        parameters = [*signature.parameters.values(), *extra]
+
+        @functools.wraps(command)
+        def wrapper(**kwargs: Any) -> None:
+            common = {p.name: kwargs.pop(p.name) for p in extra}
+            json_out = common.pop("json_out")
+            _remember(json=json_out, **common)
+            command(**kwargs)
+
+        wrapper.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
+        wrapper.__annotations__ = {p.name: p.annotation for p in parameters}
+        group.command(name)(wrapper)
+        return command
+
+    return decorate
+
+
+# --- input files ----------------------------------------------------------------------------------------------
+
+
+def input_file(path: Path, what: str) -> Path:
+    """``path`` if it is a readable file; otherwise one line saying what is wrong with it."""
+    STATE.inputs.append(path)
+    if not path.exists():
+        raise CommandError(f"{what} {path} does not exist: check the path", code="file-not-found")
+    if path.is_dir():
+        raise CommandError(f"{what} {path} is a directory: give a file", code="not-a-file")
+    if not os.access(path, os.R_OK):
+        raise CommandError(f"{what} {path} is not readable: check its permissions", code="unreadable")
+    return path
+
+
+def read_json_object(path: Path, what: str = "request body") -> dict[str, Any]:
+    """A JSON object from a file named on the command line, or one line saying why it is not one."""
+    from subledger.models.jsonio import read_object
+
+    return read_object(input_file(path, what), what=what, document=str(path))
+
+
+# --- the book -------------------------------------------------------------------------------------------------
+
+
+def database_url(db: str | None = None) -> str:
+    return db or STATE.db or os.environ.get("SUBLEDGER_DB") or "sqlite:///subledger.db"
+
+
+def engine(db: str | None = None, *, creating: bool = False) -> Any:
+    """An engine on the book at ``--db``, once it is known to hold a book (or, ``creating``, can hold one).
+
+    A command never creates a database file by accident: only ``init`` may."""
+    from subledger.cli.preflight import open_engine
+
+    return open_engine(database_url(db), creating=creating)
+
+
+def books(db: str | None = None, actor: str | None = None, *, creating: bool = False) -> Any:
+    """The ``Books`` facade over the book at ``--db``, run as ``--actor``."""
+    bound = engine(db, creating=creating)
+    from subledger.api import Books
+
+    name = actor or STATE.actor
+    if name is not None or os.environ.get("SUBLEDGER_ACTOR"):
+        from subledger.cli.preflight import check_actors_file
+
+        check_actors_file()
+    return Books(engine=bound, actor=name)
+
+
+# --- output ---------------------------------------------------------------------------------------------------
 
 
 def to_jsonable(value: Any) -> Any:
-    if isinstance(value, BaseModel):
+    if hasattr(value, "model_dump"):
         return value.model_dump(mode="json", by_alias=True, exclude_none=True)
-    if isinstance(value, list):
+    if isinstance(value, list | tuple):
         return [to_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {k: to_jsonable(v) for k, v in value.items()}
     return value
 
 
@@ -65,21 +263,108 @@ def print_json(value: Any) -> None:
     typer.echo(json.dumps(to_jsonable(value), indent=2, ensure_ascii=False))
 
 
-def journal_table(entries: list[JournalEntryView]) -> Table:
-    """Journal entries as an accountant reads them: one row per line, the entry's date, id and type once."""
-    table = Table("date", "entry", "type", "code", "debit", "credit", "cur", "item", "documents")
+def out(text: str = "") -> None:
+    typer.echo(text)
+
+
+def note(text: str) -> None:
+    """A line for the person at the terminal, on stderr so that stdout stays the result."""
+    typer.echo(text, err=True)
+
+
+def _numeric(value: str) -> bool:
+    return bool(value) and value.lstrip("-").replace(".", "", 1).replace(",", "").isdigit()
+
+
+def render_table(headers: Sequence[str], rows: Iterable[Sequence[Any]], *, fmt: OutputFormat | None = None) -> str:
+    """Rows as aligned plain text (never cut, whatever the terminal's width), or CSV/TSV with a header row.
+
+    Columns holding only amounts are right-aligned. A cell with several lines (csv/tsv keep them) is joined with
+    "; " in aligned text so that one row stays one line."""
+    fmt = fmt or STATE.format
+    cells = [["" if c is None else str(c) for c in row] for row in rows]
+    if fmt in ("csv", "tsv"):
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, delimiter="," if fmt == "csv" else "\t", lineterminator="\n")
+        writer.writerow(headers)
+        writer.writerows(cells)
+        return buffer.getvalue().rstrip("\n")
+    cells = [[c.replace("\n", "; ") for c in row] for row in cells]
+    widths = [len(h) for h in headers]
+    for row in cells:
+        for i, cell in enumerate(row):
+            widths[i] = max(widths[i], len(cell))
+    right = [
+        all(_numeric(row[i]) or not row[i] for row in cells) and any(row[i] for row in cells)
+        for i in range(len(headers))
+    ]
+
+    def line(row: Sequence[str]) -> str:
+        parts = [c.rjust(w) if r else c.ljust(w) for c, w, r in zip(row, widths, right, strict=True)]
+        return "  ".join(parts).rstrip()
+
+    return "\n".join([line(headers), line(["-" * w for w in widths]), *(line(row) for row in cells)])
+
+
+def print_table(headers: Sequence[str], rows: Iterable[Sequence[Any]], *, title: str | None = None) -> None:
+    text = render_table(headers, rows)
+    if title and STATE.format == "table":
+        out(title)
+    out(text)
+
+
+class _Console:
+    """What commands written for rich's console call: ``print`` of text or a rich renderable, never cut."""
+
+    def print(self, *values: Any, **_: Any) -> None:
+        for value in values:
+            if isinstance(value, str):
+                out(value)
+            else:
+                from rich.console import Console
+
+                Console(highlight=False, width=10_000, soft_wrap=True).print(value)
+
+
+console = _Console()
+
+
+def journal_rows(entries: Sequence[Any]) -> list[list[str]]:
+    """Journal entries as an accountant reads them: one row per line, the entry's date, id, type and description
+    on its first line."""
+    rows = []
     for entry in entries:
         for i, line in enumerate(entry.lines):
             first = i == 0
-            table.add_row(
-                str(entry.date) if first else "",
-                entry.id if first else "",
-                entry.transaction_type if first else "",
-                line.accounting_code,
-                line.debit if line.debit != "0.00" else "",
-                line.credit if line.credit != "0.00" else "",
-                line.currency,
-                line.item_id or "",
-                " ".join(entry.documents) if first else "",
+            rows.append(
+                [
+                    str(entry.date) if first else "",
+                    entry.id if first else "",
+                    entry.transaction_type if first else "",
+                    line.accounting_code,
+                    line.debit if line.debit != "0.00" else "",
+                    line.credit if line.credit != "0.00" else "",
+                    line.currency,
+                    line.item_id or "",
+                    " ".join(entry.documents) if first else "",
+                    entry.description if first else "",
+                ]
             )
-    return table
+    return rows
+
+
+JOURNAL_HEADERS = ("date", "entry", "type", "code", "debit", "credit", "cur", "item", "documents", "description")
+
+
+def print_journal(entries: Sequence[Any]) -> None:
+    print_table(JOURNAL_HEADERS, journal_rows(entries))
+
+
+def progress(what: str) -> Any:
+    """A progress callback ``(done, total)`` drawing a bar on stderr, or ``None`` when stderr is not a terminal
+    (or under --json): a script's output never carries a bar."""
+    if STATE.json or not sys.stderr.isatty():
+        return None
+    from subledger.cli.progress import Bar
+
+    return Bar(what)

@@ -1,76 +1,138 @@
 """``subledger period``: the accounting periods, their status, and the close process."""
 
-from __future__ import annotations
-
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
-from subledger.cli.common import ActorName, Db, IdempotencyKey, Json, books, console, period_app, print_json
-from subledger.operations.periods import PeriodTransition
+from subledger.cli import output
+from subledger.cli.common import STATE, books, engine, out, period_app, print_json, print_table, register
 
-Name = Annotated[str, typer.Argument(help="Period name, e.g. 2026-10.")]
+Name = Annotated[str, typer.Argument(metavar="PERIOD", help="Period name, e.g. 2026-10.")]
 
 
-@period_app.command("list")
-def list_periods(db: Db = None, json_out: Json = False) -> None:
+@register(period_app, "list", table=True)
+def list_periods() -> None:
     """List the accounting periods with their status."""
-    rows = books(db).periods()
-    if json_out:
+    from subledger import queries
+
+    with engine().connect() as conn:
+        rows = queries.periods(conn)
+    if STATE.json:
         print_json(rows)
         return
-    table = Table("period", "start", "end", "FY", "Q", "status", "entries", "fingerprint")
-    for p in rows:
-        table.add_row(
-            p.name,
-            str(p.start_date),
-            str(p.end_date),
-            str(p.fiscal_year),
-            str(p.fiscal_quarter),
-            p.status,
-            str(p.entries),
-            (p.fingerprint or "")[:12],
-        )
-    console.print(table)
+    print_table(
+        ("period", "start", "end", "FY", "Q", "status", "entries", "fingerprint"),
+        [
+            (
+                p.name,
+                p.start_date,
+                p.end_date,
+                p.fiscal_year,
+                p.fiscal_quarter,
+                p.status,
+                p.entries,
+                (p.fingerprint or "")[:12],
+            )
+            for p in rows
+        ],
+    )
 
 
-def _report(result: PeriodTransition, json_out: bool) -> None:
-    if json_out:
-        print_json(result)
-        return
+def _line(result: Any, run: output.Run) -> str:
     line = f"{result.period}: {result.from_status} -> {result.to_status}"
     if result.fingerprint:
         line += f" (fingerprint {result.fingerprint[:12]})"
     if result.reason:
         line += f" (reason: {result.reason})"
-    console.print(line, markup=False)
+    return line + output.replay_note(run)
 
 
-@period_app.command("pending-close")
-def pending_close(
-    name: Name, db: Db = None, actor: ActorName = None, idempotency_key: IdempotencyKey = None, json_out: Json = False
-) -> None:
+def _transition(kind: str, name: str, method: str, *args: Any) -> None:
+    book = books()
+    run = output.before(book.engine, kind, name)
+    result = getattr(book, method)(name, *args, idempotency_key=STATE.idempotency_key)
+    output.after(book.engine, run)
+    if STATE.json:
+        print_json(output.operation_json(kind, result, run=run))
+    else:
+        out(_line(result, run))
+
+
+@register(period_app, "pending-close", writes=True)
+def pending_close(name: Name) -> None:
     """Set an Open period to Pending Close: open only to actors with Manage Close Process."""
-    _report(books(db, actor).pending_close(name, idempotency_key=idempotency_key), json_out)
+    _transition("period-pending-close", name, "pending_close")
 
 
-@period_app.command("close")
+@register(period_app, "close", writes=True)
 def close(
-    name: Name, db: Db = None, actor: ActorName = None, idempotency_key: IdempotencyKey = None, json_out: Json = False
+    name: Annotated[str | None, typer.Argument(metavar="PERIOD", help="Period name, e.g. 2026-01.")] = None,
+    through: Annotated[
+        str | None,
+        typer.Option(
+            "--through",
+            metavar="PERIOD",
+            help="Close every open period up to and including PERIOD, in order, each checked; stops at the first "
+            "refusal.",
+        ),
+    ] = None,
 ) -> None:
     """Close a period: every earlier period Closed and every close check passing (see `subledger check`)."""
-    _report(books(db, actor).close_period(name, idempotency_key=idempotency_key), json_out)
+    from subledger.cli.common import USAGE, CommandError
+
+    if (name is None) == (through is None):
+        raise CommandError("give a PERIOD or --through PERIOD (not both)", code="usage", exit_code=USAGE)
+    if name is not None:
+        _transition("period-close", name, "close_period")
+        return
+    _close_through(str(through))
 
 
-@period_app.command("reopen")
+def _close_through(last: str) -> None:
+    from subledger import queries
+    from subledger.cli.common import CommandError
+    from subledger.errors import NotFound
+
+    book = books()
+    with book.engine.connect() as conn:
+        names = [p.name for p in queries.periods(conn)]
+        statuses = {p.name: p.status for p in queries.periods(conn)}
+    if last not in names:
+        raise NotFound(f"no accounting period {last}", field="--through")
+    todo = [n for n in names[: names.index(last) + 1] if statuses[n] != "Closed"]
+    results = []
+    key = STATE.idempotency_key
+    for name in todo:
+        try:
+            results.append(book.close_period(name, idempotency_key=None if key is None else f"{key}:{name}"))
+        except Exception as exc:
+            from subledger.errors import SubledgerError
+
+            if not isinstance(exc, SubledgerError) or not results:
+                raise
+            # Some closed before this one refused: say what was done, then the refusal (exit 3, partly done).
+            for done in results:
+                if not STATE.json:
+                    out(f"{done.period}: {done.from_status} -> {done.to_status}")
+            raise CommandError(
+                f"closed {results[0].period} to {results[-1].period}; {name} refused: {exc}",
+                code=getattr(exc, "code", "refused"),
+                exit_code=3,
+                document=name,
+            ) from None
+    if STATE.json:
+        print_json({"success": True, "operation": "period-close", "closed": output.to_list(results)})
+        return
+    if not todo:
+        out(f"Every period through {last} is already closed.")
+    for done in results:
+        out(f"{done.period}: {done.from_status} -> {done.to_status} (fingerprint {(done.fingerprint or '')[:12]})")
+
+
+@register(period_app, "reopen", writes=True)
 def reopen(
     name: Name,
-    reason: Annotated[str, typer.Option("--reason", help="Why the period reopens (recorded).")],
-    db: Db = None,
-    actor: ActorName = None,
-    idempotency_key: IdempotencyKey = None,
-    json_out: Json = False,
+    reason: Annotated[str, typer.Option("--reason", metavar="TEXT", help="Why the period reopens (recorded).")],
 ) -> None:
     """Reopen the latest closed period (Reopen Accounting Period), with a reason."""
-    _report(books(db, actor).reopen_period(name, reason, idempotency_key=idempotency_key), json_out)
+    _transition("period-reopen", name, "reopen_period", reason)

@@ -1,0 +1,117 @@
+"""``--json`` results in one vocabulary, and whether an idempotent call was a replay.
+
+Every operation's result keeps its own fields and gains the same few keys in front: ``success``, ``operation`` (the
+kind recorded in the audit trail), ``operationId``, ``replayed`` (true when the idempotency key had already run this
+request: the recorded result is answered and nothing is posted again), ``documentNumber`` and ``documentKind`` (the
+document the command named), and ``memoNumber``/``memoKind`` (the memo a write-off or reversal generated). Errors
+are ``{"success": false, "reasons": [{"code", "message", "document", "field", "rule"}]}`` (the reference product's
+shape). ``subledger schema --output NAME`` prints each shape (``cli.output_models``).
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+from subledger.cli.common import STATE, to_jsonable
+
+KIND_OF = {"invoice": "Invoice", "debit-memo": "DebitMemo", "credit-memo": "CreditMemo", "payment": "Payment"}
+
+
+@dataclass
+class Run:
+    """One operation run by a command: its kind, the document it names, and what the audit trail says of it."""
+
+    kind: str
+    document: str | None = None
+    replayed: bool = False
+    operation_id: int | None = None
+
+
+def _operation_row(engine: Any, run: Run, key: str | None) -> Any:
+    from sqlalchemy import select
+
+    from subledger.storage.schema import operations
+
+    query = select(operations.c.id, operations.c.kind).order_by(operations.c.id.desc()).limit(1)
+    if key is not None:
+        query = query.where(operations.c.idempotency_key == key)
+    else:
+        query = query.where(operations.c.kind == run.kind)
+        if run.document is not None:
+            query = query.where(operations.c.document_number == run.document)
+    with engine.connect() as conn:
+        return conn.execute(query).first()
+
+
+def before(engine: Any, kind: str, document: str | None = None) -> Run:
+    """Call before the operation: a key already recorded means the call is a replay (or refused as a conflict)."""
+    run = Run(kind, document)
+    if STATE.idempotency_key is not None:
+        row = _operation_row(engine, run, STATE.idempotency_key)
+        if row is not None:
+            run.replayed, run.operation_id = True, row.id
+    return run
+
+
+def after(engine: Any, run: Run) -> Run:
+    """Call once the operation answered: the id of the operation it recorded."""
+    if run.operation_id is None:
+        row = _operation_row(engine, run, STATE.idempotency_key)
+        run.operation_id = None if row is None else row.id
+    return run
+
+
+def was_replayed(engine: Any, key: str | None, kind: str) -> bool:
+    if key is None:
+        return False
+    return _operation_row(engine, Run(kind), key) is not None
+
+
+def _subject(data: dict[str, Any]) -> dict[str, Any]:
+    """The document the result is about and the memo it generated, from whichever result shape it is."""
+    subject: dict[str, Any] = {}
+    if "documentKind" in data:  # a write-off
+        subject = {"documentNumber": data.get("document"), "documentKind": data["documentKind"]}
+        for key, kind in (("creditMemo", "CreditMemo"), ("debitMemo", "DebitMemo")):
+            if isinstance(data.get(key), dict):
+                subject |= {"memoNumber": data[key].get("number"), "memoKind": kind}
+    elif isinstance(data.get("reversed"), list) and data["reversed"]:  # a reversal: the first is the one named
+        first = data["reversed"][0]
+        subject = {
+            "documentNumber": first.get("number"),
+            "documentKind": first.get("kind"),
+            "memoNumber": first.get("memoNumber"),
+            "memoKind": first.get("memoKind"),
+        }
+    elif "sourceKind" in data:  # an application
+        subject = {"documentNumber": data.get("number"), "documentKind": data["sourceKind"]}
+    elif "period" in data and "toStatus" in data:
+        subject = {"documentNumber": data["period"], "documentKind": "Period"}
+    return {k: v for k, v in subject.items() if v is not None}
+
+
+def operation_json(kind: str, result: Any, *, replayed: bool = False, run: Run | None = None) -> dict[str, Any]:
+    data = to_jsonable(result)
+    common: dict[str, Any] = {"success": True, "operation": kind, "replayed": replayed}
+    if run is not None:
+        common |= {"operation": run.kind, "replayed": run.replayed}
+        if run.operation_id is not None:
+            common["operationId"] = run.operation_id
+    if isinstance(data, dict):
+        if "operationId" in data:
+            common["operationId"] = data["operationId"]
+        return {**common, **_subject(data), **data}
+    return {**common, "result": data}
+
+
+def replay_note(run: Run) -> str:
+    """What a person is told of a replay: the first result, answered again, and nothing posted twice."""
+    return (
+        f" (a replay of operation {run.operation_id} with idempotency key {STATE.idempotency_key}: "
+        "its recorded result, nothing posted again)"
+        if run.replayed
+        else ""
+    )
+
+
+def to_list(results: list[Any]) -> list[Any]:
+    return [to_jsonable(r) for r in results]

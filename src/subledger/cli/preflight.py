@@ -1,0 +1,143 @@
+"""Before a command touches the book: is there a book at ``--db``, can it be reached, is the actors file readable.
+
+Each answer is one line naming the thing and what to do, and nothing is created: SQLite would create an empty
+database file on connect, so a file that does not exist is reported before any engine is made, and only ``init``
+may create one (in a directory that exists).
+"""
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from subledger.cli.common import REFUSED, USAGE, CommandError
+
+#: A table every initialised book has (``subledger init`` creates it with the rest of the schema).
+BOOK_TABLE = "periods"
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def no_book(url: str) -> CommandError:
+    return CommandError(f"no book at {url}: run `subledger init` (or give --db)", code="no-book")
+
+
+def _sqlite_path(url: Any) -> Path | None:
+    database = url.database
+    if not database or database == ":memory:" or url.query.get("mode") == "memory":
+        return None
+    return Path(database)
+
+
+def _check_sqlite(shown: str, path: Path, *, creating: bool) -> None:
+    if path.is_dir():
+        raise CommandError(f"{shown}: {path} is a directory, not a database file: check --db", code="bad-database")
+    if not path.exists():
+        if not creating:
+            raise no_book(shown)
+        if not path.parent.is_dir():
+            raise CommandError(
+                f"cannot create a book at {shown}: directory {path.parent} does not exist: create it or check --db",
+                code="bad-database",
+            )
+        return
+    try:
+        with path.open("rb") as handle:
+            header = handle.read(len(SQLITE_HEADER))
+    except OSError as exc:
+        raise CommandError(f"cannot read {path}: {exc.strerror}: check --db", code="bad-database") from None
+    if not header:
+        if creating:
+            return
+        raise no_book(shown)
+    if header != SQLITE_HEADER:
+        raise CommandError(
+            f"{shown}: {path} is not an SQLite database (a subledger book): check --db", code="bad-database"
+        )
+    try:
+        # Looking must not create anything: read-only, and without a write-ahead log (the -wal and -shm files a
+        # WAL database would otherwise get) unless it has one already, whose pages may hold the schema.
+        wal = path.with_name(path.name + "-wal").exists()
+        with sqlite3.connect(f"file:{path}?{'mode=ro' if wal else 'immutable=1'}", uri=True) as conn:
+            found = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (BOOK_TABLE,))
+            has_book = found.fetchone() is not None
+            if has_book:
+                conn.execute(f"SELECT count(*) FROM {BOOK_TABLE}").fetchone()
+        conn.close()
+    except sqlite3.DatabaseError as exc:
+        raise CommandError(
+            f"{shown}: {path} is damaged ({exc}): restore it from a backup or check --db", code="bad-database"
+        ) from None
+    if not has_book and not creating:
+        raise no_book(shown)
+
+
+def open_engine(raw_url: str, *, creating: bool = False) -> Any:
+    """An engine on the book at ``raw_url``; ``creating`` (``init``): a place a book can be created."""
+    from sqlalchemy import inspect
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+
+    from subledger.storage.db import make_engine
+
+    try:
+        url = make_url(raw_url)
+    except ArgumentError:
+        raise CommandError(
+            f"{raw_url!r} is not a database URL: give sqlite:///FILE.db or postgresql+psycopg://USER@HOST/DB",
+            code="bad-database",
+            exit_code=USAGE,
+        ) from None
+    shown = url.render_as_string(hide_password=True)
+    if url.get_backend_name() == "sqlite":
+        path = _sqlite_path(url)
+        if path is not None:
+            _check_sqlite(shown, path, creating=creating)
+    try:
+        bound = make_engine(raw_url)
+    except NoSuchModuleError:
+        raise CommandError(
+            f"{shown}: unknown database kind {url.drivername!r}: use sqlite:/// or postgresql+psycopg://",
+            code="bad-database",
+            exit_code=USAGE,
+        ) from None
+    except (ArgumentError, ImportError, TypeError, ValueError) as exc:
+        raise CommandError(f"{shown}: {exc}: check --db", code="bad-database", exit_code=USAGE) from None
+    if bound.dialect.name == "sqlite":
+        return bound
+    try:
+        with bound.connect() as conn:
+            has_book = inspect(conn).has_table(BOOK_TABLE)
+    except DBAPIError as exc:
+        bound.dispose()
+        raise unreachable(shown, exc) from None
+    if not has_book and not creating:
+        bound.dispose()
+        raise no_book(shown)
+    return bound
+
+
+def unreachable(shown: str, exc: BaseException) -> CommandError:
+    """A database that cannot be reached: the driver's first line says why (no such database, refused...)."""
+    reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    first = reason[0] if reason else type(exc).__name__
+    return CommandError(
+        f"cannot open the database at {shown}: {first}: check --db and that the server is up",
+        code="database-unreachable",
+        exit_code=REFUSED,
+    )
+
+
+def check_actors_file() -> None:
+    """The actors file, if there is one, must be a readable UTF-8 file (it is read when an actor is resolved)."""
+    from subledger.permissions import actors_file
+
+    path = actors_file()
+    if not path.exists():
+        return
+    if path.is_dir():
+        raise CommandError(f"actors file {path} is a directory: give a TOML file (SUBLEDGER_ACTORS)", code="bad-actors")
+    try:
+        path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError:
+        raise CommandError(f"actors file {path} is not UTF-8 text: save it as UTF-8", code="bad-actors") from None
+    except OSError as exc:
+        raise CommandError(f"cannot read actors file {path}: {exc.strerror}", code="bad-actors") from None
