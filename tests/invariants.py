@@ -16,7 +16,7 @@ from decimal import Decimal
 from sqlalchemy import Connection, select
 
 from subledger.api import Books
-from subledger.checks import CHECKS, scope_for
+from subledger.checks import find_problems
 from subledger.storage.schema import applications, document_items, documents, payments, taxation_items
 
 ALWAYS = ("entries-balanced", "trial-balance", "control-accounts", "write-offs", "reversals", "hash-chain")
@@ -24,10 +24,9 @@ ALWAYS = ("entries-balanced", "trial-balance", "control-accounts", "write-offs",
 
 def violations(conn: Connection) -> list[str]:
     found: list[str] = []
-    scope = scope_for(conn, None)
-    for name, title, check in CHECKS:
-        if name in ALWAYS:
-            found.extend(f"{title}: {problem}" for problem in check(conn, scope))
+    _, checked = find_problems(conn, only=ALWAYS)
+    for check, problems in checked:
+        found.extend(f"{check.title}: {problem}" for problem in problems)
 
     applied_to: dict[str, Decimal] = defaultdict(Decimal)
     applied_from_line: dict[str, Decimal] = defaultdict(Decimal)

@@ -28,15 +28,15 @@ from conftest import (
     stored_money,
     unguarded,
 )
-from subledger import checks
 from subledger.api import Books
 from subledger.checks import CHECKS
 from subledger.export.beancount import export_period
 from subledger.fingerprint import fingerprint, period_fingerprint, posting_line
 from subledger.journal import Entry, post
 from subledger.posting import Line
+from subledger.storage import cursor
 
-NAMES = [name for name, _, _ in CHECKS]
+NAMES = [check.name for check in CHECKS]
 
 
 def test_every_check_passes_on_healthy_books(seed003: Books, line_level: Books) -> None:
@@ -329,7 +329,7 @@ def test_the_chain_does_not_depend_on_the_order_the_database_aggregates_lines_in
     """The pass concatenates each entry's lines in the order the join gives them, without sorting them: were that
     order ever another, the entries whose hash did not recompute are hashed again from their lines in line order,
     and only a real alteration is reported."""
-    read = checks.driver_rows  # type: ignore[attr-defined]
+    read = cursor.driver_rows
     reordered: list[str] = []
 
     def lines_reversed(*args: Any, **kwargs: Any) -> Iterator[tuple[Any, ...]]:
@@ -341,7 +341,7 @@ def test_the_chain_does_not_depend_on_the_order_the_database_aggregates_lines_in
             else:
                 yield row
 
-    monkeypatch.setattr(checks, "driver_rows", lines_reversed)
+    monkeypatch.setattr(cursor, "driver_rows", lines_reversed)
     report = seed003.check()
     assert reordered
     assert report.passed, failing(report)

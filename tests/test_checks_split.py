@@ -1,8 +1,8 @@
 """The journal pass split between two processes (large books), the other also making the subledger pass: the same
 report as one pass, and a write that lands between the two reads is not mixed into the report (both engines).
 
-``SPLIT_FROM`` is lowered so the two-account example books are shared: two pieces of one account each, taken by
-whichever process comes first.
+``storage.journal_pass.SPLIT_FROM`` is lowered so the two-account example books are shared: two pieces of one
+account each, taken by whichever process comes first.
 """
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ import pytest
 from sqlalchemy import text
 
 from conftest import failing, money, raw, unguarded
-from subledger import checks
 from subledger.api import Books
+from subledger.checks import gather
 from subledger.journal import Entry, post
 from subledger.posting import Line
-from subledger.storage import forked
+from subledger.storage import forked, journal_pass
 from subledger.storage.db import make_engine
 
 pytestmark = pytest.mark.skipif(not forked.can_fork(), reason="needs fork and a second core")
@@ -34,9 +34,9 @@ def two_accounts(seed003: Books, line_level: Books) -> Books:
 
 def _split(monkeypatch: pytest.MonkeyPatch, on: bool) -> list[list[str]]:
     """Share every pass (or none); returns the list the pieces' bounds are recorded in."""
-    monkeypatch.setattr(checks, "SPLIT_FROM", 0 if on else 10**12)
+    monkeypatch.setattr(journal_pass, "SPLIT_FROM", 0 if on else 10**12)
     points: list[list[str]] = []
-    find = checks._ranges
+    find = journal_pass.ranges
 
     def recorded(conn: Any) -> list[str]:
         bounds = find(conn)
@@ -44,7 +44,7 @@ def _split(monkeypatch: pytest.MonkeyPatch, on: bool) -> list[list[str]]:
             points.append(bounds)
         return bounds
 
-    monkeypatch.setattr(checks, "_ranges", recorded)
+    monkeypatch.setattr(journal_pass, "ranges", recorded)
     return points
 
 
@@ -95,9 +95,9 @@ def test_split_pass_reports_what_one_pass_reports(two_accounts: Books, monkeypat
 
 def _write_first(monkeypatch: pytest.MonkeyPatch, books: Books, write: Callable[[Any], None]) -> Any:
     """Make the forked process commit ``write`` before it reads (as a writer landing between the two processes'
-    reads would); returns the unpatched ``_pass_elsewhere``."""
+    reads would); returns the unpatched ``pass_elsewhere``."""
     _split(monkeypatch, on=True)
-    elsewhere = checks._pass_elsewhere
+    elsewhere = journal_pass.pass_elsewhere
     url = books.engine.url.render_as_string(hide_password=False)
 
     def after_a_write(*args: Any) -> Any:
@@ -107,7 +107,7 @@ def _write_first(monkeypatch: pytest.MonkeyPatch, books: Books, write: Callable[
         engine.dispose()
         return elsewhere(*args)
 
-    monkeypatch.setattr(checks, "_pass_elsewhere", after_a_write)
+    monkeypatch.setattr(journal_pass, "pass_elsewhere", after_a_write)
     return elsewhere
 
 
@@ -142,20 +142,20 @@ def test_a_write_between_the_two_reads_is_not_mixed_in(two_accounts: Books, monk
     half no longer matches what this connection sees, and the report is that of one snapshot."""
     elsewhere = _write_first(monkeypatch, two_accounts, _post_one)
     passes: list[int] = []
-    consume = checks._consume
+    consume = gather._fold
 
     def counted(*args: Any) -> Any:
         passes.append(1)
         return consume(*args)
 
-    monkeypatch.setattr(checks, "_consume", counted)
+    monkeypatch.setattr(gather, "_fold", counted)
     report = two_accounts.check()
     assert report.passed, failing(report)
     if two_accounts.engine.dialect.name == "sqlite":
         # This connection's snapshot predates the write: the other half was read again here.
         assert len(passes) == 2
     # The write itself landed (outside the report's snapshot on SQLite) and the books still check.
-    monkeypatch.setattr(checks, "_pass_elsewhere", elsewhere)
+    monkeypatch.setattr(journal_pass, "pass_elsewhere", elsewhere)
     again = two_accounts.check()
     assert again.passed, failing(again)
     with raw(two_accounts) as conn:
@@ -176,5 +176,5 @@ def test_a_subledger_write_between_the_reads_is_not_mixed_in(
     report = two_accounts.check()
     if two_accounts.engine.dialect.name == "sqlite":
         assert report.passed, failing(report)
-    monkeypatch.setattr(checks, "_pass_elsewhere", elsewhere)
+    monkeypatch.setattr(journal_pass, "pass_elsewhere", elsewhere)
     assert "control-accounts" in failing(two_accounts.check())

@@ -2,7 +2,7 @@
 when the seal still matches, and recomputes it from the period's lines whenever the seal cannot vouch for them
 (both engines).
 
-Every test counts the recomputations (``checks.period_fingerprint``): none on a healthy sealed book, and the
+Every test counts the recomputations (``checks.gather.period_fingerprint``): none on a healthy sealed book, and the
 tampering the seal must not hide is reported exactly as a recomputation reports it.
 """
 
@@ -16,8 +16,8 @@ import pytest
 from sqlalchemy import Connection, text
 
 from conftest import EARLIER, LINE_UPDATES, failing, post_entry, raw, unguarded
-from subledger import checks
 from subledger.api import Books
+from subledger.checks import gather
 from subledger.fingerprint import period_fingerprint, period_seal
 from subledger.posting import Line
 
@@ -44,7 +44,7 @@ def recomputed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         periods.append(start.strftime("%Y-%m"))
         return period_fingerprint(conn, start, end)
 
-    monkeypatch.setattr(checks, "period_fingerprint", counted)
+    monkeypatch.setattr(gather, "period_fingerprint", counted)
     return periods
 
 

@@ -1,0 +1,645 @@
+"""The one place the close checks read the database: the facts of a run (``facts.Facts``), each computed once.
+
+The journal may hold millions of lines, so it is read once (the journal pass, ``storage.journal_pass``): every
+entry with its lines aggregated by the database, folded here into ``JournalFacts`` (and ``ChainFacts`` when the run
+verifies the hash chain). The subledger side is one pass of the subledger queries grouped by day
+(``balances.subledger_balances_at``), made by the forked process when the pass is shared. Only what a pass flags
+goes back to the database for its details (the entries that do not balance per currency, the codes not usable,
+the lines without their entry), so that a healthy book costs the passes alone.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, Select, and_, func, or_, select, tuple_, type_coerce
+
+from subledger.balances import CONTROL_SIGN, journal_balances, subledger_balances_at
+from subledger.chart import Chart
+from subledger.checks.facts import (
+    CONTROL_TYPES,
+    ChainFacts,
+    CodeFacts,
+    CodeUse,
+    EntryKey,
+    Facts,
+    GeneratedLine,
+    JournalFacts,
+    Key,
+    Need,
+    ReversalFacts,
+    Unposted,
+    entry_id,
+)
+from subledger.checks.ledger import ledger_facts
+from subledger.checks.scope import Scope
+from subledger.context import PeriodState, read_chart
+from subledger.errors import Problem
+from subledger.export.beancount import ledger_span
+from subledger.fingerprint import chart_digest, entry_mark, period_fingerprint, seal
+from subledger.journal import chain_digest, line_text
+from subledger.money import ZERO, fmt
+from subledger.storage import journal_pass as storage
+from subledger.storage.schema import (
+    accounting_codes,
+    applications,
+    customer_accounts,
+    document_items,
+    documents,
+    journal_entries,
+    journal_lines,
+    payments,
+    taxation_items,
+)
+from subledger.storage.types import Money
+
+#: Entries per batch of the detail queries that name the entries a pass flagged.
+CHUNK = 500
+
+
+def chunks(keys: Sequence[EntryKey]) -> Iterable[Sequence[EntryKey]]:
+    for i in range(0, len(keys), CHUNK):
+        yield keys[i : i + CHUNK]
+
+
+def _entry_join() -> ColumnElement[bool]:
+    return and_(
+        journal_lines.c.account_number == journal_entries.c.account_number,
+        journal_lines.c.entry_seq == journal_entries.c.seq,
+    )
+
+
+def _sum(column: ColumnElement[Decimal]) -> ColumnElement[Decimal]:
+    return type_coerce(func.sum(column), Money())
+
+
+# --- the journal pass ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Piece:
+    """One piece of the pass folded (amounts and dates as the driver gives them, until ``_freeze``)."""
+
+    lines: int = 0
+    unbalanced: list[tuple[str, Problem]] = field(default_factory=list)
+    empty: list[tuple[str, Problem]] = field(default_factory=list)
+    foreign: list[tuple[str, int, str]] = field(default_factory=list)
+    totals: dict[tuple[str, str], list[Any]] = field(default_factory=dict)
+    #: (day, control code, currency) -> debit minus credit of the control accounts' lines.
+    control: dict[tuple[Any, str, str], Any] = field(default_factory=dict)
+    misdated: list[tuple[str, Problem]] = field(default_factory=list)
+    chain: list[Problem] = field(default_factory=list)
+    tails: dict[str, tuple[int, str]] = field(default_factory=dict)
+    #: Entries to hash in Python: (entry id, previous hash, fields, (account, seq), stored hash).
+    deferred: list[tuple[str, str, tuple[str, ...], EntryKey, str]] = field(default_factory=list)
+    marks: dict[str, list[str]] = field(default_factory=dict)
+
+    def merge(self, later: _Piece) -> None:
+        """Take in the piece over the accounts after this one's (their problems follow, in account order)."""
+        self.lines += later.lines
+        self.unbalanced += later.unbalanced
+        self.empty += later.empty
+        self.foreign += later.foreign
+        self.misdated += later.misdated
+        self.deferred += later.deferred
+        self.chain += later.chain
+        for name, marks in later.marks.items():
+            self.marks.setdefault(name, []).extend(marks)
+        for key, (debit, credit) in later.totals.items():
+            total = self.totals.get(key)
+            if total is None:
+                self.totals[key] = [debit, credit]
+            else:
+                total[0] += debit
+                total[1] += credit
+        for day_code, moved in later.control.items():
+            self.control[day_code] = self.control[day_code] + moved if day_code in self.control else moved
+        self.tails.update(later.tails)
+
+
+def _fold(
+    rows: Iterable[tuple[Any, ...]], dialect: str, control: list[str], periods: Sequence[PeriodState], hashed: bool
+) -> _Piece:
+    """Fold the pass's rows (``storage.journal_pass.ENTRY_COLUMNS``, entries in account and sequence order)."""
+    piece = _Piece()
+    chain = piece.chain
+    money = storage.money(dialect)
+    starts = [p.start_date for p in periods]
+    sealed = {p.name for p in periods if p.status == "Closed" and p.seal}
+    zero = 0 if dialect == "sqlite" else ZERO
+    n_control = len(control)
+    last_account, last_seq, last_hash = "", 0, ""
+    for row in rows:
+        account, seq, day, period, ttype, currency, document, related, prev_hash, stored = row[:10]
+        count, debit, credit, foreign, in_period = row[10:15]
+        piece.lines += count
+        if count == 0:
+            piece.empty.append((period, Problem(entry_id(account, seq), None, "the entry has no lines")))
+        if foreign:
+            piece.foreign.append((account, seq, period))
+        elif debit != credit:
+            d, c = money(debit), money(credit)
+            rule = f"debits {fmt(d, currency)} and credits {fmt(c, currency)} {currency}"
+            piece.unbalanced.append((period, Problem(entry_id(account, seq), currency, rule)))
+        total = piece.totals.get((period, currency))
+        if total is None:
+            total = piece.totals[(period, currency)] = [zero, zero]
+        total[0] += debit
+        total[1] += credit
+        for code, moved in zip(control, row[15 : 15 + n_control], strict=True):
+            if moved:
+                key = (day, code, currency)
+                piece.control[key] = piece.control.get(key, zero) + moved
+        dated_in = period
+        if not in_period:
+            date = storage.day(day)
+            at = bisect.bisect_right(starts, date) - 1
+            actual = periods[at] if at >= 0 and date <= periods[at].end_date else None
+            dated_in = actual.name if actual else ""
+            where = f"period {actual.name}" if actual else "no accounting period"
+            problem = Problem(entry_id(account, seq), "period", f"dated {date} ({where}) but posted in {period}")
+            piece.misdated.append((period, problem))
+        piece.tails[account] = (seq, stored)
+        if not hashed:
+            continue
+        if account != last_account:
+            last_account, last_seq, last_hash = account, 0, ""
+        this = entry_id(account, seq)
+        if seq != last_seq + 1:
+            chain.append(Problem(this, "seq", f"follows entry {last_seq}: entries are missing"))
+        elif prev_hash != last_hash:
+            chain.append(Problem(this, "prevHash", "does not chain to the previous entry's hash"))
+        last_seq, last_hash = seq, stored
+        if dated_in in sealed:
+            piece.marks.setdefault(dated_in, []).append(entry_mark(this, stored))
+        text = row[15 + n_control]
+        day_text = day if isinstance(day, str) else day.isoformat()
+        fields = (account, str(seq), day_text, period, ttype, currency, document, related or "")
+        # Entries the SQL could not format, and any whose hash does not recompute (its lines are hashed again in
+        # line order, whatever order the aggregate took them in), are verified in Python.
+        if (text is not None and "\x1e" in text) or chain_digest(
+            prev_hash, fields, [] if text is None else [text]
+        ) != stored:
+            piece.deferred.append((this, prev_hash, fields, (account, seq), stored))
+    return piece
+
+
+def code_currencies(conn: Connection) -> frozenset[Key]:
+    """Every (accounting code, currency) pair on the journal's lines."""
+    ln = journal_lines
+    rows = conn.execute(select(ln.c.accounting_code, ln.c.currency).distinct())
+    return frozenset((code, currency) for code, currency in rows)
+
+
+def subledger_days(conn: Connection, scope: Scope) -> dict[dt.date, dict[Key, Decimal]]:
+    """The subledger's control balances (debit minus credit) at every period end and the run's ``as_of``."""
+    every = {p.end_date for p in scope.periods} | ({scope.as_of} if scope.as_of else set())
+    out: dict[dt.date, dict[Key, Decimal]] = {}
+    for day, balances in subledger_balances_at(conn, every).items():
+        signed: dict[Key, Decimal] = defaultdict(lambda: ZERO)
+        for control, amounts in balances.items():
+            for key, amount in amounts.items():
+                signed[key] += CONTROL_SIGN[control] * amount
+        out[day] = dict(signed)
+    return out
+
+
+def _line_texts(conn: Connection, keys: Sequence[EntryKey]) -> dict[EntryKey, list[str]]:
+    """The lines of the entries ``keys`` as the chain hashes them, in line order, formatted in Python; a batch of
+    entries per query."""
+    dialect = conn.dialect.name
+    amount = storage.amount_texts(dialect)
+    ln = journal_lines
+    texts: dict[EntryKey, list[str]] = {key: [] for key in keys}
+    for chunk in chunks(keys):
+        rows = conn.execute(
+            select(
+                ln.c.account_number,
+                ln.c.entry_seq,
+                ln.c.accounting_code,
+                ln.c.debit,
+                ln.c.credit,
+                ln.c.item_id,
+                ln.c.currency,
+            )
+            .where(tuple_(ln.c.account_number, ln.c.entry_seq).in_(chunk))
+            .order_by(ln.c.account_number, ln.c.entry_seq, ln.c.line_no)
+        )
+        for account, seq, code, debit, credit, item, currency in rows:
+            debit_text = amount(storage.raw_money(dialect, debit), currency)
+            credit_text = amount(storage.raw_money(dialect, credit), currency)
+            texts[(account, seq)].append(line_text(code, debit_text, credit_text, item))
+    return texts
+
+
+def _chain_order(problem: Problem) -> tuple[str, int, bool]:
+    account, _, seq = (problem.document or "").rpartition("-")
+    return account, int(seq) if seq.isdigit() else 0, problem.field == "hash"
+
+
+@dataclass
+class _Pass:
+    piece: _Piece
+    subledger: dict[dt.date, dict[Key, Decimal]] | None
+    pairs: frozenset[Key] | None
+
+
+def _read_journal(conn: Connection, scope: Scope, chart: Chart, needs: frozenset[Need]) -> _Pass:
+    """The journal pass, shared with a forked process over a large book (``storage.journal_pass.read_pass``),
+    which makes the subledger pass and reads the lines' code pairs meanwhile, when the run needs them."""
+    dialect = conn.dialect.name
+    hashed = Need.CHAIN in needs
+    control = sorted(code.name for code in chart.codes.values() if code.type in CONTROL_TYPES)
+    currencies = {c for code in chart.codes.values() for c in code.currencies}
+    currencies |= set(conn.execute(select(customer_accounts.c.currency).distinct()).scalars())
+    bounds = [storage.PeriodBounds(p.name, p.start_date, p.end_date) for p in scope.periods]
+    periods = list(scope.periods)
+
+    def sql(accounts: str) -> str:
+        return storage.journal_sql(dialect, currencies, control, bounds, hashed, accounts)
+
+    def fold(rows: Iterable[tuple[Any, ...]]) -> _Piece:
+        return _fold(rows, dialect, control, periods, hashed)
+
+    want_subledger = Need.SUBLEDGER in needs
+    want_codes = Need.CODES in needs
+
+    def alongside(other: Connection) -> tuple[dict[dt.date, dict[Key, Decimal]] | None, frozenset[Key] | None]:
+        days = subledger_days(other, scope) if want_subledger else None
+        return days, code_currencies(other) if want_codes else None
+
+    parts, theirs = storage.read_pass(conn, sql, fold, alongside)
+    piece = parts[0]
+    for later in parts[1:]:
+        piece.merge(later)
+    days, pairs = theirs if theirs is not None else (None, None)
+    if want_codes and pairs is None:
+        pairs = code_currencies(conn)
+    if piece.deferred:  # entries the SQL could not format or whose hash did not recompute: hashed here
+        texts = _line_texts(conn, [key for *_, key, _ in piece.deferred])
+        altered = [
+            Problem(this, "hash", "its content no longer matches its hash (altered)")
+            for this, prev_hash, fields, key, stored in piece.deferred
+            if chain_digest(prev_hash, fields, texts[key]) != stored
+        ]
+        if altered:  # in entry order among the others, after an entry's own sequence or link problem
+            piece.chain = sorted([*piece.chain, *altered], key=_chain_order)
+        piece.deferred = []
+    return _Pass(piece, days, pairs)
+
+
+def _foreign_details(
+    conn: Connection, foreign: Sequence[tuple[str, int, str]]
+) -> tuple[dict[EntryKey, tuple[Problem, ...]], dict[EntryKey, tuple[Problem, ...]]]:
+    """Per entry with a line in another currency than its own: the currencies its lines do not balance in, and
+    its lines' other currencies."""
+    unbalanced: dict[EntryKey, list[Problem]] = defaultdict(list)
+    others: dict[EntryKey, list[Problem]] = defaultdict(list)
+    e, ln = journal_entries, journal_lines
+    for keys in chunks([(account, seq) for account, seq, _ in foreign]):
+        chosen = tuple_(e.c.account_number, e.c.seq).in_(keys)
+        query = (
+            select(ln.c.account_number, ln.c.entry_seq, ln.c.currency, _sum(ln.c.debit), _sum(ln.c.credit))
+            .join(e, _entry_join())
+            .where(chosen)
+            .group_by(ln.c.account_number, ln.c.entry_seq, ln.c.currency)
+            .having(func.sum(ln.c.debit) != func.sum(ln.c.credit))
+            .order_by(ln.c.account_number, ln.c.entry_seq, ln.c.currency)
+        )
+        for account, seq, currency, debit, credit in conn.execute(query):
+            rule = f"debits {fmt(debit, currency)} and credits {fmt(credit, currency)} {currency}"
+            unbalanced[(account, seq)].append(Problem(entry_id(account, seq), currency, rule))
+        query = (
+            select(e.c.account_number, e.c.seq, e.c.currency, ln.c.currency)
+            .join(ln, _entry_join())
+            .where(chosen, ln.c.currency != e.c.currency)
+            .distinct()
+            .order_by(e.c.account_number, e.c.seq, ln.c.currency)
+        )
+        for account, seq, currency, line_currency in conn.execute(query):
+            others[(account, seq)].append(
+                Problem(entry_id(account, seq), "currency", f"a line is in {line_currency}, the entry in {currency}")
+            )
+    return (
+        {key: tuple(found) for key, found in unbalanced.items()},
+        {key: tuple(found) for key, found in others.items()},
+    )
+
+
+def _journal_facts(conn: Connection, piece: _Piece, control: frozenset[str], dialect: str) -> JournalFacts:
+    money = storage.money(dialect)
+    totals: dict[tuple[str, str], tuple[Decimal, Decimal]]
+    foreign_unbalanced: dict[EntryKey, tuple[Problem, ...]] = {}
+    foreign_lines: dict[EntryKey, tuple[Problem, ...]] = {}
+    if piece.foreign:
+        foreign_unbalanced, foreign_lines = _foreign_details(conn, piece.foreign)
+        # A line in another currency than its entry's: the totals go by the lines' own currencies.
+        ln, e = journal_lines, journal_entries
+        query = (
+            select(e.c.period, ln.c.currency, _sum(ln.c.debit), _sum(ln.c.credit))
+            .join(e, _entry_join())
+            .group_by(e.c.period, ln.c.currency)
+        )
+        totals = {(period, currency): (debit, credit) for period, currency, debit, credit in conn.execute(query)}
+    else:
+        totals = {key: (money(debit), money(credit)) for key, (debit, credit) in piece.totals.items()}
+    return JournalFacts(
+        lines=piece.lines,
+        unbalanced=tuple(piece.unbalanced),
+        empty=tuple(piece.empty),
+        foreign=tuple(piece.foreign),
+        foreign_unbalanced=foreign_unbalanced,
+        foreign_lines=foreign_lines,
+        totals=totals,
+        misdated=tuple(piece.misdated),
+        tails=dict(piece.tails),
+        control_codes=control,
+    )
+
+
+def _chain_facts(conn: Connection, piece: _Piece) -> ChainFacts:
+    orphans: list[EntryKey] = []
+    stored_lines = conn.execute(select(func.count()).select_from(journal_lines)).scalar_one()
+    if stored_lines != piece.lines:  # lines whose entry is missing (the pass reads lines through their entries)
+        e, ln = journal_entries, journal_lines
+        query = (
+            select(ln.c.account_number, ln.c.entry_seq)
+            .where(~select(e.c.seq).where(_entry_join()).exists())
+            .distinct()
+            .order_by(ln.c.account_number, ln.c.entry_seq)
+        )
+        orphans = [(account, seq) for account, seq in conn.execute(query)]
+    ca = customer_accounts
+    heads = {
+        account: (seq, digest)
+        for account, seq, digest in conn.execute(select(ca.c.account_number, ca.c.last_entry_seq, ca.c.last_entry_hash))
+    }
+    return ChainFacts(
+        problems=tuple(piece.chain),
+        orphans=tuple(orphans),
+        heads=heads,
+        marks={name: tuple(marks) for name, marks in piece.marks.items()},
+    )
+
+
+def _unusable_codes(conn: Connection, scope: Scope, chart: Chart, pairs: frozenset[Key]) -> tuple[CodeUse, ...]:
+    active = {code.name for code in chart.codes.values() if code.active}
+    if all(code in active for code, _ in pairs):
+        return ()
+    ln, codes = journal_lines, accounting_codes
+    query = (
+        select(ln.c.accounting_code, codes.c.name, func.count())
+        .join(journal_entries, _entry_join())
+        .outerjoin(codes, codes.c.name == ln.c.accounting_code)
+        .where(scope.entries(), or_(codes.c.name.is_(None), codes.c.active.is_(False)))
+        .group_by(ln.c.accounting_code, codes.c.name)
+        .order_by(ln.c.accounting_code)
+    )
+    found: list[CodeUse] = []
+    for code, known, count in conn.execute(query).all():
+        # The first entry with such a line names the problem (the least account and, in it, the least sequence).
+        first = (
+            select(ln.c.account_number, ln.c.entry_seq)
+            .join(journal_entries, _entry_join())
+            .where(scope.entries(), ln.c.accounting_code == code)
+            .order_by(ln.c.account_number, ln.c.entry_seq)
+            .limit(1)
+        )
+        account, seq = conn.execute(first).one()
+        found.append(CodeUse(code, known is not None, count, (account, seq)))
+    return tuple(found)
+
+
+def _journal_at(
+    conn: Connection,
+    piece: _Piece,
+    dialect: str,
+    days: Iterable[dt.date],
+    control: frozenset[str],
+    codes: set[str],
+) -> dict[dt.date, dict[Key, Decimal]]:
+    """The journal's balances at the end of each of ``days`` of the control codes and ``codes``: the control
+    codes from the pass, the others (codes the subledger names that are not control accounts in the chart, which
+    the pass does not total) from the database."""
+    money = storage.money(dialect)
+    moves = [(storage.day(day), code, currency, money(raw)) for (day, code, currency), raw in piece.control.items()]
+    out: dict[dt.date, dict[Key, Decimal]] = {}
+    for as_of in sorted(set(days)):
+        if piece.foreign:  # lines in another currency than their entry's: the pass totals by entry currency
+            out[as_of] = journal_balances(conn, as_of, sorted(control | codes))
+            continue
+        balances: dict[Key, Decimal] = defaultdict(lambda: ZERO)
+        for moved_on, code, currency, amount in moves:
+            if moved_on <= as_of:
+                balances[(code, currency)] += amount
+        others = sorted(codes - control)
+        if others:
+            balances.update(journal_balances(conn, as_of, others))
+        out[as_of] = dict(balances)
+    return out
+
+
+# --- the subledger ------------------------------------------------------------------------------------------
+
+
+def _unposted(conn: Connection, scope: Scope) -> tuple[Unposted, ...]:
+    docs = (
+        select(documents.c.number, documents.c.kind, documents.c.status, documents.c.document_date)
+        .where(documents.c.status == "Draft", scope.dated(documents.c.document_date))
+        .order_by(documents.c.document_date, documents.c.number)
+    )
+    pays = (
+        select(payments.c.number, payments.c.status, payments.c.effective_date)
+        .where(payments.c.status.in_(("Draft", "Processing")), scope.dated(payments.c.effective_date))
+        .order_by(payments.c.effective_date, payments.c.number)
+    )
+    found = [Unposted(number, kind, status, date) for number, kind, status, date in conn.execute(docs)]
+    found += [Unposted(number, "Payment", status, date) for number, status, date in conn.execute(pays)]
+    return tuple(found)
+
+
+def _generated_lines(source: str, scope: Scope) -> list[tuple[str, Select[Any]]]:
+    """(kind, query) pairs selecting every line of the memos generated by ``source`` (WriteOff, Reversal) in scope
+    that is not exactly applied, with the amount applied between the generated line and the line it mirrors (in
+    either direction)."""
+    queries: list[tuple[str, Select[Any]]] = []
+    for kind, table, amount, original in (
+        ("item", document_items, document_items.c.amount, document_items.c.source_item_id),
+        ("tax", taxation_items, taxation_items.c.tax_amount, taxation_items.c.source_tax_item_id),
+    ):
+        app = applications
+        # A generated line settles the line it mirrors (and, under the rule No, the discount folded into it): the
+        # applications between it and the document it came from, in either direction, must add up to its amount.
+        pairs = or_(
+            and_(app.c.source_item_id == table.c.id, app.c.target_number == documents.c.source_document),
+            and_(app.c.target_item_id == table.c.id, app.c.source_number == documents.c.source_document),
+        )
+        query = (
+            select(
+                documents.c.number,
+                table.c.id,
+                original,
+                type_coerce(amount, Money()),
+                type_coerce(table.c.balance, Money()),
+                type_coerce(func.coalesce(func.sum(app.c.amount), 0), Money()),
+                documents.c.currency,
+            )
+            .join(
+                table,
+                and_(
+                    table.c.account_number == documents.c.account_number, table.c.document_number == documents.c.number
+                ),
+            )
+            .outerjoin(app, and_(app.c.account_number == table.c.account_number, pairs))
+            .where(documents.c.source == source, scope.dated(documents.c.document_date))
+            .group_by(documents.c.number, table.c.id, original, amount, table.c.balance, documents.c.currency)
+            .having(
+                or_(
+                    table.c.balance != 0,
+                    func.coalesce(func.sum(app.c.amount), 0) != amount,
+                    original.is_(None),
+                )
+            )
+            .order_by(documents.c.number, table.c.id)
+        )
+        queries.append((kind, query))
+    return queries
+
+
+def _generated(conn: Connection, scope: Scope) -> dict[str, tuple[GeneratedLine, ...]]:
+    out: dict[str, tuple[GeneratedLine, ...]] = {}
+    for source in ("WriteOff", "Reversal"):
+        out[source] = tuple(
+            GeneratedLine(kind, *row) for kind, query in _generated_lines(source, scope) for row in conn.execute(query)
+        )
+    return out
+
+
+def _per_code(conn: Connection, scope: Scope, original: bool) -> dict[tuple[str, str, str], Decimal]:
+    """Amounts by (reversal memo, code role, accounting code): of the reversal memo's own lines, or (``original``)
+    of the lines of the document it reverses."""
+    out: dict[tuple[str, str, str], Decimal] = defaultdict(lambda: ZERO)
+    memo = documents
+    for role, table, code, amount in (
+        ("revenue", document_items, document_items.c.revenue_code, document_items.c.amount),
+        ("tax", taxation_items, taxation_items.c.sales_tax_code, taxation_items.c.tax_amount),
+    ):
+        number = memo.c.source_document if original else memo.c.number
+        query = (
+            select(memo.c.number, code, _sum(amount))
+            .join(
+                table,
+                and_(table.c.account_number == memo.c.account_number, table.c.document_number == number),
+            )
+            .where(memo.c.source == "Reversal", scope.dated(memo.c.document_date))
+            .group_by(memo.c.number, code)
+        )
+        for doc, name, total in conn.execute(query):
+            out[(doc, role, name)] += total
+    return dict(out)
+
+
+def _reversals(conn: Connection, scope: Scope) -> ReversalFacts:
+    sources = dict(
+        conn.execute(
+            select(documents.c.number, documents.c.source_document).where(
+                documents.c.source == "Reversal", scope.dated(documents.c.document_date)
+            )
+        ).all()
+    )
+    currencies = dict(conn.execute(select(documents.c.number, documents.c.currency)).all()) if sources else {}
+    return ReversalFacts(
+        mirrored=_per_code(conn, scope, original=False),
+        originals=_per_code(conn, scope, original=True),
+        sources=sources,
+        currencies=currencies,
+    )
+
+
+def _fingerprints(
+    conn: Connection, closed: Sequence[PeriodState], chain: ChainFacts | None, journal: JournalFacts | None
+) -> dict[str, str]:
+    """The journal's fingerprint of each of the ``closed`` periods: the recorded one where the period's seal
+    proves it (``fingerprint``'s docstring), else recomputed from the period's lines."""
+    out: dict[str, str] = {}
+    # The seal stands for the lines only when the chain verified and no line left its entry's currency.
+    proof = (
+        chain is not None
+        and journal is not None
+        and chain.problems == ()
+        and not journal.foreign
+        and any(p.seal and p.fingerprint for p in closed)
+    )
+    chart = chart_digest(conn) if proof else ""
+    for period in closed:
+        if period.name in out:
+            continue
+        if proof and period.seal and period.fingerprint:
+            assert chain is not None
+            if seal(chart, period.fingerprint, chain.marks.get(period.name, ())) == period.seal:
+                out[period.name] = period.fingerprint
+                continue
+        out[period.name] = period_fingerprint(conn, period.start_date, period.end_date)
+    return out
+
+
+# --- the run ------------------------------------------------------------------------------------------------
+
+
+def gather(conn: Connection, scope: Scope, needs: frozenset[Need]) -> Facts:
+    """Every fact ``needs`` asks for, for ``scope``."""
+    dialect = conn.dialect.name
+    chart = read_chart(conn)
+    control = frozenset(code.name for code in chart.codes.values() if code.type in CONTROL_TYPES)
+    rules = Need.LEDGER in needs and scope.period is None  # the whole-book ledger rules, set-based
+    if Need.JOURNAL_AT in needs or rules:
+        needs = needs | {Need.JOURNAL, Need.SUBLEDGER}
+    if Need.CHAIN in needs or Need.CODES in needs:
+        needs = needs | {Need.JOURNAL}
+    span = ledger_span(conn, scope.periods) if rules else []
+    journal = chain = codes = None
+    subledger: dict[dt.date, dict[Key, Decimal]] | None = None
+    journal_at = None
+    if Need.JOURNAL in needs:
+        read = _read_journal(conn, scope, chart, needs)
+        journal = _journal_facts(conn, read.piece, control, dialect)
+        subledger = read.subledger
+        if Need.CHAIN in needs:
+            chain = _chain_facts(conn, read.piece)
+        if read.pairs is not None:
+            codes = CodeFacts(read.pairs, _unusable_codes(conn, scope, chart, read.pairs))
+        if Need.SUBLEDGER in needs and subledger is None:
+            subledger = subledger_days(conn, scope)
+        if Need.JOURNAL_AT in needs or rules:
+            assert subledger is not None
+            days = ({scope.as_of} if scope.as_of and Need.JOURNAL_AT in needs else set()) | {p.end_date for p in span}
+            named = {code for day in days for code, _ in subledger.get(day, {})}
+            journal_at = _journal_at(conn, read.piece, dialect, days, control, named)
+    elif Need.SUBLEDGER in needs:
+        subledger = subledger_days(conn, scope)
+    fingerprints = None
+    if Need.FINGERPRINTS in needs or rules:
+        closed = [p for p in scope.periods if p.status == "Closed" and scope.has(p.name) and p.fingerprint]
+        if Need.FINGERPRINTS not in needs:
+            closed = []
+        closed += [p for p in span if p.status == "Closed"]
+        fingerprints = _fingerprints(conn, closed, chain, journal)
+    return Facts(
+        chart=chart,
+        journal=journal,
+        chain=chain,
+        codes=codes,
+        subledger=subledger,
+        journal_at=journal_at,
+        unposted=_unposted(conn, scope) if Need.DRAFTS in needs else None,
+        generated=_generated(conn, scope) if Need.GENERATED in needs else None,
+        reversals=_reversals(conn, scope) if Need.REVERSALS in needs else None,
+        fingerprints=fingerprints,
+        ledger=ledger_facts(conn, scope, span, codes, chart) if Need.LEDGER in needs else None,
+    )

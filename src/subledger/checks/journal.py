@@ -1,0 +1,119 @@
+"""Checks on the journal: entries balance, the trial balance nets to zero, codes are usable, entries sit in their
+periods and closed periods are unchanged, and every account's hash chain verifies."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from subledger.checks.facts import Facts, need
+from subledger.checks.scope import Scope
+from subledger.errors import Problem
+from subledger.money import ZERO, fmt
+
+#: Entries per batch in which problems of entries with lines in another currency are listed (as they were read).
+_BATCH = 500
+
+
+def entries_balanced(facts: Facts, scope: Scope) -> list[Problem]:
+    """Every journal entry has lines, in its own currency, with debits equal to credits per currency."""
+    journal = need(facts.journal)
+    problems = [p for period, p in journal.unbalanced if scope.has(period)]
+    foreign = [(account, seq) for account, seq, period in journal.foreign if scope.has(period)]
+    for i in range(0, len(foreign), _BATCH):
+        batch = foreign[i : i + _BATCH]
+        problems.extend(p for key in batch for p in journal.foreign_unbalanced.get(key, ()))
+        problems.extend(p for key in batch for p in journal.foreign_lines.get(key, ()))
+    problems.extend(p for period, p in journal.empty if scope.has(period))
+    return problems
+
+
+def trial_balance(facts: Facts, scope: Scope) -> list[Problem]:
+    """Total debits equal total credits per currency over the entries in scope."""
+    totals: dict[str, list[Decimal]] = {}
+    for (period, currency), (debit, credit) in need(facts.journal).totals.items():
+        if scope.has(period):
+            total = totals.setdefault(currency, [ZERO, ZERO])
+            total[0] += debit
+            total[1] += credit
+    where = scope.period.name if scope.period else "the books"
+    return [
+        Problem(
+            where,
+            currency,
+            f"the trial balance does not net to zero: debits {fmt(debit, currency)}, credits "
+            f"{fmt(credit, currency)} {currency}",
+        )
+        for currency, (debit, credit) in sorted(totals.items())
+        if debit != credit
+    ]
+
+
+def accounting_codes_active(facts: Facts, scope: Scope) -> list[Problem]:
+    """Every journal line's accounting code is in the chart and active."""
+    del scope  # the codes were gathered over the entries in scope
+    return [
+        Problem(
+            f"{use.first[0]}-{use.first[1]}",
+            "accountingCode",
+            f"accounting code {use.code!r} {'is inactive' if use.known else 'is not in the chart of accounts'} "
+            f"({use.lines} journal line{'s' if use.lines != 1 else ''})",
+        )
+        for use in need(facts.codes).unusable
+    ]
+
+
+def closed_periods(facts: Facts, scope: Scope) -> list[Problem]:
+    """Periods close in order, every entry sits in the period of its date, and closed periods are unchanged."""
+    problems: list[Problem] = []
+    seen_open = None
+    for period in scope.periods:
+        if period.status != "Closed":
+            seen_open = seen_open or period
+        elif seen_open is not None:
+            problems.append(
+                Problem(
+                    period.name, "status", f"is Closed but the earlier period {seen_open.name} is {seen_open.status}"
+                )
+            )
+    problems.extend(p for period, p in need(facts.journal).misdated if scope.has(period))
+    fingerprints = need(facts.fingerprints)
+    for period in scope.periods:
+        if period.status != "Closed" or not scope.has(period.name):
+            continue
+        if not period.fingerprint:
+            problems.append(Problem(period.name, "fingerprint", "closed without a recorded fingerprint"))
+        elif fingerprints[period.name] != period.fingerprint:
+            problems.append(
+                Problem(
+                    period.name,
+                    "fingerprint",
+                    "the journal of this closed period changed since it closed (fingerprint mismatch)",
+                )
+            )
+    return problems
+
+
+def hash_chain(facts: Facts, scope: Scope) -> list[Problem]:
+    """Each account's journal is gap-free from 1, every entry's hash recomputes from its content and the previous
+    hash, and the account's recorded head is its last entry."""
+    del scope  # a chain is verified whole: any period's entries depend on every earlier one
+    chain, tails = need(facts.chain), need(facts.journal).tails
+    problems = list(chain.problems)
+    problems.extend(
+        Problem(f"{account}-{seq}", None, "a journal line without its entry") for account, seq in chain.orphans
+    )
+    for account in sorted(set(chain.heads) | set(tails)):
+        recorded = chain.heads.get(account)
+        actual = tails.get(account, (0, ""))
+        if recorded is None:
+            problems.append(Problem(account, None, "journal entries for an account the books do not have"))
+        elif recorded != actual:
+            problems.append(
+                Problem(
+                    account,
+                    "lastEntryHash",
+                    f"the account's chain head is entry {recorded[0]} but its journal ends at entry {actual[0]} "
+                    "or with another hash",
+                )
+            )
+    return problems

@@ -1,0 +1,101 @@
+"""Checks on the subledger: nothing left unposted, the control accounts agree with the journal, write-off and
+reversal memos are applied exactly and reversals mirror their originals."""
+
+from __future__ import annotations
+
+from subledger.checks.facts import Facts, need
+from subledger.checks.scope import Scope
+from subledger.errors import Problem
+from subledger.money import ZERO, fmt
+
+_LABEL = {"Invoice": "invoice", "DebitMemo": "debit memo", "CreditMemo": "credit memo"}
+
+
+def no_drafts(facts: Facts, scope: Scope) -> list[Problem]:
+    """No draft invoice, debit memo or credit memo, and no draft or processing payment, dated in scope."""
+    del scope  # gathered in scope
+    return [
+        Problem(u.number, "status", f"draft {_LABEL[u.kind]} dated {u.date} must be posted or canceled before close")
+        if u.kind != "Payment"
+        else Problem(
+            u.number, "status", f"{u.status.lower()} payment dated {u.date} must be processed or canceled before close"
+        )
+        for u in need(facts.unposted)
+    ]
+
+
+def control_accounts(facts: Facts, scope: Scope) -> list[Problem]:
+    """Accounts Receivable, Credit Memo On-Account and Unapplied Payments in the journal equal the subledger."""
+    if scope.as_of is None:
+        return []
+    expected = need(facts.subledger)[scope.as_of]
+    named = {code for code, _ in expected} | need(facts.journal).control_codes
+    journal = {key: amount for key, amount in need(facts.journal_at)[scope.as_of].items() if key[0] in named}
+    problems: list[Problem] = []
+    for code, currency in sorted(set(expected) | set(journal)):
+        want, have = expected.get((code, currency), ZERO), journal.get((code, currency), ZERO)
+        if want != have:
+            problems.append(
+                Problem(
+                    code,
+                    currency,
+                    f"at the end of {scope.as_of} the journal shows {fmt(have, currency)} {currency} but the "
+                    f"documents and applications give {fmt(want, currency)} {currency} (debit minus credit)",
+                )
+            )
+    return problems
+
+
+def _applied_exactly(facts: Facts, source: str, what: str) -> list[Problem]:
+    problems: list[Problem] = []
+    for kind, number, line, original, amount, balance, applied, currency in need(facts.generated)[source]:
+        field = f"items[{line}]" if kind == "item" else f"taxationItems[{line}]"
+        if original is None:
+            problems.append(Problem(number, field, f"the {what} line does not name the line it mirrors"))
+            continue
+        if balance != 0:
+            problems.append(
+                Problem(
+                    number,
+                    field,
+                    f"the {what} line still has {fmt(balance, currency)} {currency} unapplied (not fully applied)",
+                )
+            )
+        if applied != amount:
+            problems.append(
+                Problem(
+                    number,
+                    field,
+                    f"applied {fmt(applied, currency)} {currency} to the lines it mirrors ({original}), but the "
+                    f"{what} line is {fmt(amount, currency)} {currency}",
+                )
+            )
+    return problems
+
+
+def write_offs(facts: Facts, scope: Scope) -> list[Problem]:
+    """Every write-off memo is fully applied, and each line it mirrors was reduced by exactly its amount."""
+    del scope
+    return _applied_exactly(facts, "WriteOff", "write-off")
+
+
+def reversals(facts: Facts, scope: Scope) -> list[Problem]:
+    """Every reversal memo mirrors the document it reverses exactly, per accounting code, and is fully applied."""
+    del scope
+    found = need(facts.reversals)
+    problems: list[Problem] = []
+    for key in sorted(set(found.mirrored) | set(found.originals)):
+        number, role, code = key
+        got, want = found.mirrored.get(key, ZERO), found.originals.get(key, ZERO)
+        if got != want:
+            cur = found.currencies[number]
+            problems.append(
+                Problem(
+                    number,
+                    code,
+                    f"the reversal carries {fmt(got, cur)} {cur} on {role} code {code!r}, the reversed document "
+                    f"{found.sources[number]} {fmt(want, cur)} {cur}",
+                )
+            )
+    problems.extend(_applied_exactly(facts, "Reversal", "reversal"))
+    return problems
