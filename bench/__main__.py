@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 from sqlalchemy import text
 
-from bench import benchmarks
+from bench import benchmarks, startup
 from bench.harness import ENGINES, PG_URL, Figure, Scratch, pg_available, scratch
 from subledger.storage.db import make_engine
 
@@ -28,6 +28,7 @@ BENCHMARKS: dict[str, Callable[[Scratch, benchmarks.Sizes], list[Figure]]] = {
     "export": benchmarks.export,
     "check": benchmarks.check,
     "gl": benchmarks.gl,
+    "startup": lambda place, sizes: startup.startup(place, 3 if sizes == benchmarks.QUICK else 9),
 }
 #: The benchmarks that share one directly generated book of ``ledger_lines`` journal lines.
 LEDGER = ("export", "check", "gl")
