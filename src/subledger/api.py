@@ -61,6 +61,7 @@ from subledger.operations.reversal import reverse_credit_memo, reverse_invoice
 from subledger.operations.setup import InitResult, init_books
 from subledger.operations.writeoff import run_write_off, write_off_bulk
 from subledger.permissions import Actor, resolve_actor
+from subledger.posting import DocumentKind
 from subledger.settings import BookSettings
 from subledger.storage.bulk import gc_paused
 from subledger.storage.db import ANALYZE_FROM, make_engine, refresh_statistics
@@ -305,7 +306,7 @@ class Books:
 
     def _write_off(
         self,
-        kind: str,
+        kind: DocumentKind,
         number: str,
         model: type[WriteOffRequest] | type[CreditMemoWriteOffRequest],
         request: Any,
@@ -323,7 +324,7 @@ class Books:
         idempotency_key: str | None = None,
     ) -> WriteOffResult:
         """Write off an invoice (header level, or the lines given) with a credit memo applied back to it."""
-        return self._write_off("Invoice", number, WriteOffRequest, request, idempotency_key)
+        return self._write_off(DocumentKind.INVOICE, number, WriteOffRequest, request, idempotency_key)
 
     @audited("write-off-debit-memo")
     def write_off_debit_memo(
@@ -334,7 +335,7 @@ class Books:
         idempotency_key: str | None = None,
     ) -> WriteOffResult:
         """Write off a debit memo (needs Enhanced Write-off) with a credit memo applied back to it."""
-        return self._write_off("DebitMemo", number, WriteOffRequest, request, idempotency_key)
+        return self._write_off(DocumentKind.DEBIT_MEMO, number, WriteOffRequest, request, idempotency_key)
 
     @audited("write-off-credit-memo")
     def write_off_credit_memo(
@@ -345,7 +346,7 @@ class Books:
         idempotency_key: str | None = None,
     ) -> WriteOffResult:
         """Write off a fully unapplied credit memo: a debit memo mirroring it, the credit memo applied to it."""
-        return self._write_off("CreditMemo", number, CreditMemoWriteOffRequest, request, idempotency_key)
+        return self._write_off(DocumentKind.CREDIT_MEMO, number, CreditMemoWriteOffRequest, request, idempotency_key)
 
     @audited("write-off-bulk")
     def write_off_bulk(

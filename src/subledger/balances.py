@@ -17,6 +17,7 @@ from sqlalchemy import ColumnElement, Connection, and_, func, select, true, type
 
 from subledger.money import ZERO
 from subledger.operations.adjustments import receivable_adjustments
+from subledger.posting import DocumentKind
 from subledger.storage.schema import (
     applications,
     document_items,
@@ -104,11 +105,11 @@ def _subledger(conn: Connection, as_of: dt.date | None, by_day: bool) -> Movemen
         for (day, code, currency), amount in totals.items():
             out[(day, control, code, currency)] += sign * amount
 
-    add("ar", _lines_total(conn, ("Invoice", "DebitMemo"), "ar_code", as_of, by_day))
-    for source_kind in ("Payment", "CreditMemo"):
+    add("ar", _lines_total(conn, (DocumentKind.INVOICE, DocumentKind.DEBIT_MEMO), "ar_code", as_of, by_day))
+    for source_kind in ("Payment", DocumentKind.CREDIT_MEMO):
         add("ar", _applied(conn, source_kind, "target", "ar_code", as_of, by_day), -1)
-    add("on_account", _lines_total(conn, ("CreditMemo",), "on_account_code", as_of, by_day))
-    add("on_account", _applied(conn, "CreditMemo", "source", "on_account_code", as_of, by_day), -1)
+    add("on_account", _lines_total(conn, (DocumentKind.CREDIT_MEMO,), "on_account_code", as_of, by_day))
+    add("on_account", _applied(conn, DocumentKind.CREDIT_MEMO, "source", "on_account_code", as_of, by_day), -1)
     p, a = payments.c, applications.c
     keys = [p.effective_date] if by_day else []
     paid = (

@@ -16,6 +16,7 @@ from sqlalchemy import Connection, select
 from subledger.chart import AccountingCode, Chart
 from subledger.errors import NotFound, PeriodClosed, RuleViolation, UnknownAccountingCode, UnknownReasonCode
 from subledger.permissions import Actor
+from subledger.posting import Defaults, DocumentKind
 from subledger.settings import BookSettings
 from subledger.storage import schema
 
@@ -70,9 +71,12 @@ class Context:
     chart: Chart = field(init=False)
     periods: list[PeriodState] = field(init=False)
     settings: BookSettings = field(init=False)
+    #: The chart's default code of each role (``posting.resolve_codes`` asks it).
+    defaults: Defaults = field(init=False)
 
     def __post_init__(self) -> None:
         self.chart = read_chart(self.conn)
+        self.defaults = Defaults(self.chart)
         self.periods = read_periods(self.conn, lock=True)
         self.settings = read_settings(self.conn)
         self._starts = [p.start_date for p in self.periods]
@@ -135,9 +139,6 @@ class Context:
             )
         return code
 
-    def default_code(self, type_: str) -> str:
-        return self.chart.default(type_).name
-
     def check_currency(self, currency: str, *, document: str | None, field: str = "currency") -> None:
         if currency not in self.chart.currencies:
             raise RuleViolation(
@@ -148,14 +149,16 @@ class Context:
 
     # --- reason codes ----------------------------------------------------------------------------------------
 
-    def reason_code(self, document_type: str, name: str, *, document: str | None, field: str = "reasonCode") -> str:
+    def reason_code(
+        self, document_type: DocumentKind, name: str, *, document: str | None, field: str = "reasonCode"
+    ) -> str:
         if self._reason_codes is None:
             rows = self.conn.execute(
                 select(schema.reason_codes.c.document_type, schema.reason_codes.c.name, schema.reason_codes.c.active)
             ).all()
             self._reason_codes = {(r.document_type, r.name): r.active for r in rows}
         active = self._reason_codes.get((document_type, name))
-        memo = "credit memo" if document_type == "CreditMemo" else "debit memo"
+        memo = document_type.label
         if active is None:
             raise UnknownReasonCode(f"unknown {memo} reason code {name!r}", document=document, field=field)
         if not active:

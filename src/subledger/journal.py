@@ -18,7 +18,7 @@ from sqlalchemy import Connection, select
 
 from subledger.errors import UnbalancedEntry
 from subledger.money import ZERO
-from subledger.posting import Line, lines_for
+from subledger.posting import Codes, Line, TransactionType, lines_for
 from subledger.storage.bulk import insert_rows, update_rows
 from subledger.storage.schema import customer_accounts, journal_entries, journal_lines
 
@@ -99,9 +99,9 @@ class EntryBuilder:
     tag: str
     description: str
     related_number: str | None = None
-    _lines: dict[str, list[Line]] = field(default_factory=lambda: defaultdict(list))
+    _lines: dict[TransactionType, list[Line]] = field(default_factory=lambda: defaultdict(list))
 
-    def add(self, transaction_type: str, amount: Decimal, codes: dict[str, str], item_id: str | None) -> None:
+    def add(self, transaction_type: TransactionType, amount: Decimal, codes: Codes, item_id: str | None) -> None:
         self._lines[transaction_type].extend(lines_for(transaction_type, amount, codes, item_id))
 
     def entries(self) -> list[Entry]:

@@ -1,9 +1,14 @@
-"""The posting rules: which accounting codes each journal transaction type debits and credits.
+"""What a thing posts: its journal transaction type, the accounting code of each role, and the lines.
 
-This is the one place that says it. Each rule names two *roles*; every document line carries the accounting code
-it plays in each role (``ar``, ``revenue``, ``sales_tax``, ``on_account``, ``cash``, ``unapplied``), resolved when
-the line was loaded or generated. A positive amount debits the first role and credits the second; a negative amount
-flips them, so a journal line is always a positive debit or a positive credit.
+This is the one module that answers "what does this post". Three tables and one function:
+
+- ``TRANSACTION_TYPE``: which transaction type each document line, application and adjustment posts;
+- ``RULES``: which *role* each transaction type debits and credits. A positive amount debits the first role and
+  credits the second; a negative amount flips them, so a journal line is always a positive debit or credit;
+- ``DEFAULT_TYPE``: the chart type whose default code fills a role a line leaves blank;
+- ``resolve_codes``: the code each role of a line posts to (what the input names, the chart's default, the
+  non-revenue write-off override of a credit memo's charge and, per the book's setting, tax lines). A document line
+  stores these codes when it is loaded or generated; an operation posting it later reads them back.
 
 The revenue role of a credit memo line is whatever the memo debits: the written-off item's deferred revenue code
 for a revenue-impacting write-off, the chosen expense code for a non-revenue one (Part 1, Part 2 §7.2).
@@ -14,9 +19,102 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Literal
+from enum import StrEnum
+from typing import TYPE_CHECKING
 
-Role = Literal["ar", "revenue", "sales_tax", "on_account", "cash", "unapplied"]
+if TYPE_CHECKING:
+    from subledger.chart import Chart
+
+
+class DocumentKind(StrEnum):
+    INVOICE = "Invoice"
+    DEBIT_MEMO = "DebitMemo"
+    CREDIT_MEMO = "CreditMemo"
+
+    @property
+    def label(self) -> str:
+        """The kind as a sentence names it: ``invoice``, ``debit memo``, ``credit memo``."""
+        return _LABEL[self]
+
+
+_LABEL = {
+    DocumentKind.INVOICE: "invoice",
+    DocumentKind.DEBIT_MEMO: "debit memo",
+    DocumentKind.CREDIT_MEMO: "credit memo",
+}
+
+
+class Role(StrEnum):
+    """The part an accounting code plays in a posting."""
+
+    AR = "ar"
+    REVENUE = "revenue"
+    SALES_TAX = "sales_tax"
+    ON_ACCOUNT = "on_account"
+    CASH = "cash"
+    UNAPPLIED = "unapplied"
+
+
+#: The accounting code of each role a posting uses.
+Codes = Mapping[Role, str]
+
+
+class TransactionType(StrEnum):
+    INVOICE_ITEM = "Invoice Item"
+    TAXATION_ITEM = "Taxation Item"
+    DEBIT_MEMO_CHARGE = "Debit Memo Item (Charge)"
+    DEBIT_MEMO_TAX = "Debit Memo Item (Tax)"
+    CREDIT_MEMO_CHARGE = "Credit Memo Item (Charge)"
+    CREDIT_MEMO_TAX = "Credit Memo Item (Tax)"
+    CREDIT_MEMO_APPLICATION = "Credit Memo Application Item"
+    EXTERNAL_PAYMENT = "External Payment"
+    ELECTRONIC_PAYMENT = "Electronic Payment"
+    EXTERNAL_PAYMENT_APPLICATION = "External Payment Application Item"
+    ELECTRONIC_PAYMENT_APPLICATION = "Electronic Payment Application Item"
+    ADJUSTMENT_CHARGE = "Invoice Item Adjustment (Invoice)"
+    ADJUSTMENT_TAX = "Invoice Item Adjustment (Tax)"
+
+
+class Posts(StrEnum):
+    """What posts: a document's charge or tax line, a payment, an application, an invoice item adjustment."""
+
+    CHARGE = "charge"
+    TAX = "tax"
+    PAYMENT = "payment"
+    PAYMENT_APPLICATION = "payment application"
+    CREDIT_MEMO_APPLICATION = "credit memo application"
+    ADJUSTMENT = "adjustment"
+
+
+T = TransactionType
+#: (what posts, of which kind) -> the transaction type it posts. The kind is the document's kind for its lines, the
+#: payment's type (External, Electronic) for a payment and its applications, the adjusted line's source type
+#: (InvoiceDetail, Tax) for an adjustment.
+TRANSACTION_TYPE: dict[tuple[Posts, str], TransactionType] = {
+    (Posts.CHARGE, DocumentKind.INVOICE): T.INVOICE_ITEM,
+    (Posts.TAX, DocumentKind.INVOICE): T.TAXATION_ITEM,
+    (Posts.CHARGE, DocumentKind.DEBIT_MEMO): T.DEBIT_MEMO_CHARGE,
+    (Posts.TAX, DocumentKind.DEBIT_MEMO): T.DEBIT_MEMO_TAX,
+    (Posts.CHARGE, DocumentKind.CREDIT_MEMO): T.CREDIT_MEMO_CHARGE,
+    (Posts.TAX, DocumentKind.CREDIT_MEMO): T.CREDIT_MEMO_TAX,
+    (Posts.CREDIT_MEMO_APPLICATION, DocumentKind.CREDIT_MEMO): T.CREDIT_MEMO_APPLICATION,
+    (Posts.PAYMENT, "External"): T.EXTERNAL_PAYMENT,
+    (Posts.PAYMENT, "Electronic"): T.ELECTRONIC_PAYMENT,
+    (Posts.PAYMENT_APPLICATION, "External"): T.EXTERNAL_PAYMENT_APPLICATION,
+    (Posts.PAYMENT_APPLICATION, "Electronic"): T.ELECTRONIC_PAYMENT_APPLICATION,
+    (Posts.ADJUSTMENT, "InvoiceDetail"): T.ADJUSTMENT_CHARGE,
+    (Posts.ADJUSTMENT, "Tax"): T.ADJUSTMENT_TAX,
+}
+
+
+def transaction_type(what: Posts, kind: str) -> TransactionType:
+    """The transaction type ``what`` of ``kind`` posts (``TRANSACTION_TYPE``)."""
+    return TRANSACTION_TYPE[(what, kind)]
+
+
+def line_type(kind: DocumentKind, *, tax: bool) -> TransactionType:
+    """The transaction type a document line posts: its charge or its tax."""
+    return TRANSACTION_TYPE[(Posts.TAX if tax else Posts.CHARGE, kind)]
 
 
 @dataclass(frozen=True)
@@ -25,26 +123,113 @@ class Rule:
     credit: Role
 
 
-RULES: dict[str, Rule] = {
+RULES: dict[TransactionType, Rule] = {
     # Invoices and debit memos: the customer owes the charge and its tax.
-    "Invoice Item": Rule(debit="ar", credit="revenue"),
-    "Taxation Item": Rule(debit="ar", credit="sales_tax"),
-    "Debit Memo Item (Charge)": Rule(debit="ar", credit="revenue"),
-    "Debit Memo Item (Tax)": Rule(debit="ar", credit="sales_tax"),
+    T.INVOICE_ITEM: Rule(debit=Role.AR, credit=Role.REVENUE),
+    T.TAXATION_ITEM: Rule(debit=Role.AR, credit=Role.SALES_TAX),
+    T.DEBIT_MEMO_CHARGE: Rule(debit=Role.AR, credit=Role.REVENUE),
+    T.DEBIT_MEMO_TAX: Rule(debit=Role.AR, credit=Role.SALES_TAX),
     # Credit memos: revenue (or the write-off expense) and tax are given back, on account.
-    "Credit Memo Item (Charge)": Rule(debit="revenue", credit="on_account"),
-    "Credit Memo Item (Tax)": Rule(debit="sales_tax", credit="on_account"),
+    T.CREDIT_MEMO_CHARGE: Rule(debit=Role.REVENUE, credit=Role.ON_ACCOUNT),
+    T.CREDIT_MEMO_TAX: Rule(debit=Role.SALES_TAX, credit=Role.ON_ACCOUNT),
     # Applying a credit memo to an invoice or debit memo line settles receivable from the on-account credit.
-    "Credit Memo Application Item": Rule(debit="on_account", credit="ar"),
+    T.CREDIT_MEMO_APPLICATION: Rule(debit=Role.ON_ACCOUNT, credit=Role.AR),
     # Payments: cash arrives unapplied, then settles receivable line by line.
-    "External Payment": Rule(debit="cash", credit="unapplied"),
-    "Electronic Payment": Rule(debit="cash", credit="unapplied"),
-    "External Payment Application Item": Rule(debit="unapplied", credit="ar"),
-    "Electronic Payment Application Item": Rule(debit="unapplied", credit="ar"),
+    T.EXTERNAL_PAYMENT: Rule(debit=Role.CASH, credit=Role.UNAPPLIED),
+    T.ELECTRONIC_PAYMENT: Rule(debit=Role.CASH, credit=Role.UNAPPLIED),
+    T.EXTERNAL_PAYMENT_APPLICATION: Rule(debit=Role.UNAPPLIED, credit=Role.AR),
+    T.ELECTRONIC_PAYMENT_APPLICATION: Rule(debit=Role.UNAPPLIED, credit=Role.AR),
     # Books without Invoice Settlement: adjustments move the item's revenue (or tax) and receivable directly.
-    "Invoice Item Adjustment (Invoice)": Rule(debit="revenue", credit="ar"),
-    "Invoice Item Adjustment (Tax)": Rule(debit="sales_tax", credit="ar"),
+    T.ADJUSTMENT_CHARGE: Rule(debit=Role.REVENUE, credit=Role.AR),
+    T.ADJUSTMENT_TAX: Rule(debit=Role.SALES_TAX, credit=Role.AR),
 }
+
+# --- accounting codes -------------------------------------------------------------------------------------------
+
+#: The chart type whose default code fills a role a line leaves blank (revenue has no default: a line names it).
+DEFAULT_TYPE: dict[Role, str] = {
+    Role.AR: "AccountsReceivable",
+    Role.ON_ACCOUNT: "On-Account Receivable",
+    Role.SALES_TAX: "SalesTaxPayable",
+    Role.CASH: "Cash",
+    Role.UNAPPLIED: "CustomerCashOnAccount",
+}
+
+
+class Defaults:
+    """The chart's default code of each role, looked up once per operation (a bulk write-off asks per line)."""
+
+    def __init__(self, chart: Chart) -> None:
+        self._chart = chart
+        self._found: dict[Role, str] = {}
+
+    def __getitem__(self, role: Role) -> str:
+        found = self._found.get(role)
+        if found is None:
+            found = self._found[role] = self._chart.default(DEFAULT_TYPE[role]).name
+        return found
+
+
+_CHARGES = {T.INVOICE_ITEM, T.DEBIT_MEMO_CHARGE, T.CREDIT_MEMO_CHARGE}
+_TAXES = {T.TAXATION_ITEM, T.DEBIT_MEMO_TAX, T.CREDIT_MEMO_TAX}
+_PAYMENTS = {T.EXTERNAL_PAYMENT, T.ELECTRONIC_PAYMENT}
+_ADJUSTMENTS = {T.ADJUSTMENT_CHARGE, T.ADJUSTMENT_TAX}
+
+
+def resolve_codes(
+    posts: TransactionType,
+    defaults: Defaults,
+    *,
+    code: str | None = None,
+    ar: str | None = None,
+    on_account: str | None = None,
+    deferred: str | None = None,
+    recognized: str | None = None,
+    non_revenue: str | None = None,
+    tax_to_non_revenue: bool = False,
+    generated: bool = False,
+) -> dict[Role, str]:
+    """The accounting code of each role of a line that posts ``posts``, from what the line names.
+
+    ``code`` is the code the line names for its own role (revenue, sales tax, cash), ``deferred`` and
+    ``recognized`` the revenue codes an invoice item or an adjustment names, ``ar``/``on_account`` its receivable
+    codes; ``generated`` says the line is a write-off's or reversal's memo mirroring the line that named them.
+
+    - document charge line: revenue = the non-revenue write-off code, else deferred, else recognized, else ``code``;
+    - document tax line: sales tax = the non-revenue write-off code when the book sends tax there
+      (``tax_to_non_revenue``), else ``code``, else the default;
+    - receivable: ``ar``, else the default; a debit memo generated from a credit memo owes to the default;
+    - on account (credit memo lines only): ``on_account``, else the default; a generated credit memo the default;
+    - payment: cash = ``code``, else the default; unapplied = the default;
+    - adjustment: revenue (or sales tax) = deferred, else recognized, else ``code`` (the adjusted line's own);
+      receivable = the line's ``ar``.
+    """
+    if posts in _PAYMENTS:
+        return {Role.CASH: code or defaults[Role.CASH], Role.UNAPPLIED: defaults[Role.UNAPPLIED]}
+    if posts in _ADJUSTMENTS:
+        own = Role.REVENUE if posts is T.ADJUSTMENT_CHARGE else Role.SALES_TAX
+        assert ar is not None, "an adjusted line carries its receivable code"
+        return {own: deferred or recognized or code or "", Role.AR: ar}
+    if posts not in _CHARGES and posts not in _TAXES:
+        raise ValueError(f"{posts} is not a document line's transaction type")
+    # The defaults are looked up even when the line names its own codes: a chart without one is refused alike.
+    ar_default = defaults[Role.AR]
+    memo = posts in (T.CREDIT_MEMO_CHARGE, T.CREDIT_MEMO_TAX)
+    debit_memo = posts in (T.DEBIT_MEMO_CHARGE, T.DEBIT_MEMO_TAX)
+    codes: dict[Role, str] = {Role.AR: ar_default if (generated and debit_memo) else (ar or ar_default)}
+    if memo:
+        on_account_default = defaults[Role.ON_ACCOUNT]
+        codes[Role.ON_ACCOUNT] = on_account_default if generated else (on_account or on_account_default)
+    if posts in _CHARGES:
+        codes[Role.REVENUE] = non_revenue or deferred or recognized or code or ""
+        return codes
+    # A generated tax line mirrors one that has its code; a loaded one may leave it to the default.
+    tax_default = "" if generated else defaults[Role.SALES_TAX]
+    codes[Role.SALES_TAX] = non_revenue if (non_revenue and tax_to_non_revenue) else (code or tax_default)
+    return codes
+
+
+# --- journal lines ----------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -58,7 +243,7 @@ class Line:
 
 
 def lines_for(
-    transaction_type: str, amount: Decimal, codes: Mapping[str, str], item_id: str | None = None
+    transaction_type: TransactionType, amount: Decimal, codes: Codes, item_id: str | None = None
 ) -> list[Line]:
     """The two lines a line of ``amount`` posts under ``transaction_type``; none for a zero amount."""
     if amount == 0:

@@ -15,9 +15,14 @@ from subledger.errors import NotFound
 from subledger.models.views import JournalEntryView, JournalLineView, PeriodView
 from subledger.money import fmt
 from subledger.operations.state import fetch_document
+from subledger.posting import DocumentKind
 from subledger.storage import schema
 
-KINDS = {"invoice": "Invoice", "debit-memo": "DebitMemo", "credit-memo": "CreditMemo"}
+KINDS = {
+    "invoice": DocumentKind.INVOICE,
+    "debit-memo": DocumentKind.DEBIT_MEMO,
+    "credit-memo": DocumentKind.CREDIT_MEMO,
+}
 
 
 def show_document(conn: Connection, kind: str, number: str) -> dict[str, Any]:
@@ -27,7 +32,7 @@ def show_document(conn: Connection, kind: str, number: str) -> dict[str, Any]:
     out: dict[str, Any] = json.loads(doc.payload)
     cur = doc.currency
     lines = {line.id: line for line in doc.lines()}
-    is_memo = doc.kind == "CreditMemo"
+    is_memo = doc.kind == DocumentKind.CREDIT_MEMO
 
     def state(target: dict[str, Any], amount: Any, balance: Any) -> None:
         if is_memo:

@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from subledger.posting import DocumentKind
+
 MirroringRule = Literal["Yes", "YesExceptZeroBalance", "No"]
 
 
@@ -33,8 +35,8 @@ class BookSettings(BaseModel):
         return cls.model_validate(values)
 
 
-DEFAULT_REASON_CODES: dict[str, tuple[str, ...]] = {
-    "CreditMemo": (
+DEFAULT_REASON_CODES: dict[DocumentKind, tuple[str, ...]] = {
+    DocumentKind.CREDIT_MEMO: (
         "Correcting invoice error",
         "Write-off",
         "Invoice reversal",
@@ -42,5 +44,5 @@ DEFAULT_REASON_CODES: dict[str, tuple[str, ...]] = {
         "Charge dispute",
         "Service outage",
     ),
-    "DebitMemo": ("Correcting invoice error", "Charge dispute", "Write-off", "Credit memo reversal"),
+    DocumentKind.DEBIT_MEMO: ("Correcting invoice error", "Charge dispute", "Write-off", "Credit memo reversal"),
 }

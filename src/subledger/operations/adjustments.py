@@ -78,13 +78,13 @@ from subledger.money import ZERO, fmt, is_exact_for
 from subledger.operations.base import run_operation
 from subledger.operations.state import DocumentState, ItemLine, TaxLine, fetch_documents, update_balances
 from subledger.permissions import Actor
+from subledger.posting import RULES, DocumentKind, Posts, Role, TransactionType, resolve_codes, transaction_type
 from subledger.storage.schema import documents, invoice_item_adjustments
 
 #: Codes an item adjustment may post against (those an invoice item may carry).
 REVENUE_TYPES = ("DeferredRevenue", "SalesRevenue", "SalesDiscounts", "OtherRevenue", "OtherLiabilities")
 #: Codes a tax adjustment may post against: the sales-tax codes, or a revenue code the tax override names.
 TAX_TYPES = ("SalesTaxPayable", *REVENUE_TYPES)
-TRANSACTION_TYPE = {"InvoiceDetail": "Invoice Item Adjustment (Invoice)", "Tax": "Invoice Item Adjustment (Tax)"}
 
 Line = ItemLine | TaxLine
 
@@ -117,10 +117,16 @@ class _Planned:
     request: InvoiceItemAdjustment
     invoice: DocumentState
     line: Line
-    accounting_code: str
+    posts: TransactionType
+    codes: dict[Role, str]
     deferred: str | None
     recognized: str | None
     reason_code: str
+
+    @property
+    def accounting_code(self) -> str:
+        """The revenue (or sales tax) code the adjustment posts against."""
+        return self.codes[RULES[self.posts].debit]
 
 
 def _inherited_codes(doc: DocumentState) -> dict[str, tuple[str | None, str | None]]:
@@ -156,7 +162,7 @@ class _Adjuster:
     def load(self) -> None:
         conn, numbers = self.ctx.conn, sorted({r.invoice_number for r in self.requests})
         found = select(documents.c.number, documents.c.account_number).where(
-            documents.c.number.in_(numbers), documents.c.kind == "Invoice"
+            documents.c.number.in_(numbers), documents.c.kind == DocumentKind.INVOICE
         )
         accounts: dict[str, str] = {row.number: row.account_number for row in conn.execute(found)}
         if len(set(accounts.values())) > 1:
@@ -166,7 +172,7 @@ class _Adjuster:
                 field="adjustments",
             )
         self.ctx.lock_accounts(accounts.values())
-        self.invoices = fetch_documents(conn, numbers, kind="Invoice", lock=True)
+        self.invoices = fetch_documents(conn, numbers, kind=DocumentKind.INVOICE, lock=True)
         self.before = {n: doc.balance for n, doc in self.invoices.items()}
 
     def check_all(self) -> None:
@@ -223,10 +229,12 @@ class _Adjuster:
                 field=f"{at}.recognizedRevenueAccount",
                 types=types,
             ).name
-        # Item: the deferred code, else the recognized one (as the item posted). Tax: an override, else its own code.
-        posted_to = deferred or recognized or inherited
+        posts = transaction_type(Posts.ADJUSTMENT, request.source_type)
+        posted_to = resolve_codes(
+            posts, ctx.defaults, deferred=deferred, recognized=recognized, code=inherited, ar=line.ar_code
+        )
         self._move(line, request, number, f"{at}.amount")
-        return _Planned(request, invoice, line, posted_to, deferred, recognized, reason)
+        return _Planned(request, invoice, line, posts, posted_to, deferred, recognized, reason)
 
     @staticmethod
     def _line(invoice: DocumentState, request: InvoiceItemAdjustment, at: str) -> Line:
@@ -243,7 +251,7 @@ class _Adjuster:
 
     def _reason_code(self, name: str, number: str, field: str) -> str:
         try:
-            return self.ctx.reason_code("CreditMemo", name, document=number, field=field)
+            return self.ctx.reason_code(DocumentKind.CREDIT_MEMO, name, document=number, field=field)
         except UnknownReasonCode as exc:
             raise UnknownReasonCode(
                 f"{exc.rule} (invoice item adjustments use the book's credit memo reason codes)",
@@ -342,11 +350,8 @@ class _Adjuster:
                 tag="adjustment",
                 description=f"{r.type} adjustment {number} of invoice {invoice.number} line {p.line.id}",
             )
-            role = "revenue" if r.source_type == "InvoiceDetail" else "sales_tax"
             signed = r.amount if r.type == "Credit" else -r.amount
-            builder.add(
-                TRANSACTION_TYPE[r.source_type], signed, {role: p.accounting_code, "ar": p.line.ar_code}, p.line.id
-            )
+            builder.add(p.posts, signed, p.codes, p.line.id)
             entries.extend(builder.entries())
         periods = [
             (ctx.open_period(e.date, document=e.related_number, field="adjustmentDate"), e.date) for e in entries
@@ -503,7 +508,7 @@ def plan_write_off(invoice: DocumentState, settings: WriteOffByAdjustments) -> l
 
 
 def _fetch_invoice(conn: Connection, number: str) -> DocumentState:
-    found = fetch_documents(conn, [number], kind="Invoice")
+    found = fetch_documents(conn, [number], kind=DocumentKind.INVOICE)
     if number not in found:
         raise NotFound(f"no invoice {number}", document=number)
     return found[number]

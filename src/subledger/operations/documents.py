@@ -1,25 +1,24 @@
 """How a document posts: one journal entry per transaction type (charges, taxes), on the document date.
 
 Used for loaded documents and for the memos that write-offs and reversals generate, so that a generated credit memo
-posts exactly as a loaded one would.
+posts exactly as a loaded one would. Which transaction type each line posts is ``posting.line_type``.
 """
 
 from __future__ import annotations
 
 from subledger.journal import Entry, EntryBuilder
 from subledger.operations.state import DocumentState
+from subledger.posting import DocumentKind, line_type
 
-TAG_OF = {"Invoice": "invoice", "DebitMemo": "debit-memo", "CreditMemo": "credit-memo"}
-LABEL_OF = {"Invoice": "Invoice", "DebitMemo": "Debit memo", "CreditMemo": "Credit memo"}
-CHARGE_TYPE = {
-    "Invoice": "Invoice Item",
-    "DebitMemo": "Debit Memo Item (Charge)",
-    "CreditMemo": "Credit Memo Item (Charge)",
+TAG_OF = {
+    DocumentKind.INVOICE: "invoice",
+    DocumentKind.DEBIT_MEMO: "debit-memo",
+    DocumentKind.CREDIT_MEMO: "credit-memo",
 }
-TAX_TYPE = {
-    "Invoice": "Taxation Item",
-    "DebitMemo": "Debit Memo Item (Tax)",
-    "CreditMemo": "Credit Memo Item (Tax)",
+LABEL_OF = {
+    DocumentKind.INVOICE: "Invoice",
+    DocumentKind.DEBIT_MEMO: "Debit memo",
+    DocumentKind.CREDIT_MEMO: "Credit memo",
 }
 
 
@@ -35,15 +34,9 @@ def posting_entries(doc: DocumentState, *, tag: str | None = None, description: 
         # A generated or referring memo is linked to the document it came from, so the ledger shows both.
         related_number=doc.source_document,
     )
-    on_account = "on_account"
+    charge, tax_type = line_type(doc.kind, tax=False), line_type(doc.kind, tax=True)
     for item in doc.items:
-        codes = {"ar": item.ar_code, "revenue": item.revenue_code, on_account: item.on_account_code or ""}
-        builder.add(CHARGE_TYPE[doc.kind], item.amount, codes, item.id)
+        builder.add(charge, item.amount, item.codes(), item.id)
         for tax in item.taxes:
-            tax_codes = {
-                "ar": tax.ar_code,
-                "sales_tax": tax.sales_tax_code,
-                on_account: tax.on_account_code or "",
-            }
-            builder.add(TAX_TYPE[doc.kind], tax.tax_amount, tax_codes, tax.id)
+            builder.add(tax_type, tax.tax_amount, tax.codes(), tax.id)
     return builder.entries()

@@ -38,7 +38,7 @@ from subledger.models.documents import (
 from subledger.money import ZERO
 from subledger.operations.adjustments import require_invoice_settlement
 from subledger.operations.base import canonical_json
-from subledger.operations.documents import LABEL_OF, posting_entries
+from subledger.operations.documents import posting_entries
 from subledger.operations.settlement import Applications, Line, fifo
 from subledger.operations.state import (
     DocumentState,
@@ -48,6 +48,7 @@ from subledger.operations.state import (
     insert_documents,
     write_balances,
 )
+from subledger.posting import DocumentKind, Posts, Role, TransactionType, line_type, resolve_codes, transaction_type
 from subledger.storage.bulk import insert_rows
 from subledger.storage.schema import customer_accounts, document_items, documents, payments, taxation_items
 
@@ -57,7 +58,7 @@ T = TypeVar("T")
 REVENUE_TYPES = ("DeferredRevenue", "SalesRevenue", "SalesDiscounts", "OtherRevenue", "OtherLiabilities")
 ON_ACCOUNT_TYPES = ("On-Account Receivable", "CustomerCashOnAccount", "OtherLiabilities")
 
-KIND_OF = {Invoice: "Invoice", DebitMemo: "DebitMemo", CreditMemo: "CreditMemo"}
+KIND_OF = {Invoice: DocumentKind.INVOICE, DebitMemo: DocumentKind.DEBIT_MEMO, CreditMemo: DocumentKind.CREDIT_MEMO}
 #: Each record of a load file (by ``id``) -> its canonical JSON.
 Payloads = dict[int, str]
 
@@ -196,7 +197,7 @@ class _Loader:
                 if old_kind != kind or old_hash != content_hash:
                     self.problems.append(
                         Conflict(
-                            f"{LABEL_OF[kind].lower()} {model.number} was already loaded with different content",
+                            f"{kind.label} {model.number} was already loaded with different content",
                             document=model.number,
                         ).problem
                     )
@@ -224,7 +225,7 @@ class _Loader:
                     )
 
     def build(
-        self, model: Invoice | DebitMemo | CreditMemo, kind: str, payload: str, content_hash: str
+        self, model: Invoice | DebitMemo | CreditMemo, kind: DocumentKind, payload: str, content_hash: str
     ) -> DocumentState:
         ctx, number = self.ctx, model.number
         self.check_account(number, model.account_number, model.currency)
@@ -234,8 +235,7 @@ class _Loader:
         reason = getattr(model, "reason_code", None)
         if reason is not None:
             ctx.reason_code(kind, reason, document=number)
-        ar_default = ctx.default_code("AccountsReceivable")
-        on_account_default = ctx.default_code("On-Account Receivable") if kind == "CreditMemo" else None
+        charge_type, tax_type = line_type(kind, tax=False), line_type(kind, tax=True)
         by_id = {item.id: item for item in model.lines}
         items: list[ItemLine] = []
         for n, item in enumerate(model.lines, start=1):
@@ -273,16 +273,24 @@ class _Loader:
                     field=f"{field}.financeInformation.recognizedRevenueAccountingCode",
                     types=REVENUE_TYPES,
                 )
-            ar, on_account = self._receivable_codes(finance, kind, number, field, ar_default, on_account_default)
+            ar, on_account = self._receivable_codes(finance, kind, number, field)
+            codes = resolve_codes(
+                charge_type,
+                ctx.defaults,
+                deferred=finance.deferred_revenue_accounting_code,
+                recognized=finance.recognized_revenue_accounting_code,
+                ar=ar,
+                on_account=on_account,
+            )
             line = ItemLine(
                 id=item.id,
                 line_no=n,
                 processing_type=item.processing_type,
                 amount=item.amount,
                 balance=item.amount,
-                revenue_code=revenue or "",
-                ar_code=ar,
-                on_account_code=on_account,
+                revenue_code=codes[Role.REVENUE],
+                ar_code=codes[Role.AR],
+                on_account_code=codes.get(Role.ON_ACCOUNT),
                 charge_name=item.charge_name,
                 subscription_number=item.subscription_number,
                 applied_to_item_id=item.applied_to_item_id,
@@ -292,7 +300,7 @@ class _Loader:
                 source_item_type=item.source_item_type if isinstance(item, MemoItem) else None,
             )
             line.taxes = [
-                self._tax(tax, line, kind, number, f"{field}.taxationItems[{t}]", ar_default, on_account_default)
+                self._tax(tax, line, kind, tax_type, number, f"{field}.taxationItems[{t}]")
                 for t, tax in enumerate(item.taxation_items)
             ]
             items.append(line)
@@ -318,65 +326,60 @@ class _Loader:
     def _receivable_codes(
         self,
         finance: ItemFinanceInformation | TaxFinanceInformation,
-        kind: str,
+        kind: DocumentKind,
         number: str,
         field: str,
-        ar_default: str,
-        on_account_default: str | None,
-    ) -> tuple[str, str | None]:
-        """The receivable code a line posts to, and (credit memo lines) its on-account code."""
-        ar = self._code_or(
+    ) -> tuple[str | None, str | None]:
+        """The receivable code a line names, and (credit memo lines) its on-account code, each checked."""
+        ar = self._named(
             finance.accounts_receivable_accounting_code,
-            ar_default,
             number,
             f"{field}.financeInformation.accountsReceivableAccountingCode",
             ("AccountsReceivable",),
         )
-        if kind != "CreditMemo":
+        if kind != DocumentKind.CREDIT_MEMO:
             return ar, None
-        on_account = self._code_or(
+        on_account = self._named(
             finance.on_account_accounting_code,
-            on_account_default,
             number,
             f"{field}.financeInformation.onAccountAccountingCode",
             ON_ACCOUNT_TYPES,
         )
         return ar, on_account
 
-    def _code_or(self, name: str | None, default: str | None, number: str, field: str, types: Sequence[str]) -> str:
+    def _named(self, name: str | None, number: str, field: str, types: Sequence[str]) -> str | None:
+        """The code a line names, checked (active, of one of ``types``); None when it leaves it to the default."""
         if name is None:
-            assert default is not None
-            return default
+            return None
         return self.ctx.code(name, document=number, field=field, types=types).name
 
     def _tax(
         self,
         tax: TaxationItem,
         item: ItemLine,
-        kind: str,
+        kind: DocumentKind,
+        tax_type: TransactionType,
         number: str,
         field: str,
-        ar_default: str,
-        on_account_default: str | None,
     ) -> TaxLine:
         finance = tax.finance_information
-        sales_tax = self._code_or(
+        sales_tax = self._named(
             finance.sales_tax_payable_accounting_code,
-            self.ctx.default_code("SalesTaxPayable"),
             number,
             f"{field}.financeInformation.salesTaxPayableAccountingCode",
             ("SalesTaxPayable", "OtherLiabilities"),
         )
-        ar, on_account = self._receivable_codes(finance, kind, number, field, ar_default, on_account_default)
+        ar, on_account = self._receivable_codes(finance, kind, number, field)
+        codes = resolve_codes(tax_type, self.ctx.defaults, code=sales_tax, ar=ar, on_account=on_account)
         return TaxLine(
             id=tax.id,
             item_id=item.id,
             line_no=0,
             tax_amount=tax.tax_amount,
             balance=tax.tax_amount,
-            sales_tax_code=sales_tax,
-            ar_code=ar,
-            on_account_code=on_account,
+            sales_tax_code=codes[Role.SALES_TAX],
+            ar_code=codes[Role.AR],
+            on_account_code=codes.get(Role.ON_ACCOUNT),
             name=tax.name,
             jurisdiction=tax.jurisdiction,
             location_code=tax.location_code,
@@ -432,8 +435,8 @@ class _Loader:
         self, app: Application, targets: dict[str, DocumentState], owner: str, account: str, field: str
     ) -> DocumentState:
         target = targets.get(app.target)
-        expected = "Invoice" if app.invoice_number else "DebitMemo"
-        label = "invoice" if expected == "Invoice" else "debit memo"
+        expected = DocumentKind.INVOICE if app.invoice_number else DocumentKind.DEBIT_MEMO
+        label = expected.label
         if target is None or target.kind != expected:
             raise NotFound(f"no {label} {app.target}", document=owner, field=field)
         if target.account_number != account:
@@ -470,13 +473,12 @@ class _Loader:
         ctx = self.ctx
         self.check_account(p.number, p.account_number, p.currency)
         ctx.open_period(p.effective_date, document=p.number, field="effectiveDate")
+        posts = transaction_type(Posts.PAYMENT, p.type)
+        codes = resolve_codes(posts, ctx.defaults, code=(p.finance_information or {}).get("bankAccountAccountingCode"))
         cash = ctx.code(
-            (p.finance_information or {}).get("bankAccountAccountingCode") or ctx.default_code("Cash"),
-            document=p.number,
-            field="financeInformation.bankAccountAccountingCode",
-            types=("Cash",),
+            codes[Role.CASH], document=p.number, field="financeInformation.bankAccountAccountingCode", types=("Cash",)
         ).name
-        unapplied = ctx.default_code("CustomerCashOnAccount")
+        unapplied = codes[Role.UNAPPLIED]
         posted = p.status == "Processed"
         if posted:
             builder = EntryBuilder(
@@ -487,7 +489,7 @@ class _Loader:
                 tag="payment",
                 description=f"{p.type} payment {p.number}",
             )
-            builder.add(f"{p.type} Payment", p.amount, {"cash": cash, "unapplied": unapplied}, None)
+            builder.add(posts, p.amount, {Role.CASH: cash, Role.UNAPPLIED: unapplied}, None)
             self.entries.extend(builder.entries())
         elif p.applications:
             raise RuleViolation(f"a {p.status} payment cannot be applied", document=p.number, field="applications")
@@ -615,15 +617,19 @@ def _text(value: Decimal | None) -> str | None:
     return None if value is None else str(value)
 
 
-def _date_field(kind: str) -> str:
-    return {"Invoice": "invoiceDate", "DebitMemo": "debitMemoDate", "CreditMemo": "creditMemoDate"}[kind]
+def _date_field(kind: DocumentKind) -> str:
+    return {
+        DocumentKind.INVOICE: "invoiceDate",
+        DocumentKind.DEBIT_MEMO: "debitMemoDate",
+        DocumentKind.CREDIT_MEMO: "creditMemoDate",
+    }[kind]
 
 
 def load_books(ctx: Context, file: LoadFile, payloads: Payloads | None = None) -> LoadResult:
     """Load ``file``; ``payloads`` are its records' canonical JSON from ``canonical_load`` (else serialised here)."""
     loader = _Loader(ctx, file, payloads)
     for memo in (*file.debit_memos, *file.credit_memos):  # none in a book without Invoice Settlement
-        label = f"{LABEL_OF[KIND_OF[type(memo)]].lower()} {memo.number}"
+        label = f"{KIND_OF[type(memo)].label} {memo.number}"
         loader.attempt(require_invoice_settlement, ctx, label, document=memo.number)
     account_rows = loader.load_accounts()
     ctx.lock_accounts(loader.accounts)

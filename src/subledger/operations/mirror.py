@@ -33,6 +33,7 @@ from subledger.money import ZERO, quantize
 from subledger.operations.base import canonical_json
 from subledger.operations.settlement import Applications, Line
 from subledger.operations.state import DocumentState, ItemLine, TaxLine
+from subledger.posting import Defaults, DocumentKind, Role, line_type, resolve_codes
 from subledger.settings import MirroringRule
 from subledger.storage.schema import documents
 
@@ -79,14 +80,14 @@ def mirrored_lines(
     The rule shapes credit memos mirroring invoices and debit memos; a debit memo mirroring a credit memo copies
     every line as it is. Refuses a memo with nothing to mirror (every line zero, case V under Yes aside).
     """
-    if doc.kind == "CreditMemo":
+    if doc.kind == DocumentKind.CREDIT_MEMO:
         rule = "Yes"
     lines_by_id = {line.id: line for line in doc.lines()}
     if amounts is not None:
         for line_id in amounts:
             if line_id not in lines_by_id:
                 raise NotFound(f"no line {line_id} in {doc.number}", document=doc.number, field="items")
-    label = "invoice" if doc.kind == "Invoice" else "debit memo" if doc.kind == "DebitMemo" else "credit memo"
+    label = doc.kind.label
     all_zero = all(line.amount == 0 for line in doc.lines())
     if all_zero and amounts is None and rule != "Yes":
         raise MirroringRuleRefuses(
@@ -194,14 +195,16 @@ class GeneratedMemo(DocumentState):
 
 
 def generate_memo(
-    source: DocumentState, lines: list[MirrorLine], header: MemoHeader, *, on_account_code: str, ar_code: str
+    source: DocumentState, lines: list[MirrorLine], header: MemoHeader, defaults: Defaults
 ) -> GeneratedMemo:
     """The generated memo: a credit memo for an invoice or debit memo, a debit memo for a credit memo.
 
     A credit memo debits what the original credited (each item's revenue code, or the non-revenue write-off code)
-    and credits ``on_account_code``; a debit memo credits what the credit memo debited and debits ``ar_code``.
+    and credits the default on-account code; a debit memo credits what the credit memo debited and debits the
+    default receivable code (``posting.resolve_codes``).
     """
-    kind = "DebitMemo" if source.kind == "CreditMemo" else "CreditMemo"
+    kind = DocumentKind.DEBIT_MEMO if source.kind == DocumentKind.CREDIT_MEMO else DocumentKind.CREDIT_MEMO
+    charge_type, tax_type = line_type(kind, tax=False), line_type(kind, tax=True)
     non_revenue = header.non_revenue_code
     items: list[ItemLine] = []
     wire_items: list[dict[str, Any]] = []
@@ -210,11 +213,23 @@ def generate_memo(
         src = line.source
         item_id = f"{header.number}-{k}"
         settles[item_id] = [(original.id, amount) for original, amount in line.settlements()]
-        revenue_code = non_revenue or src.revenue_code
+        codes = resolve_codes(
+            charge_type, defaults, code=src.revenue_code, ar=src.ar_code, non_revenue=non_revenue, generated=True
+        )
+        revenue_code = codes[Role.REVENUE]
         taxes: list[TaxLine] = []
         tax_wire: list[dict[str, Any]] = []
         for j, (tax, amount) in enumerate(line.taxes, start=1):
-            sales_tax = non_revenue if (non_revenue and header.tax_to_non_revenue_code) else tax.sales_tax_code
+            tax_codes = resolve_codes(
+                tax_type,
+                defaults,
+                code=tax.sales_tax_code,
+                ar=tax.ar_code,
+                non_revenue=non_revenue,
+                tax_to_non_revenue=header.tax_to_non_revenue_code,
+                generated=True,
+            )
+            sales_tax = tax_codes[Role.SALES_TAX]
             taxes.append(
                 TaxLine(
                     id=f"{item_id}-T{j}",
@@ -223,8 +238,8 @@ def generate_memo(
                     tax_amount=amount,
                     balance=amount,
                     sales_tax_code=sales_tax,
-                    ar_code=ar_code if kind == "DebitMemo" else tax.ar_code,
-                    on_account_code=on_account_code if kind == "CreditMemo" else None,
+                    ar_code=tax_codes[Role.AR],
+                    on_account_code=tax_codes.get(Role.ON_ACCOUNT),
                     name=tax.name,
                     jurisdiction=tax.jurisdiction,
                     location_code=tax.location_code,
@@ -261,7 +276,7 @@ def generate_memo(
                 )
             )
         processing_type = line.processing_type or src.processing_type
-        source_item_type = "CreditMemoDetail" if kind == "DebitMemo" else "InvoiceDetail"
+        source_item_type = "CreditMemoDetail" if kind == DocumentKind.DEBIT_MEMO else "InvoiceDetail"
         items.append(
             ItemLine(
                 id=item_id,
@@ -270,8 +285,8 @@ def generate_memo(
                 amount=line.amount,
                 balance=line.amount,
                 revenue_code=revenue_code,
-                ar_code=ar_code if kind == "DebitMemo" else src.ar_code,
-                on_account_code=on_account_code if kind == "CreditMemo" else None,
+                ar_code=codes[Role.AR],
+                on_account_code=codes.get(Role.ON_ACCOUNT),
                 charge_name=src.charge_name,
                 subscription_number=src.subscription_number,
                 applied_to_item_id=None,
@@ -314,10 +329,10 @@ def generate_memo(
     }
     if header.comment is not None:
         wire["comment"] = header.comment
-    if kind == "CreditMemo":
+    if kind == DocumentKind.CREDIT_MEMO:
         wire["creditMemoDate"] = header.date.isoformat()
         wire["source"] = header.origin
-        wire["sourceType"] = "Invoice" if source.kind == "Invoice" else "DebitMemo"
+        wire["sourceType"] = str(source.kind)
         wire["referredInvoiceNumber"] = source.number
         wire["applications"] = []
     else:
@@ -374,7 +389,7 @@ def apply_generated(
             assert tax.source_tax_item_id is not None
             if tax.tax_amount != 0:
                 pairs.append((tax, originals[tax.source_tax_item_id], tax.tax_amount))
-    if memo.kind == "CreditMemo":
+    if memo.kind == DocumentKind.CREDIT_MEMO:
         return applications.credit_memo(memo, source, pairs, date, tag=tag)
     return applications.credit_memo(
         source, memo, [(original, generated, amount) for generated, original, amount in pairs], date, tag=tag

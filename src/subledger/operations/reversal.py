@@ -78,6 +78,7 @@ from subledger.operations.state import (
     set_flags,
     update_balances,
 )
+from subledger.posting import DocumentKind
 from subledger.storage.schema import document_items, documents
 
 #: Sources and item source types of credit memos created from an invoice (write-off and reversal memos included)
@@ -101,7 +102,7 @@ def _order(doc: DocumentState) -> tuple[dt.date, str]:
 def created_from_invoice(doc: DocumentState) -> bool:
     return (
         doc.source in FROM_INVOICE_SOURCES
-        or doc.source_type == "Invoice"
+        or doc.source_type == DocumentKind.INVOICE
         or any(i.source_item_type in FROM_INVOICE_ITEMS for i in doc.items)
     )
 
@@ -126,7 +127,9 @@ class _Reversals:
 
     # --- finding related documents ---------------------------------------------------------------------------
 
-    def _sharing(self, doc: DocumentState, kind: str, *, bill_run_id: str | None = None) -> list[DocumentState]:
+    def _sharing(
+        self, doc: DocumentState, kind: DocumentKind, *, bill_run_id: str | None = None
+    ) -> list[DocumentState]:
         """Posted, not reversed documents of ``kind`` on ``doc``'s account with an item on one of its
         subscriptions (and of billing run ``bill_run_id`` when given), ``doc`` excluded."""
         subscriptions = sorted({s for s, _ in subscription_charges(doc)})
@@ -163,7 +166,7 @@ class _Reversals:
     # --- rules -----------------------------------------------------------------------------------------------
 
     def _common(self, doc: DocumentState) -> None:
-        label = LABEL_OF[doc.kind].lower()
+        label = doc.kind.label
         if doc.status != "Posted":
             raise DocumentNotPosted(
                 f"{label} is {doc.status}; only a posted {label} can be reversed", document=doc.number, field="status"
@@ -178,7 +181,7 @@ class _Reversals:
             )
         for line in doc.lines():
             if line.balance != line.amount:
-                applied = "applied or refunded" if doc.kind == "CreditMemo" else "paid or credited"
+                applied = "applied or refunded" if doc.kind == DocumentKind.CREDIT_MEMO else "paid or credited"
                 raise NotReversible(
                     f"line {line.id} has {fmt(line.amount - line.balance, doc.currency)} {applied}; "
                     f"only a {label} with nothing {applied} can be reversed",
@@ -208,7 +211,7 @@ class _Reversals:
             raise NotReversible(
                 f"memo {derived.number} was created from this invoice; cancel it first", document=number
             )
-        later = self._later(invoice, self._sharing(invoice, "Invoice"))
+        later = self._later(invoice, self._sharing(invoice, DocumentKind.INVOICE))
         if later is not None:
             raise NotReversible(
                 f"invoice {later[0].number} is a more recent invoice of subscription {later[1]}; "
@@ -234,7 +237,9 @@ class _Reversals:
             )
         self._common(memo)
         billed = [
-            m for m in self._sharing(memo, "CreditMemo") if not (created_from_invoice(m) or created_from_charge(m))
+            m
+            for m in self._sharing(memo, DocumentKind.CREDIT_MEMO)
+            if not (created_from_invoice(m) or created_from_charge(m))
         ]
         later = self._later(memo, billed)
         if later is not None:
@@ -261,12 +266,12 @@ class _Reversals:
     def debit_memo_reason(self, name: str, *, document: str) -> str:
         """The debit memo reason code; the book must hold ``Credit memo reversal`` whatever the request names."""
         try:
-            self.ctx.reason_code("DebitMemo", CREDIT_MEMO_REVERSAL, document=document)
+            self.ctx.reason_code(DocumentKind.DEBIT_MEMO, CREDIT_MEMO_REVERSAL, document=document)
         except UnknownReasonCode:
             raise UnknownReasonCode(
                 f"Unable to get the reason code by name: {CREDIT_MEMO_REVERSAL}", document=document, field="reasonCode"
             ) from None
-        return self.ctx.reason_code("DebitMemo", name, document=document)
+        return self.ctx.reason_code(DocumentKind.DEBIT_MEMO, name, document=document)
 
     # --- reversing -------------------------------------------------------------------------------------------
 
@@ -280,14 +285,8 @@ class _Reversals:
             comment=self.comment,
             origin="Reversal",
         )
-        memo = generate_memo(
-            original,
-            lines,
-            header,
-            on_account_code=ctx.default_code("On-Account Receivable"),
-            ar_code=ctx.default_code("AccountsReceivable"),
-        )
-        label = LABEL_OF[original.kind].lower()
+        memo = generate_memo(original, lines, header, ctx.defaults)
+        label = original.kind.label
         self.entries.extend(
             posting_entries(
                 memo,
@@ -299,7 +298,7 @@ class _Reversals:
         for doc in (original, memo):
             if doc.balance != 0:
                 raise NotReversible(
-                    f"the reversal would leave {LABEL_OF[doc.kind].lower()} {doc.number} with "
+                    f"the reversal would leave {doc.kind.label} {doc.number} with "
                     f"{fmt(doc.balance, doc.currency)} open",
                     document=original.number,
                 )
@@ -331,7 +330,7 @@ class _Reversals:
     def invoice(self, invoice: DocumentState, lines: list[MirrorLine], reason_code: str) -> None:
         self._settle(invoice, lines, reason_code)
         charges = subscription_charges(invoice)
-        for memo in self._sharing(invoice, "CreditMemo"):
+        for memo in self._sharing(invoice, DocumentKind.CREDIT_MEMO):
             if memo.number in self.done or not (subscription_charges(memo) & charges):
                 continue
             memo_lines = self._related(self.credit_memo_lines, memo)
@@ -345,14 +344,14 @@ class _Reversals:
         if memo.bill_run_id is None:
             return
         charges = subscription_charges(memo)
-        for invoice in self._sharing(memo, "Invoice", bill_run_id=memo.bill_run_id):
+        for invoice in self._sharing(memo, DocumentKind.INVOICE, bill_run_id=memo.bill_run_id):
             if invoice.number in self.done or not (subscription_charges(invoice) & charges):
                 continue
             invoice_lines = self._related(self.invoice_lines, invoice)
             if invoice_lines is None:
                 continue
             self.ctx.actor.require("Reverse Invoice", document=invoice.number)
-            reason = self.ctx.reason_code("CreditMemo", INVOICE_REVERSAL, document=invoice.number)
+            reason = self.ctx.reason_code(DocumentKind.CREDIT_MEMO, INVOICE_REVERSAL, document=invoice.number)
             self.invoice(invoice, invoice_lines, reason)
 
     @staticmethod
@@ -426,9 +425,9 @@ def mirrored(ctx: Context, doc: DocumentState) -> list[MirrorLine]:
 
 
 def _begin(
-    ctx: Context, number: str, kind: str, request: InvoiceReversalRequest | CreditMemoReversalRequest
+    ctx: Context, number: str, kind: DocumentKind, request: InvoiceReversalRequest | CreditMemoReversalRequest
 ) -> tuple[_Reversals, DocumentState]:
-    label = LABEL_OF[kind].lower()
+    label = kind.label
     if not ctx.settings.invoice_settlement:
         raise RuleViolation(
             f"reversing a {label} needs Invoice Settlement, which this book has disabled", document=number
@@ -456,8 +455,8 @@ def _finish(run: _Reversals) -> ReversalResult:
     first = run.memos[0]
     ref = MemoRef(id=first.number, number=first.number)
     return ReversalResult(
-        credit_memo=ref if first.kind == "CreditMemo" else None,
-        debit_memo=ref if first.kind == "DebitMemo" else None,
+        credit_memo=ref if first.kind == DocumentKind.CREDIT_MEMO else None,
+        debit_memo=ref if first.kind == DocumentKind.DEBIT_MEMO else None,
         reversed=run.reversed,
         journal_entries=entries,
     )
@@ -466,9 +465,9 @@ def _finish(run: _Reversals) -> ReversalResult:
 def reverse_invoice(ctx: Context, number: str, request: InvoiceReversalRequest) -> ReversalResult:
     """Reverse a posted invoice, and the credit memos of its subscription charges that can be reversed."""
     ctx.actor.require("Reverse Invoice", document=number)
-    run, invoice = _begin(ctx, number, "Invoice", request)
+    run, invoice = _begin(ctx, number, DocumentKind.INVOICE, request)
     lines = run.invoice_lines(invoice)
-    reason = ctx.reason_code("CreditMemo", request.reason_code, document=number)
+    reason = ctx.reason_code(DocumentKind.CREDIT_MEMO, request.reason_code, document=number)
     ctx.open_period(run.memo_date, document=number, field="memoDate")
     ctx.open_period(run.apply_date, document=number, field="applyEffectiveDate")
     run.invoice(invoice, lines, reason)
@@ -478,7 +477,7 @@ def reverse_invoice(ctx: Context, number: str, request: InvoiceReversalRequest) 
 def reverse_credit_memo(ctx: Context, number: str, request: CreditMemoReversalRequest) -> ReversalResult:
     """Reverse a posted credit memo, and the invoice of the same billing run and charges if it can be reversed."""
     ctx.actor.require("Reverse Credit Memo", document=number)
-    run, memo = _begin(ctx, number, "CreditMemo", request)
+    run, memo = _begin(ctx, number, DocumentKind.CREDIT_MEMO, request)
     lines = run.credit_memo_lines(memo)
     reason = run.debit_memo_reason(request.reason_code, document=number)
     ctx.open_period(run.memo_date, document=number, field="memoDate")

@@ -25,6 +25,7 @@ from subledger.journal import Entry, EntryBuilder
 from subledger.models.documents import ApplicationItem
 from subledger.money import ZERO, quantize
 from subledger.operations.state import DocumentState, ItemLine, TaxLine
+from subledger.posting import DocumentKind, Posts, Role, TransactionType, transaction_type
 from subledger.storage.schema import applications
 
 Line = ItemLine | TaxLine
@@ -46,10 +47,6 @@ def check_toward_zero(line: Line, amount: Decimal, *, document: str, field: str)
             document=document,
             field=field,
         )
-
-
-def ar_codes(line: Line) -> dict[str, str]:
-    return {"ar": line.ar_code}
 
 
 @dataclass
@@ -110,14 +107,13 @@ class Applications:
             target_line.balance -= amount
         for memo_line, _, amount in pairs:
             memo_line.balance -= amount
-        kind = "invoice" if target.kind == "Invoice" else "debit memo"
         return self._credit_memo_moves(
             memo,
             target,
             pairs,
             date,
             tag=tag,
-            description=description or f"Credit memo {memo.number} applied to {kind} {target.number}",
+            description=description or f"Credit memo {memo.number} applied to {target.kind.label} {target.number}",
         )
 
     def unapply_credit_memo(
@@ -137,14 +133,13 @@ class Applications:
         for memo_line, target_line, amount in pairs:
             memo_line.balance += amount
             target_line.balance += amount
-        kind = "invoice" if target.kind == "Invoice" else "debit memo"
         return self._credit_memo_moves(
             memo,
             target,
             [(memo_line, target_line, -amount) for memo_line, target_line, amount in pairs],
             date,
             tag="application",
-            description=f"Credit memo {memo.number} unapplied from {kind} {target.number}",
+            description=f"Credit memo {memo.number} unapplied from {target.kind.label} {target.number}",
         )
 
     def _credit_memo_moves(
@@ -170,7 +165,7 @@ class Applications:
         for memo_line, target_line, amount in pairs:
             self._row(
                 memo.account_number,
-                "CreditMemo",
+                DocumentKind.CREDIT_MEMO,
                 memo.number,
                 memo_line.id,
                 target,
@@ -181,9 +176,9 @@ class Applications:
             on_account = memo_line.on_account_code
             assert on_account is not None, "credit memo lines carry their on-account code"
             builder.add(
-                "Credit Memo Application Item",
+                TransactionType.CREDIT_MEMO_APPLICATION,
                 amount,
-                {"on_account": on_account, "ar": target_line.ar_code},
+                {Role.ON_ACCOUNT: on_account, Role.AR: target_line.ar_code},
                 target_line.id,
             )
         return builder.entries()
@@ -200,7 +195,7 @@ class Applications:
         parts: Sequence[tuple[Line, Decimal]],
         date: dt.date,
     ) -> list[Entry]:
-        kind = "invoice" if target.kind == "Invoice" else "debit memo"
+        posts = transaction_type(Posts.PAYMENT_APPLICATION, payment_type)
         builder = EntryBuilder(
             account_number=account_number,
             date=date,
@@ -208,18 +203,13 @@ class Applications:
             document_number=payment_number,
             related_number=target.number,
             tag="application",
-            description=f"Payment {payment_number} applied to {kind} {target.number}",
+            description=f"Payment {payment_number} applied to {target.kind.label} {target.number}",
         )
         for line, amount in parts:
             check_toward_zero(line, amount, document=target.number, field=f"items[{line.id}]")
             line.balance -= amount
             self._row(account_number, "Payment", payment_number, None, target, line, amount, date)
-            builder.add(
-                f"{payment_type} Payment Application Item",
-                amount,
-                {"unapplied": unapplied_code, "ar": line.ar_code},
-                line.id,
-            )
+            builder.add(posts, amount, {Role.UNAPPLIED: unapplied_code, Role.AR: line.ar_code}, line.id)
         return builder.entries()
 
     def insert(self, conn: Connection) -> None:
@@ -257,8 +247,8 @@ def itemised(
         line_id = part.invoice_item_id or part.debit_memo_item_id or part.taxation_item_id or ""
         line = lines.get(line_id)
         is_tax = part.taxation_item_id is not None
-        wrong_kind = (part.invoice_item_id is not None and target.kind != "Invoice") or (
-            part.debit_memo_item_id is not None and target.kind != "DebitMemo"
+        wrong_kind = (part.invoice_item_id is not None and target.kind != DocumentKind.INVOICE) or (
+            part.debit_memo_item_id is not None and target.kind != DocumentKind.DEBIT_MEMO
         )
         if line is None or isinstance(line, TaxLine) != is_tax or wrong_kind:
             raise NotFound(
@@ -384,7 +374,7 @@ def applied_pairs(conn: Connection, memo: DocumentState, target: DocumentState) 
         .where(
             and_(
                 a.account_number == memo.account_number,
-                a.source_kind == "CreditMemo",
+                a.source_kind == DocumentKind.CREDIT_MEMO,
                 a.source_number == memo.number,
                 a.target_number == target.number,
             )

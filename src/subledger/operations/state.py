@@ -15,6 +15,7 @@ from sqlalchemy import Connection, select, update
 
 from subledger.errors import NotFound
 from subledger.money import ZERO, quantize
+from subledger.posting import Codes, DocumentKind, Role
 from subledger.storage.bulk import insert_rows, update_rows
 from subledger.storage.schema import document_items, documents, taxation_items
 
@@ -46,6 +47,10 @@ class TaxLine:
     def amount(self) -> Decimal:
         return self.tax_amount
 
+    def codes(self) -> Codes:
+        """The codes the line was given when loaded or generated (``posting.resolve_codes``)."""
+        return {Role.AR: self.ar_code, Role.SALES_TAX: self.sales_tax_code, Role.ON_ACCOUNT: self.on_account_code or ""}
+
 
 @dataclass
 class ItemLine:
@@ -66,12 +71,16 @@ class ItemLine:
     source_item_type: str | None = None
     taxes: list[TaxLine] = field(default_factory=list)
 
+    def codes(self) -> Codes:
+        """The codes the line was given when loaded or generated (``posting.resolve_codes``)."""
+        return {Role.AR: self.ar_code, Role.REVENUE: self.revenue_code, Role.ON_ACCOUNT: self.on_account_code or ""}
+
 
 @dataclass
 class DocumentState:
     account_number: str
     number: str
-    kind: str
+    kind: DocumentKind
     status: str
     document_date: dt.date
     currency: str
@@ -89,6 +98,9 @@ class DocumentState:
     transferred_to_accounting: bool = False
     content_hash: str = ""
     payload: str = "{}"
+
+    def __post_init__(self) -> None:
+        self.kind = DocumentKind(self.kind)  # read from a row or a caller's string
 
     @property
     def amount(self) -> Decimal:
@@ -111,7 +123,7 @@ _TAX_FIELDS = [c.key for c in taxation_items.c if c.key not in ("account_number"
 
 
 def fetch_documents(
-    conn: Connection, numbers: Sequence[str], *, kind: str | None = None, lock: bool = False
+    conn: Connection, numbers: Sequence[str], *, kind: DocumentKind | None = None, lock: bool = False
 ) -> dict[str, DocumentState]:
     """Documents by number with their lines (in line order), amounts quantized to the document's currency.
 
@@ -157,7 +169,7 @@ def fetch_documents(
 
 
 def fetch_document(
-    conn: Connection, number: str, *, kind: str | None = None, lock: bool = False, label: str = "document"
+    conn: Connection, number: str, *, kind: DocumentKind | None = None, lock: bool = False, label: str = "document"
 ) -> DocumentState:
     found = fetch_documents(conn, [number], kind=kind, lock=lock)
     if number not in found:

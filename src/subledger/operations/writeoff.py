@@ -64,7 +64,7 @@ from subledger.models.writeoff import (
 from subledger.money import fmt, is_exact_for
 from subledger.operations.adjustments import require_invoice_settlement
 from subledger.operations.base import _hold_periods, canonical_json, derived_key, run_operation
-from subledger.operations.documents import LABEL_OF, posting_entries
+from subledger.operations.documents import posting_entries
 from subledger.operations.mirror import (
     GeneratedMemo,
     MemoHeader,
@@ -76,6 +76,7 @@ from subledger.operations.mirror import (
 from subledger.operations.settlement import Applications, Line, check_toward_zero
 from subledger.operations.state import DocumentState, document_rows, fetch_documents, write_balances
 from subledger.permissions import Actor
+from subledger.posting import DocumentKind
 from subledger.storage.bulk import gc_paused, insert_rows
 from subledger.storage.db import ANALYZE_FROM, refresh_statistics, write_transaction
 from subledger.storage.schema import (
@@ -89,11 +90,10 @@ from subledger.storage.schema import (
 
 #: Accounting code types a non-revenue write-off may debit.
 NON_REVENUE_TYPES = ("BadDebt", "OtherExpenses")
-LABEL = {"Invoice": "invoice", "DebitMemo": "debit memo", "CreditMemo": "credit memo"}
 OPERATION_KIND = {
-    "Invoice": "write-off-invoice",
-    "DebitMemo": "write-off-debit-memo",
-    "CreditMemo": "write-off-credit-memo",
+    DocumentKind.INVOICE: "write-off-invoice",
+    DocumentKind.DEBIT_MEMO: "write-off-debit-memo",
+    DocumentKind.CREDIT_MEMO: "write-off-credit-memo",
 }
 #: Documents planned and written per transaction by a bulk write-off.
 BATCH = 1000
@@ -117,8 +117,8 @@ class WriteOffPlan:
         return WriteOffResult(
             document=self.document.number,
             document_kind=self.document.kind,
-            credit_memo=reference if self.memo.kind == "CreditMemo" else None,
-            debit_memo=reference if self.memo.kind == "DebitMemo" else None,
+            credit_memo=reference if self.memo.kind == DocumentKind.CREDIT_MEMO else None,
+            debit_memo=reference if self.memo.kind == DocumentKind.DEBIT_MEMO else None,
             amount=fmt(self.memo.amount, self.memo.currency),
             currency=self.memo.currency,
             memo_date=self.date,
@@ -132,13 +132,13 @@ class WriteOffPlan:
 
 
 def check_permission(
-    actor: Actor, kind: str, request: WriteOffRequest | CreditMemoWriteOffRequest, number: str
+    actor: Actor, kind: DocumentKind, request: WriteOffRequest | CreditMemoWriteOffRequest, number: str
 ) -> None:
     """Enhanced Write-off: any debit memo write-off, line-level amounts, a header amount, a non-revenue choice."""
     if actor.has("Enhanced Write-off"):
         return
     field: str | None = None
-    if kind == "DebitMemo":
+    if kind == DocumentKind.DEBIT_MEMO:
         what = "writing off a debit memo"
     elif isinstance(request, WriteOffRequest) and request.enhanced:
         if request.items is not None:
@@ -159,7 +159,7 @@ def check_permission(
 
 
 def check_writable(doc: DocumentState) -> None:
-    label = LABEL[doc.kind]
+    label = doc.kind.label
     if doc.status != "Posted":
         raise DocumentNotPosted(
             f"{label} {doc.number} is {doc.status}: only a posted {label} can be written off", document=doc.number
@@ -173,7 +173,7 @@ def memo_date(ctx: Context, doc: DocumentState, requested: dt.date | None, today
     date = requested or today
     if date < doc.document_date:
         raise RuleViolation(
-            f"memo date {date} is before the {LABEL[doc.kind]} date {doc.document_date}",
+            f"memo date {date} is before the {doc.kind.label} date {doc.document_date}",
             document=doc.number,
             field="memoDate",
         )
@@ -220,13 +220,13 @@ def line_amounts(conn: Connection, doc: DocumentState, request: WriteOffRequest)
     """The amount written off per line id (line level), checked; None at header level."""
     if request.items is None:
         return None
-    label = LABEL[doc.kind]
-    key = "invoiceItemId" if doc.kind == "Invoice" else "debitMemoItemId"
+    label = doc.kind.label
+    key = "invoiceItemId" if doc.kind == DocumentKind.INVOICE else "debitMemoItemId"
     items = {item.id: item for item in doc.items}
     amounts: dict[str, Decimal] = {}
     for i, listed in enumerate(request.items):
         field = f"items[{i}]"
-        given = listed.invoice_item_id if doc.kind == "Invoice" else listed.debit_memo_item_id
+        given = listed.invoice_item_id if doc.kind == DocumentKind.INVOICE else listed.debit_memo_item_id
         if given is None:
             raise InvalidInput(f"a {label} write-off names its items by {key}", document=doc.number, field=field)
         item = items.get(given)
@@ -292,7 +292,7 @@ def plan_write_off(
     """Write off an invoice or a debit memo: a credit memo mirroring what is written off, applied back to it."""
     check_writable(doc)
     date, period = memo_date(ctx, doc, request.memo_date, today)
-    reason = ctx.reason_code("CreditMemo", request.reason_code, document=doc.number)
+    reason = ctx.reason_code(DocumentKind.CREDIT_MEMO, request.reason_code, document=doc.number)
     code = non_revenue_code(ctx, request, doc.number)
     lines = mirrored_lines(doc, ctx.settings.mirroring_rule, line_amounts(ctx.conn, doc, request))
     header = MemoHeader(
@@ -305,16 +305,10 @@ def plan_write_off(
         non_revenue_code=code,
         tax_to_non_revenue_code=ctx.settings.non_revenue_tax_to_write_off_code,
     )
-    memo = generate_memo(
-        doc,
-        lines,
-        header,
-        on_account_code=ctx.default_code("On-Account Receivable"),
-        ar_code=ctx.default_code("AccountsReceivable"),
-    )
+    memo = generate_memo(doc, lines, header, ctx.defaults)
     _check_header_amount(doc, request, memo)
     impact = "revenue-impacting" if code is None else f"non-revenue ({code})"
-    return _settle(ctx, doc, memo, date, period, f"Write-off of {LABEL[doc.kind]} {doc.number}, {impact}")
+    return _settle(ctx, doc, memo, date, period, f"Write-off of {doc.kind.label} {doc.number}, {impact}")
 
 
 def plan_credit_memo_write_off(
@@ -335,15 +329,9 @@ def plan_credit_memo_write_off(
             document=doc.number,
         )
     date, period = memo_date(ctx, doc, request.memo_date, today)
-    reason = ctx.reason_code("DebitMemo", request.reason_code, document=doc.number)
+    reason = ctx.reason_code(DocumentKind.DEBIT_MEMO, request.reason_code, document=doc.number)
     header = MemoHeader(number=memo_number, date=date, reason_code=reason, comment=request.comment, origin="WriteOff")
-    memo = generate_memo(
-        doc,
-        mirrored_lines(doc, "Yes"),
-        header,
-        on_account_code=ctx.default_code("On-Account Receivable"),
-        ar_code=ctx.default_code("AccountsReceivable"),
-    )
+    memo = generate_memo(doc, mirrored_lines(doc, "Yes"), header, ctx.defaults)
     return _settle(ctx, doc, memo, date, period, f"Write-off of credit memo {doc.number}")
 
 
@@ -356,8 +344,8 @@ def plan(
     today: dt.date,
 ) -> WriteOffPlan:
     # A book without Invoice Settlement has no memos: its write-offs are invoice item adjustments.
-    require_invoice_settlement(ctx, f"writing off {LABEL_OF[doc.kind].lower()} {doc.number}", document=doc.number)
-    if doc.kind == "CreditMemo":
+    require_invoice_settlement(ctx, f"writing off {doc.kind.label} {doc.number}", document=doc.number)
+    if doc.kind == DocumentKind.CREDIT_MEMO:
         assert isinstance(request, CreditMemoWriteOffRequest)
         return plan_credit_memo_write_off(ctx, doc, request, memo_number, today=today)
     assert isinstance(request, WriteOffRequest)
@@ -403,26 +391,26 @@ def _post(conn: Connection, plans: Sequence[WriteOffPlan]) -> None:
 # --- one document -------------------------------------------------------------------------------------------------
 
 
-def _locate(conn: Connection, numbers: Sequence[str]) -> dict[str, tuple[str, str]]:
+def _locate(conn: Connection, numbers: Sequence[str]) -> dict[str, tuple[str, DocumentKind]]:
     """Document number -> (account, kind), without locks (to know which accounts to lock first)."""
-    found: dict[str, tuple[str, str]] = {}
+    found: dict[str, tuple[str, DocumentKind]] = {}
     for i in range(0, len(numbers), BATCH):
         rows = conn.execute(
             select(documents.c.number, documents.c.account_number, documents.c.kind).where(
                 documents.c.number.in_(numbers[i : i + BATCH])
             )
         )
-        found.update((r.number, (r.account_number, r.kind)) for r in rows)
+        found.update((r.number, (r.account_number, DocumentKind(r.kind))) for r in rows)
     return found
 
 
-def _not_found(number: str, kind: str) -> NotFound:
-    return NotFound(f"no {LABEL[kind]} {number}", document=number)
+def _not_found(number: str, kind: DocumentKind) -> NotFound:
+    return NotFound(f"no {kind.label} {number}", document=number)
 
 
 def write_off(
     ctx: Context,
-    kind: str,
+    kind: DocumentKind,
     number: str,
     request: WriteOffRequest | CreditMemoWriteOffRequest,
     *,
@@ -441,16 +429,22 @@ def write_off(
     return p.result(list(queries.journal(ctx.conn, document=p.memo.number)))
 
 
-def operation_request(kind: str, number: str, request: WriteOffRequest | CreditMemoWriteOffRequest) -> dict[str, Any]:
+def operation_request(
+    kind: DocumentKind, number: str, request: WriteOffRequest | CreditMemoWriteOffRequest
+) -> dict[str, Any]:
     """What the operation record keeps as the request: the document's number and the body."""
-    key = {"Invoice": "invoiceNumber", "DebitMemo": "debitMemoNumber", "CreditMemo": "creditMemoNumber"}[kind]
+    key = {
+        DocumentKind.INVOICE: "invoiceNumber",
+        DocumentKind.DEBIT_MEMO: "debitMemoNumber",
+        DocumentKind.CREDIT_MEMO: "creditMemoNumber",
+    }[kind]
     return {key: number, **request.wire()}
 
 
 def run_write_off(
     engine: Engine,
     actor: Actor,
-    kind: str,
+    kind: DocumentKind,
     number: str,
     request: WriteOffRequest | CreditMemoWriteOffRequest,
     *,
@@ -528,7 +522,7 @@ def _write_batch(
         now = dt.datetime.now(dt.UTC)
         op_rows = []
         for n in numbers:
-            kind = where[n][1] if n in where and where[n][1] != "CreditMemo" else "Invoice"
+            kind = where[n][1] if n in where and where[n][1] != DocumentKind.CREDIT_MEMO else DocumentKind.INVOICE
             request_json = canonical_json(operation_request(kind, n, request))
             op_rows.append(
                 {
@@ -556,7 +550,7 @@ def _write_batch(
             ctx.operation_id = op_id
             try:
                 doc = docs.get(n)
-                if doc is None or doc.kind not in ("Invoice", "DebitMemo"):
+                if doc is None or doc.kind not in (DocumentKind.INVOICE, DocumentKind.DEBIT_MEMO):
                     raise NotFound(f"no invoice or debit memo {n}", document=n)
                 check_permission(actor, doc.kind, request, n)
                 p = plan_write_off(ctx, doc, request, memo_numbers[f"WO-{n}"], today=today)
@@ -595,7 +589,7 @@ def _write_one_by_one(
     with engine.connect() as conn:
         kinds = {n: kind for n, (_, kind) in _locate(conn, numbers).items()}
     for n in numbers:
-        kind = kinds.get(n, "Invoice")
+        kind = kinds.get(n, DocumentKind.INVOICE)
         try:
             result = run_write_off(engine, actor, kind, n, request, idempotency_key=keys.get(n), today=today)
         except SubledgerError as exc:
@@ -666,7 +660,7 @@ def _write_off_bulk(
             numbers = select_documents(conn, file.filter)
     # The permission does not depend on the document: refuse the whole run at once rather than each document.
     if request.enhanced:
-        check_permission(actor, "Invoice", request, "write-off")
+        check_permission(actor, DocumentKind.INVOICE, request, "write-off")
     keys = {n: derived_key(idempotency_key, n) for n in numbers}
     request_json = canonical_json(request)
     replayed = _replayed(engine, keys)
