@@ -22,6 +22,7 @@ from subledger.money import quantize
 from subledger.operations.documents import posting_entries
 from subledger.operations.settlement import Applications, fifo
 from subledger.operations.state import DocumentState, ItemLine, TaxLine, document_rows
+from subledger.posting import DocumentKind, Role, TransactionType
 
 YEAR = 2026
 CURRENCIES = ("USD",) * 8 + ("EUR", "GBP")
@@ -176,10 +177,10 @@ def load_file(invoices: int, *, seed: int = 8, first: int = 1) -> dict[str, Any]
 # --- posting a generated book straight into rows ------------------------------------------------------------------
 
 CODES = {
-    "ar": "Accounts Receivable",
-    "sales_tax": "Sales Tax Payable",
-    "cash": "Cash",
-    "unapplied": "Unapplied Payments",
+    Role.AR: "Accounts Receivable",
+    Role.SALES_TAX: "Sales Tax Payable",
+    Role.CASH: "Cash",
+    Role.UNAPPLIED: "Unapplied Payments",
 }
 
 
@@ -195,7 +196,7 @@ def _state(invoice: dict[str, Any]) -> DocumentState:
             amount=amount,
             balance=amount,
             revenue_code=raw["financeInformation"]["deferredRevenueAccountingCode"],
-            ar_code=CODES["ar"],
+            ar_code=CODES[Role.AR],
             charge_name=raw["chargeName"],
             subscription_number=raw["subscriptionNumber"],
             applied_to_item_id=raw.get("appliedToItemId"),
@@ -209,8 +210,8 @@ def _state(invoice: dict[str, Any]) -> DocumentState:
                 line_no=0,
                 tax_amount=Decimal(t["taxAmount"]),
                 balance=Decimal(t["taxAmount"]),
-                sales_tax_code=CODES["sales_tax"],
-                ar_code=CODES["ar"],
+                sales_tax_code=CODES[Role.SALES_TAX],
+                ar_code=CODES[Role.AR],
                 name=t["name"],
                 jurisdiction=t["jurisdiction"],
                 tax_code=t["taxCode"],
@@ -227,7 +228,7 @@ def _state(invoice: dict[str, Any]) -> DocumentState:
     return DocumentState(
         account_number=invoice["accountNumber"],
         number=invoice["invoiceNumber"],
-        kind="Invoice",
+        kind=DocumentKind.INVOICE,
         status="Posted",
         document_date=dt.date.fromisoformat(invoice["invoiceDate"]),
         due_date=dt.date.fromisoformat(invoice["dueDate"]),
@@ -280,14 +281,14 @@ def direct_book(lines: int, operation_id: int, *, seed: int = 8, chunk_invoices:
                 tag="payment",
                 description=f"External payment {p['number']}",
             )
-            builder.add("External Payment", amount, CODES, None)
+            builder.add(TransactionType.EXTERNAL_PAYMENT, amount, CODES, None)
             entries.extend(builder.entries())
             entries.extend(
                 apps.payment(
                     account_number=p["accountNumber"],
                     payment_number=p["number"],
                     payment_type="External",
-                    unapplied_code=CODES["unapplied"],
+                    unapplied_code=CODES[Role.UNAPPLIED],
                     currency=p["currency"],
                     target=target,
                     parts=fifo(target, amount),
@@ -304,8 +305,8 @@ def direct_book(lines: int, operation_id: int, *, seed: int = 8, chunk_invoices:
                     "currency": p["currency"],
                     "amount": amount,
                     "unapplied": Decimal(0),
-                    "cash_code": CODES["cash"],
-                    "unapplied_code": CODES["unapplied"],
+                    "cash_code": CODES[Role.CASH],
+                    "unapplied_code": CODES[Role.UNAPPLIED],
                     "transferred_to_accounting": False,
                     "content_hash": "0" * 64,
                     "payload": "{}",

@@ -29,7 +29,7 @@ T = TransactionType
 def _code(name: str, type_: str, *, default: bool = False, active: bool = True) -> AccountingCode:
     return AccountingCode(
         name=name, number=name, type=type_, account=f"Assets:{name}", currencies=(), active=active, default=default
-    )  # type: ignore[arg-type]
+    )
 
 
 CHART = Chart(

@@ -16,6 +16,7 @@ import pytest
 from subledger.errors import MirroringRuleRefuses, NotFound, NothingToWriteOff
 from subledger.operations.mirror import MirrorLine, mirrored_lines
 from subledger.operations.state import DocumentState, ItemLine, TaxLine
+from subledger.posting import DocumentKind
 from subledger.settings import MirroringRule
 
 RULES: tuple[MirroringRule, ...] = ("Yes", "YesExceptZeroBalance", "No")
@@ -53,7 +54,7 @@ def document(kind: str, specs: list[Spec]) -> DocumentState:
     return DocumentState(
         account_number="A1",
         number="DOC1",
-        kind=kind,
+        kind=DocumentKind(kind),
         status="Posted",
         document_date=dt.date(2026, 10, 5),
         currency="USD",
