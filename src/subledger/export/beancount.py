@@ -156,7 +156,18 @@ def _text(value: Any) -> str:
     return value if isinstance(value, str) else value.isoformat()
 
 
-def _explain(row: tuple[Any, ...], name: str, document: str, related: str | None) -> _Explained:
+def _receivable(ttype: str, document: str, related: str | None) -> str | None:
+    """The document whose receivable an entry of ``ttype`` moves (what receivables aging needs from the ledger): an
+    application or an invoice item adjustment moves its target's (the related document), an invoice's or debit
+    memo's own lines their document's; credit memos and payments post no receivable."""
+    if ttype.endswith("Application Item") or ttype.startswith("Invoice Item Adjustment"):
+        return related
+    if ttype in ("Invoice Item", "Taxation Item") or ttype.startswith("Debit Memo Item"):
+        return document
+    return None
+
+
+def _explain(row: tuple[Any, ...], name: str, document: str, related: str | None, ttype: str) -> _Explained:
     """Metadata of one entry from its ``_ENTRY_META_SQL`` row.
 
     The reason code, comment, source document and revenue impacting come from the memo the entry's operation
@@ -194,6 +205,7 @@ def _explain(row: tuple[Any, ...], name: str, document: str, related: str | None
         a_code_type,
         cause,
     ) = row
+    journal_document = document
     source = source_doc = reason = comment = None
     revenue: Any = None
     if d_source in _GENERATED and d_operation == operation:
@@ -218,6 +230,9 @@ def _explain(row: tuple[Any, ...], name: str, document: str, related: str | None
     ]
     if source_doc:
         meta.append(f'  source-document: "{source_doc}"')
+    receivable = _receivable(ttype, journal_document, related)
+    if receivable:
+        meta.append(f'  receivable-document: "{receivable}"')
     if reason:
         meta.append(f"  reason-code: {quote(reason)}")
     if comment:
@@ -282,7 +297,7 @@ def _entries(conn: Connection, period: str, accounts: dict[str, str]) -> Iterato
             kind = types.get(ttype)
             if kind is None:
                 kind = types[ttype] = f"  transaction-type: {quote(ttype)}"
-            why = _explain(meta_row, name, document, related)
+            why = _explain(meta_row, name, document, related, ttype)
             links = f"^{document} ^{related}" if related else f"^{document}"
             chunk = [
                 f"{day} * {quoted} {quote(description + why.narration)} #{tag} {links}{why.links}",
