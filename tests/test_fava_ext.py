@@ -156,9 +156,18 @@ def test_write_off_register_page(demo: FlaskClient) -> None:
     page = html(demo, "WriteOffRegister")
     assert "journal/?filter=%5EWO-INV00000010-1" in page
     assert "Onboarding hours disputed; balance uncollectible" in page
-    # The rows' links filter Fava's journal to what they add up.
-    journal = demo.get(f"/{SLUG}/api/journal?filter=%5EWO-INV00000010-1")
-    assert journal.status_code == 200
+    # The rows' links filter Fava's journal to the entries they add up: Fava's own filter language parses each.
+    counts = {}
+    for group in ("memos", "by_revenue", "by_reason", "by_code", "by_customer"):
+        for row in november[group]:
+            journal = demo.get(f"/{SLUG}/api/journal", query_string={"filter": row["filter"]})
+            assert journal.status_code == 200, row["filter"]
+            counts[row["filter"]] = len(journal.get_json()["data"])
+    assert counts["^WO-INV00000010-1"] == 3
+    assert counts['operation-kind:"^write-off" reason-code:"^Write-off$"'] == 13
+    assert counts['operation-kind:"^write-off" revenue-impacting:"^No$"'] == 3
+    assert counts['operation-kind:"^write-off" any(account:"^Expenses:BadDebt$")'] == 1
+    assert counts['operation-kind:"^write-off" customer-account:"^A00000001$"'] == 4
 
 
 def test_write_off_register_of_one_period_and_of_a_period_without_write_offs(demo: FlaskClient) -> None:
@@ -289,3 +298,20 @@ def test_screenshots_of_each_page(fava_server: str, tmp_path: Path) -> None:
         content = png.read_bytes()
         assert content.startswith(b"\x89PNG\r\n\x1a\n")
         assert len(content) > 30_000, f"{page}: {len(content)} bytes, a blank page?"
+
+
+def test_write_offs_by_invoice_item_adjustments_are_in_the_register() -> None:
+    """The book without Invoice Settlement writes off with invoice item adjustments (tagged #adjustment): one register
+    row per invoice written off, its adjustments' filter the invoice."""
+    books = client(ROOT / "ledgers" / "example-no-settlement" / "main.beancount")
+    (november,) = data(books, "WriteOffRegister")["periods"]
+    rows = {m["source"]: m for m in november["memos"]}
+    assert {s: (m["amount"], m["reason_code"], m["revenue_impacting"], m["filter"]) for s, m in rows.items()} == {
+        "INV00000101": ({"USD": "110.00"}, "Write-off", "Yes", "^INV00000101"),
+        "INV00000102": ({"USD": "0.50"}, "Write-off", "Yes", "^INV00000102"),
+        "INV00000103": ({"USD": "197.00"}, "Write-off", "Yes", "^INV00000103"),
+    }
+    assert rows["INV00000102"]["documents"] == ["IIA-INV00000102-3", "IIA-INV00000102-4"]  # not the corrections
+    assert november["total"] == {"USD": "307.50"}
+    assert all(t["ties"] for t in november["ties"])
+    assert data(books, "ReceivablesAging")["customers"] == []

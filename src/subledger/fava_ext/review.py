@@ -31,6 +31,9 @@ BUCKETS: tuple[tuple[str, int, int | None], ...] = (
     ("61-90", 61, 90),
     ("Over 90", 91, None),
 )
+#: Fava's journal filter for every write-off's entries: made by a write-off operation (an invoice, debit memo or
+#: credit memo write-off, tagged ``#write-off``, or a write-off by invoice item adjustments, tagged ``#adjustment``).
+WRITE_OFFS = 'operation-kind:"^write-off"'
 #: A balance this many days past due is a write-off candidate whether or not it is its customer's oldest.
 CANDIDATE_DAYS = 90
 
@@ -389,23 +392,23 @@ def registers(entries: Sequence[Any], period: str | None = None) -> list[Registe
                     mine,
                     lambda m: m.revenue_impacting or "Yes",
                     lambda m: "Revenue impacting" if (m.revenue_impacting or "Yes") == "Yes" else "Non-revenue",
-                    lambda m: f'revenue-impacting:"^{m.revenue_impacting or "Yes"}$"',
+                    lambda m: f'{WRITE_OFFS} revenue-impacting:"^{m.revenue_impacting or "Yes"}$"',
                 ),
                 by_reason=_groups(
                     mine,
                     lambda m: m.reason_code,
                     lambda m: m.reason_code or "(none)",
-                    lambda m: f'#write-off reason-code:"^{m.reason_code}$"',
+                    lambda m: f'{WRITE_OFFS} reason-code:"^{m.reason_code}$"',
                 ),
                 by_code=[
-                    Group(a, _label(chart, a), f'#write-off any(account:"^{a}$")', len(by_code[a]), code_totals[a])
+                    Group(a, _label(chart, a), f'{WRITE_OFFS} any(account:"^{a}$")', len(by_code[a]), code_totals[a])
                     for a in sorted(code_totals)
                 ],
                 by_customer=_groups(
                     mine,
                     lambda m: m.customer,
                     lambda m: f"{m.customer} {m.customer_name}",
-                    lambda m: f'#write-off customer-account:"^{m.customer}$"',
+                    lambda m: f'{WRITE_OFFS} customer-account:"^{m.customer}$"',
                 ),
                 total=_sum(m.amount for m in mine),
                 ties=ties,
