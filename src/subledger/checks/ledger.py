@@ -13,7 +13,11 @@ loaded with Beancount and the ``closed_periods`` plugin, and every error the loa
 from __future__ import annotations
 
 import datetime as dt
+import os
+import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from beancount import loader
@@ -55,9 +59,38 @@ def ledger_facts(
     return LedgerFacts(tuple(postings), int(early), opens, tuple(span), None)
 
 
+#: The folders a period's ledger is written into to be loaded: this prefix, the process's id, a dash.
+SCRATCH = "subledger-check-"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    try:  # a zombie (ended, not yet reaped) is gone too
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+@contextmanager
+def _scratch() -> Iterator[str]:
+    """A folder of this process's own, removed when done. A process killed while it holds one (``kill -9`` cannot be
+    caught) leaves it behind: each new one first removes every such folder whose process is gone."""
+    for folder in Path(tempfile.gettempdir()).glob(f"{SCRATCH}*-*"):
+        pid = folder.name.removeprefix(SCRATCH).partition("-")[0]
+        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+    with tempfile.TemporaryDirectory(prefix=f"{SCRATCH}{os.getpid()}-") as tmp:
+        yield tmp
+
+
 def load_period(conn: Connection, period: PeriodState) -> tuple[Problem, ...]:
     """Write ``period``'s ledger (``export_period``) and load it with Beancount and the closed-period plugin."""
-    with tempfile.TemporaryDirectory(prefix="subledger-check-") as tmp:
+    with _scratch() as tmp:
         try:
             main = export_period(conn, Path(tmp), period.name)[0]
         except KeyError as missing:  # a journal line whose accounting code has no account: nothing to write

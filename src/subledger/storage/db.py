@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, create_engine, event
@@ -52,6 +52,19 @@ def _sqlite_setup(engine: Engine) -> None:
     def _begin(conn: Connection) -> None:
         write = conn.get_execution_options().get(WRITE_OPTION, False)
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+def forget_inherited(conn: Connection) -> None:
+    """In a forked child: let go of the parent's connections without touching them. The engine's pool is dropped
+    without closing what it holds (closing would end the parent's sessions: the server sees one connection, not
+    two processes), and the socket of ``conn`` (the parent's connection, in its transaction) is closed in this
+    process only, so that the server sees the connection end when the parent does. The child opens its own."""
+    conn.engine.dispose(close=False)
+    if conn.dialect.name == "postgresql":
+        fileno = getattr(conn.connection.dbapi_connection, "fileno", None)
+        if fileno is not None:
+            with suppress(OSError):  # already closed
+                os.close(fileno())
 
 
 @contextmanager

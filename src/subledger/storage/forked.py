@@ -7,13 +7,27 @@ arguments, every imported module) but must not touch the parent's database conne
 (``make_engine`` of the same URL). It ends with ``os._exit`` (multiprocessing's own way for a forked child), so
 nothing inherited is finalized there. Where ``fork`` does not exist, or there is one core, the function simply runs
 when its result is asked for.
+
+A forked child never outlives its parent, whatever ends the parent (``kill -9`` included): it asks the kernel to kill
+it when the parent dies (Linux ``PR_SET_PDEATHSIG``), checks it was not orphaned before asking, and a watchdog
+thread ends it should the parent change (elsewhere, or if the request failed). It closes its copy of the pipe's
+reading end, so that a send to a dead parent fails instead of waiting for a reader that is itself. And ``forget``
+(run first in the child) lets go of what the parent's connections hold, without touching them
+(``storage.db.forget_inherited``): a child still holding the parent's socket would keep the parent's session, its
+transaction and its locks alive on the server after the parent died.
 """
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
 import os
+import signal
+import sys
+import threading
+import time
 from collections.abc import Callable
+from contextlib import suppress
 from multiprocessing.connection import Connection
 from typing import Any, TypeVar
 
@@ -67,8 +81,42 @@ class Claims:
         return self._take(low=False)
 
 
-def _child(send: Connection, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
+#: ``prctl`` option: the signal the kernel sends this process when its parent dies (linux/prctl.h).
+_PR_SET_PDEATHSIG = 1
+#: Seconds between the watchdog's looks at the parent.
+WATCH_EVERY = 0.5
+
+
+def _die_with_parent(parent: int) -> None:
+    """End this (forked) process when ``parent`` ends: the kernel's death signal where there is one, and a watchdog
+    thread that sees the process re-parented."""
+    if sys.platform.startswith("linux"):
+        with suppress(OSError, AttributeError):  # no prctl: the watchdog alone
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os._exit(1)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(WATCH_EVERY)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watchdog", daemon=True).start()
+
+
+def _child(
+    parent: int,
+    receive: Connection,
+    send: Connection,
+    forget: Callable[[], None] | None,
+    fn: Callable[..., Any],
+    args: tuple[Any, ...],
+) -> None:
+    _die_with_parent(parent)
+    receive.close()
     try:
+        if forget is not None:
+            forget()
         result: tuple[bool, Any] = (True, fn(*args))
     except BaseException as exc:  # sent to the parent and raised there
         result = (False, exc)
@@ -78,13 +126,14 @@ def _child(send: Connection, fn: Callable[..., Any], args: tuple[Any, ...]) -> N
         send.close()
 
 
-def start(fn: Callable[..., T], *args: Any) -> Callable[[], T]:
-    """Start ``fn(*args)`` in a forked process; the returned function waits for its result (or its exception)."""
+def start(fn: Callable[..., T], *args: Any, forget: Callable[[], None] | None = None) -> Callable[[], T]:
+    """Start ``fn(*args)`` in a forked process (``forget`` run there first); the returned function waits for its
+    result (or its exception)."""
     if not can_fork():
         return lambda: fn(*args)
     context = multiprocessing.get_context("fork")
     receive, send = context.Pipe(duplex=False)
-    process = context.Process(target=_child, args=(send, fn, args), daemon=True)
+    process = context.Process(target=_child, args=(os.getpid(), receive, send, forget, fn, args), daemon=True)
     process.start()
     send.close()
 

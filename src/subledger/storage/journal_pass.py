@@ -24,7 +24,7 @@ from sqlalchemy.pool import NullPool
 
 from subledger.money import minor_unit, quantize
 from subledger.storage import cursor, forked
-from subledger.storage.db import make_engine
+from subledger.storage.db import forget_inherited, make_engine
 from subledger.storage.schema import customer_accounts, operations
 from subledger.storage.types import SCALE
 
@@ -268,7 +268,9 @@ def read_pass(
     params = {f"b{i}": bound for i, bound in enumerate(bounds)}
     claims = forked.Claims(len(pieces))
     url = conn.engine.url.render_as_string(hide_password=False)
-    theirs = forked.start(pass_elsewhere, url, pieces, params, claims, fold, alongside)
+    theirs = forked.start(
+        pass_elsewhere, url, pieces, params, claims, fold, alongside, forget=lambda: forget_inherited(conn)
+    )
     parts: dict[int, T] = {}
     while (i := claims.first()) is not None:
         parts[i] = fold(pass_rows(conn, pieces[i], params))
