@@ -27,8 +27,13 @@ from subledger.cli.common import INTERNAL, REFUSED, STATE, USAGE, CommandError, 
 from subledger.errors import Problem, Problems, SubledgerError
 
 
+def _problems(exc: SubledgerError) -> list[Problem]:
+    # The API's sentence exactly (tests/bad_inputs holds the CLI to it): the CLI adds nothing to a refusal.
+    return exc.problems if isinstance(exc, Problems) else [exc.problem]
+
+
 def _reasons(exc: SubledgerError) -> list[dict[str, Any]]:
-    problems = exc.problems if isinstance(exc, Problems) else [exc.problem]
+    problems = _problems(exc)
     reasons = []
     for problem in problems:
         reason: dict[str, Any] = {"code": exc.code, "message": str(problem)}
@@ -42,8 +47,7 @@ def report_error(exc: SubledgerError, json_out: bool) -> None:
     if json_out:
         sys.stdout.write(json.dumps({"success": False, "reasons": _reasons(exc)}, ensure_ascii=False) + "\n")
         return
-    problems = exc.problems if isinstance(exc, Problems) else [exc.problem]
-    for problem in problems:
+    for problem in _problems(exc):
         sys.stderr.write(f"error: {problem}\n")
 
 

@@ -1,0 +1,340 @@
+"""Every command, with every kind of mistake a user makes: one line, the right exit status, no traceback, nothing
+written or created.
+
+The list of commands is checked against the command line itself, so a command added later is covered or this
+test fails.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import CliResult, db_url, dump, example
+from subledger.api import Books
+
+EXAMPLE = str(example("seed-003-books.json"))
+
+
+def commands(files: Path) -> list[list[str]]:
+    """One invocation of every command that reads or writes a book, with valid-looking arguments."""
+    body = str(files / "body.json")
+    out = str(files / "out")
+    return [
+        ["load", EXAMPLE],
+        ["show", "invoice", "INV00000001"],
+        ["journal"],
+        ["audit"],
+        ["check"],
+        ["period", "list"],
+        ["period", "pending-close", "2026-01"],
+        ["period", "close", "2026-01"],
+        ["period", "close", "--through", "2026-02"],
+        ["period", "reopen", "2026-01", "--reason", "late invoice"],
+        ["invoice", "write-off", "INV00000001"],
+        ["invoice", "reverse", "INV00000001"],
+        ["debit-memo", "write-off", "DM00000001"],
+        ["credit-memo", "write-off", "CM00000001"],
+        ["credit-memo", "reverse", "CM00000001"],
+        ["credit-memo", "apply", "CM00000001", "--body", body],
+        ["credit-memo", "unapply", "CM00000001", "--body", body],
+        ["payment", "apply", "P00000001", "--body", body],
+        ["write-off", "--from", body],
+        ["adjustment", "create", "--body", body],
+        ["adjustment", "list"],
+        ["export", "beancount", "--out", out],
+        ["export", "gl", "--period", "2026-10", "--out", f"{out}/gl.csv"],
+        ["export", "gl", "--list"],
+    ]
+
+
+#: Commands that need no book.
+BOOKLESS = {("init",), ("schema",)}
+
+
+def command_paths() -> set[tuple[str, ...]]:
+    """Every leaf command of ``subledger``, as the words that name it."""
+    from typer.main import get_command
+
+    from subledger.cli import app
+
+    found: set[tuple[str, ...]] = set()
+
+    def walk(command: Any, path: tuple[str, ...]) -> None:
+        children = getattr(command, "commands", None)
+        if children:
+            for name, child in children.items():
+                walk(child, (*path, name))
+        else:
+            found.add(path)
+
+    walk(get_command(app), ())
+    return found
+
+
+def test_the_list_covers_every_command(tmp_path: Path) -> None:
+    paths = command_paths()
+    listed = {next(tuple(c[:n]) for n in (2, 1) if tuple(c[:n]) in paths) for c in commands(tmp_path)}
+    assert sorted(paths - BOOKLESS - listed) == []
+
+
+def tree(root: Path) -> dict[str, bytes | None]:
+    """Every file and directory under ``root`` with its bytes: compare before and after to prove nothing was made."""
+    return {str(p.relative_to(root)): (p.read_bytes() if p.is_file() else None) for p in sorted(root.rglob("*"))}
+
+
+def one_line(result: CliResult, status: int, *, json_out: bool = False) -> str:
+    """The single line of a refusal; asserts the exit status, no traceback, nothing else printed."""
+    assert result.code == status, (result.code, result.out, result.err)
+    assert "Traceback" not in result.out + result.err
+    if json_out:
+        assert result.err == ""
+        lines = result.out.splitlines()
+        assert len(lines) == 1, result.out
+        data = json.loads(lines[0])
+        assert data["success"] is False
+        assert {"code", "message", "rule"} <= set(data["reasons"][0])
+        return str(data["reasons"][0]["message"])
+    assert result.out == ""
+    lines = result.err.splitlines()
+    assert len(lines) == 1, result.err
+    assert lines[0].startswith("error: ")
+    return lines[0]
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> Path:
+    place = tmp_path / "files"
+    place.mkdir()
+    (place / "body.json").write_text('{"effectiveDate": "2026-11-02", "documents": ["INV00000001"]}')
+    return place
+
+
+# --- the book is not there, or is not a book ------------------------------------------------------------------
+
+
+def _env_cases(tmp: Path) -> Iterator[tuple[str, str, int, str]]:
+    """(name, URL, exit status, what the line says) for each way --db can be wrong."""
+    (tmp / "a-directory.db").mkdir()
+    (tmp / "not-sqlite.db").write_bytes(b"this is a spreadsheet, not a database\n" * 40)
+    book = Books(f"sqlite:///{tmp / 'whole.db'}")
+    book.init()
+    book.engine.dispose()
+    (tmp / "truncated.db").write_bytes((tmp / "whole.db").read_bytes()[:8192])
+    (tmp / "whole.db").unlink()
+    (tmp / "empty.db").write_bytes(b"")
+    yield "missing", f"sqlite:///{tmp / 'missing.db'}", 1, "no book at"
+    yield "empty file", f"sqlite:///{tmp / 'empty.db'}", 1, "no book at"
+    yield "missing directory", f"sqlite:///{tmp / 'nowhere' / 'x.db'}", 1, "no book at"
+    yield "directory", f"sqlite:///{tmp / 'a-directory.db'}", 1, "is a directory"
+    yield "not sqlite", f"sqlite:///{tmp / 'not-sqlite.db'}", 1, "is not an SQLite database"
+    yield "truncated", f"sqlite:///{tmp / 'truncated.db'}", 1, "is damaged"
+    yield "unknown dialect", "oracle9+nodriver://scott@host/db", 2, "unknown database kind"
+    yield "not a URL", "books.db", 2, "is not a database URL"
+    yield "closed port", "postgresql+psycopg://postgres@127.0.0.1:1/books", 1, "cannot open the database"
+
+
+def test_every_command_without_a_book_says_so_and_creates_nothing(cli: Any, tmp_path: Path, files: Path) -> None:
+    place = tmp_path / "dbs"
+    place.mkdir()
+    cases = list(_env_cases(place))
+    for name, url, status, says in cases:
+        for argv in commands(files):
+            before = tree(tmp_path)
+            for json_out in (False, True):
+                args = [*argv, "--json"] if json_out else argv
+                line = one_line(cli("--db", url, *args), status, json_out=json_out)
+                assert says in line, (name, argv, line)
+            assert tree(tmp_path) == before, (name, argv)
+
+
+def test_options_before_and_after_the_subcommand(cli: Any, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'missing.db'}"
+    for args in (
+        ["--db", url, "--json", "journal"],
+        ["journal", "--db", url, "--json"],
+        ["--json", "journal", "--db", url],
+    ):
+        assert "no book at" in one_line(cli(*args), 1, json_out=True)
+    assert not (tmp_path / "missing.db").exists()
+
+
+def test_init_in_a_missing_directory_creates_nothing(cli: Any, tmp_path: Path) -> None:
+    line = one_line(cli("--db", f"sqlite:///{tmp_path / 'nowhere' / 'books.db'}", "init"), 1)
+    assert "directory" in line
+    assert "does not exist" in line
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.pg
+def test_unknown_postgresql_database(cli: Any, books: Books) -> None:
+    if books.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only")
+    url = books.engine.url.set(database="subledger_no_such_database").render_as_string(hide_password=False)
+    line = one_line(cli("--db", url, "journal"), 1)
+    assert "subledger_no_such_database" in line
+
+
+# --- files named on the command line --------------------------------------------------------------------------
+
+
+def file_commands(path: str) -> list[list[str]]:
+    return [
+        ["load", path],
+        ["invoice", "write-off", "INV00000001", "--body", path],
+        ["invoice", "write-off", "INV00000001", "--body", path, "--comment", "flag and body"],
+        ["invoice", "reverse", "INV00000001", "--body", path],
+        ["credit-memo", "apply", "CM00000001", "--body", path],
+        ["payment", "apply", "P00000001", "--body", path],
+        ["write-off", "--from", path],
+        ["adjustment", "create", "--body", path],
+    ]
+
+
+def _bad_files(place: Path) -> Iterator[tuple[str, Path]]:
+    (place / "a-directory.json").mkdir()
+    (place / "latin1.json").write_bytes('{"comment": "Müller"}'.encode("latin-1"))
+    (place / "deep.json").write_text("[" * 100_000 + "]" * 100_000)
+    (place / "deep-object.json").write_text('{"a":' * 50_000 + "1" + "}" * 50_000)
+    (place / "truncated.json").write_text('{"invoices": [')
+    (place / "empty.json").write_text("")
+    yield "missing", place / "missing.json"
+    yield "directory", place / "a-directory.json"
+    yield "not UTF-8", place / "latin1.json"
+    yield "nested too deeply", place / "deep.json"
+    yield "object nested too deeply", place / "deep-object.json"
+    yield "truncated", place / "truncated.json"
+    yield "empty", place / "empty.json"
+
+
+#: What each line says. Reading the file's text is the API's (models/jsonio.py; tests/bad_inputs fixes its
+#: sentences): it names the document a request is about, not the file the command line named.
+SAYS = {
+    "missing": "does not exist",
+    "directory": "is a directory",
+    "not UTF-8": "not UTF-8",
+    "nested too deeply": "nested too deeply",
+    "object nested too deeply": "nested too deeply",
+    "truncated": "malformed JSON",
+    "empty": "malformed JSON",
+}
+
+
+def test_bad_files_are_one_line_and_write_nothing(cli: Any, seed003: Books, tmp_path: Path) -> None:
+    url = db_url(seed003)
+    place = tmp_path / "inputs"
+    place.mkdir()
+    cases = list(_bad_files(place))
+    before = dump(seed003.engine)
+    for name, path in cases:
+        for argv in file_commands(str(path)):
+            line = one_line(cli(*argv, db=url), 1)
+            assert SAYS[name] in line, (name, argv, line)
+            assert one_line(cli(*argv, "--json", db=url), 1, json_out=True)
+    assert dump(seed003.engine) == before
+
+
+def test_bad_out_of_export_beancount(cli: Any, seed003: Books, tmp_path: Path) -> None:
+    url = db_url(seed003)
+    outs = tmp_path / "outs"
+    outs.mkdir()
+    a_file = outs / "ledger.txt"
+    a_file.write_text("not a directory")
+    before = tree(outs)
+    assert "is a file" in one_line(cli("export", "beancount", "--out", str(a_file), db=url), 1)
+    assert "is not a directory" in one_line(cli("export", "beancount", "--out", str(a_file / "sub"), db=url), 1)
+    assert tree(outs) == before
+
+
+def test_exported_ledger_files_follow_the_umask(cli: Any, seed003: Books, tmp_path: Path) -> None:
+    old = os.umask(0o027)
+    try:
+        assert cli("export", "beancount", "--out", str(tmp_path / "ledger"), db=db_url(seed003)).code == 0
+    finally:
+        os.umask(old)
+    modes = {p.name: p.stat().st_mode & 0o777 for p in (tmp_path / "ledger").rglob("*.beancount")}
+    assert modes
+    assert set(modes.values()) == {0o640}
+
+
+def test_actors_file_that_cannot_be_read(cli: Any, seed003: Books, tmp_path: Path, monkeypatch: Any) -> None:
+    url = db_url(seed003)
+    before = dump(seed003.engine)
+    folder = tmp_path / "actors.toml"
+    folder.mkdir()
+    latin = tmp_path / "latin1.toml"
+    latin.write_bytes('[actors.clerk]\npermissions = ["Reverse Invoice"] # Müller\n'.encode("latin-1"))
+    for path, says in ((folder, "is a directory"), (latin, "is not UTF-8")):
+        monkeypatch.setenv("SUBLEDGER_ACTORS", str(path))
+        line = one_line(cli("invoice", "reverse", "INV00000001", "--actor", "clerk", db=url), 1)
+        assert says in line
+    assert dump(seed003.engine) == before
+
+
+# --- the disk is full, and a defect ---------------------------------------------------------------------------
+
+
+def test_disk_full_while_writing_the_book(cli: Any, tmp_path: Path, monkeypatch: Any) -> None:
+    url = f"sqlite:///{tmp_path / 'full.db'}"
+    assert cli("init", db=url).code == 0
+    book = Books(url)
+    before = dump(book.engine)
+    book.engine.dispose()
+    from sqlalchemy import event
+
+    from subledger.cli import preflight
+
+    opened = preflight.open_engine
+
+    def full(raw_url: str, *, creating: bool = False) -> Any:
+        bound = opened(raw_url, creating=creating)
+
+        @event.listens_for(bound, "connect")
+        def _no_room(dbapi_connection: Any, _record: Any) -> None:
+            pages = dbapi_connection.execute("PRAGMA page_count").fetchone()[0]
+            dbapi_connection.execute(f"PRAGMA max_page_count = {pages}")
+
+        return bound
+
+    monkeypatch.setattr(preflight, "open_engine", full)
+    line = one_line(cli("load", str(example("demo-books.json")), db=url), 1)
+    assert "full" in line
+    assert dump(Books(url).engine) == before
+
+
+def test_disk_full_while_exporting(cli: Any, seed003: Books, tmp_path: Path, monkeypatch: Any) -> None:
+    real_fdopen = os.fdopen
+
+    def to_dev_full(fd: int, *args: Any, **kwargs: Any) -> Any:
+        os.close(fd)
+        return real_fdopen(os.open("/dev/full", os.O_WRONLY), *args, **kwargs)
+
+    # The exporter writes each file through os.fdopen of a temporary file: here every write finds the disk full.
+    monkeypatch.setattr(os, "fdopen", to_dev_full)
+    out = tmp_path / "ledger"
+    line = one_line(cli("export", "beancount", "--out", str(out), db=db_url(seed003)), 1)
+    assert "disk is full" in line
+    assert [p for p in out.rglob("*") if p.is_file()] == []
+
+
+def test_internal_error_is_one_line_with_a_log_of_the_traceback(cli: Any, seed003: Books, monkeypatch: Any) -> None:
+    from subledger import queries
+
+    def broken(*_: Any, **__: Any) -> Any:
+        raise KeyError("a defect")
+
+    monkeypatch.setattr(queries, "journal", broken)
+    result = cli("journal", db=db_url(seed003))
+    line = one_line(result, 4)
+    log = Path(line.split("the traceback is in ", 1)[1].split(":", 1)[0])
+    try:
+        text = log.read_text()
+        assert "Traceback" in text
+        assert "a defect" in text
+    finally:
+        log.unlink()
