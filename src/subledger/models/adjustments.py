@@ -19,7 +19,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, model_validator
 
-from subledger.models.base import Amount, Date, Model, OutputModel
+from subledger.models.base import Amount, Date, Id, Model, OutputModel
 
 AdjustmentType = Literal["Credit", "Charge"]
 SourceType = Literal["InvoiceDetail", "Tax"]
@@ -41,11 +41,11 @@ class _Common(Model):
 class InvoiceItemAdjustment(_Common):
     """One adjustment of one invoice item or taxation item."""
 
-    invoice_number: str = Field(min_length=1, max_length=64)
+    invoice_number: Id
     type: AdjustmentType
     amount: Amount
     source_type: SourceType
-    source_id: str = Field(min_length=1, max_length=64)
+    source_id: Id
     adjustment_date: Date
     deferred_revenue_account: str | None = Field(default=None, min_length=1, max_length=100)
     recognized_revenue_account: str | None = Field(default=None, min_length=1, max_length=100)
@@ -87,7 +87,7 @@ class WriteOffByAdjustments(_Common):
 class BulkAdjustmentWriteOff(Model):
     """``subledger write-off --from FILE`` in a book without Invoice Settlement: invoices and the task settings."""
 
-    invoices: list[str] = Field(min_length=1)
+    invoices: list[Id] = Field(min_length=1)
     settings: WriteOffByAdjustments
 
 

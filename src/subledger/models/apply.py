@@ -17,9 +17,9 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from decimal import Decimal
 
-from pydantic import Field, model_validator
+from pydantic import model_validator
 
-from subledger.models.base import Amount, Date, Model, OutputModel
+from subledger.models.base import Amount, Date, Id, Model, OutputModel
 from subledger.models.documents import ApplicationItem
 from subledger.models.views import JournalEntryView
 
@@ -27,8 +27,8 @@ from subledger.models.views import JournalEntryView
 class CreditMemoApplicationItem(ApplicationItem):
     """One item-level part: which credit memo line (optional) settles which invoice or debit memo line."""
 
-    credit_memo_item_id: str | None = Field(default=None, min_length=1, max_length=64)
-    credit_tax_item_id: str | None = Field(default=None, min_length=1, max_length=64)
+    credit_memo_item_id: Id | None = None
+    credit_tax_item_id: Id | None = None
 
     @model_validator(mode="after")
     def _memo_side_matches(self) -> CreditMemoApplicationItem:
@@ -65,7 +65,7 @@ class _Part(Model):
 
 
 class _InvoicePart(_Part):
-    invoice_number: str = Field(min_length=1, max_length=64)
+    invoice_number: Id
 
     @property
     def number(self) -> str:
@@ -73,7 +73,7 @@ class _InvoicePart(_Part):
 
 
 class _DebitMemoPart(_Part):
-    debit_memo_number: str = Field(min_length=1, max_length=64)
+    debit_memo_number: Id
 
     @property
     def number(self) -> str:

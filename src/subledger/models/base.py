@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, PlainSerializer, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    PlainSerializer,
+    StringConstraints,
+    WithJsonSchema,
+)
 from pydantic.alias_generators import to_camel
 
 from subledger.money import parse_decimal
@@ -80,8 +89,34 @@ class OutputModel(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
 
 
-#: Identifiers and names, as long as the columns that keep them.
-Id = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+#: The identifier rule: every document number, customer account number, payment number and item id. They become
+#: Beancount links (``^INV00000001``, whose lexer takes only ``[A-Za-z0-9-_/.]``), ledger metadata, GL file cells
+#: and file names; a narrow character set is what keeps every output parseable whatever the input (no quote,
+#: space, newline, backslash, control or bidirectional character, and no leading ``= + - @`` a spreadsheet would
+#: run as a formula). Free text (names, comments, descriptions) is not restricted: each output escapes it.
+IDENTIFIER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._/-]*$"
+IDENTIFIER_RULE = "must be letters, digits and . _ / - only, starting with a letter or digit"
+_IDENTIFIER = re.compile(IDENTIFIER_PATTERN)
+
+
+def is_identifier(value: str) -> bool:
+    return _IDENTIFIER.match(value) is not None
+
+
+def _identifier(value: str) -> str:
+    if not is_identifier(value):
+        raise ValueError(f"{value!r} {IDENTIFIER_RULE}")
+    return value
+
+
+#: A document number, account number or item id (at most 64 characters, the columns' length).
+Id = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=64),
+    AfterValidator(_identifier),
+    WithJsonSchema({"type": "string", "minLength": 1, "maxLength": 64, "pattern": IDENTIFIER_PATTERN}),
+]
+#: Names, as long as the columns that keep them.
 Name = Annotated[str, StringConstraints(max_length=255)]
 Code = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 Short = Annotated[str, StringConstraints(max_length=64)]

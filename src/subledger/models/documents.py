@@ -35,7 +35,7 @@ class TaxFinanceInformation(Model):
 
 
 class TaxationItem(Model):
-    id: str = Field(min_length=1, max_length=64)
+    id: Id
     name: Name | None = None
     jurisdiction: Name | None = None
     location_code: Short | None = None
@@ -53,7 +53,7 @@ class TaxationItem(Model):
 
 
 class _Item(Model):
-    id: str = Field(min_length=1, max_length=64)
+    id: Id
     charge_name: Name | None = None
     charge_model: Name | None = None
     charge_number: Short | None = None
@@ -104,7 +104,7 @@ class MemoItem(_Item):
 
 
 class _Document(Model):
-    account_number: str = Field(min_length=1, max_length=64)
+    account_number: Id
     currency: str = Field(pattern=r"^[A-Z]{3}$")
     status: DocumentStatus = "Posted"
     comment: str | None = Field(default=None, max_length=255)
@@ -139,7 +139,7 @@ class _Document(Model):
 
 
 class Invoice(_Document):
-    invoice_number: str = Field(min_length=1, max_length=64)
+    invoice_number: Id
     invoice_date: Date
     due_date: Date | None = None
     items: list[InvoiceItem] = Field(min_length=1)
@@ -158,7 +158,7 @@ class Invoice(_Document):
 
 
 class DebitMemo(_Document):
-    number_: str = Field(alias="number", min_length=1, max_length=64)
+    number_: Id = Field(alias="number")
     debit_memo_date: Date
     due_date: Date | None = None
     reason_code: Code | None = None
@@ -215,7 +215,7 @@ class Application(Model):
 
 
 class CreditMemo(_Document):
-    number_: str = Field(alias="number", min_length=1, max_length=64)
+    number_: Id = Field(alias="number")
     credit_memo_date: Date
     reason_code: Code | None = None
     source: Annotated[str, StringConstraints(max_length=32)] | None = None
@@ -245,8 +245,8 @@ class CreditMemo(_Document):
 
 
 class Payment(Model):
-    number: str = Field(min_length=1, max_length=64)
-    account_number: str = Field(min_length=1, max_length=64)
+    number: Id
+    account_number: Id
     type: Literal["External", "Electronic"] = "External"
     status: Literal["Draft", "Processing", "Processed", "Canceled"] = "Processed"
     effective_date: Date
@@ -276,7 +276,7 @@ class Payment(Model):
 
 
 class CustomerAccount(Model):
-    account_number: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    account_number: Id
     name: str = Field(min_length=1, max_length=255)
     currency: str = Field(pattern=r"^[A-Z]{3}$")
 

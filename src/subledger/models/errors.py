@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from subledger.errors import Problem
+from subledger.models.base import is_identifier
 
 _NUMBER_KEYS = ("invoiceNumber", "number", "accountNumber")
 
@@ -18,8 +19,11 @@ def _document_at(raw: Any, loc: tuple[int | str, ...]) -> tuple[str | None, tupl
         if isinstance(items, list) and loc[1] < len(items) and isinstance(items[loc[1]], dict):
             doc = items[loc[1]]
             for key in _NUMBER_KEYS:
-                if isinstance(doc.get(key), str):
-                    return doc[key], loc[2:]
+                number = doc.get(key)
+                if isinstance(number, str):
+                    if is_identifier(number):
+                        return number, loc[2:]
+                    break  # a number that breaks the rule does not name the document: its place in the file does
         return f"{loc[0]}[{loc[1]}]", loc[2:]
     return None, loc
 

@@ -14,19 +14,19 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from subledger.models.base import Amount, Date, Model, OutputModel
+from subledger.models.base import Amount, Date, Id, Model, OutputModel
 from subledger.models.views import JournalEntryView
 
 
 class WriteOffTaxationItem(Model):
-    taxation_item_id: str = Field(min_length=1, max_length=64)
+    taxation_item_id: Id
     #: The tax amount written off (at most the taxation line's open balance, with its sign).
     amount: Amount
 
 
 class WriteOffItem(Model):
-    invoice_item_id: str | None = Field(default=None, min_length=1, max_length=64)
-    debit_memo_item_id: str | None = Field(default=None, min_length=1, max_length=64)
+    invoice_item_id: Id | None = None
+    debit_memo_item_id: Id | None = None
     #: The charge amount written off (at most the item's open balance, with its sign); its taxation lines are
     #: listed apart, and only those listed are written off.
     amount_without_tax: Amount
@@ -82,7 +82,7 @@ class BulkFilter(Model):
     """Which open documents to write off: of one customer account, dated before a date, or both."""
 
     kind: Literal["Invoice", "DebitMemo"] = "Invoice"
-    account_number: str | None = Field(default=None, min_length=1, max_length=64)
+    account_number: Id | None = None
     #: Documents dated strictly before this date.
     older_than: Date | None = None
 
@@ -90,7 +90,7 @@ class BulkFilter(Model):
 class BulkWriteOff(Model):
     """``subledger write-off --from FILE``: documents by number, or a filter; one settings body for all."""
 
-    documents: list[str] | None = Field(default=None, min_length=1)
+    documents: list[Id] | None = Field(default=None, min_length=1)
     filter: BulkFilter | None = None
     settings: WriteOffRequest = WriteOffRequest()
 

@@ -1,0 +1,176 @@
+"""The identifier rule (``models.base.Id``) and free text in the ledger (issue 14, item 4).
+
+Document numbers, account numbers, payment numbers and item ids become Beancount links and metadata and GL file
+cells: a number with a quote, a space, a newline or a ``^`` once loaded and wrote off, after which the period's
+ledger no longer parsed and the period could never be closed. Each such identifier is now refused when it comes in,
+in one line naming the document, the field and the rule, and nothing is written. Free text (a customer's name, a
+comment) is not restricted: the ledger escapes it, and a hostile one parses back to the same text.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pytest
+from beancount import loader
+
+from conftest import dump
+from subledger.api import Books
+from subledger.errors import SubledgerError
+from subledger.models.base import IDENTIFIER_RULE
+
+#: Identifiers a careless or hostile billing system could send: each must be refused wherever an identifier goes.
+HOSTILE = [
+    "INV'1",
+    'INV"1',
+    "INV 1",
+    " INV1",
+    "INV1 ",
+    "INV\n2026-01-01 open Assets:Stolen USD",
+    "INV\r1",
+    "INV\t1",
+    "INV\\1",
+    "INV\u200f1",  # right-to-left mark
+    "INV\u202e1",  # right-to-left override
+    "INV\x00",
+    "INV\x07",
+    "INV^X #Y",
+    "INV#1",
+    "INV;1",
+    "INV,1",
+    "INV:1",
+    "INVÉ1",
+    '=HYPERLINK("http://x")',
+    "+1",
+    "-1",
+    "@SUM(A1)",
+    ".hidden",
+    "_x",
+    "/etc",
+]
+
+INVOICE: dict[str, Any] = {
+    "invoiceNumber": "INV00000901",
+    "accountNumber": "A00000901",
+    "invoiceDate": "2026-10-10",
+    "currency": "USD",
+    "items": [
+        {
+            "id": "II-0901",
+            "chargeAmount": "100.00",
+            "taxationItems": [{"id": "TX-0901", "taxAmount": "5.00"}],
+            "financeInformation": {
+                "deferredRevenueAccountingCode": "Deferred Revenue",
+                "recognizedRevenueAccountingCode": "Sales Revenue",
+            },
+        }
+    ],
+}
+PAYMENT: dict[str, Any] = {
+    "number": "P00000901",
+    "accountNumber": "A00000901",
+    "effectiveDate": "2026-10-12",
+    "currency": "USD",
+    "amount": "10.00",
+    "applications": [{"invoiceNumber": "INV00000901", "amount": "10.00"}],
+}
+ACCOUNT = {"accountNumber": "A00000901", "name": "Hostile Test", "currency": "USD"}
+
+
+def load_file(where: str, value: str) -> dict[str, Any]:
+    """A valid load file with ``value`` put in one identifier field (``where``)."""
+    invoice, payment, account = copy.deepcopy(INVOICE), copy.deepcopy(PAYMENT), dict(ACCOUNT)
+    if where == "invoiceNumber":
+        invoice["invoiceNumber"] = value
+    elif where == "accountNumber":
+        account["accountNumber"] = value
+    elif where == "items[0].id":
+        invoice["items"][0]["id"] = value
+    elif where == "taxationItems[0].id":
+        invoice["items"][0]["taxationItems"][0]["id"] = value
+    elif where == "payment number":
+        payment["number"] = value
+    elif where == "applications[0].invoiceNumber":
+        payment["applications"][0]["invoiceNumber"] = value
+    elif where == "subscriptionNumber":
+        invoice["items"][0]["subscriptionNumber"] = value
+    return {"accounts": [account], "invoices": [invoice], "payments": [payment]}
+
+
+FIELDS = [
+    "invoiceNumber",
+    "accountNumber",
+    "items[0].id",
+    "taxationItems[0].id",
+    "payment number",
+    "applications[0].invoiceNumber",
+    "subscriptionNumber",
+]
+
+
+def test_the_valid_file_loads(books: Books) -> None:
+    """The file the hostile cases start from is good: what refuses them is the identifier alone."""
+    result = books.load(load_file("none", ""))
+    assert result.loaded == {"Invoice": 1, "Payment": 1, "accounts": 1}
+
+
+def test_hostile_identifiers_are_refused_at_load_and_write_nothing(books: Books) -> None:
+    books.load({"accounts": [ACCOUNT]})
+    before = dump(books.engine)
+    tried = 0
+    for where in FIELDS:
+        for value in HOSTILE:
+            with pytest.raises(SubledgerError) as refused:
+                books.load(load_file(where, value))
+            message = str(refused.value)
+            assert IDENTIFIER_RULE in message, (where, value, message)
+            assert "\n" not in message, (where, value, message)
+            assert "\r" not in message, (where, value, message)
+            assert repr(value) in message
+            tried += 1
+    assert tried == len(FIELDS) * len(HOSTILE)
+    assert dump(books.engine) == before
+
+
+def test_the_refusal_names_document_field_and_rule(books: Books) -> None:
+    with pytest.raises(SubledgerError) as refused:
+        books.load(load_file("items[0].id", "II 1"))
+    assert str(refused.value) == f"INV00000901, items[0].id: 'II 1' {IDENTIFIER_RULE}"
+    with pytest.raises(SubledgerError) as refused:
+        books.load(load_file("invoiceNumber", "INV^X #Y"))
+    # A hostile number is not used to name the document: its place in the file is.
+    assert str(refused.value) == f"invoices[0], invoiceNumber: 'INV^X #Y' {IDENTIFIER_RULE}"
+
+
+def test_hostile_identifiers_are_refused_in_requests(seed003: Books) -> None:
+    before = dump(seed003.engine)
+    for value in HOSTILE:
+        with pytest.raises(SubledgerError, match=IDENTIFIER_RULE):
+            seed003.write_off_invoice(
+                "INV00000001",
+                {"memoDate": "2026-10-28", "items": [{"invoiceItemId": value, "amountWithoutTax": "1.00"}]},
+            )
+        with pytest.raises(SubledgerError, match=IDENTIFIER_RULE):
+            seed003.write_off_bulk({"documents": [value]})
+    assert dump(seed003.engine) == before
+
+
+HOSTILE_TEXT = 'Evil "Corp" \\ ^INV1 #tag\n2026-01-01 open Assets:Stolen USD\r\n\u200f=HYPERLINK("x") \x07 é'
+
+
+def test_hostile_free_text_round_trips_through_the_ledger(books: Books, tmp_path: Path) -> None:
+    """A customer name and comments with quotes, backslashes, newlines and control characters: the exported
+    ledger parses without an error, the name comes back exactly, and the period's check passes."""
+    account = {**ACCOUNT, "name": HOSTILE_TEXT}
+    invoice = {**copy.deepcopy(INVOICE), "comment": HOSTILE_TEXT}
+    books.load({"accounts": [account], "invoices": [invoice]})
+    books.write_off_invoice("INV00000901", {"memoDate": "2026-10-28", "comment": HOSTILE_TEXT})
+    books.export_beancount(tmp_path)
+    entries, errors, _ = loader.load_file(str(tmp_path / "main.beancount"))
+    assert errors == []
+    payees = {getattr(e, "payee", None) for e in entries if getattr(e, "date", None) == dt.date(2026, 10, 10)}
+    assert payees == {HOSTILE_TEXT}
+    assert books.check("2026-10").passed
