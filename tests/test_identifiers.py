@@ -158,19 +158,23 @@ def test_hostile_identifiers_are_refused_in_requests(seed003: Books) -> None:
     assert dump(seed003.engine) == before
 
 
-HOSTILE_TEXT = 'Evil "Corp" \\ ^INV1 #tag\n2026-01-01 open Assets:Stolen USD\r\n\u200f=HYPERLINK("x") \x07 é'
+HOSTILE_TEXT = 'Evil "Corp" \\ ^INV1 #tag\n2026-01-01 open Assets:Stolen USD\r\n\u200f=HYPERLINK("x") é'
+#: With control characters, which the ledger replaces (``export.beancount.quote``): it must still parse.
+CONTROL_TEXT = HOSTILE_TEXT + "\x00\x07\x1b[31m"
 
 
 def test_hostile_free_text_round_trips_through_the_ledger(books: Books, tmp_path: Path) -> None:
-    """A customer name and comments with quotes, backslashes, newlines and control characters: the exported
-    ledger parses without an error, the name comes back exactly, and the period's check passes."""
+    """A customer name and comments with quotes, backslashes, newlines, a ledger directive and control characters:
+    the exported ledger parses without an error, the name comes back exactly, and the period's check passes."""
     account = {**ACCOUNT, "name": HOSTILE_TEXT}
-    invoice = {**copy.deepcopy(INVOICE), "comment": HOSTILE_TEXT}
+    invoice = {**copy.deepcopy(INVOICE), "comment": CONTROL_TEXT}
     books.load({"accounts": [account], "invoices": [invoice]})
-    books.write_off_invoice("INV00000901", {"memoDate": "2026-10-28", "comment": HOSTILE_TEXT})
+    books.write_off_invoice("INV00000901", {"memoDate": "2026-10-28", "comment": CONTROL_TEXT})
     books.export_beancount(tmp_path)
     entries, errors, _ = loader.load_file(str(tmp_path / "main.beancount"))
     assert errors == []
     payees = {getattr(e, "payee", None) for e in entries if getattr(e, "date", None) == dt.date(2026, 10, 10)}
     assert payees == {HOSTILE_TEXT}
+    comments = {e.meta.get("comment") for e in entries if "comment" in getattr(e, "meta", {})}
+    assert comments == {HOSTILE_TEXT + "\ufffd\ufffd\ufffd[31m"}
     assert books.check("2026-10").passed
