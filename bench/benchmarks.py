@@ -324,14 +324,14 @@ def _reopen(books: Books) -> None:
 
 
 def gl(scratch: Scratch, sizes: Sizes, books: Books | None = None) -> list[Figure]:
-    """Summary (a dry run: files only) and detail (a real journal run: files, then entries marked transferred)
-    over every period of the book, against the Beancount export of the same book."""
+    """Detail (a journal run per period, created and rendered: ``export gl --period``) and summary (those runs
+    rendered as summary entries) over every period of the book, against the Beancount export of the same book."""
     engine = scratch.engine_kind
     books = books or build_ledger_book(scratch, "ledger", sizes.ledger_lines)
     lines = _journal_lines(books)
     beancount_time = _probe("export", books, scratch.directory / "ledger_gl")["seconds"]
     figures: list[Figure] = []
-    for mode in ("summary", "detail"):
+    for mode in ("detail", "summary"):  # the summary renders the runs the detail created
         ours = _probe(f"gl-{mode}", books, scratch.directory / f"gl-{mode}")["seconds"]
         target, passed = ratio_target(2)(ours, beancount_time)
         work = f"{mode}, {lines:,} journal lines"

@@ -47,8 +47,12 @@ def main(argv: list[str]) -> int:
         extra["passed"] = books.check().passed
     elif what in ("gl-summary", "gl-detail"):
         summary = what == "gl-summary"
-        for period in _periods(books):
-            books.export_gl(period, Path(out) / f"{period}.csv", summary=summary, dry_run=summary)
+        if summary:  # the journal runs the detail probe created, rendered as summary entries
+            for run in books.journal_runs():
+                books.render_gl(run.number, Path(out) / f"{run.period}.csv", summary=True, force=True)
+        else:  # a journal run per period, rendered in detail (what ``export gl --period`` does)
+            for period in _periods(books):
+                books.export_gl(period, Path(out) / f"{period}.csv", force=True)
     elif what == "export":
         books.export_beancount(Path(out))
     elif what == "plain":

@@ -444,6 +444,9 @@ def test_adjustments_in_close_checks_period_close_and_gl_export(ns: Books, tmp_p
     adjusted = [r for r in rows if ",Invoice Item Adjustment (Invoice)," in r]
     assert len(adjusted) == 2 * 6
     assert export.model_dump(by_alias=True)
+    assert {a.transferred_to_accounting for a in ns.adjustments()} == {"No"}  # until the ERP accepts the run
+    assert export.run is not None
+    ns.confirm_journal_run(export.run)
     assert {a.transferred_to_accounting for a in ns.adjustments()} == {"Yes"}
     closed = refused(
         ns,

@@ -18,9 +18,19 @@ def test_committed_ledger_equals_demo_output(tmp_path: Path) -> None:
         for p in (ROOT / "ledgers" / "example").rglob("*.beancount")
     }
     assert written == committed
-    # October is closed and its GL files sit next to the ledger (a NetSuite summary preview, the CSV journal run).
+    # October is closed; its journal run's GL files sit next to the ledger, in every format (each with its sidecar),
+    # and November's run in the generic layout.
     gl_written = {p.name: p.read_bytes() for p in (tmp_path / "ledger" / "gl").iterdir()}
-    assert sorted(gl_written) == ["2026-10.csv", "2026-10.netsuite.csv"]
+    assert sorted(n for n in gl_written if not n.endswith(".manifest.json")) == [
+        "2026-10.csv",
+        "2026-10.intacct.csv",
+        "2026-10.jsonl",
+        "2026-10.netsuite-summary.csv",
+        "2026-10.netsuite.csv",
+        "2026-10.quickbooks.csv",
+        "2026-10.xero.csv",
+        "2026-11.csv",
+    ]
     assert gl_written == {p.name: p.read_bytes() for p in (ROOT / "ledgers" / "example" / "gl").iterdir()}
     _, errors, _ = loader.load_file(str(ROOT / "ledgers" / "example" / "main.beancount"))
     assert errors == []

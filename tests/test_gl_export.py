@@ -1,4 +1,5 @@
-"""GL export: each format's columns and balance, golden files, transfers marked once, failures marking nothing."""
+"""GL export: journal runs (create, render, confirm, cancel, error), each format against its golden file and its
+importer's rules, ERP profiles, safe files, and what an auditor finds on each line."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import csv
 import datetime as dt
 import io
 import json
+import os
+import stat
 from collections import defaultdict
 from decimal import Decimal
 from pathlib import Path
@@ -16,17 +19,15 @@ from sqlalchemy import text
 
 from conftest import ROOT, assert_snapshot, db_url, dump, example
 from subledger.api import Books
-from subledger.errors import ExportFailed, PermissionDenied, SubledgerError
-from subledger.export.gl import FORMATS, LAYOUTS, XERO_MAX_LINES, GLEntry, GLLine, _Files, part_path
+from subledger.chart import load_chart
+from subledger.errors import Conflict, InvalidInput, PermissionDenied, Problems, RuleViolation, SubledgerError
+from subledger.export import gl
+from subledger.export.gl import FORMATS, SUFFIX, GLEntry, GLLine, RunInfo, part_path, sidecar_path
+from subledger.export.gl.files import Staged, _Writer
+from subledger.export.gl.profile import load_profile
 
 GOLDEN = ROOT / "tests" / "snapshots" / "gl"
-SUFFIX = {
-    "csv": ".csv",
-    "netsuite": ".netsuite.csv",
-    "xero": ".xero.csv",
-    "quickbooks": ".quickbooks.csv",
-    "jsonl": ".jsonl",
-}
+PROFILE = ROOT / "examples" / "erp-profile.toml"
 
 
 @pytest.fixture
@@ -37,188 +38,408 @@ def book(line_level: Books) -> Books:
     return line_level
 
 
+def run_of(books: Books, period: str = "2026-10") -> str:
+    created = books.create_journal_run(period).run
+    assert created is not None
+    return created.number
+
+
 def read_csv(path: Path) -> list[dict[str, str]]:
     with path.open(newline="", encoding="utf-8") as handle:
         return list(csv.DictReader(handle))
 
 
-def balances(path: Path, fmt: str) -> dict[str, tuple[Decimal, Decimal]]:
-    """Debits and credits per exported GL entry, read back from the file."""
-    sums: dict[str, list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0)])
-
-    def add(key: str, debit: str, credit: str) -> None:
-        sums[key][0] += Decimal(debit or "0")
-        sums[key][1] += Decimal(credit or "0")
-
+def balances(path: Path, fmt: str) -> dict[str, Decimal]:
+    """Debits minus credits per GL entry, read back from the file."""
+    sums: dict[str, Decimal] = defaultdict(Decimal)
     if fmt == "jsonl":
         for line in path.read_text().splitlines():
             record = json.loads(line)
             for item in record["lines"]:
-                add(record["externalId"], item["debit"], item["credit"])
-    else:
-        for row in read_csv(path):
-            if fmt == "csv":
-                add(row["external_id"], row["debit"], row["credit"])
-            elif fmt == "netsuite":
-                add(row["External ID"], row["Debit"], row["Credit"])
-            elif fmt == "xero":
-                amount = Decimal(row["*Amount"])
-                key = f"{row['*Narration']}|{row['*Date']}"
-                add(key, str(max(amount, Decimal(0))), str(max(-amount, Decimal(0))))
-            else:
-                add(row["Journal No."], row["Debits"], row["Credits"])
-    return {k: (v[0], v[1]) for k, v in sums.items()}
+                sums[record["externalId"]] += Decimal(item["debit"]) - Decimal(item["credit"])
+        return sums
+    columns = {
+        "csv": ("external_id", "debit", "credit"),
+        "netsuite": ("External ID", "Debit", "Credit"),
+        "quickbooks": ("Journal No.", "Debits", "Credits"),
+        "intacct": ("REFERENCE_NO", "DEBIT", "CREDIT"),
+    }
+    for row in read_csv(path):
+        if fmt == "xero":
+            sums[row["*Narration"]] += Decimal(row["*Amount"])
+        else:
+            key, debit, credit = columns[fmt]
+            sums[row[key]] += Decimal(row[debit] or "0") - Decimal(row[credit] or "0")
+    return sums
 
 
-def transferred(books: Books) -> tuple[int, list[str], list[str]]:
+def transferred(books: Books) -> tuple[list[str], list[str]]:
     with books.engine.connect() as conn:
-        count = conn.execute(text("SELECT count(*) FROM journal_transfers")).scalar_one()
         docs = conn.execute(text("SELECT number FROM documents WHERE transferred_to_accounting ORDER BY number"))
         pays = conn.execute(text("SELECT number FROM payments WHERE transferred_to_accounting ORDER BY number"))
-        return int(count), list(docs.scalars()), list(pays.scalars())
+        return list(docs.scalars()), list(pays.scalars())
 
 
-@pytest.mark.parametrize("fmt", FORMATS)
-@pytest.mark.parametrize("summary", [False, True], ids=["detail", "summary"])
-def test_every_format_balances_and_matches_its_golden_file(
-    book: Books, tmp_path: Path, fmt: str, summary: bool
-) -> None:
-    name = f"2026-10-{'summary' if summary else 'detail'}{SUFFIX[fmt]}"
-    out = tmp_path / name
-    result = book.export_gl("2026-10", out, format=fmt, summary=summary, dry_run=True)
-    assert result.journal_entries == 17
-    assert result.totals == {"EUR": "1887.70", "USD": "1972.25"}
-    sums = balances(out, fmt)
-    assert sums
-    assert all(debit == credit for debit, credit in sums.values())
-    assert len(sums) == result.gl_entries
-    if summary:
-        # one GL entry per transaction type and currency
-        assert result.gl_entries == 12
-    assert_snapshot(GOLDEN / name, out.read_bytes())
+# --- the journal run, end to end --------------------------------------------------------------------------------
 
 
-def test_columns_of_each_layout(book: Books, tmp_path: Path) -> None:
-    headers = {}
-    for fmt in ("csv", "netsuite", "xero", "quickbooks"):
-        out = tmp_path / f"x{SUFFIX[fmt]}"
-        book.export_gl("2026-10", out, format=fmt, dry_run=True)
-        headers[fmt] = out.read_text().splitlines()[0]
-    assert headers == {
-        "csv": "external_id,date,period,transaction_type,account_number,account_name,debit,credit,currency,memo,"
-        "source_document,related_document,customer_account,item_id",
-        "netsuite": "External ID,Date,Posting Period,Currency,Memo,Account,Debit,Credit,Line Memo",
-        "xero": "*Narration,*Date,Description,*AccountCode,*TaxRate,*Amount",
-        "quickbooks": "Journal No.,Journal Date,Account Name,Debits,Credits,Description,Name,Currency",
-    }
-    rows = read_csv(tmp_path / "x.quickbooks.csv")
-    assert all(not r["Debits"].startswith("-") and not r["Credits"].startswith("-") for r in rows)
-    assert all(bool(r["Debits"]) != bool(r["Credits"]) for r in rows)
-    first = read_csv(tmp_path / "x.netsuite.csv")[0]
-    assert (first["External ID"], first["Date"], first["Posting Period"]) == ("A00000003-1", "10/01/2026", "Oct 2026")
-
-
-def test_export_marks_entries_and_documents_transferred_once(book: Books, tmp_path: Path) -> None:
-    assert transferred(book) == (0, [], [])
-    result = book.export_gl("2026-10", tmp_path / "gl.csv")
-    assert (result.run_id, result.journal_entries, result.files) == (1, 17, [str(tmp_path / "gl.csv")])
-    count, docs, pays = transferred(book)
-    assert count == 17
-    # documents and payments posted in October; the November ones (INV00000021, CM00000020...) wait their period
-    assert docs == [
-        "CM00000001",
-        "DM00000001",
-        "DM00000002",
-        "INV00000001",
-        "INV00000002",
-        "INV00000010",
-        "INV00000020",
-    ]
-    assert pays == ["P00000001", "P00000010", "P00000020"]
-    before = dump(book.engine)
-    again = book.export_gl("2026-10", tmp_path / "again.csv")
-    assert (again.run_id, again.journal_entries, again.files) == (None, 0, [])
-    assert not (tmp_path / "again.csv").exists()
-    after = dump(book.engine)
-    assert len(after.pop("operations")) == len(before.pop("operations")) + 1  # the request is on record, nothing else
-    assert after == before
-    runs = book.export_runs()
-    assert [(r.id, r.period, r.format, r.mode, r.entry_count, r.actor) for r in runs] == [
-        (1, "2026-10", "csv", "detail", 17, "admin")
-    ]
-    # entries posted later in the period go out in the next run, as batch 2
-    book.load(
-        {
-            "payments": [
-                {
-                    "number": "P00000099",
-                    "accountNumber": "A00000001",
-                    "effectiveDate": "2026-10-30",
-                    "currency": "USD",
-                    "amount": "10.00",
-                }
-            ]
-        }
+def test_run_renders_every_format_checks_confirms_and_rerenders_identically(book: Books, tmp_path: Path) -> None:
+    created = book.create_journal_run("2026-10").run
+    assert created is not None
+    assert (created.number, created.status, created.entry_count) == ("JR-00000001", "Processing", 17)
+    assert created.totals == {"EUR": "1887.70", "USD": "1972.25"}
+    assert created.summary is not None
+    assert len(created.summary) == 12
+    files: dict[str, bytes] = {}
+    for fmt in FORMATS:
+        out = tmp_path / f"gl{SUFFIX[fmt]}"
+        result = book.render_gl(created.number, out, format=fmt, profile=PROFILE)
+        assert (result.run, result.journal_entries, result.gl_entries) == ("JR-00000001", 17, 17)
+        assert result.files == [str(out), str(sidecar_path(out))]
+        checked = book.check_gl(out, format=fmt, profile=PROFILE)
+        assert checked.problems == []
+        assert checked.journals == 17
+        assert all(v == 0 for v in balances(out, fmt).values())
+        assert len(balances(out, fmt)) == 17
+        files[fmt] = out.read_bytes() + sidecar_path(out).read_bytes()
+    # rendering records nothing; the run is still Processing and nothing is transferred
+    assert book.journal_run(created.number).status == "Processing"
+    assert transferred(book) == ([], [])
+    confirmed = book.confirm_journal_run(created.number)
+    assert (confirmed.status, confirmed.status_by) == ("Completed", "admin")
+    assert transferred(book) == (
+        ["CM00000001", "DM00000001", "DM00000002", "INV00000001", "INV00000002", "INV00000010", "INV00000020"],
+        ["P00000001", "P00000010", "P00000020"],
     )
-    late = book.export_gl("2026-10", tmp_path / "late.csv", summary=True)
-    assert (late.run_id, late.journal_entries, late.gl_entries) == (2, 1, 1)
-    assert read_csv(tmp_path / "late.csv")[0]["external_id"] == "2026-10-S2-001"
+    assert book.create_journal_run("2026-10").run is None
+    for fmt in FORMATS:
+        again = tmp_path / "again" / f"gl{SUFFIX[fmt]}"
+        book.render_gl(created.number, again, format=fmt, profile=PROFILE)
+        assert again.read_bytes() + sidecar_path(again).read_bytes() == files[fmt]
 
 
-def test_failed_write_marks_nothing(book: Books, tmp_path: Path) -> None:
-    blocker = tmp_path / "not-a-directory"
-    blocker.write_text("")
+def test_rendering_has_no_side_effect_and_one_format_does_not_block_another(book: Books, tmp_path: Path) -> None:
+    number = run_of(book)
     before = dump(book.engine)
-    with pytest.raises(ExportFailed, match="could not write"):
-        book.export_gl("2026-10", blocker / "gl.csv")
+    netsuite = book.render_gl(number, tmp_path / "n.csv", format="netsuite", profile=PROFILE)
+    xero = book.render_gl(number, tmp_path / "x.csv", format="xero", profile=PROFILE)
+    assert netsuite.journal_entries == xero.journal_entries == 17
+    assert (netsuite.gl_entries, xero.gl_entries) == (17, 17)
     assert dump(book.engine) == before
-    assert transferred(book) == (0, [], [])
 
 
-def test_failure_after_writing_started_leaves_no_file_and_marks_nothing(
-    book: Books, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from subledger.export import gl
-
-    calls = 0
-    real = gl._csv_rows
-
-    def flaky(entry: Any) -> list[list[str]]:
-        nonlocal calls
-        calls += 1
-        if calls == 5:
-            raise OSError(28, "No space left on device")
-        return real(entry)
-
-    monkeypatch.setitem(gl.LAYOUTS, "csv", gl.Layout(gl.LAYOUTS["csv"].header, flaky))
+def test_cancel_releases_entries_to_the_next_run_and_is_refused_once_confirmed(book: Books, tmp_path: Path) -> None:
+    first = run_of(book)
+    cancelled = book.cancel_journal_run(first, "wrong subsidiary")
+    assert (cancelled.status, cancelled.status_note) == ("Cancelled", "wrong subsidiary")
+    with pytest.raises(RuleViolation, match="cancelled"):
+        book.render_gl(first, tmp_path / "gl.csv")
+    second = book.create_journal_run("2026-10").run
+    assert second is not None
+    assert (second.number, second.entry_count) == ("JR-00000002", 17)
+    book.confirm_journal_run(second.number)
     before = dump(book.engine)
-    with pytest.raises(ExportFailed, match="No space left on device"):
-        book.export_gl("2026-10", tmp_path / "gl" / "gl.csv")
+    with pytest.raises(RuleViolation, match="confirmed: its entries are transferred to accounting"):
+        book.cancel_journal_run(second.number)
+    with pytest.raises(RuleViolation, match="already cancelled"):
+        book.cancel_journal_run(first)
     assert dump(book.engine) == before
-    assert list((tmp_path / "gl").iterdir()) == []
+    assert [(r.number, r.status) for r in book.journal_runs()] == [
+        ("JR-00000001", "Cancelled"),
+        ("JR-00000002", "Completed"),
+    ]
 
 
-def test_transfer_needs_the_permission(book: Books, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_error_state_then_confirm_or_cancel(book: Books) -> None:
+    number = run_of(book)
+    failed = book.fail_journal_run(number, "NetSuite: invalid account reference key 1210")
+    assert (failed.status, failed.status_note) == ("Error", "NetSuite: invalid account reference key 1210")
+    with pytest.raises(RuleViolation, match="only a Processing run can be marked Error"):
+        book.fail_journal_run(number, "again")
+    assert transferred(book) == ([], [])
+    assert book.confirm_journal_run(number).status == "Completed"
+    with pytest.raises(RuleViolation, match="only a Processing or Error run can be confirmed"):
+        book.confirm_journal_run(number)
+
+
+def test_entries_posted_later_go_in_the_next_run(book: Books, tmp_path: Path) -> None:
+    run_of(book)
+    payment = {"number": "P00000099", "accountNumber": "A00000001", "effectiveDate": "2026-10-30"}
+    book.load({"payments": [{**payment, "currency": "USD", "amount": "10.00"}]})
+    late = book.create_journal_run("2026-10").run
+    assert late is not None
+    assert (late.number, late.entry_count) == ("JR-00000002", 1)
+    result = book.render_gl(late.number, tmp_path / "late.csv", summary=True)
+    assert result.gl_entries == 1
+    assert read_csv(tmp_path / "late.csv")[0]["external_id"] == "JR-00000002-001"
+
+
+def test_credit_memo_reversal_is_blocked_by_the_confirmed_run_only(book: Books) -> None:
+    with book.engine.begin() as conn:  # an unapplied credit memo, as a bill run would leave it
+        conn.execute(text("DELETE FROM applications WHERE source_number = 'CM00000001'"))
+        conn.execute(text("UPDATE document_items SET balance = amount WHERE document_number = 'CM00000001'"))
+        conn.execute(text("UPDATE taxation_items SET balance = tax_amount WHERE document_number = 'CM00000001'"))
+    number = run_of(book)
+    book.confirm_journal_run(number)
+    before = dump(book.engine)
+    with pytest.raises(SubledgerError, match="transferred to accounting"):
+        book.reverse_credit_memo("CM00000001", {"memoDate": "2026-11-02", "applyEffectiveDate": "2026-11-02"})
+    assert dump(book.engine) == before
+
+
+def test_a_processing_run_does_not_block_a_credit_memo_reversal(book: Books) -> None:
+    with book.engine.begin() as conn:
+        conn.execute(text("DELETE FROM applications WHERE source_number = 'CM00000001'"))
+        conn.execute(text("UPDATE document_items SET balance = amount WHERE document_number = 'CM00000001'"))
+        conn.execute(text("UPDATE taxation_items SET balance = tax_amount WHERE document_number = 'CM00000001'"))
+    run_of(book)
+    result = book.reverse_credit_memo("CM00000001", {"memoDate": "2026-11-02", "applyEffectiveDate": "2026-11-02"})
+    assert result.model_dump()
+
+
+def test_journal_runs_need_the_permission(book: Books, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     actors = tmp_path / "actors.toml"
     actors.write_text('[actors.clerk]\npermissions = ["Manage Close Process"]\n')
     monkeypatch.setenv("SUBLEDGER_ACTORS", str(actors))
     before = dump(book.engine)
+    with pytest.raises(PermissionDenied, match="Transfer to Accounting"):
+        book.as_actor("clerk").create_journal_run("2026-10")
     with pytest.raises(PermissionDenied, match="Transfer to Accounting"):
         book.as_actor("clerk").export_gl("2026-10", tmp_path / "gl.csv")
     assert dump(book.engine) == before
     assert not (tmp_path / "gl.csv").exists()
 
 
-def test_transferred_credit_memo_cannot_be_reversed(book: Books, tmp_path: Path) -> None:
-    with book.engine.begin() as conn:  # an unapplied credit memo, as a bill run would leave it
-        conn.execute(text("DELETE FROM applications WHERE source_number = 'CM00000001'"))
-        conn.execute(text("UPDATE document_items SET balance = amount WHERE document_number = 'CM00000001'"))
-        conn.execute(text("UPDATE taxation_items SET balance = tax_amount WHERE document_number = 'CM00000001'"))
-    book.export_gl("2026-10", tmp_path / "gl.csv")
-    before = dump(book.engine)
-    with pytest.raises(SubledgerError, match="transferred to accounting"):
-        book.reverse_credit_memo("CM00000001", {"memoDate": "2026-11-02", "applyEffectiveDate": "2026-11-02"})
-    assert dump(book.engine) == before
+# --- golden files -------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("summary", [False, True], ids=["detail", "summary"])
+@pytest.mark.parametrize("profile", ["default", "example"])
+def test_every_format_matches_its_golden_file(
+    book: Books, tmp_path: Path, fmt: str, summary: bool, profile: str
+) -> None:
+    name = f"2026-10-{'summary' if summary else 'detail'}-{profile}{SUFFIX[fmt]}"
+    out = tmp_path / "out" / name
+    number = run_of(book)
+    chosen = PROFILE if profile == "example" else None
+    if fmt in ("xero", "quickbooks") and profile == "default":
+        # Xero, and QuickBooks without multicurrency, take the base currency only: without a profile's rates the
+        # EUR entries are refused, naming the key to set, and nothing is written.
+        with pytest.raises(RuleViolation, match=rf"{fmt}\.foreign_currency"):
+            book.render_gl(number, out, format=fmt, summary=summary, profile=chosen)
+        assert list((tmp_path / "out").iterdir()) == []
+        return
+    book.render_gl(number, out, format=fmt, summary=summary, profile=chosen)
+    assert_snapshot(GOLDEN / name, out.read_bytes())
+    assert all(v == 0 for v in balances(out, fmt).values())
+
+
+def test_columns_of_each_layout() -> None:
+    profile = load_profile(PROFILE)
+    assert {fmt: ",".join(gl.header_of(fmt, profile)) for fmt in FORMATS if fmt != "jsonl"} == {
+        "csv": "external_id,date,period,transaction_type,account_number,account_name,debit,credit,currency,memo,"
+        "source_document,related_document,customer_account,item_id,reason_code,comment,journal_run",
+        "netsuite": "External ID,Date,Posting Period,Subsidiary,Currency,Exchange Rate,Memo,Account,Debit,Credit,"
+        "Line Memo,Name",
+        "xero": "*Narration,*Date,Description,*AccountCode,*TaxRate,*Amount",
+        "quickbooks": "Journal No.,Journal Date,Account Name,Debits,Credits,Description,Name",
+        "intacct": "JOURNAL,DATE,DESCRIPTION,REFERENCE_NO,LINE_NO,ACCT_NO,LOCATION_ID,DEPT_ID,DOCUMENT,MEMO,DEBIT,"
+        "CREDIT,CURRENCY,EXCH_RATE_DATE,EXCH_RATE_TYPE_ID,GLDIMPROJECT",
+    }
+    assert gl.header_of("netsuite")[3] == "Currency"  # no Subsidiary column unless the profile names one
+
+
+# --- what each ERP gets from the profile ------------------------------------------------------------------------
+
+
+def test_profiles_shape_each_erp_file(book: Books, tmp_path: Path) -> None:
+    number = run_of(book)
+    for fmt in ("netsuite", "xero", "quickbooks", "intacct"):
+        book.render_gl(number, tmp_path / f"gl{SUFFIX[fmt]}", format=fmt, profile=PROFILE)
+    netsuite = read_csv(tmp_path / "gl.netsuite.csv")
+    assert {r["Subsidiary"] for r in netsuite} == {"Parent Company"}
+    receivable = [r for r in netsuite if r["Account"] in ("1200 Accounts Receivable", "1250 Credit Memo On-Account")]
+    assert receivable
+    assert all(r["Name"] in ("Acme Corp", "Globex Ltd", "Initech GmbH") for r in receivable)
+    assert {r["Exchange Rate"] for r in netsuite if r["Currency"] == "EUR"} == {"1.0850"}
+    assert {r["Exchange Rate"] for r in netsuite if r["Currency"] == "USD"} == {"1"}
+    xero = read_csv(tmp_path / "gl.xero.csv")
+    assert "1200" not in {r["*AccountCode"] for r in xero}
+    assert "1210" in {r["*AccountCode"] for r in xero}
+    eur = [r for r in xero if r["*Narration"].startswith("A00000003-1 ")]
+    assert eur[0]["*Amount"] == "325.50"  # 300.00 EUR at 1.0850
+    assert sum(Decimal(r["*Amount"]) for r in eur) == 0
+    quickbooks = read_csv(tmp_path / "gl.quickbooks.csv")
+    assert "Deferred Revenue:Deferred Revenue - Services" in {r["Account Name"] for r in quickbooks}
+    assert all(r["Name"] for r in quickbooks if r["Account Name"] == "Accounts Receivable")
+    assert "Currency" not in quickbooks[0]
+    intacct = read_csv(tmp_path / "gl.intacct.csv")
+    assert all(len(r["DESCRIPTION"]) <= 30 for r in intacct)
+    first = [r["LINE_NO"] for r in intacct if r["REFERENCE_NO"] == "A00000003-1"]
+    assert first == [str(n) for n in range(1, len(first) + 1)]
+    assert {r["GLDIMPROJECT"] for r in intacct} == {"SUBLEDGER"}
+    manifest = json.loads(sidecar_path(tmp_path / "gl.xero.csv").read_text())
+    assert manifest["profile"]["settings"]["rates"] == {"EUR": "1.0850"}
+    assert manifest["profile"]["sha256"] == load_profile(PROFILE).digest
+
+
+def test_a_foreign_currency_without_a_rate_is_refused(book: Books, tmp_path: Path) -> None:
+    number = run_of(book)
+    profile = tmp_path / "p.toml"
+    profile.write_text('[xero]\nforeign_currency = "convert"\n')
+    with pytest.raises(RuleViolation, match="no xero rate for EUR") as caught:
+        book.render_gl(number, tmp_path / "out" / "x.csv", format="xero", profile=profile)
+    assert caught.value.field == "xero.rates.EUR"
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("content", "field", "rule"),
+    [
+        ("[xero]\nbase_curency = 'USD'\n", "xero.base_curency", "unknown key"),
+        ("[netsuite]\naccount_style = 'id'\n", "netsuite.account_style", "Input should be"),
+        ("[xero]\nrates = { EUR = 1.085 }\n", "xero.rates.EUR", "not a JSON number"),
+        ("[intacct]\njournal = ''\n", "intacct.journal", "at least 1 character"),
+        ("[sap]\n", "sap", "unknown key"),
+        ("[xero\n", None, "not valid TOML"),
+    ],
+)
+def test_a_bad_profile_is_one_clear_line(tmp_path: Path, content: str, field: str | None, rule: str) -> None:
+    path = tmp_path / "p.toml"
+    path.write_text(content)
+    with pytest.raises(InvalidInput) as caught:
+        load_profile(path)
+    assert caught.value.field == field
+    assert rule in caught.value.rule
+    assert "\n" not in str(caught.value)
+
+
+# --- validators -------------------------------------------------------------------------------------------------
+
+
+#: The default chart as the ERP formats see it (a check with the books maps accounts through it).
+CHART = gl.accounts_of(load_chart(ROOT / "chart_of_accounts").codes.values())
+
+
+def _check(tmp_path: Path, fmt: str, body: str, *, chart: bool = True) -> list[str]:
+    path = tmp_path / f"check{SUFFIX[fmt]}"
+    path.write_text(body)
+    found = gl.check_file(path, fmt, accounts=CHART if chart else None)
+    return [str(p) for p in found.problems]
+
+
+NS = "External ID,Date,Posting Period,Currency,Exchange Rate,Memo,Account,Debit,Credit,Line Memo,Name\n"
+
+
+@pytest.mark.parametrize(
+    ("fmt", "body", "expected"),
+    [
+        (
+            "netsuite",
+            NS + "E1,10/05/2026,Oct 2026,USD,,m,1200,10.00,,x,Acme\nE1,10/05/2026,Oct 2026,USD,,m,4000,,9.00,x,\n",
+            "row 2: journal E1 does not balance (debits - credits = 1.00)",
+        ),
+        (
+            "netsuite",
+            NS + "E1,2026-10-05,Oct 2026,USD,,m,1200,10.00,,x,Acme\nE1,10/05/2026,Oct 2026,USD,,m,4000,,10.00,x,\n",
+            "row 2, Date: '2026-10-05' is not a date as MM/DD/YYYY",
+        ),
+        (
+            "netsuite",
+            NS + 'E1,10/05/2026,Oct 2026,USD,,=HYPERLINK("x"),1200,10.00,,x,Acme\nE1,10/05/2026,Oct 2026,'
+            "USD,,m,4000,,10.00,x,\n",
+            "row 2, Memo: a spreadsheet would run this cell as a formula",
+        ),
+        ("netsuite", NS + "E1,10/05/2026,Oct 2026,USD,,m,1200,10.00,,x,Acme\n", "a journal has at least 2"),
+        (
+            "netsuite",
+            NS + "E1,10/05/2026,Oct 2026,USD,,m,1200,12345678901.00,,x,Acme\nE1,10/05/2026,Oct 2026,USD,,m,"
+            "4000,,12345678901.00,x,\n",
+            "row 2, Debit: '12345678901.00' is not a positive amount (at most 10 digits",
+        ),
+        ("netsuite", "External ID,Date\nE1,10/05/2026\n", "row 1: netsuite header: missing column 'Posting Period'"),
+        (
+            "xero",
+            "*Narration,*Date,Description,*AccountCode,*TaxRate,*Amount\nJ1,05/10/2026,d,1200,Tax Exempt,10.00\n"
+            "J1,05/10/2026,d,4000,Tax Exempt,-10.00\n",
+            "row 2, *AccountCode: account '1200' is a system account",
+        ),
+        (
+            "xero",
+            "*Narration,*Date,Description,*AccountCode,*TaxRate,*Amount\nJ1,05/10/2026,d,1210,,10.00\n"
+            "J1,05/10/2026,d,4000,Tax Exempt,-10.00\n",
+            "row 2, *TaxRate: is required",
+        ),
+        (
+            "quickbooks",
+            "Journal No.,Journal Date,Account Name,Debits,Credits,Description,Name\n"
+            "J1,10/05/2026,Accounts Receivable,10.00,,d,\nJ1,10/05/2026,Sales Revenue,,10.00,d,\n",
+            "row 2, Name: a receivable line needs the customer's name",
+        ),
+        (
+            "quickbooks",
+            "Journal No.,Journal Date,Account Name,Debits,Credits,Description,Name\n"
+            "J1,10/05/2026,Deferred Revenue - Services,10.00,,d,\nJ1,10/05/2026,Sales Revenue,,10.00,d,\n",
+            "row 2, Account Name: account 'Deferred Revenue - Services' is not mapped in the ERP profile",
+        ),
+        (
+            "intacct",
+            "JOURNAL,DATE,DESCRIPTION,REFERENCE_NO,LINE_NO,ACCT_NO,LOCATION_ID,DEPT_ID,DOCUMENT,MEMO,DEBIT,"
+            "CREDIT,CURRENCY,EXCH_RATE_DATE,EXCH_RATE_TYPE_ID\n"
+            "GJ,10/05/2026,A description longer than thirty,R1,1,1200,,,,m,10.00,,USD,,\n"
+            "GJ,10/05/2026,d,R1,3,4000,,,,m,,10.00,USD,,\n",
+            "row 2, DESCRIPTION: is 32 characters; at most 30",
+        ),
+        (
+            "intacct",
+            "JOURNAL,DATE,DESCRIPTION,REFERENCE_NO,LINE_NO,ACCT_NO,LOCATION_ID,DEPT_ID,DOCUMENT,MEMO,DEBIT,"
+            "CREDIT,CURRENCY,EXCH_RATE_DATE,EXCH_RATE_TYPE_ID\nGJ,10/05/2026,d,R1,1,1200,,,,m,10.00,,USD,,\n"
+            "GJ,10/05/2026,d,R1,3,4000,,,,m,,10.00,USD,,\n",
+            "row 3, LINE_NO: lines are numbered from 1 within each entry; expected 2",
+        ),
+        ("csv", "external_id,date\n", "csv header: missing column 'period'"),
+    ],
+)
+def test_each_validator_names_the_rule_and_row(tmp_path: Path, fmt: str, body: str, expected: str) -> None:
+    problems = _check(tmp_path, fmt, body)
+    assert any(expected in p for p in problems), problems
+    assert all(p.startswith(f"check{SUFFIX[fmt]}, ") for p in problems)
+
+
+def test_check_with_the_books_maps_accounts_through_the_profile(book: Books, tmp_path: Path) -> None:
+    path = tmp_path / "q.csv"
+    path.write_text(
+        "Journal No.,Journal Date,Account Name,Debits,Credits,Description,Name\n"
+        "J1,10/05/2026,Deferred Revenue - Services,10.00,,d,\nJ1,10/05/2026,Sales Revenue,,10.00,d,\n"
+    )
+    problems = [str(p) for p in book.check_gl(path, format="quickbooks").problems]
+    assert problems == [
+        "q.csv, row 2, Account Name: account 'Deferred Revenue - Services' is not mapped in the ERP profile"
+    ]
+
+
+def test_netsuite_refuses_an_entry_over_its_line_limit(tmp_path: Path) -> None:
+    rows = "".join("E1,10/05/2026,Oct 2026,USD,,m,4000,,1.00,x,\n" for _ in range(1000))
+    body = NS + "E1,10/05/2026,Oct 2026,USD,,m,1200,1000.00,,x,Acme\n" + rows
+    assert any(
+        "has 1001 lines; netsuite takes at most 1000 per entry" in p
+        for p in _check(tmp_path, "netsuite", body, chart=False)
+    )
+
+
+def test_an_export_that_would_break_a_rule_writes_no_file(book: Books, tmp_path: Path) -> None:
+    number = run_of(book)
+    profile = tmp_path / "p.toml"
+    profile.write_text('[intacct]\ndimensions = { GLDIMPROJECT = "=cmd|calc" }\n[quickbooks]\nsummary_name = ""\n')
+    # a profile value becomes a safe cell (the apostrophe), so it passes...
+    book.render_gl(number, tmp_path / "ok" / "i.csv", format="intacct", profile=profile)
+    assert {r["GLDIMPROJECT"] for r in read_csv(tmp_path / "ok" / "i.csv")} == {"'=cmd|calc"}
+    # ...but a summary receivable line with no Name breaks QuickBooks' rule: refused, nothing in place
+    with pytest.raises(Problems, match="a receivable line needs the customer's name") as caught:
+        book.render_gl(number, tmp_path / "out" / "q.csv", format="quickbooks", summary=True, profile=profile)
+    assert "q.csv, row 2, Name" in str(caught.value)
+    assert list((tmp_path / "out").iterdir()) == []
 
 
 def test_xero_files_hold_at_most_300_lines_and_never_split_an_entry(books: Books, tmp_path: Path) -> None:
@@ -243,21 +464,230 @@ def test_xero_files_hold_at_most_300_lines_and_never_split_an_entry(books: Books
     books.load({"accounts": [{"accountNumber": "A00000001", "name": "Acme", "currency": "USD"}], "invoices": invoices})
     out = tmp_path / "gl.csv"
     result = books.export_gl("2026-10", out, format="xero")
-    assert result.files == [str(out), str(part_path(out, 2))]
-    assert part_path(out, 2).name == "gl-2.csv"
+    assert result.files == [str(out), str(part_path(out, 2)), str(sidecar_path(out))]
     first, second = read_csv(out), read_csv(part_path(out, 2))
-    assert (len(first), len(second)) == (XERO_MAX_LINES, 20)
+    assert (len(first), len(second)) == (300, 20)
     narrations = [{r["*Narration"] for r in rows} for rows in (first, second)]
     assert not narrations[0] & narrations[1]
     assert len(narrations[0] | narrations[1]) == 160
+    for path in (out, part_path(out, 2)):
+        assert books.check_gl(path, format="xero").problems == []
 
 
-def test_export_cli_and_list(book: Books, tmp_path: Path, cli: Any) -> None:
+# --- what an auditor needs ----------------------------------------------------------------------------------------
+
+
+def test_each_line_carries_documents_reason_code_and_comment(book: Books, tmp_path: Path) -> None:
+    book.write_off_invoice(
+        "INV00000010",
+        {"memoDate": "2026-10-20", "reasonCode": "Write-off", "comment": "Customer in liquidation; =SUM(A1)"},
+    )
+    number = run_of(book)
+    for fmt in FORMATS:
+        book.render_gl(number, tmp_path / f"gl{SUFFIX[fmt]}", format=fmt, profile=PROFILE)
+    csv_rows = [
+        r
+        for r in read_csv(tmp_path / "gl.csv")
+        if r["transaction_type"].startswith("Credit Memo") and r["related_document"] == "INV00000010"
+    ]
+    assert csv_rows
+    assert {(r["reason_code"], r["comment"]) for r in csv_rows} == {("Write-off", "Customer in liquidation; =SUM(A1)")}
+    memo = next(r for r in read_csv(tmp_path / "gl.netsuite.csv") if "reason: Write-off" in r["Memo"])
+    assert "Customer in liquidation" in memo["Memo"]
+    assert "INV00000010" in memo["Memo"]
+    assert any("reason: Write-off" in r["Line Memo"] for r in read_csv(tmp_path / "gl.netsuite.csv"))
+    assert any("reason: Write-off" in r["Description"] for r in read_csv(tmp_path / "gl.xero.csv"))
+    assert any("reason: Write-off" in r["Description"] for r in read_csv(tmp_path / "gl.quickbooks.csv"))
+    assert any("reason: Write-off" in r["MEMO"] for r in read_csv(tmp_path / "gl.intacct.csv"))
+    assert '"reasonCode": "Write-off"' in (tmp_path / "gl.jsonl").read_text()
+
+
+def test_a_document_number_starting_with_equals_is_written_as_text(books: Books, tmp_path: Path) -> None:
+    books.load(
+        {
+            "accounts": [{"accountNumber": "A00000001", "name": "@Acme", "currency": "USD"}],
+            "invoices": [
+                {
+                    "invoiceNumber": '=HYPERLINK("http://x","y")',
+                    "accountNumber": "A00000001",
+                    "invoiceDate": "2026-10-05",
+                    "currency": "USD",
+                    "items": [
+                        {
+                            "id": "-II-1",
+                            "processingType": "Charge",
+                            "chargeAmount": "10.00",
+                            "financeInformation": {
+                                "deferredRevenueAccountingCode": "Deferred Revenue",
+                                "recognizedRevenueAccountingCode": "Sales Revenue",
+                            },
+                            "taxationItems": [],
+                        }
+                    ],
+                }
+            ],
+        }
+    )
+    number = run_of(books)
+    for fmt in ("csv", "netsuite", "xero", "quickbooks", "intacct"):
+        out = tmp_path / f"gl{SUFFIX[fmt]}"
+        books.render_gl(number, out, format=fmt, profile=PROFILE)
+        cells = [cell for row in csv.reader(io.StringIO(out.read_text())) for cell in row]
+        assert not [c for c in cells if c[:1] in ("=", "@", "+") or (c[:1] == "-" and not c[1:2].isdigit())], fmt
+        assert books.check_gl(out, format=fmt, profile=PROFILE).problems == []
+    assert "'=HYPERLINK" in (tmp_path / "gl.csv").read_text()
+
+
+# --- safe files -------------------------------------------------------------------------------------------------
+
+
+def test_an_existing_output_is_refused_unless_forced(book: Books, tmp_path: Path) -> None:
+    number = run_of(book)
+    out = tmp_path / "out" / "gl.csv"
+    out.parent.mkdir()
+    out.write_text("a previous run's file\n")
+    with pytest.raises(Conflict, match="exists; give --force to replace it"):
+        book.render_gl(number, out)
+    assert out.read_text() == "a previous run's file\n"
+    assert sorted(p.name for p in out.parent.iterdir()) == ["gl.csv"]
+    book.render_gl(number, out, force=True)
+    assert out.read_text().startswith("external_id,")
+
+
+@pytest.mark.parametrize("kind", ["fifo", "directory", "symlink"])
+def test_a_non_regular_output_is_refused_even_with_force(book: Books, tmp_path: Path, kind: str) -> None:
+    number = run_of(book)
+    out = tmp_path / "gl.csv"
+    if kind == "fifo":
+        os.mkfifo(out)
+    elif kind == "directory":
+        out.mkdir()
+    else:
+        (tmp_path / "target").write_text("keep\n")
+        out.symlink_to(tmp_path / "target")
+    with pytest.raises(Conflict, match="not a regular file; it is never replaced"):
+        book.render_gl(number, out, force=True)
+    assert not stat.S_ISREG(os.lstat(out).st_mode)
+    assert (tmp_path / "target").read_text() == "keep\n" if kind == "symlink" else True
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_files_get_the_users_umask(book: Books, tmp_path: Path) -> None:
+    number = run_of(book)
+    old = os.umask(0o027)
+    try:
+        book.render_gl(number, tmp_path / "gl.csv")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "gl.csv").stat().st_mode) == 0o640
+    assert stat.S_IMODE(sidecar_path(tmp_path / "gl.csv").stat().st_mode) == 0o640
+
+
+def test_files_are_put_in_place_only_after_the_run_committed(
+    book: Books, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[int] = []
+    real = Staged.commit
+
+    def commit(self: Staged) -> list[Path]:
+        with book.engine.connect() as other:  # another connection sees the run already
+            seen.append(other.execute(text("SELECT count(*) FROM journal_runs")).scalar_one())
+        assert not self.out.exists()
+        return real(self)
+
+    monkeypatch.setattr(Staged, "commit", commit)
+    result = book.export_gl("2026-10", tmp_path / "gl.csv")
+    assert seen == [1]
+    assert result.run == "JR-00000001"
+    assert (tmp_path / "gl.csv").exists()
+
+
+def test_a_failure_while_writing_records_nothing_and_leaves_no_file(
+    book: Books, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = 0
+    real = _Writer.write
+
+    def flaky(self: _Writer, entry: GLEntry) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 5:
+            raise OSError(28, "No space left on device")
+        real(self, entry)
+
+    monkeypatch.setattr(_Writer, "write", flaky)
+    before = dump(book.engine)
+    with pytest.raises(SubledgerError, match="No space left on device"):
+        book.export_gl("2026-10", tmp_path / "gl" / "gl.csv")
+    assert dump(book.engine) == before
+    assert list((tmp_path / "gl").iterdir()) == []
+
+
+def test_a_killed_renders_temporary_file_is_swept(book: Books, tmp_path: Path) -> None:
+    number = run_of(book)
+    stale = tmp_path / ".gl.csv.subledger-999999999.abc.tmp"  # no such process
+    stale.write_text("half a file")
+    live = tmp_path / f".gl.csv.subledger-{os.getpid()}.abc.tmp"
+    live.write_text("being written")
+    book.render_gl(number, tmp_path / "gl.csv")
+    assert not stale.exists()
+    assert live.exists()
+
+
+def test_a_failed_write_marks_nothing(book: Books, tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("")
+    before = dump(book.engine)
+    with pytest.raises(SubledgerError, match="could not write"):
+        book.export_gl("2026-10", blocker / "gl.csv")
+    assert dump(book.engine) == before
+
+
+# --- the command line -------------------------------------------------------------------------------------------
+
+
+def test_journal_run_cli(book: Books, tmp_path: Path, cli: Any) -> None:
     url = db_url(book)
-    out = tmp_path / "gl.jsonl"
-    dry = cli("export", "gl", "--period", "2026-10", "--format", "jsonl", "--out", str(out), "--dry-run", db=url)
-    assert dry.code == 0
-    assert dry.out.startswith("Dry run, nothing marked transferred: 17 journal entries as 17 detail GL entries")
+    created = cli("journal-run", "create", "--period", "2026-10", db=url)
+    assert created.code == 0, created.err
+    assert created.out.startswith("Journal run JR-00000001 of 2026-10 (Processing): 17 journal entries")
+    out = tmp_path / "gl.xero.csv"
+    rendered = cli(
+        "export", "gl", "--run", "JR-00000001", "--format", "xero", "--profile", str(PROFILE), "--out", str(out), db=url
+    )
+    assert rendered.code == 0, rendered.err
+    assert rendered.out.startswith("Journal run JR-00000001: 17 journal entries as 17 detail GL entries")
+    checked = cli("export", "gl", "--check", str(out), "--format", "xero", "--profile", str(PROFILE), db=url)
+    assert (checked.code, checked.out.split(": ", 1)[1].strip()) == (
+        0,
+        "meets the xero import rules (62 lines, 17 journals).",
+    )
+    again = cli("export", "gl", "--run", "JR-00000001", "--format", "xero", "--out", str(out), db=url)
+    assert again.code == 1
+    assert "exists; give --force to replace it" in again.err
+    shown = cli("journal-run", "show", "JR-00000001", "--json", db=url).json()
+    assert (shown["status"], len(shown["summary"])) == ("Processing", 12)
+    assert cli("journal-run", "error", "JR-00000001", "--reason", "rejected", db=url).code == 0
+    confirmed = cli("journal-run", "confirm", "JR-00000001", db=url)
+    assert confirmed.out.strip() == "Journal run JR-00000001 of 2026-10: Completed."
+    refused = cli("journal-run", "cancel", "JR-00000001", db=url)
+    assert refused.code == 1
+    assert "cannot be cancelled" in refused.err
+    assert "Traceback" not in refused.err
+    nothing = cli("journal-run", "create", "--period", "2026-10", db=url)
+    assert nothing.out.strip() == "Nothing to take: every journal entry of 2026-10 is in a journal run already."
+    listed = cli("journal-run", "list", "--json", db=url).json()
+    assert [(r["number"], r["status"], r["entryCount"]) for r in listed] == [("JR-00000001", "Completed", 17)]
+    out.write_text(out.read_text().replace("01/10/2026", "2026-10-01", 1))
+    broken = cli("export", "gl", "--check", str(out), "--format", "xero", db=url)
+    assert broken.code == 1
+    assert "gl.xero.csv, row 2, *Date: '2026-10-01' is not a date as DD/MM/YYYY" in broken.err
+    bad = cli("export", "gl", "--run", "JR-00000001", "--format", "sap", "--out", str(out), db=url)
+    assert bad.code != 0
+
+
+def test_export_gl_period_creates_and_renders(book: Books, tmp_path: Path, cli: Any) -> None:
+    url = db_url(book)
     done = cli(
         "export",
         "gl",
@@ -270,21 +700,18 @@ def test_export_cli_and_list(book: Books, tmp_path: Path, cli: Any) -> None:
         str(tmp_path / "n.csv"),
         db=url,
     )
-    assert done.code == 0
-    assert done.out.startswith("Export run 1: 17 journal entries as 12 summary GL entries")
+    assert done.code == 0, done.err
+    assert done.out.startswith("Journal run JR-00000001: 17 journal entries as 12 summary GL entries")
     nothing = cli("export", "gl", "--period", "2026-10", "--out", str(tmp_path / "x.csv"), db=url)
-    assert nothing.out.strip() == "Nothing to export: every journal entry of 2026-10 is already transferred."
-    listed = cli("export", "gl", "--list", "--json", db=url).json()
-    assert [(r["id"], r["format"], r["mode"], r["entryCount"]) for r in listed] == [(1, "netsuite", "summary", 17)]
-    bad = cli("export", "gl", "--period", "2026-10", "--format", "sap", "--out", str(out), db=url)
-    assert bad.code != 0
+    assert nothing.out.strip() == "Nothing to export: every journal entry of 2026-10 is in a journal run already."
+    assert not (tmp_path / "x.csv").exists()
 
 
 @pytest.mark.parametrize("fmt", [f for f in FORMATS if f != "jsonl"])
 def test_rows_are_written_as_the_csv_module_writes_them(fmt: str, tmp_path: Path) -> None:
     """Rows with nothing to quote are joined by hand (the csv writer costs ~3.5 s per million lines); every field a
     CSV reader could misread still goes through the writer, so the file is the writer's, byte for byte."""
-    tricky = ["plain", "a, comma", 'a "quote"', "a\nnewline", "a\rreturn", "", " spaced ", "é ünïcode"]
+    tricky = ["plain", "a, comma", 'a "quote"', "a\nnewline", "", " spaced ", "é ünïcode"]
     entries = [
         GLEntry(
             external_id=f"A-{n}",
@@ -294,7 +721,7 @@ def test_rows_are_written_as_the_csv_module_writes_them(fmt: str, tmp_path: Path
             transaction_type="Invoice Item",
             memo=memo,
             source_document=memo or None,
-            customer_name=memo,
+            customer_name=memo or "x",
             lines=[
                 GLLine("Accounts Receivable", "1200", Decimal("10.00"), Decimal(0), memo or None),
                 GLLine("Sales Revenue", "4000", Decimal(0), Decimal("10.00")),
@@ -302,16 +729,18 @@ def test_rows_are_written_as_the_csv_module_writes_them(fmt: str, tmp_path: Path
         )
         for n, memo in enumerate(tricky)
     ]
-    layout = LAYOUTS[fmt]
-    assert layout.rows is not None
-    files = _Files(tmp_path / "out.csv", layout)
-    for entry in entries:
-        files.write(entry)
-    (written,) = files.commit()
+    accounts = {
+        "Accounts Receivable": gl.Account("Accounts Receivable", "1200", "AccountsReceivable", "Accounts Receivable"),
+        "Sales Revenue": gl.Account("Sales Revenue", "4000", "SalesRevenue", "Sales Revenue"),
+    }
+    run = RunInfo("JR-00000001", "2026-10", dt.date(2026, 10, 31), "Processing", "detail")
+    profile = load_profile(PROFILE)
+    staged = gl.render(fmt, entries, tmp_path / "out.csv", run=run, accounts=accounts, profile=profile)
+    written = staged.commit()[0]
+    renderer = gl.RENDERERS[fmt](profile, accounts, run)
     expected = io.StringIO()
     writer = csv.writer(expected, lineterminator="\n")
-    if layout.header:
-        writer.writerow(layout.header)
+    writer.writerow(gl.header_of(fmt, profile))
     for entry in entries:
-        writer.writerows(layout.rows(entry))
+        writer.writerows(renderer.rows(entry))
     assert written.read_bytes() == expected.getvalue().encode()

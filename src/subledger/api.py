@@ -52,6 +52,7 @@ from subledger.models.writeoff import (
     WriteOffRequest,
     WriteOffResult,
 )
+from subledger.operations import journal_runs as jr
 from subledger.operations import periods as period_ops
 from subledger.operations.adjustments import create_adjustments, list_adjustments, write_off_by_adjustments
 from subledger.operations.apply import apply_credit_memo, apply_payment, unapply_credit_memo
@@ -451,6 +452,100 @@ class Books:
                 conn.execution_options(isolation_level="REPEATABLE READ")
             return run_checks(conn, period, skip=skip)
 
+    # --- journal runs and GL files (operations.journal_runs; files rendered by export.gl) -----------------------
+
+    def _run_op(
+        self,
+        kind: str,
+        number: str,
+        body: Callable[[Context], jr.JournalRunView],
+        idempotency_key: str | None,
+        **extra: str,
+    ) -> jr.JournalRunView:
+        return run_operation(
+            self.engine,
+            kind=kind,
+            actor=self.actor,
+            request={"run": number, **extra},
+            result_type=jr.JournalRunView,
+            body=body,
+            document_number=number,
+            idempotency_key=idempotency_key,
+        )
+
+    @audited("journal-run-create")
+    def create_journal_run(self, period: str, *, idempotency_key: str | None = None) -> jr.JournalRunResult:
+        """Take the period's journal entries that are in no run yet into a new run (Processing)."""
+        return run_operation(
+            self.engine,
+            kind="journal-run-create",
+            actor=self.actor,
+            request={"period": period},
+            result_type=jr.JournalRunResult,
+            body=lambda ctx: jr.create(ctx, period),
+            document_number=period,
+            idempotency_key=idempotency_key,
+        )
+
+    @audited("journal-run-confirm")
+    def confirm_journal_run(self, number: str, *, idempotency_key: str | None = None) -> jr.JournalRunView:
+        """The ERP accepted the run: Completed, its documents transferred to accounting."""
+        return self._run_op("journal-run-confirm", number, lambda ctx: jr.confirm(ctx, number), idempotency_key)
+
+    @audited("journal-run-error")
+    def fail_journal_run(self, number: str, reason: str, *, idempotency_key: str | None = None) -> jr.JournalRunView:
+        """The ERP rejected the run: Error, with the reason."""
+        return self._run_op(
+            "journal-run-error", number, lambda ctx: jr.fail(ctx, number, reason), idempotency_key, reason=reason
+        )
+
+    @audited("journal-run-cancel")
+    def cancel_journal_run(
+        self, number: str, reason: str | None = None, *, idempotency_key: str | None = None
+    ) -> jr.JournalRunView:
+        """Cancel a run that is not confirmed: its entries go to the next run."""
+        return self._run_op(
+            "journal-run-cancel",
+            number,
+            lambda ctx: jr.cancel(ctx, number, reason),
+            idempotency_key,
+            **({"reason": reason} if reason else {}),
+        )
+
+    def journal_runs(self, period: str | None = None) -> list[jr.JournalRunView]:
+        """Journal runs, oldest first."""
+        with self.engine.connect() as conn:
+            return jr.list_runs(conn, period)
+
+    def journal_run(self, number: str) -> jr.JournalRunView:
+        """One journal run with its summary journal entries."""
+        with self.engine.connect() as conn:
+            return jr.view(conn, number)
+
+    def render_gl(
+        self,
+        run: str,
+        out: Path,
+        *,
+        format: str = "csv",
+        summary: bool = False,
+        profile: Path | gl.Profile | None = None,
+        force: bool = False,
+    ) -> jr.GLFiles:
+        """Write a journal run's GL files (checked by the format's validator first); records nothing."""
+        loaded = profile if isinstance(profile, gl.Profile) else gl.load_profile(profile)
+        with self.engine.connect() as conn:
+            staged, result = jr.stage_run(conn, run, format, out, summary=summary, profile=loaded, force=force)
+        staged.commit()
+        return result
+
+    def check_gl(self, path: Path, *, format: str, profile: Path | gl.Profile | None = None) -> gl.Checked:
+        """Check an existing GL file against its importer's rules (accounts as the profile maps this chart)."""
+        loaded = profile if isinstance(profile, gl.Profile) else gl.load_profile(profile)
+        with self.engine.connect() as conn:
+            accounts = jr.chart_accounts(conn)
+        return gl.check_file(path, format, profile=loaded, accounts=accounts)
+
     @audited("export-gl")
     def export_gl(
         self,
@@ -459,29 +554,56 @@ class Books:
         *,
         format: str = "csv",
         summary: bool = False,
-        dry_run: bool = False,
+        profile: Path | gl.Profile | None = None,
+        force: bool = False,
         idempotency_key: str | None = None,
-    ) -> gl.ExportResult:
-        """Export the period's journal entries not yet transferred, then mark them transferred (not on a dry run)."""
+    ) -> jr.GLFiles:
+        """``create_journal_run`` and ``render_gl`` in one: the files are checked and written before the run
+        commits, and put in place only after it has (a failure records nothing and leaves no file)."""
+        loaded = profile if isinstance(profile, gl.Profile) else gl.load_profile(profile)
+        staged: list[gl.Staged] = []
         mode = "summary" if summary else "detail"
-        if dry_run:
-            with self.engine.connect() as conn:
-                return gl.preview_gl(conn, period, format, mode, out)
-        return run_operation(
-            self.engine,
-            kind="export-gl",
-            actor=self.actor,
-            request={"period": period, "format": format, "mode": mode, "out": str(out)},
-            result_type=gl.ExportResult,
-            body=lambda ctx: gl.export_gl(ctx, period, format, mode, out),
-            document_number=period,
-            idempotency_key=idempotency_key,
-        )
 
-    def export_runs(self) -> list[gl.ExportRunView]:
-        """Past GL export runs, oldest first."""
-        with self.engine.connect() as conn:
-            return gl.export_runs_list(conn)
+        def body(ctx: Context) -> jr.GLFiles:
+            for earlier in staged:  # a retried transaction renders again
+                earlier.discard()
+            staged.clear()
+            created = jr.create(ctx, period)
+            if created.run is None:
+                return jr.GLFiles(
+                    run=None,
+                    period=period,
+                    format=format,
+                    mode=mode,
+                    files=[],
+                    journal_entries=0,
+                    gl_entries=0,
+                    lines=0,
+                    totals={},
+                )
+            files, result = jr.stage_run(
+                ctx.conn, created.run.number, format, out, summary=summary, profile=loaded, force=force
+            )
+            staged.append(files)
+            return result
+
+        try:
+            result = run_operation(
+                self.engine,
+                kind="export-gl",
+                actor=self.actor,
+                request={"period": period, "format": format, "mode": mode, "out": str(out)},
+                result_type=jr.GLFiles,
+                body=body,
+                document_number=period,
+                idempotency_key=idempotency_key,
+            )
+            for files in staged:
+                files.commit()
+        finally:
+            for files in staged:
+                files.discard()
+        return result
 
     def audit(
         self, *, outcome: Outcome | None = None, actor: str | None = None, limit: int | None = None

@@ -115,19 +115,36 @@ STEPS += [
     ),
 ]
 
-#: GL files of October written next to the ledger (``gl/``): a summary preview for NetSuite (dry run, nothing
-#: marked), then the journal run itself in the generic CSV layout, which marks the entries transferred.
-GL_EXPORTS: tuple[tuple[str, str, bool, bool], ...] = (
-    ("2026-10.netsuite.csv", "netsuite", True, True),
-    ("2026-10.csv", "csv", False, False),
+#: The ERP profile the demo's GL files are rendered with (every target's settings; docs/gl-export.md).
+ERP_PROFILE = EXAMPLES / "erp-profile.toml"
+#: GL files of October written next to the ledger (``gl/``), from one journal run: every format, detail, and a
+#: NetSuite summary; each file checked against its importer's rules before it is written. The run is then
+#: confirmed (its documents transferred to accounting). November's run stays Processing, in the generic layout
+#: (its write-offs show their reason codes and comments).
+GL_RENDERS: tuple[tuple[str, str, bool], ...] = (
+    ("2026-10.csv", "csv", False),
+    ("2026-10.jsonl", "jsonl", False),
+    ("2026-10.netsuite.csv", "netsuite", False),
+    ("2026-10.netsuite-summary.csv", "netsuite", True),
+    ("2026-10.xero.csv", "xero", False),
+    ("2026-10.quickbooks.csv", "quickbooks", False),
+    ("2026-10.intacct.csv", "intacct", False),
 )
 
 
 def export_gl_files(books: Books, out: Path) -> list[Path]:
+    """October's journal run rendered in every format and confirmed; November's run created and rendered."""
     files: list[Path] = []
-    for name, fmt, summary, dry_run in GL_EXPORTS:
-        result = books.export_gl("2026-10", out / name, format=fmt, summary=summary, dry_run=dry_run)
+    october = books.create_journal_run("2026-10").run
+    assert october is not None
+    for name, fmt, summary in GL_RENDERS:
+        result = books.render_gl(
+            october.number, out / name, format=fmt, summary=summary, profile=ERP_PROFILE, force=True
+        )
         files.extend(Path(f) for f in result.files)
+    books.confirm_journal_run(october.number)
+    november = books.export_gl("2026-11", out / "2026-11.csv", profile=ERP_PROFILE, force=True)
+    files.extend(Path(f) for f in november.files)
     return files
 
 
@@ -194,7 +211,7 @@ def run_no_settlement(out: Path, db: Path) -> Books:
     for _, step in NO_SETTLEMENT_STEPS:
         step(books)
     books.export_beancount(out, fava_extension=True)
-    books.export_gl("2026-11", out / "gl" / "2026-11.csv")
+    books.export_gl("2026-11", out / "gl" / "2026-11.csv", force=True)
     return books
 
 

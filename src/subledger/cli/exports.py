@@ -1,4 +1,4 @@
-"""``subledger export``: the Beancount ledger, and GL files for the ERP (journal runs)."""
+"""``subledger export``: the Beancount ledger, and a journal run's GL files for the ERP."""
 
 import os
 from pathlib import Path
@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from subledger.cli import journal_runs as _journal_runs  # noqa: F401  (registers the journal-run commands)
 from subledger.cli.common import (
     ActorName,
     CommandError,
@@ -13,12 +14,14 @@ from subledger.cli.common import (
     IdempotencyKey,
     Json,
     books,
-    console,
     export_app,
     print_json,
-    print_table,
     register,
 )
+from subledger.cli.journal_runs import Profile, print_runs
+
+#: The GL formats (``subledger.export.gl.FORMATS``, named here so that help needs no import of the export).
+GL_FORMATS = ("csv", "jsonl", "netsuite", "xero", "quickbooks", "intacct")
 
 
 def output_directory(out: Path) -> Path:
@@ -60,62 +63,86 @@ def beancount(
 
 @export_app.command("gl")
 def gl(
-    period: Annotated[str | None, typer.Option("--period", help="Accounting period to export.")] = None,
-    format: Annotated[
-        str, typer.Option("--format", metavar="FORMAT", help="csv, netsuite, xero, quickbooks or jsonl.")
-    ] = "csv",
-    out: Annotated[Path | None, typer.Option("--out", help="File to write (Xero: more files beside it).")] = None,
+    run: Annotated[str | None, typer.Option("--run", metavar="JR-N", help="Journal run to render.")] = None,
+    period: Annotated[
+        str | None, typer.Option("--period", help="Create a journal run of this period, then render it.")
+    ] = None,
+    check: Annotated[
+        Path | None,
+        typer.Option("--check", metavar="FILE", help="Check an existing file against the format's import rules."),
+    ] = None,
+    format: Annotated[str, typer.Option("--format", metavar="FORMAT", help=", ".join(GL_FORMATS) + ".")] = "csv",
+    out: Annotated[
+        Path | None, typer.Option("--out", metavar="FILE", help="File to write (split formats: more beside it).")
+    ] = None,
     summary: Annotated[
         bool, typer.Option("--summary/--detail", help="Summary entries per transaction type, or every entry.")
     ] = False,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Write the file but mark nothing transferred.")] = False,
-    list_runs: Annotated[bool, typer.Option("--list", help="List past export runs and exit.")] = False,
+    profile: Profile = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace existing output files (regular files only).")] = False,
+    list_runs: Annotated[bool, typer.Option("--list", help="List journal runs and exit.")] = False,
     db: Db = None,
     actor: ActorName = None,
     idempotency_key: IdempotencyKey = None,
     json_out: Json = False,
 ) -> None:
-    """Export a period's journal entries not yet transferred to accounting, then mark them transferred."""
-    from subledger.cli.common import STATE
+    """Render a journal run's GL files (--run), create a run and render it (--period), or check a file (--check).
+
+    Rendering records nothing: a run renders the same bytes any number of times, in any format. Each file is
+    checked against its importer's rules before it is written; an existing file is kept unless --force."""
+    from subledger.cli.common import STATE, note, out as say
 
     json_out = json_out or STATE.json
+    if format not in GL_FORMATS:
+        raise typer.BadParameter(f"unknown format {format!r}; choose from {', '.join(GL_FORMATS)}")
     if list_runs:
-        runs = books(db).export_runs()
-        if json_out:
-            print_json(runs)
-            return
-        print_table(
-            ("run", "period", "format", "mode", "entries", "actor", "at", "files"),
-            [
-                (r.id, r.period, r.format, r.mode, r.entry_count, r.actor, f"{r.at:%Y-%m-%d %H:%M}", "\n".join(r.files))
-                for r in runs
-            ],
-        )
+        print_runs(books(db).journal_runs(), json_out)
         return
-    from subledger.export.gl import FORMATS
-
-    if period is None or out is None:
-        raise typer.BadParameter("--period and --out are required (or --list)")
-    if format not in FORMATS:
-        raise typer.BadParameter(f"unknown format {format!r}; choose from {', '.join(FORMATS)}")
-    result = books(db, actor).export_gl(
-        period,
-        out,
-        format=format,
-        summary=summary,
-        dry_run=dry_run,
-        idempotency_key=idempotency_key or STATE.idempotency_key,
-    )
+    if check is not None:
+        checked = books(db).check_gl(check, format=format, profile=profile)
+        problems = [str(p) for p in checked.problems]
+        if json_out:
+            print_json(
+                {
+                    "success": not problems,
+                    "file": str(check),
+                    "format": format,
+                    "lines": checked.rows,
+                    "journals": checked.journals,
+                    "problems": problems,
+                }
+            )
+        else:
+            for problem in problems:
+                note(f"error: {problem}")
+        if problems:
+            raise typer.Exit(1)
+        if not json_out:
+            say(f"{check}: meets the {format} import rules ({checked.rows} lines, {checked.journals} journals).")
+        return
+    if out is None or (run is None) == (period is None):
+        raise typer.BadParameter("give --out and one of --run or --period (or --check FILE, or --list)")
+    if run is not None:
+        result = books(db).render_gl(run, out, format=format, summary=summary, profile=profile, force=force)
+    else:
+        assert period is not None
+        result = books(db, actor).export_gl(
+            period,
+            out,
+            format=format,
+            summary=summary,
+            profile=profile,
+            force=force,
+            idempotency_key=idempotency_key or STATE.idempotency_key,
+        )
     if json_out:
         print_json(result)
         return
-    if not result.journal_entries:
-        console.print(f"Nothing to export: every journal entry of {period} is already transferred.")
+    if result.run is None:
+        say(f"Nothing to export: every journal entry of {period} is in a journal run already.")
         return
     totals = ", ".join(f"{amount} {cur}" for cur, amount in result.totals.items())
-    what = "Dry run, nothing marked transferred" if result.dry_run else f"Export run {result.run_id}"
-    console.print(
-        f"{what}: {result.journal_entries} journal entries as {result.gl_entries} {result.mode} GL entries, "
-        f"{result.lines} lines (debits {totals}) -> {', '.join(result.files)}",
-        markup=False,
+    say(
+        f"Journal run {result.run}: {result.journal_entries} journal entries as {result.gl_entries} {result.mode} "
+        f"GL entries, {result.lines} lines (debits {totals}) -> {', '.join(result.files)}"
     )

@@ -3,7 +3,7 @@
 Every table that holds a customer's documents or journal carries ``account_number`` first in its primary key:
 each operation touches one customer account, so a distributed PostgreSQL engine can shard these tables by account
 and keep every operation on one shard. The reference tables (chart, periods, reason codes, settings, operations,
-export runs) are small and would be replicated.
+journal runs) are small and would be replicated.
 
 Money columns use ``Money`` (exact on SQLite too). Journal lines hold a positive debit or a positive credit, never a
 sign. Posted journal entries and lines are never updated or deleted: the database refuses it (``guards``).
@@ -28,7 +28,6 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -336,34 +335,54 @@ class JournalLineRow(Base):
     )
 
 
-class ExportRun(Base):
-    """A GL export (journal run): what was written where; its entries are marked transferred to accounting."""
+class JournalRunRow(Base):
+    """A journal run: the journal entries of a period not yet in a run, taken to go to the ERP. Processing until
+    the ERP accepts it (Completed: its entries' documents are transferred to accounting) or rejects it (Error); a
+    cancelled run's entries go to the next run."""
 
-    __tablename__ = "export_runs"
+    __tablename__ = "journal_runs"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    number: Mapped[str] = mapped_column(String(16), unique=True)
     period: Mapped[str] = mapped_column(ForeignKey("periods.name"))
-    format: Mapped[str] = mapped_column(String(16))
-    mode: Mapped[str] = mapped_column(String(16))
-    path: Mapped[str] = mapped_column(Text)
+    entry_date: Mapped[dt.date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16))
     entry_count: Mapped[int] = mapped_column(Integer)
-    file_sha256: Mapped[str] = mapped_column(String(64))
-    actor: Mapped[str] = mapped_column(NAME)
-    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    line_count: Mapped[int] = mapped_column(Integer)
+    created_by: Mapped[str] = mapped_column(NAME)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    status_by: Mapped[str | None] = mapped_column(NAME)
+    status_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    status_note: Mapped[str | None] = mapped_column(Text)
+    __table_args__ = (CheckConstraint("status in ('Processing', 'Completed', 'Error', 'Cancelled')", name="status"),)
 
 
-class JournalTransfer(Base):
-    """Which export run took each journal entry to the ERP (kept apart so journal entries stay immutable)."""
+class JournalRunEntryRow(Base):
+    """Which journal run took each journal entry (kept apart so journal entries stay immutable). A cancelled run's
+    rows are deleted: an entry is in at most one run that is not cancelled."""
 
-    __tablename__ = "journal_transfers"
+    __tablename__ = "journal_run_entries"
     account_number: Mapped[str] = mapped_column(ID, primary_key=True)
     entry_seq: Mapped[int] = mapped_column(Integer, primary_key=True)
-    export_run_id: Mapped[int] = mapped_column(ForeignKey("export_runs.id"))
+    run_id: Mapped[int] = mapped_column(ForeignKey("journal_runs.id"))
     __table_args__ = (
         ForeignKeyConstraint(
             ["account_number", "entry_seq"], ["journal_entries.account_number", "journal_entries.seq"]
         ),
-        UniqueConstraint("account_number", "entry_seq", "export_run_id"),
+        Index(None, "run_id"),
     )
+
+
+class JournalRunTotalRow(Base):
+    """A journal run's summary journal entries: per transaction type and currency, each accounting code's debits
+    and credits (what a summary render prints, recorded when the run is created)."""
+
+    __tablename__ = "journal_run_totals"
+    run_id: Mapped[int] = mapped_column(ForeignKey("journal_runs.id"), primary_key=True)
+    transaction_type: Mapped[str] = mapped_column(String(64), primary_key=True)
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+    accounting_code: Mapped[str] = mapped_column(ForeignKey("accounting_codes.name"), primary_key=True)
+    debit: Mapped[Decimal] = mapped_column(Money)
+    credit: Mapped[Decimal] = mapped_column(Money)
 
 
 class InvoiceItemAdjustmentRow(Base):
@@ -422,8 +441,9 @@ payments = _table(PaymentRow)
 applications = _table(ApplicationRow)
 journal_entries = _table(JournalEntryRow)
 journal_lines = _table(JournalLineRow)
-export_runs = _table(ExportRun)
-journal_transfers = _table(JournalTransfer)
+journal_runs = _table(JournalRunRow)
+journal_run_entries = _table(JournalRunEntryRow)
+journal_run_totals = _table(JournalRunTotalRow)
 invoice_item_adjustments = _table(InvoiceItemAdjustmentRow)
 
 #: The tables a load or a bulk write-off fills (``db.refresh_statistics`` after a large one).

@@ -1,0 +1,307 @@
+"""GL files put in place safely: rendered into temporary files in the target folder, checked by the format's
+validator as they are written, synced, and moved into place only when the caller says so (after the journal run
+has committed). An existing output is refused unless forced, and a non-regular file (a device, a fifo, a symbolic
+link, a directory) always; the files get the user's umask. A failure removes every temporary file; a temporary
+file left by a killed process is removed by the next render of the same output.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import hashlib
+import json
+import os
+import stat
+import tempfile
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import IO, Any, Protocol
+
+from subledger.errors import Conflict, ExportFailed, Problem, Problems, RuleViolation
+from subledger.export.gl.model import GLEntry, RunInfo, amount_text
+from subledger.export.gl.validate import Spec, Validator, check_jsonl
+
+_TEMP_MARK = ".subledger-"
+
+
+class Renderer(Protocol):
+    """A format prepared for one render (its profile and chart settled once)."""
+
+    @property
+    def spec(self) -> Spec | None:
+        """The importer's rules (None: the JSONL layout, checked as JSON)."""
+        ...
+
+    def rows(self, entry: GLEntry) -> list[list[str]]:
+        """One GL entry's rows (for JSONL: one row of one cell, the record's text)."""
+        ...
+
+    def settings(self) -> dict[str, Any]:
+        """What the profile made of this file, for the sidecar."""
+        ...
+
+
+def part_path(out: Path, k: int) -> Path:
+    """The k-th file of a split export: the first is ``out`` itself, then ``stem-2.suffix``, ``stem-3.suffix``..."""
+    return out if k == 1 else out.with_name(f"{out.stem}-{k}{out.suffix}")
+
+
+def sidecar_path(out: Path) -> Path:
+    """The sidecar describing a render (run, format, profile, files and their digests)."""
+    return out.with_name(out.name + ".manifest.json")
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def refuse_existing(path: Path, force: bool) -> None:
+    """Refuse to replace ``path``: always when it is not a regular file, otherwise unless ``force``."""
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return
+    if not stat.S_ISREG(info.st_mode):
+        raise Conflict("exists and is not a regular file; it is never replaced", document=str(path), field="out")
+    if not force:
+        raise Conflict("exists; give --force to replace it", document=str(path), field="out")
+
+
+def _sweep(out: Path) -> None:
+    """Remove temporary files of ``out`` whose writing process is gone (a killed render)."""
+    prefix = f".{out.name}{_TEMP_MARK}"
+    try:
+        names = [p for p in out.parent.iterdir() if p.name.startswith(prefix)]
+    except OSError:
+        return
+    for path in names:
+        pid = path.name[len(prefix) :].split(".", 1)[0]
+        if not pid.isdigit():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            path.unlink(missing_ok=True)
+        except OSError:
+            continue
+
+
+@dataclass
+class Staged:
+    """A render waiting to be put in place."""
+
+    out: Path
+    force: bool
+    temps: list[Path] = field(default_factory=list)
+    finals: list[Path] = field(default_factory=list)
+    gl_entries: int = 0
+    lines: int = 0
+    totals: dict[str, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
+    committed: bool = False
+
+    def commit(self) -> list[Path]:
+        """Move every file into place (refusing, again, what appeared meanwhile); returns the final paths."""
+        try:
+            for tmp, final in zip(self.temps, self.finals, strict=True):
+                refuse_existing(final, self.force)
+                if self.force:
+                    os.replace(tmp, final)
+                else:
+                    # A link fails if the name exists: nothing that appeared since the check is replaced.
+                    try:
+                        os.link(tmp, final)
+                    except FileExistsError:
+                        raise Conflict("exists; give --force to replace it", document=str(final), field="out") from None
+                    os.unlink(tmp)
+            _sync_dir(self.out.parent)
+        except OSError as exc:
+            raise ExportFailed(f"could not write {self.out}: {exc.strerror or exc}", field="out") from exc
+        finally:
+            self.discard()
+        self.committed = True
+        return self.finals
+
+    def discard(self) -> None:
+        for tmp in self.temps:
+            tmp.unlink(missing_ok=True)
+        self.temps = []
+
+
+def _sync_dir(folder: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+class _Writer:
+    """Temporary files for one render, a new one when the next entry would cross the format's lines per file."""
+
+    def __init__(self, staged: Staged, renderer: Renderer, label: str) -> None:
+        self.staged, self.renderer, self.label = staged, renderer, label
+        self.spec = renderer.spec
+        self.limit = self.spec.max_lines_per_file if self.spec else None
+        self.handle: IO[str] | None = None
+        self.writer: Any = None
+        self.validator: Validator | None = None
+        self.count = 0
+        self.row_no = 1
+        self.jsonl_lines: list[str] = []
+        self.mode = 0o666 & ~_umask()
+        self.parts: list[dict[str, Any]] = []
+
+    def _open(self) -> None:
+        self._close()
+        out = self.staged.out
+        k = len(self.staged.temps) + 1
+        fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}{_TEMP_MARK}{os.getpid()}.", suffix=".tmp")
+        self.staged.temps.append(Path(tmp))
+        self.staged.finals.append(part_path(out, k))
+        os.fchmod(fd, self.mode)
+        self.handle = os.fdopen(fd, "w", encoding="utf-8", newline="")
+        self.writer = csv.writer(self.handle, lineterminator="\n")
+        self.count, self.row_no = 0, 1
+        if self.spec is not None:
+            header = [c.name for c in self.spec.columns]
+            self.writer.writerow(header)
+            self.validator = Validator(self.spec, part_path(out, k).name)
+            self.validator.header(header)
+
+    def write(self, entry: GLEntry) -> None:
+        rows = self.renderer.rows(entry)
+        if self.spec is None:
+            if self.handle is None:
+                self._open()
+            assert self.handle is not None
+            for (text,) in rows:
+                self.handle.write(text)
+                self.jsonl_lines.append(text)
+            self.count += 1
+            return
+        limit = self.limit
+        if limit is not None and len(rows) > limit:
+            raise RuleViolation(
+                f"GL entry {entry.external_id} has {len(rows)} lines; {self.spec.format} takes at most {limit} per "
+                "file and an entry is never split",
+                document=entry.source_document,
+            )
+        if self.handle is None or (limit is not None and self.count + len(rows) > limit):
+            self._open()
+        assert self.handle is not None
+        assert self.validator is not None
+        validator, handle, writer = self.validator, self.handle, self.writer
+        for row in rows:
+            self.row_no += 1
+            validator.row(row, self.row_no)
+            # What the csv module writes for a row with nothing to quote, without its per-field machinery; any
+            # comma, quote or line break in a field goes through the writer.
+            line = ",".join(row)
+            if line.count(",") == len(row) - 1 and '"' not in line and "\n" not in line and "\r" not in line:
+                handle.write(line + "\n")
+            else:
+                writer.writerow(row)
+        if validator.problems:
+            raise Problems(validator.problems)
+        self.count += len(rows)
+
+    def _close(self) -> None:
+        if self.handle is None:
+            return
+        problems: list[Problem] = []
+        if self.validator is not None:
+            problems = self.validator.end()
+            self.parts.append({"lines": self.count, "journals": len(self.validator._seen)})
+        elif self.jsonl_lines:
+            checked = check_jsonl(self.jsonl_lines, self.staged.finals[-1].name)
+            problems = checked.problems
+            self.parts.append(
+                {"lines": sum(len(json.loads(t)["lines"]) for t in self.jsonl_lines), "journals": self.count}
+            )
+            self.jsonl_lines = []
+        self.handle.flush()
+        os.fsync(self.handle.fileno())
+        self.handle.close()
+        self.handle = None
+        if problems:
+            raise Problems(problems)
+
+    def finish(self) -> None:
+        self._close()
+
+
+def _digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def stage(
+    format_name: str,
+    renderer: Renderer,
+    entries: Iterable[GLEntry],
+    out: Path,
+    *,
+    run: RunInfo,
+    profile_digest: str,
+    force: bool,
+) -> Staged:
+    """Render ``entries`` into temporary files beside ``out`` (checked, synced), and its sidecar; nothing is in
+    place until ``commit``. Refuses an existing output (unless ``force``) before writing anything."""
+    staged = Staged(out, force)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        refuse_existing(out, force)
+        refuse_existing(sidecar_path(out), force)
+        _sweep(out)
+        writer = _Writer(staged, renderer, out.name)
+        for entry in entries:
+            debits = entry.check_balanced()
+            writer.write(entry)
+            staged.gl_entries += 1
+            staged.lines += len(entry.lines)
+            staged.totals[entry.currency] += debits
+        if staged.gl_entries == 0:
+            raise RuleViolation(f"journal run {run.number} has nothing to render", document=run.number)
+        writer.finish()
+        for final in staged.finals[1:]:
+            refuse_existing(final, force)
+        manifest = {
+            "format": format_name,
+            "journalRun": run.number,
+            "period": run.period,
+            "mode": run.mode,
+            "profile": {"sha256": profile_digest or None, "settings": renderer.settings()},
+            "glEntries": staged.gl_entries,
+            "lines": staged.lines,
+            "totals": {cur: amount_text(total, cur) for cur, total in sorted(staged.totals.items())},
+            "files": [
+                {"name": final.name, "sha256": _digest(tmp), **part}
+                for tmp, final, part in zip(staged.temps, staged.finals, writer.parts, strict=True)
+            ],
+        }
+        text = json.dumps(manifest, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
+        fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}{_TEMP_MARK}{os.getpid()}.", suffix=".tmp")
+        staged.temps.append(Path(tmp))
+        staged.finals.append(sidecar_path(out))
+        os.fchmod(fd, writer.mode)
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except OSError as exc:
+        staged.discard()
+        raise ExportFailed(f"could not write {out}: {exc.strerror or exc}", field="out") from exc
+    except BaseException:
+        staged.discard()
+        raise
+    return staged

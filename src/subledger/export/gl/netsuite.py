@@ -1,0 +1,144 @@
+"""``netsuite``: the CSV Import Assistant's journal entry import (Make Journal Entries > Import).
+
+Rows sharing an External ID form one entry; header fields (date, posting period, subsidiary, currency, exchange
+rate, memo) repeat on each of its lines. Columns ``docs/gl-export.md`` lists, and the rule each satisfies.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from subledger.errors import RuleViolation
+from subledger.export.gl.model import Account, GLEntry, RunInfo, audit_memo, clip, safe_text, side_text
+from subledger.export.gl.profile import NetSuite, Profile
+from subledger.export.gl.validate import Column, Spec
+
+#: NetSuite's memo fields hold 999 characters (a length not in the gathered reference: kept within it).
+MEMO_MAX = 999
+#: One CSV import job takes at most 25,000 records; the export counts every line as one.
+MAX_RECORDS_PER_FILE = 25_000
+DATE = r"(?:0[1-9]|1[0-2])/(?:0[1-9]|[12]\d|3[01])/\d{4}"
+
+
+def columns(p: NetSuite) -> tuple[Column, ...]:
+    cols = [Column("External ID", required=True), Column("Date", "date", required=True)]
+    cols.append(Column("Posting Period", required=True))
+    if p.subsidiary is not None:
+        cols.append(Column("Subsidiary", required=True))
+    cols += [
+        Column("Currency", required=True),
+        Column("Exchange Rate", "rate", required=p.exchange_rate == "profile"),
+        Column("Memo", max_len=MEMO_MAX),
+        Column("Account", required=True),
+        Column("Debit", "amount"),
+        Column("Credit", "amount"),
+        Column("Line Memo", max_len=MEMO_MAX),
+        Column("Name"),
+    ]
+    cols += [Column(name) for name, value in _dimensions(p) if value]
+    return tuple(cols)
+
+
+def _dimensions(p: NetSuite) -> list[tuple[str, str]]:
+    return [("Department", p.department), ("Class", p.class_), ("Location", p.location)]
+
+
+def account_cell(p: NetSuite, account: Account) -> str:
+    mapped = p.accounts.get(account.name)
+    if mapped is not None:
+        return mapped
+    if p.account_style == "number":
+        return account.number
+    if p.account_style == "name":
+        return account.path.replace(":", " : ")
+    return f"{account.number} {account.name}"
+
+
+def spec(p: NetSuite, accounts: dict[str, Account] | None = None) -> Spec:
+    cells = {account_cell(p, a): a for a in (accounts or {}).values()}
+    return Spec(
+        format="netsuite",
+        columns=columns(p),
+        key=("External ID",),
+        date=DATE,
+        date_hint="MM/DD/YYYY",
+        account="Account",
+        debit="Debit",
+        credit="Credit",
+        max_digits=10,
+        max_decimals=2,
+        max_lines_per_entry=p.max_lines_per_entry,
+        max_lines_per_file=MAX_RECORDS_PER_FILE,
+        accounts=frozenset(cells) if accounts else None,
+        receivable_accounts=frozenset(c for c, a in cells.items() if a.receivable) if p.customer_name else frozenset(),
+        name_column="Name",
+    )
+
+
+class Renderer:
+    def __init__(self, profile: Profile, accounts: dict[str, Account], run: RunInfo) -> None:
+        self.p = p = profile.netsuite
+        self.spec = spec(p, accounts)
+        self.accounts = {code: safe_text(account_cell(p, a)) for code, a in accounts.items()}
+        self.receivable = {code for code, a in accounts.items() if a.receivable and p.customer_name}
+        self.dims = [safe_text(v) for _, v in _dimensions(p) if v]
+        self.subsidiary = [safe_text(p.subsidiary)] if p.subsidiary is not None else []
+        self.summary_name = safe_text(p.summary_name or "")
+
+    def _rate(self, e: GLEntry) -> str:
+        p = self.p
+        if p.exchange_rate == "netsuite":
+            return ""
+        if e.currency == p.base_currency:
+            return "1"
+        rate = p.rates.get(e.currency)
+        if rate is None:
+            raise RuleViolation(
+                f'netsuite.exchange_rate is "profile" but the ERP profile has no rate for {e.currency} '
+                f"(GL entry {e.external_id})",
+                document=e.source_document or e.external_id,
+                field=f"netsuite.rates.{e.currency}",
+            )
+        return str(rate)
+
+    def rows(self, e: GLEntry) -> list[list[str]]:
+        period = dt.date(e.date.year, e.date.month, 1).strftime("%b %Y")
+        head = [
+            safe_text(e.external_id),
+            f"{e.date.month:02d}/{e.date.day:02d}/{e.date.year}",
+            period,
+            *self.subsidiary,
+            safe_text(e.currency),
+            self._rate(e),
+            safe_text(clip(audit_memo(e, None), MEMO_MAX)),
+        ]
+        name = safe_text(e.customer_name) if e.customer_name else self.summary_name
+        return [
+            [
+                *head,
+                self.accounts[line.code],
+                side_text(line.debit, e.currency),
+                side_text(line.credit, e.currency),
+                safe_text(clip(audit_memo(e, line, with_memo=False) or e.memo, MEMO_MAX)),
+                name if line.code in self.receivable else "",
+                *self.dims,
+            ]
+            for line in e.lines
+        ]
+
+    def settings(self) -> dict[str, Any]:
+        p = self.p
+        return {
+            "subsidiary": p.subsidiary,
+            "accountStyle": p.account_style,
+            "accounts": dict(sorted(self.accounts.items())),
+            "customerName": p.customer_name,
+            "summaryName": p.summary_name,
+            "department": p.department,
+            "class": p.class_,
+            "location": p.location,
+            "exchangeRate": p.exchange_rate,
+            "baseCurrency": p.base_currency,
+            "rates": {c: str(r) for c, r in sorted(p.rates.items())},
+        }

@@ -1,0 +1,131 @@
+"""``quickbooks``: QuickBooks Online's journal entry import (Settings > Import data > Journal entries).
+
+Account Name is the account's full name path ("Parent:Sub"); A/R lines carry the customer's Name; dates in the
+company's format. Without multicurrency an entry in another currency than the base one is converted at the
+profile's rates or refused; with it, each entry keeps its Currency and Exchange Rate.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from subledger.errors import RuleViolation
+from subledger.export.gl.convert import in_base
+from subledger.export.gl.model import Account, GLEntry, RunInfo, audit_memo, clip, safe_text, side_text
+from subledger.export.gl.profile import Profile, QuickBooks
+from subledger.export.gl.validate import Column, Spec
+
+#: QuickBooks Online's journal number holds 21 characters, a line description 4,000 (lengths of its API, not in
+#: the gathered reference).
+JOURNAL_NO_MAX = 21
+DESCRIPTION_MAX = 4000
+_DATES = {
+    "MM/DD/YYYY": r"(?:0[1-9]|1[0-2])/(?:0[1-9]|[12]\d|3[01])/\d{4}",
+    "DD/MM/YYYY": r"(?:0[1-9]|[12]\d|3[01])/(?:0[1-9]|1[0-2])/\d{4}",
+    "YYYY-MM-DD": r"\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])",
+}
+
+
+def columns(p: QuickBooks) -> tuple[Column, ...]:
+    cols = [
+        Column("Journal No.", required=True, max_len=JOURNAL_NO_MAX),
+        Column("Journal Date", "date", required=True),
+        Column("Account Name", required=True),
+        Column("Debits", "amount"),
+        Column("Credits", "amount"),
+        Column("Description", max_len=DESCRIPTION_MAX),
+        Column("Name"),
+    ]
+    if p.location:
+        cols.append(Column("Location"))
+    if p.class_:
+        cols.append(Column("Class"))
+    if p.multicurrency:
+        cols += [Column("Currency", required=True), Column("Exchange Rate", "rate", required=True)]
+    return tuple(cols)
+
+
+def account_name(p: QuickBooks, account: Account) -> str:
+    return p.accounts.get(account.name, account.path)
+
+
+def spec(p: QuickBooks, accounts: dict[str, Account] | None = None) -> Spec:
+    names = {account_name(p, a): a for a in (accounts or {}).values()}
+    return Spec(
+        format="quickbooks",
+        columns=columns(p),
+        key=("Journal No.",),
+        date=_DATES[p.date_format],
+        date_hint=p.date_format,
+        account="Account Name",
+        debit="Debits",
+        credit="Credits",
+        accounts=frozenset(names) if accounts else None,
+        receivable_accounts=frozenset(n for n, a in names.items() if a.receivable),
+        name_column="Name",
+    )
+
+
+class Renderer:
+    def __init__(self, profile: Profile, accounts: dict[str, Account], run: RunInfo) -> None:
+        self.p = p = profile.quickbooks
+        self.spec = spec(p, accounts)
+        self.names = {code: safe_text(account_name(p, a)) for code, a in accounts.items()}
+        self.receivable = {code for code, a in accounts.items() if a.receivable and p.customer_name}
+        self.tracking = [safe_text(v) for v in (p.location, p.class_) if v]
+        self.summary_name = safe_text(p.summary_name or "")
+
+    def _date(self, e: GLEntry) -> str:
+        d = e.date
+        if self.p.date_format == "MM/DD/YYYY":
+            return f"{d.month:02d}/{d.day:02d}/{d.year}"
+        if self.p.date_format == "DD/MM/YYYY":
+            return f"{d.day:02d}/{d.month:02d}/{d.year}"
+        return d.isoformat()
+
+    def rows(self, e: GLEntry) -> list[list[str]]:
+        p = self.p
+        if p.multicurrency:
+            rate = "1" if e.currency == p.base_currency else p.rates.get(e.currency)
+            if rate is None:
+                raise RuleViolation(
+                    f"quickbooks.multicurrency is on but the ERP profile has no rate for {e.currency} "
+                    f"(GL entry {e.external_id})",
+                    document=e.source_document or e.external_id,
+                    field=f"quickbooks.rates.{e.currency}",
+                )
+            amounts = [(line.debit, line.credit) for line in e.lines]
+            currency, extra = e.currency, [safe_text(e.currency), str(rate)]
+        else:
+            amounts = in_base(e, p, "quickbooks")
+            currency, extra = p.base_currency, []
+        head = [safe_text(e.external_id), self._date(e)]
+        name = safe_text(e.customer_name) if e.customer_name else self.summary_name
+        return [
+            [
+                *head,
+                self.names[line.code],
+                side_text(debit, currency),
+                side_text(credit, currency),
+                safe_text(clip(audit_memo(e, line), DESCRIPTION_MAX)),
+                name if line.code in self.receivable else "",
+                *self.tracking,
+                *extra,
+            ]
+            for line, (debit, credit) in zip(e.lines, amounts, strict=True)
+        ]
+
+    def settings(self) -> dict[str, Any]:
+        p = self.p
+        return {
+            "accounts": dict(sorted(self.names.items())),
+            "customerName": p.customer_name,
+            "summaryName": p.summary_name,
+            "dateFormat": p.date_format,
+            "location": p.location,
+            "class": p.class_,
+            "multicurrency": p.multicurrency,
+            "baseCurrency": p.base_currency,
+            "foreignCurrency": p.foreign_currency,
+            "rates": {c: str(r) for c, r in sorted(p.rates.items())},
+        }
