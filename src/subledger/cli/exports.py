@@ -90,7 +90,8 @@ def gl(
 
     Rendering records nothing: a run renders the same bytes any number of times, in any format. Each file is
     checked against its importer's rules before it is written; an existing file is kept unless --force."""
-    from subledger.cli.common import STATE, note, out as say
+    from subledger.cli.common import STATE, note
+    from subledger.cli.common import out as say
 
     json_out = json_out or STATE.json
     if format not in GL_FORMATS:

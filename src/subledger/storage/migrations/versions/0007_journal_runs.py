@@ -1,7 +1,7 @@
 """journal runs
 
 Revision ID: 0007
-Revises: 0004
+Revises: 0006
 
 Journal runs replace export runs: a run takes a period's journal entries (``journal_run_entries``, which replaces
 ``journal_transfers``) and records its summary journal entries (``journal_run_totals``); it is Processing until
@@ -17,7 +17,7 @@ from alembic import op
 import subledger.storage.types
 
 revision = "0007"
-down_revision = "0004"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
