@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib.resources
 import os
+import re
 import tempfile
 from collections.abc import Callable, Iterator
 from decimal import Decimal
@@ -62,9 +63,15 @@ _ESCAPES = str.maketrans(
 )
 
 
+#: Whether a text needs ``_ESCAPES`` at all (most do not: the regular expression answers faster than translating).
+_NEEDS_ESCAPE = re.compile(r'[\\"\x00-\x1f\x7f]')
+
+
 def quote(text: str) -> str:
     """``text`` as a Beancount string that parses back to it (control characters other than newline, tab and
     carriage return replaced)."""
+    if _NEEDS_ESCAPE.search(text) is None:
+        return f'"{text}"'
     return '"' + text.translate(_ESCAPES) + '"'
 
 
@@ -167,7 +174,14 @@ def _receivable(ttype: str, document: str, related: str | None) -> str | None:
     return None
 
 
-def _explain(row: tuple[Any, ...], name: str, document: str, related: str | None, ttype: str) -> _Explained:
+def _explain(
+    row: tuple[Any, ...],
+    name: str,
+    document: str,
+    related: str | None,
+    ttype: str,
+    heads: dict[tuple[Any, str], str],
+) -> _Explained:
     """Metadata of one entry from its ``_ENTRY_META_SQL`` row.
 
     The reason code, comment, source document and revenue impacting come from the memo the entry's operation
@@ -220,14 +234,17 @@ def _explain(row: tuple[Any, ...], name: str, document: str, related: str | None
             source, revenue = "WriteOff", a_code_type not in _EXPENSE_TYPES
     elif d_kind is not None and d_operation == operation:
         reason, comment = d_reason, d_comment
-    meta = [
-        f'  operation: "{operation}"',
-        f"  operation-kind: {quote(kind or '')}",
-        f"  actor: {quote(actor or '')}",
-        f'  customer-account: "{account}"',
-        f"  customer-name: {quote(name)}",
-        f'  document: "{document}"',
-    ]
+    head_key = (operation, account)
+    head = heads.get(head_key)
+    if head is None:  # the lines every entry of one operation on one account shares, built once
+        head = heads[head_key] = (
+            f'  operation: "{operation}"\n'
+            f"  operation-kind: {quote(kind or '')}\n"
+            f"  actor: {quote(actor or '')}\n"
+            f'  customer-account: "{account}"\n'
+            f"  customer-name: {quote(name)}"
+        )
+    meta = [head, f'  document: "{document}"']
     if source_doc:
         meta.append(f'  source-document: "{source_doc}"')
     receivable = _receivable(ttype, journal_document, related)
@@ -274,6 +291,7 @@ def _entries(conn: Connection, period: str, accounts: dict[str, str]) -> Iterato
     chunk: list[str] = []
     out: list[str] = []
     written = 0
+    heads: dict[tuple[Any, str], str] = {}
     explained = driver_rows(conn, _ENTRY_META_SQL, {"period": period}, batch=_BATCH)
     rows = driver_rows(conn, _ENTRIES_SQL, {"period": period}, batch=_BATCH)
     for account, seq, date, ttype, tag, description, document, related, name, code, amount, currency, item in rows:
@@ -297,7 +315,7 @@ def _entries(conn: Connection, period: str, accounts: dict[str, str]) -> Iterato
             kind = types.get(ttype)
             if kind is None:
                 kind = types[ttype] = f"  transaction-type: {quote(ttype)}"
-            why = _explain(meta_row, name, document, related, ttype)
+            why = _explain(meta_row, name, document, related, ttype, heads)
             links = f"^{document} ^{related}" if related else f"^{document}"
             chunk = [
                 f"{day} * {quoted} {quote(description + why.narration)} #{tag} {links}{why.links}",
