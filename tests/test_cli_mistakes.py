@@ -50,6 +50,13 @@ def commands(files: Path) -> list[list[str]]:
         ["export", "beancount", "--out", out],
         ["export", "gl", "--period", "2026-10", "--out", f"{out}/gl.csv"],
         ["export", "gl", "--list"],
+        ["export", "gl", "--run", "JR-00000001", "--out", f"{out}/gl.csv"],
+        ["journal-run", "create", "--period", "2026-10"],
+        ["journal-run", "list"],
+        ["journal-run", "show", "JR-00000001"],
+        ["journal-run", "confirm", "JR-00000001"],
+        ["journal-run", "cancel", "JR-00000001"],
+        ["journal-run", "error", "JR-00000001", "--reason", "rejected"],
     ]
 
 
