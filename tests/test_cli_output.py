@@ -1,0 +1,116 @@
+"""What the command prints: one vocabulary under --json, output schemas, tables for people and for scripts."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+from conftest import db_url, example
+from subledger.api import Books
+
+COMMON = {"success", "operation", "operationId", "replayed", "documentNumber", "documentKind"}
+
+
+def test_one_vocabulary_across_operations(cli: Any, line_level: Books) -> None:
+    url = db_url(line_level)
+    wrote = cli("invoice", "write-off", "INV00000010", "--memo-date", "2026-11-16", "--json", db=url).json()
+    assert COMMON | {"memoNumber", "memoKind"} <= set(wrote)
+    assert (wrote["documentNumber"], wrote["documentKind"], wrote["memoKind"]) == (
+        "INV00000010",
+        "Invoice",
+        "CreditMemo",
+    )
+    assert wrote["memoNumber"] == wrote["creditMemo"]["number"]
+    assert wrote["operation"] == "write-off-invoice"
+    assert wrote["replayed"] is False
+    reversed_ = cli(
+        "credit-memo", "reverse", "CM00000001", "--body", str(example("reverse-credit-memo.json")), "--json", db=url
+    ).json()
+    assert COMMON | {"memoNumber", "memoKind"} <= set(reversed_)
+    assert (reversed_["documentNumber"], reversed_["documentKind"], reversed_["memoKind"]) == (
+        "CM00000001",
+        "CreditMemo",
+        "DebitMemo",
+    )
+    assert reversed_["operationId"] == wrote["operationId"] + 1
+    memo = cli("debit-memo", "write-off", "DM00000001", "--memo-date", "2026-11-16", "--json", db=url).json()
+    assert (memo["documentNumber"], memo["documentKind"], memo["memoKind"]) == ("DM00000001", "DebitMemo", "CreditMemo")
+
+
+def test_a_replay_says_so_and_a_refused_replay_is_an_error(cli: Any, line_level: Books) -> None:
+    url = db_url(line_level)
+    args = ("debit-memo", "write-off", "DM00000001", "--memo-date", "2026-11-16", "--idempotency-key", "wo-1")
+    first = cli(*args, db=url)
+    assert first.code == 0, first.err
+    assert "replay" not in first.out
+    again = cli(*args, db=url)
+    assert again.code == 0
+    assert "(a replay of operation " in again.out.splitlines()[0]
+    assert "nothing posted again" in again.out
+    assert cli(*args, "--json", db=url).json()["replayed"] is True
+    other = cli(
+        "debit-memo", "write-off", "DM00000001", "--idempotency-key", "wo-1", "--comment", "x", "--json", db=url
+    )
+    assert other.code == 1
+    reason = json.loads(other.out)["reasons"][0]
+    assert reason["code"] == "idempotency-conflict"
+    assert reason["field"] == "idempotencyKey"
+
+
+def test_errors_under_json_are_the_reference_shape(cli: Any, seed003: Books) -> None:
+    refused = cli("invoice", "write-off", "NOPE", "--json", db=db_url(seed003))
+    assert refused.code == 1
+    assert refused.err == ""
+    assert json.loads(refused.out) == {
+        "success": False,
+        "reasons": [
+            {"code": "not-found", "message": "NOPE: no invoice NOPE", "document": "NOPE", "rule": "no invoice NOPE"}
+        ],
+    }
+    usage = cli("invoice", "write-off", "--json", db=db_url(seed003))
+    assert usage.code == 2
+    assert json.loads(usage.out)["reasons"][0]["code"] == "usage"
+
+
+def test_output_schemas(cli: Any) -> None:
+    error = json.loads(cli("schema", "--output", "error").out)
+    assert set(error["properties"]) == {"success", "reasons"}
+    operation = json.loads(cli("schema", "--output", "operation").out)
+    assert {"operationId", "replayed", "documentNumber", "memoNumber"} <= set(operation["properties"])
+    write_off = json.loads(cli("schema", "--output", "write-off").out)
+    assert "creditMemo" in write_off["properties"]
+    unknown = cli("schema", "--output", "nope")
+    assert unknown.code == 2
+    assert unknown.err.startswith("error: unknown output schema 'nope'")
+
+
+def test_tables_never_cut_and_csv_for_scripts(cli: Any, seed003: Books, monkeypatch: Any) -> None:
+    monkeypatch.setenv("COLUMNS", "40")
+    url = db_url(seed003)
+    table = cli("journal", "--document", "P00000001", db=url).out.splitlines()
+    assert table[0].split() == [
+        "date", "entry", "type", "code", "debit", "credit", "cur", "item", "documents", "description",
+    ]  # fmt: skip
+    assert "Payment P00000001 applied to invoice INV00000002" in table[4]
+    assert "2026-10-20" in table[2]
+    assert "…" not in "\n".join(table)
+    rows = list(csv.reader(io.StringIO(cli("--format", "csv", "period", "list", db=url).out)))
+    assert rows[0] == ["period", "start", "end", "FY", "Q", "status", "entries", "fingerprint"]
+    assert rows[1][:6] == ["2026-01", "2026-01-01", "2026-01-31", "2026", "1", "Open"]
+    tsv = cli("period", "list", "--format", "tsv", db=url).out.splitlines()
+    assert tsv[1].split("\t")[0] == "2026-01"
+    bad = cli("period", "list", "--format", "xml", db=url)
+    assert bad.code == 2
+
+
+def test_journal_by_tag(cli: Any, seed003: Books) -> None:
+    url = db_url(seed003)
+    assert cli("invoice", "write-off", "INV00000001", "--memo-date", "2026-11-16", db=url).code == 0
+    everything = cli("journal", "--json", db=url).json()
+    tags = {e["tag"] for e in everything}
+    assert len(tags) > 1
+    for tag in tags:
+        tagged = cli("journal", "--tag", tag, "--json", db=url).json()
+        assert tagged == [e for e in everything if e["tag"] == tag]
