@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +53,9 @@ HOSTILE = [
     "_x",
     "/etc",
 ]
+
+#: The refusal: the identifier rule, or (NUL, refused in any text first) the NUL rule.
+REFUSED = re.compile(f"{re.escape(IDENTIFIER_RULE)}|contains a NUL character$")
 
 INVOICE: dict[str, Any] = {
     "invoiceNumber": "INV00000901",
@@ -126,10 +131,10 @@ def test_hostile_identifiers_are_refused_at_load_and_write_nothing(books: Books)
             with pytest.raises(SubledgerError) as refused:
                 books.load(load_file(where, value))
             message = str(refused.value)
-            assert IDENTIFIER_RULE in message, (where, value, message)
+            assert REFUSED.search(message), (where, value, message)
             assert "\n" not in message, (where, value, message)
             assert "\r" not in message, (where, value, message)
-            assert repr(value) in message
+            assert repr(value) in message or "\x00" in value
             tried += 1
     assert tried == len(FIELDS) * len(HOSTILE)
     assert dump(books.engine) == before
@@ -148,19 +153,19 @@ def test_the_refusal_names_document_field_and_rule(books: Books) -> None:
 def test_hostile_identifiers_are_refused_in_requests(seed003: Books) -> None:
     before = dump(seed003.engine)
     for value in HOSTILE:
-        with pytest.raises(SubledgerError, match=IDENTIFIER_RULE):
+        with pytest.raises(SubledgerError, match=REFUSED):
             seed003.write_off_invoice(
                 "INV00000001",
                 {"memoDate": "2026-10-28", "items": [{"invoiceItemId": value, "amountWithoutTax": "1.00"}]},
             )
-        with pytest.raises(SubledgerError, match=IDENTIFIER_RULE):
+        with pytest.raises(SubledgerError, match=REFUSED):
             seed003.write_off_bulk({"documents": [value]})
     assert dump(seed003.engine) == before
 
 
 HOSTILE_TEXT = 'Evil "Corp" \\ ^INV1 #tag\n2026-01-01 open Assets:Stolen USD\r\n\u200f=HYPERLINK("x") é'
 #: With control characters, which the ledger replaces (``export.beancount.quote``): it must still parse.
-CONTROL_TEXT = HOSTILE_TEXT + "\x00\x07\x1b[31m"
+CONTROL_TEXT = HOSTILE_TEXT + "\x07\x1b[31m"
 
 
 def test_hostile_free_text_round_trips_through_the_ledger(books: Books, tmp_path: Path) -> None:
@@ -176,5 +181,18 @@ def test_hostile_free_text_round_trips_through_the_ledger(books: Books, tmp_path
     payees = {getattr(e, "payee", None) for e in entries if getattr(e, "date", None) == dt.date(2026, 10, 10)}
     assert payees == {HOSTILE_TEXT}
     comments = {e.meta.get("comment") for e in entries if "comment" in getattr(e, "meta", {})}
-    assert comments == {HOSTILE_TEXT + "\ufffd\ufffd\ufffd[31m"}
+    assert comments == {HOSTILE_TEXT + "\ufffd\ufffd[31m"}
+
+
+def test_a_nul_character_is_refused_in_any_text(books: Books) -> None:
+    """PostgreSQL cannot store NUL in text (the load ended on a driver traceback there): refused on both engines,
+    from a dict and from JSON text alike."""
+    before = dump(books.engine)
+    account = {**ACCOUNT, "name": "Nul\x00Corp"}
+    expected = "text in load file at $.accounts[0].name contains a NUL character"
+    with pytest.raises(SubledgerError, match=re.escape(expected)):
+        books.load({"accounts": [account]})
+    with pytest.raises(SubledgerError, match=re.escape(expected)):
+        books.load(json.dumps({"accounts": [account]}).encode())
+    assert dump(books.engine) == before
     assert books.check("2026-10").passed

@@ -42,7 +42,7 @@ from subledger.models.apply import (
 from subledger.models.base import Model
 from subledger.models.documents import LoadFile
 from subledger.models.errors import validation_problems
-from subledger.models.jsonio import read_object
+from subledger.models.jsonio import read_object, refuse_nul
 from subledger.models.reversal import CreditMemoReversalRequest, InvoiceReversalRequest, ReversalResult
 from subledger.models.views import JournalEntryView, PeriodView
 from subledger.models.writeoff import (
@@ -85,6 +85,8 @@ def parse(model: type[Any], data: Any, *, document: str | None = None, what: str
     raw: Any = data
     if isinstance(data, Path | bytes | str):
         raw = read_object(data, what=what, document=document)
+    else:
+        refuse_nul(raw, document=document, what=what)
     try:
         return model.model_validate(raw)
     except ValidationError as exc:

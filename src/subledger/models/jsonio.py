@@ -95,6 +95,35 @@ class JsonReader:
             raise InvalidInput(f"duplicate key {key!r} in {what} at {where}", document=document)
 
 
+def _first_nul(value: Any, path: JsonPath) -> JsonPath | None:
+    stack: list[tuple[Any, JsonPath]] = [(value, path)]
+    while stack:
+        node, where = stack.pop()
+        if isinstance(node, str):
+            if "\x00" in node:
+                return where
+        elif isinstance(node, dict):
+            for k, v in reversed(list(node.items())):
+                if "\x00" in k:
+                    return key_path(where, k)
+                stack.append((v, key_path(where, k)))
+        elif isinstance(node, list):
+            stack.extend((v, f"{where}[{i}]") for i, v in reversed(list(enumerate(node))))
+    return None
+
+
+def refuse_nul(value: Any, path: JsonPath = "$", *, document: str | None, what: str, text: str | None = None) -> None:
+    """Refuse a NUL character in any string: PostgreSQL cannot store one in text, and no document needs one.
+
+    ``text``, the JSON the value was parsed from, makes the common case a substring search (JSON writes NUL as
+    ``\\u0000``)."""
+    if text is not None and "\\u0000" not in text:
+        return
+    where = _first_nul(value, path)
+    if where is not None:
+        raise InvalidInput(f"text in {what} at {where} contains a NUL character", document=document)
+
+
 def malformed(
     exc: json.JSONDecodeError | RecursionError, *, document: str | None, line_offset: int = 0
 ) -> InvalidInput:
@@ -152,6 +181,7 @@ def read_json(source: Path | bytes | str, *, what: str = "input", document: str 
         error = json.JSONDecodeError("Extra data", text, end)
         raise malformed(error, document=document)
     reader.check_duplicates(value, "$", document=document, what=what)
+    refuse_nul(value, document=document, what=what, text=text)
     return value
 
 
