@@ -13,7 +13,7 @@ from sqlalchemy import select
 from conftest import example
 from subledger import api
 from subledger.api import Books
-from subledger.export.beancount import _amount_text
+from subledger.canonical import driver_amount_text
 from subledger.models.documents import LoadFile
 from subledger.money import fmt
 from subledger.operations.base import canonical_json
@@ -28,7 +28,7 @@ AMOUNTS = ["0", "-0", "0.01", "-0.01", "0.5", "-0.5", "1", "-1", "12.34", "-12.3
 
 @pytest.mark.parametrize("currency", ["USD", "EUR", "JPY", "BHD", "CLF"])
 def test_export_prints_stored_integers_as_fmt_does(currency: str) -> None:
-    scaled, decimal = _amount_text(currency, scaled=True), _amount_text(currency, scaled=False)
+    scaled, decimal = driver_amount_text("sqlite", currency), driver_amount_text("postgresql", currency)
     for text in [*AMOUNTS, "0.0001", "-0.0049", "2.5", "3.5", "123.4567"]:
         amount = Decimal(text)
         stored = to_scaled(amount)

@@ -29,9 +29,10 @@ from conftest import (
     unguarded,
 )
 from subledger.api import Books
+from subledger.canonical import posting_text
 from subledger.checks import CHECKS
 from subledger.export.beancount import export_period
-from subledger.fingerprint import fingerprint, period_fingerprint, posting_line
+from subledger.fingerprint import fingerprint, period_fingerprint
 from subledger.journal import Entry, post
 from subledger.posting import Line
 from subledger.storage import cursor
@@ -353,7 +354,7 @@ def test_the_chain_does_not_depend_on_the_order_the_database_aggregates_lines_in
 
 
 def test_fingerprint_built_in_sql_equals_the_plugins(seed003: Books) -> None:
-    """The database builds and sorts the posting lines; they must be ``posting_line``'s, whatever the amount."""
+    """The database builds and sorts the posting lines; they must be ``posting_text``'s, whatever the amount."""
     seed003.reverse_invoice("INV00000001", {"memoDate": "2026-10-20", "applyEffectiveDate": "2026-10-20"})
     with raw(seed003) as conn:
         post_entry(
@@ -371,7 +372,7 @@ def test_fingerprint_built_in_sql_equals_the_plugins(seed003: Books) -> None:
             )
         ).all()
         lines = [
-            posting_line(
+            posting_text(
                 dt.date.fromisoformat(str(day)),
                 f"{account}-{seq}",
                 name,

@@ -1,8 +1,8 @@
 """The fingerprint of a closed period: a hash over its journal entries, recorded when the period closes.
 
 The same function runs over the database (at close, and in ``subledger check``) and over a Beancount ledger (in
-the ``closed_periods`` plugin), on the same canonical text per posting, so a hand edit to either is caught: a
-transaction added to, removed from or changed in a closed period changes its fingerprint.
+the ``closed_periods`` plugin), on the same canonical text per posting (``canonical.posting_text``), so a hand edit
+to either is caught: a transaction added to, removed from or changed in a closed period changes its fingerprint.
 
 Recomputing a fingerprint reads and formats every line of the period, which over a book of millions of lines and a
 year of closed periods is most of a check's time. So the close records a *seal* beside it: a hash over the chain
@@ -19,17 +19,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Iterable
-from decimal import Decimal
 
 from sqlalchemy import Connection, select
 
+from subledger.canonical import postings_sql
 from subledger.storage.cursor import driver_rows
 from subledger.storage.schema import accounting_codes, journal_entries
-
-
-def posting_line(date: dt.date, entry_id: str, account: str, amount: Decimal, currency: str) -> str:
-    """One posting, canonically: the amount is debit minus credit, normalized (``100.00`` and ``100`` agree)."""
-    return f"{date.isoformat()}|{entry_id}|{account}|{amount.normalize():f}|{currency}"
 
 
 def fingerprint(lines: Iterable[str]) -> str:
@@ -40,39 +35,12 @@ def fingerprint(lines: Iterable[str]) -> str:
     return digest.hexdigest()
 
 
-def _postings_sql(dialect: str) -> str:
-    """The canonical posting line of each journal line dated from :start to :end, built by the database and sorted
-    there in byte order (what ``sorted`` does in Python), so that Python only feeds the hash.
-
-    Each must equal ``posting_line``: the entry id ``ACCOUNT-SEQ``, the accounting code's Beancount account, and
-    debit minus credit with trailing zeros dropped (SQLite stores ten-thousandths as integers, formatted and trimmed
-    here; PostgreSQL's ``trim_scale`` normalizes the NUMERIC)."""
-    if dialect == "sqlite":
-        amount = (
-            "CASE WHEN x.v = 0 THEN '0' ELSE (CASE WHEN x.v < 0 THEN '-' ELSE '' END) || "
-            "rtrim(rtrim(printf('%d.%04d', abs(x.v) / 10000, abs(x.v) % 10000), '0'), '.') END"
-        )
-        # CROSS JOIN makes SQLite read the period's entries first and look their lines up, not the other way round.
-        day, seq, join, order = "e.entry_date", "e.seq", "CROSS JOIN", "posting"
-    else:
-        amount = "trim_scale(x.v)::text"
-        day, seq, join, order = "to_char(e.entry_date, 'YYYY-MM-DD')", "e.seq::text", "JOIN", 'posting COLLATE "C"'
-    return (
-        f"SELECT posting FROM (SELECT {day} || '|' || e.account_number || '-' || {seq} || '|' || c.account || '|' "
-        f"|| {amount} || '|' || x.currency AS posting FROM journal_entries e {join} "
-        "(SELECT account_number, entry_seq, accounting_code, debit - credit AS v, currency FROM journal_lines) x "
-        "ON x.account_number = e.account_number AND x.entry_seq = e.seq "
-        "JOIN accounting_codes c ON c.name = x.accounting_code "
-        f"WHERE e.entry_date >= :start AND e.entry_date <= :end) postings ORDER BY {order}"
-    )
-
-
 def period_fingerprint(conn: Connection, start: dt.date, end: dt.date) -> str:
     """The fingerprint of the journal dated from ``start`` to ``end`` (an accounting period), from the database:
-    ``fingerprint`` over the ``posting_line`` of every journal line, with the lines built and sorted by SQL."""
+    ``fingerprint`` over the ``canonical.posting_text`` of every journal line, built and sorted by SQL."""
     digest = hashlib.sha256()
     params = {"start": start.isoformat(), "end": end.isoformat()}
-    for (line,) in driver_rows(conn, _postings_sql(conn.dialect.name), params):
+    for (line,) in driver_rows(conn, postings_sql(conn.dialect.name), params):
         digest.update(line.encode())
         digest.update(b"\n")
     return digest.hexdigest()

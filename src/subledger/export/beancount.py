@@ -32,11 +32,11 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from subledger.balances import CONTROL_SIGN, Key, journal_balances, subledger_balances, subledger_balances_at
+from subledger.canonical import driver_amount_text
 from subledger.context import PeriodState, read_chart, read_periods
 from subledger.money import ZERO, fmt, minor_unit, quantum
 from subledger.storage.cursor import driver_rows
 from subledger.storage.schema import journal_entries
-from subledger.storage.types import SCALE, from_scaled
 
 ACCOUNT_WIDTH = 50
 AMOUNT_WIDTH = 16
@@ -76,8 +76,8 @@ def quote(text: str) -> str:
 
 
 #: The period's journal lines in ledger order, read through the driver (``storage.cursor``): no result rows, no
-#: type processing. Money comes back as the driver gives it (``_amount_text``), dates as ISO text on SQLite and as
-#: ``date`` on PostgreSQL.
+#: type processing. Money comes back as the driver gives it (printed by ``canonical.driver_amount_text``), dates as
+#: ISO text on SQLite and as ``date`` on PostgreSQL.
 _ENTRIES_SQL = """
 SELECT e.account_number, e.seq, e.entry_date, e.transaction_type, e.tag, e.description, e.document_number,
        e.related_number, c.name, l.accounting_code, l.debit - l.credit, l.currency, l.item_id
@@ -87,37 +87,6 @@ JOIN customer_accounts c ON c.account_number = e.account_number
 WHERE e.period = :period
 ORDER BY e.entry_date, e.account_number, e.seq, l.line_no
 """
-
-
-def _amount_text(currency: str, scaled: bool) -> Callable[[Any], str]:
-    """How a driver's debit-minus-credit value prints in ``currency``: as ``money.fmt`` would print it (quantized to
-    the currency, never ``-0.00``).
-
-    On SQLite the value is the stored integer count of ten-thousandths (``storage.types``); an amount that is a whole
-    number of the currency's minor units (every posted amount is) is printed from the integer alone, without a
-    ``Decimal``. Anything else goes through ``Decimal`` as on PostgreSQL.
-    """
-    q = quantum(currency)
-
-    def exact(value: Any) -> str:
-        return str((from_scaled(value) if scaled else value).quantize(q) + ZERO)
-
-    digits = minor_unit(currency)
-    if not scaled or digits > SCALE:
-        return exact
-    step = 10 ** (SCALE - digits)
-
-    def text(value: int) -> str:
-        if value % step:
-            return exact(value)
-        units = value // step
-        whole = str(-units if units < 0 else units)
-        if digits:
-            whole = whole.rjust(digits + 1, "0")
-            whole = f"{whole[:-digits]}.{whole[-digits:]}"
-        return f"-{whole}" if units < 0 else whole
-
-    return text
 
 
 #: What explains each of the period's entries, one row per entry in the order of ``_ENTRIES_SQL``: its operation, its
@@ -281,7 +250,7 @@ def _entries(conn: Connection, period: str, accounts: dict[str, str]) -> Iterato
     (customer names, dates, transaction types, account columns, amount formats) is built once and looked up. Each
     entry's metadata comes from a second query in the same order (``_ENTRY_META_SQL``), read in step.
     """
-    scaled = conn.dialect.name == "sqlite"
+    dialect = conn.dialect.name
     names: dict[str, str] = {}
     days: dict[Any, str] = {}
     types: dict[str, str] = {}
@@ -326,7 +295,7 @@ def _entries(conn: Connection, period: str, accounts: dict[str, str]) -> Iterato
         written += 1
         text = amounts.get(currency)
         if text is None:
-            text = amounts[currency] = _amount_text(currency, scaled)
+            text = amounts[currency] = driver_amount_text(dialect, currency)
         chunk.append(f"{columns[code]}{text(amount):>{AMOUNT_WIDTH}} {currency}")
         if item:
             chunk.append(f"    item: {quote(item)}")

@@ -43,7 +43,7 @@ from subledger.storage.schema import (
     journal_runs,
     payments,
 )
-from subledger.storage.types import SCALE
+from subledger.storage.types import decoder
 
 PERMISSION: Permission = "Transfer to Accounting"
 
@@ -396,7 +396,7 @@ def detail_entries(
         ):
             reasons[(account, number)] = (reason, comment)
     numbers = {code: a.number for code, a in accounts.items()}
-    scale = -SCALE
+    decode = decoder(conn.dialect.name)
     dates: dict[Any, dt.date] = {}
     amounts: dict[Any, Decimal] = {}
 
@@ -405,7 +405,7 @@ def detail_entries(
         if value is None:
             if len(amounts) > _KEPT:
                 amounts.clear()
-            value = amounts[raw] = Decimal(raw).scaleb(scale) if sqlite else Decimal(raw)
+            value = amounts[raw] = decode(raw)
         return value
 
     entry: GLEntry | None = None

@@ -72,5 +72,14 @@ def to_scaled(value: Any) -> int:
 
 
 def from_scaled(value: Any) -> Decimal:
-    """A stored SQLite integer count of ten-thousandths as the exact ``Decimal``."""
-    return Decimal(int(value)).scaleb(-SCALE)
+    """A stored SQLite integer count of ten-thousandths as the exact ``Decimal``. Anything else a hand could have
+    stored there (a float, text) is read as it is, never truncated to an integer, so that it shows."""
+    if type(value) is int:
+        return Decimal(value).scaleb(-SCALE)
+    return Decimal(str(value)).scaleb(-SCALE)
+
+
+def decoder(dialect: str) -> Callable[[Any], Decimal]:
+    """The ``Decimal`` of a money column's value as the ``dialect``'s driver returns it (read without SQLAlchemy's
+    type processing, ``storage.cursor``): SQLite's integer ten-thousandths, PostgreSQL's NUMERIC (or its text)."""
+    return from_scaled if dialect == "sqlite" else Decimal

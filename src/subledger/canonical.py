@@ -1,0 +1,281 @@
+"""Canonical texts: what the journal's hash chain and a closed period's fingerprint hash, and how money prints.
+
+Each text is written once in Python and, where the database builds it too (the close checks read millions of lines
+and have the database format them), once per SQL dialect right beside it; ``tests/test_canonical.py`` proves each
+pair equal on both engines (hypothesis). Change a text here and nowhere else, and only by adding a version: books
+hold hashes of the old text.
+
+- The chain's line and entry texts (``line_text``, ``entry_fields``): version 1 covered the entry's account, number,
+  date, period, transaction type, currency, document and related document, and each line's code, debit, credit
+  and item id; version 2 (every entry posted since migration 0006) covers every stored field of the entry and its
+  lines. ``journal_entries.hash_version`` says which an entry was hashed under.
+- The fingerprint's posting text (``posting_text``): one posting of a closed period, as the database, the
+  Beancount ledger and the ``closed_periods`` plugin all see it.
+- The printed amount (``amount_text``): ``money.fmt``, and ``driver_amount_text`` giving the same from an amount as
+  the database driver returns it.
+
+The SQL twins are the one place outside ``storage`` that knows how money is stored (SQLite: an integer count of
+ten-thousandths; PostgreSQL: NUMERIC(24, 4)). Anything the SQL cannot format exactly (a currency it was not told
+about, a negative or non-integer stored amount on SQLite) comes out containing ``FALLBACK``, and the caller
+formats that entry in Python instead, from the stored values.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from decimal import Decimal
+from typing import Any
+
+from subledger.money import ZERO, fmt, is_exact_for, minor_unit, quantize, quantum
+from subledger.storage.types import SCALE, decoder
+
+#: In a text built by SQL: "this could not be formatted here, format the entry in Python".
+FALLBACK = "\x1e"
+#: Between the fields and lines of a chain text.
+SEPARATOR = "\x1f"
+#: The chain text versions: 1 for entries posted before migration 0006, 2 since.
+V1, V2 = 1, 2
+CURRENT = V2
+_STORED = Decimal(1).scaleb(-SCALE)
+
+
+def _sql_quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _sql_in(values: Iterable[str]) -> str:
+    return "(" + ", ".join(_sql_quote(v) for v in sorted(values)) + ")"
+
+
+# --- the hash chain -------------------------------------------------------------------------------------------
+
+
+def chain_digest(prev_hash: str, fields: Sequence[str], lines: Iterable[str]) -> str:
+    """An entry's chain hash: over the previous entry's hash, the entry's ``entry_fields`` and its lines'
+    ``line_text`` in line order."""
+    return hashlib.sha256(SEPARATOR.join([prev_hash, *fields, *lines]).encode()).hexdigest()
+
+
+def _ns(text: str) -> str:
+    """A text as version 2 hashes it: prefixed by its length, so no field can take a neighbour's characters."""
+    return f"{len(text)}:{text}"
+
+
+def _optional(text: str | None) -> str:
+    return "-" if text is None else _ns(text)
+
+
+def entry_fields(
+    version: int,
+    *,
+    account: str,
+    seq: int,
+    day: str,
+    period: str,
+    transaction_type: str,
+    currency: str,
+    document: str,
+    related: str | None,
+    tag: str,
+    description: str,
+    operation_id: int,
+) -> tuple[str, ...]:
+    """An entry's own fields as its chain hash covers them (``day`` is the ISO date). Version 1 left out the tag,
+    description and operation, and did not tell an absent related document from an empty one."""
+    if version == V1:
+        return (account, str(seq), day, period, transaction_type, currency, document, related or "")
+    return (
+        str(V2),
+        _ns(account),
+        str(seq),
+        _ns(day),
+        _ns(period),
+        _ns(transaction_type),
+        _ns(currency),
+        _ns(document),
+        _optional(related),
+        _ns(tag),
+        _ns(description),
+        str(operation_id),
+    )
+
+
+def chain_amount(version: int, amount: Decimal, currency: str) -> str:
+    """A stored debit or credit as the chain hashes it. Version 1: quantized to the currency, zero a bare ``0``, an
+    amount more precise than its currency as stored (four decimals). Version 2: as stored, always four decimals,
+    whatever the currency."""
+    if version != V1:
+        return f"{amount.quantize(_STORED):f}"
+    if not amount:
+        return "0"
+    if is_exact_for(amount, currency):
+        return f"{quantize(amount, currency):f}"
+    return f"{amount.quantize(_STORED):f}"
+
+
+def line_text(
+    version: int,
+    *,
+    line_no: int,
+    code: str,
+    debit: Decimal,
+    credit: Decimal,
+    currency: str,
+    item_id: str | None,
+) -> str:
+    """A journal line as the chain hashes it (SQL: ``line_sql``). Version 1 covered neither the line's number nor
+    its currency (the entry's currency was hashed, a line's was checked apart)."""
+    d, c = chain_amount(version, debit, currency), chain_amount(version, credit, currency)
+    if version == V1:
+        return f"{code}|{d}|{c}|{item_id or ''}"
+    return f"{line_no}|{_ns(code)}|{d}|{c}|{_ns(currency)}|{_optional(item_id)}"
+
+
+def _amount_sql_v1(column: str, currency: str, currencies: Iterable[str], dialect: str) -> str:
+    """SQL of version 1's ``chain_amount`` over a stored amount ``column`` in ``currency`` (a column too); a
+    currency outside ``currencies``, or a negative amount on SQLite, gives ``FALLBACK``."""
+    by_digits: dict[int, list[str]] = defaultdict(list)
+    for code in currencies:
+        by_digits[minor_unit(code)].append(code)
+    if dialect != "sqlite":
+        digits = " ".join(f"WHEN {_sql_quote(c)} THEN {d}" for d, codes in by_digits.items() for c in codes)
+        places = f"(CASE {currency} {digits} END)" if digits else "NULL"
+        return (
+            f"(CASE WHEN {column} = 0 THEN '0' WHEN {places} IS NULL THEN chr(30) "
+            f"WHEN {column} = round({column}, {places}) THEN round({column}, {places})::text ELSE {column}::text END)"
+        )
+    # SQLite: integer ten-thousandths, formatted without a round trip through floating point.
+    whens = [f"WHEN {column} = 0 THEN '0'", f"WHEN {column} < 0 THEN char(30)"]
+    for d, codes in sorted(by_digits.items()):
+        step = 10 ** (SCALE - d)
+        text = (
+            f"printf('%d', {column} / 10000)"
+            if d == 0
+            else f"printf('%d.%0{d}d', {column} / 10000, {column} / {step} % {10**d})"
+        )
+        whens.append(f"WHEN {currency} IN {_sql_in(codes)} AND {column} % {step} = 0 THEN {text}")
+    known = [c for codes in by_digits.values() for c in codes]
+    whens.append(f"WHEN {currency} IN {_sql_in(known)} THEN printf('%d.%04d', {column} / 10000, {column} % 10000)")
+    return f"(CASE {' '.join(whens)} ELSE char(30) END)"
+
+
+def line_sql(version: int, dialect: str, currencies: Iterable[str], line: str = "l") -> str:
+    """SQL giving ``line_text`` of each journal line (table alias ``line``), or text holding ``FALLBACK`` where it
+    cannot. ``currencies``: those version 1 formats here (its amounts depend on the currency's minor unit)."""
+    l = line  # noqa: E741
+    if version == V1:
+        currencies = sorted(set(currencies))
+        debit = _amount_sql_v1(f"{l}.debit", f"{l}.currency", currencies, dialect)
+        credit = _amount_sql_v1(f"{l}.credit", f"{l}.currency", currencies, dialect)
+        text = f"{l}.accounting_code || '|' || {debit} || '|' || {credit} || '|' || coalesce({l}.item_id, '')"
+        cents = [c for c in currencies if minor_unit(c) == 2]
+        if dialect == "sqlite" and cents:
+            # The common line (one side, a whole number of cents) in one printf: a fifth of the pass's time.
+            one_side = f"CASE WHEN {l}.currency IN {{}} AND {l}.{{}} = 0 AND {l}.{{}} > 0 AND {l}.{{}} % 100 = 0 "
+            one_side += "THEN printf('{}', "
+            text = (
+                one_side.format(_sql_in(cents), "credit", "debit", "debit", "%s|%d.%02d|0|%s")
+                + f"{l}.accounting_code, {l}.debit / 10000, {l}.debit / 100 % 100, coalesce({l}.item_id, '')) "
+                + one_side.format(_sql_in(cents), "debit", "credit", "credit", "%s|0|%d.%02d|%s").removeprefix("CASE ")
+                + f"{l}.accounting_code, {l}.credit / 10000, {l}.credit / 100 % 100, coalesce({l}.item_id, '')) "
+                + f"ELSE {text} END"
+            )
+        return text
+    item = f"CASE WHEN {l}.item_id IS NULL THEN '-' ELSE length({l}.item_id) || ':' || {l}.item_id END"
+    if dialect == "sqlite":
+        # Integer ten-thousandths as four decimals in one printf; anything else a stored amount could be (negative,
+        # a float or text written by hand) is formatted in Python, which shows it as it is.
+        return (
+            f"CASE WHEN typeof({l}.debit) = 'integer' AND typeof({l}.credit) = 'integer' AND {l}.debit >= 0 "
+            f"AND {l}.credit >= 0 THEN printf('%s|%d:%s|%d.%04d|%d.%04d|%d:%s|', {l}.line_no, "
+            f"length({l}.accounting_code), {l}.accounting_code, {l}.debit / 10000, {l}.debit % 10000, "
+            f"{l}.credit / 10000, {l}.credit % 10000, length({l}.currency), {l}.currency) || {item} "
+            "ELSE char(30) END"
+        )
+    # PostgreSQL: NUMERIC(24, 4) prints four decimals.
+    return (
+        f"{l}.line_no::text || '|' || length({l}.accounting_code) || ':' || {l}.accounting_code || '|' || "
+        f"{l}.debit::text || '|' || {l}.credit::text || '|' || length({l}.currency) || ':' || {l}.currency || '|' || "
+        f"({item})"
+    )
+
+
+# --- the fingerprint of a closed period -------------------------------------------------------------------------
+
+
+def posting_text(date: dt.date, entry_id: str, account: str, amount: Decimal, currency: str) -> str:
+    """One posting of a closed period, canonically (SQL: ``posting_amount_sql`` in ``postings_sql``): the amount is
+    debit minus credit, normalized (``100.00`` and ``100`` agree)."""
+    return f"{date.isoformat()}|{entry_id}|{account}|{amount.normalize():f}|{currency}"
+
+
+def posting_amount_sql(value: str, dialect: str) -> str:
+    """SQL of ``posting_text``'s amount: the stored debit-minus-credit ``value`` normalized (SQLite stores
+    ten-thousandths as integers, formatted and trimmed here; PostgreSQL's ``trim_scale`` normalizes the NUMERIC)."""
+    if dialect == "sqlite":
+        return (
+            f"CASE WHEN {value} = 0 THEN '0' ELSE (CASE WHEN {value} < 0 THEN '-' ELSE '' END) || "
+            f"rtrim(rtrim(printf('%d.%04d', abs({value}) / 10000, abs({value}) % 10000), '0'), '.') END"
+        )
+    return f"trim_scale({value})::text"
+
+
+def postings_sql(dialect: str) -> str:
+    """The ``posting_text`` of each journal line dated from :start to :end, built by the database and sorted there in
+    byte order (what ``sorted`` does in Python): the entry id ``ACCOUNT-SEQ``, the accounting code's Beancount
+    account, debit minus credit normalized."""
+    amount = posting_amount_sql("x.v", dialect)
+    if dialect == "sqlite":
+        # CROSS JOIN makes SQLite read the period's entries first and look their lines up, not the other way round.
+        day, seq, join, order = "e.entry_date", "e.seq", "CROSS JOIN", "posting"
+    else:
+        day, seq, join, order = "to_char(e.entry_date, 'YYYY-MM-DD')", "e.seq::text", "JOIN", 'posting COLLATE "C"'
+    return (
+        f"SELECT posting FROM (SELECT {day} || '|' || e.account_number || '-' || {seq} || '|' || c.account || '|' "
+        f"|| {amount} || '|' || x.currency AS posting FROM journal_entries e {join} "
+        "(SELECT account_number, entry_seq, accounting_code, debit - credit AS v, currency FROM journal_lines) x "
+        "ON x.account_number = e.account_number AND x.entry_seq = e.seq "
+        "JOIN accounting_codes c ON c.name = x.accounting_code "
+        f"WHERE e.entry_date >= :start AND e.entry_date <= :end) postings ORDER BY {order}"
+    )
+
+
+# --- printed amounts --------------------------------------------------------------------------------------------
+
+
+def amount_text(amount: Decimal, currency: str) -> str:
+    """An amount as printed everywhere money leaves the package: ``money.fmt`` (quantized, never ``-0.00``)."""
+    return fmt(amount, currency)
+
+
+def driver_amount_text(dialect: str, currency: str) -> Callable[[Any], str]:
+    """``amount_text`` of an amount in ``currency`` as the ``dialect``'s driver returns it from a money column.
+
+    On SQLite an amount that is a whole number of the currency's minor units (every posted amount is) is printed
+    from the stored integer alone, without a ``Decimal`` (the ledger export prints a million of them); anything
+    else goes through ``Decimal``."""
+    decode = decoder(dialect)
+    q = quantum(currency)
+
+    def exact(value: Any) -> str:
+        return str(decode(value).quantize(q) + ZERO)
+
+    digits = minor_unit(currency)
+    if dialect != "sqlite" or digits > SCALE:
+        return exact
+    step = 10 ** (SCALE - digits)
+
+    def text(value: Any) -> str:
+        if type(value) is not int or value % step:
+            return exact(value)
+        units = value // step
+        whole = str(-units if units < 0 else units)
+        if digits:
+            whole = whole.rjust(digits + 1, "0")
+            whole = f"{whole[:-digits]}.{whole[-digits:]}"
+        return f"-{whole}" if units < 0 else whole
+
+    return text
