@@ -34,7 +34,7 @@ from sqlalchemy import Connection, select
 from subledger.balances import CONTROL_SIGN, Key, journal_balances, subledger_balances, subledger_balances_at
 from subledger.canonical import driver_amount_text
 from subledger.context import PeriodState, read_chart, read_periods
-from subledger.money import ZERO, fmt, minor_unit, quantum
+from subledger.money import fmt
 from subledger.storage.cursor import driver_rows
 from subledger.storage.schema import journal_entries
 
