@@ -38,6 +38,7 @@ FALLBACK = "\x1e"
 SEPARATOR = "\x1f"
 #: The chain text versions: 1 for entries posted before migration 0006, 2 since.
 V1, V2 = 1, 2
+VERSIONS = (V1, V2)
 CURRENT = V2
 _STORED = Decimal(1).scaleb(-SCALE)
 
@@ -47,7 +48,7 @@ def _sql_quote(text: str) -> str:
 
 
 def _sql_in(values: Iterable[str]) -> str:
-    return "(" + ", ".join(_sql_quote(v) for v in sorted(values)) + ")"
+    return "(" + (", ".join(_sql_quote(v) for v in sorted(values)) or "NULL") + ")"
 
 
 # --- the hash chain -------------------------------------------------------------------------------------------

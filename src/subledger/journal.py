@@ -2,13 +2,13 @@
 
 An entry is checked when it is built (``Entry.build`` refuses an unbalanced one) and again by the database when
 it is inserted (``storage.guards``). Posting assigns each entry the next number in its customer account's journal
-and chains it to the previous entry by hash, so that ``subledger check`` can prove nothing was altered or removed.
+and chains it to the previous entry by a hash over every field it is stored with (``canonical``), so that
+``subledger check`` can prove nothing was altered or removed.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -16,6 +16,7 @@ from decimal import Decimal
 
 from sqlalchemy import Connection, select
 
+from subledger import canonical
 from subledger.errors import UnbalancedEntry
 from subledger.money import ZERO
 from subledger.posting import Codes, Line, TransactionType, lines_for
@@ -122,33 +123,36 @@ class EntryBuilder:
         return [entry for entry in built if entry is not None]
 
 
-def entry_digest(prev_hash: str, seq: int, period: str, entry: Entry) -> str:
-    """The chain hash of an entry: its content and the previous entry's hash."""
-    return chain_digest(
-        prev_hash,
-        (
-            entry.account_number,
-            str(seq),
-            entry.date.isoformat(),
-            period,
-            entry.transaction_type,
-            entry.currency,
-            entry.document_number,
-            entry.related_number or "",
-        ),
-        [line_text(line.code, f"{line.debit:f}", f"{line.credit:f}", line.item_id) for line in entry.lines],
+def entry_digest(prev_hash: str, seq: int, period: str, entry: Entry, operation_id: int) -> str:
+    """The chain hash of an entry: every field it is stored with, each of its lines, and the previous entry's hash
+    (``canonical``, the current version)."""
+    fields = canonical.entry_fields(
+        canonical.CURRENT,
+        account=entry.account_number,
+        seq=seq,
+        day=entry.date.isoformat(),
+        period=period,
+        transaction_type=entry.transaction_type,
+        currency=entry.currency,
+        document=entry.document_number,
+        related=entry.related_number,
+        tag=entry.tag,
+        description=entry.description,
+        operation_id=operation_id,
     )
-
-
-def line_text(code: str, debit: str, credit: str, item_id: str | None) -> str:
-    """A journal line as the chain hashes it (amounts as posted: quantized, the empty side a bare ``0``)."""
-    return f"{code}|{debit}|{credit}|{item_id or ''}"
-
-
-def chain_digest(prev_hash: str, fields: Sequence[str], lines: Iterable[str]) -> str:
-    """The chain hash over an entry's fields (account, seq, date, period, type, currency, document, related) and
-    its ``line_text`` lines; ``subledger check`` recomputes it from stored rows without rebuilding entries."""
-    return hashlib.sha256("\x1f".join([prev_hash, *fields, *lines]).encode()).hexdigest()
+    lines = (
+        canonical.line_text(
+            canonical.CURRENT,
+            line_no=n,
+            code=line.code,
+            debit=line.debit,
+            credit=line.credit,
+            currency=entry.currency,
+            item_id=line.item_id,
+        )
+        for n, line in enumerate(entry.lines, start=1)
+    )
+    return canonical.chain_digest(prev_hash, fields, lines)
 
 
 def chain_rows(
@@ -169,7 +173,7 @@ def chain_rows(
         account = entry.account_number
         seq, prev = heads[account]
         seq += 1
-        digest = entry_digest(prev, seq, period, entry)
+        digest = entry_digest(prev, seq, period, entry, operation_id)
         heads[account] = (seq, digest)
         keys.append((account, seq))
         entry_rows.append(
@@ -187,6 +191,7 @@ def chain_rows(
                 "operation_id": operation_id,
                 "prev_hash": prev,
                 "hash": digest,
+                "hash_version": canonical.CURRENT,
             }
         )
         currency = entry.currency

@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Select, and_, func, or_, select, tuple_, type_coerce
 
+from subledger import canonical
 from subledger.balances import CONTROL_SIGN, journal_balances, subledger_balances_at
 from subledger.chart import Chart
 from subledger.checks.facts import (
@@ -43,7 +44,6 @@ from subledger.context import PeriodState, read_chart
 from subledger.errors import Problem
 from subledger.export.beancount import ledger_span
 from subledger.fingerprint import chart_digest, entry_mark, period_fingerprint, seal
-from subledger.journal import chain_digest, line_text
 from subledger.money import ZERO, fmt
 from subledger.storage import journal_pass as storage
 from subledger.storage.schema import (
@@ -57,7 +57,7 @@ from subledger.storage.schema import (
     payments,
     taxation_items,
 )
-from subledger.storage.types import Money
+from subledger.storage.types import Money, decoder
 
 #: Entries per batch of the detail queries that name the entries a pass flagged.
 CHUNK = 500
@@ -96,8 +96,8 @@ class _Piece:
     misdated: list[tuple[str, Problem]] = field(default_factory=list)
     chain: list[Problem] = field(default_factory=list)
     tails: dict[str, tuple[int, str]] = field(default_factory=dict)
-    #: Entries to hash in Python: (entry id, previous hash, fields, (account, seq), stored hash).
-    deferred: list[tuple[str, str, tuple[str, ...], EntryKey, str]] = field(default_factory=list)
+    #: Entries to hash in Python: (entry id, previous hash, fields, (account, seq), stored hash, hash version).
+    deferred: list[tuple[str, str, tuple[str, ...], EntryKey, str, int]] = field(default_factory=list)
     marks: dict[str, list[str]] = field(default_factory=dict)
 
     def merge(self, later: _Piece) -> None:
@@ -129,12 +129,12 @@ def _fold(
     """Fold the pass's rows (``storage.journal_pass.ENTRY_COLUMNS``, entries in account and sequence order)."""
     piece = _Piece()
     chain = piece.chain
-    money = storage.money(dialect)
+    money = decoder(dialect)
     starts = [p.start_date for p in periods]
     sealed = {p.name for p in periods if p.status == "Closed" and p.seal}
     zero = 0 if dialect == "sqlite" else ZERO
     n_control = len(control)
-    last_account, last_seq, last_hash = "", 0, ""
+    last_account, last_seq, last_hash, last_version = "", 0, "", canonical.V1
     for row in rows:
         account, seq, day, period, ttype, currency, document, related, prev_hash, stored = row[:10]
         count, debit, credit, foreign, in_period = row[10:15]
@@ -169,7 +169,7 @@ def _fold(
         if not hashed:
             continue
         if account != last_account:
-            last_account, last_seq, last_hash = account, 0, ""
+            last_account, last_seq, last_hash, last_version = account, 0, "", canonical.V1
         this = entry_id(account, seq)
         if seq != last_seq + 1:
             chain.append(Problem(this, "seq", f"follows entry {last_seq}: entries are missing"))
@@ -178,15 +178,35 @@ def _fold(
         last_seq, last_hash = seq, stored
         if dated_in in sealed:
             piece.marks.setdefault(dated_in, []).append(entry_mark(this, stored))
-        text = row[15 + n_control]
-        day_text = day if isinstance(day, str) else day.isoformat()
-        fields = (account, str(seq), day_text, period, ttype, currency, document, related or "")
+        text, tag, description, operation_id, version = row[15 + n_control :]
+        if version not in canonical.VERSIONS:
+            chain.append(Problem(this, "hashVersion", f"hashed under version {version}, which does not exist"))
+            continue
+        if version < last_version:
+            # An entry is hashed under the version current when it was posted: never an older one than the entry
+            # before it (an edited entry cannot be given the older text that leaves the edited field out).
+            chain.append(Problem(this, "hashVersion", f"hashed under version {version} after version {last_version}"))
+        last_version = max(version, last_version)
+        fields = canonical.entry_fields(
+            version,
+            account=account,
+            seq=seq,
+            day=day if isinstance(day, str) else day.isoformat(),
+            period=period,
+            transaction_type=ttype,
+            currency=currency,
+            document=document,
+            related=related,
+            tag=tag,
+            description=description,
+            operation_id=operation_id,
+        )
         # Entries the SQL could not format, and any whose hash does not recompute (its lines are hashed again in
         # line order, whatever order the aggregate took them in), are verified in Python.
-        if (text is not None and "\x1e" in text) or chain_digest(
+        if (text is not None and canonical.FALLBACK in text) or canonical.chain_digest(
             prev_hash, fields, [] if text is None else [text]
         ) != stored:
-            piece.deferred.append((this, prev_hash, fields, (account, seq), stored))
+            piece.deferred.append((this, prev_hash, fields, (account, seq), stored, version))
     return piece
 
 
@@ -210,31 +230,39 @@ def subledger_days(conn: Connection, scope: Scope) -> dict[dt.date, dict[Key, De
     return out
 
 
-def _line_texts(conn: Connection, keys: Sequence[EntryKey]) -> dict[EntryKey, list[str]]:
-    """The lines of the entries ``keys`` as the chain hashes them, in line order, formatted in Python; a batch of
-    entries per query."""
-    dialect = conn.dialect.name
-    amount = storage.amount_texts(dialect)
+def _line_texts(conn: Connection, keys: Sequence[tuple[EntryKey, int]]) -> dict[EntryKey, list[str]]:
+    """The lines of the entries ``keys`` (with the hash version of each) as the chain hashes them, in line order,
+    formatted in Python from the stored values; a batch of entries per query."""
     ln = journal_lines
-    texts: dict[EntryKey, list[str]] = {key: [] for key in keys}
-    for chunk in chunks(keys):
+    versions = dict(keys)
+    texts: dict[EntryKey, list[str]] = {key: [] for key in versions}
+    for chunk in chunks(list(versions)):
         rows = conn.execute(
             select(
                 ln.c.account_number,
                 ln.c.entry_seq,
+                ln.c.line_no,
                 ln.c.accounting_code,
                 ln.c.debit,
                 ln.c.credit,
-                ln.c.item_id,
                 ln.c.currency,
+                ln.c.item_id,
             )
             .where(tuple_(ln.c.account_number, ln.c.entry_seq).in_(chunk))
             .order_by(ln.c.account_number, ln.c.entry_seq, ln.c.line_no)
         )
-        for account, seq, code, debit, credit, item, currency in rows:
-            debit_text = amount(storage.raw_money(dialect, debit), currency)
-            credit_text = amount(storage.raw_money(dialect, credit), currency)
-            texts[(account, seq)].append(line_text(code, debit_text, credit_text, item))
+        for account, seq, line_no, code, debit, credit, currency, item in rows:
+            texts[(account, seq)].append(
+                canonical.line_text(
+                    versions[(account, seq)],
+                    line_no=line_no,
+                    code=code,
+                    debit=debit,
+                    credit=credit,
+                    currency=currency,
+                    item_id=item,
+                )
+            )
     return texts
 
 
@@ -282,11 +310,11 @@ def _read_journal(conn: Connection, scope: Scope, chart: Chart, needs: frozenset
     if want_codes and pairs is None:
         pairs = code_currencies(conn)
     if piece.deferred:  # entries the SQL could not format or whose hash did not recompute: hashed here
-        texts = _line_texts(conn, [key for *_, key, _ in piece.deferred])
+        texts = _line_texts(conn, [(key, version) for *_, key, _, version in piece.deferred])
         altered = [
             Problem(this, "hash", "its content no longer matches its hash (altered)")
-            for this, prev_hash, fields, key, stored in piece.deferred
-            if chain_digest(prev_hash, fields, texts[key]) != stored
+            for this, prev_hash, fields, key, stored, _ in piece.deferred
+            if canonical.chain_digest(prev_hash, fields, texts[key]) != stored
         ]
         if altered:  # in entry order among the others, after an entry's own sequence or link problem
             piece.chain = sorted([*piece.chain, *altered], key=_chain_order)
@@ -333,7 +361,7 @@ def _foreign_details(
 
 
 def _journal_facts(conn: Connection, piece: _Piece, control: frozenset[str], dialect: str) -> JournalFacts:
-    money = storage.money(dialect)
+    money = decoder(dialect)
     totals: dict[tuple[str, str], tuple[Decimal, Decimal]]
     foreign_unbalanced: dict[EntryKey, tuple[Problem, ...]] = {}
     foreign_lines: dict[EntryKey, tuple[Problem, ...]] = {}
@@ -427,7 +455,7 @@ def _journal_at(
     """The journal's balances at the end of each of ``days`` of the control codes and ``codes``: the control
     codes from the pass, the others (codes the subledger names that are not control accounts in the chart, which
     the pass does not total) from the database."""
-    money = storage.money(dialect)
+    money = decoder(dialect)
     moves = [(storage.day(day), code, currency, money(raw)) for (day, code, currency), raw in piece.control.items()]
     out: dict[dt.date, dict[Key, Decimal]] = {}
     for as_of in sorted(set(days)):

@@ -9,7 +9,7 @@ This module needs nothing but Beancount and the standard library: the Beancount 
 the ledger (``subledger_closed_periods.py``, named by the ledger's ``plugin`` line, found through the ledger's
 ``insert_pythonpath`` option), so the ledger loads and keeps its closed periods closed on a machine without
 subledger (an auditor's laptop, a plain Fava). ``posting_line`` and ``fingerprint`` are therefore copies of
-``subledger.canonical.posting_text`` and ``subledger.fingerprint.fingerprint`` (tests hold them equal).
+``subledger.fingerprint``'s (a test holds them equal).
 
 Usage in a ledger: ``plugin "subledger_closed_periods"`` with the copy beside it, or
 ``plugin "subledger.plugins.closed_periods"`` where subledger is installed.

@@ -5,33 +5,31 @@ The close checks (``subledger.checks.facts``) fold these rows into typed facts; 
 the engines and the processes. A row (``ENTRY_COLUMNS``) is one entry in account and sequence order: its stored
 columns, then its lines aggregated (count, debits, credits, lines in another currency, whether its date is in the
 period it is posted in), the movement of each control code, and (hashed passes) the text of its lines as the hash
-chain hashes them. Values are as the driver gives them (``storage.cursor``): money as integer ten-thousandths and
-dates as ISO text on SQLite.
+chain hashes them (``canonical.line_sql``) and the entry's other hashed fields. Values are as the driver gives
+them (``storage.cursor``): money as integer ten-thousandths and dates as ISO text on SQLite.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
-from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, func, select
 from sqlalchemy.pool import NullPool
 
-from subledger.money import minor_unit, quantize
+from subledger import canonical
 from subledger.storage import cursor, forked
 from subledger.storage.db import forget_inherited, make_engine
 from subledger.storage.schema import customer_accounts, operations
-from subledger.storage.types import SCALE
 
 T = TypeVar("T")
 A = TypeVar("A")
 
-#: The columns of a pass row, in order; after them one column per control code, then (hashed) the lines' text.
+#: The columns of a pass row, in order; after them one column per control code, then (hashed) the lines' text and
+#: ``HASHED_COLUMNS``.
 ENTRY_COLUMNS = (
     "account_number",
     "seq",
@@ -49,6 +47,8 @@ ENTRY_COLUMNS = (
     "foreign_lines",
     "in_period",
 )
+#: What a hashed pass adds after the lines' text: the rest of the entry's stored fields.
+HASHED_COLUMNS = ("tag", "description", "operation_id", "hash_version")
 #: Journal entries from which the pass is shared with a forked process (forking costs tens of milliseconds). The
 #: environment variable ``SUBLEDGER_SPLIT_FROM`` lowers it (tests run a forked pass on small books).
 SPLIT_FROM = int(os.environ.get("SUBLEDGER_SPLIT_FROM", "50000"))
@@ -62,76 +62,6 @@ PASS_PLAN = {"enable_nestloop": "off", "enable_hashjoin": "off", "enable_hashagg
 
 def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
-
-
-def _in(values: Iterable[str]) -> str:
-    return "(" + (", ".join(_quote(v) for v in sorted(values)) or "NULL") + ")"
-
-
-def _amount_sql(column: str, currency: str, currencies: Iterable[str], dialect: str) -> str:
-    """SQL giving a stored amount as the hash chain hashes it (``amount_texts``): quantized to the currency, zero a
-    bare ``0``, more precision than the currency as stored. A currency it does not know, or (SQLite) a negative
-    amount, gives the character 0x1E, and that entry is then hashed in Python instead."""
-    by_digits: dict[int, list[str]] = defaultdict(list)
-    for code in currencies:
-        by_digits[minor_unit(code)].append(code)
-    if dialect != "sqlite":
-        digits = " ".join(f"WHEN {_quote(c)} THEN {d}" for d, codes in by_digits.items() for c in codes)
-        places = f"(CASE {currency} {digits} END)" if digits else "NULL"
-        return (
-            f"(CASE WHEN {column} = 0 THEN '0' WHEN {places} IS NULL THEN chr(30) "
-            f"WHEN {column} = round({column}, {places}) THEN round({column}, {places})::text ELSE {column}::text END)"
-        )
-    # SQLite: integer ten-thousandths, formatted without a round trip through floating point.
-    whens = [f"WHEN {column} = 0 THEN '0'", f"WHEN {column} < 0 THEN char(30)"]
-    for d, codes in sorted(by_digits.items()):
-        step = 10 ** (SCALE - d)
-        text = (
-            f"printf('%d', {column} / 10000)"
-            if d == 0
-            else f"printf('%d.%0{d}d', {column} / 10000, {column} / {step} % {10**d})"
-        )
-        whens.append(f"WHEN {currency} IN {_in(codes)} AND {column} % {step} = 0 THEN {text}")
-    known = [c for codes in by_digits.values() for c in codes]
-    whens.append(f"WHEN {currency} IN {_in(known)} THEN printf('%d.%04d', {column} / 10000, {column} % 10000)")
-    return f"(CASE {' '.join(whens)} ELSE char(30) END)"
-
-
-def amount_texts(dialect: str) -> Callable[[Any, str], str]:
-    """Stored money (as the driver returns it) as the chain hashed it: quantized to the currency, zero as a bare
-    ``0``. SQLite stores ten-thousandths as integers, formatted here without building a Decimal per line."""
-    if dialect != "sqlite":
-        return lambda value, currency: f"{quantize(value, currency):f}" if value else "0"
-    cache: dict[str, tuple[int, int]] = {}
-
-    def text(value: Any, currency: str) -> str:
-        if not value:
-            return "0"
-        if currency not in cache:
-            digits = minor_unit(currency)
-            cache[currency] = (digits, 10 ** (SCALE - digits))
-        digits, step = cache[currency]
-        units, rest = divmod(int(value), step)
-        if rest:  # more precision than the currency: hash it as it is, so a tampered amount shows
-            return f"{Decimal(int(value)).scaleb(-SCALE):f}"
-        if not digits:
-            return str(units)
-        whole, cents = divmod(units, 10**digits)
-        return f"{whole}.{cents:0{digits}d}"
-
-    return text
-
-
-def raw_money(dialect: str, value: Decimal) -> Any:
-    """A ``Money`` value back as the driver stores it (what ``amount_texts`` formats)."""
-    return int(value.scaleb(SCALE)) if dialect == "sqlite" else value
-
-
-def money(dialect: str) -> Callable[[Any], Decimal]:
-    """The driver's money (integer ten-thousandths on SQLite) as ``Decimal``."""
-    if dialect == "sqlite":
-        return lambda raw: Decimal(int(raw)).scaleb(-SCALE)
-    return Decimal
 
 
 def day(raw: Any) -> dt.date:
@@ -179,20 +109,11 @@ def journal_sql(
         *(f"sum(CASE WHEN l.accounting_code = {_quote(code)} THEN l.debit - l.credit ELSE 0 END)" for code in control),
     ]
     if hashed:
-        debit = _amount_sql("l.debit", "l.currency", currencies, dialect)
-        credit = _amount_sql("l.credit", "l.currency", currencies, dialect)
-        text = f"l.accounting_code || '|' || {debit} || '|' || {credit} || '|' || coalesce(l.item_id, '')"
-        cents = [c for c in currencies if minor_unit(c) == 2]
-        if dialect == "sqlite" and cents:
-            # The common line (one side, a whole number of cents) in one printf: a fifth of the pass's time.
-            one_side = "CASE WHEN l.currency IN {} AND l.{} = 0 AND l.{} > 0 AND l.{} % 100 = 0 THEN printf('{}', "
-            text = (
-                one_side.format(_in(cents), "credit", "debit", "debit", "%s|%d.%02d|0|%s")
-                + "l.accounting_code, l.debit / 10000, l.debit / 100 % 100, coalesce(l.item_id, '')) "
-                + one_side.format(_in(cents), "debit", "credit", "credit", "%s|0|%d.%02d|%s").removeprefix("CASE ")
-                + f"l.accounting_code, l.credit / 10000, l.credit / 100 % 100, coalesce(l.item_id, '')) ELSE {text} END"
-            )
+        # Each line as its entry's version of the chain hashes it (``canonical.line_sql``).
+        v1, v2 = (canonical.line_sql(version, dialect, currencies) for version in (canonical.V1, canonical.V2))
+        text = f"CASE WHEN e.hash_version = {canonical.V1} THEN {v1} ELSE {v2} END"
         columns.append(f"group_concat({text}, char(31))" if dialect == "sqlite" else f"string_agg({text}, chr(31))")
+        columns.extend(f"e.{column}" for column in HASHED_COLUMNS)
     return (
         "SELECT e.account_number, e.seq, e.entry_date, e.period, e.transaction_type, e.currency, e.document_number, "
         f"e.related_number, e.prev_hash, e.hash, {', '.join(columns)} "

@@ -1,0 +1,161 @@
+"""Every stored field of a journal entry and its lines is under the hash chain (version 2), and books hashed under
+version 1 keep verifying (both engines).
+
+The edits are made with the journal's update guard switched off, as only a tampered database could hold them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import Connection, select, text
+
+from conftest import LINE_UPDATES, failing, raw, unguarded
+from subledger import canonical
+from subledger.api import Books
+from subledger.storage.schema import customer_accounts, journal_entries, journal_lines
+
+ENTRY_UPDATES = ("journal_entries", "journal_entries_immutable", "journal_entries_no_update")
+ALTERED = "A00000001-1|hash|its content no longer matches its hash (altered)"
+FIRST = "account_number = 'A00000001' AND seq = 1"
+FIRST_LINE = "account_number = 'A00000001' AND entry_seq = 1 AND line_no = 1"
+
+#: Edits of the first entry of A00000001 (or of its first line) that version 1 of the chain did not see.
+EDITS = {
+    "description": f"UPDATE journal_entries SET description = 'rewritten' WHERE {FIRST}",
+    "tag": f"UPDATE journal_entries SET tag = 'payment' WHERE {FIRST}",
+    "operation": f"UPDATE journal_entries SET operation_id = (SELECT max(id) FROM operations) WHERE {FIRST}",
+    "no related document -> empty": f"UPDATE journal_entries SET related_number = '' WHERE {FIRST}",
+    "line number": f"UPDATE journal_lines SET line_no = 9 WHERE {FIRST_LINE}",
+    "line currency": f"UPDATE journal_lines SET currency = 'EUR' WHERE {FIRST_LINE}",
+    "no item -> empty": "UPDATE journal_lines SET item_id = '' WHERE account_number = 'A00000001' AND item_id IS NULL "
+    "AND entry_seq = (SELECT min(entry_seq) FROM journal_lines WHERE account_number = 'A00000001' AND item_id IS NULL)",
+}
+
+
+def _edit(books: Books, sql: str) -> None:
+    with raw(books) as conn, unguarded(conn, LINE_UPDATES), unguarded(conn, ENTRY_UPDATES):
+        assert conn.execute(text(sql)).rowcount >= 1
+
+
+@pytest.mark.parametrize("edit", list(EDITS))
+def test_editing_any_stored_field_of_a_posted_entry_breaks_the_chain(seed003: Books, edit: str) -> None:
+    seed003.write_off_invoice("INV00000002", {"memoDate": "2026-10-25"})  # a second operation to point at
+    with seed003.engine.connect() as conn:
+        assert conn.execute(text(f"SELECT hash_version FROM journal_entries WHERE {FIRST}")).scalar_one() == 2
+        assert (
+            conn.execute(text("SELECT max(id) FROM operations")).scalar_one()
+            != conn.execute(text(f"SELECT operation_id FROM journal_entries WHERE {FIRST}")).scalar_one()
+        )
+    assert seed003.check().passed
+    with seed003.engine.connect() as conn:
+        seq = conn.execute(
+            text("SELECT min(entry_seq) FROM journal_lines WHERE account_number = 'A00000001' AND item_id IS NULL")
+        ).scalar_one()
+    _edit(seed003, EDITS[edit])
+    altered = f"A00000001-{seq if 'item' in edit else 1}|hash|its content no longer matches its hash (altered)"
+    assert altered in failing(seed003.check())["hash-chain"]
+
+
+def _rehash_as_version_1(conn: Connection) -> None:
+    """Rewrite every entry's chain as a book posted before migration 0006 holds it: hashed under version 1."""
+    e, ln, ca = journal_entries, journal_lines, customer_accounts
+    lines: dict[tuple[str, int], list[str]] = {}
+    for row in conn.execute(select(ln).order_by(ln.c.account_number, ln.c.entry_seq, ln.c.line_no)):
+        lines.setdefault((row.account_number, row.entry_seq), []).append(
+            canonical.line_text(
+                canonical.V1,
+                line_no=row.line_no,
+                code=row.accounting_code,
+                debit=row.debit,
+                credit=row.credit,
+                currency=row.currency,
+                item_id=row.item_id,
+            )
+        )
+    heads: dict[str, tuple[int, str]] = {}
+    for row in conn.execute(select(e).order_by(e.c.account_number, e.c.seq)).all():
+        prev = heads.get(row.account_number, (0, ""))[1]
+        fields = canonical.entry_fields(
+            canonical.V1,
+            account=row.account_number,
+            seq=row.seq,
+            day=row.entry_date.isoformat(),
+            period=row.period,
+            transaction_type=row.transaction_type,
+            currency=row.currency,
+            document=row.document_number,
+            related=row.related_number,
+            tag=row.tag,
+            description=row.description,
+            operation_id=row.operation_id,
+        )
+        digest = canonical.chain_digest(prev, fields, lines[(row.account_number, row.seq)])
+        conn.execute(
+            e.update()
+            .where(e.c.account_number == row.account_number, e.c.seq == row.seq)
+            .values(prev_hash=prev, hash=digest, hash_version=canonical.V1)
+        )
+        heads[row.account_number] = (row.seq, digest)
+    for account, (seq, digest) in heads.items():
+        conn.execute(
+            ca.update().where(ca.c.account_number == account).values(last_entry_seq=seq, last_entry_hash=digest)
+        )
+
+
+@pytest.fixture
+def old_book(seed003: Books) -> Books:
+    """seed003 as a book posted before every field was hashed: each entry hashed under version 1."""
+    with raw(seed003) as conn, unguarded(conn, ENTRY_UPDATES):
+        _rehash_as_version_1(conn)
+    return seed003
+
+
+def _versions(books: Books) -> list[Any]:
+    with books.engine.connect() as conn:
+        return list(conn.execute(text("SELECT DISTINCT hash_version FROM journal_entries ORDER BY 1")).scalars())
+
+
+def test_a_book_hashed_under_version_1_verifies_and_new_entries_chain_on_under_version_2(old_book: Books) -> None:
+    assert _versions(old_book) == [1]
+    report = old_book.check()
+    assert report.passed, failing(report)
+    # What version 1 covered is still covered.
+    with raw(old_book) as conn, unguarded(conn, LINE_UPDATES):
+        item = conn.execute(text(f"SELECT item_id FROM journal_lines WHERE {FIRST_LINE}")).scalar_one()
+        conn.execute(text(f"UPDATE journal_lines SET item_id = 'x' WHERE {FIRST_LINE}"))
+    assert ALTERED in failing(old_book.check())["hash-chain"]
+    with raw(old_book) as conn, unguarded(conn, LINE_UPDATES):
+        conn.execute(text(f"UPDATE journal_lines SET item_id = :item WHERE {FIRST_LINE}"), {"item": item})
+    assert old_book.check().passed
+    # A new operation chains its entries on, under the current version.
+    old_book.write_off_invoice("INV00000002", {"memoDate": "2026-10-25"})
+    assert _versions(old_book) == [1, 2]
+    report = old_book.check()
+    assert report.passed, failing(report)
+    with old_book.engine.connect() as conn:
+        last = conn.execute(
+            text("SELECT seq FROM journal_entries WHERE hash_version = 2 AND account_number = 'A00000001'")
+        ).scalars()
+        seq = max(last)
+    _edit(old_book, f"UPDATE journal_entries SET description = 'x' WHERE account_number = 'A00000001' AND seq = {seq}")
+    assert (
+        f"A00000001-{seq}|hash|its content no longer matches its hash (altered)"
+        in (failing(old_book.check())["hash-chain"])
+    )
+
+
+def test_an_entry_cannot_be_given_back_the_older_text(seed003: Books) -> None:
+    """Version 1 leaves the description out: an entry posted after one of version 2 cannot be of version 1."""
+    _edit(seed003, "UPDATE journal_entries SET hash_version = 1 WHERE account_number = 'A00000001' AND seq = 2")
+    found = failing(seed003.check())["hash-chain"]
+    assert found[:2] == [
+        "A00000001-2|hashVersion|hashed under version 1 after version 2",
+        "A00000001-2|hash|its content no longer matches its hash (altered)",
+    ]
+    _edit(seed003, f"UPDATE journal_entries SET hash_version = 7 WHERE {FIRST}")
+    assert (
+        "A00000001-1|hashVersion|hashed under version 7, which does not exist"
+        in (failing(seed003.check())["hash-chain"])
+    )
