@@ -45,10 +45,9 @@ def create(
 ) -> None:
     """Create invoice item adjustments together, in one transaction."""
     input_file(body, "request body")
-    book = books()
-    run = output.before(book.engine, "adjustment")
-    result = book.adjust_invoice_items(body, idempotency_key=STATE.idempotency_key)
-    output.after(book.engine, run)
+    result, run = output.run(
+        "adjustment", None, lambda book: book.adjust_invoice_items(body, idempotency_key=STATE.idempotency_key)
+    )
     if STATE.json:
         print_json(output.operation_json("adjustment", result, run=run))
         return

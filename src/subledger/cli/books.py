@@ -123,10 +123,7 @@ def load(
 ) -> None:
     """Load documents from the billing system and post them to the journal."""
     input_file(file, "load file")
-    book = books()
-    run = output.before(book.engine, "load")
-    result = book.load(file, idempotency_key=STATE.idempotency_key)
-    output.after(book.engine, run)
+    result, run = output.run("load", None, lambda book: book.load(file, idempotency_key=STATE.idempotency_key))
     if STATE.json:
         print_json(output.operation_json("load", result, run=run))
         return

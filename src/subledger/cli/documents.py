@@ -9,7 +9,6 @@ The request is the reference product's body (``--body FILE.json``) or the same f
 write-off (a taxation item is filed under the item it belongs to); ``--non-revenue CODE`` makes it non-revenue.
 """
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -129,14 +128,6 @@ def request(body: Path | None, given: dict[str, Any]) -> dict[str, Any] | Path:
     return {**(read_json_object(body) if body is not None else {}), **given}
 
 
-def _run(kind: str, number: str | None, call: Callable[[Any], Any]) -> tuple[Any, output.Run]:
-    """Run one operation through ``Books``, noting whether it was a replay and which operation it recorded."""
-    book = books()
-    run = output.before(book.engine, kind, number)
-    result = call(book)
-    return result, output.after(book.engine, run)
-
-
 def _label(kind: str) -> str:
     return kind.replace("Memo", " memo").lower()
 
@@ -171,7 +162,7 @@ def _write_off(group: typer.Typer, kind: str, method: str, doc: str) -> None:
             comment: Comment = None,
         ) -> None:
             data = request(body, {"memoDate": memo_date, "reasonCode": reason_code, "comment": comment})
-            result, run = _run(
+            result, run = output.run(
                 operation, number, lambda b: getattr(b, method)(number, data, idempotency_key=STATE.idempotency_key)
             )
             _report_write_off(result, run)
@@ -202,7 +193,7 @@ def _write_off(group: typer.Typer, kind: str, method: str, doc: str) -> None:
         if item_pairs or tax_pairs:
             given["items"] = _line_items(kind, number, item_pairs, tax_pairs)
         data = request(body, given)
-        result, run = _run(
+        result, run = output.run(
             operation,
             number,
             lambda b: getattr(b, method)(number, data, idempotency_key=STATE.idempotency_key),
@@ -213,23 +204,26 @@ def _write_off(group: typer.Typer, kind: str, method: str, doc: str) -> None:
     register(group, "write-off", writes=True)(write_off)
 
 
-_write_off(
-    invoice_app,
-    "invoice",
-    "write_off_invoice",
-    "Write off an invoice: its whole open balance, or the lines given, with a credit memo applied to it.",
-)
+for group, kind, method, doc in (
+    (
+        invoice_app,
+        "invoice",
+        "write_off_invoice",
+        "Write off an invoice: its whole open balance, or the lines given, with a credit memo applied to it.",
+    ),
+    (
+        credit_memo_app,
+        "credit-memo",
+        "write_off_credit_memo",
+        "Write off a fully unapplied credit memo: a debit memo mirroring it, with the credit memo applied to it.",
+    ),
+):
+    _write_off(group, kind, method, doc)
 _write_off(
     debit_memo_app,
     "debit-memo",
     "write_off_debit_memo",
     "Write off a debit memo (Enhanced Write-off): its open balance or the lines given, with a credit memo.",
-)
-_write_off(
-    credit_memo_app,
-    "credit-memo",
-    "write_off_credit_memo",
-    "Write off a fully unapplied credit memo: a debit memo mirroring it, with the credit memo applied to it.",
 )
 
 
@@ -300,7 +294,7 @@ def _reverse(group: typer.Typer, kind: str, method: str, doc: str) -> None:
                 "comment": comment,
             },
         )
-        result, run = _run(
+        result, run = output.run(
             operation, number, lambda b: getattr(b, method)(number, data, idempotency_key=STATE.idempotency_key)
         )
         if STATE.json:
@@ -318,12 +312,15 @@ def _reverse(group: typer.Typer, kind: str, method: str, doc: str) -> None:
     register(group, "reverse", writes=True)(reverse)
 
 
-_reverse(
-    invoice_app,
-    "invoice",
-    "reverse_invoice",
-    "Reverse a posted invoice: a mirrored credit memo, applied back to it (reason code Invoice reversal).",
-)
+for group, kind, method, doc in (
+    (
+        invoice_app,
+        "invoice",
+        "reverse_invoice",
+        "Reverse a posted invoice: a mirrored credit memo, applied back to it (reason code Invoice reversal).",
+    ),
+):
+    _reverse(group, kind, method, doc)
 _reverse(
     credit_memo_app,
     "credit-memo",
@@ -354,7 +351,7 @@ def _apply(group: typer.Typer, verb: str, kind: str, method: str, doc: str) -> N
         ],
     ) -> None:
         input_file(body, "request body")
-        result, run = _run(
+        result, run = output.run(
             operation, number, lambda b: getattr(b, method)(number, body, idempotency_key=STATE.idempotency_key)
         )
         if STATE.json:
@@ -379,24 +376,27 @@ def _apply(group: typer.Typer, verb: str, kind: str, method: str, doc: str) -> N
     register(group, verb, writes=True)(apply)
 
 
-_apply(
-    credit_memo_app,
-    "apply",
-    "credit-memo",
-    "apply_credit_memo",
-    "Apply a posted credit memo to invoices and debit memos of its account (items given, or FIFO).",
-)
+for group, verb, kind, method, doc in (
+    (
+        credit_memo_app,
+        "apply",
+        "credit-memo",
+        "apply_credit_memo",
+        "Apply a posted credit memo to invoices and debit memos of its account (items given, or FIFO).",
+    ),
+    (
+        payment_app,
+        "apply",
+        "payment",
+        "apply_payment",
+        "Apply a processed payment's unapplied amount to invoices and debit memos (items given, or FIFO).",
+    ),
+):
+    _apply(group, verb, kind, method, doc)
 _apply(
     credit_memo_app,
     "unapply",
     "credit-memo",
     "unapply_credit_memo",
     "Return applied amounts of a credit memo to unapplied (items given, or oldest applications first).",
-)
-_apply(
-    payment_app,
-    "apply",
-    "payment",
-    "apply_payment",
-    "Apply a processed payment's unapplied amount to invoices and debit memos (items given, or FIFO).",
 )

@@ -8,6 +8,7 @@ are ``{"success": false, "reasons": [{"code", "message", "document", "field", "r
 shape). ``subledger schema --output NAME`` prints each shape (``cli.output_models``).
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,6 +59,16 @@ def after(engine: Any, run: Run) -> Run:
         row = _operation_row(engine, run, STATE.idempotency_key)
         run.operation_id = None if row is None else row.id
     return run
+
+
+def run(kind: str, document: str | None, call: Callable[[Any], Any]) -> tuple[Any, Run]:
+    """Run one operation through ``Books``, noting whether it was a replay and which operation it recorded."""
+    from subledger.cli.common import books
+
+    book = books()
+    noted = before(book.engine, kind, document)
+    result = call(book)
+    return result, after(book.engine, noted)
 
 
 def was_replayed(engine: Any, key: str | None, kind: str) -> bool:
