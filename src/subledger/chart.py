@@ -2,6 +2,8 @@
 
 An accounting code has a name (what documents refer to), a GL number (what the ERP knows), a type from the
 reference product's list, and the Beancount account the ledger posts to. A ``close`` directive deactivates a code.
+The book's currencies are ``option "operating_currency" "USD"`` lines; an ``open`` that lists no currencies accepts
+all of them, so a currency is added to the book with one line (and ``subledger init``).
 """
 
 from __future__ import annotations
@@ -99,9 +101,14 @@ def load_chart(path: Path) -> Chart:
     problems: list[Problem] = []
     codes: dict[str, AccountingCode] = {}
     closed: set[str] = set()
+    loaded = []
+    book_currencies: list[str] = []
     for file in files:
-        entries, errors, _ = loader.load_file(str(file))
+        entries, errors, options = loader.load_file(str(file))
         problems.extend(Problem(str(file), None, str(err.message)) for err in errors)
+        loaded.append((file, entries))
+        book_currencies += [c for c in options.get("operating_currency") or () if c not in book_currencies]
+    for file, entries in loaded:
         for entry in entries:
             if isinstance(entry, data.Close):
                 closed.add(entry.account)
@@ -112,7 +119,9 @@ def load_chart(path: Path) -> Chart:
             try:
                 code = AccountingCode(
                     account=entry.account,
-                    currencies=tuple(entry.currencies or ()),
+                    # An open listing no currency takes the book's (one `option "operating_currency"` line each):
+                    # a currency is added to every such code with one line.
+                    currencies=tuple(entry.currencies or book_currencies),
                     **{k: (str(v) if k != "default" else bool(v)) for k, v in meta.items()},
                 )
             except ValidationError as exc:

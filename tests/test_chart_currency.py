@@ -1,0 +1,68 @@
+"""A currency is added to the book with one line of the chart: ``option "operating_currency" "JPY"``."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+from conftest import example
+from subledger.api import DEFAULT_CHART, Books
+from subledger.chart import load_chart
+
+
+def yen(value: Any) -> Any:
+    """The seed's documents in yen: USD becomes JPY, and amounts lose their (zero) cents."""
+    if isinstance(value, dict):
+        return {k: yen(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [yen(v) for v in value]
+    if value == "USD":
+        return "JPY"
+    if isinstance(value, str) and re.fullmatch(r"-?\d+\.00", value):
+        return value[:-3]
+    return value
+
+
+def test_one_line_adds_yen_to_every_code(tmp_path: Path, cli: Any) -> None:
+    chart = tmp_path / "chart"
+    shutil.copytree(DEFAULT_CHART, chart)
+    before = load_chart(chart)
+    assert all("JPY" not in code.currencies for code in before.codes.values())
+    main = chart / "chart.beancount"
+    main.write_text(
+        main.read_text().replace(
+            'option "operating_currency" "GBP"\n',
+            'option "operating_currency" "GBP"\noption "operating_currency" "JPY"\n',
+        )
+    )
+    after = load_chart(chart)
+    assert {name: code.currencies for name, code in after.codes.items()} == {
+        name: (*code.currencies, "JPY") for name, code in before.codes.items()
+    }
+
+    url = f"sqlite:///{tmp_path / 'yen.db'}"
+    assert cli("init", "--chart", str(chart), db=url).code == 0
+    books = tmp_path / "yen.json"
+    books.write_text(json.dumps(yen(json.loads(example("seed-003-books.json").read_text()))))
+    loaded = cli("load", str(books), db=url)
+    assert loaded.code == 0, loaded.err
+    shown = cli("show", "invoice", "INV00000002", "--json", db=url).json()
+    assert (shown["currency"], shown["balance"]) == ("JPY", "280")
+    assert cli("export", "beancount", "--out", str(tmp_path / "ledger"), db=url).code == 0
+    accounts = (tmp_path / "ledger" / "accounts.beancount").read_text()
+    assert "open Assets:AccountsReceivable USD,EUR,GBP,JPY" in re.sub(r" +", " ", accounts)
+    assert Books(url).check().passed
+
+
+def test_an_open_listing_currencies_keeps_them(tmp_path: Path) -> None:
+    (tmp_path / "chart.beancount").write_text(
+        'option "operating_currency" "USD"\noption "operating_currency" "JPY"\n'
+        '1970-01-01 open Assets:Cash EUR\n  name: "Cash"\n  number: "1000"\n  type: "Cash"\n'
+        '1970-01-01 open Assets:AR\n  name: "AR"\n  number: "1200"\n  type: "AccountsReceivable"\n'
+    )
+    chart = load_chart(tmp_path)
+    assert chart.codes["Cash"].currencies == ("EUR",)
+    assert chart.codes["AR"].currencies == ("USD", "JPY")

@@ -1,0 +1,46 @@
+"""``subledger period close --through P``: each open period up to P, in order, each checked; stops at the first
+refusal, saying what was closed (exit 3, partly done)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from conftest import db_url, example
+from subledger.api import Books
+
+
+def test_close_through_closes_each_period_in_order(cli: Any, seed003: Books) -> None:
+    url = db_url(seed003)
+    done = cli("period", "close", "--through", "2026-10", db=url)
+    assert done.code == 0, done.err
+    lines = done.out.splitlines()
+    assert [line.split(":")[0] for line in lines] == [f"2026-{m:02d}" for m in range(1, 11)]
+    statuses = {p["name"]: p["status"] for p in cli("period", "list", "--json", db=url).json()}
+    assert [statuses[f"2026-{m:02d}"] for m in range(1, 12)] == ["Closed"] * 10 + ["Open"]
+    again = cli("period", "close", "--through", "2026-10", db=url)
+    assert (again.code, again.out.strip()) == (0, "Every period through 2026-10 is already closed.")
+
+
+def test_close_through_stops_at_the_first_refusal(cli: Any, books: Books, tmp_path: Path) -> None:
+    data = json.loads(example("seed-003-books.json").read_text())
+    data["invoices"][0]["status"] = "Draft"  # dated 2026-10: October's close checks refuse a draft document
+    draft = tmp_path / "draft.json"
+    draft.write_text(json.dumps(data))
+    url = db_url(books)
+    assert cli("load", str(draft), db=url).code == 0
+    result = cli("period", "close", "--through", "2026-11", db=url)
+    assert result.code == 3, result.err
+    assert result.out.splitlines()[-1].startswith("2026-09: Open -> Closed")
+    assert result.err.startswith("error: 2026-10: closed 2026-01 to 2026-09; 2026-10 refused: ")
+    assert len(result.err.splitlines()) == 1
+    statuses = {p["name"]: p["status"] for p in cli("period", "list", "--json", db=url).json()}
+    assert (statuses["2026-09"], statuses["2026-10"], statuses["2026-11"]) == ("Closed", "Open", "Open")
+
+
+def test_close_needs_a_period_or_through(cli: Any, books: Books) -> None:
+    url = db_url(books)
+    assert cli("period", "close", db=url).code == 2
+    assert cli("period", "close", "2026-01", "--through", "2026-02", db=url).code == 2
+    assert cli("period", "close", "--through", "1999-01", db=url).code == 1
