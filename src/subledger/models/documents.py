@@ -94,6 +94,7 @@ class MemoItem(_Item):
             "ProductRatePlanCharge",
             "OrderLineItem",
             "CreditMemoDetail",
+            "DebitMemoDetail",
         ]
         | None
     ) = None
@@ -221,6 +222,8 @@ class CreditMemo(_Document):
     source: Annotated[str, StringConstraints(max_length=32)] | None = None
     source_type: Annotated[str, StringConstraints(max_length=32)] | None = None
     referred_invoice_number: Id | None = None
+    #: The debit memo a write-off's or reversal's credit memo mirrors (never put in referredInvoiceNumber).
+    referred_debit_memo_number: Id | None = None
     items: list[MemoItem] = Field(min_length=1)
     applications: list[Application] = []
 

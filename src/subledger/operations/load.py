@@ -298,6 +298,14 @@ class _Loader:
                 unit_price=_text(item.unit_price),
                 source_item_id=item.source_item_id if isinstance(item, MemoItem) else None,
                 source_item_type=item.source_item_type if isinstance(item, MemoItem) else None,
+                charge_model=item.charge_model,
+                charge_number=item.charge_number,
+                description=item.description,
+                unit_of_measure=item.unit_of_measure,
+                sku=item.sku,
+                sku_name=item.sku_name,
+                service_start_date=item.service_start_date,
+                service_end_date=item.service_end_date,
             )
             line.taxes = [
                 self._tax(tax, line, kind, tax_type, number, f"{field}.taxationItems[{t}]")
@@ -317,7 +325,8 @@ class _Loader:
             comment=model.comment,
             source=getattr(model, "source", None),
             source_type=getattr(model, "source_type", None),
-            source_document=getattr(model, "referred_invoice_number", None),
+            source_document=getattr(model, "referred_invoice_number", None)
+            or getattr(model, "referred_debit_memo_number", None),
             bill_run_id=model.bill_run_id,
             content_hash=content_hash,
             payload=payload,

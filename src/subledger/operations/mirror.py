@@ -5,6 +5,9 @@ credit memo write-off or reversal generates a debit memo mirroring the credit me
 - each generated line copies ``quantity`` and ``unitPrice`` from its original line (never recomputed, so
   quantity x unit price need not equal the amount on a partial write-off: seed 003, case 2), records the original
   line as ``sourceItemId``, and carries the amount given for that line;
+- each generated line copies every descriptive field of its original line (charge name, model and number,
+  description, unit of measure, SKU and SKU name, service period, subscription), and names the kind of line it
+  mirrors (``sourceItemType`` InvoiceDetail, DebitMemoDetail or CreditMemoDetail);
 - each generated taxation line copies every descriptive field of the original taxation line; no tax is computed;
 - the memo is applied line by line to the lines it mirrors, so both ends reach the balances the operation intends.
 
@@ -276,7 +279,7 @@ def generate_memo(
                 )
             )
         processing_type = line.processing_type or src.processing_type
-        source_item_type = "CreditMemoDetail" if kind == DocumentKind.DEBIT_MEMO else "InvoiceDetail"
+        source_item_type = _SOURCE_ITEM_TYPE[source.kind]
         items.append(
             ItemLine(
                 id=item_id,
@@ -294,6 +297,14 @@ def generate_memo(
                 unit_price=src.unit_price,
                 source_item_id=src.id,
                 source_item_type=source_item_type,
+                charge_model=src.charge_model,
+                charge_number=src.charge_number,
+                description=src.description,
+                unit_of_measure=src.unit_of_measure,
+                sku=src.sku,
+                sku_name=src.sku_name,
+                service_start_date=src.service_start_date,
+                service_end_date=src.service_end_date,
                 taxes=taxes,
             )
         )
@@ -302,10 +313,18 @@ def generate_memo(
                 {
                     "id": item_id,
                     "chargeName": src.charge_name,
+                    "chargeModel": src.charge_model,
+                    "chargeNumber": src.charge_number,
+                    "description": src.description,
                     "subscriptionNumber": src.subscription_number,
                     "processingType": processing_type,
                     "quantity": _text(src.quantity),
                     "unitPrice": _text(src.unit_price),
+                    "unitOfMeasure": src.unit_of_measure,
+                    "sku": src.sku,
+                    "skuName": src.sku_name,
+                    "serviceStartDate": _day(src.service_start_date),
+                    "serviceEndDate": _day(src.service_end_date),
                     "amountWithoutTax": str(line.amount),
                     "sourceItemId": src.id,
                     "sourceItemType": source_item_type,
@@ -333,7 +352,8 @@ def generate_memo(
         wire["creditMemoDate"] = header.date.isoformat()
         wire["source"] = header.origin
         wire["sourceType"] = str(source.kind)
-        wire["referredInvoiceNumber"] = source.number
+        referred = "referredInvoiceNumber" if source.kind == DocumentKind.INVOICE else "referredDebitMemoNumber"
+        wire[referred] = source.number
         wire["applications"] = []
     else:
         wire["debitMemoDate"] = header.date.isoformat()
@@ -366,6 +386,18 @@ def _present(values: dict[str, Any]) -> dict[str, Any]:
 
 def _text(value: object) -> str | None:
     return None if value is None else str(value)
+
+
+def _day(value: dt.date | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+#: What a generated line names as its source item's type: the kind of line it mirrors.
+_SOURCE_ITEM_TYPE = {
+    DocumentKind.INVOICE: "InvoiceDetail",
+    DocumentKind.DEBIT_MEMO: "DebitMemoDetail",
+    DocumentKind.CREDIT_MEMO: "CreditMemoDetail",
+}
 
 
 def apply_generated(

@@ -69,6 +69,14 @@ class ItemLine:
     unit_price: str | None = None
     source_item_id: str | None = None
     source_item_type: str | None = None
+    charge_model: str | None = None
+    charge_number: str | None = None
+    description: str | None = None
+    unit_of_measure: str | None = None
+    sku: str | None = None
+    sku_name: str | None = None
+    service_start_date: dt.date | None = None
+    service_end_date: dt.date | None = None
     taxes: list[TaxLine] = field(default_factory=list)
 
     def codes(self) -> Codes:

@@ -209,6 +209,15 @@ class DocumentItemRow(Base):
     on_account_code: Mapped[str | None] = mapped_column(ForeignKey("accounting_codes.name"))
     source_item_id: Mapped[str | None] = mapped_column(ID)
     source_item_type: Mapped[str | None] = mapped_column(String(32))
+    #: Descriptive fields a generated memo copies from the line it mirrors (migration 0008).
+    charge_model: Mapped[str | None] = mapped_column(String(255))
+    charge_number: Mapped[str | None] = mapped_column(String(64))
+    description: Mapped[str | None] = mapped_column(String(255))
+    unit_of_measure: Mapped[str | None] = mapped_column(String(64))
+    sku: Mapped[str | None] = mapped_column(String(64))
+    sku_name: Mapped[str | None] = mapped_column(String(255))
+    service_start_date: Mapped[dt.date | None] = mapped_column(Date)
+    service_end_date: Mapped[dt.date | None] = mapped_column(Date)
     __table_args__ = (
         ForeignKeyConstraint(["account_number", "document_number"], ["documents.account_number", "documents.number"]),
         Index(None, "account_number", "document_number"),
@@ -283,6 +292,52 @@ class ApplicationRow(Base):
         CheckConstraint("source_kind in ('Payment', 'CreditMemo')", name="source_kind"),
         Index(None, "account_number", "source_number"),
         Index(None, "account_number", "target_number"),
+    )
+
+
+class RefundRow(Base):
+    """A refund of a credit memo's unapplied amount to the customer (cash out); Canceled once its cancellation
+    posted the mirror entry on ``cancel_date`` (migration 0008)."""
+
+    __tablename__ = "refunds"
+    account_number: Mapped[str] = mapped_column(ForeignKey("customer_accounts.account_number"), primary_key=True)
+    number: Mapped[str] = mapped_column(ID, primary_key=True)
+    credit_memo_number: Mapped[str] = mapped_column(ID)
+    type: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))
+    refund_date: Mapped[dt.date] = mapped_column(Date)
+    currency: Mapped[str] = mapped_column(String(3))
+    amount: Mapped[Decimal] = mapped_column(Money)
+    method: Mapped[str | None] = mapped_column(String(64))
+    reference_id: Mapped[str | None] = mapped_column(String(60))
+    reason_code: Mapped[str | None] = mapped_column(NAME)
+    comment: Mapped[str | None] = mapped_column(String(255))
+    cash_code: Mapped[str] = mapped_column(ForeignKey("accounting_codes.name"))
+    cancel_date: Mapped[dt.date | None] = mapped_column(Date)
+    operation_id: Mapped[int] = mapped_column(ForeignKey("operations.id"))
+    cancel_operation_id: Mapped[int | None] = mapped_column(ForeignKey("operations.id"))
+    __table_args__ = (
+        CheckConstraint("type in ('External', 'Electronic')", name="type"),
+        CheckConstraint("status in ('Processed', 'Canceled')", name="status"),
+        CheckConstraint("amount > 0", name="amount_positive"),
+        Index(None, "number"),
+        Index(None, "account_number", "credit_memo_number"),
+    )
+
+
+class RefundItemRow(Base):
+    """The part of one credit memo line (item or taxation item) a refund pays out."""
+
+    __tablename__ = "refund_items"
+    account_number: Mapped[str] = mapped_column(ID, primary_key=True)
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    refund_number: Mapped[str] = mapped_column(ID)
+    memo_item_id: Mapped[str] = mapped_column(ID)
+    is_tax: Mapped[bool] = mapped_column(Boolean)
+    amount: Mapped[Decimal] = mapped_column(Money)
+    __table_args__ = (
+        ForeignKeyConstraint(["account_number", "refund_number"], ["refunds.account_number", "refunds.number"]),
+        Index(None, "account_number", "refund_number"),
     )
 
 
@@ -445,6 +500,8 @@ journal_runs = _table(JournalRunRow)
 journal_run_entries = _table(JournalRunEntryRow)
 journal_run_totals = _table(JournalRunTotalRow)
 invoice_item_adjustments = _table(InvoiceItemAdjustmentRow)
+refunds = _table(RefundRow)
+refund_items = _table(RefundItemRow)
 
 #: The tables a load or a bulk write-off fills (``db.refresh_statistics`` after a large one).
 BULK_TABLES = (

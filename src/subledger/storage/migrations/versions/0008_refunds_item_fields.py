@@ -1,0 +1,121 @@
+"""refunds; the descriptive fields of document items
+
+Revision ID: 0008
+Revises: 0007
+
+A credit memo's unapplied amount can be refunded (``refunds``, one row per refund, Canceled once cancelled) line
+by line (``refund_items``). Document items keep the descriptive fields a write-off's, reversal's or recovery's
+memo copies from the line it mirrors (charge model and number, description, unit of measure, SKU, service period):
+nullable columns added in place (a plain ADD COLUMN, no table rebuild).
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+import subledger.storage.types
+
+revision = "0008"
+down_revision = "0007"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "refunds",
+        sa.Column("account_number", sa.String(length=64), nullable=False),
+        sa.Column("number", sa.String(length=64), nullable=False),
+        sa.Column("credit_memo_number", sa.String(length=64), nullable=False),
+        sa.Column("type", sa.String(length=16), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("refund_date", sa.Date(), nullable=False),
+        sa.Column("currency", sa.String(length=3), nullable=False),
+        sa.Column("amount", subledger.storage.types.Money(), nullable=False),
+        sa.Column("method", sa.String(length=64), nullable=True),
+        sa.Column("reference_id", sa.String(length=60), nullable=True),
+        sa.Column("reason_code", sa.String(length=100), nullable=True),
+        sa.Column("comment", sa.String(length=255), nullable=True),
+        sa.Column("cash_code", sa.String(length=100), nullable=False),
+        sa.Column("cancel_date", sa.Date(), nullable=True),
+        sa.Column("operation_id", sa.Integer(), nullable=False),
+        sa.Column("cancel_operation_id", sa.Integer(), nullable=True),
+        sa.CheckConstraint("status in ('Processed', 'Canceled')", name=op.f("ck_refunds_status")),
+        sa.CheckConstraint("type in ('External', 'Electronic')", name=op.f("ck_refunds_type")),
+        sa.CheckConstraint("amount > 0", name=op.f("ck_refunds_amount_positive")),
+        sa.ForeignKeyConstraint(
+            ["account_number"],
+            ["customer_accounts.account_number"],
+            name=op.f("fk_refunds_account_number_customer_accounts"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["cancel_operation_id"], ["operations.id"], name=op.f("fk_refunds_cancel_operation_id_operations")
+        ),
+        sa.ForeignKeyConstraint(
+            ["cash_code"], ["accounting_codes.name"], name=op.f("fk_refunds_cash_code_accounting_codes")
+        ),
+        sa.ForeignKeyConstraint(["operation_id"], ["operations.id"], name=op.f("fk_refunds_operation_id_operations")),
+        sa.PrimaryKeyConstraint("account_number", "number", name=op.f("pk_refunds")),
+    )
+    with op.batch_alter_table("refunds", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_refunds_account_number_credit_memo_number"),
+            ["account_number", "credit_memo_number"],
+            unique=False,
+        )
+        batch_op.create_index(batch_op.f("ix_refunds_number"), ["number"], unique=False)
+
+    op.create_table(
+        "refund_items",
+        sa.Column("account_number", sa.String(length=64), nullable=False),
+        sa.Column("id", sa.String(length=64), nullable=False),
+        sa.Column("refund_number", sa.String(length=64), nullable=False),
+        sa.Column("memo_item_id", sa.String(length=64), nullable=False),
+        sa.Column("is_tax", sa.Boolean(), nullable=False),
+        sa.Column("amount", subledger.storage.types.Money(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["account_number", "refund_number"],
+            ["refunds.account_number", "refunds.number"],
+            name=op.f("fk_refund_items_account_number_refund_number_refunds"),
+        ),
+        sa.PrimaryKeyConstraint("account_number", "id", name=op.f("pk_refund_items")),
+    )
+    with op.batch_alter_table("refund_items", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_refund_items_account_number_refund_number"),
+            ["account_number", "refund_number"],
+            unique=False,
+        )
+
+    with op.batch_alter_table("document_items", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("charge_model", sa.String(length=255), nullable=True))
+        batch_op.add_column(sa.Column("charge_number", sa.String(length=64), nullable=True))
+        batch_op.add_column(sa.Column("description", sa.String(length=255), nullable=True))
+        batch_op.add_column(sa.Column("unit_of_measure", sa.String(length=64), nullable=True))
+        batch_op.add_column(sa.Column("sku", sa.String(length=64), nullable=True))
+        batch_op.add_column(sa.Column("sku_name", sa.String(length=255), nullable=True))
+        batch_op.add_column(sa.Column("service_start_date", sa.Date(), nullable=True))
+        batch_op.add_column(sa.Column("service_end_date", sa.Date(), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("document_items", schema=None) as batch_op:
+        batch_op.drop_column("service_end_date")
+        batch_op.drop_column("service_start_date")
+        batch_op.drop_column("sku_name")
+        batch_op.drop_column("sku")
+        batch_op.drop_column("unit_of_measure")
+        batch_op.drop_column("description")
+        batch_op.drop_column("charge_number")
+        batch_op.drop_column("charge_model")
+
+    with op.batch_alter_table("refund_items", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_refund_items_account_number_refund_number"))
+
+    op.drop_table("refund_items")
+    with op.batch_alter_table("refunds", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_refunds_number"))
+        batch_op.drop_index(batch_op.f("ix_refunds_account_number_credit_memo_number"))
+
+    op.drop_table("refunds")
