@@ -502,19 +502,20 @@ def test_each_line_carries_documents_reason_code_and_comment(book: Books, tmp_pa
     assert '"reasonCode": "Write-off"' in (tmp_path / "gl.jsonl").read_text()
 
 
-def test_a_document_number_starting_with_equals_is_written_as_text(books: Books, tmp_path: Path) -> None:
+def test_a_cell_starting_like_a_formula_is_written_as_text(books: Books, tmp_path: Path) -> None:
+    """Document numbers are refused at load unless plain (issue 14); customer names and comments are free text."""
     books.load(
         {
-            "accounts": [{"accountNumber": "A00000001", "name": "@Acme", "currency": "USD"}],
+            "accounts": [{"accountNumber": "A00000001", "name": "@SUM(1+1)*cmd|' /C calc'!A0", "currency": "USD"}],
             "invoices": [
                 {
-                    "invoiceNumber": '=HYPERLINK("http://x","y")',
+                    "invoiceNumber": "INV00000001",
                     "accountNumber": "A00000001",
                     "invoiceDate": "2026-10-05",
                     "currency": "USD",
                     "items": [
                         {
-                            "id": "-II-1",
+                            "id": "II-1",
                             "processingType": "Charge",
                             "chargeAmount": "10.00",
                             "financeInformation": {
@@ -528,14 +529,22 @@ def test_a_document_number_starting_with_equals_is_written_as_text(books: Books,
             ],
         }
     )
+    books.write_off_invoice(
+        "INV00000001",
+        {"memoDate": "2026-10-20", "reasonCode": "Write-off", "comment": '=HYPERLINK("http://x","y")\tdone'},
+    )
     number = run_of(books)
     for fmt in ("csv", "netsuite", "xero", "quickbooks", "intacct"):
         out = tmp_path / f"gl{SUFFIX[fmt]}"
         books.render_gl(number, out, format=fmt, profile=PROFILE)
         cells = [cell for row in csv.reader(io.StringIO(out.read_text())) for cell in row]
         assert not [c for c in cells if c[:1] in ("=", "@", "+") or (c[:1] == "-" and not c[1:2].isdigit())], fmt
+        assert not [c for c in cells if "\t" in c], fmt
         assert books.check_gl(out, format=fmt, profile=PROFILE).problems == []
-    assert "'=HYPERLINK" in (tmp_path / "gl.csv").read_text()
+    text = (tmp_path / "gl.csv").read_text()
+    assert "'=HYPERLINK" in text
+    assert "'@SUM" not in text  # the customer's name is not in the generic layout
+    assert "'@SUM(1+1)" in (tmp_path / "gl.netsuite.csv").read_text()
 
 
 # --- safe files -------------------------------------------------------------------------------------------------
@@ -744,3 +753,23 @@ def test_rows_are_written_as_the_csv_module_writes_them(fmt: str, tmp_path: Path
     for entry in entries:
         writer.writerows(renderer.rows(entry))
     assert written.read_bytes() == expected.getvalue().encode()
+
+
+def test_xero_tax_rate_per_account_and_quickbooks_multicurrency(book: Books, tmp_path: Path) -> None:
+    number = run_of(book)
+    profile = tmp_path / "p.toml"
+    profile.write_text(
+        '[xero]\nforeign_currency = "convert"\nrates = { EUR = "1.10" }\ndefault_tax_rate = "No VAT"\n'
+        '[xero.tax_rates]\n"Sales Tax Payable" = "Tax on Sales"\n'
+        '[quickbooks]\nmulticurrency = true\nrates = { EUR = "1.10" }\n'
+    )
+    book.render_gl(number, tmp_path / "x.csv", format="xero", profile=profile)
+    rates = {(r["*AccountCode"], r["*TaxRate"]) for r in read_csv(tmp_path / "x.csv")}
+    assert ("2200", "Tax on Sales") in rates
+    assert {t for a, t in rates if a != "2200"} == {"No VAT"}
+    book.render_gl(number, tmp_path / "q.csv", format="quickbooks", profile=profile)
+    rows = read_csv(tmp_path / "q.csv")
+    assert {(r["Currency"], r["Exchange Rate"]) for r in rows} == {("USD", "1"), ("EUR", "1.10")}
+    eur = [r for r in rows if r["Journal No."] == "A00000003-1"]
+    assert eur[0]["Debits"] == "300.00"  # kept in its currency, not converted
+    assert book.check_gl(tmp_path / "q.csv", format="quickbooks", profile=profile).problems == []

@@ -22,8 +22,10 @@ from pathlib import Path
 from typing import IO, Any, Protocol
 
 from subledger.errors import Conflict, ExportFailed, Problem, Problems, RuleViolation
-from subledger.export.gl.model import GLEntry, RunInfo, amount_text
+from subledger.export.gl.model import GLEntry, RunInfo, amount_text, safe_text
 from subledger.export.gl.validate import Spec, Validator, check_jsonl
+
+_SEP, _RS = "\x1f", "\x1e"
 
 _TEMP_MARK = ".subledger-"
 
@@ -181,9 +183,9 @@ class _Writer:
             if self.handle is None:
                 self._open()
             assert self.handle is not None
-            for (text,) in rows:
-                self.handle.write(text)
-                self.jsonl_lines.append(text)
+            for (record,) in rows:
+                self.handle.write(record)
+                self.jsonl_lines.append(record)
             self.count += 1
             return
         limit = self.limit
@@ -198,16 +200,19 @@ class _Writer:
         assert self.handle is not None
         assert self.validator is not None
         validator, handle, writer = self.validator, self.handle, self.writer
-        for row in rows:
-            self.row_no += 1
-            validator.row(row, self.row_no)
-            # What the csv module writes for a row with nothing to quote, without its per-field machinery; any
-            # comma, quote or line break in a field goes through the writer.
-            line = ",".join(row)
-            if line.count(",") == len(row) - 1 and '"' not in line and "\n" not in line and "\r" not in line:
-                handle.write(line + "\n")
-            else:
-                writer.writerow(row)
+        text = validator.joined(rows)
+        if text is None:
+            # A cell a spreadsheet would run as a formula becomes text; whatever else is wrong is reported.
+            rows = [[safe_text(c) if t else c for c, t in zip(row, validator.text, strict=False)] for row in rows]
+            text = validator.joined(rows)
+        validator.entry(rows, self.row_no + 1, text)
+        self.row_no += len(rows)
+        # What the csv module writes for rows with nothing to quote, without its per-field machinery; any comma,
+        # quote or line break in a field goes through the writer.
+        if text is not None and "," not in text and '"' not in text and "\n" not in text:
+            handle.write(text.replace(_SEP, ",").replace(_RS, "\n") + "\n")
+        else:
+            writer.writerows(rows)
         if validator.problems:
             raise Problems(validator.problems)
         self.count += len(rows)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from subledger.export.gl.model import Account, GLEntry, RunInfo, amount_text, safe_text
+from subledger.export.gl.model import Account, GLEntry, RunInfo, amount_text
 from subledger.export.gl.profile import Profile
 from subledger.export.gl.validate import Column, Spec
 
@@ -46,30 +46,23 @@ def spec(accounts: frozenset[str] | None = None) -> Spec:
 class Renderer:
     def __init__(self, profile: Profile, accounts: dict[str, Account], run: RunInfo) -> None:
         self.spec = spec(frozenset(a.number for a in accounts.values()))
-        self.run = safe_text(run.number)
-        self.names = {code: safe_text(code) for code in accounts}
-        self.numbers = {code: safe_text(a.number) for code, a in accounts.items()}
+        self.run = run.number
+        #: Each code's (number, name) cells.
+        self.cells = {code: (a.number, code) for code, a in accounts.items()}
 
     def rows(self, e: GLEntry) -> list[list[str]]:
-        head = [safe_text(e.external_id), e.date.isoformat(), safe_text(e.period), safe_text(e.transaction_type)]
-        tail = [
-            safe_text(e.currency),
-            safe_text(e.memo),
-            safe_text(e.source_document or ""),
-            safe_text(e.related_document or ""),
-            safe_text(e.customer_account or ""),
-        ]
-        end = [safe_text(e.reason_code or ""), safe_text(e.comment or ""), self.run]
-        currency = e.currency
+        head = (e.external_id, e.date.isoformat(), e.period, e.transaction_type)
+        tail = (e.currency, e.memo, e.source_document or "", e.related_document or "", e.customer_account or "")
+        end = (e.reason_code or "", e.comment or "", self.run)
+        currency, cells, text = e.currency, self.cells, amount_text
         return [
             [
                 *head,
-                self.numbers[line.code],
-                self.names[line.code],
-                amount_text(line.debit, currency),
-                amount_text(line.credit, currency),
+                *cells[line.code],
+                text(line.debit, currency),
+                text(line.credit, currency),
                 *tail,
-                safe_text(line.item_id or ""),
+                line.item_id or "",
                 *end,
             ]
             for line in e.lines

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from subledger.export.gl.model import Account, GLEntry, RunInfo, audit_memo, clip, safe_text, side_text
+from subledger.export.gl.model import Account, GLEntry, RunInfo, audit_memo, clip, side_text
 from subledger.export.gl.profile import Intacct, Profile
 from subledger.export.gl.validate import Column, Spec
 
@@ -61,22 +61,22 @@ class Renderer:
     def __init__(self, profile: Profile, accounts: dict[str, Account], run: RunInfo) -> None:
         self.p = p = profile.intacct
         self.spec = spec(p, accounts)
-        self.numbers = {code: safe_text(p.accounts.get(code, a.number)) for code, a in accounts.items()}
-        self.journal = safe_text(p.journal)
-        self.where = [safe_text(p.location_id), safe_text(p.department_id)]
-        self.dims = [safe_text(p.dimensions[k]) for k in sorted(p.dimensions)]
+        self.numbers = {code: p.accounts.get(code, a.number) for code, a in accounts.items()}
+        self.journal = p.journal
+        self.where = [p.location_id, p.department_id]
+        self.dims = [p.dimensions[k] for k in sorted(p.dimensions)]
 
     def rows(self, e: GLEntry) -> list[list[str]]:
         date = f"{e.date.month:02d}/{e.date.day:02d}/{e.date.year}"
         foreign = e.currency != self.p.base_currency
-        tail = [safe_text(e.currency), date if foreign else "", safe_text(self.p.exchange_rate_type) if foreign else ""]
+        tail = [e.currency, date if foreign else "", self.p.exchange_rate_type if foreign else ""]
         head = [
             self.journal,
             date,
-            safe_text(clip(e.memo or e.transaction_type, DESCRIPTION_MAX)),
-            safe_text(e.external_id),
+            clip(e.memo or e.transaction_type, DESCRIPTION_MAX),
+            e.external_id,
         ]
-        document = safe_text(e.source_document or "")
+        document = e.source_document or ""
         return [
             [
                 *head,
@@ -84,7 +84,7 @@ class Renderer:
                 self.numbers[line.code],
                 *self.where,
                 document,
-                safe_text(clip(audit_memo(e, line), MEMO_MAX)),
+                clip(audit_memo(e, line), MEMO_MAX),
                 side_text(line.debit, e.currency),
                 side_text(line.credit, e.currency),
                 *tail,

@@ -10,7 +10,7 @@ import datetime as dt
 from typing import Any
 
 from subledger.errors import RuleViolation
-from subledger.export.gl.model import Account, GLEntry, RunInfo, audit_memo, clip, safe_text, side_text
+from subledger.export.gl.model import Account, GLEntry, RunInfo, audit_memo, clip, side_text
 from subledger.export.gl.profile import NetSuite, Profile
 from subledger.export.gl.validate import Column, Spec
 
@@ -80,11 +80,11 @@ class Renderer:
     def __init__(self, profile: Profile, accounts: dict[str, Account], run: RunInfo) -> None:
         self.p = p = profile.netsuite
         self.spec = spec(p, accounts)
-        self.accounts = {code: safe_text(account_cell(p, a)) for code, a in accounts.items()}
+        self.accounts = {code: account_cell(p, a) for code, a in accounts.items()}
         self.receivable = {code for code, a in accounts.items() if a.receivable and p.customer_name}
-        self.dims = [safe_text(v) for _, v in _dimensions(p) if v]
-        self.subsidiary = [safe_text(p.subsidiary)] if p.subsidiary is not None else []
-        self.summary_name = safe_text(p.summary_name or "")
+        self.dims = [v for _, v in _dimensions(p) if v]
+        self.subsidiary = [p.subsidiary] if p.subsidiary is not None else []
+        self.summary_name = p.summary_name or ""
 
     def _rate(self, e: GLEntry) -> str:
         p = self.p
@@ -105,22 +105,22 @@ class Renderer:
     def rows(self, e: GLEntry) -> list[list[str]]:
         period = dt.date(e.date.year, e.date.month, 1).strftime("%b %Y")
         head = [
-            safe_text(e.external_id),
+            e.external_id,
             f"{e.date.month:02d}/{e.date.day:02d}/{e.date.year}",
             period,
             *self.subsidiary,
-            safe_text(e.currency),
+            e.currency,
             self._rate(e),
-            safe_text(clip(audit_memo(e, None), MEMO_MAX)),
+            clip(audit_memo(e, None), MEMO_MAX),
         ]
-        name = safe_text(e.customer_name) if e.customer_name else self.summary_name
+        name = e.customer_name if e.customer_name else self.summary_name
         return [
             [
                 *head,
                 self.accounts[line.code],
                 side_text(line.debit, e.currency),
                 side_text(line.credit, e.currency),
-                safe_text(clip(audit_memo(e, line, with_memo=False) or e.memo, MEMO_MAX)),
+                clip(audit_memo(e, line, with_memo=False) or e.memo, MEMO_MAX),
                 name if line.code in self.receivable else "",
                 *self.dims,
             ]

@@ -11,7 +11,7 @@ from typing import Any
 
 from subledger.errors import RuleViolation
 from subledger.export.gl.convert import in_base
-from subledger.export.gl.model import Account, GLEntry, RunInfo, audit_memo, clip, safe_text, side_text
+from subledger.export.gl.model import Account, GLEntry, RunInfo, audit_memo, clip, side_text
 from subledger.export.gl.profile import Profile, QuickBooks
 from subledger.export.gl.validate import Column, Spec
 
@@ -70,10 +70,10 @@ class Renderer:
     def __init__(self, profile: Profile, accounts: dict[str, Account], run: RunInfo) -> None:
         self.p = p = profile.quickbooks
         self.spec = spec(p, accounts)
-        self.names = {code: safe_text(account_name(p, a)) for code, a in accounts.items()}
+        self.names = {code: account_name(p, a) for code, a in accounts.items()}
         self.receivable = {code for code, a in accounts.items() if a.receivable and p.customer_name}
-        self.tracking = [safe_text(v) for v in (p.location, p.class_) if v]
-        self.summary_name = safe_text(p.summary_name or "")
+        self.tracking = [v for v in (p.location, p.class_) if v]
+        self.summary_name = p.summary_name or ""
 
     def _date(self, e: GLEntry) -> str:
         d = e.date
@@ -95,19 +95,19 @@ class Renderer:
                     field=f"quickbooks.rates.{e.currency}",
                 )
             amounts = [(line.debit, line.credit) for line in e.lines]
-            currency, extra = e.currency, [safe_text(e.currency), str(rate)]
+            currency, extra = e.currency, [e.currency, str(rate)]
         else:
             amounts = in_base(e, p, "quickbooks")
             currency, extra = p.base_currency, []
-        head = [safe_text(e.external_id), self._date(e)]
-        name = safe_text(e.customer_name) if e.customer_name else self.summary_name
+        head = [e.external_id, self._date(e)]
+        name = e.customer_name if e.customer_name else self.summary_name
         return [
             [
                 *head,
                 self.names[line.code],
                 side_text(debit, currency),
                 side_text(credit, currency),
-                safe_text(clip(audit_memo(e, line), DESCRIPTION_MAX)),
+                clip(audit_memo(e, line), DESCRIPTION_MAX),
                 name if line.code in self.receivable else "",
                 *self.tracking,
                 *extra,

@@ -14,19 +14,36 @@ import csv
 import io
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Literal
 
-from subledger.errors import Problem, Problems
+from subledger.errors import Problem
 from subledger.export.gl.model import FORMULA_LEADS
 
 Kind = Literal["text", "date", "amount", "signed", "line-no", "rate"]
 
 #: Problems reported per file before the check stops (a broken file usually breaks one rule on every row).
 MAX_PROBLEMS = 20
+#: Cells of a row and rows of a journal are joined with these (no cell that passes holds one) for the fast path.
 _SEP = "\x1f"
+_RS = "\x1e"
+_ZERO = Decimal(0)
+_LINE_NOS = [str(n) for n in range(1, 1_001)]
+
+
+class _Amounts(dict[str, Decimal]):
+    """Amount texts read as ``Decimal``s, each distinct text once (a bad one reads as zero: its cell is named)."""
+
+    def __missing__(self, text: str) -> Decimal:
+        try:
+            value = Decimal(text) if text else _ZERO
+        except InvalidOperation:
+            value = _ZERO
+        if len(self) < 100_000:
+            self[text] = value
+        return value
 
 
 @dataclass(frozen=True)
@@ -88,7 +105,7 @@ def _cell_pattern(column: Column, spec: Spec) -> str:
         body = r"[1-9]\d{0,5}"
     else:
         rest = "*" if column.max_len is None else f"{{0,{column.max_len - 1}}}"
-        body = f"[^=+\\-@\\t\\r{_SEP}][^\\t\\r{_SEP}]{rest}"
+        body = f"[^=+\\-@\\t\\r{_SEP}{_RS}][^\\t\\r{_SEP}{_RS}]{rest}"
     return f"(?:{body})" if column.required else f"(?:{body})?"
 
 
@@ -98,7 +115,9 @@ class Validator:
     def __init__(self, spec: Spec, label: str) -> None:
         self.spec, self.label = spec, label
         self.problems: list[Problem] = []
-        self._row = re.compile(_SEP.join(_cell_pattern(c, spec) for c in spec.columns))
+        row_pattern = _SEP.join(_cell_pattern(c, spec) for c in spec.columns)
+        self._row = re.compile(row_pattern)
+        self._journal = re.compile(f"{row_pattern}(?:{_RS}{row_pattern})*")
         self._width = len(spec.columns)
         self._key = [spec.index(k) for k in spec.key]
         self._account = spec.index(spec.account)
@@ -109,9 +128,17 @@ class Validator:
         )
         self._name = spec.index(spec.name_column)
         self._line_no = spec.index(spec.line_no)
-        self._amounts: dict[str, Decimal] = {"": Decimal(0)}
-        self._seen: set[tuple[str, ...]] = set()
-        self._current: tuple[str, ...] | None = None
+        self._amounts = _Amounts()
+        self._seen: set[str] = set()
+        self._current: str | None = None
+        self._over = -1 if spec.max_lines_per_file is None else spec.max_lines_per_file + 1
+        self._mapped, self._forbidden, self._receivable = (
+            spec.accounts,
+            spec.forbidden_accounts,
+            spec.receivable_accounts,
+        )
+        #: Which cells are text (a failing row gets them made safe, then is checked again).
+        self.text = [c.kind == "text" for c in spec.columns]
         self._first_row = 0
         self._lines = 0
         self._balance = Decimal(0)
@@ -137,37 +164,104 @@ class Validator:
             what = f"missing column {missing[0]!r}" if missing else "columns out of order or unknown"
             self._problem(1, None, f"{self.spec.format} header: {what}; expected {', '.join(expected)}")
 
-    def row(self, cells: list[str], row: int) -> None:
-        """One data row; ``row`` is its line in the file as a spreadsheet numbers it (the header is row 1)."""
+    def joined(self, rows: list[list[str]]) -> str | None:
+        """A journal's rows joined (cells by ``_SEP``, rows by ``_RS``) when every cell meets its rule, checked by
+        one regular expression over the whole journal; None when a cell breaks one (``entry`` then names it)."""
+        width = self._width
+        if any(len(r) != width for r in rows):
+            return None
+        text = _RS.join([_SEP.join(r) for r in rows])
+        return text if self._journal.fullmatch(text) else None
+
+    def entry(self, rows: list[list[str]], first: int, text: str | None) -> None:
+        """One journal's rows, the first being row ``first`` of the file; ``text`` is what ``joined`` returned.
+        A journal meeting every rule is checked as a whole; one breaking any goes row by row to name the row."""
+        spec, n = self.spec, len(rows)
+        before, self._rows = self._rows, self._rows + n
+        limit = spec.max_lines_per_file
+        if text is not None and (limit is None or self._rows <= limit):
+            k = self._key
+            key = rows[0][k[0]] if len(k) == 1 else _SEP.join([rows[0][i] for i in k])
+            amounts = self._amounts
+            ok = key not in self._seen and self._current is None
+            ok = ok and n >= spec.min_lines_per_entry
+            ok = ok and (spec.max_lines_per_entry is None or n <= spec.max_lines_per_entry)
+            if ok and len(k) == 1:
+                i = k[0]
+                ok = all(r[i] == key for r in rows)
+            elif ok:
+                ok = all(_SEP.join([r[i] for i in k]) == key for r in rows)
+            if ok and self._signed >= 0:
+                s_ = self._signed
+                ok = sum([amounts[r[s_]] for r in rows], _ZERO) == 0
+            elif ok:
+                d, c = self._debit, self._credit
+                debits = [amounts[r[d]] for r in rows]
+                credits = [amounts[r[c]] for r in rows]
+                ok = sum(debits, _ZERO) == sum(credits, _ZERO) and all(
+                    bool(x) != bool(y) for x, y in zip(debits, credits, strict=True)
+                )
+            a = self._account
+            if ok and self._mapped is not None:
+                ok = all(r[a] in self._mapped for r in rows)
+            if ok and self._forbidden:
+                ok = not any(r[a] in self._forbidden for r in rows)
+            if ok and self._name >= 0 and self._receivable:
+                m = self._name
+                ok = all(r[m] or r[a] not in self._receivable for r in rows)
+            if ok and self._line_no >= 0:
+                ln = self._line_no
+                ok = [r[ln] for r in rows] == _LINE_NOS[:n]
+            if ok:
+                self._seen.add(key)
+                return
+        self._rows = before
+        for i, row in enumerate(rows):
+            self.row(row, first + i, matched=text is not None)
+        self._close()
+
+    def matches(self, cells: list[str]) -> str | None:
+        """The row's cells joined, when they meet every cell rule at once (one regular expression over the whole
+        row); None when a cell breaks one (``row`` then names it)."""
+        if len(cells) != self._width:
+            return None
+        joined = _SEP.join(cells)
+        return joined if self._row.fullmatch(joined) else None
+
+    def row(self, cells: list[str], row: int, *, matched: bool = False) -> None:
+        """One data row; ``row`` is its line in the file as a spreadsheet numbers it (the header is row 1).
+        ``matched``: the caller had ``matches`` accept it already."""
         spec = self.spec
         self._rows += 1
-        if spec.max_lines_per_file is not None and self._rows == spec.max_lines_per_file + 1:
+        if self._rows == self._over:
             self._problem(row, None, f"{spec.format} files hold at most {spec.max_lines_per_file} lines")
-        if len(cells) != self._width or not self._row.fullmatch(_SEP.join(cells)):
+        if not matched and self.matches(cells) is None:
             self._cells(cells, row)
             if len(cells) != self._width:
                 return
-        key = tuple(cells[i] for i in self._key)
+        key = cells[self._key[0]] if len(self._key) == 1 else _SEP.join([cells[i] for i in self._key])
         if key != self._current:
             self._close()
             if key in self._seen:
-                self._problem(row, None, f"journal {' '.join(key)} is split: its lines must be together, in one file")
+                shown = key.replace(_SEP, " ")
+                self._problem(row, None, f"journal {shown} is split: its lines must be together, in one file")
             self._seen.add(key)
-            self._current, self._first_row, self._lines, self._balance = key, row, 0, Decimal(0)
+            self._current, self._first_row, self._lines, self._balance = key, row, 0, _ZERO
         self._lines += 1
+        amounts = self._amounts
         if self._signed >= 0:
-            self._balance += self._decimal(cells[self._signed])
+            self._balance += amounts[cells[self._signed]]
         else:
-            debit, credit = cells[self._debit], cells[self._credit]
-            if bool(debit and self._decimal(debit)) == bool(credit and self._decimal(credit)):
+            debit, credit = amounts[cells[self._debit]], amounts[cells[self._credit]]
+            if bool(debit) == bool(credit):
                 self._problem(row, None, "a line has a debit or a credit, not both or neither")
-            self._balance += self._decimal(debit) - self._decimal(credit)
+            self._balance += debit - credit
         account = cells[self._account]
-        if spec.accounts is not None and account and account not in spec.accounts:
+        if self._mapped is not None and account and account not in self._mapped:
             self._problem(row, spec.account, f"account {account!r} is not mapped in the ERP profile")
-        if account in spec.forbidden_accounts:
+        if account in self._forbidden:
             self._problem(row, spec.account, f"account {account!r} is a system account manual journals must not use")
-        if self._name >= 0 and account in spec.receivable_accounts and not cells[self._name]:
+        if self._name >= 0 and account in self._receivable and not cells[self._name]:
             self._problem(row, spec.name_column, "a receivable line needs the customer's name")
         if self._line_no >= 0 and cells[self._line_no] != str(self._lines):
             self._problem(row, spec.line_no, f"lines are numbered from 1 within each entry; expected {self._lines}")
@@ -176,21 +270,10 @@ class Validator:
         self._close()
         return self.problems
 
-    def _decimal(self, text: str) -> Decimal:
-        found = self._amounts.get(text)
-        if found is None:
-            try:
-                found = Decimal(text)
-            except InvalidOperation:
-                found = Decimal(0)  # the row's own check names the cell
-            if len(self._amounts) < 100_000:
-                self._amounts[text] = found
-        return found
-
     def _close(self) -> None:
         if self._current is None:
             return
-        spec, key, row = self.spec, " ".join(self._current), self._first_row
+        spec, key, row = self.spec, self._current.replace(_SEP, " "), self._first_row
         if self._balance:
             self._problem(row, None, f"journal {key} does not balance (debits - credits = {self._balance})")
         if self._lines < spec.min_lines_per_entry:
@@ -245,7 +328,7 @@ class Checked:
 
 
 def check_csv(spec: Spec, text: str, label: str) -> Checked:
-    """Check a CSV file's text against ``spec``."""
+    """Check a CSV file's text against ``spec``: rows are taken a journal at a time (consecutive rows of one key)."""
     validator = Validator(spec, label)
     reader = csv.reader(io.StringIO(text, newline=""))
     header = next(reader, None)
@@ -253,13 +336,31 @@ def check_csv(spec: Spec, text: str, label: str) -> Checked:
         validator._problem(None, None, "the file is empty")
         return Checked(problems=validator.problems)
     validator.header(header)
-    rows = 0
+    width, keys = len(spec.columns), validator._key
+    group: list[list[str]] = []
+    group_key: list[str] = []
+    first = rows = 0
+
+    def flush() -> None:
+        if group:
+            validator.entry(group, first, validator.joined(group))
+            group.clear()
+
     for rows, cells in enumerate(reader, start=1):
-        validator.row(cells, rows + 1)
+        if len(cells) != width:
+            flush()
+            validator.row(cells, rows + 1)
+            continue
+        key = [cells[i] for i in keys]
+        if not group or key != group_key:
+            flush()
+            group_key, first = key, rows + 1
+        group.append(cells)
         if validator.full:
             break
-    problems = validator.end()
-    if rows == 0 and not problems:
+    flush()
+    validator.end()
+    if rows == 0 and not validator.problems:
         validator._problem(None, None, "the file has no lines")
     return Checked(rows, len(validator._seen), validator.problems)
 
@@ -312,12 +413,3 @@ def check_jsonl(lines: Iterable[str], label: str, max_decimals: int = 3) -> Chec
     if checked.rows == 0:
         checked.problems.append(Problem(label, None, "the file has no lines"))
     return checked
-
-
-def raise_problems(problems: list[Problem]) -> None:
-    if problems:
-        raise Problems(problems)
-
-
-def chunks(items: Iterable[str]) -> Iterator[str]:
-    yield from items

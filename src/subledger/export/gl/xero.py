@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from subledger.export.gl.convert import in_base
-from subledger.export.gl.model import Account, GLEntry, RunInfo, amount_text, audit_memo, clip, safe_text
+from subledger.export.gl.model import Account, GLEntry, RunInfo, amount_text, audit_memo, clip
 from subledger.export.gl.profile import Profile, Xero
 from subledger.export.gl.validate import Column, Spec
 
@@ -61,8 +61,8 @@ class Renderer:
     def __init__(self, profile: Profile, accounts: dict[str, Account], run: RunInfo) -> None:
         self.p = p = profile.xero
         self.spec = spec(p, accounts)
-        self.codes = {code: safe_text(account_code(p, a)) for code, a in accounts.items()}
-        self.tax = {code: safe_text(p.tax_rates.get(code, p.default_tax_rate)) for code in accounts}
+        self.codes = {code: account_code(p, a) for code, a in accounts.items()}
+        self.tax = {code: p.tax_rates.get(code, p.default_tax_rate) for code in accounts}
 
     def _date(self, e: GLEntry) -> str:
         d = e.date
@@ -75,14 +75,14 @@ class Renderer:
         narration = f"{e.external_id} {e.memo}"
         if e.currency != self.p.base_currency:
             narration += f" ({e.currency} at {self.p.rates[e.currency]})"
-        narration = safe_text(clip(narration, TEXT_MAX))
+        narration = clip(narration, TEXT_MAX)
         date = self._date(e)
         base = self.p.base_currency
         return [
             [
                 narration,
                 date,
-                safe_text(clip(audit_memo(e, line, with_memo=False) or e.transaction_type, TEXT_MAX)),
+                clip(audit_memo(e, line, with_memo=False) or e.transaction_type, TEXT_MAX),
                 self.codes[line.code],
                 self.tax[line.code],
                 amount_text(debit - credit, base),
