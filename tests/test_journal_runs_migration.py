@@ -34,4 +34,5 @@ def test_export_runs_become_completed_journal_runs_and_back(line_level: Books) -
     assert after.totals == before.totals == {"EUR": "1887.70", "USD": "1972.25"}
     assert after.summary == before.summary
     again = line_level.create_journal_run("2026-11").run
-    assert again is not None and again.number == "JR-00000002" and again.entry_count == processing.entry_count
+    assert again is not None
+    assert (again.number, again.entry_count) == ("JR-00000002", processing.entry_count)
