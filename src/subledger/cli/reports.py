@@ -1,0 +1,263 @@
+"""``subledger list invoices|debit-memos|credit-memos|payments`` and ``subledger report aging|write-offs|reversals``.
+
+Lists filter by account, status, open balance, age, period and source; reports carry the figures they tie to (the
+receivable control balance, the journal). Queries are in ``subledger.reports``.
+"""
+
+import datetime as dt
+from typing import Annotated, Any
+
+import typer
+
+from subledger.cli.common import STATE, CommandError, app, engine, out, print_json, print_table, register
+
+list_app = typer.Typer(help="List documents and payments, with filters.", no_args_is_help=True, rich_markup_mode=None)
+report_app = typer.Typer(
+    help="Reports: receivable aging, write-off and reversal registers.", no_args_is_help=True, rich_markup_mode=None
+)
+app.add_typer(list_app, name="list")
+app.add_typer(report_app, name="report")
+
+Account = Annotated[str | None, typer.Option("--account", metavar="NUMBER", help="Only this customer account.")]
+Status = Annotated[
+    str | None, typer.Option("--status", metavar="STATUS", help="Only this status (Posted, Draft, ...).")
+]
+Open = Annotated[bool, typer.Option("--open", help="Only those with an open balance (unapplied amount).")]
+OlderThan = Annotated[
+    int | None,
+    typer.Option("--older-than", metavar="DAYS", min=0, help="Only those dated more than DAYS before --as-of."),
+]
+AsOf = Annotated[str | None, typer.Option("--as-of", metavar="DATE", help="The day ages count to (default today).")]
+Period = Annotated[str | None, typer.Option("--period", metavar="PERIOD", help="Only those dated in this period.")]
+Source = Annotated[
+    str | None,
+    typer.Option("--source", metavar="SOURCE", help="Only those of this source (BillRun, API, WriteOff, Reversal)."),
+]
+
+
+def _date(value: str | None, option: str) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise CommandError(f"{option} takes a date YYYY-MM-DD, got {value!r}", code="usage", exit_code=2) from None
+
+
+def _documents(which: str, balance: str, **filters: Any) -> None:
+    from subledger import reports
+
+    filters["as_of"] = _date(filters.pop("as_of"), "--as-of")
+    with engine().connect() as conn:
+        rows = reports.list_documents(conn, which, **filters)
+    if STATE.json:
+        print_json(rows)
+        return
+    print_table(
+        ("number", "account", "date", "due", "status", "amount", balance, "cur", "age", "source", "reason"),
+        [
+            (
+                r["number"],
+                r["accountNumber"],
+                r["date"],
+                r.get("dueDate", ""),
+                r["status"],
+                r["amount"],
+                r[balance],
+                r["currency"],
+                r["ageDays"],
+                r.get("source", ""),
+                r.get("reasonCode", ""),
+            )
+            for r in rows
+        ],
+    )
+
+
+def _register_list(which: str, balance: str, doc: str) -> None:
+    def list_documents(
+        account: Account = None,
+        status: Status = None,
+        open_only: Open = False,
+        older_than: OlderThan = None,
+        as_of: AsOf = None,
+        period: Period = None,
+        source: Source = None,
+    ) -> None:
+        _documents(
+            which,
+            balance,
+            account=account,
+            status=status,
+            open_only=open_only,
+            older_than=older_than,
+            as_of=as_of,
+            period=period,
+            source=source,
+        )
+
+    list_documents.__doc__ = doc
+    register(list_app, which, table=True)(list_documents)
+
+
+for which, balance, doc in (
+    ("invoices", "balance", "Invoices with their open balances, oldest first."),
+    ("debit-memos", "balance", "Debit memos with their open balances, oldest first."),
+    ("credit-memos", "unappliedAmount", "Credit memos with their unapplied amounts, oldest first."),
+):
+    _register_list(which, balance, doc)
+
+
+@register(list_app, "payments", table=True)
+def list_payments(
+    account: Account = None,
+    status: Status = None,
+    open_only: Open = False,
+    older_than: OlderThan = None,
+    as_of: AsOf = None,
+    period: Period = None,
+) -> None:
+    """Payments with their unapplied amounts, oldest first."""
+    from subledger import reports
+
+    with engine().connect() as conn:
+        rows = reports.list_payments(
+            conn,
+            account=account,
+            status=status,
+            open_only=open_only,
+            older_than=older_than,
+            as_of=_date(as_of, "--as-of"),
+            period=period,
+        )
+    if STATE.json:
+        print_json(rows)
+        return
+    print_table(
+        ("number", "account", "date", "type", "status", "amount", "unapplied", "cur", "age"),
+        [
+            (
+                r["number"],
+                r["accountNumber"],
+                r["date"],
+                r["type"],
+                r["status"],
+                r["amount"],
+                r["unappliedAmount"],
+                r["currency"],
+                r["ageDays"],
+            )
+            for r in rows
+        ],
+    )
+
+
+@register(report_app, "aging", table=True)
+def aging(as_of: AsOf = None) -> None:
+    """What customers owe by days past due (due date, else document date), per account; the total per currency
+    beside the receivable control balance (subledger and journal) it ties to."""
+    from subledger import reports
+
+    day = _date(as_of, "--as-of") or dt.date.today()
+    with engine().connect() as conn:
+        report = reports.aging(conn, day)
+    if STATE.json:
+        print_json(report)
+        return
+    buckets = report["buckets"]
+    print_table(
+        ("account", "name", "cur", *buckets, "total"),
+        [
+            (a["accountNumber"], a["accountName"], a["currency"], *(a[b] for b in buckets), a["total"])
+            for a in report["accounts"]
+        ],
+        title=f"Receivable aging as of {report['asOf']}",
+    )
+    out()
+    print_table(
+        ("cur", "aging", "receivable (subledger)", "receivable (journal)", "ties"),
+        [
+            (t["currency"], t["aging"], t["receivableSubledger"], t["receivableJournal"], "yes" if t["ties"] else "NO")
+            for t in report["totals"]
+        ],
+    )
+
+
+@register(report_app, "write-offs", table=True)
+def write_offs(period: Annotated[str, typer.Option("--period", metavar="PERIOD", help="Accounting period.")]) -> None:
+    """The write-off register of a period: each write-off, totals by revenue impact, reason code and accounting
+    code, and the total beside the journal's."""
+    from subledger import reports
+
+    with engine().connect() as conn:
+        report = reports.write_offs(conn, period)
+    if STATE.json:
+        print_json(report)
+        return
+    print_table(
+        ("memo", "kind", "document", "account", "date", "amount", "cur", "revenue", "reason", "code"),
+        [
+            (
+                r["memoNumber"],
+                r["memoKind"],
+                r["documentNumber"],
+                r["accountNumber"],
+                r["date"],
+                r["amount"],
+                r["currency"],
+                r["revenueImpacting"],
+                r.get("reasonCode", ""),
+                r.get("nonRevenueWriteOffAccountingCode", ""),
+            )
+            for r in report["writeOffs"]
+        ],
+        title=f"Write-offs of {period}",
+    )
+    for title, key, rows in (
+        ("By revenue impact", "revenueImpacting", report["byRevenueImpact"]),
+        ("By reason code", "reasonCode", report["byReasonCode"]),
+        ("By accounting code (the write-off memos' journal lines)", "accountingCode", report["byAccountingCode"]),
+    ):
+        out()
+        print_table((key, "cur", "amount"), [(r[key], r["currency"], r["amount"]) for r in rows], title=title)
+    out()
+    print_table(
+        ("cur", "write-offs", "journal", "ties"),
+        [(t["currency"], t["amount"], t["journal"], "yes" if t["ties"] else "NO") for t in report["totals"]],
+        title="Totals",
+    )
+
+
+@register(report_app, "reversals", table=True)
+def reversals(period: Annotated[str, typer.Option("--period", metavar="PERIOD", help="Accounting period.")]) -> None:
+    """The reversal register of a period: each reversal memo and the document it reversed."""
+    from subledger import reports
+
+    with engine().connect() as conn:
+        report = reports.reversals(conn, period)
+    if STATE.json:
+        print_json(report)
+        return
+    print_table(
+        ("memo", "kind", "reversed", "of kind", "account", "date", "amount", "cur", "reason"),
+        [
+            (
+                r["memoNumber"],
+                r["memoKind"],
+                r["documentNumber"],
+                r["documentKind"],
+                r["accountNumber"],
+                r["date"],
+                r["amount"],
+                r["currency"],
+                r.get("reasonCode", ""),
+            )
+            for r in report["reversals"]
+        ],
+        title=f"Reversals of {period}",
+    )
+    out()
+    print_table(
+        ("reversed", "cur", "count", "amount"),
+        [(t["documentKind"], t["currency"], t["count"], t["amount"]) for t in report["totals"]],
+    )

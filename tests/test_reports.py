@@ -1,0 +1,111 @@
+"""``subledger list`` and ``subledger report``: what they find, and that their totals tie to the books."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from conftest import db_url, example
+from subledger.api import Books
+
+DAY = {"memoDate": "2026-11-16", "reasonCode": "Write-off"}
+
+
+@pytest.fixture
+def story(books: Books) -> Books:
+    for name in ("seed-003-books.json", "line-level-books.json", "demo-books.json"):
+        books.load(example(name))
+    books.write_off_invoice("INV00000002", example("write-off-header.json"))
+    books.write_off_invoice("INV00000010", example("write-off-line-level.json"))
+    books.write_off_credit_memo("CM00000022", DAY)
+    books.reverse_invoice("INV00000022", {"memoDate": "2026-11-20", "applyEffectiveDate": "2026-11-20"})
+    return books
+
+
+def test_list_with_filters(cli: Any, story: Books) -> None:
+    url = db_url(story)
+    invoices = cli("list", "invoices", "--json", db=url).json()
+    assert [i["number"] for i in invoices] == [
+        "INV00000020", "INV00000001", "INV00000002", "INV00000010", "INV00000021", "INV00000022",
+    ]  # fmt: skip
+    assert {i["number"]: i["balance"] for i in invoices}["INV00000002"] == "0.00"
+    open_ = cli("list", "invoices", "--open", "--account", "A00000001", "--json", db=url).json()
+    assert [(i["number"], i["balance"]) for i in open_] == [("INV00000001", "430.00")]
+    old = cli("list", "invoices", "--older-than", "45", "--as-of", "2026-11-20", "--json", db=url).json()
+    assert [i["number"] for i in old] == ["INV00000020", "INV00000001", "INV00000002"]
+    november = cli("list", "invoices", "--period", "2026-11", "--json", db=url).json()
+    assert [i["number"] for i in november] == ["INV00000021", "INV00000022"]
+    memos = cli("list", "credit-memos", "--source", "WriteOff", "--json", db=url).json()
+    assert [(m["number"], m["sourceDocumentNumber"]) for m in memos] == [
+        ("WO-INV00000002-1", "INV00000002"),
+        ("WO-INV00000010-1", "INV00000010"),
+    ]
+    debit = cli("list", "debit-memos", "--source", "WriteOff", "--json", db=url).json()
+    assert [m["number"] for m in debit] == ["WO-CM00000022-1"]
+    payments = cli("list", "payments", "--account", "A00000003", "--json", db=url).json()
+    assert [(p["number"], p["unappliedAmount"]) for p in payments] == [("P00000020", "100.00")]
+    assert cli("list", "payments", "--open", "--account", "A00000001", "--json", db=url).json() == []
+    table = cli("list", "invoices", "--open", db=url).out.splitlines()
+    assert table[0].split()[:3] == ["number", "account", "date"]
+    assert cli("list", "invoices", "--period", "1999-01", db=url).code == 1
+    assert cli("list", "invoices", "--as-of", "yesterday", db=url).code == 2
+
+
+def test_aging_ties_to_the_receivable_control_balance(cli: Any, story: Books) -> None:
+    url = db_url(story)
+    for day in ("2026-10-31", "2026-11-16", "2026-11-30"):
+        report = cli("report", "aging", "--as-of", day, "--json", db=url).json()
+        assert report["totals"], day
+        assert all(t["ties"] for t in report["totals"]), report["totals"]
+    report = cli("report", "aging", "--as-of", "2026-11-30", "--json", db=url).json()
+    rows = {(a["accountNumber"], a["currency"]): a for a in report["accounts"]}
+    assert ("A00000001", "USD") in rows
+    acme = rows[("A00000001", "USD")]
+    # INV00000001, due 2026-11-04, unpaid: 26 days past due; INV00000002 written off.
+    assert (acme["1-30"], acme["total"]) == ("430.00", "430.00")
+    october = cli("report", "aging", "--as-of", "2026-10-31", "--json", db=url).json()
+    acme_october = next(a for a in october["accounts"] if a["accountNumber"] == "A00000001")
+    assert (acme_october["current"], acme_october["total"]) == ("710.00", "710.00")  # 860 billed - 150 paid
+    text = cli("report", "aging", "--as-of", "2026-11-30", db=url).out
+    assert "ties" in text
+    assert "NO" not in text
+
+
+def test_write_off_register_ties_to_the_journal(cli: Any, story: Books) -> None:
+    url = db_url(story)
+    report = cli("report", "write-offs", "--period", "2026-11", "--json", db=url).json()
+    assert [(w["memoNumber"], w["amount"], w["revenueImpacting"]) for w in report["writeOffs"]] == [
+        ("WO-CM00000022-1", "-35.70", "credit memo written off"),
+        ("WO-INV00000002-1", "280.00", "revenue impacting"),
+        ("WO-INV00000010-1", "163.12", "non-revenue"),
+    ]
+    assert {(r["revenueImpacting"], r["currency"]): r["amount"] for r in report["byRevenueImpact"]} == {
+        ("credit memo written off", "EUR"): "-35.70",
+        ("non-revenue", "USD"): "163.12",
+        ("revenue impacting", "USD"): "280.00",
+    }
+    assert {(r["accountingCode"], r["currency"]): r["amount"] for r in report["byAccountingCode"]} == {
+        ("Bad Debt Expense", "USD"): "150.00",
+        ("Sales Tax Payable", "USD"): "13.12",
+        ("Deferred Revenue", "USD"): "280.00",
+        ("Deferred Revenue", "EUR"): "-30.00",
+        ("Sales Tax Payable", "EUR"): "-5.70",
+    }
+    assert [(t["currency"], t["amount"], t["ties"]) for t in report["totals"]] == [
+        ("EUR", "-35.70", True),
+        ("USD", "443.12", True),
+    ]
+    assert cli("report", "write-offs", "--period", "2026-10", "--json", db=url).json()["writeOffs"] == []
+
+
+def test_reversal_register(cli: Any, story: Books) -> None:
+    report = cli("report", "reversals", "--period", "2026-11", "--json", db=db_url(story)).json()
+    assert [(r["memoNumber"], r["documentNumber"], r["documentKind"], r["amount"]) for r in report["reversals"]] == [
+        ("RV-CM00000021-1", "CM00000021", "CreditMemo", "59.50"),
+        ("RV-INV00000022-1", "INV00000022", "Invoice", "297.50"),
+    ]
+    assert report["totals"] == [
+        {"documentKind": "CreditMemo", "currency": "EUR", "count": 1, "amount": "59.50"},
+        {"documentKind": "Invoice", "currency": "EUR", "count": 1, "amount": "297.50"},
+    ]
