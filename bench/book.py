@@ -21,8 +21,8 @@ from subledger.journal import Entry, EntryBuilder, chain_rows
 from subledger.money import quantize
 from subledger.operations.documents import posting_entries
 from subledger.operations.settlement import Applications, fifo
-from subledger.operations.state import DocumentState, ItemLine, TaxLine, document_rows
 from subledger.posting import DocumentKind, Role, TransactionType
+from subledger.state import DocumentState, ItemLine, TaxLine, document_rows
 
 YEAR = 2026
 CURRENCIES = ("USD",) * 8 + ("EUR", "GBP")

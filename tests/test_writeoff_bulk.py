@@ -12,11 +12,11 @@ from sqlalchemy.exc import OperationalError
 
 from conftest import db_url, dump, example
 from subledger.api import Books
-from subledger.errors import PermissionDenied, Problems
+from subledger.errors import IdempotencyConflict, PermissionDenied, Problems
 from subledger.models.adjustments import AdjustmentWriteOffReport
 from subledger.models.documents import CreditMemo, DebitMemo
 from subledger.models.writeoff import BulkWriteOffResult
-from subledger.operations import writeoff
+from subledger.operations import base
 from subledger.operations.base import canonical_json
 from subledger.settings import BookSettings
 from subledger.storage.schema import documents, operations
@@ -129,10 +129,10 @@ def test_bulk_retries_one_document_per_transaction_when_the_database_refuses_a_b
     def refuse(*_: Any) -> None:
         raise OperationalError("INSERT", {}, Exception("database is locked"))
 
-    original = writeoff._write_batch
-    monkeypatch.setattr(writeoff, "_write_batch", refuse)
+    original = base._write_together
+    monkeypatch.setattr(base, "_write_together", refuse)
     result = both.write_off_bulk(documents=["INV00000001", "NOPE", "INV00000002"], settings=SETTINGS)
-    monkeypatch.setattr(writeoff, "_write_batch", original)
+    monkeypatch.setattr(base, "_write_together", original)
     written, failed = report(result)
     assert [w[:2] for w in written] == [("INV00000001", "WO-INV00000001-1"), ("INV00000002", "WO-INV00000002-1")]
     assert failed == [("NOPE", "no invoice NOPE")]
@@ -144,6 +144,38 @@ def test_bulk_with_an_idempotency_key_skips_what_a_previous_run_wrote_off(both: 
     again = both.write_off_bulk(documents=["INV00000001", "INV00000002"], settings=SETTINGS, idempotency_key="run-1")
     assert report(again) == report(first)
     assert dump(both.engine) == before
+
+
+def test_bulk_reusing_a_key_for_another_request_is_refused_and_writes_nothing(both: Books) -> None:
+    """Issue 14 item 3: a document an earlier run wrote off under the key was written off with other settings, so
+    the whole run is refused, as a single write-off's is; the documents not yet done are not written off either."""
+    first = both.write_off_bulk(documents=["INV00000001"], settings=SETTINGS, idempotency_key="run-1")
+    before = dump(both.engine)
+    with pytest.raises(IdempotencyConflict, match=r"idempotency key 'run-1:INV00000001' was used for a different "
+                       r"request \(write-off-invoice\)"):  # fmt: skip
+        both.write_off_bulk(documents=["INV00000001", "INV00000002"], settings=NON_REVENUE, idempotency_key="run-1")
+    assert dump(both.engine) == before
+    assert both.show("invoice", "INV00000002")["balance"] != "0.00"
+    [refusal] = both.audit(outcome="refused")
+    assert (refusal.kind, refusal.error_code) == ("write-off-bulk", "idempotency-conflict")
+    # The same request again is a replay; a new document under the same key and settings is written off.
+    again = both.write_off_bulk(documents=["INV00000001", "INV00000002"], settings=SETTINGS, idempotency_key="run-1")
+    assert report(again)[0][0] == report(first)[0][0]
+    assert [w[0] for w in report(again)[0]] == ["INV00000001", "INV00000002"]
+
+
+def test_bulk_by_adjustments_reusing_a_key_for_another_request_is_refused(engine: Any) -> None:
+    """The same rule in a book without Invoice Settlement (each invoice one operation under ``KEY:INVOICE``)."""
+    books = Books(engine=engine)
+    books.init(settings=BookSettings(invoice_settlement=False))
+    books.load(example("seed-003-books.json"))
+    task = {"invoices": ["INV00000001"], "settings": {"adjustmentDate": "2026-11-16", "comment": "Month-end"}}
+    books.write_off_bulk(task, idempotency_key="run-1")
+    before = dump(books.engine)
+    other = {"invoices": ["INV00000001", "INV00000002"], "settings": {"adjustmentDate": "2026-11-17"}}
+    with pytest.raises(IdempotencyConflict, match="idempotency key 'run-1:INV00000001' was used for a different"):
+        books.write_off_bulk(other, idempotency_key="run-1")
+    assert dump(books.engine) == before
 
 
 def test_bulk_needs_enhanced_write_off_for_non_revenue_settings(
@@ -217,8 +249,8 @@ def test_a_large_bulk_write_off_refreshes_statistics_once_and_not_on_replay(
     """From ``ANALYZE_FROM`` documents written off, the planner statistics are refreshed after the task; a replay
     of the same task (same idempotency key) wrote nothing and refreshes nothing."""
     calls: list[tuple[str, ...]] = []
-    monkeypatch.setattr(writeoff, "ANALYZE_FROM", 2)
-    monkeypatch.setattr(writeoff, "refresh_statistics", lambda _, tables: calls.append(tuple(t.name for t in tables)))
+    monkeypatch.setattr(base, "ANALYZE_FROM", 2)
+    monkeypatch.setattr(base, "refresh_statistics", lambda _, tables: calls.append(tuple(t.name for t in tables)))
     task = {"documents": ["INV00000001", "INV00000002"], "settings": NON_REVENUE}
     assert len(report(both.write_off_bulk(task, idempotency_key="month-end"))[0]) == 2
     assert len(calls) == 1

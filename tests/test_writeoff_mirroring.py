@@ -15,9 +15,9 @@ import pytest
 
 from subledger.errors import MirroringRuleRefuses, NotFound, NothingToWriteOff
 from subledger.operations.mirror import MirrorLine, mirrored_lines
-from subledger.operations.state import DocumentState, ItemLine, TaxLine
 from subledger.posting import DocumentKind
 from subledger.settings import MirroringRule
+from subledger.state import DocumentState, ItemLine, TaxLine
 
 RULES: tuple[MirroringRule, ...] = ("Yes", "YesExceptZeroBalance", "No")
 

@@ -21,7 +21,7 @@ from sqlalchemy import Engine
 from subledger import queries
 from subledger.audit import AuditRecord, Outcome, audit_trail
 from subledger.checks import CheckReport, run_checks
-from subledger.context import Context, read_settings
+from subledger.context import Context
 from subledger.errors import Problems
 from subledger.export import gl
 from subledger.export.beancount import export_beancount
@@ -47,7 +47,6 @@ from subledger.models.reversal import CreditMemoReversalRequest, InvoiceReversal
 from subledger.models.views import JournalEntryView, PeriodView
 from subledger.models.writeoff import (
     BulkWriteOff,
-    BulkWriteOffResult,
     CreditMemoWriteOffRequest,
     WriteOffRequest,
     WriteOffResult,
@@ -56,23 +55,22 @@ from subledger.operations import journal_runs as jr
 from subledger.operations import periods as period_ops
 from subledger.operations.adjustments import create_adjustments, list_adjustments, write_off_by_adjustments
 from subledger.operations.apply import apply_credit_memo, apply_payment, unapply_credit_memo
-from subledger.operations.base import audited, run_operation
+from subledger.operations.base import audited, run_bulk, run_operation
 from subledger.operations.load import LoadResult, canonical_load, load_books
 from subledger.operations.reversal import reverse_credit_memo, reverse_invoice
 from subledger.operations.setup import InitResult, init_books
-from subledger.operations.writeoff import run_write_off, write_off_bulk
+from subledger.operations.writeoff import BulkReport, bulk_write_off, run_write_off
 from subledger.permissions import Actor, resolve_actor
 from subledger.posting import DocumentKind
 from subledger.settings import BookSettings
-from subledger.storage.bulk import gc_paused
-from subledger.storage.db import ANALYZE_FROM, make_engine, refresh_statistics
-from subledger.storage.schema import BULK_TABLES
+from subledger.storage.db import make_engine, snapshot
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_CHART = ROOT / "chart_of_accounts"
 DEFAULT_PERIODS = ROOT / "periods"
 
 M = TypeVar("M", bound=Model)
+BulkTask = TypeVar("BulkTask", BulkWriteOff, BulkAdjustmentWriteOff)
 R = TypeVar("R", bound=BaseModel)
 
 
@@ -146,28 +144,20 @@ class Books:
     def load(
         self, data: LoadFile | Path | bytes | str | dict[str, Any], *, idempotency_key: str | None = None
     ) -> LoadResult:
-        # A load file's models and rows hold no reference cycles (``storage.bulk.gc_paused``); ``_load`` has
-        # returned, freeing them, before the collector runs again.
-        with gc_paused():
-            return self._load(data, idempotency_key)
+        def prepare() -> tuple[LoadFile, str, Callable[[Context], LoadResult]]:
+            file: LoadFile = parse(LoadFile, data, what="load file")
+            request_json, payloads = canonical_load(file)  # each record serialised once, for both
+            return file, request_json, lambda ctx: load_books(ctx, file, payloads)
 
-    def _load(self, data: LoadFile | Path | bytes | str | dict[str, Any], idempotency_key: str | None) -> LoadResult:
-        file: LoadFile = parse(LoadFile, data, what="load file")
-        request_json, payloads = canonical_load(file)  # each record serialised once, for both
-        result = run_operation(
+        return run_bulk(
             self.engine,
             kind="load",
             actor=self.actor,
-            request=file,
+            prepare=prepare,
             result_type=LoadResult,
-            body=lambda ctx: load_books(ctx, file, payloads),
+            written=lambda result: sum(result.loaded.values()),
             idempotency_key=idempotency_key,
-            request_json=request_json,
         )
-        # (A replayed load reports what it loaded the first time, and analyzes again: harmless.)
-        if sum(result.loaded.values()) >= ANALYZE_FROM:
-            refresh_statistics(self.engine, BULK_TABLES)
-        return result
 
     @audited("reverse-invoice")
     def reverse_invoice(
@@ -360,26 +350,19 @@ class Books:
         settings: WriteOffRequest | dict[str, Any] | None = None,
         idempotency_key: str | None = None,
         progress: Callable[[int, int], None] | None = None,
-    ) -> BulkWriteOffResult | AdjustmentWriteOffReport:
+    ) -> BulkReport:
         """The bulk write-off task: ``data`` (the ``--from`` file), or ``documents`` with one ``settings`` body.
 
-        Each document is its own operation; refusals are reported per document and the rest go on.
+        Each document is its own operation; refusals are reported per document and the rest go on. A book without
+        Invoice Settlement writes its invoices off by invoice item adjustments.
         """
-        with self.engine.connect() as conn:
-            invoice_settlement = read_settings(conn).invoice_settlement
-        if not invoice_settlement:
-            # The one dispatch point: without Invoice Settlement the task writes off by invoice item adjustments.
-            task: BulkAdjustmentWriteOff = parse(
-                BulkAdjustmentWriteOff,
-                data if data is not None else {"invoices": list(documents or []), "settings": settings or {}},
-            )
-            return self.write_off_by_adjustments(
-                task.invoices, task.settings, idempotency_key=idempotency_key, progress=progress
-            )
-        if data is None:
-            data = {"documents": list(documents or []), "settings": settings or {}}
-        file: BulkWriteOff = parse(BulkWriteOff, data)
-        return write_off_bulk(self.engine, self.actor, file, idempotency_key=idempotency_key, progress=progress)
+
+        def read(model: type[BulkTask], listed: str) -> BulkTask:
+            raw = data if data is not None else {listed: list(documents or []), "settings": settings or {}}
+            task: BulkTask = parse(model, raw)
+            return task
+
+        return bulk_write_off(self.engine, self.actor, read, idempotency_key=idempotency_key, progress=progress)
 
     # --- reading ---------------------------------------------------------------------------------------------
 
@@ -448,10 +431,7 @@ class Books:
 
     def check(self, period: str | None = None, *, skip: Sequence[str] = ()) -> CheckReport:
         """Run every close check but those in ``skip`` (on one period, or the whole book) and report them all."""
-        with self.engine.connect() as conn:
-            if conn.dialect.name == "postgresql":
-                # One snapshot for every check of the run (SQLite's read transaction is one already).
-                conn.execution_options(isolation_level="REPEATABLE READ")
+        with snapshot(self.engine) as conn:
             return run_checks(conn, period, skip=skip)
 
     # --- journal runs and GL files (operations.journal_runs; files rendered by export.gl) -----------------------

@@ -16,12 +16,12 @@ from decimal import Decimal
 from sqlalchemy import ColumnElement, Connection, and_, func, select, true, type_coerce
 
 from subledger.money import ZERO
-from subledger.operations.adjustments import receivable_adjustments
 from subledger.posting import DocumentKind
 from subledger.storage.schema import (
     applications,
     document_items,
     documents,
+    invoice_item_adjustments,
     journal_entries,
     journal_lines,
     payments,
@@ -129,6 +129,22 @@ def _subledger(conn: Connection, as_of: dt.date | None, by_day: bool) -> Movemen
             day, (code, currency, total) = (row[0] if by_day else None), row[-3:]
             out[(day, "unapplied", code, currency)] += sign * total
     return out
+
+
+def receivable_adjustments(conn: Connection, as_of: dt.date) -> dict[tuple[str, str], Decimal]:
+    """What processed adjustments took off receivable up to ``as_of`` (Credits less Charges), by (AR code, currency).
+
+    ``subledger_balances`` subtracts it from what invoices still owe."""
+    t = invoice_item_adjustments
+    totals: dict[tuple[str, str], Decimal] = defaultdict(lambda: ZERO)
+    query = (
+        select(t.c.ar_code, t.c.currency, t.c.type, func.sum(t.c.amount))
+        .where(and_(t.c.status == "Processed", t.c.adjustment_date <= as_of))
+        .group_by(t.c.ar_code, t.c.currency, t.c.type)
+    )
+    for code, currency, type_, total in conn.execute(query):
+        totals[(code, currency)] += total if type_ == "Credit" else -total
+    return dict(totals)
 
 
 def _with_adjustments(conn: Connection, totals: dict[Key, Decimal], as_of: dt.date) -> dict[Key, Decimal]:

@@ -14,7 +14,14 @@ from dataclasses import dataclass, field
 from sqlalchemy import Connection, select
 
 from subledger.chart import AccountingCode, Chart
-from subledger.errors import NotFound, PeriodClosed, RuleViolation, UnknownAccountingCode, UnknownReasonCode
+from subledger.errors import (
+    NotFound,
+    PeriodClosed,
+    RuleViolation,
+    UnknownAccountingCode,
+    UnknownReasonCode,
+    WrongSettlementMode,
+)
 from subledger.permissions import Actor
 from subledger.posting import Defaults, DocumentKind
 from subledger.settings import BookSettings
@@ -61,6 +68,27 @@ def read_periods(conn: Connection, *, lock: bool = False) -> list[PeriodState]:
 
 def read_settings(conn: Connection) -> BookSettings:
     return BookSettings.from_rows(dict(conn.execute(select(schema.settings.c.key, schema.settings.c.value)).all()))
+
+
+def settles_by_memos(settings: BookSettings) -> bool:
+    """Whether the book settles by credit and debit memos (Invoice Settlement) or by invoice item adjustments."""
+    return settings.invoice_settlement
+
+
+def require_settlement(settings: BookSettings, *, memos: bool, what: str = "", document: str | None = None) -> None:
+    """The one check of a book's settlement mode (Part 1): with Invoice Settlement a book settles by credit and debit
+    memos (``memos``: write-offs, reversals, memos loaded), without it by invoice item adjustments."""
+    if memos and not settles_by_memos(settings):
+        raise WrongSettlementMode(
+            f"{what} needs Invoice Settlement, which this book does not have (it uses invoice item adjustments)",
+            document=document,
+        )
+    if not memos and settles_by_memos(settings):
+        raise WrongSettlementMode(
+            "invoice item adjustments exist only in books without Invoice Settlement (this book uses credit and "
+            "debit memos)",
+            field="invoiceSettlement",
+        )
 
 
 @dataclass

@@ -6,7 +6,7 @@ Read-only, set-based queries; nothing here writes.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, func, select
@@ -14,8 +14,8 @@ from sqlalchemy import Connection, func, select
 from subledger.errors import NotFound
 from subledger.models.views import JournalEntryView, JournalLineView, PeriodView
 from subledger.money import fmt
-from subledger.operations.state import fetch_document
 from subledger.posting import DocumentKind
+from subledger.state import fetch_document
 from subledger.storage import schema
 
 KINDS = {
@@ -79,8 +79,22 @@ def journal(conn: Connection, *, document: str | None = None, period: str | None
         if conn.execute(select(schema.periods.c.name).where(schema.periods.c.name == period)).first() is None:
             raise NotFound(f"no accounting period {period}", field="period")
         query = query.where(schema.journal_entries.c.period == period)
+    yield from _views(conn, conn.execute(query).all())
+
+
+def entries(conn: Connection, keys: Sequence[tuple[str, int]]) -> list[JournalEntryView]:
+    """The entries ``keys`` name ((account, sequence number), as ``journal.post`` returns them), in that order."""
+    e = schema.journal_entries.c
+    rows: list[Any] = []
+    for account in sorted({account for account, _ in keys}):
+        seqs = [seq for a, seq in keys if a == account]
+        rows += conn.execute(select(schema.journal_entries).where(e.account_number == account, e.seq.in_(seqs))).all()
+    views = {(row.account_number, row.seq): view for row, view in zip(rows, _views(conn, rows), strict=True)}
+    return [views[key] for key in keys]
+
+
+def _views(conn: Connection, entries: Sequence[Any]) -> Iterator[JournalEntryView]:
     numbers = dict(conn.execute(select(schema.accounting_codes.c.name, schema.accounting_codes.c.number)).all())
-    entries = conn.execute(query).all()
     for e in entries:
         lines = conn.execute(
             select(schema.journal_lines)

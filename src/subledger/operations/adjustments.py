@@ -34,7 +34,6 @@ Such a book has no credit or debit memos (Part 1); an adjustment changes one inv
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -42,9 +41,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, func, select
+from sqlalchemy import Connection, Engine, func, select
 
-from subledger.context import Context, read_settings
+from subledger.context import Context, read_settings, require_settlement
 from subledger.errors import (
     AmountExceedsBalance,
     BalanceAwayFromZero,
@@ -57,7 +56,6 @@ from subledger.errors import (
     RuleViolation,
     SubledgerError,
     UnknownReasonCode,
-    WrongSettlementMode,
     WrongSign,
 )
 from subledger.journal import EntryBuilder, post
@@ -74,11 +72,11 @@ from subledger.models.adjustments import (
     InvoiceWriteOffOutcome,
     WriteOffByAdjustments,
 )
-from subledger.money import ZERO, fmt, is_exact_for
-from subledger.operations.base import run_operation
-from subledger.operations.state import DocumentState, ItemLine, TaxLine, fetch_documents, update_balances
+from subledger.money import fmt, is_exact_for
+from subledger.operations.base import Batch, Operation, Outcome, canonical_json, derived_key, run_batch
 from subledger.permissions import Actor
 from subledger.posting import RULES, DocumentKind, Posts, Role, TransactionType, resolve_codes, transaction_type
+from subledger.state import DocumentState, ItemLine, TaxLine, fetch_documents, update_balances
 from subledger.storage.schema import documents, invoice_item_adjustments
 
 #: Codes an item adjustment may post against (those an invoice item may carry).
@@ -87,24 +85,6 @@ REVENUE_TYPES = ("DeferredRevenue", "SalesRevenue", "SalesDiscounts", "OtherReve
 TAX_TYPES = ("SalesTaxPayable", *REVENUE_TYPES)
 
 Line = ItemLine | TaxLine
-
-
-def require_invoice_settlement(ctx: Context, what: str, *, document: str | None = None) -> None:
-    """Refuse a memo operation (write-off or reversal by memo, loading a memo) in a book without Invoice Settlement."""
-    if not ctx.settings.invoice_settlement:
-        raise WrongSettlementMode(
-            f"{what} needs Invoice Settlement, which this book does not have (it uses invoice item adjustments)",
-            document=document,
-        )
-
-
-def _require_adjustment_mode(invoice_settlement: bool) -> None:
-    if invoice_settlement:
-        raise WrongSettlementMode(
-            "invoice item adjustments exist only in books without Invoice Settlement (this book uses credit and "
-            "debit memos)",
-            field="invoiceSettlement",
-        )
 
 
 # --- creating adjustments ---------------------------------------------------------------------------------------
@@ -376,7 +356,7 @@ class _Adjuster:
 
 def create_adjustments(ctx: Context, requests: Sequence[InvoiceItemAdjustment]) -> AdjustmentResult:
     """Create the adjustments in one transaction; every problem is reported together and nothing is written."""
-    _require_adjustment_mode(ctx.settings.invoice_settlement)
+    require_settlement(ctx.settings, memos=False)
     adjuster = _Adjuster(ctx, requests)
     adjuster.load()
     adjuster.check_all()
@@ -514,12 +494,6 @@ def _fetch_invoice(conn: Connection, number: str) -> DocumentState:
     return found[number]
 
 
-def _write_off_one(ctx: Context, number: str, settings: WriteOffByAdjustments) -> AdjustmentResult:
-    _require_adjustment_mode(ctx.settings.invoice_settlement)
-    plan = plan_write_off(_fetch_invoice(ctx.conn, number), settings)
-    return create_adjustments(ctx, plan)
-
-
 def _problems(exc: SubledgerError) -> list[Problem]:
     return exc.problems if isinstance(exc, Problems) else [exc.problem]
 
@@ -540,20 +514,30 @@ def write_off_by_adjustments(
     """Write invoices off by adjustments, each invoice on its own: a failure is reported and the rest go on.
 
     Single Transaction (default): one operation per invoice, all its adjustments judged together. Off: one operation
-    per adjustment, in line order, each judged alone against the balances the previous ones left. With an
-    idempotency key, each operation gets its own key derived from it (``KEY:INVOICE`` or ``KEY:INVOICE:N``).
+    per adjustment, in line order, each judged alone against the balances the previous ones left. Both run as a
+    batch (``base.run_batch``): with an idempotency key, each operation gets its own key derived from it
+    (``KEY:INVOICE`` or ``KEY:INVOICE:N``).
     """
-    outcomes: list[InvoiceWriteOffOutcome] = []
     numbers = list(dict.fromkeys(invoices))
-    for number in numbers:
-        key = f"{idempotency_key}:{number}" if idempotency_key else None
-        if settings.single_transaction:
-            outcome = _single(engine, actor, number, settings, key)
-        else:
-            outcome = _one_by_one(engine, actor, number, settings, key)
-        outcomes.append(outcome)
-        if progress is not None:
-            progress(len(outcomes), len(numbers))
+    if settings.single_transaction:
+        outcomes = [
+            _invoice_outcome(o)
+            for o in run_batch(
+                engine,
+                actor,
+                _by_invoice(settings),
+                numbers,
+                request_json=canonical_json(settings),
+                idempotency_key=idempotency_key,
+                progress=progress,
+            )
+        ]
+    else:
+        outcomes = []
+        for number in numbers:
+            outcomes.append(_by_adjustment(engine, actor, number, settings, derived_key(idempotency_key, number)))
+            if progress is not None:
+                progress(len(outcomes), len(numbers))
     return AdjustmentWriteOffReport(
         processed=sum(1 for o in outcomes if o.status == "Processed"),
         failed=sum(1 for o in outcomes if o.status == "Failed"),
@@ -562,22 +546,26 @@ def write_off_by_adjustments(
     )
 
 
-def _single(
-    engine: Engine, actor: Actor, number: str, settings: WriteOffByAdjustments, key: str | None
-) -> InvoiceWriteOffOutcome:
-    try:
-        result = run_operation(
-            engine,
-            kind="write-off-adjustments",
-            actor=actor,
-            request={"invoiceNumber": number, "settings": settings.wire()},
-            result_type=AdjustmentResult,
-            body=lambda ctx: _write_off_one(ctx, number, settings),
-            document_number=number,
-            idempotency_key=key,
-        )
-    except SubledgerError as exc:
-        return InvoiceWriteOffOutcome(invoice_number=number, status="Failed", errors=_messages(exc))
+def _by_invoice(settings: WriteOffByAdjustments) -> Batch[AdjustmentResult]:
+    """Single Transaction: each invoice one operation, all its adjustments judged together."""
+    request = settings.wire()
+
+    def named(_: Connection, numbers: Sequence[str]) -> dict[str, Operation]:
+        return {n: Operation("write-off-adjustments", {"invoiceNumber": n, "settings": request}) for n in numbers}
+
+    def one(ctx: Context, number: str, _: Operation) -> AdjustmentResult:
+        require_settlement(ctx.settings, memos=False)
+        return create_adjustments(ctx, plan_write_off(_fetch_invoice(ctx.conn, number), settings))
+
+    # One invoice per step, so that progress is reported per invoice.
+    return Batch("write-off-adjustments", AdjustmentResult, named, one, size=1)
+
+
+def _invoice_outcome(outcome: Outcome[AdjustmentResult]) -> InvoiceWriteOffOutcome:
+    number, result = outcome.number, outcome.result
+    if result is None:
+        assert outcome.error is not None
+        return InvoiceWriteOffOutcome(invoice_number=number, status="Failed", errors=_messages(outcome.error))
     adjusted = result.invoices[0]
     return InvoiceWriteOffOutcome(
         invoice_number=number,
@@ -588,38 +576,45 @@ def _single(
     )
 
 
-def _one_by_one(
+def _by_adjustment(
     engine: Engine, actor: Actor, number: str, settings: WriteOffByAdjustments, key: str | None
 ) -> InvoiceWriteOffOutcome:
+    """Single Transaction off: the invoice's adjustments planned at once, then each its own operation, in order."""
     try:
         with engine.connect() as conn:
-            _require_adjustment_mode(read_settings(conn).invoice_settlement)
+            require_settlement(read_settings(conn), memos=False)
             plan = plan_write_off(_fetch_invoice(conn, number), settings)
     except SubledgerError as exc:
         return InvoiceWriteOffOutcome(invoice_number=number, status="Failed", errors=_messages(exc))
+    requests = {str(n): AdjustmentRequest(adjustments=[adjustment]) for n, adjustment in enumerate(plan, start=1)}
+
+    def named(_: Connection, steps: Sequence[str]) -> dict[str, Operation]:
+        wire = {n: requests[n].model_dump(mode="json", by_alias=True, exclude_none=True) for n in steps}
+        return {n: Operation("adjustment", wire[n], document=number) for n in steps}
+
+    def one(ctx: Context, step: str, _: Operation) -> AdjustmentResult:
+        return create_adjustments(ctx, requests[step].adjustments)
+
+    steps = run_batch(
+        engine,
+        actor,
+        Batch("adjustment", AdjustmentResult, named, one, size=max(1, len(requests))),
+        list(requests),
+        request_json=canonical_json(settings),
+        idempotency_key=key,
+    )
     made: list[str] = []
     errors: list[str] = []
     items: dict[str, AdjustedInvoiceItem] = {}
     balance: str | None = None
-    for n, adjustment in enumerate(plan, start=1):
-        request = AdjustmentRequest(adjustments=[adjustment])
-        try:
-            result = run_operation(
-                engine,
-                kind="adjustment",
-                actor=actor,
-                request=request,
-                result_type=AdjustmentResult,
-                body=_adjust(request),
-                document_number=number,
-                idempotency_key=f"{key}:{n}" if key else None,
-            )
-        except SubledgerError as exc:
-            errors.extend(_messages(exc))
+    for step in steps:
+        if step.result is None:
+            assert step.error is not None
+            errors.extend(_messages(step.error))
             continue
-        made.extend(a.number for a in result.adjustments)
-        balance = result.invoices[0].balance
-        for item in result.invoices[0].invoice_items:
+        made.extend(a.number for a in step.result.adjustments)
+        balance = step.result.invoices[0].balance
+        for item in step.result.invoices[0].invoice_items:
             merged = {
                 t.id: t for t in (*(items[item.id].taxation_items if item.id in items else []), *item.taxation_items)
             }
@@ -634,10 +629,6 @@ def _one_by_one(
         invoice_items=[items[i] for i in order],
         errors=errors,
     )
-
-
-def _adjust(request: AdjustmentRequest) -> Callable[[Context], AdjustmentResult]:
-    return lambda ctx: create_adjustments(ctx, request.adjustments)
 
 
 def _line_order(plan: Sequence[InvoiceItemAdjustment]) -> list[str]:
@@ -657,19 +648,3 @@ def list_adjustments(conn: Connection, *, invoice: str | None = None) -> list[Ad
     if invoice is not None:
         query = query.where(invoice_item_adjustments.c.invoice_number == invoice)
     return [_view(row) for row in conn.execute(query).mappings()]
-
-
-def receivable_adjustments(conn: Connection, as_of: dt.date) -> dict[tuple[str, str], Decimal]:
-    """What processed adjustments took off receivable up to ``as_of`` (Credits less Charges), by (AR code, currency).
-
-    ``balances.subledger_balances`` subtracts it from what invoices still owe."""
-    t = invoice_item_adjustments
-    totals: dict[tuple[str, str], Decimal] = defaultdict(lambda: ZERO)
-    query = (
-        select(t.c.ar_code, t.c.currency, t.c.type, func.sum(t.c.amount))
-        .where(and_(t.c.status == "Processed", t.c.adjustment_date <= as_of))
-        .group_by(t.c.ar_code, t.c.currency, t.c.type)
-    )
-    for code, currency, type_, total in conn.execute(query):
-        totals[(code, currency)] += total if type_ == "Credit" else -total
-    return dict(totals)

@@ -70,8 +70,8 @@ from subledger.operations.settlement import (
     itemised,
     pair_memo_lines,
 )
-from subledger.operations.state import DocumentState, TaxLine, fetch_document, fetch_documents, update_balances
 from subledger.posting import DocumentKind
+from subledger.state import DocumentState, TaxLine, fetch_document, fetch_documents, update_balances
 from subledger.storage.schema import documents, payments
 
 #: Sources of the memos write-offs and reversals generate (``mirror.MemoHeader.origin``): their applications stay.
@@ -131,6 +131,26 @@ def _targets(
             raise AlreadyReversed(f"{label} {part.number} is reversed", document=number, field=field)
         targets.append((field, part, doc))
     return targets
+
+
+def _applying(
+    ctx: Context,
+    request: _ApplyRequest,
+    number: str,
+    account: str,
+    currency: str,
+    dated: dt.date,
+    unapplied: Decimal,
+    what: str,
+) -> tuple[dt.date, list[Target], Applications]:
+    """What applying a credit memo or a payment checks first: the amounts, the effective date (not before the
+    source's ``dated``), the total against its ``unapplied`` amount; then its targets, locked and checked, and the
+    applications it will make."""
+    _check_amounts(request, currency, number)
+    date = _effective_date(ctx, request, dated, what, number)
+    _not_more_than(request.total, unapplied, currency, what, number)
+    targets = _targets(ctx, request, account, currency, number, applying=True)
+    return date, targets, Applications(ctx.operation_id)
 
 
 def _not_more_than(total: Decimal, unapplied: Decimal, currency: str, what: str, number: str) -> None:
@@ -226,11 +246,9 @@ def apply_credit_memo(ctx: Context, number: str, request: CreditMemoApplyRequest
         )
     if memo.reversed:
         raise AlreadyReversed("credit memo is reversed; it can no longer be applied", document=number, field="reversed")
-    _check_amounts(request, memo.currency, number)
-    date = _effective_date(ctx, request, memo.document_date, "credit memo", number)
-    _not_more_than(request.total, memo.balance, memo.currency, "credit memo", number)
-    targets = _targets(ctx, request, memo.account_number, memo.currency, number, applying=True)
-    run = Applications(ctx.operation_id)
+    date, targets, run = _applying(
+        ctx, request, number, memo.account_number, memo.currency, memo.document_date, memo.balance, "credit memo"
+    )
     entries: list[Entry] = []
     touched: list[Line] = []
     for field, part, target in targets:
@@ -390,12 +408,10 @@ def apply_payment(ctx: Context, number: str, request: PaymentApplyRequest) -> Ap
             f"payment is {payment.status}; only a processed payment can be applied", document=number, field="status"
         )
     currency: str = payment.currency
-    _check_amounts(request, currency, number)
-    date = _effective_date(ctx, request, payment.effective_date, "payment", number)
     unapplied = quantize(payment.unapplied, currency)
-    _not_more_than(request.total, unapplied, currency, "payment", number)
-    targets = _targets(ctx, request, account, currency, number, applying=True)
-    run = Applications(ctx.operation_id)
+    date, targets, run = _applying(
+        ctx, request, number, account, currency, payment.effective_date, unapplied, "payment"
+    )
     entries: list[Entry] = []
     touched: list[Line] = []
     for field, part, target in targets:

@@ -8,7 +8,14 @@ that does not parse, an unknown actor): put it on every write method of ``Books`
 
 Idempotency: with a key, the same key and the same request return the recorded result and post nothing; the same
 key with another request is refused (``IdempotencyConflict``). Operations that fan out (a bulk write-off) derive
-one key per document from the caller's key (``derived_key``), so a retried batch skips what is already done.
+one key per document from the caller's key (``derived_key``), so a retried batch skips what is already done; a
+document's key recorded for another request refuses the whole batch, as it refuses a single operation.
+
+``run_batch`` runs many documents, each its own operation (a bulk write-off in either settlement mode): operation
+rows, idempotency per document, the audit of each refusal, the bulk write mode (a batch of documents planned in
+memory and written together in one transaction), the one-by-one fallback when the database refuses a batch, the
+cyclic garbage collector paused and the planner statistics refreshed after a large run. ``run_bulk`` is the same
+machinery for one operation writing many records (a load).
 
 Concurrency (PostgreSQL, READ COMMITTED; chosen over SERIALIZABLE with retries because every operation touches
 one customer account and row locks make the waiting explicit instead of failing late):
@@ -35,20 +42,24 @@ import functools
 import hashlib
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
+from typing import Any, Concatenate, Generic, ParamSpec, Protocol, TypeVar
 
 from pydantic import BaseModel
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, delete, insert, select, update
 from sqlalchemy.exc import DBAPIError
 
 from subledger.audit import record_refusal
 from subledger.context import Context
-from subledger.errors import Conflict, IdempotencyConflict, InvalidInput
+from subledger.errors import Conflict, IdempotencyConflict, InvalidInput, RuleViolation, SubledgerError
 from subledger.permissions import Actor, actor_name
-from subledger.storage.db import write_transaction
-from subledger.storage.schema import operations, periods
+from subledger.storage.bulk import gc_paused
+from subledger.storage.db import ANALYZE_FROM, refresh_statistics, write_transaction
+from subledger.storage.schema import BULK_TABLES, operations, periods
 
 R = TypeVar("R", bound=BaseModel)
 T = TypeVar("T")
@@ -77,7 +88,21 @@ def derived_key(key: str | None, *parts: str) -> str | None:
     return None if key is None else ":".join((key, *parts))
 
 
-def _replay(engine: Engine, key: str, kind: str, request_hash: str, result_type: type[R]) -> R | None:
+def request_hash(request_json: str) -> str:
+    return hashlib.sha256(request_json.encode()).hexdigest()
+
+
+def _recorded_with(key: str, row: Any, kind: str, hashed: str, *, document: str | None = None) -> None:
+    """Refuse a key recorded for another request (another kind of operation, or another body)."""
+    if row.kind != kind or row.request_hash != hashed:
+        raise IdempotencyConflict(
+            f"idempotency key {key!r} was used for a different request ({row.kind})",
+            document=document,
+            field="idempotencyKey",
+        )
+
+
+def _replay(engine: Engine, key: str, kind: str, hashed: str, result_type: type[R]) -> R | None:
     with engine.connect() as conn:
         row = conn.execute(
             select(operations.c.kind, operations.c.request_hash, operations.c.result).where(
@@ -86,11 +111,24 @@ def _replay(engine: Engine, key: str, kind: str, request_hash: str, result_type:
         ).first()
     if row is None:
         return None
-    if row.kind != kind or row.request_hash != request_hash:
-        raise IdempotencyConflict(
-            f"idempotency key {key!r} was used for a different request ({row.kind})", field="idempotencyKey"
-        )
+    _recorded_with(key, row, kind, hashed)
     return result_type.model_validate_json(row.result)
+
+
+def _operation_row(
+    actor: Actor, kind: str, request_json: str, account: str | None, document: str | None, key: str | None
+) -> dict[str, Any]:
+    return {
+        "kind": kind,
+        "actor": actor.name,
+        "account_number": account,
+        "document_number": document,
+        "idempotency_key": key,
+        "request_hash": request_hash(request_json),
+        "request": request_json,
+        "status": "accepted",
+        "at": dt.datetime.now(dt.UTC),
+    }
 
 
 def _driver_error(exc: BaseException) -> BaseException | None:
@@ -110,19 +148,30 @@ def _hold_periods(conn: Connection) -> None:
         conn.execute(select(periods.c.name).order_by(periods.c.name).with_for_update(read=True)).all()
 
 
-def _mark_audited(exc: BaseException) -> None:
-    exc.subledger_audited = True  # type: ignore[attr-defined]
+#: The refusals recorded so far within the current ``audit_scope`` (by identity), so that the method or batch
+#: around an operation does not record its refusal a second time.
+_recorded: ContextVar[dict[int, BaseException] | None] = ContextVar("subledger_recorded", default=None)
 
 
-def _is_audited(exc: BaseException) -> bool:
-    return bool(getattr(exc, "subledger_audited", False))
+@contextmanager
+def audit_scope() -> Iterator[None]:
+    """Within it, each refusal is recorded once, however many callers around the operation see it (nests)."""
+    if _recorded.get() is not None:
+        yield
+        return
+    token = _recorded.set({})
+    try:
+        yield
+    finally:
+        _recorded.reset(token)
 
 
 def _record(
     engine: Engine, *, kind: str, actor: str, request_json: str, idempotency_key: str | None, error: BaseException
 ) -> None:
     """Record a refusal once; a failure to record is noted on the error rather than hiding it."""
-    if _is_audited(error):
+    recorded = _recorded.get()
+    if recorded is not None and recorded.get(id(error)) is error:
         return
     try:
         record_refusal(
@@ -130,7 +179,8 @@ def _record(
         )
     except Exception as audit_error:  # the refusal itself is what the caller must see
         error.add_note(f"the refusal could not be recorded in the audit trail: {audit_error}")
-    _mark_audited(error)
+    if recorded is not None:
+        recorded[id(error)] = error
 
 
 def run_operation(
@@ -150,30 +200,18 @@ def run_operation(
     (a load file's text is put together from its records' texts, which the load needs anyway)."""
     if request_json is None:
         request_json = canonical_json(request)
-    request_hash = hashlib.sha256(request_json.encode()).hexdigest()
+    row = _operation_row(actor, kind, request_json, account_number, document_number, idempotency_key)
     try:
         for attempt in range(1, ATTEMPTS + 1):
             if idempotency_key is not None:
-                replay = _replay(engine, idempotency_key, kind, request_hash, result_type)
+                replay = _replay(engine, idempotency_key, kind, row["request_hash"], result_type)
                 if replay is not None:
                     return replay
             try:
                 with write_transaction(engine) as conn:
                     _hold_periods(conn)
                     operation_id = conn.execute(
-                        insert(operations)
-                        .values(
-                            kind=kind,
-                            actor=actor.name,
-                            account_number=account_number,
-                            document_number=document_number,
-                            idempotency_key=idempotency_key,
-                            request_hash=request_hash,
-                            request=request_json,
-                            status="accepted",
-                            at=dt.datetime.now(dt.UTC),
-                        )
-                        .returning(operations.c.id)
+                        insert(operations).values({**row, "at": dt.datetime.now(dt.UTC)}).returning(operations.c.id)
                     ).scalar_one()
                     result = body(Context(conn, actor, operation_id))
                     conn.execute(
@@ -253,6 +291,10 @@ def audited(kind: str) -> Callable[[Callable[Concatenate[Any, P], T]], Callable[
 
     def decorate(method: Callable[Concatenate[Any, P], T]) -> Callable[Concatenate[Any, P], T]:
         def wrapper(self: Any, /, *args: P.args, **kwargs: P.kwargs) -> T:
+            with audit_scope():
+                return call(self, *args, **kwargs)
+
+        def call(self: Any, /, *args: P.args, **kwargs: P.kwargs) -> T:
             try:
                 return method(self, *args, **kwargs)
             except Exception as exc:
@@ -272,3 +314,221 @@ def audited(kind: str) -> Callable[[Callable[Concatenate[Any, P], T]], Callable[
         return wrapper
 
     return decorate
+
+
+# --- many records in one operation, many documents each its own operation ---------------------------------------
+
+
+def run_bulk(
+    engine: Engine,
+    *,
+    kind: str,
+    actor: Actor,
+    prepare: Callable[[], tuple[Any, str, Callable[[Context], R]]],
+    result_type: type[R],
+    written: Callable[[R], int],
+    idempotency_key: str | None = None,
+) -> R:
+    """One operation writing many records at once (a load): ``prepare`` parses the request and returns it, its
+    canonical JSON and the operation's body.
+
+    The request's models and rows hold no reference cycles: the cyclic collector is paused while they are built and
+    written (``storage.bulk.gc_paused``), and the planner statistics refreshed when ``written(result)`` reaches
+    ``ANALYZE_FROM`` (a replay reports what it wrote the first time, and refreshes again: harmless)."""
+    with gc_paused():
+        request, request_json, body = prepare()
+        run = functools.partial(run_operation, engine, kind=kind, actor=actor, result_type=result_type)
+        result = run(request=request, request_json=request_json, body=body, idempotency_key=idempotency_key)
+    if written(result) >= ANALYZE_FROM:
+        refresh_statistics(engine, BULK_TABLES)
+    return result
+
+
+#: Documents planned and written per transaction by a batch.
+BATCH = 1000
+
+
+@dataclass(frozen=True)
+class Operation:
+    """The operation record of one document of a batch: its kind, its request, and what is known of the document
+    before it is locked (its customer account and kind, when it exists). ``document`` is the document the record
+    names when the batch's unit is not one (an invoice's N-th adjustment)."""
+
+    kind: str
+    request: dict[str, Any]
+    account_number: str | None = None
+    document_kind: str | None = None
+    document: str | None = None
+
+    @functools.cached_property
+    def request_json(self) -> str:
+        return canonical_json(self.request)
+
+
+@dataclass
+class Outcome(Generic[T]):
+    """What one document of a batch came to: its result (``replayed`` when an earlier run wrote it) or a refusal."""
+
+    number: str
+    result: T | None = None
+    error: SubledgerError | None = None
+    replayed: bool = False
+
+
+@dataclass
+class Batch(Generic[R]):
+    """A task over many documents, each its own operation (``run_batch``).
+
+    ``operations`` names each document's operation (read on the connection given, without locks); ``body`` is one
+    document's operation; ``write`` (the bulk write mode) plans and writes a whole batch in the transaction of
+    ``Context``, each document under its own operation id, and returns each outcome, refusals included.
+    ``refused_as`` is the kind under which a refusal of the batch's own planning is audited."""
+
+    refused_as: str
+    result_type: type[R]
+    operations: Callable[[Connection, Sequence[str]], dict[str, Operation]]
+    body: Callable[[Context, str, Operation], R]
+    write: Callable[[Context, Sequence[tuple[str, int, Operation]]], list[Outcome[R]]] | None = None
+    size: int = BATCH
+
+
+def run_batch(
+    engine: Engine,
+    actor: Actor,
+    batch: Batch[R],
+    numbers: Sequence[str],
+    *,
+    request_json: str,
+    idempotency_key: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[Outcome[R]]:
+    """Run every document of ``numbers`` as its own operation: replays first, then the rest a batch at a time.
+
+    With an idempotency key each document's operation gets ``KEY:<number>`` (``derived_key``): documents an earlier
+    run did are replayed, and a document whose key was recorded for another request refuses the whole run
+    (``IdempotencyConflict``) before anything is written. Each refusal is audited under ``batch.refused_as`` with
+    ``request_json`` (the batch's request). ``progress(done, total)`` is called after each batch."""
+    with gc_paused(), audit_scope():
+        keys = {n: derived_key(idempotency_key, n) for n in numbers}
+        replayed = _replays(engine, batch, keys)
+        outcomes = [Outcome(n, result=replayed[n], replayed=True) for n in numbers if n in replayed]
+        pending = [n for n in numbers if n not in replayed]
+        done = len(outcomes)
+        for start in range(0, len(pending), batch.size):
+            chunk = pending[start : start + batch.size]
+            together: list[Outcome[R]] | None = None
+            if batch.write is not None:
+                try:
+                    together = _write_together(engine, actor, batch, chunk, keys)
+                except DBAPIError:
+                    together = None  # the database refused the batch as a whole: one document per transaction
+            for outcome in together if together is not None else _one_by_one(engine, actor, batch, chunk, keys):
+                # A refusal of the one-by-one path was audited by its operation (``audit_scope``).
+                if outcome.error is not None:
+                    _record(
+                        engine,
+                        kind=batch.refused_as,
+                        actor=actor.name,
+                        request_json=request_json,
+                        idempotency_key=keys[outcome.number],
+                        error=outcome.error,
+                    )
+                outcomes.append(outcome)
+            done += len(chunk)
+            if progress is not None:
+                progress(done, len(numbers))
+    if sum(1 for o in outcomes if o.result is not None and not o.replayed) >= ANALYZE_FROM:
+        refresh_statistics(engine, BULK_TABLES)  # from what this run wrote, not what earlier runs did
+    return outcomes
+
+
+def _replays(engine: Engine, batch: Batch[R], keys: dict[str, str | None]) -> dict[str, R]:
+    """The recorded results of documents whose key an earlier run used for the same request."""
+    wanted = {key: n for n, key in keys.items() if key is not None}
+    if not wanted:
+        return {}
+    listed = list(wanted)
+    with engine.connect() as conn:
+        rows = {}
+        for i in range(0, len(listed), batch.size):
+            query = select(
+                operations.c.idempotency_key, operations.c.kind, operations.c.request_hash, operations.c.result
+            )
+            for row in conn.execute(query.where(operations.c.idempotency_key.in_(listed[i : i + batch.size]))):
+                rows[wanted[row.idempotency_key]] = row
+        named = batch.operations(conn, list(rows)) if rows else {}
+    found: dict[str, R] = {}
+    for number, row in rows.items():
+        operation = named[number]
+        _recorded_with(row.idempotency_key, row, operation.kind, request_hash(operation.request_json), document=number)
+        if row.result is not None:
+            found[number] = batch.result_type.model_validate_json(row.result)
+    return found
+
+
+def _write_together(
+    engine: Engine, actor: Actor, batch: Batch[R], numbers: Sequence[str], keys: dict[str, str | None]
+) -> list[Outcome[R]]:
+    """The bulk write mode: one transaction, one operation row per document, refused documents' rows removed."""
+    assert batch.write is not None
+    with write_transaction(engine) as conn:
+        _hold_periods(conn)
+        named = batch.operations(conn, numbers)
+        rows = [
+            _operation_row(actor, op.kind, op.request_json, op.account_number, op.document or n, keys[n])
+            for n, op in ((n, named[n]) for n in numbers)
+        ]
+        ids = list(
+            conn.execute(insert(operations).returning(operations.c.id, sort_by_parameter_order=True), rows).scalars()
+        )
+        id_of = dict(zip(numbers, ids, strict=True))
+        outcomes = batch.write(Context(conn, actor, ids[0]), [(n, id_of[n], named[n]) for n in numbers])
+        results = [
+            {"i": id_of[o.number], "r": o.result.model_dump_json(by_alias=True)}
+            for o in outcomes
+            if o.result is not None
+        ]
+        if results:
+            conn.execute(
+                update(operations).where(operations.c.id == bindparam("i")).values(result=bindparam("r")), results
+            )
+        refused = [id_of[o.number] for o in outcomes if o.result is None]
+        if refused:
+            conn.execute(delete(operations).where(operations.c.id.in_(refused)))
+    return outcomes
+
+
+def _bound(body: Callable[[Context, str, Operation], R], number: str, operation: Operation) -> Callable[[Context], R]:
+    return lambda ctx: body(ctx, number, operation)
+
+
+def _one_by_one(
+    engine: Engine, actor: Actor, batch: Batch[R], numbers: Sequence[str], keys: dict[str, str | None]
+) -> list[Outcome[R]]:
+    """Each document in a transaction of its own (``run_operation``, which audits its own refusal)."""
+    with engine.connect() as conn:
+        named = batch.operations(conn, numbers)
+    outcomes: list[Outcome[R]] = []
+    for n in numbers:
+        op = named[n]
+        try:
+            result = run_operation(
+                engine,
+                kind=op.kind,
+                actor=actor,
+                request=op.request,
+                request_json=op.request_json,
+                result_type=batch.result_type,
+                body=_bound(batch.body, n, op),
+                account_number=op.account_number,
+                document_number=op.document or n,
+                idempotency_key=keys[n],
+            )
+        except SubledgerError as exc:
+            outcomes.append(Outcome(n, error=exc))
+            continue
+        except DBAPIError as exc:
+            outcomes.append(Outcome(n, error=RuleViolation(f"the database refused it: {exc.orig}", document=n)))
+            continue
+        outcomes.append(Outcome(n, result=result))
+    return outcomes

@@ -7,8 +7,8 @@ posts exactly as a loaded one would. Which transaction type each line posts is `
 from __future__ import annotations
 
 from subledger.journal import Entry, EntryBuilder
-from subledger.operations.state import DocumentState
 from subledger.posting import DocumentKind, line_type
+from subledger.state import DocumentState
 
 TAG_OF = {
     DocumentKind.INVOICE: "invoice",

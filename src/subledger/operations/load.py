@@ -18,7 +18,7 @@ from typing import ParamSpec, TypeVar
 
 from sqlalchemy import Connection, select
 
-from subledger.context import Context
+from subledger.context import Context, require_settlement
 from subledger.errors import Conflict, NotFound, Problem, Problems, RuleViolation, SubledgerError
 from subledger.journal import Entry, EntryBuilder, post
 from subledger.models.base import Model, OutputModel
@@ -36,19 +36,19 @@ from subledger.models.documents import (
     TaxFinanceInformation,
 )
 from subledger.money import ZERO
-from subledger.operations.adjustments import require_invoice_settlement
 from subledger.operations.base import canonical_json
 from subledger.operations.documents import posting_entries
-from subledger.operations.settlement import Applications, Line, fifo
-from subledger.operations.state import (
+from subledger.operations.settlement import Applications, Line, fifo, itemised
+from subledger.posting import DocumentKind, Posts, Role, TransactionType, line_type, resolve_codes, transaction_type
+from subledger.state import (
     DocumentState,
     ItemLine,
     TaxLine,
     fetch_documents,
     insert_documents,
+    new_tax_line,
     write_balances,
 )
-from subledger.posting import DocumentKind, Posts, Role, TransactionType, line_type, resolve_codes, transaction_type
 from subledger.storage.bulk import insert_rows
 from subledger.storage.schema import customer_accounts, document_items, documents, payments, taxation_items
 
@@ -380,28 +380,7 @@ class _Loader:
         )
         ar, on_account = self._receivable_codes(finance, kind, number, field)
         codes = resolve_codes(tax_type, self.ctx.defaults, code=sales_tax, ar=ar, on_account=on_account)
-        return TaxLine(
-            id=tax.id,
-            item_id=item.id,
-            line_no=0,
-            tax_amount=tax.tax_amount,
-            balance=tax.tax_amount,
-            sales_tax_code=codes[Role.SALES_TAX],
-            ar_code=codes[Role.AR],
-            on_account_code=codes.get(Role.ON_ACCOUNT),
-            name=tax.name,
-            jurisdiction=tax.jurisdiction,
-            location_code=tax.location_code,
-            tax_code=tax.tax_code,
-            tax_code_description=tax.tax_code_description,
-            tax_mode=tax.tax_mode,
-            tax_rate=_text(tax.tax_rate),
-            tax_rate_description=tax.tax_rate_description,
-            tax_rate_type=tax.tax_rate_type,
-            exempt_amount=tax.exempt_amount,
-            tax_date=tax.tax_date,
-            source_tax_item_id=tax.source_tax_item_id,
-        )
+        return new_tax_line(tax.id, item.id, tax.tax_amount, codes, tax, tax.source_tax_item_id)
 
     # --- postings and applications -----------------------------------------------------------------------------
 
@@ -425,20 +404,8 @@ class _Loader:
     ) -> list[tuple[Line, Decimal]]:
         if not app.items:
             return fifo(target, app.amount)
-        lines = {line.id: line for line in target.lines()}
-        parts: list[tuple[Line, Decimal]] = []
-        for k, part in enumerate(app.items):
-            line_id = part.invoice_item_id or part.debit_memo_item_id or part.taxation_item_id or ""
-            line = lines.get(line_id)
-            is_tax = part.taxation_item_id is not None
-            if line is None or isinstance(line, TaxLine) != is_tax:
-                raise NotFound(
-                    f"{target.number} has no {'taxation item' if is_tax else 'item'} {line_id}",
-                    document=owner,
-                    field=f"{field}.items[{k}]",
-                )
-            parts.append((line, part.amount))
-        return parts
+        # A load file's item names are matched to lines by id only (an invoiceItemId may name a debit memo's item).
+        return itemised(target, app.items, document=owner, field=field, by_kind=False)
 
     def check_target(
         self, app: Application, targets: dict[str, DocumentState], owner: str, account: str, field: str
@@ -639,7 +606,7 @@ def load_books(ctx: Context, file: LoadFile, payloads: Payloads | None = None) -
     loader = _Loader(ctx, file, payloads)
     for memo in (*file.debit_memos, *file.credit_memos):  # none in a book without Invoice Settlement
         label = f"{KIND_OF[type(memo)].label} {memo.number}"
-        loader.attempt(require_invoice_settlement, ctx, label, document=memo.number)
+        loader.attempt(require_settlement, ctx.settings, memos=True, what=label, document=memo.number)
     account_rows = loader.load_accounts()
     ctx.lock_accounts(loader.accounts)
     loader.load_documents()

@@ -35,9 +35,9 @@ from subledger.journal import Entry
 from subledger.money import ZERO, quantize
 from subledger.operations.base import canonical_json
 from subledger.operations.settlement import Applications, Line
-from subledger.operations.state import DocumentState, ItemLine, TaxLine
 from subledger.posting import Defaults, DocumentKind, Role, line_type, resolve_codes
 from subledger.settings import MirroringRule
+from subledger.state import DocumentState, ItemLine, TaxLine, new_tax_line
 from subledger.storage.schema import documents
 
 
@@ -233,30 +233,7 @@ def generate_memo(
                 generated=True,
             )
             sales_tax = tax_codes[Role.SALES_TAX]
-            taxes.append(
-                TaxLine(
-                    id=f"{item_id}-T{j}",
-                    item_id=item_id,
-                    line_no=0,
-                    tax_amount=amount,
-                    balance=amount,
-                    sales_tax_code=sales_tax,
-                    ar_code=tax_codes[Role.AR],
-                    on_account_code=tax_codes.get(Role.ON_ACCOUNT),
-                    name=tax.name,
-                    jurisdiction=tax.jurisdiction,
-                    location_code=tax.location_code,
-                    tax_code=tax.tax_code,
-                    tax_code_description=tax.tax_code_description,
-                    tax_mode=tax.tax_mode,
-                    tax_rate=tax.tax_rate,
-                    tax_rate_description=tax.tax_rate_description,
-                    tax_rate_type=tax.tax_rate_type,
-                    exempt_amount=tax.exempt_amount,
-                    tax_date=tax.tax_date,
-                    source_tax_item_id=tax.id,
-                )
-            )
+            taxes.append(new_tax_line(f"{item_id}-T{j}", item_id, amount, tax_codes, tax, tax.id))
             tax_wire.append(
                 _present(
                     {

@@ -39,7 +39,8 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import and_, select
 
-from subledger.context import Context
+from subledger import queries
+from subledger.context import Context, require_settlement
 from subledger.errors import (
     AlreadyReversed,
     DocumentNotPosted,
@@ -58,7 +59,7 @@ from subledger.models.reversal import (
     ReversalResult,
     ReversedDocument,
 )
-from subledger.models.views import JournalEntryView, JournalLineView
+from subledger.models.views import JournalEntryView
 from subledger.money import fmt
 from subledger.operations.documents import LABEL_OF, posting_entries
 from subledger.operations.mirror import (
@@ -70,7 +71,9 @@ from subledger.operations.mirror import (
     next_number,
 )
 from subledger.operations.settlement import Applications
-from subledger.operations.state import (
+from subledger.permissions import Permission
+from subledger.posting import DocumentKind
+from subledger.state import (
     DocumentState,
     fetch_document,
     fetch_documents,
@@ -78,7 +81,6 @@ from subledger.operations.state import (
     set_flags,
     update_balances,
 )
-from subledger.posting import DocumentKind
 from subledger.storage.schema import document_items, documents
 
 #: Sources and item source types of credit memos created from an invoice (write-off and reversal memos included)
@@ -329,30 +331,48 @@ class _Reversals:
 
     def invoice(self, invoice: DocumentState, lines: list[MirrorLine], reason_code: str) -> None:
         self._settle(invoice, lines, reason_code)
-        charges = subscription_charges(invoice)
-        for memo in self._sharing(invoice, DocumentKind.CREDIT_MEMO):
-            if memo.number in self.done or not (subscription_charges(memo) & charges):
-                continue
-            memo_lines = self._related(self.credit_memo_lines, memo)
-            if memo_lines is None:
-                continue
-            self.ctx.actor.require("Reverse Credit Memo", document=memo.number)
-            self.credit_memo(memo, memo_lines, self.debit_memo_reason(CREDIT_MEMO_REVERSAL, document=memo.number))
+        self._also(
+            invoice,
+            self._sharing(invoice, DocumentKind.CREDIT_MEMO),
+            self.credit_memo_lines,
+            "Reverse Credit Memo",
+            lambda n: self.debit_memo_reason(CREDIT_MEMO_REVERSAL, document=n),
+            self.credit_memo,
+        )
 
     def credit_memo(self, memo: DocumentState, lines: list[MirrorLine], reason_code: str) -> None:
         self._settle(memo, lines, reason_code)
         if memo.bill_run_id is None:
             return
-        charges = subscription_charges(memo)
-        for invoice in self._sharing(memo, DocumentKind.INVOICE, bill_run_id=memo.bill_run_id):
-            if invoice.number in self.done or not (subscription_charges(invoice) & charges):
+        self._also(
+            memo,
+            self._sharing(memo, DocumentKind.INVOICE, bill_run_id=memo.bill_run_id),
+            self.invoice_lines,
+            "Reverse Invoice",
+            lambda n: self.ctx.reason_code(DocumentKind.CREDIT_MEMO, INVOICE_REVERSAL, document=n),
+            self.invoice,
+        )
+
+    def _also(
+        self,
+        doc: DocumentState,
+        candidates: Iterable[DocumentState],
+        lines_of: Callable[[DocumentState], list[MirrorLine]],
+        permission: Permission,
+        reason_of: Callable[[str], str],
+        reverse: Callable[[DocumentState, list[MirrorLine], str], None],
+    ) -> None:
+        """Reverse each candidate sharing a subscription charge with ``doc`` that the rules allow to reverse, with its
+        own permission and reason code (Part 2 §6)."""
+        charges = subscription_charges(doc)
+        for other in candidates:
+            if other.number in self.done or not (subscription_charges(other) & charges):
                 continue
-            invoice_lines = self._related(self.invoice_lines, invoice)
-            if invoice_lines is None:
+            other_lines = self._related(lines_of, other)
+            if other_lines is None:
                 continue
-            self.ctx.actor.require("Reverse Invoice", document=invoice.number)
-            reason = self.ctx.reason_code(DocumentKind.CREDIT_MEMO, INVOICE_REVERSAL, document=invoice.number)
-            self.invoice(invoice, invoice_lines, reason)
+            self.ctx.actor.require(permission, document=other.number)
+            reverse(other, other_lines, reason_of(other.number))
 
     @staticmethod
     def _related(lines_of: Callable[[DocumentState], list[MirrorLine]], doc: DocumentState) -> list[MirrorLine] | None:
@@ -368,38 +388,7 @@ class _Reversals:
     def post(self) -> list[JournalEntryView]:
         ctx = self.ctx
         periods = [(ctx.open_period(e.date, document=e.document_number, field="date"), e.date) for e in self.entries]
-        keys = post(ctx.conn, self.entries, periods, ctx.operation_id)
-        return [
-            JournalEntryView(
-                id=f"{account}-{seq}",
-                account_number=account,
-                date=entry.date,
-                period=period,
-                transaction_type=entry.transaction_type,
-                tag=entry.tag,
-                description=entry.description,
-                documents=[n for n in (entry.document_number, entry.related_number) if n],
-                currency=entry.currency,
-                lines=[
-                    JournalLineView(
-                        line_no=n,
-                        accounting_code=line.code,
-                        account_number_gl=self._gl_number(line.code),
-                        debit=fmt(line.debit, entry.currency),
-                        credit=fmt(line.credit, entry.currency),
-                        currency=entry.currency,
-                        item_id=line.item_id,
-                    )
-                    for n, line in enumerate(entry.lines, start=1)
-                ],
-            )
-            for entry, (period, _), (account, seq) in zip(self.entries, periods, keys, strict=True)
-        ]
-
-    def _gl_number(self, code: str) -> str:
-        found = self.ctx.chart.get(code)
-        assert found is not None, "journal lines only carry codes of the chart"
-        return found.number
+        return queries.entries(ctx.conn, post(ctx.conn, self.entries, periods, ctx.operation_id))
 
 
 def mirrored(ctx: Context, doc: DocumentState) -> list[MirrorLine]:
@@ -428,10 +417,7 @@ def _begin(
     ctx: Context, number: str, kind: DocumentKind, request: InvoiceReversalRequest | CreditMemoReversalRequest
 ) -> tuple[_Reversals, DocumentState]:
     label = kind.label
-    if not ctx.settings.invoice_settlement:
-        raise RuleViolation(
-            f"reversing a {label} needs Invoice Settlement, which this book has disabled", document=number
-        )
+    require_settlement(ctx.settings, memos=True, what=f"reversing {label} {number}", document=number)
     memo_date, apply_date = request.dates(dt.date.today())
     if apply_date < memo_date:
         raise RuleViolation(

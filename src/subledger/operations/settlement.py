@@ -24,8 +24,8 @@ from subledger.errors import AmountExceedsBalance, NotFound, RuleViolation, Wron
 from subledger.journal import Entry, EntryBuilder
 from subledger.models.documents import ApplicationItem
 from subledger.money import ZERO, quantize
-from subledger.operations.state import DocumentState, ItemLine, TaxLine
 from subledger.posting import DocumentKind, Posts, Role, TransactionType, transaction_type
+from subledger.state import DocumentState, ItemLine, TaxLine
 from subledger.storage.schema import applications
 
 Line = ItemLine | TaxLine
@@ -238,17 +238,20 @@ def fifo(target: DocumentState, amount: Decimal) -> list[tuple[Line, Decimal]]:
 
 
 def itemised(
-    target: DocumentState, items: Sequence[ApplicationItem], *, document: str, field: str
+    target: DocumentState, items: Sequence[ApplicationItem], *, document: str, field: str, by_kind: bool = True
 ) -> list[tuple[Line, Decimal]]:
-    """The target line each item of an itemised application names, with its amount: one per item, in order."""
+    """The target line each item of an itemised application names, with its amount: one per item, in order.
+
+    ``by_kind``: an ``invoiceItemId`` names an invoice's line and a ``debitMemoItemId`` a debit memo's."""
     lines = {line.id: line for line in target.lines()}
     parts: list[tuple[Line, Decimal]] = []
     for k, part in enumerate(items):
         line_id = part.invoice_item_id or part.debit_memo_item_id or part.taxation_item_id or ""
         line = lines.get(line_id)
         is_tax = part.taxation_item_id is not None
-        wrong_kind = (part.invoice_item_id is not None and target.kind != DocumentKind.INVOICE) or (
-            part.debit_memo_item_id is not None and target.kind != DocumentKind.DEBIT_MEMO
+        wrong_kind = by_kind and (
+            (part.invoice_item_id is not None and target.kind != DocumentKind.INVOICE)
+            or (part.debit_memo_item_id is not None and target.kind != DocumentKind.DEBIT_MEMO)
         )
         if line is None or isinstance(line, TaxLine) != is_tax or wrong_kind:
             raise NotFound(

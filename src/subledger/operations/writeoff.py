@@ -20,26 +20,24 @@ The rules, each of which refuses the whole write-off and writes nothing:
 - a header ``amount`` equals the sum of the items (line level) or the open balance (header level);
 - there is something left to write off, and the mirroring rule allows the memo (``mirrored_lines``).
 
-One write-off is one operation (``write_off``). A bulk write-off (``write_off_bulk``) plans a batch of documents in
-Python, each with its own operation record, writes the planned ones together with bulk inserts, and reports each
-refusal on its own; should the database refuse a batch, the batch is run again one document per transaction.
+One write-off is one operation (``write_off``). A bulk write-off (``bulk_write_off``) runs each document as its own
+operation through ``base.run_batch``: this module plans a batch of documents in Python and writes the planned ones
+together with bulk inserts (``_bulk``); the runner records the operations, replays, audits each refusal and falls
+back to one document per transaction should the database refuse a batch.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import Connection, Engine, and_, bindparam, delete, exists, insert, or_, select, update
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import Connection, Engine, and_, exists, or_, select
 
 from subledger import queries
-from subledger.audit import record_refusal
-from subledger.context import Context
+from subledger.context import Context, read_settings, require_settlement, settles_by_memos
 from subledger.errors import (
     AlreadyReversed,
     DocumentNotPosted,
@@ -50,6 +48,7 @@ from subledger.errors import (
     SubledgerError,
 )
 from subledger.journal import Entry, chain_rows, read_heads, write_chained
+from subledger.models.adjustments import AdjustmentWriteOffReport, BulkAdjustmentWriteOff
 from subledger.models.writeoff import (
     BulkFailure,
     BulkFilter,
@@ -62,8 +61,8 @@ from subledger.models.writeoff import (
     WriteOffResult,
 )
 from subledger.money import fmt, is_exact_for
-from subledger.operations.adjustments import require_invoice_settlement
-from subledger.operations.base import _hold_periods, canonical_json, derived_key, run_operation
+from subledger.operations.adjustments import write_off_by_adjustments
+from subledger.operations.base import BATCH, Batch, Operation, Outcome, canonical_json, run_batch, run_operation
 from subledger.operations.documents import posting_entries
 from subledger.operations.mirror import (
     GeneratedMemo,
@@ -74,17 +73,14 @@ from subledger.operations.mirror import (
     next_numbers,
 )
 from subledger.operations.settlement import Applications, Line, check_toward_zero
-from subledger.operations.state import DocumentState, document_rows, fetch_documents, write_balances
 from subledger.permissions import Actor
 from subledger.posting import DocumentKind
-from subledger.storage.bulk import gc_paused, insert_rows
-from subledger.storage.db import ANALYZE_FROM, refresh_statistics, write_transaction
+from subledger.state import DocumentState, document_rows, fetch_documents, write_balances
+from subledger.storage.bulk import insert_rows
 from subledger.storage.schema import (
-    BULK_TABLES,
     applications,
     document_items,
     documents,
-    operations,
     taxation_items,
 )
 
@@ -95,8 +91,6 @@ OPERATION_KIND = {
     DocumentKind.DEBIT_MEMO: "write-off-debit-memo",
     DocumentKind.CREDIT_MEMO: "write-off-credit-memo",
 }
-#: Documents planned and written per transaction by a bulk write-off.
-BATCH = 1000
 
 
 @dataclass
@@ -344,7 +338,7 @@ def plan(
     today: dt.date,
 ) -> WriteOffPlan:
     # A book without Invoice Settlement has no memos: its write-offs are invoice item adjustments.
-    require_invoice_settlement(ctx, f"writing off {doc.kind.label} {doc.number}", document=doc.number)
+    require_settlement(ctx.settings, memos=True, what=f"writing off {doc.kind.label} {doc.number}", document=doc.number)
     if doc.kind == DocumentKind.CREDIT_MEMO:
         assert isinstance(request, CreditMemoWriteOffRequest)
         return plan_credit_memo_write_off(ctx, doc, request, memo_number, today=today)
@@ -493,165 +487,53 @@ def select_documents(conn: Connection, selection: BulkFilter) -> list[str]:
     return list(conn.execute(query).scalars())
 
 
-@dataclass
-class _Outcome:
-    number: str
-    result: WriteOffResult | None = None
-    error: SubledgerError | None = None
+def _bulk(request: WriteOffRequest, today: dt.date) -> Batch[WriteOffResult]:
+    """A bulk write-off's documents, each its own operation (``base.run_batch``)."""
 
-
-def _failure(number: str, error: BaseException) -> BulkFailure:
-    if isinstance(error, SubledgerError):
-        return BulkFailure(document=number, error=error.code, rule=error.rule, field=error.field)
-    return BulkFailure(document=number, error=type(error).__name__, rule=str(error).splitlines()[0])
-
-
-def _write_batch(
-    engine: Engine,
-    actor: Actor,
-    numbers: Sequence[str],
-    request: WriteOffRequest,
-    keys: Mapping[str, str | None],
-    today: dt.date,
-) -> list[_Outcome]:
-    """Plan every document of the batch, then write the planned ones together, in one transaction."""
-    outcomes: list[_Outcome] = []
-    with write_transaction(engine) as conn:
-        _hold_periods(conn)
+    def named(conn: Connection, numbers: Sequence[str]) -> dict[str, Operation]:
         where = _locate(conn, numbers)
-        now = dt.datetime.now(dt.UTC)
-        op_rows = []
+        out: dict[str, Operation] = {}
         for n in numbers:
-            kind = where[n][1] if n in where and where[n][1] != DocumentKind.CREDIT_MEMO else DocumentKind.INVOICE
-            request_json = canonical_json(operation_request(kind, n, request))
-            op_rows.append(
-                {
-                    "kind": OPERATION_KIND[kind],
-                    "actor": actor.name,
-                    "account_number": where[n][0] if n in where else None,
-                    "document_number": n,
-                    "idempotency_key": keys.get(n),
-                    "request_hash": hashlib.sha256(request_json.encode()).hexdigest(),
-                    "request": request_json,
-                    "status": "accepted",
-                    "at": now,
-                }
-            )
-        op_ids = list(
-            conn.execute(insert(operations).returning(operations.c.id, sort_by_parameter_order=True), op_rows).scalars()
+            account, kind = where.get(n, (None, DocumentKind.INVOICE))
+            # A credit memo takes no header-level body: it is refused as no invoice or debit memo.
+            kind = DocumentKind.INVOICE if kind == DocumentKind.CREDIT_MEMO else kind
+            out[n] = Operation(OPERATION_KIND[kind], operation_request(kind, n, request), account, kind)
+        return out
+
+    def one(ctx: Context, number: str, operation: Operation) -> WriteOffResult:
+        return write_off(
+            ctx, DocumentKind(operation.document_kind or DocumentKind.INVOICE), number, request, today=today
         )
-        ctx = Context(conn, actor, op_ids[0])
-        ctx.lock_accounts({account for account, _ in where.values()})
-        docs = fetch_documents(conn, [n for n in numbers if n in where], lock=True)
-        memo_numbers = next_numbers(conn, [f"WO-{n}" for n in docs])
+
+    def together(ctx: Context, todo: Sequence[tuple[str, int, Operation]]) -> list[Outcome[WriteOffResult]]:
+        ctx.lock_accounts({op.account_number for _, _, op in todo if op.account_number is not None})
+        docs = fetch_documents(ctx.conn, [n for n, _, op in todo if op.account_number is not None], lock=True)
+        memo_numbers = next_numbers(ctx.conn, [f"WO-{n}" for n in docs])
         plans: list[WriteOffPlan] = []
-        refused: list[int] = []
-        for n, op_id in zip(numbers, op_ids, strict=True):
-            ctx.operation_id = op_id
+        outcomes: list[Outcome[WriteOffResult]] = []
+        for n, operation_id, _ in todo:
+            ctx.operation_id = operation_id
             try:
                 doc = docs.get(n)
-                if doc is None or doc.kind not in (DocumentKind.INVOICE, DocumentKind.DEBIT_MEMO):
+                if doc is None or doc.kind == DocumentKind.CREDIT_MEMO:
                     raise NotFound(f"no invoice or debit memo {n}", document=n)
-                check_permission(actor, doc.kind, request, n)
+                check_permission(ctx.actor, doc.kind, request, n)
                 p = plan_write_off(ctx, doc, request, memo_numbers[f"WO-{n}"], today=today)
             except SubledgerError as exc:
-                refused.append(op_id)
-                outcomes.append(_Outcome(n, error=exc))
+                outcomes.append(Outcome(n, error=exc))
                 continue
             plans.append(p)
-            outcomes.append(_Outcome(n, result=p.result()))
+            outcomes.append(Outcome(n, result=p.result()))
         write_plans(ctx, plans)
-        done = [
-            {"i": o.result.operation_id, "r": o.result.model_dump_json(by_alias=True)}
-            for o in outcomes
-            if o.result is not None
-        ]
-        if done:
-            conn.execute(
-                update(operations).where(operations.c.id == bindparam("i")).values(result=bindparam("r")), done
-            )
-        if refused:
-            conn.execute(delete(operations).where(operations.c.id.in_(refused)))
-    return outcomes
+        return outcomes
+
+    return Batch("write-off-bulk", WriteOffResult, named, one, together)
 
 
-def _write_one_by_one(
-    engine: Engine,
-    actor: Actor,
-    numbers: Sequence[str],
-    request: WriteOffRequest,
-    keys: Mapping[str, str | None],
-    today: dt.date,
-) -> list[_Outcome]:
-    """The batch again, one document per transaction, after the database refused it as a whole."""
-    outcomes: list[_Outcome] = []
-    kinds = {}
-    with engine.connect() as conn:
-        kinds = {n: kind for n, (_, kind) in _locate(conn, numbers).items()}
-    for n in numbers:
-        kind = kinds.get(n, DocumentKind.INVOICE)
-        try:
-            result = run_write_off(engine, actor, kind, n, request, idempotency_key=keys.get(n), today=today)
-        except SubledgerError as exc:
-            outcomes.append(_Outcome(n, error=exc))
-            continue
-        except DBAPIError as exc:
-            outcomes.append(_Outcome(n, error=RuleViolation(f"the database refused it: {exc.orig}", document=n)))
-            continue
-        outcomes.append(_Outcome(n, result=result))
-    return outcomes
-
-
-def _replayed(engine: Engine, keys: Mapping[str, str | None]) -> dict[str, WriteOffResult]:
-    """Documents an earlier run with the same idempotency key already wrote off (their recorded results)."""
-    wanted = {key: n for n, key in keys.items() if key is not None}
-    if not wanted:
-        return {}
-    found: dict[str, WriteOffResult] = {}
-    with engine.connect() as conn:
-        keys_list = list(wanted)
-        for i in range(0, len(keys_list), BATCH):
-            rows = conn.execute(
-                select(operations.c.idempotency_key, operations.c.result).where(
-                    operations.c.idempotency_key.in_(keys_list[i : i + BATCH])
-                )
-            )
-            for key, result in rows:
-                if result is not None:
-                    found[wanted[key]] = WriteOffResult.model_validate_json(result)
-    return found
-
-
-def write_off_bulk(
-    engine: Engine,
-    actor: Actor,
-    file: BulkWriteOff,
-    *,
-    idempotency_key: str | None = None,
-    progress: Callable[[int, int], None] | None = None,
-    today: dt.date | None = None,
+def _by_memos(
+    engine: Engine, actor: Actor, file: BulkWriteOff, key: str | None, progress: Progress | None, today: dt.date
 ) -> BulkWriteOffResult:
-    """Write off many documents with one settings body: each document is its own operation, all or nothing;
-    one document's refusal is reported and the others go on.
-
-    ``progress(done, total)`` is called after each batch. With an idempotency key, each document's operation gets
-    ``KEY:<number>``, so running the same file again skips what was already written off.
-    """
-    # The rows of a whole batch are alive at once and hold no reference cycles: see ``storage.bulk.gc_paused``.
-    with gc_paused():
-        return _write_off_bulk(engine, actor, file, idempotency_key=idempotency_key, progress=progress, today=today)
-
-
-def _write_off_bulk(
-    engine: Engine,
-    actor: Actor,
-    file: BulkWriteOff,
-    *,
-    idempotency_key: str | None,
-    progress: Callable[[int, int], None] | None,
-    today: dt.date | None,
-) -> BulkWriteOffResult:
-    day = today or dt.date.today()
+    """Each document its own operation, all or nothing; one document's refusal is reported and the others go on."""
     request = file.settings
     with engine.connect() as conn:
         numbers = list(dict.fromkeys(file.documents)) if file.documents is not None else None
@@ -661,49 +543,62 @@ def _write_off_bulk(
     # The permission does not depend on the document: refuse the whole run at once rather than each document.
     if request.enhanced:
         check_permission(actor, DocumentKind.INVOICE, request, "write-off")
-    keys = {n: derived_key(idempotency_key, n) for n in numbers}
-    request_json = canonical_json(request)
-    replayed = _replayed(engine, keys)
-    written: list[BulkWrittenOff] = []
-    failed: list[BulkFailure] = []
-    total = len(numbers)
-    pending = [n for n in numbers if n not in replayed]
-    for n, result in replayed.items():
-        written.append(_written(n, result))
-    done = len(replayed)
-    for start in range(0, len(pending), BATCH):
-        batch = pending[start : start + BATCH]
-        try:
-            outcomes = _write_batch(engine, actor, batch, request, keys, day)
-        except DBAPIError:
-            outcomes = _write_one_by_one(engine, actor, batch, request, keys, day)
-        for outcome in outcomes:
-            if outcome.result is not None:
-                written.append(_written(outcome.number, outcome.result))
-            else:
-                assert outcome.error is not None
-                failed.append(_failure(outcome.number, outcome.error))
-                _audit(engine, actor, outcome, request_json, keys)
-        done += len(batch)
-        if progress is not None:
-            progress(done, total)
-    if len(written) - len(replayed) >= ANALYZE_FROM:  # what this run wrote, not what earlier runs did
-        refresh_statistics(engine, BULK_TABLES)
-    return BulkWriteOffResult(requested=total, written_off=written, failed=failed)
-
-
-def _audit(engine: Engine, actor: Actor, outcome: _Outcome, request_json: str, keys: Mapping[str, str | None]) -> None:
-    assert outcome.error is not None
-    if getattr(outcome.error, "subledger_audited", False):
-        return
-    record_refusal(
+    outcomes = run_batch(
         engine,
-        kind="write-off-bulk",
-        actor=actor.name,
-        request_json=request_json,
-        idempotency_key=keys.get(outcome.number),
-        error=outcome.error,
+        actor,
+        _bulk(request, today),
+        numbers,
+        request_json=canonical_json(request),
+        idempotency_key=key,
+        progress=progress,
     )
+    return BulkWriteOffResult(
+        requested=len(numbers),
+        written_off=[_written(o.number, o.result) for o in outcomes if o.result is not None],
+        failed=[_failure(o.number, o.error) for o in outcomes if o.error is not None],
+    )
+
+
+#: What the bulk write-off task reports: per document written off by a memo, or per invoice by adjustments.
+BulkReport = BulkWriteOffResult | AdjustmentWriteOffReport
+M = TypeVar("M", BulkWriteOff, BulkAdjustmentWriteOff)
+Progress = Callable[[int, int], None]
+
+
+class TaskReader(Protocol):
+    """Reads the bulk write-off task as ``model``; ``listed`` names its list when the caller gave a bare list."""
+
+    def __call__(self, model: type[M], listed: str) -> M: ...
+
+
+def bulk_write_off(
+    engine: Engine,
+    actor: Actor,
+    read: TaskReader,
+    *,
+    idempotency_key: str | None = None,
+    progress: Progress | None = None,
+    today: dt.date | None = None,
+) -> BulkReport:
+    """The bulk write-off task in either settlement mode: ``read(model, listed)`` reads the task as ``model``
+    (``listed`` names its list of documents when the caller gave a bare list): a ``BulkWriteOff`` written off by
+    memos with Invoice Settlement, else a ``BulkAdjustmentWriteOff`` written off by invoice item adjustments.
+
+    ``progress(done, total)`` is called as documents are done. With an idempotency key, each document's operation
+    gets ``KEY:<number>``, so running the same task again skips what was already written off."""
+    with engine.connect() as conn:
+        memos = settles_by_memos(read_settings(conn))
+    if memos:
+        file = read(BulkWriteOff, "documents")
+        return _by_memos(engine, actor, file, idempotency_key, progress, today or dt.date.today())
+    task = read(BulkAdjustmentWriteOff, "invoices")
+    return write_off_by_adjustments(
+        engine, actor, task.invoices, task.settings, idempotency_key=idempotency_key, progress=progress
+    )
+
+
+def _failure(number: str, error: SubledgerError) -> BulkFailure:
+    return BulkFailure(document=number, error=error.code, rule=error.rule, field=error.field)
 
 
 def _written(number: str, result: WriteOffResult) -> BulkWrittenOff:

@@ -76,6 +76,16 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
             yield conn
 
 
+@contextmanager
+def snapshot(engine: Engine) -> Iterator[Connection]:
+    """A read-only connection that sees one snapshot of the book for as long as it is open: PostgreSQL's REPEATABLE
+    READ (SQLite's read transaction is one already)."""
+    with engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execution_options(isolation_level="REPEATABLE READ")
+        yield conn
+
+
 #: Records a bulk task (a load, a bulk write-off) writes from which it refreshes PostgreSQL's planner statistics.
 ANALYZE_FROM = 1_000
 

@@ -1,5 +1,7 @@
 """Documents as the operations see them: a document, its lines and their open balances, read and written whole.
 
+It sits beneath the operations (and beside ``queries``, which shows documents through it).
+
 ``DocumentState`` is what a write-off or reversal reads (with the account locked) and what it creates for a
 generated memo; ``insert_documents`` writes new ones in bulk and ``update_balances`` moves line balances.
 """
@@ -10,6 +12,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import Connection, select, update
 
@@ -50,6 +53,36 @@ class TaxLine:
     def codes(self) -> Codes:
         """The codes the line was given when loaded or generated (``posting.resolve_codes``)."""
         return {Role.AR: self.ar_code, Role.SALES_TAX: self.sales_tax_code, Role.ON_ACCOUNT: self.on_account_code or ""}
+
+
+#: A taxation line's descriptive fields: what the load file gave, copied as they are by a memo mirroring the line.
+TAX_DETAILS = (
+    "name",
+    "jurisdiction",
+    "location_code",
+    "tax_code",
+    "tax_code_description",
+    "tax_mode",
+    "tax_rate",
+    "tax_rate_description",
+    "tax_rate_type",
+    "exempt_amount",
+    "tax_date",
+)
+
+
+def new_tax_line(
+    line_id: str, item_id: str, amount: Decimal, codes: Codes, details: Any, source_tax_item_id: str | None
+) -> TaxLine:
+    """A new taxation line of ``amount``, open for all of it, posting to ``codes`` (``posting.resolve_codes``), with
+    the ``TAX_DETAILS`` of ``details`` (a load file's taxation item, or the line a memo mirrors)."""
+    copied = {name: getattr(details, name) for name in TAX_DETAILS}
+    if copied["tax_rate"] is not None:
+        copied["tax_rate"] = str(copied["tax_rate"])
+    sales_tax, ar, on_account = codes[Role.SALES_TAX], codes[Role.AR], codes.get(Role.ON_ACCOUNT)
+    return TaxLine(
+        line_id, item_id, 0, amount, amount, sales_tax, ar, on_account, **copied, source_tax_item_id=source_tax_item_id
+    )
 
 
 @dataclass
