@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 
 from subledger.api import Books
-from subledger.operations.state import fetch_document
+from subledger.state import fetch_document
 from subledger.storage.schema import document_items
 
 HEADER = {"memoDate": "2026-11-16", "reasonCode": "Write-off", "comment": "Uncollectible"}
