@@ -17,6 +17,7 @@ from subledger.cli.common import (
     CommandError,
     app,
     books,
+    busy,
     engine,
     input_file,
     out,
@@ -123,7 +124,8 @@ def load(
 ) -> None:
     """Load documents from the billing system and post them to the journal."""
     input_file(file, "load file")
-    result, run = output.run("load", None, lambda book: book.load(file, idempotency_key=STATE.idempotency_key))
+    with busy(f"loading {file.name}"):
+        result, run = output.run("load", None, lambda book: book.load(file, idempotency_key=STATE.idempotency_key))
     if STATE.json:
         print_json(output.operation_json("load", result, run=run))
         return

@@ -4,7 +4,7 @@ from typing import Annotated
 
 import typer
 
-from subledger.cli.common import STATE, app, books, out, print_json, print_table, register
+from subledger.cli.common import STATE, app, books, busy, out, print_json, print_table, register
 
 
 @register(app, "check", table=True)
@@ -27,7 +27,9 @@ def check(
     Without --period the Beancount check is set-based (what bean-check would reject in the exported ledger, proven
     from the database); with --period it also loads that period's ledger with Beancount and the closed-period
     plugin. subledger.checks says exactly what each proves."""
-    report = books().check(period, skip=skip or ())
+    book = books()
+    with busy("checking"):
+        report = book.check(period, skip=skip or ())
     if STATE.json:
         print_json(report)
     else:

@@ -12,6 +12,7 @@ Exit statuses: 0 done, 1 refused (the books or the environment said no: nothing 
 itself is wrong), 3 partly done (a bulk run with refusals), 4 internal error (traceback in a log file).
 """
 
+import contextlib
 import csv
 import functools
 import inspect
@@ -358,6 +359,13 @@ JOURNAL_HEADERS = ("date", "entry", "type", "code", "debit", "credit", "cur", "i
 
 def print_journal(entries: Sequence[Any]) -> None:
     print_table(JOURNAL_HEADERS, journal_rows(entries))
+
+
+def busy(what: str) -> Any:
+    """A context showing that ``what`` is under way (a pulsing bar on stderr) for a person at a terminal; nothing
+    for a script or under --json. For work that reports no progress of its own (a load, a check, an export)."""
+    bar = progress(what)
+    return contextlib.nullcontext() if bar is None else bar
 
 
 def progress(what: str) -> Any:

@@ -14,6 +14,7 @@ from subledger.cli.common import (
     IdempotencyKey,
     Json,
     books,
+    busy,
     export_app,
     print_json,
     register,
@@ -51,7 +52,8 @@ def beancount(
 ) -> None:
     """Write the journal as a Beancount ledger that bean-check and Fava open."""
     book = books()
-    files = book.export_beancount(output_directory(out), fava_extension=fava_extension)
+    with busy("exporting"):
+        files = book.export_beancount(output_directory(out), fava_extension=fava_extension)
     from subledger.cli.common import STATE
     from subledger.cli.common import out as say
 

@@ -1,11 +1,24 @@
 """``subledger period``: the accounting periods, their status, and the close process."""
 
+import contextlib
 from typing import Annotated, Any
 
 import typer
 
 from subledger.cli import output
-from subledger.cli.common import STATE, books, engine, out, period_app, print_json, print_table, register
+from subledger.cli.common import (
+    PARTLY_DONE,
+    STATE,
+    CommandError,
+    books,
+    engine,
+    out,
+    period_app,
+    print_json,
+    print_table,
+    progress,
+    register,
+)
 
 Name = Annotated[str, typer.Argument(metavar="PERIOD", help="Period name, e.g. 2026-10.")]
 
@@ -90,8 +103,7 @@ def close(
 
 def _close_through(last: str) -> None:
     from subledger import queries
-    from subledger.cli.common import CommandError
-    from subledger.errors import NotFound
+    from subledger.errors import NotFound, SubledgerError
 
     book = books()
     with book.engine.connect() as conn:
@@ -100,26 +112,33 @@ def _close_through(last: str) -> None:
     if last not in names:
         raise NotFound(f"no accounting period {last}", field="--through")
     todo = [n for n in names[: names.index(last) + 1] if statuses[n] != "Closed"]
-    results = []
+    results: list[Any] = []
     key = STATE.idempotency_key
-    for name in todo:
-        try:
-            results.append(book.close_period(name, idempotency_key=None if key is None else f"{key}:{name}"))
-        except Exception as exc:
-            from subledger.errors import SubledgerError
-
-            if not isinstance(exc, SubledgerError) or not results:
-                raise
-            # Some closed before this one refused: say what was done, then the refusal (exit 3, partly done).
-            for done in results:
-                if not STATE.json:
-                    out(f"{done.period}: {done.from_status} -> {done.to_status}")
-            raise CommandError(
-                f"closed {results[0].period} to {results[-1].period}; {name} refused: {exc}",
-                code=getattr(exc, "code", "refused"),
-                exit_code=3,
-                document=name,
-            ) from None
+    bar = progress("closing")
+    with bar if bar is not None else contextlib.nullcontext():
+        for name in todo:
+            if bar is not None:
+                bar(len(results), len(todo))
+            try:
+                results.append(book.close_period(name, idempotency_key=None if key is None else f"{key}:{name}"))
+            except SubledgerError as exc:
+                if not results:
+                    raise
+                refused, refusal = name, exc
+                break
+        else:
+            refused = None
+    if refused is not None:
+        # Some closed before this one refused: say what was done, then the refusal (exit 3, partly done).
+        for done in results:
+            if not STATE.json:
+                out(f"{done.period}: {done.from_status} -> {done.to_status}")
+        raise CommandError(
+            f"closed {results[0].period} to {results[-1].period}; {refused} refused: {refusal}",
+            code=refusal.code,
+            exit_code=PARTLY_DONE,
+            document=refused,
+        )
     if STATE.json:
         print_json({"success": True, "operation": "period-close", "closed": output.to_list(results)})
         return
