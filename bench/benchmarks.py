@@ -305,7 +305,8 @@ def _check_figure(scratch: Scratch, books: Books, work: str, name: str) -> Figur
 
 def _close_all_but_the_last(books: Books) -> int:
     """Close every period with entries but the last, recording what the close records (status, fingerprint and
-    seal: ``fingerprint.close_marks``), directly: the close's own checks are not what this benchmark measures."""
+    seal: ``fingerprint.close_marks``, and the period's event), directly: the close's own checks are not what this
+    benchmark measures."""
     p = schema.periods
     with books.engine.begin() as conn:
         used = set(conn.execute(select(schema.journal_entries.c.period).distinct()).scalars())
@@ -314,13 +315,24 @@ def _close_all_but_the_last(books: Books) -> int:
         for name, start, end in to_close:
             fingerprint, seal = close_marks(conn, start, end)
             conn.execute(update(p).where(p.c.name == name).values(status="Closed", fingerprint=fingerprint, seal=seal))
+            _event(conn, name, "Open", "Closed", fingerprint)
     return len(to_close)
+
+
+def _event(conn: Any, period: str, before: str, after: str, fingerprint: str | None) -> None:
+    """The period event an operation records with a transition (the checks compare each status with it)."""
+    at = dt.datetime.now(dt.UTC)
+    row = {"period": period, "from_status": before, "to_status": after, "actor": "bench", "at": at}
+    conn.execute(insert(schema.period_events).values(**row, fingerprint=fingerprint, reason="bench"))
 
 
 def _reopen(books: Books) -> None:
     p = schema.periods
     with books.engine.begin() as conn:
+        closed = conn.execute(select(p.c.name).where(p.c.status == "Closed")).scalars().all()
         conn.execute(update(p).where(p.c.status == "Closed").values(status="Open", fingerprint=None, seal=None))
+        for name in closed:
+            _event(conn, name, "Closed", "Open", None)
 
 
 def gl(scratch: Scratch, sizes: Sizes, books: Books | None = None) -> list[Figure]:

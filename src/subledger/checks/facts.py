@@ -41,6 +41,10 @@ class Need(StrEnum):
     REVERSALS = "reversals"  #: reversal memos and their originals per accounting code
     FINGERPRINTS = "fingerprints"  #: closed periods' journal fingerprints
     LEDGER = "ledger"  #: what the Beancount ledger's loader would see (``LedgerFacts``)
+    POSTINGS = "postings"  #: subledger records dated in scope whose journal entries are missing (``Unjournaled``)
+    STORED = "stored"  #: stored balances that do not recompute from amounts, applications and adjustments
+    PERIOD_EVENTS = "period_events"  #: each period's status and fingerprint beside its last recorded event
+    OPERATIONS = "operations"  #: operations the books name that the operation log does not have
 
 
 def need(fact: T | None) -> T:
@@ -153,6 +157,48 @@ class LedgerFacts:
     loaded: tuple[Problem, ...] | None
 
 
+class Unjournaled(NamedTuple):
+    """A subledger record that should have posted and has no journal entry that posts it."""
+
+    kind: str  #: Invoice, DebitMemo, CreditMemo, Payment, Application or Adjustment
+    number: str  #: the document, payment or adjustment; for an application, its source (payment or credit memo)
+    ref: str | None  #: an application's id
+    related: str | None  #: what an application or adjustment settles
+    date: dt.date
+    amount: Decimal
+    currency: str
+
+
+class StoredBalance(NamedTuple):
+    """A stored balance (a line's, a payment's unapplied amount) that its amount, applications and adjustments do
+    not give."""
+
+    kind: str  #: item, tax or payment
+    number: str  #: the document or payment
+    line: str | None
+    stored: Decimal
+    computed: Decimal
+    currency: str
+
+
+class PeriodRecord(NamedTuple):
+    """A period's status and fingerprint beside the last event recorded for it (None: no event)."""
+
+    name: str
+    status: str
+    fingerprint: str | None
+    event_status: str | None
+    event_fingerprint: str | None
+
+
+class UnloggedOperation(NamedTuple):
+    """An operation id rows of ``table`` carry that the operation log does not have."""
+
+    operation: int
+    table: str
+    rows: int
+
+
 @dataclass(frozen=True)
 class Facts:
     chart: Chart
@@ -170,3 +216,7 @@ class Facts:
     reversals: ReversalFacts | None = None
     fingerprints: Mapping[str, str] | None = None
     ledger: LedgerFacts | None = None
+    unjournaled: tuple[Unjournaled, ...] | None = None
+    stored: tuple[StoredBalance, ...] | None = None
+    periods: tuple[PeriodRecord, ...] | None = None
+    unlogged: tuple[UnloggedOperation, ...] | None = None

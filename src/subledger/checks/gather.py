@@ -18,7 +18,21 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Select, and_, func, or_, select, tuple_, type_coerce
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Select,
+    Table,
+    and_,
+    case,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    tuple_,
+    type_coerce,
+)
 
 from subledger import canonical
 from subledger.balances import CONTROL_SIGN, journal_balances, subledger_balances_at
@@ -34,7 +48,11 @@ from subledger.checks.facts import (
     JournalFacts,
     Key,
     Need,
+    PeriodRecord,
     ReversalFacts,
+    StoredBalance,
+    Unjournaled,
+    UnloggedOperation,
     Unposted,
     entry_id,
 )
@@ -45,6 +63,7 @@ from subledger.errors import Problem
 from subledger.export.beancount import ledger_span
 from subledger.fingerprint import chart_digest, entry_mark, period_fingerprint, seal
 from subledger.money import ZERO, fmt
+from subledger.posting import DocumentKind, line_type
 from subledger.storage import journal_pass as storage
 from subledger.storage.schema import (
     accounting_codes,
@@ -52,9 +71,13 @@ from subledger.storage.schema import (
     customer_accounts,
     document_items,
     documents,
+    invoice_item_adjustments,
     journal_entries,
     journal_lines,
+    operations,
     payments,
+    period_events,
+    periods,
     taxation_items,
 )
 from subledger.storage.types import Money, decoder
@@ -271,16 +294,31 @@ def _chain_order(problem: Problem) -> tuple[str, int, bool]:
     return account, int(seq) if seq.isdigit() else 0, problem.field == "hash"
 
 
-@dataclass
-class _Pass:
-    piece: _Piece
-    subledger: dict[dt.date, dict[Key, Decimal]] | None
-    pairs: frozenset[Key] | None
+@dataclass(frozen=True)
+class _Side:
+    """What the forked process computes while this one reads the journal (when the pass is shared): the
+    subledger's own passes, in the other process's snapshot."""
+
+    subledger: dict[dt.date, dict[Key, Decimal]] | None = None
+    pairs: frozenset[Key] | None = None
+    unjournaled: tuple[Unjournaled, ...] | None = None
+    stored: tuple[StoredBalance, ...] | None = None
+    unlogged: tuple[UnloggedOperation, ...] | None = None
 
 
-def _read_journal(conn: Connection, scope: Scope, chart: Chart, needs: frozenset[Need]) -> _Pass:
+def _side(conn: Connection, scope: Scope, needs: frozenset[Need]) -> _Side:
+    return _Side(
+        subledger=subledger_days(conn, scope) if Need.SUBLEDGER in needs else None,
+        pairs=code_currencies(conn) if Need.CODES in needs else None,
+        unjournaled=_unjournaled(conn, scope) if Need.POSTINGS in needs else None,
+        stored=_stored_balances(conn) if Need.STORED in needs else None,
+        unlogged=_unlogged(conn) if Need.OPERATIONS in needs else None,
+    )
+
+
+def _read_journal(conn: Connection, scope: Scope, chart: Chart, needs: frozenset[Need]) -> tuple[_Piece, _Side]:
     """The journal pass, shared with a forked process over a large book (``storage.journal_pass.read_pass``),
-    which makes the subledger pass and reads the lines' code pairs meanwhile, when the run needs them."""
+    which makes the subledger's passes (``_side``) meanwhile, when the run needs them."""
     dialect = conn.dialect.name
     hashed = Need.CHAIN in needs
     control = sorted(code.name for code in chart.codes.values() if code.type in CONTROL_TYPES)
@@ -295,20 +333,11 @@ def _read_journal(conn: Connection, scope: Scope, chart: Chart, needs: frozenset
     def fold(rows: Iterable[tuple[Any, ...]]) -> _Piece:
         return _fold(rows, dialect, control, periods, hashed)
 
-    want_subledger = Need.SUBLEDGER in needs
-    want_codes = Need.CODES in needs
-
-    def alongside(other: Connection) -> tuple[dict[dt.date, dict[Key, Decimal]] | None, frozenset[Key] | None]:
-        days = subledger_days(other, scope) if want_subledger else None
-        return days, code_currencies(other) if want_codes else None
-
-    parts, theirs = storage.read_pass(conn, sql, fold, alongside)
+    parts, theirs = storage.read_pass(conn, sql, fold, lambda other: _side(other, scope, needs))
     piece = parts[0]
     for later in parts[1:]:
         piece.merge(later)
-    days, pairs = theirs if theirs is not None else (None, None)
-    if want_codes and pairs is None:
-        pairs = code_currencies(conn)
+    side = theirs if theirs is not None else _side(conn, scope, needs)
     if piece.deferred:  # entries the SQL could not format or whose hash did not recompute: hashed here
         texts = _line_texts(conn, [(key, version) for *_, key, _, version in piece.deferred])
         altered = [
@@ -319,7 +348,7 @@ def _read_journal(conn: Connection, scope: Scope, chart: Chart, needs: frozenset
         if altered:  # in entry order among the others, after an entry's own sequence or link problem
             piece.chain = sorted([*piece.chain, *altered], key=_chain_order)
         piece.deferred = []
-    return _Pass(piece, days, pairs)
+    return piece, side
 
 
 def _foreign_details(
@@ -617,6 +646,233 @@ def _fingerprints(
     return out
 
 
+# --- the subledger against the journal, stored balances, periods, the operation log ----------------------------
+
+
+def _posted_by(
+    record_account: ColumnElement[str],
+    number: ColumnElement[str],
+    date: ColumnElement[dt.date],
+    *conditions: ColumnElement[bool],
+) -> ColumnElement[bool]:
+    """A journal entry of the record's account that posts it: its number, on its date (through the entries'
+    (account, document) index)."""
+    e = journal_entries
+    return exists().where(
+        e.c.account_number == record_account, e.c.document_number == number, e.c.entry_date == date, *conditions
+    )
+
+
+def _unjournaled(conn: Connection, scope: Scope) -> tuple[Unjournaled, ...]:
+    """Every subledger record dated in scope that posts (a posted document with a line not zero, a processed
+    payment, an application, a processed adjustment) and has no journal entry posting it: whatever the journal's
+    last date, the subledger is compared with it in full."""
+    d, it, tx, p, app, adj = documents, document_items, taxation_items, payments, applications, invoice_item_adjustments
+    e = journal_entries
+    found: list[Unjournaled] = []
+    posting_types = sorted({line_type(kind, tax=tax).value for kind in DocumentKind for tax in (False, True)})
+    nonzero = or_(
+        exists().where(it.c.account_number == d.c.account_number, it.c.document_number == d.c.number, it.c.amount != 0),
+        exists().where(
+            tx.c.account_number == d.c.account_number, tx.c.document_number == d.c.number, tx.c.tax_amount != 0
+        ),
+    )
+    items = (
+        select(func.coalesce(func.sum(it.c.amount), 0))
+        .where(it.c.account_number == d.c.account_number, it.c.document_number == d.c.number)
+        .scalar_subquery()
+    )
+    taxes = (
+        select(func.coalesce(func.sum(tx.c.tax_amount), 0))
+        .where(tx.c.account_number == d.c.account_number, tx.c.document_number == d.c.number)
+        .scalar_subquery()
+    )
+    total = items + taxes
+    docs = (
+        select(d.c.kind, d.c.number, d.c.document_date, type_coerce(total, Money()), d.c.currency)
+        .where(
+            d.c.status == "Posted",
+            scope.dated(d.c.document_date),
+            nonzero,
+            ~_posted_by(d.c.account_number, d.c.number, d.c.document_date, e.c.transaction_type.in_(posting_types)),
+        )
+        .order_by(d.c.document_date, d.c.number)
+    )
+    found += [
+        Unjournaled(kind, number, None, None, day, amount, cur) for kind, number, day, amount, cur in conn.execute(docs)
+    ]
+    pays = (
+        select(p.c.number, p.c.effective_date, type_coerce(p.c.amount, Money()), p.c.currency)
+        .where(
+            p.c.status == "Processed",
+            p.c.amount != 0,
+            scope.dated(p.c.effective_date),
+            ~_posted_by(p.c.account_number, p.c.number, p.c.effective_date, e.c.related_number.is_(None)),
+        )
+        .order_by(p.c.effective_date, p.c.number)
+    )
+    found += [
+        Unjournaled("Payment", number, None, None, day, amount, cur) for number, day, amount, cur in conn.execute(pays)
+    ]
+    apps = (
+        select(
+            app.c.source_number,
+            app.c.id,
+            app.c.target_number,
+            app.c.effective_date,
+            type_coerce(app.c.amount, Money()),
+            func.coalesce(p.c.currency, d.c.currency),
+        )
+        .outerjoin(p, and_(p.c.account_number == app.c.account_number, p.c.number == app.c.source_number))
+        .outerjoin(d, and_(d.c.account_number == app.c.account_number, d.c.number == app.c.source_number))
+        .where(
+            app.c.amount != 0,
+            scope.dated(app.c.effective_date),
+            ~_posted_by(
+                app.c.account_number,
+                app.c.source_number,
+                app.c.effective_date,
+                e.c.related_number == app.c.target_number,
+            ),
+        )
+        .order_by(app.c.effective_date, app.c.source_number, app.c.id)
+    )
+    found += [
+        Unjournaled("Application", source, ref, target, day, amount, cur)
+        for source, ref, target, day, amount, cur in conn.execute(apps)
+    ]
+    adjusted = (
+        select(
+            adj.c.number,
+            adj.c.invoice_number,
+            adj.c.adjustment_date,
+            type_coerce(adj.c.amount, Money()),
+            adj.c.currency,
+        )
+        .where(
+            adj.c.status == "Processed",
+            adj.c.amount != 0,
+            scope.dated(adj.c.adjustment_date),
+            ~_posted_by(adj.c.account_number, adj.c.number, adj.c.adjustment_date),
+        )
+        .order_by(adj.c.adjustment_date, adj.c.number)
+    )
+    found += [
+        Unjournaled("Adjustment", number, None, invoice, day, amount, cur)
+        for number, invoice, day, amount, cur in conn.execute(adjusted)
+    ]
+    return tuple(found)
+
+
+def _stored_balances(conn: Connection) -> tuple[StoredBalance, ...]:
+    """Every stored balance that does not recompute: a line's (its amount less what was applied to it, or from it
+    for a credit memo's line, less its processed adjustments: Credits down, Charges up) and a payment's unapplied
+    amount (its amount less what it applied). One grouped pass of the applications and adjustments each."""
+    app, adj, d, p = applications, invoice_item_adjustments, documents, payments
+    to_line = (
+        select(app.c.account_number, app.c.target_item_id.label("line"), func.sum(app.c.amount).label("applied"))
+        .group_by(app.c.account_number, app.c.target_item_id)
+        .subquery()
+    )
+    from_line = (
+        select(app.c.account_number, app.c.source_item_id.label("line"), func.sum(app.c.amount).label("applied"))
+        .where(app.c.source_kind == "CreditMemo", app.c.source_item_id.is_not(None))
+        .group_by(app.c.account_number, app.c.source_item_id)
+        .subquery()
+    )
+    net = func.sum(case((adj.c.type == "Credit", adj.c.amount), else_=-adj.c.amount))
+    adjusted = (
+        select(adj.c.account_number, adj.c.source_type, adj.c.source_id.label("line"), net.label("net"))
+        .where(adj.c.status == "Processed")
+        .group_by(adj.c.account_number, adj.c.source_type, adj.c.source_id)
+        .subquery()
+    )
+    found: list[StoredBalance] = []
+    for kind, table, amount, source_type in (
+        ("item", document_items, document_items.c.amount, "InvoiceDetail"),
+        ("tax", taxation_items, taxation_items.c.tax_amount, "Tax"),
+    ):
+        applied = case(
+            (d.c.kind == DocumentKind.CREDIT_MEMO.value, func.coalesce(from_line.c.applied, 0)),
+            else_=func.coalesce(to_line.c.applied, 0),
+        )
+        computed = amount - applied - func.coalesce(adjusted.c.net, 0)
+        query = (
+            select(
+                table.c.document_number,
+                table.c.id,
+                type_coerce(table.c.balance, Money()),
+                type_coerce(computed, Money()),
+                d.c.currency,
+            )
+            .join(d, and_(d.c.account_number == table.c.account_number, d.c.number == table.c.document_number))
+            .outerjoin(to_line, and_(to_line.c.account_number == table.c.account_number, to_line.c.line == table.c.id))
+            .outerjoin(
+                from_line, and_(from_line.c.account_number == table.c.account_number, from_line.c.line == table.c.id)
+            )
+            .outerjoin(
+                adjusted,
+                and_(
+                    adjusted.c.account_number == table.c.account_number,
+                    adjusted.c.source_type == literal(source_type),
+                    adjusted.c.line == table.c.id,
+                ),
+            )
+            .where(table.c.balance != computed)
+            .order_by(table.c.document_number, table.c.id)
+        )
+        found += [StoredBalance(kind, *row) for row in conn.execute(query)]
+    paid = (
+        select(app.c.account_number, app.c.source_number, func.sum(app.c.amount).label("applied"))
+        .where(app.c.source_kind == "Payment")
+        .group_by(app.c.account_number, app.c.source_number)
+        .subquery()
+    )
+    computed = p.c.amount - func.coalesce(paid.c.applied, 0)
+    query = (
+        select(p.c.number, type_coerce(p.c.unapplied, Money()), type_coerce(computed, Money()), p.c.currency)
+        .outerjoin(paid, and_(paid.c.account_number == p.c.account_number, paid.c.source_number == p.c.number))
+        .where(p.c.unapplied != computed)
+        .order_by(p.c.number)
+    )
+    found += [
+        StoredBalance("payment", number, None, stored, amount, cur)
+        for number, stored, amount, cur in conn.execute(query)
+    ]
+    return tuple(found)
+
+
+def _period_records(conn: Connection) -> tuple[PeriodRecord, ...]:
+    """Each period (in calendar order) with the status and fingerprint of the last event recorded for it."""
+    pe = period_events
+    last = select(pe.c.period, func.max(pe.c.id).label("id")).group_by(pe.c.period).subquery()
+    query = (
+        select(periods.c.name, periods.c.status, periods.c.fingerprint, pe.c.to_status, pe.c.fingerprint)
+        .outerjoin(last, last.c.period == periods.c.name)
+        .outerjoin(pe, pe.c.id == last.c.id)
+        .order_by(periods.c.start_date)
+    )
+    return tuple(PeriodRecord(*row) for row in conn.execute(query))
+
+
+#: Tables whose rows name the operation that wrote them.
+_LOGGED: tuple[Table, ...] = (journal_entries, documents, payments, applications, invoice_item_adjustments)
+
+
+def _unlogged(conn: Connection) -> tuple[UnloggedOperation, ...]:
+    """Operation ids the books' rows carry that the operation log does not have (a deleted ``operations`` row)."""
+    found: list[UnloggedOperation] = []
+    for table in _LOGGED:
+        query = (
+            select(table.c.operation_id, func.count())
+            .where(~exists().where(operations.c.id == table.c.operation_id))
+            .group_by(table.c.operation_id)
+            .order_by(table.c.operation_id)
+        )
+        found += [UnloggedOperation(int(op), table.name, int(n)) for op, n in conn.execute(query)]
+    return tuple(found)
+
+
 # --- the run ------------------------------------------------------------------------------------------------
 
 
@@ -632,25 +888,21 @@ def gather(conn: Connection, scope: Scope, needs: frozenset[Need]) -> Facts:
         needs = needs | {Need.JOURNAL}
     span = ledger_span(conn, scope.periods) if rules else []
     journal = chain = codes = None
-    subledger: dict[dt.date, dict[Key, Decimal]] | None = None
     journal_at = None
     if Need.JOURNAL in needs:
-        read = _read_journal(conn, scope, chart, needs)
-        journal = _journal_facts(conn, read.piece, control, dialect)
-        subledger = read.subledger
+        piece, side = _read_journal(conn, scope, chart, needs)
+        journal = _journal_facts(conn, piece, control, dialect)
         if Need.CHAIN in needs:
-            chain = _chain_facts(conn, read.piece)
-        if read.pairs is not None:
-            codes = CodeFacts(read.pairs, _unusable_codes(conn, scope, chart, read.pairs))
-        if Need.SUBLEDGER in needs and subledger is None:
-            subledger = subledger_days(conn, scope)
+            chain = _chain_facts(conn, piece)
+        if side.pairs is not None:
+            codes = CodeFacts(side.pairs, _unusable_codes(conn, scope, chart, side.pairs))
         if Need.JOURNAL_AT in needs or rules:
-            assert subledger is not None
+            assert side.subledger is not None
             days = ({scope.as_of} if scope.as_of and Need.JOURNAL_AT in needs else set()) | {p.end_date for p in span}
-            named = {code for day in days for code, _ in subledger.get(day, {})}
-            journal_at = _journal_at(conn, read.piece, dialect, days, control, named)
-    elif Need.SUBLEDGER in needs:
-        subledger = subledger_days(conn, scope)
+            named = {code for day in days for code, _ in side.subledger.get(day, {})}
+            journal_at = _journal_at(conn, piece, dialect, days, control, named)
+    else:
+        side = _side(conn, scope, needs)
     fingerprints = None
     if Need.FINGERPRINTS in needs or rules:
         closed = [p for p in scope.periods if p.status == "Closed" and scope.has(p.name) and p.fingerprint]
@@ -663,11 +915,15 @@ def gather(conn: Connection, scope: Scope, needs: frozenset[Need]) -> Facts:
         journal=journal,
         chain=chain,
         codes=codes,
-        subledger=subledger,
+        subledger=side.subledger,
         journal_at=journal_at,
         unposted=_unposted(conn, scope) if Need.DRAFTS in needs else None,
         generated=_generated(conn, scope) if Need.GENERATED in needs else None,
         reversals=_reversals(conn, scope) if Need.REVERSALS in needs else None,
         fingerprints=fingerprints,
         ledger=ledger_facts(conn, scope, span, codes, chart) if Need.LEDGER in needs else None,
+        unjournaled=side.unjournaled,
+        stored=side.stored,
+        periods=_period_records(conn) if Need.PERIOD_EVENTS in needs else None,
+        unlogged=side.unlogged,
     )

@@ -117,3 +117,35 @@ def hash_chain(facts: Facts, scope: Scope) -> list[Problem]:
                 )
             )
     return problems
+
+
+def period_events(facts: Facts, scope: Scope) -> list[Problem]:
+    """Every period's status is the one its last recorded event moved it to (a period without events is Open),
+    and a closed period's fingerprint is the one its close recorded."""
+    del scope  # every period: a status changed by hand anywhere changes what may be posted
+    problems: list[Problem] = []
+    for p in need(facts.periods):
+        if p.event_status is None:
+            if p.status != "Open":
+                problems.append(Problem(p.name, "status", f"is {p.status} but no transition of it is recorded"))
+        elif p.status != p.event_status:
+            problems.append(
+                Problem(p.name, "status", f"is {p.status} but its last recorded transition made it {p.event_status}")
+            )
+        elif p.status == "Closed" and p.fingerprint != p.event_fingerprint:
+            problems.append(Problem(p.name, "fingerprint", "is not the fingerprint its close recorded"))
+    return problems
+
+
+def operation_log(facts: Facts, scope: Scope) -> list[Problem]:
+    """Every operation the journal and the subledger name is in the operation log."""
+    del scope  # the log is whole
+    return [
+        Problem(
+            f"operation {u.operation}",
+            u.table,
+            f"{u.table.replace('_', ' ')} ({u.rows}) name operation {u.operation}, which the operation log does not "
+            "have",
+        )
+        for u in need(facts.unlogged)
+    ]

@@ -52,6 +52,18 @@ CHECKS: tuple[Check, ...] = (
         Need.SUBLEDGER,
         Need.JOURNAL_AT,
     ),
+    _check(
+        "journal-postings",
+        "Every posted document, payment, application and adjustment has its journal entry",
+        subledger.journal_postings,
+        Need.POSTINGS,
+    ),
+    _check(
+        "stored-balances",
+        "Stored balances recompute from amounts, applications and adjustments",
+        subledger.stored_balances,
+        Need.STORED,
+    ),
     _check("write-offs", "Write-off memos fully applied, lines reduced exactly", subledger.write_offs, Need.GENERATED),
     _check(
         "reversals",
@@ -66,6 +78,18 @@ CHECKS: tuple[Check, ...] = (
         journal.closed_periods,
         Need.JOURNAL,
         Need.FINGERPRINTS,
+    ),
+    _check(
+        "period-events",
+        "Every period's status is the one its recorded events give",
+        journal.period_events,
+        Need.PERIOD_EVENTS,
+    ),
+    _check(
+        "operation-log",
+        "Every operation the books name is in the operation log",
+        journal.operation_log,
+        Need.OPERATIONS,
     ),
     _check("hash-chain", "Every account's journal hash chain verifies", journal.hash_chain, Need.CHAIN),
     _check(

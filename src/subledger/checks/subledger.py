@@ -46,6 +46,58 @@ def control_accounts(facts: Facts, scope: Scope) -> list[Problem]:
     return problems
 
 
+_RECORD = {
+    "Invoice": "posted invoice",
+    "DebitMemo": "posted debit memo",
+    "CreditMemo": "posted credit memo",
+    "Payment": "processed payment",
+    "Adjustment": "processed adjustment",
+}
+
+
+def journal_postings(facts: Facts, scope: Scope) -> list[Problem]:
+    """Every posted document, processed payment, application and processed adjustment dated in scope has the
+    journal entry that posts it (its number, on its date), whatever the journal's last date."""
+    del scope  # gathered in scope
+    problems: list[Problem] = []
+    for r in need(facts.unjournaled):
+        money = f"{fmt(r.amount, r.currency)} {r.currency}"
+        if r.kind == "Application":
+            problems.append(
+                Problem(
+                    r.number,
+                    f"applications[{r.ref}]",
+                    f"the application of {money} to {r.related} on {r.date} has no journal entry",
+                )
+            )
+        else:
+            of = f" of invoice {r.related}" if r.related else ""
+            problems.append(
+                Problem(r.number, None, f"{_RECORD[r.kind]}{of} dated {r.date} ({money}) has no journal entry")
+            )
+    return problems
+
+
+def stored_balances(facts: Facts, scope: Scope) -> list[Problem]:
+    """Every line's stored balance (open balance of invoices and debit memos, unapplied amount of credit memos)
+    and every payment's unapplied amount equals its amount less its applications and adjustments."""
+    del scope  # balances are the books' current state, whatever the scope
+    problems: list[Problem] = []
+    for b in need(facts.stored):
+        what = {"item": "balance", "tax": "balance", "payment": "unapplied amount"}[b.kind]
+        where = {"item": f"items[{b.line}]", "tax": f"taxationItems[{b.line}]", "payment": "unapplied"}[b.kind]
+        source = "its amount less its applications" + ("" if b.kind == "payment" else " and adjustments")
+        problems.append(
+            Problem(
+                b.number,
+                where,
+                f"stored {what} {fmt(b.stored, b.currency)} {b.currency} but {source} give "
+                f"{fmt(b.computed, b.currency)} {b.currency}",
+            )
+        )
+    return problems
+
+
 def _applied_exactly(facts: Facts, source: str, what: str) -> list[Problem]:
     problems: list[Problem] = []
     for kind, number, line, original, amount, balance, applied, currency in need(facts.generated)[source]:

@@ -1,0 +1,201 @@
+"""The checks compare the subledger with the journal in full and verify what the books store (issue 14 items 8
+and 9), on both engines: each test tampers with the database as a hand with write access would, in a way every
+check passed before, and names the check that now fails.
+
+- cutting the journal after a date (entries deleted, chain heads moved back) or deleting it whole (periods
+  reopened, their events deleted): the records that posted have no journal entries (``journal-postings``) and the
+  control accounts are compared at the subledger's last date, not the journal's (``control-accounts``);
+- a stored balance changed (``stored-balances``), a period reopened by a bare update (``period-events``), a row of
+  ``operations`` deleted (``operation-log``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from decimal import Decimal
+
+from sqlalchemy import Connection, text
+
+from conftest import EARLIER, failing, money, raw, unguarded
+from subledger.api import Books
+
+#: The guards against deleting posted journal rows: (table, PostgreSQL trigger, SQLite trigger).
+DELETES = (
+    ("journal_lines", "journal_lines_immutable", "journal_lines_no_delete"),
+    ("journal_entries", "journal_entries_immutable", "journal_entries_no_delete"),
+)
+NOV = "2026-11-30"
+
+
+@contextmanager
+def journal_unguarded(books: Books) -> Iterator[Connection]:
+    with raw(books) as conn, ExitStack() as guards:
+        for guard in DELETES:
+            guards.enter_context(unguarded(conn, guard))
+        yield conn
+
+
+def cut_journal_after(conn: Connection, day: str) -> None:
+    """Delete every entry dated after ``day`` and move each account's chain head back to its last remaining entry,
+    so that the hash chain still verifies."""
+    after = (
+        "(SELECT seq FROM journal_entries e WHERE e.account_number = journal_lines.account_number "
+        "AND e.entry_date > :d)"
+    )
+    conn.execute(text(f"DELETE FROM journal_lines WHERE entry_seq IN {after}"), {"d": day})
+    conn.execute(text("DELETE FROM journal_entries WHERE entry_date > :d"), {"d": day})
+    conn.execute(
+        text(
+            "UPDATE customer_accounts SET "
+            "last_entry_seq = coalesce((SELECT max(seq) FROM journal_entries e "
+            "WHERE e.account_number = customer_accounts.account_number), 0), "
+            "last_entry_hash = coalesce((SELECT e.hash FROM journal_entries e "
+            "WHERE e.account_number = customer_accounts.account_number ORDER BY e.seq DESC LIMIT 1), '')"
+        )
+    )
+    if conn.dialect.name == "postgresql":  # the deferred checks run now, before the guards are put back
+        conn.execute(text("SET CONSTRAINTS ALL IMMEDIATE"))
+
+
+def _november(books: Books) -> list[str]:
+    """Two write-offs and a reversal in November; their memos' numbers."""
+    results = [
+        books.write_off_invoice("INV00000002", {"memoDate": "2026-11-05"}).credit_memo,
+        books.write_off_invoice("INV00000010", {"memoDate": "2026-11-06"}).credit_memo,
+        books.reverse_invoice(
+            "INV00000001", {"memoDate": "2026-11-10", "applyEffectiveDate": "2026-11-10"}
+        ).credit_memo,
+    ]
+    memos = [memo.number for memo in results if memo is not None]
+    assert len(memos) == 3
+    report = books.check()
+    assert report.passed, failing(report)
+    assert report.as_of == dt.date(2026, 11, 30)
+    return memos
+
+
+def test_cutting_the_journal_after_a_date_fails(seed003: Books, line_level: Books) -> None:
+    del line_level
+    memos = _november(seed003)
+    with journal_unguarded(seed003) as conn:
+        cut_journal_after(conn, "2026-10-31")
+    report = seed003.check()
+    found = failing(report)
+    # The chain, the balances of what is left and the ledger of October all hold: only the comparison in full sees it.
+    assert "hash-chain" not in found
+    assert report.as_of == dt.date(2026, 11, 30)
+    postings = found["journal-postings"]
+    for memo in memos:
+        assert any(p.startswith(f"{memo}|None|posted credit memo dated 2026-11-") for p in postings), postings
+        assert any(p.startswith(f"{memo}|applications[") and "has no journal entry" in p for p in postings)
+    assert postings[0].endswith("has no journal entry")
+    assert "control-accounts" in found
+    assert seed003.check("2026-11").passed is False
+
+
+def test_deleting_the_whole_journal_and_reopening_every_period_fails(seed003: Books) -> None:
+    for name in [*EARLIER, "2026-10"]:
+        seed003.close_period(name)
+    with journal_unguarded(seed003) as conn:
+        cut_journal_after(conn, "1900-01-01")
+        conn.execute(text("DELETE FROM period_events"))
+        conn.execute(text("UPDATE periods SET status = 'Open', fingerprint = NULL, seal = NULL"))
+        assert conn.execute(text("SELECT count(*) FROM journal_entries")).scalar_one() == 0
+    report = seed003.check()
+    found = failing(report)
+    assert report.as_of == dt.date(2026, 10, 31)  # from the subledger: the journal has no last date
+    assert found["journal-postings"] == [
+        "INV00000001|None|posted invoice dated 2026-10-05 (430.00 USD) has no journal entry",
+        "INV00000002|None|posted invoice dated 2026-10-05 (430.00 USD) has no journal entry",
+        "P00000001|None|processed payment dated 2026-10-20 (150.00 USD) has no journal entry",
+        "P00000001|applications[APP-1-1]|the application of 100.00 USD to INV00000002 on 2026-10-20 has no journal "
+        "entry",
+        "P00000001|applications[APP-1-2]|the application of 50.00 USD to INV00000002 on 2026-10-20 has no journal "
+        "entry",
+    ]
+    assert found["control-accounts"] == [
+        "Accounts Receivable|USD|at the end of 2026-10-31 the journal shows 0.00 USD but the documents and "
+        "applications give 710.00 USD (debit minus credit)"
+    ]
+
+
+def test_a_stored_balance_changed_by_hand_fails(seed003: Books, line_level: Books) -> None:
+    del line_level
+    with raw(seed003) as conn:
+        conn.execute(
+            text("UPDATE document_items SET balance = balance - :d WHERE id = 'II-0002'"),
+            {"d": money(conn, Decimal("1.00"))},
+        )
+        conn.execute(
+            text("UPDATE payments SET unapplied = unapplied + :d WHERE number = 'P00000010'"),
+            {"d": money(conn, Decimal("0.50"))},
+        )
+        conn.execute(
+            text("UPDATE taxation_items SET balance = 0 WHERE document_number = 'CM00000001'"),
+        )
+    found = failing(seed003.check())
+    assert sorted(found) == ["stored-balances"]
+    problems = found["stored-balances"]
+    assert (
+        "INV00000001|items[II-0002]|stored balance 99.00 USD but its amount less its applications and "
+        "adjustments give 100.00 USD" in problems
+    )
+    assert any(p.startswith("CM00000001|taxationItems[") and "stored balance 0.00 USD" in p for p in problems)
+    assert problems[-1].startswith("P00000010|unapplied|stored unapplied amount ")
+    assert "but its amount less its applications give" in problems[-1]
+
+
+def test_a_period_reopened_by_a_bare_update_fails(seed003: Books) -> None:
+    for name in [*EARLIER, "2026-10"]:
+        seed003.close_period(name)
+    assert seed003.check().passed
+    with raw(seed003) as conn:
+        conn.execute(text("UPDATE periods SET status = 'Open' WHERE name = '2026-10'"))
+        conn.execute(text("UPDATE periods SET status = 'Closed' WHERE name = '2026-12'"))
+    found = failing(seed003.check())
+    assert found["period-events"] == [
+        "2026-10|status|is Open but its last recorded transition made it Closed",
+        "2026-12|status|is Closed but no transition of it is recorded",
+    ]
+
+
+@contextmanager
+def foreign_keys_off(books: Books) -> Iterator[Connection]:
+    """A transaction in which the database does not enforce foreign keys (as a hand that switched them off)."""
+    with books.engine.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            dbapi = conn.connection.dbapi_connection
+            assert dbapi is not None
+            dbapi.execute("PRAGMA foreign_keys = OFF")
+            try:
+                with conn.begin():
+                    yield conn
+            finally:
+                dbapi.execute("PRAGMA foreign_keys = ON")
+        else:
+            with conn.begin():
+                conn.execute(text("SET LOCAL session_replication_role = replica"))
+                yield conn
+
+
+def test_a_deleted_operation_record_fails(seed003: Books) -> None:
+    seed003.write_off_invoice("INV00000002", {"memoDate": "2026-11-05"})
+    with raw(seed003) as conn:
+        op = int(conn.execute(text("SELECT max(id) FROM operations WHERE kind LIKE 'write-off%'")).scalar_one())
+        entries = conn.execute(text("SELECT count(*) FROM journal_entries WHERE operation_id = :o"), {"o": op})
+        count = int(entries.scalar_one())
+    assert count > 0
+    with foreign_keys_off(seed003) as conn:
+        conn.execute(text("DELETE FROM operations WHERE id = :o"), {"o": op})
+    found = failing(seed003.check())
+    assert list(found) == ["operation-log"]
+    assert found["operation-log"][0] == (
+        f"operation {op}|journal_entries|journal entries ({count}) name operation {op}, which the operation log does "
+        "not have"
+    )
+    assert (
+        f"operation {op}|documents|documents (1) name operation {op}, which the operation log does not have"
+        in (found["operation-log"])
+    )
