@@ -773,3 +773,21 @@ def test_xero_tax_rate_per_account_and_quickbooks_multicurrency(book: Books, tmp
     eur = [r for r in rows if r["Journal No."] == "A00000003-1"]
     assert eur[0]["Debits"] == "300.00"  # kept in its currency, not converted
     assert book.check_gl(tmp_path / "q.csv", format="quickbooks", profile=profile).problems == []
+
+
+def test_export_gl_records_the_same_summary_entries_as_create(book: Books, tmp_path: Path) -> None:
+    """``export gl --period`` adds the run's summary entries up from the lines it renders; ``create`` in SQL."""
+    rendered = book.export_gl("2026-10", tmp_path / "gl.csv")
+    assert rendered.run == "JR-00000001"
+    by_render = book.journal_run("JR-00000001")
+    book.cancel_journal_run("JR-00000001")
+    by_sql = book.journal_run(run_of(book))
+    assert by_render.summary == [
+        s.model_copy(update={"number": s.number.replace("JR-00000002", "JR-00000001")}) for s in by_sql.summary or []
+    ]
+    assert (by_render.entry_count, by_render.line_count, by_render.totals) == (
+        by_sql.entry_count,
+        by_sql.line_count,
+        by_sql.totals,
+    )
+    assert by_render.line_count == 62

@@ -550,23 +550,9 @@ class Books:
             for earlier in staged:  # a retried transaction renders again
                 earlier.discard()
             staged.clear()
-            created = jr.create(ctx, period)
-            if created.run is None:
-                return jr.GLFiles(
-                    run=None,
-                    period=period,
-                    format=format,
-                    mode=mode,
-                    files=[],
-                    journal_entries=0,
-                    gl_entries=0,
-                    lines=0,
-                    totals={},
-                )
-            files, result = jr.stage_run(
-                ctx.conn, created.run.number, format, out, summary=summary, profile=loaded, force=force
-            )
-            staged.append(files)
+            files, result = jr.create_and_stage(ctx, period, format, out, summary=summary, profile=loaded, force=force)
+            if files is not None:
+                staged.append(files)
             return result
 
         try:

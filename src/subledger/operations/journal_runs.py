@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Generator
+from collections.abc import Generator, Iterator
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -95,6 +96,30 @@ def run_number(run_id: int) -> str:
 
 
 def create(ctx: Context, period_name: str) -> JournalRunResult:
+    taken = take(ctx, period_name)
+    if taken is None:
+        return JournalRunResult(period=period_name, run=None)
+    run_id, count = taken
+    _sql_totals(ctx.conn, run_id, count)
+    return JournalRunResult(period=period_name, run=view(ctx.conn, run_number(run_id)))
+
+
+def _sql_totals(conn: Connection, run_id: int, count: int) -> None:
+    conn.execute(text(_TOTALS_SQL), {"run_id": run_id})
+    lines = conn.execute(
+        text(
+            "SELECT count(*) FROM journal_run_entries r JOIN journal_lines l ON l.account_number = r.account_number "
+            "AND l.entry_seq = r.entry_seq WHERE r.run_id = :run_id"
+        ),
+        {"run_id": run_id},
+    ).scalar_one()
+    _counts(conn, run_id, count, int(lines))
+
+
+def take(ctx: Context, period_name: str) -> tuple[int, int] | None:
+    """Record a run taking the period's journal entries that are in no live run: its id and entry count (its
+    totals and line count are the caller's to record, ``create`` by SQL, ``export gl --period`` from the lines it
+    renders). None, and nothing written, when there is nothing to take."""
     ctx.actor.require(PERMISSION, document=period_name)
     conn = ctx.conn
     period = next((p for p in read_periods(conn) if p.name == period_name), None)
@@ -107,13 +132,7 @@ def create(ctx: Context, period_name: str) -> JournalRunResult:
         journal_run_entries.c.account_number == journal_entries.c.account_number,
         journal_run_entries.c.entry_seq == journal_entries.c.seq,
     )
-    pending = select(journal_entries.c.account_number, journal_entries.c.seq).where(
-        journal_entries.c.period == period.name, free
-    )
-    if conn.execute(select(func.count()).select_from(pending.subquery())).scalar_one() == 0:
-        return JournalRunResult(period=period.name, run=None)
     run_id = int(conn.execute(select(func.coalesce(func.max(journal_runs.c.id), 0))).scalar_one()) + 1
-    now = dt.datetime.now(dt.UTC)
     conn.execute(
         insert(journal_runs).values(
             id=run_id,
@@ -124,7 +143,7 @@ def create(ctx: Context, period_name: str) -> JournalRunResult:
             entry_count=0,
             line_count=0,
             created_by=ctx.actor.name,
-            created_at=now,
+            created_at=dt.datetime.now(dt.UTC),
         )
     )
     conn.execute(
@@ -135,21 +154,61 @@ def create(ctx: Context, period_name: str) -> JournalRunResult:
             ),
         )
     )
-    conn.execute(text(_TOTALS_SQL), {"run_id": run_id})
-    lines = conn.execute(
-        text(
-            "SELECT count(*) FROM journal_run_entries r JOIN journal_lines l ON l.account_number = r.account_number "
-            "AND l.entry_seq = r.entry_seq WHERE r.run_id = :run_id"
-        ),
-        {"run_id": run_id},
-    ).scalar_one()
-    taken = conn.execute(
-        select(func.count()).select_from(journal_run_entries).where(journal_run_entries.c.run_id == run_id)
-    ).scalar_one()
-    conn.execute(
-        update(journal_runs).where(journal_runs.c.id == run_id).values(entry_count=taken, line_count=int(lines))
+    count = int(
+        conn.execute(
+            select(func.count()).select_from(journal_run_entries).where(journal_run_entries.c.run_id == run_id)
+        ).scalar_one()
     )
-    return JournalRunResult(period=period.name, run=view(conn, run_number(run_id)))
+    if count == 0:
+        # Nothing to take: the run row written a moment ago in this transaction goes (no run records nothing).
+        conn.execute(delete(journal_runs).where(journal_runs.c.id == run_id))
+        return None
+    return run_id, count
+
+
+def _counts(conn: Connection, run_id: int, entries: int, lines: int) -> None:
+    conn.execute(update(journal_runs).where(journal_runs.c.id == run_id).values(entry_count=entries, line_count=lines))
+
+
+@dataclass
+class Totals:
+    """A run's summary journal entries added up from its lines: per (transaction type, currency), each
+    accounting code's [debits, credits]; and its line count."""
+
+    sums: dict[tuple[str, str], dict[str, list[Decimal]]] = field(default_factory=dict)
+    lines: int = 0
+
+
+def summing(entries: Iterator[GLEntry], totals: Totals) -> Generator[GLEntry, None, None]:
+    """``entries`` passed through, each line added to ``totals``: the run's summary journal entries, from the lines
+    a detail render reads anyway (``export gl --period`` records them so, ``create`` by SQL)."""
+    sums = totals.sums
+    for entry in entries:
+        key = (entry.transaction_type, entry.currency)
+        by_code = sums.get(key)
+        if by_code is None:
+            by_code = sums[key] = {}
+        for line in entry.lines:
+            pair = by_code.get(line.code)
+            if pair is None:
+                by_code[line.code] = [line.debit, line.credit]
+            else:
+                pair[0] += line.debit
+                pair[1] += line.credit
+        totals.lines += len(entry.lines)
+        yield entry
+
+
+def record_totals(conn: Connection, run_id: int, entries: int, totals: Totals) -> None:
+    """Record what ``summing`` added up (what ``_TOTALS_SQL`` computes) and the run's counts."""
+    rows = [
+        {"run_id": run_id, "transaction_type": t, "currency": c, "accounting_code": code, "debit": d, "credit": k}
+        for (t, c), by_code in sorted(totals.sums.items())
+        for code, (d, k) in sorted(by_code.items())
+    ]
+    if rows:
+        conn.execute(insert(journal_run_totals), rows)
+    _counts(conn, run_id, entries, totals.lines)
 
 
 #: The run's summary journal entries: per transaction type and currency, each accounting code's debits and credits.
@@ -357,24 +416,17 @@ def summary_entries(conn: Connection, run_id: int, run: RunInfo, accounts: dict[
 #: made a ``Decimal`` once, where a ``Decimal`` per amount from the driver would be hashed per amount.
 _DETAIL_SQL = """
 SELECT e.account_number, e.seq, e.entry_date, e.transaction_type, e.currency, e.document_number,
-       e.related_number, e.description, c.name, l.accounting_code, {debit}, {credit}, l.item_id
+       e.related_number, e.description, c.name, COALESCE(d.reason_code, a.reason_code), COALESCE(d.comment, a.comment),
+       l.accounting_code, {debit}, {credit}, l.item_id
 FROM journal_entries e
+LEFT JOIN documents d ON d.account_number = e.account_number AND d.number = e.document_number
+LEFT JOIN invoice_item_adjustments a ON a.account_number = e.account_number AND a.number = e.document_number
 JOIN journal_lines l ON l.account_number = e.account_number AND l.entry_seq = e.seq
 JOIN customer_accounts c ON c.account_number = e.account_number
 WHERE e.period = :period
   AND EXISTS (SELECT 1 FROM journal_run_entries r
               WHERE r.account_number = e.account_number AND r.entry_seq = e.seq AND r.run_id = :run_id)
 ORDER BY e.entry_date, e.account_number, e.seq, l.line_no
-"""
-
-#: The reason code and comment of the operations whose entries a run took (write-off and reversal memos,
-#: invoice item adjustments): few, so read apart rather than joined to every line.
-_REASONS_SQL = """
-SELECT d.account_number, d.number, d.reason_code, d.comment
-FROM journal_run_entries r
-JOIN journal_entries e ON e.account_number = r.account_number AND e.seq = r.entry_seq
-JOIN {table} d ON d.account_number = e.account_number AND d.number = e.document_number
-WHERE r.run_id = :run_id AND (d.reason_code IS NOT NULL OR d.comment IS NOT NULL)
 """
 
 _KEPT = 100_000
@@ -389,12 +441,6 @@ def detail_entries(
     ten-thousandths on SQLite and as text on PostgreSQL, dates on SQLite as ISO text, each converted once per
     distinct value (a period's lines repeat a few thousand amounts, every other side zero)."""
     sqlite = conn.dialect.name == "sqlite"
-    reasons: dict[tuple[str, str], tuple[str | None, str | None]] = {}
-    for table in ("documents", "invoice_item_adjustments"):
-        for account, number, reason, comment in conn.execute(
-            text(_REASONS_SQL.format(table=table)), {"run_id": run_id}
-        ):
-            reasons[(account, number)] = (reason, comment)
     numbers = {code: a.number for code, a in accounts.items()}
     decode = decoder(conn.dialect.name)
     dates: dict[Any, dt.date] = {}
@@ -424,7 +470,6 @@ def detail_entries(
                 if parsed is None:
                     parsed = dates[date] = dt.date.fromisoformat(date)
                 date = parsed
-            reason, comment = reasons.get((account, row[5]), (None, None))
             entry = GLEntry(
                 external_id=f"{account}-{seq}",
                 date=date,
@@ -436,10 +481,10 @@ def detail_entries(
                 related_document=row[6],
                 customer_account=account,
                 customer_name=row[8],
-                reason_code=reason,
-                comment=comment,
+                reason_code=row[9],
+                comment=row[10],
             )
-        entry.lines.append(GLLine(row[9], numbers[row[9]], money(row[10]), money(row[11]), row[12]))  # type: ignore[union-attr]
+        entry.lines.append(GLLine(row[11], numbers[row[11]], money(row[12]), money(row[13]), row[14]))  # type: ignore[union-attr]
     if entry is not None:
         yield entry
 
@@ -470,9 +515,10 @@ def stage_run(
     summary: bool,
     profile: gl.Profile,
     force: bool,
+    totals: Totals | None = None,
 ) -> tuple[gl.Staged, GLFiles]:
     """Render a run into checked temporary files beside ``out`` (nothing in place until ``commit``). Reads only:
-    a run renders the same bytes however often, whatever its status."""
+    a run renders the same bytes however often, whatever its status. ``totals`` (detail): add its lines up."""
     mode = "summary" if summary else "detail"
     run_id, run = run_info(conn, number, mode)
     accounts = chart_accounts(conn)
@@ -489,7 +535,15 @@ def stage_run(
     else:
         entries = detail_entries(conn, run_id, run, accounts)
         try:
-            staged = gl.render(format_name, entries, out, run=run, accounts=accounts, profile=profile, force=force)
+            staged = gl.render(
+                format_name,
+                entries if totals is None else summing(entries, totals),
+                out,
+                run=run,
+                accounts=accounts,
+                profile=profile,
+                force=force,
+            )
         finally:
             entries.close()  # a refusal mid-way closes the driver's cursor while the connection is open
     count = conn.execute(select(journal_runs.c.entry_count).where(journal_runs.c.id == run_id)).scalar_one()
@@ -504,3 +558,48 @@ def stage_run(
         lines=staged.lines,
         totals={cur: fmt(total, cur) for cur, total in sorted(staged.totals.items())},
     )
+
+
+def create_and_stage(
+    ctx: Context,
+    period: str,
+    format_name: str,
+    out: Path,
+    *,
+    summary: bool,
+    profile: gl.Profile,
+    force: bool,
+) -> tuple[gl.Staged | None, GLFiles]:
+    """``export gl --period``: create a run and render it, in the run's transaction (the files are put in place by
+    the caller once it has committed). A detail render records the run's summary entries from the lines it reads."""
+    taken = take(ctx, period)
+    mode = "summary" if summary else "detail"
+    if taken is None:
+        empty = GLFiles(
+            run=None,
+            period=period,
+            format=format_name,
+            mode=mode,
+            files=[],
+            journal_entries=0,
+            gl_entries=0,
+            lines=0,
+            totals={},
+        )
+        return None, empty
+    run_id, count = taken
+    number = run_number(run_id)
+    if summary:
+        _sql_totals(ctx.conn, run_id, count)
+        staged, result = stage_run(ctx.conn, number, format_name, out, summary=True, profile=profile, force=force)
+    else:
+        totals = Totals()
+        staged, result = stage_run(
+            ctx.conn, number, format_name, out, summary=False, profile=profile, force=force, totals=totals
+        )
+        try:
+            record_totals(ctx.conn, run_id, count, totals)
+        except BaseException:
+            staged.discard()
+            raise
+    return staged, result.model_copy(update={"journal_entries": count})
