@@ -44,6 +44,7 @@ def commands(files: Path) -> list[list[str]]:
         ["credit-memo", "apply", "CM00000001", "--body", body],
         ["credit-memo", "unapply", "CM00000001", "--body", body],
         ["payment", "apply", "P00000001", "--body", body],
+        ["payment", "unapply", "P00000001", "--body", body],
         ["write-off", "--from", body],
         ["adjustment", "create", "--body", body],
         ["adjustment", "list"],

@@ -63,6 +63,10 @@ NEEDS: dict[str, tuple[str, tuple[Any, ...]]] = {
     "Manage Close Process": ("pending_close", ("2026-01",)),
     "Reopen Accounting Period": ("reopen_period", ("2026-01", "a late invoice")),
     "Transfer to Accounting": ("export_gl", ("2026-10", Path("/nonexistent/gl"))),
+    "Unapply Payment": (
+        "unapply_payment",
+        ("P00000001", {"effectiveDate": "2026-10-28", "invoices": [{"invoiceNumber": "INV00000001", "amount": "1"}]}),
+    ),
 }
 
 

@@ -6,11 +6,16 @@ Every test runs on SQLite and PostgreSQL (the ``books`` fixtures).
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
+from conftest import db_url, dump, set_period_status
 from subledger.api import Books
+from subledger.errors import AmountExceedsBalance, PeriodClosed, RuleViolation
 from subledger.state import fetch_document
 from subledger.storage.schema import document_items
 
@@ -107,3 +112,141 @@ def test_credit_memo_write_off_debit_memo_copies_the_fields(line_level: Books) -
     original = line_level.show("credit-memo", "CM00000001")
     assert [described(i) for i in memo["items"]] == [described(i) for i in original["items"]]
     assert [i["sourceItemType"] for i in memo["items"]] == ["CreditMemoDetail"]
+
+
+# --- 2. payment unapply ---------------------------------------------------------------------------------------------
+
+
+def journal_lines(books: Books, document: str, ttype: str) -> list[tuple[str, str, str, str, str | None]]:
+    return [
+        (str(e.date), ln.accounting_code, ln.debit, ln.credit, ln.item_id)
+        for e in books.journal(document=document)
+        if e.transaction_type == ttype
+        for ln in e.lines
+    ]
+
+
+def line_balances(books: Books, kind: str, number: str) -> dict[str, str]:
+    doc = books.show(kind, number)
+    out: dict[str, str] = {}
+    for item in doc["items"]:
+        out[item["id"]] = item["balance"]
+        for tax in item.get("taxationItems", []):
+            out[tax["id"]] = tax["balance"]
+    return out
+
+
+def unapply_body(amount: str, *, date: str = "2026-11-05", items: list[dict[str, str]] | None = None) -> dict[str, Any]:
+    part: dict[str, Any] = {"invoiceNumber": "INV00000010", "amount": amount}
+    if items is not None:
+        part["items"] = items
+    return {"effectiveDate": date, "invoices": [part]}
+
+
+def test_payment_unapply_returns_the_oldest_application_first(line_level: Books) -> None:
+    """P00000010 (100.00, 2026-10-25) settled INV00000010's II-0101 by 82.50 (200.00 -> 117.50) and TI-0101 by
+    17.50 (-> 0.00); the invoice owes 200 + 17.50 + 200 + 17.50 - 20 - 1.75 - 100 = 313.25. Unapplying 30.00 without
+    items takes the oldest application first, in line order: 30.00 of II-0101 (117.50 -> 147.50); the payment's
+    unapplied amount goes 0.00 -> 30.00 and the invoice's balance 313.25 -> 343.25. Posted on 2026-11-05 as the
+    mirror of the application: Dr Accounts Receivable 30.00, Cr Unapplied Payments 30.00."""
+    before = line_balances(line_level, "invoice", "INV00000010")
+    invoice_before = line_level.show("invoice", "INV00000010")["balance"]
+    assert (before["II-0101"], before["TI-0101"]) == ("117.50", "0.00")
+    result = line_level.unapply_payment("P00000010", unapply_body("30.00"))
+    assert (result.amount, result.unapplied_amount, str(result.effective_date)) == ("30.00", "30.00", "2026-11-05")
+    assert [(a.target_item_id, a.amount) for a in result.applications] == [("II-0101", "-30.00")]
+    after = line_balances(line_level, "invoice", "INV00000010")
+    assert after == {**before, "II-0101": "147.50"}
+    assert (invoice_before, line_level.show("invoice", "INV00000010")["balance"]) == ("313.25", "343.25")
+    assert [
+        ln
+        for ln in journal_lines(line_level, "P00000010", "External Payment Application Item")
+        if ln[0] == "2026-11-05"
+    ] == [
+        ("2026-11-05", "Accounts Receivable", "30.00", "0.00", "II-0101"),
+        ("2026-11-05", "Unapplied Payments", "0.00", "30.00", "II-0101"),
+    ]
+    # The payment applies again as usual, and the books still tie.
+    line_level.apply_payment(
+        "P00000010",
+        {"effectiveDate": "2026-11-06", "debitMemos": [{"debitMemoNumber": "DM00000002", "amount": "25.00"}]},
+    )
+    assert line_balances(line_level, "debit-memo", "DM00000002")["DMI-0003"] == "0.00"
+    assert line_level.check().passed
+
+
+def test_payment_unapply_itemised_tax_line(line_level: Books) -> None:
+    """Unapplying TI-0101's 17.50 by item: the taxation item is owed again (0.00 -> 17.50), II-0101 untouched;
+    the payment's unapplied amount 0.00 -> 17.50. Unapplying the remaining 82.50 then leaves it at 100.00."""
+    result = line_level.unapply_payment(
+        "P00000010", unapply_body("17.50", items=[{"taxationItemId": "TI-0101", "amount": "17.50"}])
+    )
+    assert result.unapplied_amount == "17.50"
+    assert line_balances(line_level, "invoice", "INV00000010")["TI-0101"] == "17.50"
+    assert line_balances(line_level, "invoice", "INV00000010")["II-0101"] == "117.50"
+    result = line_level.unapply_payment("P00000010", unapply_body("82.50", date="2026-11-07"))
+    assert result.unapplied_amount == "100.00"
+    assert line_balances(line_level, "invoice", "INV00000010")["II-0101"] == "200.00"
+    assert line_level.check().passed
+
+
+@pytest.mark.parametrize(
+    ("body", "error", "words"),
+    [
+        (unapply_body("100.01"), AmountExceedsBalance, "100.00 can be unapplied"),
+        (
+            unapply_body("17.51", items=[{"taxationItemId": "TI-0101", "amount": "17.51"}]),
+            AmountExceedsBalance,
+            "17.50 can be unapplied",
+        ),
+        (
+            {"effectiveDate": "2026-11-05", "debitMemos": [{"debitMemoNumber": "DM00000002", "amount": "1.00"}]},
+            RuleViolation,
+            "payment is not applied to debit memo DM00000002",
+        ),
+        (unapply_body("10.00", date="2026-10-20"), RuleViolation, "before the payment date"),
+        (unapply_body("10.00", date="2026-12-05"), PeriodClosed, "2026-12"),
+    ],
+)
+def test_payment_unapply_refusals_write_nothing(
+    line_level: Books, body: dict[str, Any], error: type[Exception], words: str
+) -> None:
+    set_period_status(line_level, "2026-12", "Closed")
+    before = dump(line_level.engine)
+    with pytest.raises(error, match=words):
+        line_level.unapply_payment("P00000010", body)
+    assert dump(line_level.engine) == before
+
+
+def test_cli_payment_unapply_is_idempotent_audited_and_has_a_schema(
+    line_level: Books, cli: Any, tmp_path: Path
+) -> None:
+    """``subledger payment unapply P00000010 --body`` 30.00 from INV00000010: unapplied amount 0.00 -> 30.00; the
+    same idempotency key replays the result and posts nothing more; a second 30.00 leaves 100 - 60 = 40.00 applied,
+    so 40.01 is refused in one line and recorded in the audit trail."""
+    url = db_url(line_level)
+    body = tmp_path / "unapply.json"
+    body.write_text(json.dumps(unapply_body("30.00")))
+    out = cli("payment", "unapply", "P00000010", "--body", str(body), "--json", "--idempotency-key", "u1", db=url)
+    assert out.code == 0, out.err
+    assert (out.json()["sourceKind"], out.json()["amount"], out.json()["unappliedAmount"]) == (
+        "Payment",
+        "30.00",
+        "30.00",
+    )
+    entries = len(line_level.journal())
+    again = cli("payment", "unapply", "P00000010", "--body", str(body), "--json", "--idempotency-key", "u1", db=url)
+    assert again.json() == out.json() | {"replayed": True}
+    assert len(line_level.journal()) == entries
+    text = cli("payment", "unapply", "P00000010", "--body", str(body), db=url)
+    assert "Payment P00000010: 30.00 USD unapplied on 2026-11-05; unapplied amount now 60.00" in text.out
+    body.write_text(json.dumps(unapply_body("40.01")))
+    refused = cli("payment", "unapply", "P00000010", "--body", str(body), db=url)
+    assert (refused.code, refused.err.strip()) == (
+        1,
+        "error: P00000010, invoices[0].amount: amount 40.01 exceeds what the payment has applied to INV00000010 "
+        "(40.00 can be unapplied)",
+    )
+    assert [(r.kind, r.outcome) for r in line_level.audit()][-1] == ("unapply-payment", "refused")
+    schema = cli("schema", "unapply-payment")
+    assert {"effectiveDate", "invoices", "debitMemos"} <= set(schema.json()["properties"])

@@ -38,6 +38,7 @@ from subledger.models.apply import (
     CreditMemoApplyRequest,
     CreditMemoUnapplyRequest,
     PaymentApplyRequest,
+    PaymentUnapplyRequest,
 )
 from subledger.models.base import Model
 from subledger.models.documents import LoadFile
@@ -54,7 +55,7 @@ from subledger.models.writeoff import (
 from subledger.operations import journal_runs as jr
 from subledger.operations import periods as period_ops
 from subledger.operations.adjustments import create_adjustments, list_adjustments, write_off_by_adjustments
-from subledger.operations.apply import apply_credit_memo, apply_payment, unapply_credit_memo
+from subledger.operations.apply import apply_credit_memo, apply_payment, unapply_credit_memo, unapply_payment
 from subledger.operations.base import audited, run_bulk, run_operation
 from subledger.operations.load import LoadResult, canonical_load, load_books
 from subledger.operations.reversal import reverse_credit_memo, reverse_invoice
@@ -258,6 +259,26 @@ class Books:
             request,
             ApplyResult,
             apply_payment,
+            idempotency_key,
+        )
+
+    @audited("unapply-payment")
+    def unapply_payment(
+        self,
+        number: str,
+        request: PaymentUnapplyRequest | Path | bytes | str | dict[str, Any],
+        *,
+        idempotency_key: str | None = None,
+    ) -> ApplyResult:
+        """Return amounts a payment applied to its unapplied amount (items given, or oldest applications first)."""
+        return self._document_operation(
+            "unapply-payment",
+            "paymentNumber",
+            number,
+            PaymentUnapplyRequest,
+            request,
+            ApplyResult,
+            unapply_payment,
             idempotency_key,
         )
 

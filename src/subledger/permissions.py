@@ -27,6 +27,7 @@ Permission = Literal[
     "Manage Close Process",
     "Reopen Accounting Period",
     "Transfer to Accounting",
+    "Unapply Payment",
 ]
 ALL_PERMISSIONS: frozenset[str] = frozenset(get_args(Permission))
 ADMIN = "admin"

@@ -38,6 +38,7 @@ SCHEMAS: dict[str, str] = {
     "apply-credit-memo": "subledger.models.apply:CreditMemoApplyRequest",
     "unapply-credit-memo": "subledger.models.apply:CreditMemoUnapplyRequest",
     "apply-payment": "subledger.models.apply:PaymentApplyRequest",
+    "unapply-payment": "subledger.models.apply:PaymentUnapplyRequest",
     "adjustment": "subledger.models.adjustments:AdjustmentRequest",
     "write-off-adjustments": "subledger.models.adjustments:BulkAdjustmentWriteOff",
 }

@@ -107,7 +107,7 @@ def _group(name: str, help: str) -> typer.Typer:
 invoice_app = _group("invoice", "Invoices: write off, reverse.")
 debit_memo_app = _group("debit-memo", "Debit memos: write off.")
 credit_memo_app = _group("credit-memo", "Credit memos: write off, reverse, apply, unapply.")
-payment_app = _group("payment", "Payments: apply.")
+payment_app = _group("payment", "Payments: apply, unapply.")
 period_app = _group("period", "Accounting periods: list, close, reopen.")
 export_app = _group("export", "Export the books: Beancount ledger, GL files.")
 

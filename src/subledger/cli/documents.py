@@ -400,3 +400,10 @@ _apply(
     "unapply_credit_memo",
     "Return applied amounts of a credit memo to unapplied (items given, or oldest applications first).",
 )
+_apply(
+    payment_app,
+    "unapply",
+    "payment",
+    "unapply_payment",
+    "Return amounts a payment applied to its unapplied amount (items given, or oldest applications first).",
+)

@@ -157,6 +157,11 @@ class PaymentApplyRequest(_ApplyRequest):
         return self
 
 
+class PaymentUnapplyRequest(PaymentApplyRequest):
+    """``PUT /v1/payments/{paymentKey}/unapply``: the same shape; the amounts return to the payment's unapplied
+    amount (items given, or the oldest applications first)."""
+
+
 class ApplicationView(OutputModel):
     """One item-level application row the operation recorded (negative when unapplied)."""
 

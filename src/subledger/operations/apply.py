@@ -34,8 +34,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Row, select, update
 
 from subledger import queries
 from subledger.context import Context
@@ -56,6 +57,7 @@ from subledger.models.apply import (
     CreditMemoApplyRequest,
     CreditMemoUnapplyRequest,
     PaymentApplyRequest,
+    PaymentUnapplyRequest,
     _ApplyRequest,
     _Part,
 )
@@ -69,6 +71,7 @@ from subledger.operations.settlement import (
     fifo_from_memo,
     itemised,
     pair_memo_lines,
+    payment_applied,
 )
 from subledger.posting import DocumentKind
 from subledger.state import DocumentState, TaxLine, fetch_document, fetch_documents, update_balances
@@ -392,8 +395,8 @@ def unapply_credit_memo(ctx: Context, number: str, request: CreditMemoUnapplyReq
 # --- payments -----------------------------------------------------------------------------------------------------
 
 
-def apply_payment(ctx: Context, number: str, request: PaymentApplyRequest) -> ApplyResult:
-    """Apply a processed payment's unapplied amount to invoices and debit memos of its customer account."""
+def _locked_payment(ctx: Context, number: str, verb: str) -> Row[Any]:
+    """The payment, its account locked first; only a processed payment can be applied or unapplied."""
     p = payments.c
     account = ctx.conn.execute(select(p.account_number).where(p.number == number)).scalar()
     if account is None:
@@ -405,8 +408,16 @@ def apply_payment(ctx: Context, number: str, request: PaymentApplyRequest) -> Ap
     payment = ctx.conn.execute(query).one()
     if payment.status != "Processed":
         raise DocumentNotPosted(
-            f"payment is {payment.status}; only a processed payment can be applied", document=number, field="status"
+            f"payment is {payment.status}; only a processed payment can be {verb}", document=number, field="status"
         )
+    return payment
+
+
+def apply_payment(ctx: Context, number: str, request: PaymentApplyRequest) -> ApplyResult:
+    """Apply a processed payment's unapplied amount to invoices and debit memos of its customer account."""
+    p = payments.c
+    payment = _locked_payment(ctx, number, "applied")
+    account: str = payment.account_number
     currency: str = payment.currency
     unapplied = quantize(payment.unapplied, currency)
     date, targets, run = _applying(
@@ -445,6 +456,96 @@ def apply_payment(ctx: Context, number: str, request: PaymentApplyRequest) -> Ap
         date=date,
         amount=request.total,
         unapplied=left,
+        run=run,
+        entries=entries,
+    )
+
+
+def unapply_payment(ctx: Context, number: str, request: PaymentUnapplyRequest) -> ApplyResult:
+    """Return amounts a payment applied to invoices and debit memos to the payment's unapplied amount.
+
+    The mirror of ``apply_payment``: each amount is at most what the payment has applied (net of earlier
+    unapplications) to the line, dated not before the application it undoes, in a period open to the actor; the
+    target lines' open balances grow back by it and the payment's unapplied amount grows by the total.
+    """
+    ctx.actor.require("Unapply Payment", document=number)
+    p = payments.c
+    payment = _locked_payment(ctx, number, "unapplied")
+    account: str = payment.account_number
+    currency: str = payment.currency
+    _check_amounts(request, currency, number)
+    date = _effective_date(ctx, request, payment.effective_date, "payment", number)
+    targets = _targets(ctx, request, account, currency, number, applying=False)
+    run = Applications(ctx.operation_id)
+    entries: list[Entry] = []
+    touched: list[Line] = []
+    for field, part, target in targets:
+        label = target.kind.label
+        applied = payment_applied(ctx.conn, account, number, target)
+        if not applied:
+            raise RuleViolation(f"payment is not applied to {label} {target.number}", document=number, field=field)
+        left = {a.line.id: a.amount for a in applied}
+        wanted: list[tuple[Line | None, Decimal, str]]
+        if part.items:
+            lines = itemised(target, part.items, document=number, field=field)
+            wanted = [(line, amount, f"{field}.items[{k}]") for k, (line, amount) in enumerate(lines) if amount != 0]
+        else:
+            wanted = [(None, part.amount, f"{field}.amount")]
+        parts: list[tuple[Line, Decimal]] = []
+        for named, amount, where in wanted:
+            remaining = amount
+            for a in applied:
+                if remaining == 0:
+                    break
+                if (named is not None and a.line is not named) or left[a.line.id] <= 0:
+                    continue
+                if date < a.last_date:
+                    raise RuleViolation(
+                        f"effectiveDate {date} is before the application it undoes ({a.last_date}, line "
+                        f"{a.line.id} of {target.number})",
+                        document=number,
+                        field="effectiveDate",
+                    )
+                take = min(left[a.line.id], remaining)
+                parts.append((a.line, take))
+                left[a.line.id] -= take
+                remaining -= take
+            if remaining:
+                has = sum((a.amount for a in applied if named is None or a.line is named), ZERO)
+                on = f"line {named.id} of {target.number}" if named is not None else target.number
+                raise AmountExceedsBalance(
+                    f"amount {fmt(amount, currency)} exceeds what the payment has applied to {on} "
+                    f"({fmt(has, currency)} can be unapplied)",
+                    document=number,
+                    field=where,
+                )
+        entries += run.unapply_payment(
+            account_number=account,
+            payment_number=number,
+            payment_type=payment.type,
+            unapplied_code=payment.unapplied_code,
+            currency=currency,
+            target=target,
+            parts=parts,
+            date=date,
+        )
+        touched += [line for line, _ in parts]
+    if not run.rows:
+        raise RuleViolation("every amount given is zero: nothing to unapply", document=number)
+    update_balances(ctx.conn, account, touched)
+    unapplied = quantize(payment.unapplied, currency) + request.total
+    ctx.conn.execute(
+        update(payments).where(p.account_number == account, p.number == number).values(unapplied=unapplied)
+    )
+    return _finish(
+        ctx,
+        source_kind="Payment",
+        number=number,
+        account=account,
+        currency=currency,
+        date=date,
+        amount=request.total,
+        unapplied=unapplied,
         run=run,
         entries=entries,
     )

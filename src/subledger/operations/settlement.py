@@ -212,6 +212,38 @@ class Applications:
             builder.add(posts, amount, {Role.UNAPPLIED: unapplied_code, Role.AR: line.ar_code}, line.id)
         return builder.entries()
 
+    def unapply_payment(
+        self,
+        *,
+        account_number: str,
+        payment_number: str,
+        payment_type: str,
+        unapplied_code: str,
+        currency: str,
+        target: DocumentState,
+        parts: Sequence[tuple[Line, Decimal]],
+        date: dt.date,
+    ) -> list[Entry]:
+        """Return applied amounts to the payment: each part (target line, amount applied from the payment) goes
+        back to the line's open balance, recorded as an application row of ``-amount`` on ``date`` and posted as
+        the application's mirror (Dr Accounts Receivable, Cr Unapplied Payments), a new entry. The caller checks
+        each amount against what the payment has applied to the line (``payment_applied``)."""
+        posts = transaction_type(Posts.PAYMENT_APPLICATION, payment_type)
+        builder = EntryBuilder(
+            account_number=account_number,
+            date=date,
+            currency=currency,
+            document_number=payment_number,
+            related_number=target.number,
+            tag="application",
+            description=f"Payment {payment_number} unapplied from {target.kind.label} {target.number}",
+        )
+        for line, amount in parts:
+            line.balance += amount
+            self._row(account_number, "Payment", payment_number, None, target, line, -amount, date)
+            builder.add(posts, -amount, {Role.UNAPPLIED: unapplied_code, Role.AR: line.ar_code}, line.id)
+        return builder.entries()
+
     def insert(self, conn: Connection) -> None:
         if self.rows:
             conn.execute(applications.insert(), self.rows)
@@ -393,4 +425,41 @@ def applied_pairs(conn: Connection, memo: DocumentState, target: DocumentState) 
             continue
         (m, memo_line), (t, target_line) = memo_lines[memo_id], target_lines[target_id]
         found.append(((first, operation, t, m), Applied(memo_line, target_line, net, last)))
+    return [applied for _, applied in sorted(found, key=lambda pair: pair[0])]
+
+
+@dataclass(frozen=True)
+class PaymentApplied:
+    """What a payment has applied, net of unapplications, to one target line."""
+
+    line: Line
+    amount: Decimal
+    #: The latest effective date among the rows (an unapplication cannot be dated before what it undoes).
+    last_date: dt.date
+
+
+def payment_applied(conn: Connection, account_number: str, payment: str, target: DocumentState) -> list[PaymentApplied]:
+    """The target lines ``payment`` has something applied to, oldest application first (FIFO)."""
+    a = applications.c
+    rows = conn.execute(
+        select(a.target_item_id, func.sum(a.amount), func.min(a.effective_date), func.max(a.effective_date))
+        .add_columns(func.min(a.operation_id))
+        .where(
+            and_(
+                a.account_number == account_number,
+                a.source_kind == "Payment",
+                a.source_number == payment,
+                a.target_number == target.number,
+            )
+        )
+        .group_by(a.target_item_id)
+    ).all()
+    lines = {line.id: (n, line) for n, line in enumerate(target.lines())}
+    found: list[tuple[tuple[dt.date, int, int], PaymentApplied]] = []
+    for target_id, total, first, last, operation in rows:
+        net = quantize(total or ZERO, target.currency)
+        if net == 0 or target_id not in lines:
+            continue
+        n, line = lines[target_id]
+        found.append(((first, operation, n), PaymentApplied(line, net, last)))
     return [applied for _, applied in sorted(found, key=lambda pair: pair[0])]
