@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -432,6 +432,20 @@ ORDER BY e.entry_date, e.account_number, e.seq, l.line_no
 _KEPT = 100_000
 
 
+class _Decoded(dict[Any, Decimal]):
+    """Money as the driver returns it, made a ``Decimal`` once per distinct value."""
+
+    def __init__(self, decode: Callable[[Any], Decimal]) -> None:
+        super().__init__()
+        self.decode = decode
+
+    def __missing__(self, raw: Any) -> Decimal:
+        if len(self) > _KEPT:
+            self.clear()
+        value = self[raw] = self.decode(raw)
+        return value
+
+
 def detail_entries(
     conn: Connection, run_id: int, run: RunInfo, accounts: dict[str, Account]
 ) -> Generator[GLEntry, None, None]:
@@ -442,17 +456,8 @@ def detail_entries(
     distinct value (a period's lines repeat a few thousand amounts, every other side zero)."""
     sqlite = conn.dialect.name == "sqlite"
     numbers = {code: a.number for code, a in accounts.items()}
-    decode = decoder(conn.dialect.name)
+    amounts = _Decoded(decoder(conn.dialect.name))
     dates: dict[Any, dt.date] = {}
-    amounts: dict[Any, Decimal] = {}
-
-    def money(raw: Any) -> Decimal:
-        value = amounts.get(raw)
-        if value is None:
-            if len(amounts) > _KEPT:
-                amounts.clear()
-            value = amounts[raw] = decode(raw)
-        return value
 
     entry: GLEntry | None = None
     last_account, last_seq = None, None
@@ -484,7 +489,7 @@ def detail_entries(
                 reason_code=row[9],
                 comment=row[10],
             )
-        entry.lines.append(GLLine(row[11], numbers[row[11]], money(row[12]), money(row[13]), row[14]))  # type: ignore[union-attr]
+        entry.lines.append(GLLine(row[11], numbers[row[11]], amounts[row[12]], amounts[row[13]], row[14]))  # type: ignore[union-attr]
     if entry is not None:
         yield entry
 

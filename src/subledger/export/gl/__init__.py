@@ -8,8 +8,6 @@ its importer's rules as a validator), shaped by an ERP profile (``profile``), in
 
 from __future__ import annotations
 
-import csv as _csv
-import io
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -97,11 +95,6 @@ def header_of(format_name: str, profile: Profile = DEFAULT) -> list[str]:
     return [c.name for c in spec.columns] if spec else []
 
 
-def rows_of(path: Path) -> list[dict[str, str]]:
-    """A CSV file's rows as dicts (tests and tools)."""
-    return list(_csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"), newline="")))
-
-
 __all__ = [
     "FORMATS",
     "SUFFIX",
@@ -119,6 +112,5 @@ __all__ = [
     "part_path",
     "refuse_existing",
     "render",
-    "rows_of",
     "sidecar_path",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from subledger.export.gl.model import Account, GLEntry, RunInfo, amount_text
+from subledger.export.gl.model import Account, GLEntry, RunInfo, texts
 from subledger.export.gl.profile import Profile
 from subledger.export.gl.validate import Column, Spec
 
@@ -54,13 +54,13 @@ class Renderer:
         head = (e.external_id, e.date.isoformat(), e.period, e.transaction_type)
         tail = (e.currency, e.memo, e.source_document or "", e.related_document or "", e.customer_account or "")
         end = (e.reason_code or "", e.comment or "", self.run)
-        currency, cells, text = e.currency, self.cells, amount_text
+        cells, text = self.cells, texts(e.currency)
         return [
             [
                 *head,
                 *cells[line.code],
-                text(line.debit, currency),
-                text(line.credit, currency),
+                text[line.debit],
+                text[line.credit],
                 *tail,
                 line.item_id or "",
                 *end,

@@ -104,26 +104,42 @@ def accounts_of(codes: Iterable[AccountingCode]) -> dict[str, Account]:
 
 # --- texts --------------------------------------------------------------------------------------------------------
 
-#: ``money.fmt`` of the amounts printed lately, per currency: a period's lines repeat a few thousand amounts (half
-#: of their sides are zero), and formatting a ``Decimal`` costs more than looking its text up.
-_TEXTS: dict[tuple[Decimal, str], str] = {}
+
+class AmountTexts(dict[Decimal, str]):
+    """``money.fmt`` of one currency's amounts, each distinct amount formatted once (a period's lines repeat a few
+    thousand amounts, half of their sides zero, and formatting a ``Decimal`` costs more than looking it up)."""
+
+    def __init__(self, currency: str) -> None:
+        super().__init__()
+        self.currency = currency
+
+    def __missing__(self, value: Decimal) -> str:
+        if len(self) >= _TEXTS_KEPT:
+            self.clear()
+        text = self[value] = fmt(value, self.currency)
+        return text
+
+
+_TEXTS: dict[str, AmountTexts] = {}
 _TEXTS_KEPT = 100_000
+
+
+def texts(currency: str) -> AmountTexts:
+    """The amount texts of ``currency`` (``texts("USD")[Decimal("1.5")] == "1.50"``)."""
+    found = _TEXTS.get(currency)
+    if found is None:
+        found = _TEXTS[currency] = AmountTexts(currency)
+    return found
 
 
 def amount_text(value: Decimal, currency: str) -> str:
     """``money.fmt(value, currency)``, remembered."""
-    key = (value, currency)
-    found = _TEXTS.get(key)
-    if found is None:
-        if len(_TEXTS) >= _TEXTS_KEPT:
-            _TEXTS.clear()
-        found = _TEXTS[key] = fmt(value, currency)
-    return found
+    return texts(currency)[value]
 
 
 def side_text(value: Decimal, currency: str) -> str:
     """An amount column where the empty side of a line is blank."""
-    return amount_text(value, currency) if value else ""
+    return texts(currency)[value] if value else ""
 
 
 #: What a spreadsheet runs as a formula when a cell starts with it (OWASP "CSV injection").

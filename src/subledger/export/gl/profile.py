@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import tomllib
-from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -105,9 +104,6 @@ class Profile(_Table):
     #: The profile file's SHA-256 (empty for the defaults): the sidecar names it, so a file says what shaped it.
     digest: str = ""
 
-    def section(self, name: str) -> BaseModel | None:
-        return getattr(self, name, None) if name in ("netsuite", "xero", "quickbooks", "intacct") else None
-
 
 DEFAULT = Profile()
 
@@ -137,7 +133,3 @@ def load_profile(path: Path | None) -> Profile:
         more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
         rule = "unknown key" if error["type"] == "extra_forbidden" else error["msg"]
         raise InvalidInput(rule + more, document=str(path), field=_where(error["loc"])) from None
-
-
-def rate_of(currency: str, base: str, rates: dict[str, Decimal]) -> Decimal | None:
-    return Decimal(1) if currency == base else rates.get(currency)
