@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from conftest import db_url, example
+from subledger import reports
 from subledger.api import Books
 
 DAY = {"memoDate": "2026-11-16", "reasonCode": "Write-off"}
@@ -46,6 +47,10 @@ def test_list_with_filters(cli: Any, story: Books) -> None:
     payments = cli("list", "payments", "--account", "A00000003", "--json", db=url).json()
     assert [(p["number"], p["unappliedAmount"]) for p in payments] == [("P00000020", "100.00")]
     assert cli("list", "payments", "--open", "--account", "A00000001", "--json", db=url).json() == []
+    for row in invoices + memos + debit:
+        reports.DocumentListRow.model_validate(row)  # the shape `schema --output list-documents` prints
+    for row in payments:
+        reports.PaymentListRow.model_validate(row)
     table = cli("list", "invoices", "--open", db=url).out.splitlines()
     assert table[0].split()[:3] == ["number", "account", "date"]
     assert cli("list", "invoices", "--period", "1999-01", db=url).code == 1
@@ -59,6 +64,7 @@ def test_aging_ties_to_the_receivable_control_balance(cli: Any, story: Books) ->
         assert report["totals"], day
         assert all(t["ties"] for t in report["totals"]), report["totals"]
     report = cli("report", "aging", "--as-of", "2026-11-30", "--json", db=url).json()
+    reports.AgingReport.model_validate(report)
     rows = {(a["accountNumber"], a["currency"]): a for a in report["accounts"]}
     assert ("A00000001", "USD") in rows
     acme = rows[("A00000001", "USD")]
@@ -75,6 +81,7 @@ def test_aging_ties_to_the_receivable_control_balance(cli: Any, story: Books) ->
 def test_write_off_register_ties_to_the_journal(cli: Any, story: Books) -> None:
     url = db_url(story)
     report = cli("report", "write-offs", "--period", "2026-11", "--json", db=url).json()
+    reports.WriteOffReport.model_validate(report)
     assert [(w["memoNumber"], w["amount"], w["revenueImpacting"]) for w in report["writeOffs"]] == [
         ("WO-CM00000022-1", "-35.70", "credit memo written off"),
         ("WO-INV00000002-1", "280.00", "revenue impacting"),
@@ -101,6 +108,7 @@ def test_write_off_register_ties_to_the_journal(cli: Any, story: Books) -> None:
 
 def test_reversal_register(cli: Any, story: Books) -> None:
     report = cli("report", "reversals", "--period", "2026-11", "--json", db=db_url(story)).json()
+    reports.ReversalReport.model_validate(report)
     assert [(r["memoNumber"], r["documentNumber"], r["documentKind"], r["amount"]) for r in report["reversals"]] == [
         ("RV-CM00000021-1", "CM00000021", "CreditMemo", "59.50"),
         ("RV-INV00000022-1", "INV00000022", "Invoice", "297.50"),

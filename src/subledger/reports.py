@@ -11,8 +11,9 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Connection, and_, func, select
 
 from subledger.balances import journal_balances, subledger_balances
@@ -405,3 +406,124 @@ def reversals(conn: Connection, period: str) -> dict[str, Any]:
             for (kind, c), v in sorted(totals.items())
         ],
     }
+
+
+# --- the shapes ``--json`` prints (``subledger schema --output NAME``) ----------------------------------------
+
+
+class _Shape(BaseModel):
+    """The reports build plain dicts (they are printed as they are); these models only describe them, field names
+    as the wire spells them. tests/test_reports.py validates real output against them."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class DocumentListRow(_Shape):
+    number: str
+    kind: str
+    accountNumber: str
+    accountName: str
+    date: str
+    dueDate: str | None = None
+    status: str
+    currency: str
+    amount: str
+    balance: str | None = Field(None, description="Invoices and debit memos: the open balance.")
+    unappliedAmount: str | None = Field(None, description="Credit memos: what is not applied yet.")
+    ageDays: int
+    source: str | None = None
+    sourceDocumentNumber: str | None = None
+    reasonCode: str | None = None
+    reversed: bool
+
+
+class PaymentListRow(_Shape):
+    number: str
+    kind: Literal["Payment"]
+    accountNumber: str
+    type: str
+    date: str
+    status: str
+    currency: str
+    amount: str
+    unappliedAmount: str
+    ageDays: int
+
+
+class AgingAccount(BaseModel):
+    """Per account and currency: one key per bucket (``buckets``) with the amount owed, and ``total``."""
+
+    model_config = ConfigDict(extra="allow")
+    accountNumber: str
+    accountName: str
+    currency: str
+    total: str
+
+
+class AgingTotal(_Shape):
+    currency: str
+    aging: str
+    receivableSubledger: str
+    receivableJournal: str
+    ties: bool
+
+
+class AgingReport(_Shape):
+    asOf: str
+    buckets: list[str]
+    accounts: list[AgingAccount]
+    totals: list[AgingTotal]
+
+
+class WriteOffRow(_Shape):
+    memoNumber: str
+    memoKind: str
+    documentNumber: str
+    accountNumber: str
+    date: str
+    currency: str
+    amount: str = Field(description="Positive for a credit memo write-off, negative for a debit memo one.")
+    revenueImpacting: str
+    reasonCode: str | None = None
+    nonRevenueWriteOffAccountingCode: str | None = None
+
+
+class WriteOffTotal(_Shape):
+    currency: str
+    amount: str
+    journal: str
+    ties: bool
+
+
+class WriteOffReport(_Shape):
+    period: str
+    writeOffs: list[WriteOffRow]
+    byRevenueImpact: list[dict[str, str]]
+    byReasonCode: list[dict[str, str]]
+    byAccountingCode: list[dict[str, str]]
+    totals: list[WriteOffTotal]
+
+
+class ReversalRow(_Shape):
+    memoNumber: str
+    memoKind: str
+    documentNumber: str
+    documentKind: str
+    accountNumber: str
+    date: str
+    currency: str
+    amount: str
+    reasonCode: str | None = None
+
+
+class ReversalTotal(_Shape):
+    documentKind: str
+    currency: str
+    count: int
+    amount: str
+
+
+class ReversalReport(_Shape):
+    period: str
+    reversals: list[ReversalRow]
+    totals: list[ReversalTotal]

@@ -56,6 +56,11 @@ OUTPUT_SCHEMAS: dict[str, str] = {
     "period-transition": "subledger.operations.periods:PeriodTransition",
     "check-report": "subledger.checks:CheckReport",
     "audit-record": "subledger.audit:AuditRecord",
+    "list-documents": "subledger.reports:DocumentListRow",
+    "list-payments": "subledger.reports:PaymentListRow",
+    "aging": "subledger.reports:AgingReport",
+    "write-offs": "subledger.reports:WriteOffReport",
+    "reversals": "subledger.reports:ReversalReport",
     "error": "subledger.cli.output_models:ErrorOutput",
     "operation": "subledger.cli.output_models:OperationOutput",
 }
