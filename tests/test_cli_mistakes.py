@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -371,3 +372,19 @@ def test_internal_error_is_one_line_with_a_log_of_the_traceback(cli: Any, seed00
         assert "a defect" in text
     finally:
         log.unlink()
+
+
+def test_a_book_made_by_an_older_subledger(cli: Any, tmp_path: Path) -> None:
+    """A table or column the code needs is missing because the book's schema is behind: say so, and how to
+    upgrade, instead of the driver's "no such column"."""
+    import sqlite3
+
+    path = tmp_path / "old.db"
+    url = f"sqlite:///{path}"
+    assert cli("init", db=url).code == 0
+    with sqlite3.connect(path) as conn:
+        conn.execute("ALTER TABLE accounting_codes RENAME COLUMN number TO gl_number")
+        conn.execute("UPDATE alembic_version SET version_num = '0001'")
+    conn.close()
+    line = one_line(cli("journal", db=url), 1)
+    assert re.search(r"has schema 0001, this subledger needs \d{4}: run `subledger init` to upgrade it$", line), line

@@ -67,9 +67,35 @@ def _database_error(exc: BaseException) -> CommandError:
             "the disk holding the database is full: nothing was written; free some space and run it again",
             code="disk-full",
         )
+    if "no such table" in text or "no such column" in text or "UndefinedTable" in text or "UndefinedColumn" in text:
+        behind = _schema_behind()
+        if behind is not None:
+            return CommandError(behind, code="old-schema")
     if "readonly" in text or "read-only" in text:
         return CommandError("the database is read-only: nothing was written; check its permissions", code="read-only")
     return unreachable(database_url(), exc)
+
+
+def _schema_behind() -> str | None:
+    """Why a table or column is missing, when the reason is a book made by an older subledger."""
+    try:
+        from alembic.script import ScriptDirectory
+        from sqlalchemy import text
+
+        from subledger.cli.common import database_url, engine
+        from subledger.storage.migrate import config
+
+        head = ScriptDirectory.from_config(config()).get_current_head()
+        with engine().connect() as conn:
+            current = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    except Exception:
+        return None
+    if current == head:
+        return None
+    return (
+        f"the book at {database_url()} has schema {current}, this subledger needs {head}: "
+        "run `subledger init` to upgrade it"
+    )
 
 
 def translate(exc: BaseException) -> SubledgerError | None:
