@@ -221,7 +221,10 @@ def test_cli_bulk_write_off_from_a_file(both: Books, cli: Any, tmp_path: Path) -
     assert out.code == 3, out.err  # partly done
     data = out.json()
     assert [w["memo"] for w in data["writtenOff"]] == ["WO-INV00000001-1"]
-    assert data["failed"] == [{"document": "NOPE", "error": "not-found", "rule": "no invoice or debit memo NOPE"}]
+    assert data["failed"] == [
+        {"document": "NOPE", "documentNumber": "NOPE", "error": "not-found", "rule": "no invoice or debit memo NOPE"}
+    ]
+    assert [(w["documentNumber"], w["memoNumber"]) for w in data["writtenOff"]] == [("INV00000001", "WO-INV00000001-1")]
     out = cli("write-off", "--from", str(source), db=db_url(both))
     assert out.code == 1  # every document refused
     assert "0 of 2 documents written off, 2 refused." in out.out

@@ -252,7 +252,13 @@ def bulk_write_off(
             result = book.write_off_bulk(source, idempotency_key=STATE.idempotency_key, progress=bar)
     done, refused = _bulk_counts(result)
     if STATE.json:
-        print_json(output.operation_json("write-off-bulk", result) | {"success": not refused})
+        data = output.operation_json("write-off-bulk", result) | {"success": not refused}
+        # Each row in the common vocabulary too: the document written off (or refused) and the memo made.
+        for row in data.get("writtenOff", []):
+            row |= {"documentNumber": row.get("document"), "memoNumber": row.get("memo")}
+        for row in data.get("failed", []):
+            row |= {"documentNumber": row.get("document")}
+        print_json(data)
     elif hasattr(result, "written_off"):
         out(f"{len(result.written_off)} of {result.requested} documents written off, {len(result.failed)} refused.")
         for failure in result.failed:
