@@ -117,6 +117,36 @@ class ItemLine:
         return {Role.AR: self.ar_code, Role.REVENUE: self.revenue_code, Role.ON_ACCOUNT: self.on_account_code or ""}
 
 
+#: An item's descriptive fields: what the load file gave, copied as they are by a memo mirroring the item.
+ITEM_DETAILS = (
+    "charge_name",
+    "subscription_number",
+    "quantity",
+    "unit_price",
+    "charge_model",
+    "charge_number",
+    "description",
+    "unit_of_measure",
+    "sku",
+    "sku_name",
+    "service_start_date",
+    "service_end_date",
+)
+
+
+def new_item_line(
+    line_id: str, line_no: int, processing_type: str, amount: Decimal, codes: Codes, details: Any
+) -> ItemLine:
+    """A new item of ``amount``, open for all of it, posting to ``codes`` (``posting.resolve_codes``), with the
+    ``ITEM_DETAILS`` of ``details`` (a load file's item, or the item a memo mirrors)."""
+    copied = {name: getattr(details, name) for name in ITEM_DETAILS}
+    for number in ("quantity", "unit_price"):
+        if copied[number] is not None:
+            copied[number] = str(copied[number])
+    revenue, ar, on_account = codes[Role.REVENUE], codes[Role.AR], codes.get(Role.ON_ACCOUNT)
+    return ItemLine(line_id, line_no, processing_type, amount, amount, revenue, ar, on_account, **copied)
+
+
 @dataclass
 class DocumentState:
     account_number: str

@@ -46,6 +46,7 @@ from subledger.state import (
     TaxLine,
     fetch_documents,
     insert_documents,
+    new_item_line,
     new_tax_line,
     write_balances,
 )
@@ -282,31 +283,10 @@ class _Loader:
                 ar=ar,
                 on_account=on_account,
             )
-            line = ItemLine(
-                id=item.id,
-                line_no=n,
-                processing_type=item.processing_type,
-                amount=item.amount,
-                balance=item.amount,
-                revenue_code=codes[Role.REVENUE],
-                ar_code=codes[Role.AR],
-                on_account_code=codes.get(Role.ON_ACCOUNT),
-                charge_name=item.charge_name,
-                subscription_number=item.subscription_number,
-                applied_to_item_id=item.applied_to_item_id,
-                quantity=_text(item.quantity),
-                unit_price=_text(item.unit_price),
-                source_item_id=item.source_item_id if isinstance(item, MemoItem) else None,
-                source_item_type=item.source_item_type if isinstance(item, MemoItem) else None,
-                charge_model=item.charge_model,
-                charge_number=item.charge_number,
-                description=item.description,
-                unit_of_measure=item.unit_of_measure,
-                sku=item.sku,
-                sku_name=item.sku_name,
-                service_start_date=item.service_start_date,
-                service_end_date=item.service_end_date,
-            )
+            line = new_item_line(item.id, n, item.processing_type, item.amount, codes, item)
+            line.applied_to_item_id = item.applied_to_item_id
+            if isinstance(item, MemoItem):
+                line.source_item_id, line.source_item_type = item.source_item_id, item.source_item_type
             line.taxes = [
                 self._tax(tax, line, kind, tax_type, number, f"{field}.taxationItems[{t}]")
                 for t, tax in enumerate(item.taxation_items)
@@ -423,6 +403,16 @@ class _Loader:
             raise RuleViolation(f"{label} {app.target} is not posted", document=owner, field=field)
         return target
 
+    def application_date(self, app: Application, dated: dt.date, what: str, owner: str, field: str) -> dt.date:
+        """An application's effective date: the one given, else the document's; not before it, in an open period."""
+        date = app.effective_date or dated
+        if date < dated:
+            raise RuleViolation(
+                f"application effective date is before the {what} date", document=owner, field=f"{field}.effectiveDate"
+            )
+        self.ctx.open_period(date, document=owner, field=f"{field}.effectiveDate")
+        return date
+
     def load_payments(self) -> list[dict[str, object]]:
         rows: list[dict[str, object]] = []
         existing = self.existing(self.ctx.conn, [p.number for p in self.file.payments])
@@ -473,14 +463,7 @@ class _Loader:
         for i, app in enumerate(p.applications):
             field = f"applications[{i}]"
             target = self.check_target(app, targets, p.number, p.account_number, field)
-            date = app.effective_date or p.effective_date
-            if date < p.effective_date:
-                raise RuleViolation(
-                    "application effective date is before the payment date",
-                    document=p.number,
-                    field=f"{field}.effectiveDate",
-                )
-            ctx.open_period(date, document=p.number, field=f"{field}.effectiveDate")
+            date = self.application_date(app, p.effective_date, "payment", p.number, field)
             parts = self.target_lines(app, target, p.number, field)
             self.entries.extend(
                 self.applications.payment(
@@ -530,14 +513,7 @@ class _Loader:
         for i, app in enumerate(model.applications):
             field = f"applications[{i}]"
             target = self.check_target(app, targets, memo.number, memo.account_number, field)
-            date = app.effective_date or memo.document_date
-            if date < memo.document_date:
-                raise RuleViolation(
-                    "application effective date is before the memo date",
-                    document=memo.number,
-                    field=f"{field}.effectiveDate",
-                )
-            self.ctx.open_period(date, document=memo.number, field=f"{field}.effectiveDate")
+            date = self.application_date(app, memo.document_date, "memo", memo.number, field)
             parts = self.target_lines(app, target, memo.number, field)
             pairs: list[tuple[Line, Line, Decimal]] = []
             for target_line, amount in parts:

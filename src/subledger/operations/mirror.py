@@ -37,7 +37,7 @@ from subledger.operations.base import canonical_json
 from subledger.operations.settlement import Applications, Line
 from subledger.posting import Defaults, DocumentKind, Role, line_type, resolve_codes
 from subledger.settings import MirroringRule
-from subledger.state import DocumentState, ItemLine, TaxLine, new_tax_line
+from subledger.state import DocumentState, ItemLine, TaxLine, new_item_line, new_tax_line
 from subledger.storage.schema import documents
 
 
@@ -257,34 +257,9 @@ def generate_memo(
             )
         processing_type = line.processing_type or src.processing_type
         source_item_type = _SOURCE_ITEM_TYPE[source.kind]
-        items.append(
-            ItemLine(
-                id=item_id,
-                line_no=k,
-                processing_type=processing_type,
-                amount=line.amount,
-                balance=line.amount,
-                revenue_code=revenue_code,
-                ar_code=codes[Role.AR],
-                on_account_code=codes.get(Role.ON_ACCOUNT),
-                charge_name=src.charge_name,
-                subscription_number=src.subscription_number,
-                applied_to_item_id=None,
-                quantity=src.quantity,
-                unit_price=src.unit_price,
-                source_item_id=src.id,
-                source_item_type=source_item_type,
-                charge_model=src.charge_model,
-                charge_number=src.charge_number,
-                description=src.description,
-                unit_of_measure=src.unit_of_measure,
-                sku=src.sku,
-                sku_name=src.sku_name,
-                service_start_date=src.service_start_date,
-                service_end_date=src.service_end_date,
-                taxes=taxes,
-            )
-        )
+        mirrored = new_item_line(item_id, k, processing_type, line.amount, codes, src)
+        mirrored.source_item_id, mirrored.source_item_type, mirrored.taxes = src.id, source_item_type, taxes
+        items.append(mirrored)
         wire_items.append(
             _present(
                 {
