@@ -464,3 +464,12 @@ def test_a_memo_write_off_is_refused_without_invoice_settlement(ns: Books) -> No
         "INV00000101: writing off invoice INV00000101 needs Invoice Settlement, which this book does not have (it "
         "uses invoice item adjustments)"
     )
+
+
+def test_a_reversal_is_refused_without_invoice_settlement_as_a_write_off_is(ns: Books) -> None:
+    """One settlement-mode rule (``context.require_settlement``): a reversal is refused in the same terms."""
+    error = refused(ns, WrongSettlementMode, lambda: ns.reverse_invoice("INV00000101", {"memoDate": DATE}))
+    assert str(error) == (
+        "INV00000101: reversing invoice INV00000101 needs Invoice Settlement, which this book does not have (it "
+        "uses invoice item adjustments)"
+    )

@@ -138,6 +138,23 @@ def test_bulk_retries_one_document_per_transaction_when_the_database_refuses_a_b
     assert failed == [("NOPE", "no invoice NOPE")]
 
 
+def test_bulk_audits_each_refusal_once_on_either_path(both: Books, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A refusal of the batch's planning is audited under the bulk task; one of the one-by-one fallback by its own
+    operation; neither twice (``base.audit_scope``)."""
+    both.write_off_bulk(documents=["NOPE", "INV00000001"], settings=SETTINGS)
+    assert [(r.kind, r.error_code) for r in both.audit(outcome="refused")] == [("write-off-bulk", "not-found")]
+
+    def refuse(*_: Any) -> None:
+        raise OperationalError("INSERT", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(base, "_write_together", refuse)
+    both.write_off_bulk(documents=["NOPE-2", "INV00000002"], settings=SETTINGS)
+    assert [(r.kind, r.error_code) for r in both.audit(outcome="refused")] == [
+        ("write-off-bulk", "not-found"),
+        ("write-off-invoice", "not-found"),
+    ]
+
+
 def test_bulk_with_an_idempotency_key_skips_what_a_previous_run_wrote_off(both: Books) -> None:
     first = both.write_off_bulk(documents=["INV00000001", "INV00000002"], settings=SETTINGS, idempotency_key="run-1")
     before = dump(both.engine)
