@@ -9,7 +9,9 @@ import io
 import json
 import os
 import stat
+import threading
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -791,3 +793,44 @@ def test_export_gl_records_the_same_summary_entries_as_create(book: Books, tmp_p
         by_sql.totals,
     )
     assert by_render.line_count == 62
+
+
+def test_two_runs_created_at_once_never_take_an_entry_twice(book: Books) -> None:
+    start = threading.Barrier(2)
+
+    def create() -> str | None:
+        start.wait()
+        created = book.create_journal_run("2026-10").run
+        return None if created is None else created.number
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        numbers = sorted(pool.map(lambda _: create(), range(2)), key=str)
+    taken = [n for n in numbers if n is not None]
+    assert len(taken) == 1
+    assert book.journal_run(taken[0]).entry_count == 17
+    with book.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM journal_run_entries")).scalar_one() == 17
+
+
+@pytest.mark.parametrize(("fmt", "constant"), [("netsuite", "MAX_RECORDS_PER_FILE"), ("intacct", "MAX_LINES_PER_FILE")])
+def test_files_split_at_the_importers_limit_an_entry_never_split(
+    book: Books, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fmt: str, constant: str
+) -> None:
+    from subledger.export.gl import intacct, netsuite
+
+    monkeypatch.setattr(netsuite if fmt == "netsuite" else intacct, constant, 20)
+    number = run_of(book)
+    out = tmp_path / f"gl{SUFFIX[fmt]}"
+    result = book.render_gl(number, out, format=fmt, profile=PROFILE)
+    parts = [Path(f) for f in result.files if not f.endswith(".manifest.json")]
+    assert len(parts) > 2
+    key = "External ID" if fmt == "netsuite" else "REFERENCE_NO"
+    seen: set[str] = set()
+    for part in parts:
+        rows = read_csv(part)
+        assert 0 < len(rows) <= 20
+        ids = {r[key] for r in rows}
+        assert not ids & seen
+        seen |= ids
+        assert book.check_gl(part, format=fmt, profile=PROFILE).problems == []
+    assert len(seen) == 17
