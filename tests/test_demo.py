@@ -32,6 +32,15 @@ def test_committed_ledger_equals_demo_output(tmp_path: Path) -> None:
         "2026-11.csv",
     ]
     assert gl_written == {p.name: p.read_bytes() for p in (ROOT / "ledgers" / "example" / "gl").iterdir()}
+    # each one passes its importer's rules, as the export checked before writing it
+    from subledger.chart import load_chart
+    from subledger.export import gl
+
+    profile = gl.load_profile(demo.ERP_PROFILE)
+    chart = gl.accounts_of(load_chart(ROOT / "chart_of_accounts").codes.values())
+    for name, fmt, _ in demo.GL_RENDERS:
+        checked = gl.check_file(ROOT / "ledgers" / "example" / "gl" / name, fmt, profile=profile, accounts=chart)
+        assert checked.problems == [], name
     _, errors, _ = loader.load_file(str(ROOT / "ledgers" / "example" / "main.beancount"))
     assert errors == []
     # The second book, without Invoice Settlement (written off by invoice item adjustments), next to the first.
