@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import errno
 import io
 import json
 import os
@@ -834,3 +835,17 @@ def test_files_split_at_the_importers_limit_an_entry_never_split(
         seen |= ids
         assert book.check_gl(part, format=fmt, profile=PROFILE).problems == []
     assert len(seen) == 17
+
+
+def test_a_file_system_without_hard_links_still_gets_the_file(
+    book: Books, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    number = run_of(book)
+
+    def no_links(src: Any, dst: Any) -> None:
+        raise OSError(errno.EPERM, "Operation not permitted")
+
+    monkeypatch.setattr(os, "link", no_links)
+    result = book.render_gl(number, tmp_path / "out" / "gl.csv")
+    assert [Path(f).name for f in result.files] == ["gl.csv", "gl.csv.manifest.json"]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["gl.csv", "gl.csv.manifest.json"]

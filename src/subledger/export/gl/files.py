@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import errno
 import hashlib
 import json
 import os
@@ -120,6 +121,12 @@ class Staged:
                         os.link(tmp, final)
                     except FileExistsError:
                         raise Conflict("exists; give --force to replace it", document=str(final), field="out") from None
+                    except OSError as exc:
+                        if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK):
+                            raise
+                        # A file system without hard links: renamed, after the check above.
+                        os.rename(tmp, final)
+                        continue
                     os.unlink(tmp)
             _sync_dir(self.out.parent)
         except OSError as exc:
@@ -242,6 +249,14 @@ class _Writer:
         self._close()
 
 
+def _abandon(staged: Staged, writer: _Writer | None) -> None:
+    if writer is not None and writer.handle is not None:
+        with contextlib.suppress(OSError):
+            writer.handle.close()
+        writer.handle = None
+    staged.discard()
+
+
 def _digest(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
@@ -263,6 +278,7 @@ def stage(
     """Render ``entries`` into temporary files beside ``out`` (checked, synced), and its sidecar; nothing is in
     place until ``commit``. Refuses an existing output (unless ``force``) before writing anything."""
     staged = Staged(out, force)
+    writer: _Writer | None = None
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         refuse_existing(out, force)
@@ -304,9 +320,9 @@ def stage(
             handle.flush()
             os.fsync(handle.fileno())
     except OSError as exc:
-        staged.discard()
+        _abandon(staged, writer)
         raise ExportFailed(f"could not write {out}: {exc.strerror or exc}", field="out") from exc
     except BaseException:
-        staged.discard()
+        _abandon(staged, writer)
         raise
     return staged
