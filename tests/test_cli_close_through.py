@@ -44,3 +44,12 @@ def test_close_needs_a_period_or_through(cli: Any, books: Books) -> None:
     assert cli("period", "close", db=url).code == 2
     assert cli("period", "close", "2026-01", "--through", "2026-02", db=url).code == 2
     assert cli("period", "close", "--through", "1999-01", db=url).code == 1
+
+
+def test_closing_out_of_order_points_to_through(cli: Any, books: Books) -> None:
+    refused = cli("period", "close", "2026-10", db=db_url(books))
+    assert refused.code == 1
+    assert refused.err.strip().endswith(
+        "the earlier period 2026-01 is Open (periods close in calendar order); "
+        "`subledger period close --through 2026-10` closes each in order"
+    )

@@ -96,7 +96,15 @@ def close(
     if (name is None) == (through is None):
         raise CommandError("give a PERIOD or --through PERIOD (not both)", code="usage", exit_code=USAGE)
     if name is not None:
-        _transition("period-close", name, "close_period")
+        from subledger.errors import PeriodTransitionRefused
+
+        try:
+            _transition("period-close", name, "close_period")
+        except PeriodTransitionRefused as exc:
+            if "earlier period" not in exc.rule:
+                raise
+            hint = f"{exc.rule}; `subledger period close --through {name}` closes each in order"
+            raise PeriodTransitionRefused(hint, document=exc.document, field=exc.field) from None
         return
     _close_through(str(through))
 
