@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from typing import Any
 
 from conftest import db_url, example
@@ -114,3 +115,17 @@ def test_journal_by_tag(cli: Any, seed003: Books) -> None:
     for tag in tags:
         tagged = cli("journal", "--tag", tag, "--json", db=url).json()
         assert tagged == [e for e in everything if e["tag"] == tag]
+
+
+def test_help_shows_no_python_types(cli: Any) -> None:
+    """Every command's help names values (--db URL, NUMBER, table|csv|tsv), never Python types (<str>, <bool>),
+    and keeps what it says in braces and brackets (no markup swallowed)."""
+    from test_cli_mistakes import command_paths
+
+    for path in sorted(command_paths()):
+        shown = cli(*path, "--help")
+        assert shown.code == 0, path
+        assert not re.search(r"<(str|bool|int|path|list\[str\]|float)>", shown.out), (path, shown.out)
+        assert "{NUMBER}" not in shown.out
+    bulk = " ".join(cli("write-off", "--help").out.split())
+    assert '{"documents": [NUMBER, ...]}' in bulk

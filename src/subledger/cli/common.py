@@ -68,7 +68,7 @@ class CommandError(SubledgerError):
 def _plain_arguments() -> None:
     """Help names an argument by its metavar alone (``NUMBER``, not ``{NUMBER}`` and ``NUMBER <str>``): the type
     is the help text's to explain. typer has no setting for it."""
-    from typer.core import TyperArgument
+    from typer.core import TyperArgument, TyperOption
 
     def usage_name(self: TyperArgument) -> str:
         name = self.display_name_raw
@@ -76,6 +76,17 @@ def _plain_arguments() -> None:
 
     TyperArgument._usage_display_name = usage_name  # type: ignore[method-assign]
     TyperArgument.display_type_rich = lambda self, ctx: None  # type: ignore[method-assign]
+    typed = TyperOption.display_type_rich
+
+    def option_value(self: TyperOption, ctx: Any) -> str | None:
+        # An option without a metavar shows its name (--period PERIOD), not its Python type (<str>); choices
+        # still show their values.
+        if self.metavar is None and not self.type_descriptor.is_choice and self.name:
+            return self.name.upper().replace("_", "-")
+        shown = typed(self, ctx)
+        return shown.strip("<>") if shown else shown
+
+    TyperOption.display_type_rich = option_value  # type: ignore[method-assign]
 
 
 _plain_arguments()
