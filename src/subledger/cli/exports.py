@@ -121,7 +121,8 @@ def gl(
         if problems:
             raise typer.Exit(1)
         if not json_out:
-            say(f"{check}: meets the {format} import rules ({checked.rows} lines, {checked.journals} journals).")
+            unit = "records" if format == "jsonl" else "lines"
+            say(f"{check}: meets the {format} import rules ({checked.rows} {unit}, {checked.journals} journals).")
         return
     if out is None or (run is None) == (period is None):
         raise typer.BadParameter("give --out and one of --run or --period (or --check FILE, or --list)")
