@@ -56,6 +56,8 @@ def _commands(body: str, out: str) -> list[list[str]]:
         ["credit-memo", "unapply", "CM00000001", "--body", body],
         ["payment", "apply", "P00000001", "--body", body],
         ["payment", "unapply", "P00000001", "--body", body],
+        ["credit-memo", "refund", "CM00000001", "--body", body],
+        ["refund", "cancel", "RF-CM00000001-1"],
         ["write-off", "--from", body],
         ["adjustment", "create", "--body", body],
         ["adjustment", "list"],

@@ -6,7 +6,9 @@ Every test runs on SQLite and PostgreSQL (the ``books`` fixtures).
 
 from __future__ import annotations
 
+import csv
 import json
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +17,14 @@ from sqlalchemy import select
 
 from conftest import db_url, dump, set_period_status
 from subledger.api import Books
-from subledger.errors import AmountExceedsBalance, PeriodClosed, RuleViolation
+from subledger.errors import (
+    AmountExceedsBalance,
+    InvalidInput,
+    NotFound,
+    NotReversible,
+    PeriodClosed,
+    RuleViolation,
+)
 from subledger.state import fetch_document
 from subledger.storage.schema import document_items
 
@@ -250,3 +259,211 @@ def test_cli_payment_unapply_is_idempotent_audited_and_has_a_schema(
     assert [(r.kind, r.outcome) for r in line_level.audit()][-1] == ("unapply-payment", "refused")
     schema = cli("schema", "unapply-payment")
     assert {"effectiveDate", "invoices", "debitMemos"} <= set(schema.json()["properties"])
+
+
+# --- 3. credit memo refunds -----------------------------------------------------------------------------------------
+
+CM = "CM00000001"  # line-level books: Usage credit CMI-0001 40.00 + tax CTI-0001 3.50 = 43.50, dated 2026-10-15
+
+
+def memo_state(books: Books) -> tuple[str, str, str]:
+    memo = books.show("credit-memo", CM)
+    return memo["appliedAmount"], memo["unappliedAmount"], memo["refundAmount"]
+
+
+def refund_lines(books: Books, ttype: str) -> list[tuple[str, str, str, str, str | None]]:
+    return journal_lines(books, CM, ttype)
+
+
+def test_refund_fifo_blocks_the_reversal_until_it_is_cancelled(line_level: Books) -> None:
+    """Refunding 20.00 (External, Check) on 2026-11-10 without items takes CMI-0001 first: its unapplied amount
+    40.00 -> 20.00, the tax line keeps 3.50; the memo is applied 0.00, unapplied 23.50, refunded 20.00 (0 + 23.50 +
+    20.00 = 43.50). External Refund on 2026-11-10: Dr Credit Memo On-Account 20.00, Cr Cash 20.00. The memo is
+    partially refunded, so it cannot be reversed (seed 004); cancelling the refund on 2026-11-12 posts the mirror
+    (Dr Cash 20.00, Cr Credit Memo On-Account 20.00) and gives back 43.50 unapplied: now it can be reversed."""
+    result = line_level.refund_credit_memo(
+        CM,
+        {
+            "totalAmount": "20.00",
+            "refundDate": "2026-11-10",
+            "methodType": "Check",
+            "reasonCode": "Customer request",
+            "comment": "Refund by check",
+        },
+    )
+    assert (result.number, result.status, result.unapplied_amount, result.refund_amount) == (
+        "RF-CM00000001-1",
+        "Processed",
+        "23.50",
+        "20.00",
+    )
+    assert [(i.credit_memo_item_id, i.amount) for i in result.items] == [("CMI-0001", "20.00")]
+    assert memo_state(line_level) == ("0.00", "23.50", "20.00")
+    memo = line_level.show("credit-memo", CM)
+    assert (memo["items"][0]["unappliedAmount"], memo["items"][0]["taxationItems"][0]["unappliedAmount"]) == (
+        "20.00",
+        "3.50",
+    )
+    assert refund_lines(line_level, "External Refund") == [
+        ("2026-11-10", "Credit Memo On-Account", "20.00", "0.00", "CMI-0001"),
+        ("2026-11-10", "Cash", "0.00", "20.00", "CMI-0001"),
+    ]
+    assert line_level.check().passed
+    before = dump(line_level.engine)
+    with pytest.raises(NotReversible, match="applied or refunded"):
+        line_level.reverse_credit_memo(CM, NOV)
+    assert dump(line_level.engine) == before
+    cancelled = line_level.cancel_refund("RF-CM00000001-1", {"cancelDate": "2026-11-12"})
+    assert (cancelled.status, str(cancelled.cancel_date), cancelled.unapplied_amount, cancelled.refund_amount) == (
+        "Canceled",
+        "2026-11-12",
+        "43.50",
+        "0.00",
+    )
+    assert memo_state(line_level) == ("0.00", "43.50", "0.00")
+    assert refund_lines(line_level, "External Refund")[2:] == [
+        ("2026-11-12", "Cash", "20.00", "0.00", "CMI-0001"),
+        ("2026-11-12", "Credit Memo On-Account", "0.00", "20.00", "CMI-0001"),
+    ]
+    assert line_level.check().passed
+    reversal = line_level.reverse_credit_memo(CM, NOV)
+    assert reversal.debit_memo is not None
+    assert line_level.check().passed
+
+
+def test_itemised_electronic_refund_of_the_whole_memo(line_level: Books) -> None:
+    """Refunding 40.00 of CMI-0001 and 3.50 of CTI-0001 (Electronic) empties the memo: applied 0.00, unapplied
+    0.00, refunded 43.50. Electronic Refund: Dr Credit Memo On-Account 40.00 and 3.50, Cr Cash 40.00 and 3.50. It can
+    then be neither applied nor refunded again."""
+    result = line_level.refund_credit_memo(
+        CM,
+        {
+            "type": "Electronic",
+            "totalAmount": "43.50",
+            "refundDate": "2026-11-10",
+            "items": [
+                {"creditMemoItemId": "CMI-0001", "amount": "40.00"},
+                {"creditTaxItemId": "CTI-0001", "amount": "3.50"},
+            ],
+        },
+    )
+    assert (result.unapplied_amount, result.refund_amount) == ("0.00", "43.50")
+    assert memo_state(line_level) == ("0.00", "0.00", "43.50")
+    assert refund_lines(line_level, "Electronic Refund") == [
+        ("2026-11-10", "Credit Memo On-Account", "40.00", "0.00", "CMI-0001"),
+        ("2026-11-10", "Cash", "0.00", "40.00", "CMI-0001"),
+        ("2026-11-10", "Credit Memo On-Account", "3.50", "0.00", "CTI-0001"),
+        ("2026-11-10", "Cash", "0.00", "3.50", "CTI-0001"),
+    ]
+    assert line_level.check().passed
+    with pytest.raises(AmountExceedsBalance, match=r"unapplied amount 0\.00"):
+        line_level.refund_credit_memo(CM, {"totalAmount": "0.01", "refundDate": "2026-11-11"})
+    with pytest.raises(AmountExceedsBalance):
+        line_level.apply_credit_memo(
+            CM, {"effectiveDate": "2026-11-11", "invoices": [{"invoiceNumber": "INV00000010", "amount": "1.00"}]}
+        )
+
+
+@pytest.mark.parametrize(
+    ("body", "error", "words"),
+    [
+        ({"totalAmount": "43.51", "refundDate": "2026-11-10"}, AmountExceedsBalance, "unapplied amount 43.50"),
+        (
+            {
+                "totalAmount": "40.01",
+                "refundDate": "2026-11-10",
+                "items": [{"creditMemoItemId": "CMI-0001", "amount": "40.01"}],
+            },
+            AmountExceedsBalance,
+            "unapplied amount 40.00 of line CMI-0001",
+        ),
+        (
+            {
+                "totalAmount": "1.00",
+                "refundDate": "2026-11-10",
+                "items": [{"creditTaxItemId": "CMI-0001", "amount": "1.00"}],
+            },
+            NotFound,
+            "no taxation item CMI-0001",
+        ),
+        ({"totalAmount": "1.00", "refundDate": "2026-10-14"}, RuleViolation, "before the credit memo date"),
+        ({"totalAmount": "1.00", "refundDate": "2026-12-02"}, PeriodClosed, "2026-12"),
+        ({"totalAmount": "1.001", "refundDate": "2026-11-10"}, InvalidInput, "more decimals"),
+    ],
+)
+def test_refund_refusals_write_nothing(
+    line_level: Books, body: dict[str, Any], error: type[Exception], words: str
+) -> None:
+    set_period_status(line_level, "2026-12", "Closed")
+    before = dump(line_level.engine)
+    with pytest.raises(error, match=words):
+        line_level.refund_credit_memo(CM, body)
+    assert dump(line_level.engine) == before
+
+
+def test_refund_cancel_refusals_write_nothing(line_level: Books) -> None:
+    """A refund of 10.00 on 2026-11-10: cancelling it before that date, in a closed period, or twice is refused."""
+    line_level.refund_credit_memo(CM, {"totalAmount": "10.00", "refundDate": "2026-11-10"})
+    set_period_status(line_level, "2026-12", "Closed")
+    before = dump(line_level.engine)
+    for request, error, words in (
+        ({"cancelDate": "2026-11-09"}, RuleViolation, "before the refund date"),
+        ({"cancelDate": "2026-12-02"}, PeriodClosed, "2026-12"),
+    ):
+        with pytest.raises(error, match=words):
+            line_level.cancel_refund("RF-CM00000001-1", request)
+        assert dump(line_level.engine) == before
+    with pytest.raises(NotFound, match="no refund RF-CM00000001-2"):
+        line_level.cancel_refund("RF-CM00000001-2", {"cancelDate": "2026-11-11"})
+    line_level.cancel_refund("RF-CM00000001-1", {"cancelDate": "2026-11-11"})
+    with pytest.raises(RuleViolation, match="refund is Canceled"):
+        line_level.cancel_refund("RF-CM00000001-1", {"cancelDate": "2026-11-11"})
+
+
+def test_refund_in_the_ledger_and_the_cli(line_level: Books, cli: Any, tmp_path: Path) -> None:
+    """The refund's entries carry #refund and link the credit memo and the refund; the ledger's control balances
+    (Credit Memo On-Account 43.50 - 20.00) still hold: the exported period checks. CLI: refund with --json and an
+    idempotency key replays; ``refund cancel`` prints the mirror."""
+    url = db_url(line_level)
+    body = tmp_path / "refund.json"
+    body.write_text(json.dumps({"totalAmount": "20.00", "refundDate": "2026-11-10", "methodType": "Check"}))
+    out = cli("credit-memo", "refund", CM, "--body", str(body), "--json", "--idempotency-key", "r1", db=url)
+    assert out.code == 0, out.err
+    assert (out.json()["number"], out.json()["unappliedAmount"], out.json()["refundAmount"]) == (
+        "RF-CM00000001-1",
+        "23.50",
+        "20.00",
+    )
+    again = cli("credit-memo", "refund", CM, "--body", str(body), "--json", "--idempotency-key", "r1", db=url)
+    assert again.json() == out.json() | {"replayed": True}
+    ledger = "".join(
+        p.read_text() for p in line_level.export_beancount(tmp_path / "ledger") if p.suffix == ".beancount"
+    )
+    assert "#refund ^CM00000001 ^RF-CM00000001-1" in ledger
+    assert line_level.check("2026-11").passed
+    text = cli("refund", "cancel", "RF-CM00000001-1", "--cancel-date", "2026-11-12", db=url)
+    assert text.code == 0, text.err
+    assert "Refund RF-CM00000001-1 of credit memo CM00000001: 20.00 USD cancelled on 2026-11-12" in text.out
+    for name in ("refund-credit-memo", "cancel-refund"):
+        assert cli("schema", name).code == 0
+
+
+def test_refund_in_the_gl_export(line_level: Books, tmp_path: Path) -> None:
+    """November's GL file has the External Refund lines: Dr Credit Memo On-Account 20.00 and Cr Cash 20.00 on
+    2026-11-10, and the cancellation's mirror on 2026-11-12; the period's debits equal its credits."""
+    line_level.refund_credit_memo(CM, {"totalAmount": "20.00", "refundDate": "2026-11-10"})
+    line_level.cancel_refund("RF-CM00000001-1", {"cancelDate": "2026-11-12"})
+    out = tmp_path / "gl.csv"
+    line_level.export_gl("2026-11", out)
+    rows = list(csv.DictReader(out.open()))
+    assert [
+        (r["date"], r["account_name"], r["debit"], r["credit"], r["source_document"], r["related_document"])
+        for r in rows
+        if r["transaction_type"] == "External Refund"
+    ] == [
+        ("2026-11-10", "Credit Memo On-Account", "20.00", "0.00", CM, "RF-CM00000001-1"),
+        ("2026-11-10", "Cash", "0.00", "20.00", CM, "RF-CM00000001-1"),
+        ("2026-11-12", "Cash", "20.00", "0.00", CM, "RF-CM00000001-1"),
+        ("2026-11-12", "Credit Memo On-Account", "0.00", "20.00", CM, "RF-CM00000001-1"),
+    ]
+    assert sum(Decimal(r["debit"]) for r in rows) == sum(Decimal(r["credit"]) for r in rows)

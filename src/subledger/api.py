@@ -44,6 +44,7 @@ from subledger.models.base import Model
 from subledger.models.documents import LoadFile
 from subledger.models.errors import validation_problems
 from subledger.models.jsonio import read_object, refuse_nul
+from subledger.models.refund import CreditMemoRefundRequest, RefundCancelRequest, RefundResult
 from subledger.models.reversal import CreditMemoReversalRequest, InvoiceReversalRequest, ReversalResult
 from subledger.models.views import JournalEntryView, PeriodView
 from subledger.models.writeoff import (
@@ -58,6 +59,7 @@ from subledger.operations.adjustments import create_adjustments, list_adjustment
 from subledger.operations.apply import apply_credit_memo, apply_payment, unapply_credit_memo, unapply_payment
 from subledger.operations.base import audited, run_bulk, run_operation
 from subledger.operations.load import LoadResult, canonical_load, load_books
+from subledger.operations.refund import cancel_refund, refund_credit_memo
 from subledger.operations.reversal import reverse_credit_memo, reverse_invoice
 from subledger.operations.setup import InitResult, init_books
 from subledger.operations.writeoff import BulkReport, bulk_write_off, run_write_off
@@ -279,6 +281,46 @@ class Books:
             request,
             ApplyResult,
             unapply_payment,
+            idempotency_key,
+        )
+
+    @audited("refund-credit-memo")
+    def refund_credit_memo(
+        self,
+        number: str,
+        request: CreditMemoRefundRequest | Path | bytes | str | dict[str, Any],
+        *,
+        idempotency_key: str | None = None,
+    ) -> RefundResult:
+        """Refund part of a credit memo's unapplied amount to the customer (items given, or lines in order)."""
+        return self._document_operation(
+            "refund-credit-memo",
+            "creditMemoNumber",
+            number,
+            CreditMemoRefundRequest,
+            request,
+            RefundResult,
+            refund_credit_memo,
+            idempotency_key,
+        )
+
+    @audited("cancel-refund")
+    def cancel_refund(
+        self,
+        number: str,
+        request: RefundCancelRequest | Path | bytes | str | dict[str, Any] | None = None,
+        *,
+        idempotency_key: str | None = None,
+    ) -> RefundResult:
+        """Cancel a processed refund: the amounts go back to the credit memo, its mirror posts on the cancel date."""
+        return self._document_operation(
+            "cancel-refund",
+            "refundNumber",
+            number,
+            RefundCancelRequest,
+            request,
+            RefundResult,
+            cancel_refund,
             idempotency_key,
         )
 

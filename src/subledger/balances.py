@@ -1,9 +1,9 @@
 """Control-account balances two ways: from the subledger (documents and applications) and from the journal.
 
 The subledger side never reads the journal: Accounts Receivable is what posted invoices and debit memos still owe,
-Credit Memo On-Account is what posted credit memos have not yet applied, Unapplied Payments is what processed
-payments have not yet applied, each as of a date. The Beancount export asserts these figures and the close checks
-compare them with the journal; when the two disagree, one of them is wrong.
+Credit Memo On-Account is what posted credit memos have neither applied nor refunded, Unapplied Payments is what
+processed payments have not yet applied, each as of a date. The Beancount export asserts these figures and the
+close checks compare them with the journal; when the two disagree, one of them is wrong.
 """
 
 from __future__ import annotations
@@ -25,6 +25,8 @@ from subledger.storage.schema import (
     journal_entries,
     journal_lines,
     payments,
+    refund_items,
+    refunds,
     taxation_items,
 )
 from subledger.storage.types import Money
@@ -97,6 +99,30 @@ def _applied(
     return totals
 
 
+def _refunded(conn: Connection, as_of: dt.date | None, by_day: bool) -> dict[tuple[Day, str, str], Decimal]:
+    """What refunds paid out of credit memo lines up to ``as_of``, by the line's on-account code: each refund on its
+    refund date, less each cancelled refund on its cancel date."""
+    totals: dict[tuple[Day, str, str], Decimal] = defaultdict(lambda: ZERO)
+    r, ri = refunds.c, refund_items.c
+    for table in (document_items, taxation_items):
+        for day, sign, condition in (
+            (r.refund_date, 1, true()),
+            (r.cancel_date, -1, r.status == "Canceled"),
+        ):
+            keys = [day] if by_day else []
+            query = (
+                select(*keys, table.c.on_account_code, r.currency, func.sum(ri.amount))
+                .join(refunds, and_(r.account_number == ri.account_number, r.number == ri.refund_number))
+                .join(table, and_(table.c.account_number == ri.account_number, table.c.id == ri.memo_item_id))
+                .where(condition, ri.is_tax == (table is taxation_items), _upto(day, as_of))
+                .group_by(*keys, table.c.on_account_code, r.currency)
+            )
+            for row in conn.execute(query):
+                at, (name, currency, total) = (row[0] if by_day else None), row[-3:]
+                totals[(at, name, currency)] += sign * (total or ZERO)
+    return totals
+
+
 def _subledger(conn: Connection, as_of: dt.date | None, by_day: bool) -> Movements:
     """The subledger's control-account amounts, up to ``as_of`` (None: all), per day or (``by_day`` False) in one."""
     out: Movements = defaultdict(lambda: ZERO)
@@ -110,6 +136,7 @@ def _subledger(conn: Connection, as_of: dt.date | None, by_day: bool) -> Movemen
         add("ar", _applied(conn, source_kind, "target", "ar_code", as_of, by_day), -1)
     add("on_account", _lines_total(conn, (DocumentKind.CREDIT_MEMO,), "on_account_code", as_of, by_day))
     add("on_account", _applied(conn, DocumentKind.CREDIT_MEMO, "source", "on_account_code", as_of, by_day), -1)
+    add("on_account", _refunded(conn, as_of, by_day), -1)
     p, a = payments.c, applications.c
     keys = [p.effective_date] if by_day else []
     paid = (

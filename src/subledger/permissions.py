@@ -28,6 +28,7 @@ Permission = Literal[
     "Reopen Accounting Period",
     "Transfer to Accounting",
     "Unapply Payment",
+    "Refund Credit Memo",
 ]
 ALL_PERMISSIONS: frozenset[str] = frozenset(get_args(Permission))
 ADMIN = "admin"

@@ -2,7 +2,7 @@
 
 This is the one module that answers "what does this post". Three tables and one function:
 
-- ``TRANSACTION_TYPE``: which transaction type each document line, application and adjustment posts;
+- ``TRANSACTION_TYPE``: which transaction type each document line, application, refund and adjustment posts;
 - ``RULES``: which *role* each transaction type debits and credits. A positive amount debits the first role and
   credits the second; a negative amount flips them, so a journal line is always a positive debit or credit;
 - ``DEFAULT_TYPE``: the chart type whose default code fills a role a line leaves blank;
@@ -71,6 +71,8 @@ class TransactionType(StrEnum):
     ELECTRONIC_PAYMENT = "Electronic Payment"
     EXTERNAL_PAYMENT_APPLICATION = "External Payment Application Item"
     ELECTRONIC_PAYMENT_APPLICATION = "Electronic Payment Application Item"
+    EXTERNAL_REFUND = "External Refund"
+    ELECTRONIC_REFUND = "Electronic Refund"
     ADJUSTMENT_CHARGE = "Invoice Item Adjustment (Invoice)"
     ADJUSTMENT_TAX = "Invoice Item Adjustment (Tax)"
 
@@ -84,12 +86,13 @@ class Posts(StrEnum):
     PAYMENT_APPLICATION = "payment application"
     CREDIT_MEMO_APPLICATION = "credit memo application"
     ADJUSTMENT = "adjustment"
+    REFUND = "refund"
 
 
 T = TransactionType
 #: (what posts, of which kind) -> the transaction type it posts. The kind is the document's kind for its lines, the
-#: payment's type (External, Electronic) for a payment and its applications, the adjusted line's source type
-#: (InvoiceDetail, Tax) for an adjustment.
+#: payment's type (External, Electronic) for a payment and its applications, the refund's type for a credit memo
+#: refund, the adjusted line's source type (InvoiceDetail, Tax) for an adjustment.
 TRANSACTION_TYPE: dict[tuple[Posts, str], TransactionType] = {
     (Posts.CHARGE, DocumentKind.INVOICE): T.INVOICE_ITEM,
     (Posts.TAX, DocumentKind.INVOICE): T.TAXATION_ITEM,
@@ -102,6 +105,8 @@ TRANSACTION_TYPE: dict[tuple[Posts, str], TransactionType] = {
     (Posts.PAYMENT, "Electronic"): T.ELECTRONIC_PAYMENT,
     (Posts.PAYMENT_APPLICATION, "External"): T.EXTERNAL_PAYMENT_APPLICATION,
     (Posts.PAYMENT_APPLICATION, "Electronic"): T.ELECTRONIC_PAYMENT_APPLICATION,
+    (Posts.REFUND, "External"): T.EXTERNAL_REFUND,
+    (Posts.REFUND, "Electronic"): T.ELECTRONIC_REFUND,
     (Posts.ADJUSTMENT, "InvoiceDetail"): T.ADJUSTMENT_CHARGE,
     (Posts.ADJUSTMENT, "Tax"): T.ADJUSTMENT_TAX,
 }
@@ -139,6 +144,10 @@ RULES: dict[TransactionType, Rule] = {
     T.ELECTRONIC_PAYMENT: Rule(debit=Role.CASH, credit=Role.UNAPPLIED),
     T.EXTERNAL_PAYMENT_APPLICATION: Rule(debit=Role.UNAPPLIED, credit=Role.AR),
     T.ELECTRONIC_PAYMENT_APPLICATION: Rule(debit=Role.UNAPPLIED, credit=Role.AR),
+    # Refunding a credit memo pays its unapplied amount out: the on-account credit leaves, cash goes to the
+    # customer (domain.md §7.2 "Refund Application on CM"), one line pair per credit memo line refunded.
+    T.EXTERNAL_REFUND: Rule(debit=Role.ON_ACCOUNT, credit=Role.CASH),
+    T.ELECTRONIC_REFUND: Rule(debit=Role.ON_ACCOUNT, credit=Role.CASH),
     # Books without Invoice Settlement: adjustments move the item's revenue (or tax) and receivable directly.
     T.ADJUSTMENT_CHARGE: Rule(debit=Role.REVENUE, credit=Role.AR),
     T.ADJUSTMENT_TAX: Rule(debit=Role.SALES_TAX, credit=Role.AR),
@@ -174,6 +183,7 @@ _CHARGES = {T.INVOICE_ITEM, T.DEBIT_MEMO_CHARGE, T.CREDIT_MEMO_CHARGE}
 _TAXES = {T.TAXATION_ITEM, T.DEBIT_MEMO_TAX, T.CREDIT_MEMO_TAX}
 _PAYMENTS = {T.EXTERNAL_PAYMENT, T.ELECTRONIC_PAYMENT}
 _ADJUSTMENTS = {T.ADJUSTMENT_CHARGE, T.ADJUSTMENT_TAX}
+_REFUNDS = {T.EXTERNAL_REFUND, T.ELECTRONIC_REFUND}
 
 
 def resolve_codes(
@@ -201,11 +211,14 @@ def resolve_codes(
     - receivable: ``ar``, else the default; a debit memo generated from a credit memo owes to the default;
     - on account (credit memo lines only): ``on_account``, else the default; a generated credit memo the default;
     - payment: cash = ``code``, else the default; unapplied = the default;
+    - credit memo refund: cash = ``code``, else the default; on account = the refunded memo line's ``on_account``;
     - adjustment: revenue (or sales tax) = deferred, else recognized, else ``code`` (the adjusted line's own);
       receivable = the line's ``ar``.
     """
     if posts in _PAYMENTS:
         return {Role.CASH: code or defaults[Role.CASH], Role.UNAPPLIED: defaults[Role.UNAPPLIED]}
+    if posts in _REFUNDS:
+        return {Role.CASH: code or defaults[Role.CASH], Role.ON_ACCOUNT: on_account or defaults[Role.ON_ACCOUNT]}
     if posts in _ADJUSTMENTS:
         own = Role.REVENUE if posts is T.ADJUSTMENT_CHARGE else Role.SALES_TAX
         assert ar is not None, "an adjusted line carries its receivable code"

@@ -13,7 +13,7 @@ from sqlalchemy import Connection, func, select
 
 from subledger.errors import NotFound
 from subledger.models.views import JournalEntryView, JournalLineView, PeriodView
-from subledger.money import fmt
+from subledger.money import ZERO, fmt
 from subledger.posting import DocumentKind
 from subledger.state import fetch_document
 from subledger.storage import schema
@@ -34,21 +34,35 @@ def show_document(conn: Connection, kind: str, number: str) -> dict[str, Any]:
     lines = {line.id: line for line in doc.lines()}
     is_memo = doc.kind == DocumentKind.CREDIT_MEMO
 
-    def state(target: dict[str, Any], amount: Any, balance: Any) -> None:
+    refunded: dict[str, Any] = {}
+    if is_memo:
+        # Processed refunds paid part of the memo's lines out: applied + unapplied + refunded = amount.
+        r, ri = schema.refunds.c, schema.refund_items.c
+        refunded = dict(
+            conn.execute(
+                select(ri.memo_item_id, func.sum(ri.amount))
+                .join(schema.refunds, (r.account_number == ri.account_number) & (r.number == ri.refund_number))
+                .where(r.account_number == doc.account_number, r.credit_memo_number == number, r.status == "Processed")
+                .group_by(ri.memo_item_id)
+            ).all()
+        )
+
+    def state(target: dict[str, Any], amount: Any, balance: Any, refund: Any) -> None:
         if is_memo:
-            target["appliedAmount"] = fmt(amount - balance, cur)
+            target["appliedAmount"] = fmt(amount - balance - refund, cur)
             target["unappliedAmount"] = fmt(balance, cur)
+            target["refundAmount"] = fmt(refund, cur)
         else:
             target["balance"] = fmt(balance, cur)
 
     for item in out.get("items", []):
         line = lines[item["id"]]
-        state(item, line.amount, line.balance)
+        state(item, line.amount, line.balance, refunded.get(line.id, ZERO))
         for tax in item.get("taxationItems", []):
             tline = lines[tax["id"]]
-            state(tax, tline.amount, tline.balance)
+            state(tax, tline.amount, tline.balance, refunded.get(tline.id, ZERO))
     out["amount"] = fmt(doc.amount, cur)
-    state(out, doc.amount, doc.balance)
+    state(out, doc.amount, doc.balance, sum(refunded.values(), ZERO))
     out["status"] = doc.status
     out["reversed"] = doc.reversed
     out["transferredToAccounting"] = "Yes" if doc.transferred_to_accounting else "No"

@@ -78,6 +78,8 @@ from subledger.storage.schema import (
     payments,
     period_events,
     periods,
+    refund_items,
+    refunds,
     taxation_items,
 )
 from subledger.storage.types import Money, decoder
@@ -766,7 +768,8 @@ def _unjournaled(conn: Connection, scope: Scope) -> tuple[Unjournaled, ...]:
 
 def _stored_balances(conn: Connection) -> tuple[StoredBalance, ...]:
     """Every stored balance that does not recompute: a line's (its amount less what was applied to it, or from it
-    for a credit memo's line, less its processed adjustments: Credits down, Charges up) and a payment's unapplied
+    for a credit memo's line, less its processed adjustments: Credits down, Charges up, less what processed refunds
+    paid out of a credit memo's line) and a payment's unapplied
     amount (its amount less what it applied). One grouped pass of the applications and adjustments each."""
     app, adj, d, p = applications, invoice_item_adjustments, documents, payments
     to_line = (
@@ -778,6 +781,14 @@ def _stored_balances(conn: Connection) -> tuple[StoredBalance, ...]:
         select(app.c.account_number, app.c.source_item_id.label("line"), func.sum(app.c.amount).label("applied"))
         .where(app.c.source_kind == "CreditMemo", app.c.source_item_id.is_not(None))
         .group_by(app.c.account_number, app.c.source_item_id)
+        .subquery()
+    )
+    r, ri = refunds.c, refund_items.c
+    refunded = (
+        select(ri.account_number, ri.memo_item_id.label("line"), func.sum(ri.amount).label("refunded"))
+        .join(refunds, and_(r.account_number == ri.account_number, r.number == ri.refund_number))
+        .where(r.status == "Processed")
+        .group_by(ri.account_number, ri.memo_item_id)
         .subquery()
     )
     net = func.sum(case((adj.c.type == "Credit", adj.c.amount), else_=-adj.c.amount))
@@ -796,7 +807,7 @@ def _stored_balances(conn: Connection) -> tuple[StoredBalance, ...]:
             (d.c.kind == DocumentKind.CREDIT_MEMO.value, func.coalesce(from_line.c.applied, 0)),
             else_=func.coalesce(to_line.c.applied, 0),
         )
-        computed = amount - applied - func.coalesce(adjusted.c.net, 0)
+        computed = amount - applied - func.coalesce(adjusted.c.net, 0) - func.coalesce(refunded.c.refunded, 0)
         query = (
             select(
                 table.c.document_number,
@@ -809,6 +820,9 @@ def _stored_balances(conn: Connection) -> tuple[StoredBalance, ...]:
             .outerjoin(to_line, and_(to_line.c.account_number == table.c.account_number, to_line.c.line == table.c.id))
             .outerjoin(
                 from_line, and_(from_line.c.account_number == table.c.account_number, from_line.c.line == table.c.id)
+            )
+            .outerjoin(
+                refunded, and_(refunded.c.account_number == table.c.account_number, refunded.c.line == table.c.id)
             )
             .outerjoin(
                 adjusted,

@@ -24,6 +24,7 @@ from subledger.cli import documents as _documents  # noqa: F401
 from subledger.cli import exports as _exports  # noqa: F401
 from subledger.cli import periods as _periods  # noqa: F401
 from subledger.cli import reason_codes as _reason_codes  # noqa: F401
+from subledger.cli import refunds as _refunds  # noqa: F401
 from subledger.cli import reports as _reports  # noqa: F401
 from subledger.cli.common import INTERNAL, REFUSED, STATE, USAGE, CommandError, State, app
 from subledger.errors import Problem, Problems, SubledgerError

@@ -39,6 +39,8 @@ SCHEMAS: dict[str, str] = {
     "unapply-credit-memo": "subledger.models.apply:CreditMemoUnapplyRequest",
     "apply-payment": "subledger.models.apply:PaymentApplyRequest",
     "unapply-payment": "subledger.models.apply:PaymentUnapplyRequest",
+    "refund-credit-memo": "subledger.models.refund:CreditMemoRefundRequest",
+    "cancel-refund": "subledger.models.refund:RefundCancelRequest",
     "adjustment": "subledger.models.adjustments:AdjustmentRequest",
     "write-off-adjustments": "subledger.models.adjustments:BulkAdjustmentWriteOff",
 }
@@ -50,6 +52,7 @@ OUTPUT_SCHEMAS: dict[str, str] = {
     "write-off-bulk": "subledger.models.writeoff:BulkWriteOffResult",
     "reversal": "subledger.models.reversal:ReversalResult",
     "apply": "subledger.models.apply:ApplyResult",
+    "refund": "subledger.models.refund:RefundResult",
     "adjustment": "subledger.models.adjustments:AdjustmentResult",
     "journal-entry": "subledger.models.views:JournalEntryView",
     "period": "subledger.models.views:PeriodView",

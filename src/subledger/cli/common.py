@@ -117,7 +117,7 @@ def _group(name: str, help: str) -> typer.Typer:
 
 invoice_app = _group("invoice", "Invoices: write off, reverse.")
 debit_memo_app = _group("debit-memo", "Debit memos: write off.")
-credit_memo_app = _group("credit-memo", "Credit memos: write off, reverse, apply, unapply.")
+credit_memo_app = _group("credit-memo", "Credit memos: write off, reverse, apply, unapply, refund.")
 payment_app = _group("payment", "Payments: apply, unapply.")
 period_app = _group("period", "Accounting periods: list, close, reopen.")
 export_app = _group("export", "Export the books: Beancount ledger, GL files.")

@@ -1,0 +1,91 @@
+"""Credit memo refunds: the reference product's refund body (``POST /v1/credit-memos/{key}/refunds``), its
+cancellation, and what a refund did.
+
+A refund pays part of a posted credit memo's unapplied amount back to the customer: ``totalAmount`` (at most the
+unapplied amount), dated ``refundDate`` (default today), External (``methodType``: Check, Wire, ...) or
+Electronic, with a reason code, a comment and a reference id. Item by item (``items``: ``creditMemoItemId`` or
+``creditTaxItemId`` with an amount, summing to ``totalAmount``) or, without items, taken from the memo's lines
+with unapplied amount left, in line order (FIFO, as the reference product's refunds always are).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import Field, StringConstraints, model_validator
+
+from subledger.models.base import Amount, Code, Date, Id, Model, OutputModel, Short
+from subledger.models.views import JournalEntryView
+
+RefundType = Literal["External", "Electronic"]
+
+
+class RefundItem(Model):
+    credit_memo_item_id: Id | None = None
+    credit_tax_item_id: Id | None = None
+    amount: Amount
+
+    @model_validator(mode="after")
+    def _one_line(self) -> RefundItem:
+        if (self.credit_memo_item_id is None) == (self.credit_tax_item_id is None):
+            raise ValueError("give exactly one of creditMemoItemId and creditTaxItemId")
+        if self.amount <= 0:
+            raise ValueError(f"amount {self.amount} must be positive")
+        return self
+
+    @property
+    def line_id(self) -> str:
+        return self.credit_memo_item_id or self.credit_tax_item_id or ""
+
+
+class CreditMemoRefundRequest(Model):
+    type: RefundType = "External"
+    total_amount: Amount
+    #: Defaults to today.
+    refund_date: Date | None = None
+    method_type: Short | None = None
+    reference_id: Annotated[str, StringConstraints(max_length=60)] | None = None
+    reason_code: Code | None = None
+    comment: str | None = Field(default=None, max_length=255)
+    items: list[RefundItem] = []
+
+    @model_validator(mode="after")
+    def _amounts(self) -> CreditMemoRefundRequest:
+        if self.total_amount <= 0:
+            raise ValueError(f"totalAmount {self.total_amount} must be positive")
+        if self.items and sum((i.amount for i in self.items), Decimal(0)) != self.total_amount:
+            raise ValueError(f"totalAmount {self.total_amount} is not the sum of its items")
+        ids = [i.line_id for i in self.items]
+        if len(set(ids)) != len(ids):
+            raise ValueError("a credit memo line is listed more than once in items")
+        return self
+
+
+class RefundCancelRequest(Model):
+    """Cancel a processed refund: its mirror is posted on ``cancelDate`` (default today)."""
+
+    cancel_date: Date | None = None
+
+
+class RefundItemView(OutputModel):
+    credit_memo_item_id: str | None = None
+    credit_tax_item_id: str | None = None
+    amount: str
+
+
+class RefundResult(OutputModel):
+    number: str
+    credit_memo_number: str
+    type: RefundType
+    status: Literal["Processed", "Canceled"]
+    amount: str
+    currency: str
+    refund_date: dt.date
+    cancel_date: dt.date | None = None
+    #: The credit memo's unapplied amount and refunded amount (processed refunds) afterwards.
+    unapplied_amount: str
+    refund_amount: str
+    items: list[RefundItemView]
+    journal_entries: list[JournalEntryView]

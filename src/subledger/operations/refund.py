@@ -1,0 +1,312 @@
+"""Credit memo refunds and their cancellation.
+
+A refund pays part of a posted credit memo's unapplied amount back to the customer (Part 2 §10: only the unapplied
+part; unapply first if needed). Each refunded credit memo line (item or taxation item) gives up that much of its
+unapplied amount, and the refund posts, on the refund date, ``External Refund`` or ``Electronic Refund``: Dr the
+line's On-Account code, Cr Cash (``posting.RULES``), one line pair per credit memo line, tagged ``refund``, with
+the credit memo as the entry's document and the refund as its related one (so the ledger links both).
+
+Cancelling a refund gives the amounts back to the credit memo lines and posts the refund's mirror (Dr Cash, Cr
+On-Account) as a new entry on its own cancel date; the posted refund entry is never changed. The refund's row
+keeps its amounts and becomes Canceled.
+
+A credit memo with a processed refund is not fully unapplied, so it cannot be reversed (seed 004's rule, enforced
+by ``reversal`` through the lines' unapplied amounts); once the refund is cancelled it can.
+
+Refusals, each writing nothing: the credit memo is missing, not posted or reversed; the amount is more than the
+unapplied amount (of the memo, or of a line named); a line named is not the memo's (or not of the kind named);
+amounts have more decimals than the currency; the refund date is before the credit memo date or in a period not
+open to the actor; the refund to cancel is missing or already cancelled, or the cancel date is before the refund
+date or in a closed period. Both need the Refund Credit Memo permission.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Row, func, insert, select, update
+
+from subledger import queries
+from subledger.context import Context
+from subledger.errors import (
+    AlreadyReversed,
+    AmountExceedsBalance,
+    DocumentNotPosted,
+    InvalidInput,
+    NotFound,
+    RuleViolation,
+)
+from subledger.journal import Entry, EntryBuilder, post
+from subledger.models.refund import (
+    CreditMemoRefundRequest,
+    RefundCancelRequest,
+    RefundItemView,
+    RefundResult,
+)
+from subledger.money import ZERO, fmt, is_exact_for, quantize
+from subledger.permissions import Permission
+from subledger.posting import DocumentKind, Posts, Role, resolve_codes, transaction_type
+from subledger.state import DocumentState, ItemLine, TaxLine, fetch_document, update_balances
+from subledger.storage.schema import documents, refund_items, refunds
+
+PERMISSION: Permission = "Refund Credit Memo"
+Line = ItemLine | TaxLine
+
+
+def _locked_memo(ctx: Context, number: str) -> DocumentState:
+    account = ctx.conn.execute(
+        select(documents.c.account_number).where(
+            documents.c.number == number, documents.c.kind == DocumentKind.CREDIT_MEMO
+        )
+    ).scalar()
+    if account is not None:
+        ctx.lock_accounts([account])
+    return fetch_document(ctx.conn, number, kind=DocumentKind.CREDIT_MEMO, lock=True, label="credit memo")
+
+
+def refunded_amount(ctx: Context, memo: DocumentState) -> Decimal:
+    """What processed refunds of ``memo`` paid out."""
+    total = ctx.conn.execute(
+        select(func.sum(refunds.c.amount)).where(
+            refunds.c.account_number == memo.account_number,
+            refunds.c.credit_memo_number == memo.number,
+            refunds.c.status == "Processed",
+        )
+    ).scalar()
+    return quantize(total or ZERO, memo.currency)
+
+
+def _parts(memo: DocumentState, request: CreditMemoRefundRequest) -> list[tuple[Line, Decimal]]:
+    number = memo.number
+    if request.total_amount > memo.balance:
+        raise AmountExceedsBalance(
+            f"totalAmount {fmt(request.total_amount, memo.currency)} exceeds the credit memo's unapplied amount "
+            f"{fmt(memo.balance, memo.currency)}",
+            document=number,
+            field="totalAmount",
+        )
+    if not request.items:
+        parts: list[tuple[Line, Decimal]] = []
+        remaining = request.total_amount
+        for line in memo.lines():
+            if remaining == 0:
+                break
+            if line.balance > 0:
+                take = min(line.balance, remaining)
+                parts.append((line, take))
+                remaining -= take
+        if remaining:  # negative lines hold back part of the total: the positive lines have less to give
+            raise AmountExceedsBalance(
+                f"totalAmount {fmt(request.total_amount, memo.currency)} exceeds what the credit memo's lines have "
+                f"unapplied ({fmt(request.total_amount - remaining, memo.currency)})",
+                document=number,
+                field="totalAmount",
+            )
+        return parts
+    lines = {line.id: line for line in memo.lines()}
+    parts = []
+    for k, item in enumerate(request.items):
+        is_tax = item.credit_tax_item_id is not None
+        where = f"items[{k}].{'creditTaxItemId' if is_tax else 'creditMemoItemId'}"
+        found = lines.get(item.line_id)
+        if found is None or isinstance(found, TaxLine) != is_tax:
+            raise NotFound(
+                f"credit memo has no {'taxation item' if is_tax else 'item'} {item.line_id}",
+                document=number,
+                field=where,
+            )
+        if item.amount > found.balance:
+            raise AmountExceedsBalance(
+                f"amount {fmt(item.amount, memo.currency)} exceeds the unapplied amount "
+                f"{fmt(found.balance, memo.currency)} of line {found.id}",
+                document=number,
+                field=f"items[{k}].amount",
+            )
+        parts.append((found, item.amount))
+    return parts
+
+
+def _next_number(ctx: Context, memo: DocumentState) -> str:
+    count = ctx.conn.execute(
+        select(func.count()).where(
+            refunds.c.account_number == memo.account_number, refunds.c.credit_memo_number == memo.number
+        )
+    ).scalar_one()
+    return f"RF-{memo.number}-{count + 1}"
+
+
+def _entries(
+    memo: DocumentState,
+    refund_number: str,
+    refund_type: str,
+    cash_code: str,
+    parts: Sequence[tuple[Line, Decimal]],
+    date: dt.date,
+    *,
+    cancel: bool,
+) -> list[Entry]:
+    builder = EntryBuilder(
+        account_number=memo.account_number,
+        date=date,
+        currency=memo.currency,
+        document_number=memo.number,
+        related_number=refund_number,
+        tag="refund",
+        description=(
+            f"Refund {refund_number} of credit memo {memo.number} cancelled"
+            if cancel
+            else f"Refund {refund_number} of credit memo {memo.number} ({refund_type})"
+        ),
+    )
+    posts = transaction_type(Posts.REFUND, refund_type)
+    for line, amount in parts:
+        assert line.on_account_code is not None, "credit memo lines carry their on-account code"
+        codes = {Role.ON_ACCOUNT: line.on_account_code, Role.CASH: cash_code}
+        builder.add(posts, -amount if cancel else amount, codes, line.id)
+    return builder.entries()
+
+
+def _result(
+    ctx: Context, memo: DocumentState, row: Row[Any], parts: Sequence[tuple[Line, Decimal]], keys: list[tuple[str, int]]
+) -> RefundResult:
+    currency = memo.currency
+    return RefundResult(
+        number=row.number,
+        credit_memo_number=memo.number,
+        type=row.type,
+        status=row.status,
+        amount=fmt(row.amount, currency),
+        currency=currency,
+        refund_date=row.refund_date,
+        cancel_date=row.cancel_date,
+        unapplied_amount=fmt(memo.balance, currency),
+        refund_amount=fmt(refunded_amount(ctx, memo), currency),
+        items=[
+            RefundItemView(
+                credit_tax_item_id=line.id if isinstance(line, TaxLine) else None,
+                credit_memo_item_id=None if isinstance(line, TaxLine) else line.id,
+                amount=fmt(amount, currency),
+            )
+            for line, amount in parts
+        ],
+        journal_entries=queries.entries(ctx.conn, keys),
+    )
+
+
+def _refund_row(ctx: Context, account: str, number: str) -> Row[Any]:
+    query = select(refunds).where(refunds.c.account_number == account, refunds.c.number == number)
+    if ctx.conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    return ctx.conn.execute(query).one()
+
+
+def refund_credit_memo(ctx: Context, number: str, request: CreditMemoRefundRequest) -> RefundResult:
+    """Refund part of a posted credit memo's unapplied amount to the customer."""
+    ctx.actor.require(PERMISSION, document=number)
+    memo = _locked_memo(ctx, number)
+    if memo.status != "Posted":
+        raise DocumentNotPosted(
+            f"credit memo is {memo.status}; only a posted credit memo can be refunded", document=number, field="status"
+        )
+    if memo.reversed:
+        raise AlreadyReversed(
+            "credit memo is reversed; it can no longer be refunded", document=number, field="reversed"
+        )
+    amounts = [("totalAmount", request.total_amount)]
+    amounts += [(f"items[{k}].amount", item.amount) for k, item in enumerate(request.items)]
+    for where, amount in amounts:
+        if not is_exact_for(amount, memo.currency):
+            raise InvalidInput(
+                f"amount {amount} has more decimals than {memo.currency} allows", document=number, field=where
+            )
+    date = request.refund_date or dt.date.today()
+    if date < memo.document_date:
+        raise RuleViolation(
+            f"refundDate {date} is before the credit memo date {memo.document_date}",
+            document=number,
+            field="refundDate",
+        )
+    period = ctx.open_period(date, document=number, field="refundDate")
+    parts = _parts(memo, request)
+    posts = transaction_type(Posts.REFUND, request.type)
+    cash_code = resolve_codes(posts, ctx.defaults)[Role.CASH]
+    refund_number = _next_number(ctx, memo)
+    for line, amount in parts:
+        line.balance -= amount
+    update_balances(ctx.conn, memo.account_number, [line for line, _ in parts])
+    ctx.conn.execute(
+        insert(refunds).values(
+            account_number=memo.account_number,
+            number=refund_number,
+            credit_memo_number=number,
+            type=request.type,
+            status="Processed",
+            refund_date=date,
+            currency=memo.currency,
+            amount=request.total_amount,
+            method=request.method_type,
+            reference_id=request.reference_id,
+            reason_code=request.reason_code,
+            comment=request.comment,
+            cash_code=cash_code,
+            operation_id=ctx.operation_id,
+        )
+    )
+    ctx.conn.execute(
+        insert(refund_items),
+        [
+            {
+                "account_number": memo.account_number,
+                "id": f"{refund_number}-{k}",
+                "refund_number": refund_number,
+                "memo_item_id": line.id,
+                "is_tax": isinstance(line, TaxLine),
+                "amount": amount,
+            }
+            for k, (line, amount) in enumerate(parts, start=1)
+        ],
+    )
+    entries = _entries(memo, refund_number, request.type, cash_code, parts, date, cancel=False)
+    keys = post(ctx.conn, entries, [(period, date)] * len(entries), ctx.operation_id)
+    return _result(ctx, memo, _refund_row(ctx, memo.account_number, refund_number), parts, keys)
+
+
+def cancel_refund(ctx: Context, number: str, request: RefundCancelRequest) -> RefundResult:
+    """Cancel a processed refund: its amounts return to the credit memo's lines, its mirror posts on the cancel date."""
+    ctx.actor.require(PERMISSION, document=number)
+    found = ctx.conn.execute(
+        select(refunds.c.account_number, refunds.c.credit_memo_number).where(refunds.c.number == number)
+    ).first()
+    if found is None:
+        raise NotFound(f"no refund {number}", document=number)
+    memo = _locked_memo(ctx, found.credit_memo_number)
+    row = _refund_row(ctx, found.account_number, number)
+    if row.status != "Processed":
+        raise RuleViolation(f"refund is {row.status}; only a processed refund can be cancelled", document=number)
+    date = request.cancel_date or dt.date.today()
+    if date < row.refund_date:
+        raise RuleViolation(
+            f"cancelDate {date} is before the refund date {row.refund_date}", document=number, field="cancelDate"
+        )
+    period = ctx.open_period(date, document=number, field="cancelDate")
+    lines = {line.id: line for line in memo.lines()}
+    items = ctx.conn.execute(
+        select(refund_items.c.memo_item_id, refund_items.c.amount)
+        .where(refund_items.c.account_number == row.account_number, refund_items.c.refund_number == number)
+        .order_by(refund_items.c.id)
+    ).all()
+    parts = [(lines[item_id], quantize(amount, memo.currency)) for item_id, amount in items]
+    for line, amount in parts:
+        line.balance += amount
+    update_balances(ctx.conn, memo.account_number, [line for line, _ in parts])
+    ctx.conn.execute(
+        update(refunds)
+        .where(refunds.c.account_number == row.account_number, refunds.c.number == number)
+        .values(status="Canceled", cancel_date=date, cancel_operation_id=ctx.operation_id)
+    )
+    entries = _entries(memo, number, row.type, row.cash_code, parts, date, cancel=True)
+    keys = post(ctx.conn, entries, [(period, date)] * len(entries), ctx.operation_id)
+    return _result(ctx, memo, _refund_row(ctx, row.account_number, number), parts, keys)
