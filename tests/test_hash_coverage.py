@@ -6,14 +6,16 @@ The edits are made with the journal's update guard switched off, as only a tampe
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import pytest
 from sqlalchemy import Connection, select, text
 
-from conftest import LINE_UPDATES, failing, raw, unguarded
+from conftest import LINE_UPDATES, failing, post_entry, raw, unguarded
 from subledger import canonical
 from subledger.api import Books
+from subledger.posting import Line
 from subledger.storage.schema import customer_accounts, journal_entries, journal_lines
 
 ENTRY_UPDATES = ("journal_entries", "journal_entries_immutable", "journal_entries_no_update")
@@ -157,5 +159,66 @@ def test_an_entry_cannot_be_given_back_the_older_text(seed003: Books) -> None:
     _edit(seed003, f"UPDATE journal_entries SET hash_version = 7 WHERE {FIRST}")
     assert (
         "A00000001-1|hashVersion|hashed under version 7, which does not exist"
+        in (failing(seed003.check())["hash-chain"])
+    )
+
+
+LINE_DELETES = ("journal_lines", "journal_lines_immutable", "journal_lines_no_delete")
+
+
+def test_a_line_folded_into_the_one_before_is_caught(seed003: Books) -> None:
+    """The database writes each line's plain text; a field holding a whole line after the separator would give the
+    same joined text with one line fewer. The pass takes the database's text only when it is plain lines, one per
+    line counted, so the entry is hashed from its stored values and reported."""
+    with seed003.engine.connect() as conn:
+        sql = canonical.line_sql(canonical.V2, conn.dialect.name, ())
+        found = conn.execute(
+            text(
+                f"SELECT a.entry_seq, a.item_id, (SELECT {sql} FROM journal_lines l WHERE l.account_number = "
+                "a.account_number AND l.entry_seq = a.entry_seq AND l.line_no = 2) FROM journal_lines a "
+                "WHERE a.account_number = 'A00000001' AND a.line_no = 1 AND a.item_id IS NOT NULL AND EXISTS "
+                "(SELECT 1 FROM journal_lines b WHERE b.account_number = a.account_number AND "
+                "b.entry_seq = a.entry_seq AND b.line_no = 2) ORDER BY a.entry_seq"
+            )
+        ).first()
+    assert found is not None
+    seq, item, second = found
+    where = f"account_number = 'A00000001' AND entry_seq = {seq}"
+    with raw(seed003) as conn, unguarded(conn, LINE_DELETES), unguarded(conn, LINE_UPDATES):
+        conn.execute(text(f"DELETE FROM journal_lines WHERE {where} AND line_no = 2"))
+        conn.execute(
+            text(f"UPDATE journal_lines SET item_id = :item WHERE {where} AND line_no = 1"),
+            {"item": f"{item}{canonical.SEPARATOR}{second}"},
+        )
+    assert (
+        f"A00000001-{seq}|hash|its content no longer matches its hash (altered)"
+        in (failing(seed003.check())["hash-chain"])
+    )
+
+
+def test_an_entry_whose_fields_hold_the_separators_verifies(seed003: Books) -> None:
+    """Such an entry (an item id or description holding ``|`` or the separator) is hashed in its other form, from
+    its stored values, and still verifies; edited, it is reported."""
+    with raw(seed003) as conn:
+        post_entry(
+            conn,
+            "2026-10-31",
+            "2026-10",
+            [
+                Line("Cash", Decimal("5.00"), Decimal(0), "a|b"),
+                Line("Other Revenue", Decimal(0), Decimal("5.00"), "c\x1fd"),
+            ],
+        )
+    report = seed003.check()
+    assert report.passed, failing(report)
+    with seed003.engine.connect() as conn:
+        seq = conn.execute(text("SELECT max(seq) FROM journal_entries WHERE account_number = 'A00000001'")).scalar_one()
+    _edit(
+        seed003,
+        f"UPDATE journal_lines SET item_id = 'a|c' WHERE account_number = 'A00000001' AND entry_seq = {seq} "
+        "AND line_no = 1",
+    )
+    assert (
+        f"A00000001-{seq}|hash|its content no longer matches its hash (altered)"
         in (failing(seed003.check())["hash-chain"])
     )

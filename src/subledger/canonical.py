@@ -16,8 +16,8 @@ hold hashes of the old text.
 
 The SQL twins are the one place outside ``storage`` that knows how money is stored (SQLite: an integer count of
 ten-thousandths; PostgreSQL: NUMERIC(24, 4)). Anything the SQL cannot format exactly (a currency it was not told
-about, a negative or non-integer stored amount on SQLite) comes out containing ``FALLBACK``, and the caller
-formats that entry in Python instead, from the stored values.
+about, a negative amount on SQLite: version 1) comes out containing ``FALLBACK``, or (version 2) not of the plain
+form (``plain_lines``), and the caller formats that entry in Python instead, from the stored values.
 """
 
 from __future__ import annotations
@@ -65,10 +65,6 @@ def _ns(text: str) -> str:
     return f"{len(text)}:{text}"
 
 
-def _optional(text: str | None) -> str:
-    return "-" if text is None else _ns(text)
-
-
 def entry_fields(
     version: int,
     *,
@@ -88,28 +84,31 @@ def entry_fields(
     description and operation, and did not tell an absent related document from an empty one."""
     if version == V1:
         return (account, str(seq), day, period, transaction_type, currency, document, related or "")
+    # Written out rather than through ``_ns``: the check builds this for every entry of the book.
     return (
-        str(V2),
-        _ns(account),
+        "2",
+        f"{len(account)}:{account}",
         str(seq),
-        _ns(day),
-        _ns(period),
-        _ns(transaction_type),
-        _ns(currency),
-        _ns(document),
-        _optional(related),
-        _ns(tag),
-        _ns(description),
+        f"{len(day)}:{day}",
+        f"{len(period)}:{period}",
+        f"{len(transaction_type)}:{transaction_type}",
+        f"{len(currency)}:{currency}",
+        f"{len(document)}:{document}",
+        "-" if related is None else f"{len(related)}:{related}",
+        f"{len(tag)}:{tag}",
+        f"{len(description)}:{description}",
         str(operation_id),
     )
 
 
 def chain_amount(version: int, amount: Decimal, currency: str) -> str:
     """A stored debit or credit as the chain hashes it. Version 1: quantized to the currency, zero a bare ``0``, an
-    amount more precise than its currency as stored (four decimals). Version 2: as stored, always four decimals,
-    whatever the currency."""
+    amount more precise than its currency as stored (four decimals). Version 2: in ten-thousandths (the precision
+    every amount is stored to on both engines), an integer whatever the currency; anything finer (only a hand can
+    store it) as it is."""
     if version != V1:
-        return f"{amount.quantize(_STORED):f}"
+        units = amount.scaleb(SCALE)
+        return str(int(units)) if units == units.to_integral_value() else f"{units:f}"
     if not amount:
         return "0"
     if is_exact_for(amount, currency):
@@ -128,11 +127,31 @@ def line_text(
     item_id: str | None,
 ) -> str:
     """A journal line as the chain hashes it (SQL: ``line_sql``). Version 1 covered neither the line's number nor
-    its currency (the entry's currency was hashed, a line's was checked apart)."""
+    its currency (the entry's currency was hashed, a line's was checked apart), and an absent item id was an empty
+    one.
+
+    Version 2 has two forms. The plain one, ``NO|CODE|DEBIT|CREDIT|CURRENCY|/ITEM`` (an absent item: nothing after
+    the last ``|``), is what the database builds; it is taken when no text field holds a ``|`` or a ``SEPARATOR``
+    (``plain_lines`` tells whether a database's text is of that form). Otherwise the line is ``#`` and its fields
+    each prefixed by its length, which no plain line can equal (a plain line starts with a digit, has exactly five
+    ``|``, no ``SEPARATOR``)."""
     d, c = chain_amount(version, debit, currency), chain_amount(version, credit, currency)
     if version == V1:
         return f"{code}|{d}|{c}|{item_id or ''}"
-    return f"{line_no}|{_ns(code)}|{d}|{c}|{_ns(currency)}|{_optional(item_id)}"
+    # Values read back from a tampered SQLite file may be of any type: compared and printed as text.
+    texts = (str(code), str(currency), "" if item_id is None else str(item_id))
+    if type(line_no) is int and not any("|" in t or SEPARATOR in t for t in texts):
+        return f"{line_no}|{code}|{d}|{c}|{currency}|{'' if item_id is None else '/' + texts[2]}"
+    item = "-" if item_id is None else _ns(texts[2])
+    return "#" + "|".join((_ns(str(line_no)), _ns(texts[0]), d, c, _ns(texts[1]), item))
+
+
+def plain_lines(text: str, count: int) -> bool:
+    """Whether ``text``, the database's version 2 lines of an entry of ``count`` lines joined by ``SEPARATOR``, is
+    ``count`` plain lines: exactly five ``|`` in each (the SQL writes five, a field holding one adds more) and no
+    ``SEPARATOR`` but between lines. Only then can it equal the lines' ``line_text``; otherwise the entry is hashed
+    from its stored values."""
+    return text.count("|") == 5 * count and text.count(SEPARATOR) == count - 1
 
 
 def _amount_sql_v1(column: str, currency: str, currencies: Iterable[str], dialect: str) -> str:
@@ -185,22 +204,18 @@ def line_sql(version: int, dialect: str, currencies: Iterable[str], line: str = 
                 + f"ELSE {text} END"
             )
         return text
-    item = f"CASE WHEN {l}.item_id IS NULL THEN '-' ELSE length({l}.item_id) || ':' || {l}.item_id END"
+    # Version 2, plain form (``line_text``), for every line whatever its fields hold: ``plain_lines`` tells the
+    # caller when that cannot be the canonical text. Amounts in ten-thousandths: SQLite's stored integer as it is
+    # (a float or text a hand stored prints as itself), PostgreSQL's NUMERIC(24, 4) shifted by four places.
+    item = f"coalesce('/' || {l}.item_id, '')"
     if dialect == "sqlite":
-        # Integer ten-thousandths as four decimals in one printf; anything else a stored amount could be (negative,
-        # a float or text written by hand) is formatted in Python, which shows it as it is.
         return (
-            f"CASE WHEN typeof({l}.debit) = 'integer' AND typeof({l}.credit) = 'integer' AND {l}.debit >= 0 "
-            f"AND {l}.credit >= 0 THEN printf('%s|%d:%s|%d.%04d|%d.%04d|%d:%s|', {l}.line_no, "
-            f"length({l}.accounting_code), {l}.accounting_code, {l}.debit / 10000, {l}.debit % 10000, "
-            f"{l}.credit / 10000, {l}.credit % 10000, length({l}.currency), {l}.currency) || {item} "
-            "ELSE char(30) END"
+            f"printf('%s|%s|%s|%s|%s|%s', {l}.line_no, {l}.accounting_code, {l}.debit, {l}.credit, {l}.currency, "
+            f"{item})"
         )
-    # PostgreSQL: NUMERIC(24, 4) prints four decimals.
     return (
-        f"{l}.line_no::text || '|' || length({l}.accounting_code) || ':' || {l}.accounting_code || '|' || "
-        f"{l}.debit::text || '|' || {l}.credit::text || '|' || length({l}.currency) || ':' || {l}.currency || '|' || "
-        f"({item})"
+        f"{l}.line_no || '|' || {l}.accounting_code || '|' || trunc({l}.debit * 10000) || '|' || "
+        f"trunc({l}.credit * 10000) || '|' || {l}.currency || '|' || {item}"
     )
 
 

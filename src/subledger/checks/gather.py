@@ -228,9 +228,13 @@ def _fold(
         )
         # Entries the SQL could not format, and any whose hash does not recompute (its lines are hashed again in
         # line order, whatever order the aggregate took them in), are verified in Python.
-        if (text is not None and canonical.FALLBACK in text) or canonical.chain_digest(
-            prev_hash, fields, [] if text is None else [text]
-        ) != stored:
+        if text is None:
+            formatted = count == 0
+        elif version == canonical.V1:
+            formatted = canonical.FALLBACK not in text
+        else:
+            formatted = canonical.plain_lines(text, count)
+        if not formatted or canonical.chain_digest(prev_hash, fields, [] if text is None else [text]) != stored:
             piece.deferred.append((this, prev_hash, fields, (account, seq), stored, version))
     return piece
 
