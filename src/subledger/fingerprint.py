@@ -10,8 +10,8 @@ hash of every entry dated in the period, over the chart's code-to-account map (w
 besides the journal) and over the fingerprint itself. ``subledger check`` reads every entry's chain hash in its
 journal pass anyway; when the chain verifies (each hash recomputes from its entry's content and lines) and every
 line is in its entry's currency (the one field of a posting line that version 1 of the chain did not cover,
-``canonical``), a seal that still matches proves the period's postings, and so its fingerprint, unchanged. Anything else (no seal, a broken chain,
-another chart) recomputes the fingerprint.
+``canonical``), a seal that still matches proves the period's postings, and so its fingerprint, unchanged. Anything
+else (no seal, a broken chain, another chart) recomputes the fingerprint.
 """
 
 from __future__ import annotations
