@@ -44,6 +44,7 @@ from subledger.models.base import Model
 from subledger.models.documents import LoadFile
 from subledger.models.errors import validation_problems
 from subledger.models.jsonio import read_object, refuse_nul
+from subledger.models.loadstream import load_source
 from subledger.models.refund import CreditMemoRefundRequest, RefundCancelRequest, RefundResult
 from subledger.models.reversal import CreditMemoReversalRequest, InvoiceReversalRequest, ReversalResult
 from subledger.models.views import JournalEntryView, PeriodView
@@ -58,7 +59,7 @@ from subledger.operations import periods as period_ops
 from subledger.operations.adjustments import create_adjustments, list_adjustments, write_off_by_adjustments
 from subledger.operations.apply import apply_credit_memo, apply_payment, unapply_credit_memo, unapply_payment
 from subledger.operations.base import audited, run_bulk, run_operation
-from subledger.operations.load import LoadResult, canonical_load, load_books
+from subledger.operations.load import LoadResult, load_books, read_load
 from subledger.operations.refund import cancel_refund, refund_credit_memo
 from subledger.operations.reversal import reverse_credit_memo, reverse_invoice
 from subledger.operations.setup import InitResult, init_books
@@ -147,10 +148,11 @@ class Books:
     def load(
         self, data: LoadFile | Path | bytes | str | dict[str, Any], *, idempotency_key: str | None = None
     ) -> LoadResult:
-        def prepare() -> tuple[LoadFile, str, Callable[[Context], LoadResult]]:
-            file: LoadFile = parse(LoadFile, data, what="load file")
-            request_json, payloads = canonical_load(file)  # each record serialised once, for both
-            return file, request_json, lambda ctx: load_books(ctx, file, payloads)
+        def prepare() -> tuple[None, str, Callable[[Context], LoadResult]]:
+            # Read twice, never whole: validated and hashed here, loaded in batches inside the transaction.
+            source = load_source(data)
+            digest = read_load(source)
+            return None, digest.request_json, lambda ctx: load_books(ctx, source, digest)
 
         return run_bulk(
             self.engine,

@@ -12,14 +12,16 @@ import datetime as dt
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
+from pydantic import ValidationError
 from sqlalchemy import Connection, select
 
 from subledger.context import Context, require_settlement
-from subledger.errors import Conflict, NotFound, Problem, Problems, RuleViolation, SubledgerError
+from subledger.errors import Conflict, InvalidInput, NotFound, Problem, Problems, RuleViolation, SubledgerError
 from subledger.journal import Entry, EntryBuilder, post
 from subledger.models.base import Model, OutputModel
 from subledger.models.documents import (
@@ -35,8 +37,10 @@ from subledger.models.documents import (
     TaxationItem,
     TaxFinanceInformation,
 )
+from subledger.models.errors import record_problems
+from subledger.models.loadstream import SECTIONS, Item, LoadSource, load_source
 from subledger.money import ZERO
-from subledger.operations.base import canonical_json
+from subledger.operations.base import MAX_RAW_REQUEST, canonical_json
 from subledger.operations.documents import posting_entries
 from subledger.operations.settlement import Applications, Line, fifo, itemised
 from subledger.posting import DocumentKind, Posts, Role, TransactionType, line_type, resolve_codes, transaction_type
@@ -62,6 +66,10 @@ ON_ACCOUNT_TYPES = ("On-Account Receivable", "CustomerCashOnAccount", "OtherLiab
 KIND_OF = {Invoice: DocumentKind.INVOICE, DebitMemo: DocumentKind.DEBIT_MEMO, CreditMemo: DocumentKind.CREDIT_MEMO}
 #: Each record of a load file (by ``id``) -> its canonical JSON.
 Payloads = dict[int, str]
+#: Records checked and written at a time: what a load holds in memory, whatever the size of the file.
+BATCH = 1_000
+#: Problems after which a load stops reading the file (each is reported).
+MAX_PROBLEMS = 1_000
 
 
 class LoadResult(OutputModel):
@@ -84,6 +92,10 @@ class _Loader:
         self.entries: list[Entry] = []
         self.applications = Applications(ctx.operation_id)
         self.touched: dict[str, list[Line]] = {}  # lines of documents already in the books whose balance moved
+        #: Account numbers met so far in the file (shared by the batches of one load).
+        self.seen_accounts: set[str] = set()
+        #: Numbers this load already wrote (an earlier batch of the same file): a repeat, not an unchanged record.
+        self.repeated: set[str] = set()
 
     def payload(self, model: Model) -> tuple[str, str]:
         """A record's canonical JSON and its content hash (``digest`` of it), serialised once."""
@@ -118,7 +130,7 @@ class _Loader:
         }
         self.accounts = {n: r.currency for n, r in existing.items()}
         rows: list[dict[str, object]] = []
-        seen: set[str] = set()
+        seen = self.seen_accounts
         for account in self.file.accounts:
             number = account.account_number
             if number in seen:
@@ -164,19 +176,35 @@ class _Loader:
     # --- documents ---------------------------------------------------------------------------------------------
 
     def existing(self, conn: Connection, numbers: list[str]) -> dict[str, tuple[str, str]]:
+        """Numbers already in the books with their kind and content hash; those an earlier batch of this load
+        wrote go to ``repeated`` instead."""
         found: dict[str, tuple[str, str]] = {}
+        this = self.ctx.operation_id
         for chunk in _chunks(numbers):
             for r in conn.execute(
-                select(documents.c.number, documents.c.kind, documents.c.content_hash).where(
+                select(documents.c.number, documents.c.kind, documents.c.content_hash, documents.c.operation_id).where(
                     documents.c.number.in_(chunk)
                 )
             ):
-                found[r.number] = (r.kind, r.content_hash)
-            for number, content_hash in conn.execute(
-                select(payments.c.number, payments.c.content_hash).where(payments.c.number.in_(chunk))
+                if r.operation_id == this:
+                    self._repeat(r.number)
+                else:
+                    found[r.number] = (r.kind, r.content_hash)
+            for number, content_hash, operation_id in conn.execute(
+                select(payments.c.number, payments.c.content_hash, payments.c.operation_id).where(
+                    payments.c.number.in_(chunk)
+                )
             ):
-                found[number] = ("Payment", content_hash)
+                if operation_id == this:
+                    self._repeat(number)
+                else:
+                    found[number] = ("Payment", content_hash)
         return found
+
+    def _repeat(self, number: str) -> None:
+        if number not in self.repeated:
+            self.repeated.add(number)
+            self.problems.append(Problem(number, "number", "document number appears more than once in the file"))
 
     def load_documents(self) -> None:
         all_docs: list[Invoice | DebitMemo | CreditMemo] = [
@@ -193,6 +221,8 @@ class _Loader:
         for model in all_docs:
             kind = KIND_OF[type(model)]
             payload, content_hash = self.payload(model)
+            if model.number in self.repeated:
+                continue
             if model.number in existing:
                 old_kind, old_hash = existing[model.number]
                 if old_kind != kind or old_hash != content_hash:
@@ -218,7 +248,8 @@ class _Loader:
 
     def check_item_ids_unused(self, ids: list[str]) -> None:
         conn = self.ctx.conn
-        for chunk in _chunks(ids):
+        # One query per table for a batch: without an index on the item id alone each query reads the table.
+        for chunk in _chunks(ids, 10_000):
             for table in (document_items, taxation_items):
                 for r in conn.execute(select(table.c.id, table.c.document_number).where(table.c.id.in_(chunk))):
                     self.problems.append(
@@ -416,7 +447,7 @@ class _Loader:
     def load_payments(self) -> list[dict[str, object]]:
         rows: list[dict[str, object]] = []
         existing = self.existing(self.ctx.conn, [p.number for p in self.file.payments])
-        fresh = [p for p in self.file.payments if p.number not in existing]
+        fresh = [p for p in self.file.payments if p.number not in existing and p.number not in self.repeated]
         for p in self.file.payments:
             if p.number in existing:
                 if existing[p.number] != ("Payment", self.payload(p)[1]):
@@ -548,23 +579,6 @@ def _chunks(values: list[str], size: int = 500) -> list[list[str]]:
     return [values[i : i + size] for i in range(0, len(values), size)]
 
 
-def canonical_load(file: LoadFile) -> tuple[str, Payloads]:
-    """The load file's canonical JSON (what ``run_operation`` records and hashes as the request) and each record's
-    own (its payload, whose hash is its content hash), every record serialised once.
-
-    The file's text is put together from its records' texts: the same text ``canonical_json(file)`` gives (sorted
-    keys, the lists in file order), without dumping and encoding every record a second time.
-    """
-    payloads: Payloads = {}
-    fields = sorted((info.alias or name, name) for name, info in LoadFile.model_fields.items())
-    parts: list[str] = []
-    for key, name in fields:
-        records: list[Model] = getattr(file, name)
-        texts = [payloads.setdefault(id(record), canonical_json(record)) for record in records]
-        parts.append(f"{json.dumps(key, ensure_ascii=False)}:[{','.join(texts)}]")
-    return "{" + ",".join(parts) + "}", payloads
-
-
 def _text(value: Decimal | None) -> str | None:
     return None if value is None else str(value)
 
@@ -577,32 +591,229 @@ def _date_field(kind: DocumentKind) -> str:
     }[kind]
 
 
-def load_books(ctx: Context, file: LoadFile, payloads: Payloads | None = None) -> LoadResult:
-    """Load ``file``; ``payloads`` are its records' canonical JSON from ``canonical_load`` (else serialised here)."""
-    loader = _Loader(ctx, file, payloads)
-    for memo in (*file.debit_memos, *file.credit_memos):  # none in a book without Invoice Settlement
-        label = f"{KIND_OF[type(memo)].label} {memo.number}"
-        loader.attempt(require_settlement, ctx.settings, memos=True, what=label, document=memo.number)
-    account_rows = loader.load_accounts()
-    ctx.lock_accounts(loader.accounts)
-    loader.load_documents()
-    loader.post_documents()
-    payment_rows = loader.load_payments()
-    loader.apply_credit_memos()
-    if loader.problems:
-        raise Problems(loader.problems)
+# --- reading the file: validated and hashed first, then loaded section by section in batches ----------------------
+
+
+@dataclass(frozen=True)
+class LoadDigest:
+    """What the first reading of a load file found: the request to record (and hash), each section's hash."""
+
+    request_json: str
+    sections: dict[str, str]
+    counts: dict[str, int]
+
+
+def _validate(item: Item) -> Model:
+    """A record as its section's model (a ``ValidationError`` for the caller to report)."""
+    model = SECTIONS[item.key]
+    if isinstance(item.value, model):
+        return item.value
+    return model.model_validate(item.value)
+
+
+def read_load(source: LoadSource) -> LoadDigest:
+    """Read the whole file once, before anything is written: every record validated (problems reported together,
+    up to ``MAX_PROBLEMS``), every record's canonical JSON hashed into its section's hash.
+
+    The recorded request is the file's canonical JSON (sorted keys, records in file order) while it stays under
+    ``MAX_RAW_REQUEST`` characters, as before; a larger file is recorded as its record counts and section hashes,
+    so that neither the request nor its hash needs the file in memory. Either way the hash identifies the content.
+    """
+    problems: list[Problem] = []
+    hashers = {key: hashlib.sha256(b"[") for key in SECTIONS}
+    counts: Counter[str] = Counter()
+    texts: dict[str, list[str]] | None = {key: [] for key in SECTIONS}
+    size = 0
+    for item in source.items():
+        if item.index is None:
+            rule = "Input should be a valid array" if item.key in _SECTION_NAMES else "unknown field"
+            problems.append(Problem(None, item.key, rule))
+            continue
+        try:
+            model = _validate(item)
+        except ValidationError as exc:
+            problems.extend(record_problems(exc, item.value, item.key, item.index))
+            if len(problems) >= MAX_PROBLEMS:
+                break
+            continue
+        payload = canonical_json(model)
+        hasher = hashers[item.key]
+        if counts[item.key]:
+            hasher.update(b",")
+        hasher.update(payload.encode())
+        counts[item.key] += 1
+        if texts is not None:
+            texts[item.key].append(payload)
+            size += len(payload)
+            if size > MAX_RAW_REQUEST:
+                texts = None
+    if problems:
+        raise Problems(problems)
+    for hasher in hashers.values():
+        hasher.update(b"]")
+    sections = {key: hasher.hexdigest() for key, hasher in hashers.items()}
+    if texts is not None:
+        request = "{" + ",".join(f"{json.dumps(key)}:[{','.join(texts[key])}]" for key in sorted(SECTIONS)) + "}"
+    else:
+        request = canonical_json({"loadFile": {"records": dict(counts), "sha256": sections}})
+    return LoadDigest(request, sections, dict(counts))
+
+
+_SECTION_NAMES = frozenset({*SECTIONS, *LoadFile.model_fields})
+_FIELD_OF = {info.alias or name: name for name, info in LoadFile.model_fields.items()}
+
+
+class _Reread:
+    """The second reading, section by section: each record validated again (the file must not have changed since
+    the first reading: its sections must hash the same), in batches of ``BATCH``."""
+
+    def __init__(self, source: LoadSource, digest: LoadDigest | None) -> None:
+        self.source = source
+        self.digest = digest
+
+    def batches(self, key: str) -> Iterator[tuple[list[Model], Payloads]]:
+        """Batches of records, each with its records' canonical JSON (serialised once, for the hash and the load)."""
+        hasher = hashlib.sha256(b"[")
+        batch: list[Model] = []
+        payloads: Payloads = {}
+        for count, item in enumerate(self.source.records(key)):
+            try:
+                model = _validate(item)
+            except ValidationError:
+                raise self.changed() from None
+            payload = payloads[id(model)] = canonical_json(model)
+            if count:
+                hasher.update(b",")
+            hasher.update(payload.encode())
+            batch.append(model)
+            if len(batch) == BATCH:
+                yield batch, payloads
+                batch, payloads = [], {}
+        if batch:
+            yield batch, payloads
+        hasher.update(b"]")
+        if self.digest is not None and hasher.hexdigest() != self.digest.sections[key]:
+            raise self.changed()
+
+    def changed(self) -> InvalidInput:
+        return InvalidInput(f"{self.source.name} changed while it was being loaded: load it again")
+
+
+class _Totals:
+    """What the batches of one load add up to."""
+
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+        self.loaded: Counter[str] = Counter()
+        self.unchanged: Counter[str] = Counter()
+        self.journal_entries = 0
+        self.documents: list[str] = []
+        self.seen_accounts: set[str] = set()
+        self.repeated: set[str] = set()
+        self.to_apply: list[str] = []  # new credit memos with applications, applied once every payment is in
+        self.applications = 0  # application rows written so far (their ids count on)
+
+    def loader(self, ctx: Context, key: str, batch: list[Model], payloads: Payloads) -> _Loader:
+        records: dict[str, Any] = {_FIELD_OF[key]: batch}
+        file = LoadFile.model_construct(**records)
+        loader = _Loader(ctx, file, payloads)
+        loader.seen_accounts, loader.repeated = self.seen_accounts, self.repeated
+        loader.applications.before = self.applications
+        return loader
+
+    def add(self, loader: _Loader) -> bool:
+        """Count a batch in; whether it may be written (no problem in it or before it)."""
+        self.problems.extend(loader.problems)
+        if len(self.problems) >= MAX_PROBLEMS:
+            raise Problems(self.problems)
+        self.loaded.update(loader.loaded)
+        self.unchanged.update(loader.unchanged)
+        self.applications += len(loader.applications.rows)
+        return not self.problems
+
+    def stop(self) -> None:
+        """After a section with problems: the next sections refer to what it did not write, so the load ends."""
+        if self.problems:
+            raise Problems(self.problems)
+
+
+def _write(
+    ctx: Context,
+    loader: _Loader,
+    account_rows: list[dict[str, object]],
+    payment_rows: list[dict[str, object]],
+    *,
+    new_docs: bool,
+) -> int:
+    """Write one batch (inside the load's one transaction); the number of journal entries it posted."""
     periods = [(ctx.open_period(e.date, document=e.document_number, field="date"), e.date) for e in loader.entries]
     conn = ctx.conn
     insert_rows(conn, customer_accounts, account_rows)
-    insert_documents(conn, list(loader.new_docs.values()), ctx.operation_id)
+    if new_docs:
+        insert_documents(conn, list(loader.new_docs.values()), ctx.operation_id)
     insert_rows(conn, payments, payment_rows)
     # Balances of new documents were moved in memory before insert; documents already in the books are updated.
     write_balances(conn, ((account, line) for account, lines in loader.touched.items() for line in lines))
     loader.applications.insert(conn)
     post(conn, loader.entries, periods, ctx.operation_id)
+    return len(loader.entries)
+
+
+def load_books(ctx: Context, source: LoadSource | LoadFile, digest: LoadDigest | None = None) -> LoadResult:
+    """Load a file read by ``read_load`` (``digest``), in batches of ``BATCH`` records inside the one transaction.
+
+    Sections are loaded in order (accounts, invoices, debit memos, credit memos, payments, then the credit memos'
+    applications), each batch checked against what earlier batches wrote, so a payment finds an invoice of the
+    same file and a number repeated anywhere in the file is refused. A problem rolls the whole load back; the
+    problems of the section where the first is found are reported together (a batch with a problem is not
+    written, the section's other batches are still checked; the next sections would refer to what was not
+    written, so the load ends there). Memory holds one batch, whatever the size of the file.
+    """
+    if isinstance(source, LoadFile):
+        source = load_source(source)
+    reread = _Reread(source, digest)
+    totals = _Totals()
+    for key in SECTIONS:
+        for batch, payloads in reread.batches(key):
+            loader = totals.loader(ctx, key, batch, payloads)
+            for memo in (*loader.file.debit_memos, *loader.file.credit_memos):  # none without Invoice Settlement
+                label = f"{KIND_OF[type(memo)].label} {memo.number}"
+                loader.attempt(require_settlement, ctx.settings, memos=True, what=label, document=memo.number)
+            account_rows = loader.load_accounts()
+            ctx.lock_accounts(loader.accounts)
+            loader.load_documents()
+            loader.post_documents()
+            payment_rows = loader.load_payments()
+            totals.to_apply.extend(
+                m.number for m in loader.file.credit_memos if m.applications and m.number in loader.new_docs
+            )
+            if totals.add(loader):
+                totals.journal_entries += _write(ctx, loader, account_rows, payment_rows, new_docs=True)
+                totals.documents.extend(loader.new_docs)
+        totals.stop()
+    if totals.to_apply:
+        _apply_credit_memos(ctx, reread, totals)
+    totals.stop()
     return LoadResult(
-        loaded=dict(sorted(loader.loaded.items())),
-        unchanged=dict(sorted(loader.unchanged.items())),
-        journal_entries=len(loader.entries),
-        documents=sorted(loader.new_docs),
+        loaded=dict(sorted(totals.loaded.items())),
+        unchanged=dict(sorted(totals.unchanged.items())),
+        journal_entries=totals.journal_entries,
+        documents=sorted(totals.documents),
     )
+
+
+def _apply_credit_memos(ctx: Context, reread: _Reread, totals: _Totals) -> None:
+    """The applications of the file's new credit memos, after every payment (as a load always applied them)."""
+    wanted = set(totals.to_apply)
+    for batch, payloads in reread.batches("creditMemos"):
+        memos = [m for m in batch if isinstance(m, CreditMemo) and m.number in wanted]
+        if not memos:
+            continue
+        loader = totals.loader(ctx, "creditMemos", memos, payloads)  # type: ignore[arg-type]
+        loader.new_docs = fetch_documents(ctx.conn, [m.number for m in memos], lock=True)
+        ctx.lock_accounts(m.account_number for m in memos)
+        loader.apply_credit_memos()
+        for memo in loader.new_docs.values():  # written already: their lines' unapplied amounts are updated
+            loader.touched.setdefault(memo.account_number, []).extend(memo.lines())
+        if totals.add(loader):
+            totals.journal_entries += _write(ctx, loader, [], [], new_docs=False)

@@ -55,6 +55,8 @@ class Applications:
 
     operation_id: int
     rows: list[dict[str, object]] = field(default_factory=list)
+    #: Applications this operation recorded before these rows (a load writes its applications batch by batch).
+    before: int = 0
 
     def _row(
         self,
@@ -70,7 +72,7 @@ class Applications:
         self.rows.append(
             {
                 "account_number": account_number,
-                "id": f"APP-{self.operation_id}-{len(self.rows) + 1}",
+                "id": f"APP-{self.operation_id}-{self.before + len(self.rows) + 1}",
                 "operation_id": self.operation_id,
                 "source_kind": source_kind,
                 "source_number": source_number,
