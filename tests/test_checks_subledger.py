@@ -199,3 +199,36 @@ def test_a_deleted_operation_record_fails(seed003: Books) -> None:
         f"operation {op}|documents|documents (1) name operation {op}, which the operation log does not have"
         in (found["operation-log"])
     )
+
+
+def test_a_processed_refund_moves_a_credit_memo_line_like_an_application(line_level: Books) -> None:
+    """A refund pays out part of a credit memo line: the line's stored balance is its amount less its applications
+    and processed refunds (a canceled refund gave its amount back)."""
+    with raw(line_level) as conn:
+        line = conn.execute(
+            text("SELECT id FROM document_items WHERE document_number = 'CM00000001' ORDER BY line_no LIMIT 1")
+        ).scalar_one()
+        op = conn.execute(text("SELECT max(id) FROM operations")).scalar_one()
+        for number, status in (("R-1", "Processed"), ("R-2", "Canceled")):
+            conn.execute(
+                text(
+                    "INSERT INTO refunds (account_number, number, credit_memo_number, type, status, refund_date, "
+                    "currency, amount, cash_code, operation_id) VALUES ('A00000002', :n, 'CM00000001', 'External', "
+                    ":s, '2026-10-20', 'USD', :a, 'Cash', :o)"
+                ),
+                {"n": number, "s": status, "a": money(conn, Decimal("1.00")), "o": op},
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO refund_items (account_number, id, refund_number, memo_item_id, is_tax, amount) "
+                    "VALUES ('A00000002', :i, :n, :m, false, :a)"
+                ),
+                {"i": f"RI-{number}", "n": number, "m": line, "a": money(conn, Decimal("1.00"))},
+            )
+    assert "stored-balances" in failing(line_level.check())  # the line still shows what the refund paid out
+    with raw(line_level) as conn:
+        conn.execute(
+            text("UPDATE document_items SET balance = balance - :d WHERE id = :i"),
+            {"d": money(conn, Decimal("1.00")), "i": line},
+        )
+    assert "stored-balances" not in failing(line_level.check())
