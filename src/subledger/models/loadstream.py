@@ -77,7 +77,8 @@ class _Text:
         self.eof = False
         self.reader = JsonReader()
         if mark.offset == 0:
-            self.more()
+            while len(self.buf) < 1 and self.more():  # a chunk can end inside the byte-order mark
+                pass
             if self.buf.startswith("\ufeff"):
                 self.buf = self.buf[1:]
                 self.byte += 3
