@@ -520,18 +520,16 @@ def write_off_by_adjustments(
     """
     numbers = list(dict.fromkeys(invoices))
     if settings.single_transaction:
-        outcomes = [
-            _invoice_outcome(o)
-            for o in run_batch(
-                engine,
-                actor,
-                _by_invoice(settings),
-                numbers,
-                request_json=canonical_json(settings),
-                idempotency_key=idempotency_key,
-                progress=progress,
-            )
-        ]
+        outcomes = run_batch(
+            engine,
+            actor,
+            _by_invoice(settings),
+            numbers,
+            lambda done: [_invoice_outcome(o) for o in done],
+            request_json=canonical_json(settings),
+            idempotency_key=idempotency_key,
+            progress=progress,
+        )
     else:
         outcomes = []
         for number in numbers:
@@ -600,6 +598,7 @@ def _by_adjustment(
         actor,
         Batch("adjustment", AdjustmentResult, named, one, size=max(1, len(requests))),
         list(requests),
+        list,
         request_json=canonical_json(settings),
         idempotency_key=key,
     )

@@ -397,12 +397,14 @@ def run_batch(
     actor: Actor,
     batch: Batch[R],
     numbers: Sequence[str],
+    report: Callable[[list[Outcome[R]]], T],
     *,
     request_json: str,
     idempotency_key: str | None = None,
     progress: Callable[[int, int], None] | None = None,
-) -> list[Outcome[R]]:
-    """Run every document of ``numbers`` as its own operation: replays first, then the rest a batch at a time.
+) -> T:
+    """Run every document of ``numbers`` as its own operation, replays first, then the rest a batch at a time, and
+    return what ``report`` makes of the outcomes (in that order; built while the collector is still paused).
 
     With an idempotency key each document's operation gets ``KEY:<number>`` (``derived_key``): documents an earlier
     run did are replayed, and a document whose key was recorded for another request refuses the whole run
@@ -437,9 +439,12 @@ def run_batch(
             done += len(chunk)
             if progress is not None:
                 progress(done, len(numbers))
-    if sum(1 for o in outcomes if o.result is not None and not o.replayed) >= ANALYZE_FROM:
+        written = sum(1 for o in outcomes if o.result is not None and not o.replayed)
+        reported = report(outcomes)
+        del outcomes  # (freed by reference counting before the collector runs again)
+    if written >= ANALYZE_FROM:
         refresh_statistics(engine, BULK_TABLES)  # from what this run wrote, not what earlier runs did
-    return outcomes
+    return reported
 
 
 def _replays(engine: Engine, batch: Batch[R], keys: dict[str, str | None]) -> dict[str, R]:

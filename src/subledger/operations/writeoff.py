@@ -543,19 +543,24 @@ def _by_memos(
     # The permission does not depend on the document: refuse the whole run at once rather than each document.
     if request.enhanced:
         check_permission(actor, DocumentKind.INVOICE, request, "write-off")
-    outcomes = run_batch(
+
+    def report(outcomes: list[Outcome[WriteOffResult]]) -> BulkWriteOffResult:
+        return BulkWriteOffResult(
+            requested=len(numbers),
+            written_off=[_written(o.number, o.result) for o in outcomes if o.result is not None],
+            failed=[_failure(o.number, o.error) for o in outcomes if o.error is not None],
+        )
+
+    batch = _bulk(request, today)
+    return run_batch(
         engine,
         actor,
-        _bulk(request, today),
+        batch,
         numbers,
+        report,
         request_json=canonical_json(request),
         idempotency_key=key,
         progress=progress,
-    )
-    return BulkWriteOffResult(
-        requested=len(numbers),
-        written_off=[_written(o.number, o.result) for o in outcomes if o.result is not None],
-        failed=[_failure(o.number, o.error) for o in outcomes if o.error is not None],
     )
 
 
