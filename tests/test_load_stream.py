@@ -159,6 +159,7 @@ def test_a_file_changed_between_its_two_readings_is_refused(
         ('{"invoices" []}', "malformed JSON: Expecting ':' delimiter at line 1 column 13"),
         ('{"invoices": [1 2]}', "malformed JSON: Expecting ',' delimiter at line 1 column 17"),
         ('{"invoices": []} x', "malformed JSON: Extra data at line 1 column 18"),
+        ('{"invoices": [{"a": "xyz', "malformed JSON: Unterminated string starting at line 1 column 21"),
         ('{"invoices": [\n\n  {"a": tru}]}', "malformed JSON: Expecting value at line 3 column 9"),
         ('{"accounts": [], "accounts": []}', "duplicate key 'accounts' in load file at $.accounts"),
         ('{"accounts": [], "debit_memos": [], "debitMemos": []}', "duplicate key 'debitMemos' in load file"),

@@ -124,13 +124,18 @@ def refuse_nul(value: Any, path: JsonPath = "$", *, document: str | None, what: 
         raise InvalidInput(f"text in {what} at {where} contains a NUL character", document=document)
 
 
+def where_at(message: str) -> str:
+    """The parser's message ready for " line L column C" ("Unterminated string starting at" ends in "at")."""
+    return message if message.endswith(" at") else f"{message} at"
+
+
 def malformed(
     exc: json.JSONDecodeError | RecursionError, *, document: str | None, line_offset: int = 0
 ) -> InvalidInput:
     if isinstance(exc, RecursionError):
         return InvalidInput("malformed JSON: nested too deeply", document=document)
     return InvalidInput(
-        f"malformed JSON: {exc.msg} at line {exc.lineno + line_offset} column {exc.colno}", document=document
+        f"malformed JSON: {where_at(exc.msg)} line {exc.lineno + line_offset} column {exc.colno}", document=document
     )
 
 

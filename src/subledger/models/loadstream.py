@@ -24,7 +24,16 @@ from typing import IO, Any
 from subledger.errors import InvalidInput
 from subledger.models.base import Model
 from subledger.models.documents import CreditMemo, CustomerAccount, DebitMemo, Invoice, LoadFile, Payment
-from subledger.models.jsonio import JsonReader, key_path, malformed, not_utf8, read_bytes, refuse_nul, skip_space
+from subledger.models.jsonio import (
+    JsonReader,
+    key_path,
+    malformed,
+    not_utf8,
+    read_bytes,
+    refuse_nul,
+    skip_space,
+    where_at,
+)
 
 #: Each section of a load file (its JSON name) and the model of its records, in the order they are loaded.
 SECTIONS: dict[str, type[Model]] = {
@@ -143,7 +152,7 @@ class _Text:
                     self._grow(start)
                     continue
                 line, column = self.where(exc.pos)
-                raise InvalidInput(f"malformed JSON: {exc.msg} at line {line} column {column}") from None
+                raise InvalidInput(f"malformed JSON: {where_at(exc.msg)} line {line} column {column}") from None
             except RecursionError as exc:
                 raise malformed(exc, document=None) from None
             except ValueError as exc:  # an integer of more digits than Python converts

@@ -268,7 +268,8 @@ def describe_request(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
         if isinstance(value, os.PathLike):
             path = Path(value)
             try:
-                text = path.read_bytes()[:MAX_RAW_REQUEST].decode(errors="replace")
+                with path.open("rb") as file:  # the head of the file only: a load file can be any size
+                    text = file.read(MAX_RAW_REQUEST).decode(errors="replace")
             except OSError as exc:
                 text = f"<unreadable: {exc.strerror}>"
             return {"file": str(path), "text": text}
