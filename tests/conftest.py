@@ -256,3 +256,59 @@ def unguarded(conn: Connection, guard: tuple[str, str, str] = BALANCE) -> Iterat
         conn.execute(text(f"DROP TRIGGER {sqlite_trigger}"))
         yield
         conn.execute(text(sql))
+
+
+ENTRY_UPDATES = ("journal_entries", "journal_entries_immutable", "journal_entries_no_update")
+
+
+def rechain(conn: Connection, version: int, descriptions: dict[tuple[str, int], str] | None = None) -> None:
+    """Rewrite every entry's hash chain consistently under hash ``version`` (with ``ENTRY_UPDATES`` lifted), the
+    ``descriptions`` given replaced: what a book posted before that version holds, or a forgery by a hand that can
+    write the database and knows the chain."""
+    from subledger import canonical
+    from subledger.storage.schema import customer_accounts, journal_entries, journal_lines
+
+    e, ln, ca = journal_entries, journal_lines, customer_accounts
+    lines: dict[tuple[str, int], list[str]] = {}
+    for row in conn.execute(select(ln).order_by(ln.c.account_number, ln.c.entry_seq, ln.c.line_no)):
+        lines.setdefault((row.account_number, row.entry_seq), []).append(
+            canonical.line_text(
+                version,
+                line_no=row.line_no,
+                code=row.accounting_code,
+                debit=row.debit,
+                credit=row.credit,
+                currency=row.currency,
+                item_id=row.item_id,
+            )
+        )
+    heads: dict[str, tuple[int, str]] = {}
+    for row in conn.execute(select(e).order_by(e.c.account_number, e.c.seq)).all():
+        key = (row.account_number, row.seq)
+        description = (descriptions or {}).get(key, row.description)
+        prev = heads.get(row.account_number, (0, ""))[1]
+        fields = canonical.entry_fields(
+            version,
+            account=row.account_number,
+            seq=row.seq,
+            day=row.entry_date.isoformat(),
+            period=row.period,
+            transaction_type=row.transaction_type,
+            currency=row.currency,
+            document=row.document_number,
+            related=row.related_number,
+            tag=row.tag,
+            description=description,
+            operation_id=row.operation_id,
+        )
+        digest = canonical.chain_digest(prev, fields, lines.get(key, []))
+        conn.execute(
+            e.update()
+            .where(e.c.account_number == row.account_number, e.c.seq == row.seq)
+            .values(prev_hash=prev, hash=digest, hash_version=version, description=description)
+        )
+        heads[row.account_number] = (row.seq, digest)
+    for account, (seq, digest) in heads.items():
+        conn.execute(
+            ca.update().where(ca.c.account_number == account).values(last_entry_seq=seq, last_entry_hash=digest)
+        )

@@ -43,6 +43,7 @@ def _commands(body: str, out: str) -> list[list[str]]:
         ["audit"],
         ["check"],
         ["period", "list"],
+        ["period", "show", "2026-10"],
         ["period", "pending-close", "2026-01"],
         ["period", "close", "2026-01"],
         ["period", "close", "--through", "2026-02"],

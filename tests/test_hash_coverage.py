@@ -10,15 +10,13 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import Connection, select, text
+from sqlalchemy import text
 
-from conftest import LINE_UPDATES, failing, post_entry, raw, unguarded
+from conftest import ENTRY_UPDATES, LINE_UPDATES, failing, post_entry, raw, rechain, unguarded
 from subledger import canonical
 from subledger.api import Books
 from subledger.posting import Line
-from subledger.storage.schema import customer_accounts, journal_entries, journal_lines
 
-ENTRY_UPDATES = ("journal_entries", "journal_entries_immutable", "journal_entries_no_update")
 ALTERED = "A00000001-1|hash|its content no longer matches its hash (altered)"
 FIRST = "account_number = 'A00000001' AND seq = 1"
 FIRST_LINE = "account_number = 'A00000001' AND entry_seq = 1 AND line_no = 1"
@@ -60,57 +58,11 @@ def test_editing_any_stored_field_of_a_posted_entry_breaks_the_chain(seed003: Bo
     assert altered in failing(seed003.check())["hash-chain"]
 
 
-def _rehash_as_version_1(conn: Connection) -> None:
-    """Rewrite every entry's chain as a book posted before migration 0006 holds it: hashed under version 1."""
-    e, ln, ca = journal_entries, journal_lines, customer_accounts
-    lines: dict[tuple[str, int], list[str]] = {}
-    for row in conn.execute(select(ln).order_by(ln.c.account_number, ln.c.entry_seq, ln.c.line_no)):
-        lines.setdefault((row.account_number, row.entry_seq), []).append(
-            canonical.line_text(
-                canonical.V1,
-                line_no=row.line_no,
-                code=row.accounting_code,
-                debit=row.debit,
-                credit=row.credit,
-                currency=row.currency,
-                item_id=row.item_id,
-            )
-        )
-    heads: dict[str, tuple[int, str]] = {}
-    for row in conn.execute(select(e).order_by(e.c.account_number, e.c.seq)).all():
-        prev = heads.get(row.account_number, (0, ""))[1]
-        fields = canonical.entry_fields(
-            canonical.V1,
-            account=row.account_number,
-            seq=row.seq,
-            day=row.entry_date.isoformat(),
-            period=row.period,
-            transaction_type=row.transaction_type,
-            currency=row.currency,
-            document=row.document_number,
-            related=row.related_number,
-            tag=row.tag,
-            description=row.description,
-            operation_id=row.operation_id,
-        )
-        digest = canonical.chain_digest(prev, fields, lines[(row.account_number, row.seq)])
-        conn.execute(
-            e.update()
-            .where(e.c.account_number == row.account_number, e.c.seq == row.seq)
-            .values(prev_hash=prev, hash=digest, hash_version=canonical.V1)
-        )
-        heads[row.account_number] = (row.seq, digest)
-    for account, (seq, digest) in heads.items():
-        conn.execute(
-            ca.update().where(ca.c.account_number == account).values(last_entry_seq=seq, last_entry_hash=digest)
-        )
-
-
 @pytest.fixture
 def old_book(seed003: Books) -> Books:
     """seed003 as a book posted before every field was hashed: each entry hashed under version 1."""
     with raw(seed003) as conn, unguarded(conn, ENTRY_UPDATES):
-        _rehash_as_version_1(conn)
+        rechain(conn, canonical.V1)
     return seed003
 
 

@@ -19,12 +19,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from sqlalchemy import Connection, select
 
 from subledger.canonical import postings_sql
 from subledger.storage.cursor import driver_rows
-from subledger.storage.schema import accounting_codes, journal_entries
+from subledger.storage.schema import accounting_codes, journal_entries, periods
 
 
 def fingerprint(lines: Iterable[str]) -> str:
@@ -80,3 +81,38 @@ def close_marks(conn: Connection, start: dt.date, end: dt.date) -> tuple[str, st
     """What closing the period from ``start`` to ``end`` records: its fingerprint and the seal over it."""
     fingerprint = period_fingerprint(conn, start, end)
     return fingerprint, period_seal(conn, start, end, fingerprint)
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """What a period's close recorded (``fingerprint``, ``seal``: None while it was never closed) beside what the
+    journal gives now (``journal_fingerprint``, and ``journal_seal`` over the recorded fingerprint, or over the
+    journal's own for a period without one). Kept outside the database (printed at close, filed with the GL files),
+    the recorded pair is what proves the books the ERP received unchanged later: see ``subledger period show``."""
+
+    period: str
+    start: dt.date
+    end: dt.date
+    status: str
+    fingerprint: str | None
+    seal: str | None
+    journal_fingerprint: str
+    journal_seal: str
+
+    @property
+    def holds(self) -> bool:
+        """The journal still gives what was recorded (trivially so for a period never closed)."""
+        return self.fingerprint in (None, self.journal_fingerprint) and self.seal in (None, self.journal_seal)
+
+
+def anchor(conn: Connection, name: str) -> Anchor | None:
+    """The ``Anchor`` of period ``name``, or None when the book has no such period."""
+    p = periods.c
+    row = conn.execute(
+        select(p.start_date, p.end_date, p.status, p.fingerprint, p.seal).where(p.name == name)
+    ).one_or_none()
+    if row is None:
+        return None
+    start, end, status, recorded, sealed = row
+    now = period_fingerprint(conn, start, end)
+    return Anchor(name, start, end, status, recorded, sealed, now, period_seal(conn, start, end, recorded or now))

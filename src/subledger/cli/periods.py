@@ -51,6 +51,39 @@ def list_periods() -> None:
     )
 
 
+@register(period_app, "show")
+def show(name: Name) -> None:
+    """Print a period's fingerprint and seal as recorded at close, and whether the journal still gives them.
+
+    Keep the two values outside the database (they are the anchor of the closed books): the hash chain proves each
+    entry consistent with the ones before it, but whoever can write the database could rewrite a whole chain
+    consistently; only a copy kept elsewhere shows that. Exit status 1 when the journal no longer gives them."""
+    from subledger.fingerprint import anchor
+
+    with engine().connect() as conn:
+        found = anchor(conn, name)
+    if found is None:
+        raise CommandError(f"no accounting period {name}", field="period")
+    if STATE.json:
+        dates = {"start": found.start.isoformat(), "end": found.end.isoformat()}
+        print_json({**found.__dict__, **dates, "holds": found.holds})
+    else:
+        out(f"{found.period}: {found.start} to {found.end}, {found.status}")
+        for what, recorded, now in (
+            ("fingerprint", found.fingerprint, found.journal_fingerprint),
+            ("seal", found.seal, found.journal_seal),
+        ):
+            if recorded is None:
+                out(f"{what + ':':<13}{now} (not recorded: the journal's now)")
+            else:
+                state = "the journal gives it" if recorded == now else f"the journal now gives {now}"
+                out(f"{what + ':':<13}{recorded} ({state})")
+    if not found.holds:
+        raise CommandError(
+            f"period {name}: the journal no longer gives the fingerprint and seal recorded at close", field="period"
+        )
+
+
 def _line(result: Any, run: output.Run) -> str:
     line = f"{result.period}: {result.from_status} -> {result.to_status}"
     if result.fingerprint:
