@@ -37,7 +37,8 @@ def bad_code_file(tmp_path: Path) -> Path:
 def test_accepted_operation_is_recorded_with_actor_time_request_and_result(books: Books) -> None:
     before = dt.datetime.now(dt.UTC)
     books.load(example("seed-003-books.json"), idempotency_key="load-1")
-    [record] = books.audit()
+    [init, record] = books.audit()
+    assert (init.kind, init.actor, init.outcome) == ("init", "admin", "accepted")
     assert record.outcome == "accepted"
     assert (record.kind, record.actor, record.idempotency_key) == ("load", "admin", "load-1")
     assert record.at.replace(tzinfo=record.at.tzinfo or dt.UTC) >= before - dt.timedelta(seconds=1)
@@ -64,7 +65,7 @@ def test_refusal_writes_nothing_but_its_audit_record(books: Books, tmp_path: Pat
         "INV00000001, items[0].financeInformation.deferredRevenueAccountingCode: unknown accounting code 'Nope'"
     )
     assert json.loads(row["request"])["invoices"][0]["invoiceNumber"] == "INV00000001"
-    [record] = books.audit()
+    [_init, record] = books.audit()
     assert (record.outcome, record.error_code) == ("refused", "invalid-input")
 
 
@@ -85,8 +86,8 @@ def test_refusal_before_the_operation_starts_is_recorded(books: Books, tmp_path:
 def test_unknown_actor_is_refused_and_recorded_under_that_name(
     books: Books, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("SUBLEDGER_ACTORS", str(tmp_path / "actors.toml"))
     (tmp_path / "actors.toml").write_text('[actors.clerk]\npermissions = ["Reverse Invoice"]\n')
+    books.import_actors(tmp_path / "actors.toml")
     before = dump(books.engine)
     with pytest.raises(PermissionDenied, match="unknown actor 'mallory'"):
         books.as_actor("mallory").load(example("seed-003-books.json"))
@@ -119,10 +120,11 @@ def test_cli_audit_lists_accepted_and_refused(books: Books, cli: Any, tmp_path: 
     assert cli("load", str(example("seed-003-books.json")), db=db).code == 0
     records = cli("audit", "--json", db=db).json()
     assert [(r["outcome"], r["kind"], r["actor"]) for r in records] == [
+        ("accepted", "init", "admin"),
         ("refused", "load", "admin"),
         ("accepted", "load", "admin"),
     ]
-    assert records[0]["error"].endswith("unknown accounting code 'Nope'")
+    assert records[1]["error"].endswith("unknown accounting code 'Nope'")
     only = cli("audit", "--json", "--outcome", "refused", db=db).json()
     assert [r["outcome"] for r in only] == ["refused"]
     table = cli("audit", db=db)

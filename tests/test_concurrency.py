@@ -153,7 +153,9 @@ def test_concurrent_writers_keep_every_invariant(books: Books) -> None:
         }
         assert open_after == set(), "a written-off or reversed invoice still has an open balance"
         paid = {r.number for r in conn.execute(select(payments.c.number))}
-        accepted_ops = conn.execute(select(func.count()).select_from(operations)).scalar_one()
+        accepted_ops = conn.execute(
+            select(func.count()).select_from(operations).where(operations.c.kind != "init")
+        ).scalar_one()
     # Each payment was sent twice with one key: both answers are the one payment's (balances only fall, so a
     # payment refused once is refused again).
     assert outcomes["pay:accepted"] == 2 * len(paid)

@@ -203,7 +203,7 @@ def test_a_processing_run_does_not_block_a_credit_memo_reversal(book: Books) -> 
 def test_journal_runs_need_the_permission(book: Books, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     actors = tmp_path / "actors.toml"
     actors.write_text('[actors.clerk]\npermissions = ["Manage Close Process"]\n')
-    monkeypatch.setenv("SUBLEDGER_ACTORS", str(actors))
+    book.import_actors(actors)
     before = dump(book.engine)
     with pytest.raises(PermissionDenied, match="Transfer to Accounting"):
         book.as_actor("clerk").create_journal_run("2026-10")

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import threading
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -35,10 +40,10 @@ EARLIER = [f"2026-{m:02d}" for m in range(1, 10)]
 
 
 @pytest.fixture
-def actors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def actors(books: Books, tmp_path: Path) -> Path:
     path = tmp_path / "actors.toml"
     path.write_text(ACTORS)
-    monkeypatch.setenv("SUBLEDGER_ACTORS", str(path))
+    books.import_actors(path)
     return path
 
 
@@ -239,3 +244,72 @@ def test_close_refused_lists_every_failing_check_on_the_cli(seed003: Books, cli:
     assert lines[0].startswith("error: 2026-10, no-drafts: No draft documents or unprocessed payments: INV00000002")
     assert any(line.startswith("error: 2026-10, control-accounts: ") for line in lines)
     assert any(line.startswith("error: 2026-10, beancount: ") for line in lines)
+
+
+# --- a close under load (PostgreSQL) ----------------------------------------------------------------------------
+
+WRITERS = int(os.environ.get("SUBLEDGER_CLOSE_WRITERS", "8"))
+#: How long the writers keep posting at most: a close that waits for them to stop takes about this long.
+WRITING = float(os.environ.get("SUBLEDGER_CLOSE_WRITING_SECONDS", "20"))
+
+
+def writer_file(account: str, n: int) -> dict[str, Any]:
+    file = invoice(f"{account}-{n}", "2026-10-20", "10.00")
+    file["invoices"][0]["accountNumber"] = account
+    if n == 0:
+        file["accounts"] = [{"accountNumber": account, "name": account, "currency": "USD"}]
+    return file
+
+
+@pytest.mark.pg
+def test_a_close_makes_progress_while_writers_post_into_the_period(books: Books) -> None:
+    """Writers post into 2026-10 without pause; two closers start among them. The close must not wait for the
+    writers to stop (row share locks let newcomers in ahead of a waiting closer), the second closer is told the
+    period is already Closed, and every write after the close is refused."""
+    if books.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite runs one writer at a time: a close queues like any other writer")
+    close_through(books, "2026-09")
+    stop = threading.Event()
+    posted = [threading.Event() for _ in range(WRITERS)]
+    outcomes: list[Counter[str]] = [Counter() for _ in range(WRITERS)]
+
+    def write(i: int) -> None:
+        book, n, started = Books(engine=books.engine), 0, time.monotonic()
+        while not stop.is_set() and time.monotonic() - started < WRITING:
+            try:
+                book.load(writer_file(f"W{i}", n))
+                outcomes[i]["posted"] += 1
+                n += 1
+                posted[i].set()
+            except SubledgerError as exc:  # a load reports the closed period as one of its problems
+                closed = "2026-10, which is Closed" in str(exc)
+                outcomes[i]["refused: period closed" if closed else f"refused: {exc}"] += 1
+
+    def close() -> tuple[str, float]:
+        started = time.monotonic()
+        try:
+            result = f"closed {books.close_period('2026-10').to_status}"
+        except SubledgerError as exc:
+            result = str(exc)
+        return result, time.monotonic() - started
+
+    with ThreadPoolExecutor(max_workers=WRITERS + 2) as pool:
+        writers = [pool.submit(write, i) for i in range(WRITERS)]
+        for event in posted:
+            assert event.wait(WRITING)
+        closers = [pool.submit(close) for _ in range(2)]
+        answers = sorted(c.result() for c in closers)
+        still_writing = not any(w.done() for w in writers)
+        time.sleep(0.5)  # writes after the close: each refused
+        stop.set()
+        for w in writers:
+            w.result()
+    total: Counter[str] = sum(outcomes, Counter())
+    print(f"\nclose under load: {WRITERS} writers, closers {answers}, writers {dict(total)}")
+    assert [a for a, _ in answers] == ["2026-10, status: 2026-10 is already Closed", "closed Closed"]
+    assert still_writing, "the close finished only once the writers stopped"
+    assert max(seconds for _, seconds in answers) < WRITING / 2
+    assert set(total) <= {"posted", "refused: period closed"}
+    assert total["refused: period closed"] >= 1
+    assert statuses(books)["2026-10"] == "Closed"
+    assert books.check().passed

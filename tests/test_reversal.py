@@ -158,14 +158,14 @@ def close_through(books: Books, month: int) -> None:
 
 
 @pytest.fixture
-def actors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def actors(books: Books, tmp_path: Path) -> Path:
     path = tmp_path / "actors.toml"
     path.write_text(
         '[actors.clerk]\npermissions = ["Enhanced Write-off"]\n'
         '[actors.invoices]\npermissions = ["Reverse Invoice"]\n'
         '[actors.memos]\npermissions = ["Reverse Credit Memo"]\n'
     )
-    monkeypatch.setenv("SUBLEDGER_ACTORS", str(path))
+    books.import_actors(path)
     return path
 
 

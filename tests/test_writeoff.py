@@ -461,7 +461,7 @@ def clerk(line_level: Books, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     """An actor with every permission but Enhanced Write-off."""
     actors = tmp_path / "actors.toml"
     actors.write_text('[actors.clerk]\npermissions = ["Reverse Invoice", "Reverse Credit Memo"]\n')
-    monkeypatch.setenv("SUBLEDGER_ACTORS", str(actors))
+    line_level.import_actors(actors)
     return line_level.as_actor("clerk")
 
 

@@ -200,7 +200,7 @@ def test_bulk_needs_enhanced_write_off_for_non_revenue_settings(
 ) -> None:
     actors = tmp_path / "actors.toml"
     actors.write_text("[actors.clerk]\npermissions = []\n")
-    monkeypatch.setenv("SUBLEDGER_ACTORS", str(actors))
+    both.import_actors(actors)
     clerk = both.as_actor("clerk")
     before = dump(both.engine)
     with pytest.raises(PermissionDenied, match="Enhanced Write-off"):

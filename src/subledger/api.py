@@ -54,8 +54,10 @@ from subledger.models.writeoff import (
     WriteOffRequest,
     WriteOffResult,
 )
+from subledger.operations import actors as actor_ops
 from subledger.operations import journal_runs as jr
 from subledger.operations import periods as period_ops
+from subledger.operations.actors import ActorsResult, ActorView, read_actors, resolve_actor, views
 from subledger.operations.adjustments import create_adjustments, list_adjustments, write_off_by_adjustments
 from subledger.operations.apply import apply_credit_memo, apply_payment, unapply_credit_memo, unapply_payment
 from subledger.operations.base import audited, run_bulk, run_operation
@@ -64,7 +66,7 @@ from subledger.operations.refund import cancel_refund, refund_credit_memo
 from subledger.operations.reversal import reverse_credit_memo, reverse_invoice
 from subledger.operations.setup import InitResult, init_books
 from subledger.operations.writeoff import BulkReport, bulk_write_off, run_write_off
-from subledger.permissions import Actor, resolve_actor
+from subledger.permissions import Actor, read_actors_file
 from subledger.posting import DocumentKind
 from subledger.settings import BookSettings
 from subledger.storage.db import make_engine, snapshot
@@ -102,13 +104,16 @@ class Books:
 
     @property
     def actor(self) -> Actor:
-        return resolve_actor(self._actor_name)
+        """Who runs the operations, with the permissions the book gives it (``permissions``)."""
+        with self.engine.connect() as conn:
+            return resolve_actor(conn, self._actor_name)
 
     def as_actor(self, actor: str) -> Books:
         return Books(engine=self.engine, actor=actor)
 
     # --- set-up ----------------------------------------------------------------------------------------------
 
+    @audited("init")
     def init(
         self,
         *,
@@ -116,7 +121,53 @@ class Books:
         periods: Path = DEFAULT_PERIODS,
         settings: BookSettings | None = None,
     ) -> InitResult:
-        return init_books(self.engine, chart, periods, settings)
+        """Create the book (its first actor becomes the administrator) or refresh it (Set Up Books)."""
+        return init_books(self.engine, self._actor_name, chart, periods, settings)
+
+    # --- actors ----------------------------------------------------------------------------------------------
+
+    def actors(self) -> list[ActorView]:
+        """Every actor of the book and the permissions it holds."""
+        with self.engine.connect() as conn:
+            return views(read_actors(conn))
+
+    def _actor_operation(
+        self, kind: str, request: dict[str, Any], result_type: type[R], body: Callable[[Context], R]
+    ) -> R:
+        return run_operation(
+            self.engine,
+            kind=kind,
+            actor=self.actor,
+            request=request,
+            result_type=result_type,
+            body=body,
+            document_number=request.get("name"),
+        )
+
+    @audited("actor-grant")
+    def grant(self, name: str, permissions: Sequence[str]) -> ActorView:
+        """Grant permissions to an actor, adding it if new (Manage Actors)."""
+        request = {"name": name, "permissions": sorted(permissions)}
+        return self._actor_operation(
+            "actor-grant", request, ActorView, lambda ctx: actor_ops.grant(ctx, name, permissions)
+        )
+
+    @audited("actor-revoke")
+    def revoke(self, name: str, permissions: Sequence[str]) -> ActorView:
+        """Revoke permissions from an actor (Manage Actors; some actor always keeps Manage Actors)."""
+        request = {"name": name, "permissions": sorted(permissions)}
+        return self._actor_operation(
+            "actor-revoke", request, ActorView, lambda ctx: actor_ops.revoke(ctx, name, permissions)
+        )
+
+    @audited("actor-import")
+    def import_actors(self, path: Path) -> ActorsResult:
+        """Give each actor of a TOML actors file exactly the permissions it lists (Manage Actors)."""
+        wanted = read_actors_file(path)
+        request = {"actors": {name: sorted(p) for name, p in sorted(wanted.items())}}
+        return self._actor_operation(
+            "actor-import", request, ActorsResult, lambda ctx: actor_ops.set_actors(ctx, wanted)
+        )
 
     # --- operations ------------------------------------------------------------------------------------------
 
@@ -471,6 +522,7 @@ class Books:
             body=body,
             document_number=name,
             idempotency_key=idempotency_key,
+            exclusive_periods=True,
         )
 
     @audited("period-pending-close")

@@ -15,8 +15,15 @@ from babel.numbers import get_currency_precision
 ZERO = Decimal(0)
 
 
-#: Digits before the decimal point that every stored amount and decimal can hold (NUMERIC(24, 4)).
-MAX_INTEGER_DIGITS = 20
+#: Digits before the decimal point of any amount or decimal the input accepts: at most 999,999,999,999.9999.
+#: The columns hold 20 (NUMERIC(24, 4)) and SQLite a 64-bit count of ten-thousandths (922 trillion); twelve leave
+#: room for the sums: a document's lines, an account's balance. Sums in Python stay exact too (``Decimal``'s 28
+#: digits hold 24 integer digits with 4 decimals).
+MAX_INTEGER_DIGITS = 12
+#: The most a SQLite book may hold in journal debits over its whole life (``storage.limits``): every sum a
+#: command computes is a sum of posted amounts, and twice this (debits and credits together) still fits SQLite's
+#: 64-bit ``sum()`` of ten-thousandths (9.2e18). PostgreSQL sums NUMERIC without such a bound.
+SQLITE_BOOK_LIMIT = Decimal(4 * 10**14)
 
 
 @lru_cache(maxsize=256)
@@ -53,7 +60,7 @@ def parse_decimal(value: object) -> Decimal:
     if not result.is_finite():
         raise ValueError(f"{value!r} is not a finite number")
     if result and result.adjusted() >= MAX_INTEGER_DIGITS:
-        # The columns hold NUMERIC(24, 4): a larger number would crash the insert (or quantize) instead.
+        # Larger numbers would overflow the sums on SQLite (and a column or a quantize, beyond 20 digits).
         raise ValueError(f"{value!r} is too large (at most {MAX_INTEGER_DIGITS} digits before the decimal point)")
     return result
 

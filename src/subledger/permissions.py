@@ -1,11 +1,17 @@
-"""Actors and their permissions.
+"""Actors and their permissions, held by the book itself.
 
-Permissions are the reference product's. The book's administrator, ``admin``, holds every permission; other actors
-are defined in a TOML file the administrator edits (``SUBLEDGER_ACTORS``, default ``actors.toml`` in the working
-directory)::
+Permissions are the reference product's, plus two that guard the book itself: Manage Actors (grant and revoke
+permissions, ``operations.actors``) and Set Up Books (run ``init`` again on an existing book: it edits the chart,
+the calendar and the reason codes every operation relies on). They are rows of the book (``actors``,
+``actor_permissions``), changed only by an actor holding Manage Actors, each change an audited operation; no file
+or environment variable widens them. The first ``init`` of an empty book makes the actor running it (``admin``
+unless named) its administrator, holding every permission. A permission that a later version adds is held by no
+one in an existing book until an actor holding Manage Actors grants it (the administrator can grant it to itself).
 
-    [actors.clerk]
-    permissions = ["Reverse Invoice"]
+Who runs a command is the name it is given (``--actor`` or ``SUBLEDGER_ACTOR``), else ``admin``: the command line
+cannot authenticate a local user (whoever can write the database file can do anything to it anyway), so these
+permissions keep honest people inside their role; authentication belongs to an interface that can do it, such
+as an HTTP service that maps its authenticated clients to actors. An empty name is no one and is refused.
 """
 
 from __future__ import annotations
@@ -29,6 +35,8 @@ Permission = Literal[
     "Transfer to Accounting",
     "Unapply Payment",
     "Refund Credit Memo",
+    "Manage Actors",
+    "Set Up Books",
 ]
 ALL_PERMISSIONS: frozenset[str] = frozenset(get_args(Permission))
 ADMIN = "admin"
@@ -47,6 +55,20 @@ class Actor:
             raise PermissionDenied(f"actor {self.name!r} lacks the {permission} permission", document=document)
 
 
+def actor_name(name: str | None) -> str:
+    """Who runs the command: the name given, else ``SUBLEDGER_ACTOR``, else the administrator. A name given empty
+    stays empty (``require_name`` refuses it): it must not fall through to the administrator."""
+    if name is None:
+        name = os.environ.get("SUBLEDGER_ACTOR")
+    return ADMIN if name is None else name
+
+
+def require_name(name: str) -> str:
+    if not name.strip():
+        raise PermissionDenied("an actor name is required: an empty name is no one")
+    return name
+
+
 class _ActorSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
     permissions: list[Permission] = []
@@ -57,26 +79,20 @@ class _ActorsFile(BaseModel):
     actors: dict[str, _ActorSpec] = {}
 
 
-def actors_file() -> Path:
-    return Path(os.environ.get("SUBLEDGER_ACTORS", "actors.toml"))
+def read_actors_file(path: Path) -> dict[str, frozenset[str]]:
+    """The actors of a TOML file (the format books used before permissions moved into them)::
 
-
-def actor_name(name: str | None) -> str:
-    """Who runs the command: the name given, else ``SUBLEDGER_ACTOR``, else the administrator."""
-    return name or os.environ.get("SUBLEDGER_ACTOR") or ADMIN
-
-
-def resolve_actor(name: str | None, path: Path | None = None) -> Actor:
-    name = actor_name(name)
-    if name == ADMIN:
-        return Actor(ADMIN, ALL_PERMISSIONS)
-    path = path or actors_file()
-    if not path.exists():
-        raise PermissionDenied(f"unknown actor {name!r}: no actors file at {path}")
+    [actors.clerk]
+    permissions = ["Reverse Invoice"]
+    """
     try:
-        spec = _ActorsFile.model_validate(tomllib.loads(path.read_text()))
+        spec = _ActorsFile.model_validate(tomllib.loads(path.read_bytes().decode("utf-8")))
+    except IsADirectoryError:
+        raise Problems([Problem(str(path), None, "the actors file is a directory: give a TOML file")]) from None
+    except OSError as exc:
+        raise Problems([Problem(str(path), None, f"cannot read the actors file: {exc.strerror}")]) from None
+    except UnicodeDecodeError:
+        raise Problems([Problem(str(path), None, "the actors file is not UTF-8 text: save it as UTF-8")]) from None
     except (tomllib.TOMLDecodeError, ValidationError) as exc:
         raise Problems([Problem(str(path), None, f"invalid actors file: {exc}")]) from None
-    if name not in spec.actors:
-        raise PermissionDenied(f"unknown actor {name!r} (not in {path})")
-    return Actor(name, frozenset(spec.actors[name].permissions))
+    return {name: frozenset(s.permissions) for name, s in spec.actors.items()}

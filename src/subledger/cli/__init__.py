@@ -16,6 +16,7 @@ import tempfile
 import traceback
 from typing import Any
 
+from subledger.cli import actors as _actors  # noqa: F401  (registers commands)
 from subledger.cli import adjustments as _adjustments  # noqa: F401  (registers commands)
 from subledger.cli import audit as _audit  # noqa: F401
 from subledger.cli import books as _books  # noqa: F401

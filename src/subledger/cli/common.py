@@ -250,12 +250,8 @@ def books(db: str | None = None, actor: str | None = None, *, creating: bool = F
     bound = engine(db, creating=creating)
     from subledger.api import Books
 
-    name = actor or STATE.actor
-    if name is not None or os.environ.get("SUBLEDGER_ACTOR"):
-        from subledger.cli.preflight import check_actors_file
-
-        check_actors_file()
-    return Books(engine=bound, actor=name)
+    # An actor named empty stays empty (and is refused): it must not fall through to the administrator.
+    return Books(engine=bound, actor=actor if actor is not None else STATE.actor)
 
 
 # --- output ---------------------------------------------------------------------------------------------------

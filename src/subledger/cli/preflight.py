@@ -124,24 +124,3 @@ def unreachable(shown: str, exc: BaseException) -> CommandError:
         code="database-unreachable",
         exit_code=REFUSED,
     )
-
-
-def check_actors_file() -> None:
-    """The actors file, if there is one, must be a readable UTF-8 file (it is read when an actor is resolved)."""
-    from subledger import permissions
-
-    # (Only while actors come from a file: a book that holds its actors reads none.)
-    actors_file = getattr(permissions, "actors_file", None)
-    if actors_file is None:
-        return
-    path = actors_file()
-    if not path.exists():
-        return
-    if path.is_dir():
-        raise CommandError(f"actors file {path} is a directory: give a TOML file (SUBLEDGER_ACTORS)", code="bad-actors")
-    try:
-        path.read_bytes().decode("utf-8")
-    except UnicodeDecodeError:
-        raise CommandError(f"actors file {path} is not UTF-8 text: save it as UTF-8", code="bad-actors") from None
-    except OSError as exc:
-        raise CommandError(f"cannot read actors file {path}: {exc.strerror}", code="bad-actors") from None

@@ -59,6 +59,7 @@ from subledger.errors import Conflict, IdempotencyConflict, InvalidInput, RuleVi
 from subledger.permissions import Actor, actor_name
 from subledger.storage.bulk import gc_paused
 from subledger.storage.db import ANALYZE_FROM, refresh_statistics, write_transaction
+from subledger.storage.limits import over_limit
 from subledger.storage.schema import BULK_TABLES, operations, periods
 
 R = TypeVar("R", bound=BaseModel)
@@ -142,9 +143,16 @@ def _sqlstate(exc: BaseException) -> str:
     return str(getattr(_driver_error(exc), "sqlstate", "") or "")
 
 
-def _hold_periods(conn: Connection) -> None:
-    """Share-lock the periods so their statuses cannot change under the operation (PostgreSQL)."""
+def _hold_periods(conn: Connection, *, exclusive: bool = False) -> None:
+    """Share-lock the periods so their statuses cannot change under the operation (PostgreSQL).
+
+    A period transition (``exclusive``) first locks the table itself: row share locks are granted to newcomers
+    while other share locks are held, so a closer waiting for a row lock starves as long as writers keep coming;
+    a table lock request queues, and the writers that come after it wait behind it. Taking it before any share
+    lock also means two closers never both hold one and deadlock upgrading it."""
     if conn.dialect.name == "postgresql":
+        if exclusive:
+            conn.exec_driver_sql("LOCK TABLE periods IN EXCLUSIVE MODE")
         conn.execute(select(periods.c.name).order_by(periods.c.name).with_for_update(read=True)).all()
 
 
@@ -195,9 +203,11 @@ def run_operation(
     document_number: str | None = None,
     idempotency_key: str | None = None,
     request_json: str | None = None,
+    exclusive_periods: bool = False,
 ) -> R:
     """Run ``body`` as one operation. ``request_json`` is ``canonical_json(request)`` when the caller has it already
-    (a load file's text is put together from its records' texts, which the load needs anyway)."""
+    (a load file's text is put together from its records' texts, which the load needs anyway). A period
+    transition passes ``exclusive_periods`` (``_hold_periods``)."""
     if request_json is None:
         request_json = canonical_json(request)
     row = _operation_row(actor, kind, request_json, account_number, document_number, idempotency_key)
@@ -209,7 +219,7 @@ def run_operation(
                     return replay
             try:
                 with write_transaction(engine) as conn:
-                    _hold_periods(conn)
+                    _hold_periods(conn, exclusive=exclusive_periods)
                     operation_id = conn.execute(
                         insert(operations).values({**row, "at": dt.datetime.now(dt.UTC)}).returning(operations.c.id)
                     ).scalar_one()
@@ -221,6 +231,9 @@ def run_operation(
                     )
                     return result
             except Exception as exc:
+                limit = over_limit(exc)
+                if limit is not None:
+                    raise InvalidInput(limit, document=document_number) from exc
                 state = _sqlstate(exc)
                 if state.startswith("22"):
                     # SQLSTATE class 22: a value the models let through but a column cannot hold (PostgreSQL

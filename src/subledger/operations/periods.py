@@ -6,6 +6,10 @@ closing runs the close checks on the period and refuses, naming every failing ch
 the period's fingerprint so that any later change to its journal is caught (by ``subledger check`` and by the
 Beancount plugin); only the latest Closed period reopens, with a reason and Reopen Accounting Period. Every
 transition is one operation and one ``period_events`` row.
+
+Under load (PostgreSQL) a transition locks the periods table before anything else (``exclusive_periods``): the
+operations in flight finish, those that come after wait behind it and then see the new status (a write into a
+period just closed is refused), and a second closer reads the period Closed and is told so.
 """
 
 from __future__ import annotations
@@ -31,7 +35,8 @@ class PeriodTransition(OutputModel):
 
 
 def _locked(ctx: Context, name: str) -> tuple[PeriodState, list[PeriodState]]:
-    """The period and every period before it, with the period rows locked against concurrent transitions."""
+    """The period and every period before it, with the period rows locked against concurrent transitions (under
+    the table lock the operation took first, these row locks are granted at once)."""
     query = select(periods.c.name).order_by(periods.c.start_date)
     if ctx.conn.dialect.name == "postgresql":
         query = query.with_for_update()

@@ -1,5 +1,9 @@
 """Creating and refreshing a book: schema (Alembic), chart of accounts, fiscal calendar, reason codes, settings.
 
+The first set-up of an empty book makes whoever runs it the administrator; setting up an existing book again
+changes the chart and calendar every operation relies on, so it needs Set Up Books and is recorded like any
+other operation (a refusal in the audit trail).
+
 Running it again is safe: new accounting codes and periods are added, edited codes are updated, a code removed from
 the chart stays (inactive) because journal lines refer to it, and period statuses are never reset.
 """
@@ -12,8 +16,12 @@ from sqlalchemy import Connection, Engine, select, update
 
 from subledger.calendar import PeriodDefinition, load_calendar
 from subledger.chart import Chart, load_chart
+from subledger.context import Context
 from subledger.errors import Conflict, Problem, Problems
 from subledger.models.base import OutputModel
+from subledger.operations.actors import bootstrap, resolve_actor
+from subledger.operations.base import run_operation
+from subledger.permissions import ALL_PERMISSIONS, Actor, actor_name, require_name
 from subledger.settings import DEFAULT_REASON_CODES, BookSettings
 from subledger.storage import migrate, schema
 from subledger.storage.db import write_transaction
@@ -26,22 +34,55 @@ class InitResult(OutputModel):
     settings: dict[str, str]
 
 
-def init_books(engine: Engine, chart_dir: Path, periods_dir: Path, settings: BookSettings | None) -> InitResult:
+def init_books(
+    engine: Engine, actor: str | None, chart_dir: Path, periods_dir: Path, settings: BookSettings | None
+) -> InitResult:
+    """Create the book, or refresh it (Set Up Books): one operation, recorded like any other.
+
+    The schema is brought up to date first, in a transaction of its own (the operation is recorded in it). The
+    first set-up of an empty book needs no permission: it makes the actor running it the administrator."""
     chart = load_chart(chart_dir)
     calendar = load_calendar(periods_dir)
+    name = require_name(actor_name(actor))
     with write_transaction(engine) as conn:
         migrate.upgrade(conn)
-        _chart(conn, chart)
-        _calendar(conn, calendar)
-        _reason_codes(conn)
-        stored = _settings(conn, settings)
-        count_codes = len(conn.execute(select(schema.accounting_codes.c.name)).all())
-        count_periods = len(conn.execute(select(schema.periods.c.name)).all())
-        count_reasons = len(conn.execute(select(schema.reason_codes.c.name)).all())
+    with engine.connect() as conn:
+        runner = Actor(name, ALL_PERMISSIONS) if _empty(conn) else resolve_actor(conn, name)
+    request = {
+        "chart": [code.model_dump(mode="json") for code in chart.codes.values()],
+        "periods": [p.model_dump(mode="json") for p in calendar],
+        "settings": None if settings is None else settings.to_rows(),
+    }
+    return run_operation(
+        engine,
+        kind="init",
+        actor=runner,
+        request=request,
+        result_type=InitResult,
+        body=lambda ctx: _set_up(ctx, chart, calendar, settings),
+    )
+
+
+def _empty(conn: Connection) -> bool:
+    """A book never set up: no settings yet (they are written by the first set-up, and never removed)."""
+    return conn.execute(select(schema.settings.c.key).limit(1)).first() is None
+
+
+def _set_up(ctx: Context, chart: Chart, calendar: list[PeriodDefinition], settings: BookSettings | None) -> InitResult:
+    conn = ctx.conn
+    if _empty(conn):
+        bootstrap(conn, ctx.actor.name)
+    else:
+        # Read again under the operation's locks: another first set-up may have committed since.
+        resolve_actor(conn, ctx.actor.name).require("Set Up Books")
+    _chart(conn, chart)
+    _calendar(conn, calendar)
+    _reason_codes(conn)
+    stored = _settings(conn, settings)
     return InitResult(
-        accounting_codes=count_codes,
-        periods=count_periods,
-        reason_codes=count_reasons,
+        accounting_codes=len(conn.execute(select(schema.accounting_codes.c.name)).all()),
+        periods=len(conn.execute(select(schema.periods.c.name)).all()),
+        reason_codes=len(conn.execute(select(schema.reason_codes.c.name)).all()),
         settings=stored.to_rows(),
     )
 

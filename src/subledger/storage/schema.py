@@ -2,8 +2,9 @@
 
 Every table that holds a customer's documents or journal carries ``account_number`` first in its primary key:
 each operation touches one customer account, so a distributed PostgreSQL engine can shard these tables by account
-and keep every operation on one shard. The reference tables (chart, periods, reason codes, settings, operations,
-journal runs) are small and would be replicated.
+and keep every operation on one shard. The other tables (chart, periods, reason codes, settings, journal runs, the
+register of document numbers, actors) are small and would be replicated, the operation logs kept on the
+coordinator: ``docs/scaling.md``.
 
 Money columns use ``Money`` (exact on SQLite too). Journal lines hold a positive debit or a positive credit, never a
 sign. Posted journal entries and lines are never updated or deleted: the database refuses it (``guards``).
@@ -16,6 +17,7 @@ from decimal import Decimal
 from typing import cast
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     Date,
@@ -43,6 +45,9 @@ NAMING = {
 
 ID = String(64)
 NAME = String(100)
+#: Identity columns (and the columns referring to them) are 64-bit: a 32-bit id runs out after two billion
+#: operations. SQLite's autoincrement needs the column to be exactly ``INTEGER PRIMARY KEY`` (64-bit there anyway).
+ROW_ID = BigInteger().with_variant(Integer(), "sqlite")
 
 
 class Base(DeclarativeBase):
@@ -89,7 +94,7 @@ class PeriodEvent(Base):
     """Every period transition, with who asked and why (reopen reasons are required)."""
 
     __tablename__ = "period_events"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id: Mapped[int] = mapped_column(ROW_ID, primary_key=True, autoincrement=True)
     period: Mapped[str] = mapped_column(ForeignKey("periods.name"))
     from_status: Mapped[str] = mapped_column(String(16))
     to_status: Mapped[str] = mapped_column(String(16))
@@ -111,7 +116,7 @@ class Operation(Base):
     """The record of every operation: who, when, what was asked, what came of it."""
 
     __tablename__ = "operations"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id: Mapped[int] = mapped_column(ROW_ID, primary_key=True, autoincrement=True)
     kind: Mapped[str] = mapped_column(String(64))
     actor: Mapped[str] = mapped_column(NAME)
     account_number: Mapped[str | None] = mapped_column(ID)
@@ -128,7 +133,7 @@ class AuditRefusal(Base):
     """A refused (or failed) operation: written after the rollback, in its own transaction; append-only."""
 
     __tablename__ = "audit_refusals"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id: Mapped[int] = mapped_column(ROW_ID, primary_key=True, autoincrement=True)
     kind: Mapped[str] = mapped_column(String(64))
     actor: Mapped[str] = mapped_column(NAME)
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
@@ -141,6 +146,39 @@ class AuditRefusal(Base):
     field: Mapped[str | None] = mapped_column(String(255))
     rule: Mapped[str] = mapped_column(Text)
     __table_args__ = (CheckConstraint("outcome in ('refused', 'failed')", name="outcome"),)
+
+
+class DocumentNumber(Base):
+    """The book's register of document numbers: one row per invoice, debit memo, credit memo or payment number,
+    naming the customer account that holds it.
+
+    Document numbers are unique in the book, but the document tables are keyed (and would be distributed) by
+    account, so their own keys cannot say so. Inserting a document or payment registers its number in the same
+    transaction (a trigger, ``storage.registry``); a second writer of the number waits for the first and then
+    fails on this primary key, and its rerun sees the number taken. A reference table in Citus terms."""
+
+    __tablename__ = "document_numbers"
+    number: Mapped[str] = mapped_column(ID, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    account_number: Mapped[str] = mapped_column(ID)
+    __table_args__ = (CheckConstraint("kind in ('Invoice', 'DebitMemo', 'CreditMemo', 'Payment')", name="kind"),)
+
+
+class ActorRow(Base):
+    """An actor of the book (who may run commands); its permissions are ``actor_permissions`` rows."""
+
+    __tablename__ = "actors"
+    name: Mapped[str] = mapped_column(NAME, primary_key=True)
+    __table_args__ = (CheckConstraint("name <> ''", name="name"),)
+
+
+class ActorPermission(Base):
+    """One permission held by one actor. Granted and revoked only by an actor holding Manage Actors, each change
+    an operation of its own (recorded in ``operations``; a refusal in ``audit_refusals``)."""
+
+    __tablename__ = "actor_permissions"
+    actor: Mapped[str] = mapped_column(ForeignKey("actors.name"), primary_key=True)
+    permission: Mapped[str] = mapped_column(String(64), primary_key=True)
 
 
 # --- account-scoped tables ----------------------------------------------------------------------------------
@@ -181,7 +219,7 @@ class DocumentRow(Base):
     transferred_to_accounting: Mapped[bool] = mapped_column(Boolean, default=False)
     content_hash: Mapped[str] = mapped_column(String(64))
     payload: Mapped[str] = mapped_column(Text)
-    operation_id: Mapped[int] = mapped_column(ForeignKey("operations.id"))
+    operation_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("operations.id"))
     __table_args__ = (
         CheckConstraint("kind in ('Invoice', 'DebitMemo', 'CreditMemo')", name="kind"),
         Index(None, "number"),
@@ -269,7 +307,7 @@ class PaymentRow(Base):
     transferred_to_accounting: Mapped[bool] = mapped_column(Boolean, default=False)
     content_hash: Mapped[str] = mapped_column(String(64))
     payload: Mapped[str] = mapped_column(Text)
-    operation_id: Mapped[int] = mapped_column(ForeignKey("operations.id"))
+    operation_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("operations.id"))
     __table_args__ = (Index(None, "number"),)
 
 
@@ -279,7 +317,7 @@ class ApplicationRow(Base):
     __tablename__ = "applications"
     account_number: Mapped[str] = mapped_column(ID, primary_key=True)
     id: Mapped[str] = mapped_column(ID, primary_key=True)
-    operation_id: Mapped[int] = mapped_column(ForeignKey("operations.id"))
+    operation_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("operations.id"))
     source_kind: Mapped[str] = mapped_column(String(16))
     source_number: Mapped[str] = mapped_column(ID)
     source_item_id: Mapped[str | None] = mapped_column(ID)
@@ -314,8 +352,8 @@ class RefundRow(Base):
     comment: Mapped[str | None] = mapped_column(String(255))
     cash_code: Mapped[str] = mapped_column(ForeignKey("accounting_codes.name"))
     cancel_date: Mapped[dt.date | None] = mapped_column(Date)
-    operation_id: Mapped[int] = mapped_column(ForeignKey("operations.id"))
-    cancel_operation_id: Mapped[int | None] = mapped_column(ForeignKey("operations.id"))
+    operation_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("operations.id"))
+    cancel_operation_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("operations.id"))
     __table_args__ = (
         CheckConstraint("type in ('External', 'Electronic')", name="type"),
         CheckConstraint("status in ('Processed', 'Canceled')", name="status"),
@@ -355,7 +393,7 @@ class JournalEntryRow(Base):
     related_number: Mapped[str | None] = mapped_column(ID)
     tag: Mapped[str] = mapped_column(String(32))
     description: Mapped[str] = mapped_column(String(255))
-    operation_id: Mapped[int] = mapped_column(ForeignKey("operations.id"))
+    operation_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("operations.id"))
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
     #: Which text of the entry ``hash`` covers (``canonical.entry_text``): 1 for entries posted before every stored
@@ -396,7 +434,7 @@ class JournalRunRow(Base):
     cancelled run's entries go to the next run."""
 
     __tablename__ = "journal_runs"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id: Mapped[int] = mapped_column(ROW_ID, primary_key=True, autoincrement=True)
     number: Mapped[str] = mapped_column(String(16), unique=True)
     period: Mapped[str] = mapped_column(ForeignKey("periods.name"))
     entry_date: Mapped[dt.date] = mapped_column(Date)
@@ -418,7 +456,7 @@ class JournalRunEntryRow(Base):
     __tablename__ = "journal_run_entries"
     account_number: Mapped[str] = mapped_column(ID, primary_key=True)
     entry_seq: Mapped[int] = mapped_column(Integer, primary_key=True)
-    run_id: Mapped[int] = mapped_column(ForeignKey("journal_runs.id"))
+    run_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("journal_runs.id"))
     __table_args__ = (
         ForeignKeyConstraint(
             ["account_number", "entry_seq"], ["journal_entries.account_number", "journal_entries.seq"]
@@ -432,7 +470,7 @@ class JournalRunTotalRow(Base):
     and credits (what a summary render prints, recorded when the run is created)."""
 
     __tablename__ = "journal_run_totals"
-    run_id: Mapped[int] = mapped_column(ForeignKey("journal_runs.id"), primary_key=True)
+    run_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("journal_runs.id"), primary_key=True)
     transaction_type: Mapped[str] = mapped_column(String(64), primary_key=True)
     currency: Mapped[str] = mapped_column(String(3), primary_key=True)
     accounting_code: Mapped[str] = mapped_column(ForeignKey("accounting_codes.name"), primary_key=True)
@@ -466,7 +504,7 @@ class InvoiceItemAdjustmentRow(Base):
     status: Mapped[str] = mapped_column(String(16))
     transferred_to_accounting: Mapped[bool] = mapped_column(Boolean, default=False)
     custom_fields: Mapped[str] = mapped_column(Text)
-    operation_id: Mapped[int] = mapped_column(ForeignKey("operations.id"))
+    operation_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("operations.id"))
     __table_args__ = (
         ForeignKeyConstraint(["account_number", "invoice_number"], ["documents.account_number", "documents.number"]),
         CheckConstraint("type in ('Credit', 'Charge')", name="type"),
@@ -502,6 +540,41 @@ journal_run_totals = _table(JournalRunTotalRow)
 invoice_item_adjustments = _table(InvoiceItemAdjustmentRow)
 refunds = _table(RefundRow)
 refund_items = _table(RefundItemRow)
+document_numbers = _table(DocumentNumber)
+actors = _table(ActorRow)
+actor_permissions = _table(ActorPermission)
+
+#: How the tables would be placed on a distributed PostgreSQL (Citus; ``docs/scaling.md``, checked by
+#: ``tests/test_scaling.py``): sharded by ``account_number``, which leads each one's primary key ...
+DISTRIBUTED = (
+    customer_accounts,
+    documents,
+    document_items,
+    taxation_items,
+    payments,
+    applications,
+    journal_entries,
+    journal_lines,
+    journal_run_entries,
+    invoice_item_adjustments,
+    refunds,
+    refund_items,
+)
+#: ... replicated to every node (small, read by every operation or written rarely) ...
+REFERENCE = (
+    settings,
+    accounting_codes,
+    periods,
+    period_events,
+    reason_codes,
+    document_numbers,
+    actors,
+    actor_permissions,
+    journal_runs,
+    journal_run_totals,
+)
+#: ... and kept on the coordinator: the book-wide logs keyed by their own id.
+COORDINATOR = (operations, audit_refusals)
 
 #: The tables a load or a bulk write-off fills (``db.refresh_statistics`` after a large one).
 BULK_TABLES = (
