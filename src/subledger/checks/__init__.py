@@ -8,7 +8,8 @@ The package, in the order a run goes through it:
 
 - ``scope``: what a run looks at. With a period, that period (its entries, the documents dated in it, the control
   accounts at its end, its fingerprint if closed); without one, the whole book (every entry, every closed period,
-  the control accounts at the end of the last period with entries). The hash chain always covers every account.
+  the control accounts at the end of the last period anything posted in, in the journal or the subledger). The
+  hash chain, the stored balances, the periods' events and the operation log are always checked whole.
 - ``facts``: the typed, frozen facts the checks judge; ``gather`` computes them once per run, only those the run's
   checks need (the journal pass, whose SQL, plan and sharing with a forked process live in
   ``storage.journal_pass``; the subledger pass; the details of what a pass flagged).

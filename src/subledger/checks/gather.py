@@ -676,11 +676,16 @@ def _unjournaled(conn: Connection, scope: Scope) -> tuple[Unjournaled, ...]:
     e = journal_entries
     found: list[Unjournaled] = []
     posting_types = sorted({line_type(kind, tax=tax).value for kind in DocumentKind for tax in (False, True)})
-    nonzero = or_(
-        exists().where(it.c.account_number == d.c.account_number, it.c.document_number == d.c.number, it.c.amount != 0),
-        exists().where(
-            tx.c.account_number == d.c.account_number, tx.c.document_number == d.c.number, tx.c.tax_amount != 0
-        ),
+    # Asked only of the documents without their entry (rare): a document whose lines are all zero posts nothing.
+    lines_not_zero = (
+        select(func.count())
+        .where(it.c.account_number == d.c.account_number, it.c.document_number == d.c.number, it.c.amount != 0)
+        .scalar_subquery()
+    )
+    taxes_not_zero = (
+        select(func.count())
+        .where(tx.c.account_number == d.c.account_number, tx.c.document_number == d.c.number, tx.c.tax_amount != 0)
+        .scalar_subquery()
     )
     items = (
         select(func.coalesce(func.sum(it.c.amount), 0))
@@ -692,19 +697,26 @@ def _unjournaled(conn: Connection, scope: Scope) -> tuple[Unjournaled, ...]:
         .where(tx.c.account_number == d.c.account_number, tx.c.document_number == d.c.number)
         .scalar_subquery()
     )
-    total = items + taxes
     docs = (
-        select(d.c.kind, d.c.number, d.c.document_date, type_coerce(total, Money()), d.c.currency)
+        select(
+            d.c.kind,
+            d.c.number,
+            d.c.document_date,
+            type_coerce(items + taxes, Money()),
+            d.c.currency,
+            lines_not_zero + taxes_not_zero,
+        )
         .where(
             d.c.status == "Posted",
             scope.dated(d.c.document_date),
             ~_posted_by(d.c.account_number, d.c.number, d.c.document_date, e.c.transaction_type.in_(posting_types)),
-            nonzero,  # asked only of a document without its entry: a rare one
         )
         .order_by(d.c.document_date, d.c.number)
     )
     found += [
-        Unjournaled(kind, number, None, None, day, amount, cur) for kind, number, day, amount, cur in conn.execute(docs)
+        Unjournaled(kind, number, None, None, day, amount, cur)
+        for kind, number, day, amount, cur, not_zero in conn.execute(docs)
+        if not_zero
     ]
     pays = (
         select(p.c.number, p.c.effective_date, type_coerce(p.c.amount, Money()), p.c.currency)
