@@ -130,6 +130,29 @@ def test_an_item_id_reused_in_another_batch_is_refused(books: Books, monkeypatch
         books.load(data)
 
 
+def test_an_item_id_of_another_account_is_refused(books: Books, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Item ids are unique in the book, not only in their customer account: in the same file (another batch) and
+    against what an earlier load wrote."""
+    small_pieces(monkeypatch)
+    data = load_file(30, first=901)  # accounts of 10 invoices each
+    taken = data["invoices"][0]["items"][0]["id"]
+    other = data["invoices"][-1]
+    assert other["accountNumber"] != data["invoices"][0]["accountNumber"]
+    other["items"][0]["id"] = taken
+    before = dump(books.engine)
+    with pytest.raises(Problems) as refused:
+        books.load(data)
+    assert [str(p) for p in refused.value.problems] == [
+        f"{taken}, id: item id is already used by document {data['invoices'][0]['invoiceNumber']}"
+    ]
+    assert dump(books.engine) == before
+    books.load(load_file(10, first=901))
+    later = load_file(10, first=2001)
+    later["invoices"][0]["items"][0]["id"] = taken
+    with pytest.raises(Problems, match=f"item id is already used by document {data['invoices'][0]['invoiceNumber']}"):
+        books.load(later)
+
+
 def test_a_file_changed_between_its_two_readings_is_refused(
     books: Books, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

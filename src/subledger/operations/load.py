@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Any, ParamSpec, TypeVar
 
 from pydantic import ValidationError
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, and_, select, tuple_, union_all
 
 from subledger.context import Context, require_settlement
 from subledger.errors import Conflict, InvalidInput, NotFound, Problem, Problems, RuleViolation, SubledgerError
@@ -244,14 +244,21 @@ class _Loader:
         for line_id, count in item_ids.items():
             if count > 1:
                 self.problems.append(Problem(line_id, "id", "item id is used by more than one line in the file"))
-        self.check_item_ids_unused(sorted(item_ids))
+        accounts = sorted({doc.account_number for doc in self.new_docs.values()})
+        self.check_item_ids_unused(sorted(item_ids), accounts)
 
-    def check_item_ids_unused(self, ids: list[str]) -> None:
+    def check_item_ids_unused(self, ids: list[str], accounts: list[str]) -> None:
+        """Item ids of the batch already used in their customer accounts (by the primary key: a lookup per id).
+
+        An id used under another account is found once the whole file is written (``item_ids_elsewhere``): the
+        tables have no index on the id alone, and a query per batch would read them whole every time."""
         conn = self.ctx.conn
-        # One query per table for a batch: without an index on the item id alone each query reads the table.
-        for chunk in _chunks(ids, 10_000):
+        for chunk in _chunks(ids, 5_000):
             for table in (document_items, taxation_items):
-                for r in conn.execute(select(table.c.id, table.c.document_number).where(table.c.id.in_(chunk))):
+                query = select(table.c.id, table.c.document_number).where(
+                    table.c.account_number.in_(accounts), table.c.id.in_(chunk)
+                )
+                for r in conn.execute(query):
                     self.problems.append(
                         Problem(r.id, "id", f"item id is already used by document {r.document_number}")
                     )
@@ -793,6 +800,8 @@ def load_books(ctx: Context, source: LoadSource | LoadFile, digest: LoadDigest |
         totals.stop()
     if totals.to_apply:
         _apply_credit_memos(ctx, reread, totals)
+    if totals.documents:
+        totals.problems.extend(item_ids_elsewhere(ctx.conn, ctx.operation_id))
     totals.stop()
     return LoadResult(
         loaded=dict(sorted(totals.loaded.items())),
@@ -800,6 +809,34 @@ def load_books(ctx: Context, source: LoadSource | LoadFile, digest: LoadDigest |
         journal_entries=totals.journal_entries,
         documents=sorted(totals.documents),
     )
+
+
+def item_ids_elsewhere(conn: Connection, operation_id: int) -> list[Problem]:
+    """Item ids of the documents an operation wrote that a line of another customer account uses too (item ids are
+    unique in the book; within an account the primary key and ``check_item_ids_unused`` keep them so). One pass
+    over the item tables, joined on the id (a hash join, or SQLite's automatic index), however large the load."""
+    lines = [select(t.c.account_number, t.c.id, t.c.document_number) for t in (document_items, taxation_items)]
+    every = union_all(*lines).subquery("every_line")
+    written = select(documents.c.account_number, documents.c.number).where(documents.c.operation_id == operation_id)
+    mine = (
+        union_all(
+            *(
+                select(t.c.account_number, t.c.id, t.c.document_number).where(
+                    tuple_(t.c.account_number, t.c.document_number).in_(written)
+                )
+                for t in (document_items, taxation_items)
+            )
+        )
+    ).subquery("mine")
+    query = (
+        select(mine.c.id, mine.c.document_number, every.c.document_number.label("other"))
+        .join(every, and_(every.c.id == mine.c.id, every.c.account_number != mine.c.account_number))
+        .order_by(mine.c.id, every.c.document_number)
+    )
+    found: dict[str, str] = {}
+    for line_id, _, other in conn.execute(query):
+        found.setdefault(line_id, other)
+    return [Problem(line_id, "id", f"item id is already used by document {other}") for line_id, other in found.items()]
 
 
 def _apply_credit_memos(ctx: Context, reread: _Reread, totals: _Totals) -> None:
