@@ -20,7 +20,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("checks",),
     ("operations",),
     ("api",),
-    ("cli", "fava_ext", "demo", "__main__"),
+    ("cli", "fava_ext", "demo", "http", "__main__"),
 )
 
 

@@ -175,3 +175,48 @@ class NotUnappliable(RuleViolation):
     """An application a write-off or reversal made: its memo must stay applied, so it cannot be unapplied."""
 
     code = "not-unappliable"
+
+
+# --- refusals as the reference product's reasons ------------------------------------------------------------------
+
+#: The reference product's error category (the last two digits of its 8-digit codes) of each error class; the
+#: nearest class in an error's MRO decides. Problems of one field refine it (``category``).
+CATEGORIES: dict[type[SubledgerError], int] = {
+    PermissionDenied: 10,
+    InvalidInput: 20,
+    Problems: 20,
+    CloseChecksFailed: 30,
+    RuleViolation: 30,
+    Conflict: 30,
+    NotFound: 40,
+    UnbalancedEntry: 60,
+}
+#: Validation rules that the reference product files under their own categories.
+_FIELD_CATEGORIES = {"unknown field": 21, "Field required": 22}
+
+
+def category(exc: SubledgerError, problem: Problem | None = None) -> int:
+    """The reference product's category of a refusal (of one of its problems): 10 permission, 20 invalid value,
+    21 unknown field, 22 missing field, 30 rule restriction, 40 not found, 60 internal."""
+    if problem is not None and problem.rule in _FIELD_CATEGORIES and isinstance(exc, InvalidInput | Problems):
+        return _FIELD_CATEGORIES[problem.rule]
+    for cls in type(exc).__mro__:
+        if cls in CATEGORIES:
+            return CATEGORIES[cls]
+    return getattr(exc, "category", 60)
+
+
+def problems_of(exc: SubledgerError) -> list[Problem]:
+    return exc.problems if isinstance(exc, Problems) else [exc.problem]
+
+
+def reasons(exc: SubledgerError) -> list[dict[str, object]]:
+    """A refusal as the reference product's ``reasons``, one per problem: our ``code`` (a word), the ``message``
+    (the API's sentence exactly) and where it happened (document, field, rule). The command line prints these under
+    ``--json``; the HTTP service replaces ``code`` with the reference product's 8-digit number (``category``)."""
+    out: list[dict[str, object]] = []
+    for problem in problems_of(exc):
+        reason: dict[str, object] = {"code": exc.code, "message": str(problem)}
+        reason |= {k: v for k, v in (("document", problem.document), ("field", problem.field)) if v}
+        out.append(reason | {"rule": problem.rule})
+    return out

@@ -14,7 +14,6 @@ import os
 import sys
 import tempfile
 import traceback
-from typing import Any
 
 from subledger.cli import actors as _actors  # noqa: F401  (registers commands)
 from subledger.cli import adjustments as _adjustments  # noqa: F401  (registers commands)
@@ -27,31 +26,17 @@ from subledger.cli import periods as _periods  # noqa: F401
 from subledger.cli import reason_codes as _reason_codes  # noqa: F401
 from subledger.cli import refunds as _refunds  # noqa: F401
 from subledger.cli import reports as _reports  # noqa: F401
+from subledger.cli import serve as _serve  # noqa: F401
 from subledger.cli.common import INTERNAL, REFUSED, STATE, USAGE, CommandError, State, app
-from subledger.errors import Problem, Problems, SubledgerError
-
-
-def _problems(exc: SubledgerError) -> list[Problem]:
-    # The API's sentence exactly (tests/bad_inputs holds the CLI to it): the CLI adds nothing to a refusal.
-    return exc.problems if isinstance(exc, Problems) else [exc.problem]
-
-
-def _reasons(exc: SubledgerError) -> list[dict[str, Any]]:
-    problems = _problems(exc)
-    reasons = []
-    for problem in problems:
-        reason: dict[str, Any] = {"code": exc.code, "message": str(problem)}
-        reason |= {k: v for k, v in (("document", problem.document), ("field", problem.field)) if v}
-        reasons.append(reason | {"rule": problem.rule})
-    return reasons
+from subledger.errors import Problem, SubledgerError, problems_of, reasons
 
 
 def report_error(exc: SubledgerError, json_out: bool) -> None:
     """One line per problem: ``error: document, field: rule`` on stderr, or the JSON shape on stdout."""
     if json_out:
-        sys.stdout.write(json.dumps({"success": False, "reasons": _reasons(exc)}, ensure_ascii=False) + "\n")
+        sys.stdout.write(json.dumps({"success": False, "reasons": reasons(exc)}, ensure_ascii=False) + "\n")
         return
-    for problem in _problems(exc):
+    for problem in problems_of(exc):
         sys.stderr.write(f"error: {problem}\n")
 
 

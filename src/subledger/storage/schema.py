@@ -515,6 +515,28 @@ class InvoiceItemAdjustmentRow(Base):
     )
 
 
+class ApiClientRow(Base):
+    """A client of the HTTP service (OAuth 2.0 client credentials): its secret stored only as a salted scrypt hash,
+    and the actor whose permissions its requests carry."""
+
+    __tablename__ = "api_clients"
+    client_id: Mapped[str] = mapped_column(NAME, primary_key=True)
+    actor: Mapped[str] = mapped_column(NAME)
+    secret_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[int] = mapped_column(Integer)
+
+
+class ApiTokenRow(Base):
+    """An access token issued to a client, stored as its SHA-256 (a token is 32 random bytes: no salt needed), valid
+    until ``expires_at`` (seconds since the epoch)."""
+
+    __tablename__ = "api_tokens"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    client_id: Mapped[str] = mapped_column(ForeignKey("api_clients.client_id"))
+    expires_at: Mapped[int] = mapped_column(Integer)
+    __table_args__ = (Index(None, "client_id"),)
+
+
 def _table(cls: type[Base]) -> Table:
     return cast(Table, cls.__table__)
 
@@ -543,6 +565,8 @@ refund_items = _table(RefundItemRow)
 document_numbers = _table(DocumentNumber)
 actors = _table(ActorRow)
 actor_permissions = _table(ActorPermission)
+api_clients = _table(ApiClientRow)
+api_tokens = _table(ApiTokenRow)
 
 #: How the tables would be placed on a distributed PostgreSQL (Citus; ``docs/scaling.md``, checked by
 #: ``tests/test_scaling.py``): sharded by ``account_number``, which leads each one's primary key ...
@@ -570,11 +594,12 @@ REFERENCE = (
     document_numbers,
     actors,
     actor_permissions,
+    api_clients,
     journal_runs,
     journal_run_totals,
 )
 #: ... and kept on the coordinator: the book-wide logs keyed by their own id.
-COORDINATOR = (operations, audit_refusals)
+COORDINATOR = (operations, audit_refusals, api_tokens)
 
 #: The tables a load or a bulk write-off fills (``db.refresh_statistics`` after a large one).
 BULK_TABLES = (

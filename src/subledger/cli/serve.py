@@ -1,0 +1,70 @@
+"""``subledger serve`` (the HTTP service) and ``subledger api-client`` (its OAuth 2.0 clients).
+
+FastAPI and uvicorn are imported when ``serve`` runs, never at start-up: ``subledger --help`` must stay fast.
+"""
+
+from typing import Annotated
+
+import typer
+
+from subledger.cli.common import STATE, app, engine, out, print_json, register
+
+api_client_app = typer.Typer(help="Clients of the HTTP service: create.", no_args_is_help=True, rich_markup_mode=None)
+app.add_typer(api_client_app, name="api-client")
+
+
+@register(api_client_app, "create")
+def create_client(
+    name: Annotated[str, typer.Argument(metavar="NAME", help="The client id.")],
+    actor: Annotated[str, typer.Option("--actor", metavar="ACTOR", help="The actor the client's requests act as.")],
+) -> None:
+    """Create an API client acting as ACTOR; prints its secret, the only time it is shown."""
+    from subledger.api import Books
+    from subledger.http.clients import create_client as create
+
+    bound = engine()
+    Books(engine=bound, actor=actor).actor  # noqa: B018  (an unknown actor is refused now, not at first request)
+    made = create(bound, name, actor)
+    if STATE.json:
+        print_json({"success": True, "clientId": made.client_id, "clientSecret": made.client_secret, "actor": actor})
+        return
+    out(f"client_id: {made.client_id}")
+    out(f"client_secret: {made.client_secret}")
+    out(f"actor: {made.actor} (the secret is shown only now: keep it)")
+
+
+@register(app, "serve")
+def serve(
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port to listen on (0: any free port).")] = 8080,
+    token_ttl: Annotated[int, typer.Option("--token-ttl", help="Seconds an access token lives.")] = 3600,
+    max_body: Annotated[int, typer.Option("--max-body", help="Largest request body, in bytes.")] = 1 << 20,
+    timeout: Annotated[float, typer.Option("--timeout", help="Seconds an operation may take before 503.")] = 30.0,
+    graceful: Annotated[
+        int, typer.Option("--graceful", help="Seconds requests in flight get to finish on shutdown.")
+    ] = 30,
+) -> None:
+    """Serve the reference product's REST API over the book (Ctrl-C or SIGTERM: requests in flight finish)."""
+    import logging
+    import sys
+
+    import uvicorn
+
+    from subledger.http.app import create_app
+
+    access = logging.getLogger("subledger.http")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    access.addHandler(handler)
+    access.setLevel(logging.INFO)
+    access.propagate = False
+    service = create_app(engine(), token_ttl=token_ttl, max_body=max_body, timeout=timeout)
+    uvicorn.run(
+        service,
+        host=host,
+        port=port,
+        access_log=False,  # ours is one JSON line per request (subledger.http.access)
+        timeout_keep_alive=5,
+        timeout_graceful_shutdown=graceful,
+        log_level="info",
+    )

@@ -1,0 +1,663 @@
+"""The reference product's REST API over ``Books``: every operation is a ``Books`` method, every refusal its error.
+
+Envelope: a success answers ``{"success": true, ...the result's keys}``; a refused operation answers HTTP 200
+``{"success": false, "processId", "reasons": [{"code", "message"}]}`` with 8-digit codes (a 6-digit resource code,
+then the category of ``errors.category``); a malformed request (bad JSON, duplicate keys, too large) answers 4xx
+with the same envelope, and so does a request without a valid access token (401). Every response carries
+``Zuora-Request-Id`` and ``Zuora-Track-Id``; every write passes ``Idempotency-Key`` to ``Books``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+import traceback
+import uuid
+from collections.abc import Callable, MutableMapping
+from typing import Any
+from urllib.parse import parse_qs
+
+from fastapi import FastAPI, Request
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic_core import to_jsonable_python
+from sqlalchemy import Engine, create_engine
+from sqlalchemy.exc import DBAPIError
+from starlette.concurrency import run_in_threadpool
+from starlette.types import Message, Receive, Scope, Send
+
+from subledger import __version__
+from subledger.api import Books, parse
+from subledger.errors import InvalidInput, NotFound, SubledgerError, category, problems_of
+from subledger.http import clients
+from subledger.models.apply import (
+    CreditMemoApplyRequest,
+    CreditMemoUnapplyRequest,
+    PaymentApplyRequest,
+    PaymentUnapplyRequest,
+)
+from subledger.models.jsonio import read_object
+from subledger.models.reversal import CreditMemoReversalRequest, InvoiceReversalRequest
+from subledger.models.writeoff import CreditMemoWriteOffRequest, WriteOffRequest
+
+ACCESS_LOG = logging.getLogger("subledger.http.access")
+ERROR_LOG = logging.getLogger("subledger.http.error")
+
+MAX_BODY = 1 << 20
+MAX_IDEMPOTENCY_KEY = 255
+#: The 6-digit resource codes that lead each 8-digit reason code (ours: the reference product does not publish its
+#: table; the last two digits, the category, are the part clients act on).
+RESOURCE = {
+    "invoice": 501100,
+    "debit-memo": 501200,
+    "credit-memo": 501300,
+    "payment": 501400,
+    "period": 502100,
+    "journal-run": 502200,
+    "journal-entry": 502300,
+    "oauth": 509100,
+    "request": 509900,
+}
+MALFORMED, AUTHENTICATION, LOCKING, INTERNAL, TEMPORARY, LIMIT = 90, 11, 50, 60, 61, 70
+
+
+def reason_code(resource: str, cat: int) -> int:
+    return RESOURCE[resource] * 100 + cat
+
+
+def _failure(request_id: str, resource: str, reasons: list[tuple[int, str]]) -> dict[str, Any]:
+    return {
+        "success": False,
+        "processId": request_id,
+        "reasons": [{"code": reason_code(resource, cat), "message": message} for cat, message in reasons],
+    }
+
+
+def refusal(exc: SubledgerError, resource: str, request_id: str) -> dict[str, Any]:
+    """A refused operation as the reference product's envelope: one reason per problem, the message naming the
+    document, the field and the rule (the same sentence the command line prints)."""
+    return _failure(request_id, resource, [(category(exc, p), str(p)) for p in problems_of(exc)])
+
+
+class _Refused(Exception):
+    """A request refused before it reaches an operation (authentication, malformed input): status and reason."""
+
+    def __init__(self, status: int, resource: str, cat: int, message: str) -> None:
+        super().__init__(message)
+        self.status, self.resource, self.cat, self.message = status, resource, cat, message
+
+
+# --- the ASGI layer: request ids, body limit, access log ----------------------------------------------------------
+
+
+class Edge:
+    """Outermost middleware: a request id on every response, the body size limit, one JSON access-log line."""
+
+    def __init__(self, app: FastAPI, max_body: int) -> None:
+        self.app, self.max_body = app, max_body
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        request_id = uuid.uuid4().hex
+        headers = dict(scope["headers"])
+        track_id = headers.get(b"zuora-track-id", b"").decode("latin-1")[:64] or request_id
+        scope.setdefault("state", {})["request_id"] = request_id
+        status = 0
+        received = 0
+
+        async def send_with_ids(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [
+                    *message.get("headers", []),
+                    (b"zuora-request-id", request_id.encode()),
+                    (b"zuora-track-id", track_id.encode("latin-1")),
+                ]
+            await send(message)
+
+        async def counted() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_body:
+                    raise _TooLarge
+            return message
+
+        try:
+            declared = int(headers.get(b"content-length", b"0") or 0)
+        except ValueError:
+            declared = 0
+        try:
+            if declared > self.max_body:
+                raise _TooLarge
+            await self.app(scope, counted, send_with_ids)
+        except _TooLarge:
+            body = _failure(request_id, "request", [(LIMIT, f"the request body exceeds {self.max_body} bytes")])
+            await JSONResponse(body, status_code=413)(scope, receive, send_with_ids)
+        finally:
+            state: MutableMapping[str, Any] = scope.get("state", {})
+            ACCESS_LOG.info(
+                json.dumps(
+                    {
+                        "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                        "requestId": request_id,
+                        "trackId": track_id,
+                        "client": (scope.get("client") or ("", 0))[0],
+                        "actor": state.get("actor"),
+                        "method": scope["method"],
+                        "path": scope["path"],
+                        "status": status,
+                        "bytesIn": received,
+                        "ms": round((time.perf_counter() - started) * 1000, 2),
+                    }
+                )
+            )
+
+
+class _TooLarge(Exception):
+    pass
+
+
+# --- request models the reference product's bodies need beyond the operations' own -----------------------------
+
+
+class JournalRunCreate(BaseModel):
+    """``POST /v1/journal-runs``: the books take a whole period's entries not yet in a run (no date targets or
+    transaction type filter: a field the run would ignore is refused rather than dropped)."""
+
+    model_config = ConfigDict(extra="forbid")
+    accounting_period_name: str = Field(alias="accountingPeriodName")
+
+
+class Reason(BaseModel):
+    """``PUT .../reopen`` and ``PUT /v1/journal-runs/{jr}/cancel``: why (recorded)."""
+
+    model_config = ConfigDict(extra="forbid")
+    reason: str
+
+
+class OptionalReason(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str | None = None
+
+
+#: The models whose JSON Schema documents a request body (added to the OpenAPI components).
+BODY_MODELS: tuple[type[BaseModel], ...] = (
+    WriteOffRequest,
+    CreditMemoWriteOffRequest,
+    InvoiceReversalRequest,
+    CreditMemoReversalRequest,
+    CreditMemoApplyRequest,
+    CreditMemoUnapplyRequest,
+    PaymentApplyRequest,
+    PaymentUnapplyRequest,
+    JournalRunCreate,
+    Reason,
+    OptionalReason,
+)
+
+
+def _model_of(result: Any) -> Any:
+    """A result (a model, a list of models, a dict) as JSON values, camelCase, unset fields left out."""
+    return to_jsonable_python(result, by_alias=True, exclude_none=True)
+
+
+def _operation_id(method: str, path: str) -> str:
+    words = path.strip("/").replace("{", "").replace("}", "").replace("-", "_").split("/")
+    return "_".join([method.lower(), *words])
+
+
+def _no_body(body: dict[str, Any], document: str) -> bool:
+    """An operation that takes no body refuses one rather than ignore what a client meant to say."""
+    if body:
+        field = next(iter(body))
+        raise InvalidInput("unknown field", document=document, field=field)
+    return False
+
+
+def _parse(model: type[Any], body: dict[str, Any], document: str | None) -> Any:
+    return parse(model, body, document=document)
+
+
+def _openapi_extra(param: str | None, model: type[BaseModel] | None, *, writes: bool) -> dict[str, Any]:
+    parameters: list[dict[str, Any]] = []
+    if param:
+        parameters.append({"name": param, "in": "path", "required": True, "schema": {"type": "string"}})
+    if writes:
+        parameters.append(
+            {
+                "name": "Idempotency-Key",
+                "in": "header",
+                "required": False,
+                "description": "The same key with the same body answers the recorded result; with another body, a "
+                "refusal.",
+                "schema": {"type": "string", "maxLength": MAX_IDEMPOTENCY_KEY},
+            }
+        )
+    extra: dict[str, Any] = {"parameters": parameters, "security": [{"bearer": []}]}
+    if model is not None:
+        schema = {"$ref": f"#/components/schemas/{model.__name__}"}
+        extra["requestBody"] = {"required": False, "content": {"application/json": {"schema": schema}}}
+    return extra
+
+
+def build_openapi(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's document with the request bodies' JSON Schemas (the operations' pydantic models) as components."""
+    doc = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+    components = doc.setdefault("components", {})
+    schemas = components.setdefault("schemas", {})
+    for model in BODY_MODELS:
+        schema = model.model_json_schema(by_alias=True, ref_template="#/components/schemas/{model}")
+        schemas.update(schema.pop("$defs", {}))
+        schemas[model.__name__] = schema
+    components["securitySchemes"] = {
+        "bearer": {"type": "oauth2", "flows": {"clientCredentials": {"tokenUrl": "/oauth/token", "scopes": {}}}}
+    }
+    return doc
+
+
+def create_app(
+    engine: Engine,
+    *,
+    token_ttl: int = clients.DEFAULT_TTL,
+    max_body: int = MAX_BODY,
+    timeout: float = 30.0,
+) -> Edge:
+    """The service over the book on ``engine``."""
+    app = FastAPI(
+        title="subledger",
+        version=__version__,
+        description="The reference product's REST API for write-offs, reversals, applications, accounting periods "
+        "and journal runs, over the books.",
+    )
+
+    def request_id(request: Request) -> str:
+        return str(request.scope["state"]["request_id"])
+
+    @app.exception_handler(_Refused)
+    async def refused(request: Request, exc: _Refused) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        body = _failure(request_id(request), exc.resource, [(exc.cat, exc.message)])
+        return JSONResponse(body, status_code=exc.status, headers=headers)
+
+    def authenticate(request: Request) -> str:
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            raise _Refused(401, "oauth", AUTHENTICATION, "authentication required: Authorization: Bearer <token>")
+        actor = clients.actor_of(engine, token.strip())
+        if actor is None:
+            raise _Refused(401, "oauth", AUTHENTICATION, "the access token is unknown or expired")
+        request.scope["state"]["actor"] = actor
+        return actor
+
+    async def body_of(request: Request, resource: str, document: str | None) -> dict[str, Any]:
+        raw = await request.body()
+        if not raw.strip():
+            return {}
+        try:
+            return read_object(raw, what="request body", document=document)
+        except InvalidInput as exc:
+            raise _Refused(400, resource, MALFORMED, str(exc)) from None
+
+    def idempotency_key(request: Request, resource: str) -> str | None:
+        key = request.headers.get("idempotency-key")
+        if key is not None and not 0 < len(key) <= MAX_IDEMPOTENCY_KEY:
+            raise _Refused(400, resource, MALFORMED, f"Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY} characters")
+        return key
+
+    async def operate(
+        request: Request,
+        resource: str,
+        call: Callable[[Books], BaseModel | dict[str, Any] | list[Any]],
+        shape: Callable[[Any], dict[str, Any]],
+    ) -> JSONResponse:
+        """Run ``call`` on the books as the request's actor, in a worker thread, and answer the envelope."""
+        actor = await run_in_threadpool(authenticate, request)
+        books = Books(engine=engine, actor=actor)
+        rid = request_id(request)
+        try:
+            result = await asyncio.wait_for(run_in_threadpool(call, books), timeout)
+        except SubledgerError as exc:
+            return JSONResponse(refusal(exc, resource, rid))
+        except TimeoutError:
+            # The operation goes on in its thread and may still commit: the client retries with the same
+            # Idempotency-Key and gets the recorded answer, never a second posting.
+            message = f"the operation did not finish within {timeout:g}s; retry with the same Idempotency-Key"
+            return JSONResponse(_failure(rid, resource, [(TEMPORARY, message)]), status_code=503)
+        except DBAPIError as exc:
+            text = str(exc.orig)
+            if "lock" in text.lower() or "could not serialize" in text:
+                message = "the documents are locked by another operation: nothing was written; try again"
+                return JSONResponse(_failure(rid, resource, [(LOCKING, message)]), status_code=409)
+            ERROR_LOG.error("request %s: %s", rid, "".join(traceback.format_exception(exc)))
+            return JSONResponse(_failure(rid, resource, [(INTERNAL, f"internal error, request {rid}")]), 500)
+        except Exception as exc:
+            ERROR_LOG.error("request %s: %s", rid, "".join(traceback.format_exception(exc)))
+            return JSONResponse(_failure(rid, resource, [(INTERNAL, f"internal error, request {rid}")]), 500)
+        return JSONResponse({**shape(_model_of(result)), "success": True})
+
+    def whole(result: Any) -> dict[str, Any]:
+        return dict(result)
+
+    def listed(key: str) -> Callable[[Any], dict[str, Any]]:
+        return lambda result: {key: result}
+
+    Operation = Callable[[Books, str, dict[str, Any], str | None], Any]
+
+    def write(
+        path: str,
+        param: str | None,
+        resource: str,
+        model: type[BaseModel] | None,
+        op: Operation,
+        summary: str,
+        method: str = "PUT",
+        shape: Callable[[Any], dict[str, Any]] = whole,
+    ) -> None:
+        async def endpoint(request: Request) -> JSONResponse:
+            key = request.path_params[param] if param else ""
+            body = await body_of(request, resource, key)
+            idem = idempotency_key(request, resource)
+            return await operate(request, resource, lambda books: op(books, key, body, idem), shape)
+
+        endpoint.__name__ = f"{method.lower()}{path}"
+
+        extra = _openapi_extra(param, model, writes=True)
+        app.add_api_route(
+            path,
+            endpoint,
+            methods=[method],
+            summary=summary,
+            openapi_extra=extra,
+            operation_id=_operation_id(method, path),
+        )
+
+    def read(
+        path: str,
+        param: str | None,
+        resource: str,
+        op: Callable[[Books, str], Any],
+        summary: str,
+        shape: Callable[[Any], dict[str, Any]] = whole,
+    ) -> None:
+        async def endpoint(request: Request) -> JSONResponse:
+            key = request.path_params[param] if param else ""
+            return await operate(request, resource, lambda books: op(books, key), shape)
+
+        endpoint.__name__ = f"get{path}"
+
+        app.add_api_route(
+            path,
+            endpoint,
+            methods=["GET"],
+            summary=summary,
+            openapi_extra=_openapi_extra(param, None, writes=False),
+            operation_id=_operation_id("GET", path),
+        )
+
+    # --- OAuth ----------------------------------------------------------------------------------------------------
+
+    @app.post(
+        "/oauth/token",
+        summary="An access token for client credentials",
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/x-www-form-urlencoded": {
+                        "schema": {
+                            "type": "object",
+                            "required": ["client_id", "client_secret", "grant_type"],
+                            "properties": {
+                                "client_id": {"type": "string"},
+                                "client_secret": {"type": "string"},
+                                "grant_type": {"type": "string", "enum": ["client_credentials"]},
+                            },
+                        }
+                    }
+                },
+            }
+        },
+    )
+    async def token(request: Request) -> JSONResponse:
+        raw = await request.body()
+        try:
+            form = {k: v[-1] for k, v in parse_qs(raw.decode(), strict_parsing=bool(raw)).items()}
+        except (UnicodeDecodeError, ValueError):
+            raise _Refused(400, "oauth", MALFORMED, "the body must be application/x-www-form-urlencoded") from None
+        if form.get("grant_type") != "client_credentials":
+            # RFC 6749's error names beside the reference product's envelope.
+            return JSONResponse(
+                {
+                    "error": "unsupported_grant_type",
+                    **_failure(request_id(request), "oauth", [(MALFORMED, "grant_type must be client_credentials")]),
+                },
+                400,
+            )
+        issued = await run_in_threadpool(
+            clients.issue_token, engine, form.get("client_id", ""), form.get("client_secret", ""), token_ttl
+        )
+        if issued is None:
+            return JSONResponse(
+                {
+                    "error": "invalid_client",
+                    **_failure(request_id(request), "oauth", [(AUTHENTICATION, "unknown client or wrong secret")]),
+                },
+                401,
+            )
+        return JSONResponse(
+            {"access_token": issued.access_token, "token_type": "bearer", "expires_in": issued.expires_in},
+            headers={"Cache-Control": "no-store"},
+        )
+
+    # --- write-offs, reversals, applications ----------------------------------------------------------------------
+
+    write(
+        "/v1/invoices/{invoiceKey}/write-off",
+        "invoiceKey",
+        "invoice",
+        WriteOffRequest,
+        lambda b, k, body, i: b.write_off_invoice(k, body, idempotency_key=i),
+        "Write off an invoice",
+    )
+    write(
+        "/v1/debit-memos/{debitMemoKey}/write-off",
+        "debitMemoKey",
+        "debit-memo",
+        WriteOffRequest,
+        lambda b, k, body, i: b.write_off_debit_memo(k, body, idempotency_key=i),
+        "Write off a debit memo",
+    )
+    write(
+        "/v1/creditmemos/{creditMemoId}/write-off",
+        "creditMemoId",
+        "credit-memo",
+        CreditMemoWriteOffRequest,
+        lambda b, k, body, i: b.write_off_credit_memo(k, body, idempotency_key=i),
+        "Write off a credit memo",
+    )
+    write(
+        "/v1/invoices/{invoiceKey}/reverse",
+        "invoiceKey",
+        "invoice",
+        InvoiceReversalRequest,
+        lambda b, k, body, i: b.reverse_invoice(k, body, idempotency_key=i),
+        "Reverse an invoice",
+    )
+    for prefix in ("credit-memos", "creditmemos"):
+        write(
+            f"/v1/{prefix}/{{creditMemoKey}}/reverse",
+            "creditMemoKey",
+            "credit-memo",
+            CreditMemoReversalRequest,
+            lambda b, k, body, i: b.reverse_credit_memo(k, body, idempotency_key=i),
+            "Reverse a credit memo",
+        )
+        write(
+            f"/v1/{prefix}/{{creditMemoKey}}/apply",
+            "creditMemoKey",
+            "credit-memo",
+            CreditMemoApplyRequest,
+            lambda b, k, body, i: b.apply_credit_memo(k, body, idempotency_key=i),
+            "Apply a credit memo",
+        )
+        write(
+            f"/v1/{prefix}/{{creditMemoKey}}/unapply",
+            "creditMemoKey",
+            "credit-memo",
+            CreditMemoUnapplyRequest,
+            lambda b, k, body, i: b.unapply_credit_memo(k, body, idempotency_key=i),
+            "Unapply a credit memo",
+        )
+        read(
+            f"/v1/{prefix}/{{creditMemoKey}}",
+            "creditMemoKey",
+            "credit-memo",
+            lambda b, k: b.show("credit-memo", k),
+            "A credit memo with its items and taxation items",
+        )
+    write(
+        "/v1/payments/{paymentKey}/apply",
+        "paymentKey",
+        "payment",
+        PaymentApplyRequest,
+        lambda b, k, body, i: b.apply_payment(k, body, idempotency_key=i),
+        "Apply a payment",
+    )
+    write(
+        "/v1/payments/{paymentKey}/unapply",
+        "paymentKey",
+        "payment",
+        PaymentUnapplyRequest,
+        lambda b, k, body, i: b.unapply_payment(k, body, idempotency_key=i),
+        "Unapply a payment",
+    )
+    read(
+        "/v1/invoices/{invoiceKey}",
+        "invoiceKey",
+        "invoice",
+        lambda b, k: b.show("invoice", k),
+        "An invoice with its items and taxation items",
+    )
+    read(
+        "/v1/debit-memos/{debitMemoKey}",
+        "debitMemoKey",
+        "debit-memo",
+        lambda b, k: b.show("debit-memo", k),
+        "A debit memo with its items and taxation items",
+    )
+
+    # --- accounting periods -----------------------------------------------------------------------------------------
+
+    def one_period(books: Books, name: str) -> Any:
+        for period in books.periods():
+            if period.name == name:
+                return period
+        raise NotFound(f"no accounting period {name}", document=name)
+
+    read(
+        "/v1/accounting-periods",
+        None,
+        "period",
+        lambda b, _: b.periods(),
+        "The accounting periods",
+        listed("accountingPeriods"),
+    )
+    read("/v1/accounting-periods/{apId}", "apId", "period", one_period, "An accounting period")
+    write(
+        "/v1/accounting-periods/{apId}/pending-close",
+        "apId",
+        "period",
+        None,
+        lambda b, k, body, i: _no_body(body, k) or b.pending_close(k, idempotency_key=i),
+        "Set an accounting period to Pending Close",
+    )
+    write(
+        "/v1/accounting-periods/{apId}/close",
+        "apId",
+        "period",
+        None,
+        lambda b, k, body, i: _no_body(body, k) or b.close_period(k, idempotency_key=i),
+        "Close an accounting period (every close check passing)",
+    )
+    write(
+        "/v1/accounting-periods/{apId}/reopen",
+        "apId",
+        "period",
+        Reason,
+        lambda b, k, body, i: b.reopen_period(k, _parse(Reason, body, k).reason, idempotency_key=i),
+        "Reopen the latest closed accounting period",
+    )
+    write(
+        "/v1/accounting-periods/{apId}/run-trial-balance",
+        "apId",
+        "period",
+        None,
+        lambda b, k, body, i: _no_body(body, k) or b.check(k),
+        "Run the close checks on an accounting period (writes nothing)",
+    )
+
+    # --- journal runs -----------------------------------------------------------------------------------------------
+
+    def create_run(books: Books, _: str, body: dict[str, Any], key: str | None) -> Any:
+        request = _parse(JournalRunCreate, body, None)
+        return books.create_journal_run(request.accounting_period_name, idempotency_key=key)
+
+    def run_created(result: dict[str, Any]) -> dict[str, Any]:
+        run = result.get("run")
+        return {"journalRunNumber": run["number"] if run else None, **result}
+
+    write(
+        "/v1/journal-runs",
+        "",
+        "journal-run",
+        JournalRunCreate,
+        create_run,
+        "Create a journal run",
+        method="POST",
+        shape=run_created,
+    )
+    read("/v1/journal-runs/{jrNumber}", "jrNumber", "journal-run", lambda b, k: b.journal_run(k), "A journal run")
+    write(
+        "/v1/journal-runs/{jrNumber}/cancel",
+        "jrNumber",
+        "journal-run",
+        OptionalReason,
+        lambda b, k, body, i: b.cancel_journal_run(k, _parse(OptionalReason, body, k).reason, idempotency_key=i),
+        "Cancel a journal run",
+    )
+    read(
+        "/v1/journal-entries/journal-runs/{jrNumber}",
+        "jrNumber",
+        "journal-entry",
+        lambda b, k: b.journal_run(k).summary or [],
+        "A journal run's summary journal entries",
+        listed("journalEntries"),
+    )
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = build_openapi(app)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return Edge(app, max_body)
+
+
+def openapi_document() -> dict[str, Any]:
+    """The service's OpenAPI document (no database is opened to build it)."""
+    edge = create_app(create_engine("sqlite://"))
+    return edge.app.openapi()
+
+
+if __name__ == "__main__":
+    # ``python -m subledger.http.app > docs/openapi.json``: the committed document.
+    print(json.dumps(openapi_document(), indent=2, ensure_ascii=False))

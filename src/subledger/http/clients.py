@@ -1,0 +1,103 @@
+"""Clients of the HTTP service: OAuth 2.0 client credentials kept in the book, access tokens that expire.
+
+A client's secret is shown once, when the client is created, and stored only as a salted scrypt hash (slow on
+purpose: it guards the secret if the book leaks). Access tokens are 32 random bytes, stored as their SHA-256 (fast:
+it runs on every request, and a random token needs no salt or stretching). Each client acts as one actor, whose
+permissions ``Books`` enforces.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import time
+from dataclasses import dataclass
+
+from sqlalchemy import Engine, delete, insert, select
+
+from subledger.errors import Conflict, InvalidInput
+from subledger.models.base import is_identifier
+from subledger.storage import schema
+
+#: scrypt's cost (N=2**14, r=8, p=1: about 16 MiB and a few tens of milliseconds per check).
+_N, _R, _P = 2**14, 8, 1
+DEFAULT_TTL = 3600
+
+
+def hash_secret(secret: str, salt: bytes | None = None) -> str:
+    salt = salt or secrets.token_bytes(16)
+    digest = hashlib.scrypt(secret.encode(), salt=salt, n=_N, r=_R, p=_P, dklen=32)
+    return f"scrypt${_N}${_R}${_P}${salt.hex()}${digest.hex()}"
+
+
+def secret_matches(secret: str, stored: str) -> bool:
+    scheme, n, r, p, salt, digest = stored.split("$")
+    if scheme != "scrypt":
+        return False
+    got = hashlib.scrypt(secret.encode(), salt=bytes.fromhex(salt), n=int(n), r=int(r), p=int(p), dklen=32)
+    return hmac.compare_digest(got.hex(), digest)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class NewClient:
+    client_id: str
+    client_secret: str
+    actor: str
+
+
+@dataclass(frozen=True)
+class Token:
+    access_token: str
+    expires_in: int
+
+
+def create_client(engine: Engine, name: str, actor: str) -> NewClient:
+    """A new client named ``name`` acting as ``actor``; the returned secret is the only copy there will be."""
+    if not is_identifier(name):
+        raise InvalidInput("a client id is letters, digits, '-', '_' and '.'", document=name, field="clientId")
+    secret = secrets.token_urlsafe(32)
+    with engine.begin() as conn:
+        c = schema.api_clients.c
+        if conn.execute(select(c.client_id).where(c.client_id == name)).first() is not None:
+            raise Conflict(f"api client {name} exists already", document=name, field="clientId")
+        conn.execute(
+            insert(schema.api_clients).values(
+                client_id=name, actor=actor, secret_hash=hash_secret(secret), created_at=int(time.time())
+            )
+        )
+    return NewClient(name, secret, actor)
+
+
+def issue_token(engine: Engine, client_id: str, client_secret: str, ttl: int = DEFAULT_TTL) -> Token | None:
+    """A new access token for valid credentials, or ``None`` (unknown client and wrong secret alike)."""
+    with engine.connect() as conn:
+        c = schema.api_clients.c
+        stored = conn.execute(select(c.secret_hash).where(c.client_id == client_id)).scalar()
+    if stored is None or not secret_matches(client_secret, stored):
+        return None
+    token = secrets.token_urlsafe(32)
+    now = int(time.time())
+    with engine.begin() as conn:
+        t = schema.api_tokens.c
+        # Expired tokens of this client go when it gets a new one: the table holds live tokens only.
+        conn.execute(delete(schema.api_tokens).where(t.client_id == client_id, t.expires_at <= now))
+        conn.execute(
+            insert(schema.api_tokens).values(token_hash=token_hash(token), client_id=client_id, expires_at=now + ttl)
+        )
+    return Token(token, ttl)
+
+
+def actor_of(engine: Engine, token: str) -> str | None:
+    """The actor a live access token acts as, or ``None`` (unknown or expired)."""
+    t, c = schema.api_tokens.c, schema.api_clients.c
+    with engine.connect() as conn:
+        return conn.execute(
+            select(c.actor)
+            .join(schema.api_clients, c.client_id == t.client_id)
+            .where(t.token_hash == token_hash(token), t.expires_at > int(time.time()))
+        ).scalar()

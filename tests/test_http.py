@@ -1,0 +1,315 @@
+"""The HTTP service over a real socket (uvicorn on 127.0.0.1, an ephemeral port, httpx), on both engines: OAuth 2.0
+client credentials, every endpoint's success and refusal envelope, idempotency, the reference product's documented
+bodies unchanged, request limits, and one write-off winning among concurrent clients."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from sqlalchemy import select, text
+
+from conftest import ROOT, dump, example
+from subledger.api import Books
+from subledger.http.app import create_app, openapi_document
+from subledger.http.clients import create_client
+from subledger.storage.schema import audit_refusals
+
+INV = "INV00000001"
+HEADER = example("write-off-header.json")  # the reference product's documented write-off body, unchanged
+
+
+@contextmanager
+def serving(books: Books, **options: Any) -> Iterator[str]:
+    """The service over ``books`` on an ephemeral port, stopped (gracefully) at the end."""
+    config = uvicorn.Config(
+        create_app(books.engine, **options), host="127.0.0.1", port=0, log_level="warning", access_log=False
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert thread.is_alive()
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(20)
+        assert not thread.is_alive()
+
+
+class Api:
+    """An authenticated client of the service."""
+
+    def __init__(self, base: str, client_id: str, secret: str) -> None:
+        self.http = httpx.Client(base_url=base, timeout=30)
+        answer = self.http.post(
+            "/oauth/token",
+            data={"client_id": client_id, "client_secret": secret, "grant_type": "client_credentials"},
+        )
+        assert answer.status_code == 200, answer.text
+        token = answer.json()
+        assert token["token_type"] == "bearer"
+        assert token["expires_in"] > 0
+        self.token = str(token["access_token"])
+        self.http.headers["Authorization"] = f"Bearer {self.token}"
+
+    def put(self, path: str, body: Any = None, *, key: str | None = None, raw: bytes | None = None) -> httpx.Response:
+        headers = {"Idempotency-Key": key} if key else {}
+        content = raw if raw is not None else (b"" if body is None else json.dumps(body).encode())
+        return self.http.put(path, content=content, headers={"Content-Type": "application/json", **headers})
+
+    def get(self, path: str) -> httpx.Response:
+        return self.http.get(path)
+
+
+@pytest.fixture
+def seed(seed003: Books) -> Iterator[tuple[Books, Api, str]]:
+    made = create_client(seed003.engine, "integrator", "admin")
+    with serving(seed003) as base:
+        api = Api(base, made.client_id, made.client_secret)
+        yield seed003, api, base
+        api.http.close()
+
+
+def books_only(books: Books) -> dict[str, Any]:
+    """Every table but the access tokens (which authentication writes on purpose)."""
+    return {name: rows for name, rows in dump(books.engine).items() if name != "api_tokens"}
+
+
+def ok(answer: httpx.Response) -> dict[str, Any]:
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["Zuora-Request-Id"]
+    body: dict[str, Any] = answer.json()
+    assert body["success"] is True, body
+    return body
+
+
+def refused(answer: httpx.Response, category: int, status: int = 200) -> str:
+    """The reference product's refusal envelope; returns the first reason's message."""
+    assert answer.status_code == status, answer.text
+    assert answer.headers["Zuora-Request-Id"]
+    body = answer.json()
+    assert body["success"] is False
+    assert body["processId"] == answer.headers["Zuora-Request-Id"]
+    code = body["reasons"][0]["code"]
+    assert isinstance(code, int)
+    assert len(str(code)) == 8
+    assert code % 100 == category, body
+    return str(body["reasons"][0]["message"])
+
+
+# --- authentication -------------------------------------------------------------------------------------------------
+
+
+def test_no_request_without_a_valid_token_reaches_an_operation(seed: tuple[Books, Api, str]) -> None:
+    books, api, base = seed
+    before = books_only(books)
+    with httpx.Client(base_url=base) as anonymous:
+        body = HEADER.read_bytes()
+        assert "Bearer" in anonymous.put(f"/v1/invoices/{INV}/write-off", content=body).headers["WWW-Authenticate"]
+        refused(anonymous.put(f"/v1/invoices/{INV}/write-off", content=body), 11, 401)
+        bogus = {"Authorization": "Bearer not-a-token"}
+        refused(anonymous.put(f"/v1/invoices/{INV}/write-off", content=body, headers=bogus), 11, 401)
+        refused(anonymous.get(f"/v1/invoices/{INV}"), 11, 401)
+        wrong = {"client_id": "integrator", "client_secret": "guess", "grant_type": "client_credentials"}
+        answer = anonymous.post("/oauth/token", data=wrong)
+        assert answer.json()["error"] == "invalid_client"
+        refused(answer, 11, 401)
+        answer = anonymous.post("/oauth/token", data={**wrong, "grant_type": "password"})
+        refused(answer, 90, 400)
+        # An expired token is refused like an unknown one.
+        with books.engine.begin() as conn:
+            conn.execute(text("UPDATE api_tokens SET expires_at = 0"))
+        refused(api.put(f"/v1/invoices/{INV}/write-off", raw=body), 11, 401)
+    assert books_only(books) == before
+    stored = dump(books.engine)["api_clients"][0]
+    assert "integrator" in stored[0]
+    assert "scrypt$" in stored[2]
+
+
+# --- write-offs -------------------------------------------------------------------------------------------------------
+
+
+def test_write_off_invoice_with_the_documented_body(seed: tuple[Books, Api, str]) -> None:
+    books, api, _ = seed
+    done = ok(api.put(f"/v1/invoices/{INV}/write-off", raw=HEADER.read_bytes()))
+    assert done["creditMemo"]["id"]
+    assert done["creditMemo"]["number"] == f"WO-{INV}-1"
+    assert done["amount"] == "430.00"
+    invoice = ok(api.get(f"/v1/invoices/{INV}"))
+    assert invoice["balance"] == "0.00"
+    assert invoice["items"][0]["balance"] == "0.00"
+    memo = ok(api.get(f"/v1/creditmemos/WO-{INV}-1"))
+    assert memo["unappliedAmount"] == "0.00"
+    assert books.show("invoice", INV)["balance"] == "0.00"
+    # The same write-off again: refused by the operation's rule, in the envelope.
+    assert "nothing left" in refused(api.put(f"/v1/invoices/{INV}/write-off", raw=HEADER.read_bytes()), 30)
+
+
+def test_refusals_name_document_field_and_rule(seed: tuple[Books, Api, str]) -> None:
+    books, api, _ = seed
+    before = dump(books.engine)
+    assert refused(api.put("/v1/invoices/NOPE/write-off", {}), 40) == "NOPE: no invoice NOPE"
+    assert "surprise" in refused(api.put(f"/v1/invoices/{INV}/write-off", {"surprise": 1}), 21)
+    assert "memoDate" in refused(api.put(f"/v1/invoices/{INV}/write-off", {"memoDate": "16/11/2026"}), 20)
+    assert "credit memo" in refused(api.get("/v1/creditmemos/NOPE"), 40)
+    # Malformed requests are 4xx: bad JSON, a duplicate key (models.jsonio), a body over the limit.
+    refused(api.put(f"/v1/invoices/{INV}/write-off", raw=b'{"comment": '), 90, 400)
+    assert "duplicate" in refused(api.put(f"/v1/invoices/{INV}/write-off", raw=b'{"a": 1, "a": 2}'), 90, 400)
+    refused(api.put(f"/v1/invoices/{INV}/write-off", raw=b" " * (1 << 20) + b"{}"), 70, 413)
+    refused(api.put(f"/v1/invoices/{INV}/write-off", {}, key="k" * 256), 90, 400)
+    assert dump(books.engine) == before
+    with books.engine.connect() as conn:
+        kinds = [row.kind for row in conn.execute(select(audit_refusals))]
+    assert kinds.count("write-off-invoice") == 3  # the operations' refusals are audited; malformed ones never ran
+
+
+def test_idempotency_key_replays_and_refuses_another_body(seed: tuple[Books, Api, str]) -> None:
+    books, api, _ = seed
+    first = ok(api.put(f"/v1/invoices/{INV}/write-off", raw=HEADER.read_bytes(), key="wo-1"))
+    after = dump(books.engine)
+    again = ok(api.put(f"/v1/invoices/{INV}/write-off", raw=HEADER.read_bytes(), key="wo-1"))
+    assert again == first
+    other = {"memoDate": "2026-11-17", "reasonCode": "Write-off"}
+    assert "idempotency key 'wo-1'" in refused(api.put(f"/v1/invoices/{INV}/write-off", other, key="wo-1"), 30)
+    assert dump(books.engine) == after
+
+
+def test_permissions_are_the_clients_actor(seed003: Books, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    actors = tmp_path / "actors.toml"
+    actors.write_text("[actors.clerk]\npermissions = []\n")
+    monkeypatch.setenv("SUBLEDGER_ACTORS", str(actors))
+    made = create_client(seed003.engine, "clerk-app", "clerk")
+    with serving(seed003) as base:
+        api = Api(base, made.client_id, made.client_secret)
+        assert "Enhanced Write-off" in refused(api.put("/v1/debit-memos/DM00000001/write-off", {}), 10)
+        api.http.close()
+    with seed003.engine.connect() as conn:
+        actors_refused = [row.actor for row in conn.execute(select(audit_refusals))]
+    assert actors_refused == ["clerk"]
+
+
+# --- reversals, applications --------------------------------------------------------------------------------------
+
+
+NOV = {"memoDate": "2026-11-16", "applyEffectiveDate": "2026-11-16"}
+
+
+def test_reverse_invoice(seed: tuple[Books, Api, str]) -> None:
+    books, api, _ = seed
+    done = ok(api.put(f"/v1/invoices/{INV}/reverse", NOV))
+    assert done["creditMemo"]["id"]
+    assert books.show("invoice", INV)["balance"] == "0.00"
+    assert "reversed" in refused(api.put(f"/v1/invoices/{INV}/reverse", NOV), 30)
+
+
+@pytest.fixture
+def lines(line_level: Books) -> Iterator[tuple[Books, Api]]:
+    made = create_client(line_level.engine, "integrator", "admin")
+    with serving(line_level) as base:
+        api = Api(base, made.client_id, made.client_secret)
+        yield line_level, api
+        api.http.close()
+
+
+def test_apply_unapply_and_reverse_credit_memo(lines: tuple[Books, Api]) -> None:
+    books, api = lines
+    body = {"effectiveDate": "2026-11-02", "invoices": [{"invoiceNumber": "INV00000010", "amount": "43.50"}]}
+    applied = ok(api.put("/v1/creditmemos/CM00000001/apply", body))
+    assert (applied["amount"], applied["unappliedAmount"]) == ("43.50", "0.00")
+    assert "43.50" in refused(api.put("/v1/creditmemos/CM00000001/apply", body), 30)
+    undone = ok(api.put("/v1/credit-memos/CM00000001/unapply", {**body, "effectiveDate": "2026-11-03"}))
+    assert undone["unappliedAmount"] == "43.50"
+    reversed_ = ok(api.put("/v1/credit-memos/CM00000001/reverse", raw=example("reverse-credit-memo.json").read_bytes()))
+    assert reversed_["debitMemo"]["id"]
+    assert books.show("credit-memo", "CM00000001")["unappliedAmount"] == "0.00"
+
+
+def test_unapply_and_apply_payment(lines: tuple[Books, Api]) -> None:
+    books, api = lines
+    body = {"effectiveDate": "2026-11-03", "invoices": [{"invoiceNumber": "INV00000010", "amount": "100.00"}]}
+    before = books.show("invoice", "INV00000010")["balance"]
+    assert ok(api.put("/v1/payments/P00000010/unapply", body))["unappliedAmount"] == "100.00"
+    assert ok(api.put("/v1/payments/P00000010/apply", body))["unappliedAmount"] == "0.00"
+    assert books.show("invoice", "INV00000010")["balance"] == before
+    refused(api.put("/v1/payments/P00000010/apply", body), 30)
+    refused(api.put("/v1/payments/NOPE/apply", body), 40)
+
+
+# --- accounting periods, journal runs -------------------------------------------------------------------------------
+
+
+def test_accounting_periods(seed: tuple[Books, Api, str]) -> None:
+    books, api, _ = seed
+    listed = ok(api.get("/v1/accounting-periods"))["accountingPeriods"]
+    assert [p["name"] for p in listed][:2] == ["2026-01", "2026-02"]
+    assert ok(api.get("/v1/accounting-periods/2026-01"))["status"] == "Open"
+    refused(api.get("/v1/accounting-periods/1999-01"), 40)
+    report = ok(api.put("/v1/accounting-periods/2026-10/run-trial-balance"))
+    assert report["period"] == "2026-10"
+    assert report["checks"]
+    # Closing needs every earlier period closed: refused for 2026-02, done for 2026-01.
+    assert "2026-01" in refused(api.put("/v1/accounting-periods/2026-02/close"), 30)
+    assert ok(api.put("/v1/accounting-periods/2026-01/pending-close"))["toStatus"] == "Pending Close"
+    assert ok(api.put("/v1/accounting-periods/2026-01/close"))["toStatus"] == "Closed"
+    refused(api.put("/v1/accounting-periods/2026-01/reopen", {}), 22)
+    assert ok(api.put("/v1/accounting-periods/2026-01/reopen", {"reason": "late invoice"}))["toStatus"] == "Open"
+    assert books.periods()[0].status == "Open"
+
+
+def test_journal_runs(seed: tuple[Books, Api, str]) -> None:
+    books, api, _ = seed
+    created = ok(api.http.post("/v1/journal-runs", json={"accountingPeriodName": "2026-10"}))
+    number = created["journalRunNumber"]
+    assert number == created["run"]["number"]
+    run = ok(api.get(f"/v1/journal-runs/{number}"))
+    assert run["status"] == "Processing"
+    summary = ok(api.get(f"/v1/journal-entries/journal-runs/{number}"))["journalEntries"]
+    assert summary
+    assert ok(api.put(f"/v1/journal-runs/{number}/cancel", {"reason": "wrong period"}))["status"] == "Cancelled"
+    assert books.journal_run(number).status == "Cancelled"
+    refused(api.get("/v1/journal-runs/JR-99999999"), 40)
+    assert "targetStartDate" in refused(
+        api.http.post("/v1/journal-runs", json={"accountingPeriodName": "2026-10", "targetStartDate": "2026-10-01"}),
+        21,
+    )
+
+
+# --- concurrency, OpenAPI -------------------------------------------------------------------------------------------
+
+
+def test_concurrent_write_offs_of_one_invoice_one_wins(seed: tuple[Books, Api, str]) -> None:
+    books, api, _ = seed
+    if books.engine.dialect.name == "sqlite":
+        pytest.skip("SQLite serialises writers: the race is PostgreSQL's")
+    clients = 6
+    with ThreadPoolExecutor(clients) as pool:
+        answers = list(
+            pool.map(lambda _: api.put(f"/v1/invoices/{INV}/write-off", raw=HEADER.read_bytes()), range(clients))
+        )
+    outcomes = [a.json()["success"] for a in answers]
+    assert outcomes.count(True) == 1, [a.text for a in answers]
+    assert books.show("invoice", INV)["balance"] == "0.00"
+    assert len([m for m in books.journal(document=INV) if m.tag == "write-off"]) == 2
+
+
+def test_committed_openapi_is_the_generated_one() -> None:
+    generated = openapi_document()
+    committed = json.loads((ROOT / "docs" / "openapi.json").read_text())
+    assert committed == generated, "regenerate: python -m subledger.http.app > docs/openapi.json"
+    assert "/v1/invoices/{invoiceKey}/write-off" in generated["paths"]
+    assert "WriteOffRequest" in generated["components"]["schemas"]
