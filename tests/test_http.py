@@ -189,10 +189,10 @@ def test_idempotency_key_replays_and_refuses_another_body(seed: tuple[Books, Api
     assert dump(books.engine) == after
 
 
-def test_permissions_are_the_clients_actor(seed003: Books, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_permissions_are_the_clients_actor(seed003: Books, tmp_path: Path) -> None:
     actors = tmp_path / "actors.toml"
-    actors.write_text("[actors.clerk]\npermissions = []\n")
-    monkeypatch.setenv("SUBLEDGER_ACTORS", str(actors))
+    actors.write_text('[actors.clerk]\npermissions = ["Reverse Invoice"]\n')
+    seed003.import_actors(actors)
     made = create_client(seed003.engine, "clerk-app", "clerk")
     with serving(seed003) as base:
         api = Api(base, made.client_id, made.client_secret)
