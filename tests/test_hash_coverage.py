@@ -10,7 +10,8 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import inspect, text
+from sqlalchemy.exc import DBAPIError
 
 from conftest import ENTRY_UPDATES, LINE_UPDATES, failing, post_entry, raw, rechain, unguarded
 from subledger import canonical
@@ -174,3 +175,28 @@ def test_an_entry_whose_fields_hold_the_separators_verifies(seed003: Books) -> N
         f"A00000001-{seq}|hash|its content no longer matches its hash (altered)"
         in (failing(seed003.check())["hash-chain"])
     )
+
+
+def test_a_book_of_migration_0004_upgrades_to_hash_version_1_and_verifies(seed003: Books) -> None:
+    """A book posted before migration 0006 (its entries hashed under version 1, no hash_version column) upgrades:
+    every entry reads as version 1, the chain verifies, and the REPLACE guard is in place."""
+    from alembic import command
+
+    from subledger.storage.migrate import config, upgrade
+
+    with raw(seed003) as conn, unguarded(conn, ENTRY_UPDATES):
+        rechain(conn, canonical.V1)
+    with seed003.engine.begin() as conn:
+        command.downgrade(config(conn), "0004")
+    with seed003.engine.connect() as conn:
+        assert "hash_version" not in {c["name"] for c in inspect(conn).get_columns("journal_entries")}
+    with seed003.engine.begin() as conn:
+        upgrade(conn)
+    assert _versions(seed003) == [1]
+    report = seed003.check()
+    assert report.passed, failing(report)
+    with pytest.raises(DBAPIError, match="never updated or deleted"), seed003.engine.begin() as conn:
+        conn.execute(text(f"UPDATE journal_entries SET description = 'x' WHERE {FIRST}"))
+    if seed003.engine.dialect.name == "sqlite":
+        with pytest.raises(DBAPIError, match="cannot be replaced"), seed003.engine.begin() as conn:
+            conn.execute(text(f"REPLACE INTO journal_entries SELECT * FROM journal_entries WHERE {FIRST}"))
