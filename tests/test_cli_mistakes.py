@@ -59,6 +59,8 @@ def _commands(body: str, out: str) -> list[list[str]]:
         ["payment", "unapply", "P00000001", "--body", body],
         ["credit-memo", "refund", "CM00000001", "--body", body],
         ["refund", "cancel", "RF-CM00000001-1"],
+        ["invoice", "recover", "WO-INV00000001-1"],
+        ["debit-memo", "recover", "WO-DM00000001-1"],
         ["write-off", "--from", body],
         ["adjustment", "create", "--body", body],
         ["adjustment", "list"],

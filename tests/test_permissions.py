@@ -70,6 +70,7 @@ NEEDS: dict[str, tuple[str, tuple[Any, ...]]] = {
     "Reopen Accounting Period": ("reopen_period", ("2026-01", "a late invoice")),
     "Transfer to Accounting": ("export_gl", ("2026-10", Path("/nonexistent/gl"))),
     "Refund Credit Memo": ("refund_credit_memo", ("CM00000001", {"totalAmount": "1.00", "refundDate": "2026-10-28"})),
+    "Recover Write-off": ("recover_invoice_write_off", ("WO-INV00000001-1", {"memoDate": "2026-10-28"})),
     "Unapply Payment": (
         "unapply_payment",
         ("P00000001", {"effectiveDate": "2026-10-28", "invoices": [{"invoiceNumber": "INV00000001", "amount": "1"}]}),

@@ -15,15 +15,17 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from conftest import db_url, dump, set_period_status
+from conftest import db_url, dump, example, set_period_status
 from subledger.api import Books
 from subledger.errors import (
     AmountExceedsBalance,
     InvalidInput,
     NotFound,
+    NothingToWriteOff,
     NotReversible,
     PeriodClosed,
     RuleViolation,
+    UnknownReasonCode,
 )
 from subledger.state import fetch_document
 from subledger.storage.schema import document_items
@@ -467,3 +469,184 @@ def test_refund_in_the_gl_export(line_level: Books, tmp_path: Path) -> None:
         ("2026-11-12", "Credit Memo On-Account", "0.00", "20.00", CM, "RF-CM00000001-1"),
     ]
     assert sum(Decimal(r["debit"]) for r in rows) == sum(Decimal(r["credit"]) for r in rows)
+
+
+# --- 4. write-off recovery ------------------------------------------------------------------------------------------
+
+WO = "WO-INV00000001-1"  # seed 003: INV00000001 (II-0001 330.00 + II-0002 100.00, Deferred Revenue) written off
+
+
+def test_revenue_write_off_recovered_in_two_parts_across_periods_then_paid(seed003: Books) -> None:
+    """Seed 003's INV00000001 (430.00) is written off revenue-impacting on 2026-11-16: WO-INV00000001-1 debits
+    Deferred Revenue 330.00 + 100.00. The customer pays 200.00 after all: recovering 200.00 on 2026-11-20 takes the
+    write-off memo's lines in order, 200.00 of its first line (330.00): debit memo RC-WO-INV00000001-1-1 with one
+    item of 200.00 (Charge 1, Per Unit Pricing, Each), Dr Accounts Receivable 200.00, Cr Deferred Revenue 200.00;
+    recovered 200.00 of 430.00, 230.00 left. The payment (200.00) settles the debit memo to 0.00. In December
+    (2026-12-05, a later period) the rest is recovered: 130.00 of the first line and 100.00 of the second, Dr AR
+    230.00, Cr Deferred Revenue 130.00 + 100.00; nothing is left, and a third recovery is refused."""
+    seed003.write_off_invoice("INV00000001", HEADER)
+    first = seed003.recover_invoice_write_off(
+        WO, {"memoDate": "2026-11-20", "amount": "200.00", "reasonCode": "Write-off", "comment": "Paid after all"}
+    )
+    dm = "RC-WO-INV00000001-1-1"
+    assert (first.debit_memo, first.amount, first.recovered_amount, first.remaining_amount, first.period) == (
+        dm,
+        "200.00",
+        "200.00",
+        "230.00",
+        "2026-11",
+    )
+    memo = seed003.show("debit-memo", dm)
+    assert (memo["source"], memo["sourceDocumentNumber"], memo["balance"], memo["comment"]) == (
+        "Recovery",
+        WO,
+        "200.00",
+        "Paid after all",
+    )
+    assert [
+        (i["chargeName"], i["chargeModel"], i["unitOfMeasure"], i["amountWithoutTax"], i["sourceItemId"], i["balance"])
+        for i in memo["items"]
+    ] == [("Charge 1", "Per Unit Pricing", "Each", "200.00", "WO-INV00000001-1-1", "200.00")]
+    assert journal_lines(seed003, dm, "Debit Memo Item (Charge)") == [
+        ("2026-11-20", "Accounts Receivable", "200.00", "0.00", f"{dm}-1"),
+        ("2026-11-20", "Deferred Revenue", "0.00", "200.00", f"{dm}-1"),
+    ]
+    assert {e.tag for e in seed003.journal(document=dm)} == {"recovery"}
+    assert {tuple(e.documents) for e in seed003.journal(document=dm)} == {(dm, WO)}
+    seed003.load(
+        {
+            "payments": [
+                {
+                    "number": "P00000002",
+                    "accountNumber": "A00000001",
+                    "effectiveDate": "2026-11-21",
+                    "currency": "USD",
+                    "amount": "200.00",
+                }
+            ]
+        }
+    )
+    paid = seed003.apply_payment(
+        "P00000002", {"effectiveDate": "2026-11-21", "debitMemos": [{"debitMemoNumber": dm, "amount": "200.00"}]}
+    )
+    assert paid.unapplied_amount == "0.00"
+    assert seed003.show("debit-memo", dm)["balance"] == "0.00"
+    assert seed003.check().passed
+    second = seed003.recover_invoice_write_off(WO, {"memoDate": "2026-12-05"})
+    assert (second.amount, second.recovered_amount, second.remaining_amount, second.period) == (
+        "230.00",
+        "430.00",
+        "0.00",
+        "2026-12",
+    )
+    dm2 = "RC-WO-INV00000001-1-2"
+    assert journal_lines(seed003, dm2, "Debit Memo Item (Charge)") == [
+        ("2026-12-05", "Accounts Receivable", "130.00", "0.00", f"{dm2}-1"),
+        ("2026-12-05", "Deferred Revenue", "0.00", "130.00", f"{dm2}-1"),
+        ("2026-12-05", "Accounts Receivable", "100.00", "0.00", f"{dm2}-2"),
+        ("2026-12-05", "Deferred Revenue", "0.00", "100.00", f"{dm2}-2"),
+    ]
+    assert seed003.check().passed
+    before = dump(seed003.engine)
+    with pytest.raises(NothingToWriteOff, match="fully recovered"):
+        seed003.recover_invoice_write_off(WO, {"memoDate": "2026-12-06"})
+    assert dump(seed003.engine) == before
+
+
+def test_non_revenue_line_level_write_off_recovered_line_by_line(line_level: Books) -> None:
+    """The line-level example writes off II-0102 150.00 and TI-0102 13.12 of INV00000010 to Bad Debt Expense
+    (WO-INV00000010-1: Dr Bad Debt Expense 150.00, Dr Sales Tax Payable 13.12). Recovering 50.00 of the item and
+    the whole 13.12 of tax, by line, on 2026-11-25 credits the same codes: Cr Bad Debt Expense 50.00, Cr Sales Tax
+    Payable 13.12, Dr Accounts Receivable 63.12; 100.00 is left (163.12 - 63.12), 100.01 more is refused."""
+    line_level.write_off_invoice("INV00000010", example("write-off-line-level.json"))
+    wo = "WO-INV00000010-1"
+    result = line_level.recover_invoice_write_off(
+        wo,
+        {
+            "memoDate": "2026-11-25",
+            "items": [
+                {"creditMemoItemId": f"{wo}-1", "amount": "50.00"},
+                {"creditTaxItemId": f"{wo}-1-T1", "amount": "13.12"},
+            ],
+        },
+    )
+    dm = f"RC-{wo}-1"
+    assert (result.amount, result.written_off_amount, result.remaining_amount) == ("63.12", "163.12", "100.00")
+    assert journal_lines(line_level, dm, "Debit Memo Item (Charge)") == [
+        ("2026-11-25", "Accounts Receivable", "50.00", "0.00", f"{dm}-1"),
+        ("2026-11-25", "Bad Debt Expense", "0.00", "50.00", f"{dm}-1"),
+    ]
+    assert journal_lines(line_level, dm, "Debit Memo Item (Tax)") == [
+        ("2026-11-25", "Accounts Receivable", "13.12", "0.00", f"{dm}-1-T1"),
+        ("2026-11-25", "Sales Tax Payable", "0.00", "13.12", f"{dm}-1-T1"),
+    ]
+    tax = line_level.show("debit-memo", dm)["items"][0]["taxationItems"][0]
+    assert (tax["sourceTaxItemId"], tax["taxAmount"], tax["balance"]) == (f"{wo}-1-T1", "13.12", "13.12")
+    assert line_level.check().passed
+    before = dump(line_level.engine)
+    with pytest.raises(AmountExceedsBalance, match=r"\(100\.00\)"):
+        line_level.recover_invoice_write_off(wo, {"memoDate": "2026-11-26", "amount": "100.01"})
+    with pytest.raises(AmountExceedsBalance, match="left to recover of line"):
+        line_level.recover_invoice_write_off(
+            wo, {"memoDate": "2026-11-26", "items": [{"creditTaxItemId": f"{wo}-1-T1", "amount": "0.01"}]}
+        )
+    assert dump(line_level.engine) == before
+
+
+def test_debit_memo_write_off_recovery(line_level: Books) -> None:
+    """DM00000002 (Extra seats true-up 25.00, tax 0.00) written off on 2026-11-16; recovered in full on 2026-11-30 by
+    ``debit-memo recover``: Dr Accounts Receivable 25.00, Cr Deferred Revenue 25.00 (the write-off's code)."""
+    line_level.write_off_debit_memo("DM00000002", HEADER)
+    result = line_level.recover_debit_memo_write_off("WO-DM00000002-1", {"memoDate": "2026-11-30"})
+    assert (result.document, result.document_kind, result.amount, result.remaining_amount) == (
+        "DM00000002",
+        "DebitMemo",
+        "25.00",
+        "0.00",
+    )
+    assert journal_lines(line_level, result.debit_memo, "Debit Memo Item (Charge)") == [
+        ("2026-11-30", "Accounts Receivable", "25.00", "0.00", f"{result.debit_memo}-1"),
+        ("2026-11-30", "Deferred Revenue", "0.00", "25.00", f"{result.debit_memo}-1"),
+    ]
+    # An invoice's recover command does not take a debit memo's write-off.
+    with pytest.raises(NotFound, match="not the credit memo of a write-off of invoice"):
+        line_level.recover_invoice_write_off("WO-DM00000002-1", {"memoDate": "2026-11-30"})
+    assert line_level.check().passed
+
+
+@pytest.mark.parametrize(
+    ("number", "body", "error", "words"),
+    [
+        ("INV00000002", {"memoDate": "2026-11-20"}, NotFound, "no write-off memo INV00000002"),
+        (WO, {"memoDate": "2026-11-15"}, RuleViolation, "before the write-off's memo date"),
+        (WO, {"memoDate": "2026-12-02"}, PeriodClosed, "2026-12"),
+        (WO, {"memoDate": "2026-11-20", "amount": "430.01"}, AmountExceedsBalance, "430.00"),
+        (WO, {"memoDate": "2026-11-20", "reasonCode": "Nope"}, UnknownReasonCode, "Nope"),
+    ],
+)
+def test_recovery_refusals_write_nothing(
+    seed003: Books, number: str, body: dict[str, Any], error: type[Exception], words: str
+) -> None:
+    seed003.write_off_invoice("INV00000001", HEADER)
+    set_period_status(seed003, "2026-12", "Closed")
+    before = dump(seed003.engine)
+    with pytest.raises(error, match=words):
+        seed003.recover_invoice_write_off(number, body)
+    assert dump(seed003.engine) == before
+
+
+def test_recovery_in_the_ledger_and_the_cli(seed003: Books, cli: Any, tmp_path: Path) -> None:
+    """``subledger invoice recover WO-INV00000001-1 --amount 100.00 --memo-date 2026-11-20``: 100.00 recovered,
+    330.00 left; the ledger entry is tagged #recovery and links the debit memo and the write-off; replays by key."""
+    seed003.write_off_invoice("INV00000001", HEADER)
+    url = db_url(seed003)
+    args = ("invoice", "recover", WO, "--amount", "100.00", "--memo-date", "2026-11-20")
+    out = cli(*args, "--json", "--idempotency-key", "rc1", db=url)
+    assert out.code == 0, out.err
+    assert (out.json()["debitMemo"], out.json()["remainingAmount"]) == ("RC-WO-INV00000001-1-1", "330.00")
+    again = cli(*args, "--json", "--idempotency-key", "rc1", db=url)
+    assert again.json() == out.json() | {"replayed": True}
+    ledger = "".join(p.read_text() for p in seed003.export_beancount(tmp_path / "ledger") if p.suffix == ".beancount")
+    assert f"#recovery ^RC-WO-INV00000001-1-1 ^{WO}" in ledger
+    assert "Recovery of write-off WO-INV00000001-1 of invoice INV00000001" in ledger
+    assert cli("schema", "recover-write-off").code == 0

@@ -45,6 +45,7 @@ from subledger.models.documents import LoadFile
 from subledger.models.errors import validation_problems
 from subledger.models.jsonio import read_object, refuse_nul
 from subledger.models.loadstream import load_source
+from subledger.models.recovery import RecoveryResult, WriteOffRecoveryRequest
 from subledger.models.refund import CreditMemoRefundRequest, RefundCancelRequest, RefundResult
 from subledger.models.reversal import CreditMemoReversalRequest, InvoiceReversalRequest, ReversalResult
 from subledger.models.views import JournalEntryView, PeriodView
@@ -62,6 +63,7 @@ from subledger.operations.adjustments import create_adjustments, list_adjustment
 from subledger.operations.apply import apply_credit_memo, apply_payment, unapply_credit_memo, unapply_payment
 from subledger.operations.base import audited, run_bulk, run_operation
 from subledger.operations.load import LoadResult, load_books, read_load
+from subledger.operations.recovery import recover_write_off
 from subledger.operations.refund import cancel_refund, refund_credit_memo
 from subledger.operations.reversal import reverse_credit_memo, reverse_invoice
 from subledger.operations.setup import InitResult, init_books
@@ -374,6 +376,47 @@ class Books:
             request,
             RefundResult,
             cancel_refund,
+            idempotency_key,
+        )
+
+    @audited("recover-invoice-write-off")
+    def recover_invoice_write_off(
+        self,
+        number: str,
+        request: WriteOffRecoveryRequest | Path | bytes | str | dict[str, Any] | None = None,
+        *,
+        idempotency_key: str | None = None,
+    ) -> RecoveryResult:
+        """Recover what an invoice's write-off (its credit memo ``number``) wrote off: a debit memo with the same
+        codes, open for the customer's payment (all that is left, an amount, or the lines given)."""
+        return self._document_operation(
+            "recover-invoice-write-off",
+            "writeOffNumber",
+            number,
+            WriteOffRecoveryRequest,
+            request,
+            RecoveryResult,
+            lambda ctx, n, body: recover_write_off(ctx, DocumentKind.INVOICE, n, body),
+            idempotency_key,
+        )
+
+    @audited("recover-debit-memo-write-off")
+    def recover_debit_memo_write_off(
+        self,
+        number: str,
+        request: WriteOffRecoveryRequest | Path | bytes | str | dict[str, Any] | None = None,
+        *,
+        idempotency_key: str | None = None,
+    ) -> RecoveryResult:
+        """Recover what a debit memo's write-off (its credit memo ``number``) wrote off, as for an invoice."""
+        return self._document_operation(
+            "recover-debit-memo-write-off",
+            "writeOffNumber",
+            number,
+            WriteOffRecoveryRequest,
+            request,
+            RecoveryResult,
+            lambda ctx, n, body: recover_write_off(ctx, DocumentKind.DEBIT_MEMO, n, body),
             idempotency_key,
         )
 

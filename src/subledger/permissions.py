@@ -37,6 +37,7 @@ Permission = Literal[
     "Refund Credit Memo",
     "Manage Actors",
     "Set Up Books",
+    "Recover Write-off",
 ]
 ALL_PERMISSIONS: frozenset[str] = frozenset(get_args(Permission))
 ADMIN = "admin"

@@ -74,7 +74,7 @@ def show_document(conn: Connection, kind: str, number: str) -> dict[str, Any]:
         out["revenueImpacting"] = "Yes" if doc.revenue_impacting else "No"
     if doc.non_revenue_code is not None:
         out["nonRevenueWriteOffAccountingCode"] = doc.non_revenue_code
-    if doc.source_document is not None and doc.source in ("WriteOff", "Reversal"):
+    if doc.source_document is not None and doc.source in ("WriteOff", "Reversal", "Recovery"):
         out["sourceDocumentNumber"] = doc.source_document
     return out
 

@@ -41,6 +41,7 @@ SCHEMAS: dict[str, str] = {
     "unapply-payment": "subledger.models.apply:PaymentUnapplyRequest",
     "refund-credit-memo": "subledger.models.refund:CreditMemoRefundRequest",
     "cancel-refund": "subledger.models.refund:RefundCancelRequest",
+    "recover-write-off": "subledger.models.recovery:WriteOffRecoveryRequest",
     "adjustment": "subledger.models.adjustments:AdjustmentRequest",
     "write-off-adjustments": "subledger.models.adjustments:BulkAdjustmentWriteOff",
 }
@@ -53,6 +54,7 @@ OUTPUT_SCHEMAS: dict[str, str] = {
     "reversal": "subledger.models.reversal:ReversalResult",
     "apply": "subledger.models.apply:ApplyResult",
     "refund": "subledger.models.refund:RefundResult",
+    "recovery": "subledger.models.recovery:RecoveryResult",
     "adjustment": "subledger.models.adjustments:AdjustmentResult",
     "journal-entry": "subledger.models.views:JournalEntryView",
     "period": "subledger.models.views:PeriodView",

@@ -115,8 +115,8 @@ def _group(name: str, help: str) -> typer.Typer:
     return group
 
 
-invoice_app = _group("invoice", "Invoices: write off, reverse.")
-debit_memo_app = _group("debit-memo", "Debit memos: write off.")
+invoice_app = _group("invoice", "Invoices: write off, reverse, recover a write-off.")
+debit_memo_app = _group("debit-memo", "Debit memos: write off, recover a write-off.")
 credit_memo_app = _group("credit-memo", "Credit memos: write off, reverse, apply, unapply, refund.")
 payment_app = _group("payment", "Payments: apply, unapply.")
 period_app = _group("period", "Accounting periods: list, close, reopen.")

@@ -1,4 +1,5 @@
-"""Credit memo refunds: ``subledger credit-memo refund NUMBER --body FILE`` and ``subledger refund cancel NUMBER``.
+"""Credit memo refunds (``subledger credit-memo refund NUMBER --body FILE``, ``subledger refund cancel NUMBER``) and
+write-off recoveries (``subledger invoice|debit-memo recover WO-...``).
 
 A refund pays part of a credit memo's unapplied amount back to the customer (``subledger schema refund-credit-memo``
 gives the body); cancelling it gives the amount back to the credit memo and posts the refund's mirror on the
@@ -15,7 +16,9 @@ from subledger.cli.common import (
     STATE,
     _group,
     credit_memo_app,
+    debit_memo_app,
     input_file,
+    invoice_app,
     out,
     print_json,
     print_table,
@@ -87,3 +90,67 @@ def cancel(
         "cancel-refund", number, lambda b: b.cancel_refund(number, request, idempotency_key=STATE.idempotency_key)
     )
     _report("cancel-refund", result, run, "cancelled")
+
+
+# --- write-off recoveries -------------------------------------------------------------------------------------------
+
+
+def _recover(group: typer.Typer, kind: str, method: str) -> None:
+    label = kind.replace("-", " ")
+
+    def recover(
+        number: Annotated[str, typer.Argument(metavar="WRITE_OFF", help="The write-off's credit memo (WO-...).")],
+        body: Annotated[
+            Path | None,
+            typer.Option(
+                "--body",
+                metavar="FILE",
+                help="Request body (JSON: memoDate, amount, items[] with creditMemoItemId or creditTaxItemId and "
+                "amount, reasonCode, comment).",
+            ),
+        ] = None,
+        memo_date: Annotated[
+            str | None, typer.Option("--memo-date", metavar="DATE", help="Recovery date (default today).")
+        ] = None,
+        amount: Annotated[
+            str | None, typer.Option("--amount", metavar="AMOUNT", help="Recover this much (default all that is left).")
+        ] = None,
+        reason_code: Annotated[
+            str | None,
+            typer.Option("--reason-code", metavar="CODE", help="Debit memo reason code (default Write-off)."),
+        ] = None,
+        comment: Annotated[str | None, typer.Option("--comment", metavar="TEXT", help="Comment.")] = None,
+    ) -> None:
+        request: dict[str, Any] = read_json_object(body) if body is not None else {}
+        for key, value in (
+            ("memoDate", memo_date),
+            ("amount", amount),
+            ("reasonCode", reason_code),
+            ("comment", comment),
+        ):
+            if value is not None:
+                request[key] = value
+        operation = f"recover-{kind}-write-off"
+        result, run = output.run(
+            operation, number, lambda b: getattr(b, method)(number, request, idempotency_key=STATE.idempotency_key)
+        )
+        if STATE.json:
+            print_json(output.operation_json(operation, result, run=run))
+            return
+        out(
+            f"Recovered {result.amount} {result.currency} of write-off {result.write_off} ({label} "
+            f"{result.document}) with debit memo {result.debit_memo} on {result.memo_date}; recovered "
+            f"{result.recovered_amount} of {result.written_off_amount}, {result.remaining_amount} left"
+            f"{output.replay_note(run)}."
+        )
+        for entry in result.journal_entries:
+            out(f"{entry.id} {entry.date} {entry.transaction_type}: {entry.description}")
+
+    recover.__doc__ = (
+        f"Recover a {label}'s write-off: a debit memo with the write-off's codes, open for the customer's payment."
+    )
+    register(group, "recover", writes=True)(recover)
+
+
+_recover(invoice_app, "invoice", "recover_invoice_write_off")
+_recover(debit_memo_app, "debit-memo", "recover_debit_memo_write_off")
