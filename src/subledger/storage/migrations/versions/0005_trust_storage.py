@@ -38,6 +38,7 @@ PERMISSIONS = (
     "Transfer to Accounting",
     "Unapply Payment",
     "Refund Credit Memo",
+    "Recover Write-off",
     "Manage Actors",
     "Set Up Books",
 )
