@@ -20,7 +20,7 @@ from typing import Any
 from subledger.journal import Entry, EntryBuilder, chain_rows
 from subledger.money import quantize
 from subledger.operations.documents import posting_entries
-from subledger.operations.settlement import Applications, fifo
+from subledger.operations.settlement import Applications, PaymentSource, fifo
 from subledger.posting import DocumentKind, Role, TransactionType
 from subledger.state import DocumentState, ItemLine, TaxLine, document_rows
 
@@ -285,14 +285,10 @@ def direct_book(lines: int, operation_id: int, *, seed: int = 8, chunk_invoices:
             entries.extend(builder.entries())
             entries.extend(
                 apps.payment(
-                    account_number=p["accountNumber"],
-                    payment_number=p["number"],
-                    payment_type="External",
-                    unapplied_code=CODES[Role.UNAPPLIED],
-                    currency=p["currency"],
-                    target=target,
-                    parts=fifo(target, amount),
-                    date=date,
+                    PaymentSource(p["accountNumber"], p["number"], "External", CODES[Role.UNAPPLIED], p["currency"]),
+                    target,
+                    fifo(target, amount),
+                    date,
                 )
             )
             payment_rows.append(

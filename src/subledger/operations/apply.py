@@ -66,6 +66,7 @@ from subledger.operations.settlement import (
     Applications,
     Applied,
     Line,
+    PaymentSource,
     applied_pairs,
     fifo,
     fifo_from_memo,
@@ -419,6 +420,7 @@ def apply_payment(ctx: Context, number: str, request: PaymentApplyRequest) -> Ap
     payment = _locked_payment(ctx, number, "applied")
     account: str = payment.account_number
     currency: str = payment.currency
+    source = PaymentSource(account, number, payment.type, payment.unapplied_code, currency)
     unapplied = quantize(payment.unapplied, currency)
     date, targets, run = _applying(
         ctx, request, number, account, currency, payment.effective_date, unapplied, "payment"
@@ -431,16 +433,7 @@ def apply_payment(ctx: Context, number: str, request: PaymentApplyRequest) -> Ap
             parts = [(line, amount) for line, amount in lines if amount != 0]
         else:
             parts = fifo(target, part.amount)
-        entries += run.payment(
-            account_number=account,
-            payment_number=number,
-            payment_type=payment.type,
-            unapplied_code=payment.unapplied_code,
-            currency=currency,
-            target=target,
-            parts=parts,
-            date=date,
-        )
+        entries += run.payment(source, target, parts, date)
         touched += [line for line, _ in parts]
     if not run.rows:
         raise _nothing(number)
@@ -473,6 +466,7 @@ def unapply_payment(ctx: Context, number: str, request: PaymentUnapplyRequest) -
     payment = _locked_payment(ctx, number, "unapplied")
     account: str = payment.account_number
     currency: str = payment.currency
+    source = PaymentSource(account, number, payment.type, payment.unapplied_code, currency)
     _check_amounts(request, currency, number)
     date = _effective_date(ctx, request, payment.effective_date, "payment", number)
     targets = _targets(ctx, request, account, currency, number, applying=False)
@@ -519,16 +513,7 @@ def unapply_payment(ctx: Context, number: str, request: PaymentUnapplyRequest) -
                     document=number,
                     field=where,
                 )
-        entries += run.unapply_payment(
-            account_number=account,
-            payment_number=number,
-            payment_type=payment.type,
-            unapplied_code=payment.unapplied_code,
-            currency=currency,
-            target=target,
-            parts=parts,
-            date=date,
-        )
+        entries += run.unapply_payment(source, target, parts, date)
         touched += [line for line, _ in parts]
     if not run.rows:
         raise RuleViolation("every amount given is zero: nothing to unapply", document=number)

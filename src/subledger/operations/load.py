@@ -42,7 +42,7 @@ from subledger.models.loadstream import SECTIONS, Item, LoadSource, load_source
 from subledger.money import ZERO
 from subledger.operations.base import MAX_RAW_REQUEST, canonical_json
 from subledger.operations.documents import posting_entries
-from subledger.operations.settlement import Applications, Line, fifo, itemised
+from subledger.operations.settlement import Applications, Line, PaymentSource, fifo, itemised
 from subledger.posting import DocumentKind, Posts, Role, TransactionType, line_type, resolve_codes, transaction_type
 from subledger.state import (
     DocumentState,
@@ -505,14 +505,7 @@ class _Loader:
             parts = self.target_lines(app, target, p.number, field)
             self.entries.extend(
                 self.applications.payment(
-                    account_number=p.account_number,
-                    payment_number=p.number,
-                    payment_type=p.type,
-                    unapplied_code=unapplied,
-                    currency=p.currency,
-                    target=target,
-                    parts=parts,
-                    date=date,
+                    PaymentSource(p.account_number, p.number, p.type, unapplied, p.currency), target, parts, date
                 )
             )
             self._touch(target, [line for line, _ in parts])

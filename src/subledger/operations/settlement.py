@@ -49,6 +49,18 @@ def check_toward_zero(line: Line, amount: Decimal, *, document: str, field: str)
         )
 
 
+@dataclass(frozen=True)
+class PaymentSource:
+    """A payment as its applications post: its account, number, type (External, Electronic), unapplied code and
+    currency."""
+
+    account_number: str
+    number: str
+    type: str
+    unapplied_code: str
+    currency: str
+
+
 @dataclass
 class Applications:
     """The applications one operation makes, with the journal entries they post."""
@@ -186,64 +198,46 @@ class Applications:
         return builder.entries()
 
     def payment(
-        self,
-        *,
-        account_number: str,
-        payment_number: str,
-        payment_type: str,
-        unapplied_code: str,
-        currency: str,
-        target: DocumentState,
-        parts: Sequence[tuple[Line, Decimal]],
-        date: dt.date,
+        self, payment: PaymentSource, target: DocumentState, parts: Sequence[tuple[Line, Decimal]], date: dt.date
     ) -> list[Entry]:
-        posts = transaction_type(Posts.PAYMENT_APPLICATION, payment_type)
-        builder = EntryBuilder(
-            account_number=account_number,
-            date=date,
-            currency=currency,
-            document_number=payment_number,
-            related_number=target.number,
-            tag="application",
-            description=f"Payment {payment_number} applied to {target.kind.label} {target.number}",
-        )
-        for line, amount in parts:
-            check_toward_zero(line, amount, document=target.number, field=f"items[{line.id}]")
-            line.balance -= amount
-            self._row(account_number, "Payment", payment_number, None, target, line, amount, date)
-            builder.add(posts, amount, {Role.UNAPPLIED: unapplied_code, Role.AR: line.ar_code}, line.id)
-        return builder.entries()
+        """Apply the payment to ``target``: each part (target line, amount) settles the line toward zero."""
+        return self._payment_moves(payment, target, parts, date, 1)
 
     def unapply_payment(
-        self,
-        *,
-        account_number: str,
-        payment_number: str,
-        payment_type: str,
-        unapplied_code: str,
-        currency: str,
-        target: DocumentState,
-        parts: Sequence[tuple[Line, Decimal]],
-        date: dt.date,
+        self, payment: PaymentSource, target: DocumentState, parts: Sequence[tuple[Line, Decimal]], date: dt.date
     ) -> list[Entry]:
         """Return applied amounts to the payment: each part (target line, amount applied from the payment) goes
         back to the line's open balance, recorded as an application row of ``-amount`` on ``date`` and posted as
         the application's mirror (Dr Accounts Receivable, Cr Unapplied Payments), a new entry. The caller checks
         each amount against what the payment has applied to the line (``payment_applied``)."""
-        posts = transaction_type(Posts.PAYMENT_APPLICATION, payment_type)
+        return self._payment_moves(payment, target, parts, date, -1)
+
+    def _payment_moves(
+        self,
+        payment: PaymentSource,
+        target: DocumentState,
+        parts: Sequence[tuple[Line, Decimal]],
+        date: dt.date,
+        sign: int,
+    ) -> list[Entry]:
+        """The application rows and the Payment Application Item entry of ``sign`` times each part."""
+        moved = "applied to" if sign > 0 else "unapplied from"
         builder = EntryBuilder(
-            account_number=account_number,
+            account_number=payment.account_number,
             date=date,
-            currency=currency,
-            document_number=payment_number,
+            currency=payment.currency,
+            document_number=payment.number,
             related_number=target.number,
             tag="application",
-            description=f"Payment {payment_number} unapplied from {target.kind.label} {target.number}",
+            description=f"Payment {payment.number} {moved} {target.kind.label} {target.number}",
         )
+        posts = transaction_type(Posts.PAYMENT_APPLICATION, payment.type)
         for line, amount in parts:
-            line.balance += amount
-            self._row(account_number, "Payment", payment_number, None, target, line, -amount, date)
-            builder.add(posts, -amount, {Role.UNAPPLIED: unapplied_code, Role.AR: line.ar_code}, line.id)
+            if sign > 0:
+                check_toward_zero(line, amount, document=target.number, field=f"items[{line.id}]")
+            line.balance -= sign * amount
+            self._row(payment.account_number, "Payment", payment.number, None, target, line, sign * amount, date)
+            builder.add(posts, sign * amount, {Role.UNAPPLIED: payment.unapplied_code, Role.AR: line.ar_code}, line.id)
         return builder.entries()
 
     def insert(self, conn: Connection) -> None:
