@@ -20,6 +20,7 @@ from sqlalchemy import text
 
 from bench import benchmarks, startup
 from bench.harness import ENGINES, PG_URL, Figure, Scratch, pg_available, scratch
+from bench.http import http_write_off
 from subledger.storage.db import make_engine
 
 BENCHMARKS: dict[str, Callable[[Scratch, benchmarks.Sizes], list[Figure]]] = {
@@ -28,6 +29,7 @@ BENCHMARKS: dict[str, Callable[[Scratch, benchmarks.Sizes], list[Figure]]] = {
     "export": benchmarks.export,
     "check": benchmarks.check,
     "gl": benchmarks.gl,
+    "http": lambda place, sizes: http_write_off(place, sizes.write_off, benchmarks._load_json),
     "startup": lambda place, sizes: startup.startup(place, 3 if sizes == benchmarks.QUICK else 9),
 }
 #: The benchmarks that share one directly generated book of ``ledger_lines`` journal lines.

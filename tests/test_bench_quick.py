@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-BENCHMARKS = ("write-off", "load", "export", "check", "gl", "startup")
+BENCHMARKS = ("write-off", "load", "export", "check", "gl", "http", "startup")
 
 
 def test_bench_quick_runs_every_benchmark() -> None:

@@ -22,6 +22,9 @@ BOOKS = (
     "babel",
     "subledger.api",
     "subledger.models",
+    "fastapi",
+    "uvicorn",
+    "starlette",
 )
 #: typer itself imports pydantic to coerce a subcommand's parameters; the top level needs none of it.
 TOP = (*BOOKS, "pydantic")

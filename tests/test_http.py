@@ -5,6 +5,10 @@ bodies unchanged, request limits, and one write-off winning among concurrent cli
 from __future__ import annotations
 
 import json
+import re
+import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -18,7 +22,7 @@ import pytest
 import uvicorn
 from sqlalchemy import select, text
 
-from conftest import ROOT, dump, example
+from conftest import ROOT, db_url, dump, example
 from subledger.api import Books
 from subledger.http.app import create_app, openapi_document
 from subledger.http.clients import create_client
@@ -287,6 +291,49 @@ def test_journal_runs(seed: tuple[Books, Api, str]) -> None:
         api.http.post("/v1/journal-runs", json={"accountingPeriodName": "2026-10", "targetStartDate": "2026-10-01"}),
         21,
     )
+
+
+# --- the commands ---------------------------------------------------------------------------------------------------
+
+
+def test_serve_and_api_client_commands(seed003: Books, cli: Any) -> None:
+    """``subledger api-client create`` prints the secret once; ``subledger serve`` answers with it, logs one JSON
+    line per request and stops cleanly on SIGTERM."""
+    url = db_url(seed003)
+    created = cli("api-client", "create", "erp", "--actor", "admin", "--json", db=url)
+    assert created.code == 0, created.err
+    secret = created.json()["clientSecret"]
+    assert secret not in json.dumps(dump(seed003.engine))
+    assert cli("api-client", "create", "erp2", "--actor", "nobody", db=url).code != 0
+    command = [sys.executable, "-c", "from subledger.cli import main; main()", "serve", "--db", url, "--port", "0"]
+    server = subprocess.Popen(command, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+    assert server.stderr is not None
+    try:
+        base = None
+        while base is None:
+            line = server.stderr.readline()
+            assert line, "subledger serve exited before listening"
+            found = re.search(r"running on (http://\S+)", line)
+            base = found.group(1) if found else None
+        api = Api(base, "erp", secret)
+        assert ok(api.get(f"/v1/invoices/{INV}"))["balance"] == "430.00"
+        assert api.http.get("/openapi.json").json()["paths"]
+        api.http.close()
+    finally:
+        server.send_signal(signal.SIGTERM)
+        rest = server.communicate(timeout=30)[1]
+    # uvicorn finishes the requests in flight, shuts down, then re-raises the signal it caught: killed by SIGTERM,
+    # as a supervisor expects, after a clean shutdown.
+    assert server.returncode == -signal.SIGTERM
+    assert "Waiting for application shutdown" in rest
+    logged = [json.loads(line) for line in rest.splitlines() if line.startswith("{")]
+    assert [(r["method"], r["path"], r["status"]) for r in logged] == [
+        ("POST", "/oauth/token", 200),
+        ("GET", f"/v1/invoices/{INV}", 200),
+        ("GET", "/openapi.json", 200),
+    ]
+    assert logged[1]["actor"] == "admin"
+    assert "Finished server process" in rest
 
 
 # --- concurrency, OpenAPI -------------------------------------------------------------------------------------------
