@@ -416,7 +416,6 @@ def _locked_payment(ctx: Context, number: str, verb: str) -> Row[Any]:
 
 def apply_payment(ctx: Context, number: str, request: PaymentApplyRequest) -> ApplyResult:
     """Apply a processed payment's unapplied amount to invoices and debit memos of its customer account."""
-    p = payments.c
     payment = _locked_payment(ctx, number, "applied")
     account: str = payment.account_number
     currency: str = payment.currency
@@ -437,21 +436,7 @@ def apply_payment(ctx: Context, number: str, request: PaymentApplyRequest) -> Ap
         touched += [line for line, _ in parts]
     if not run.rows:
         raise _nothing(number)
-    update_balances(ctx.conn, account, touched)
-    left = unapplied - request.total
-    ctx.conn.execute(update(payments).where(p.account_number == account, p.number == number).values(unapplied=left))
-    return _finish(
-        ctx,
-        source_kind="Payment",
-        number=number,
-        account=account,
-        currency=currency,
-        date=date,
-        amount=request.total,
-        unapplied=left,
-        run=run,
-        entries=entries,
-    )
+    return _finish_payment(ctx, source, touched, date, request.total, unapplied - request.total, run, entries)
 
 
 def unapply_payment(ctx: Context, number: str, request: PaymentUnapplyRequest) -> ApplyResult:
@@ -462,7 +447,6 @@ def unapply_payment(ctx: Context, number: str, request: PaymentUnapplyRequest) -
     target lines' open balances grow back by it and the payment's unapplied amount grows by the total.
     """
     ctx.actor.require("Unapply Payment", document=number)
-    p = payments.c
     payment = _locked_payment(ctx, number, "unapplied")
     account: str = payment.account_number
     currency: str = payment.currency
@@ -517,20 +501,35 @@ def unapply_payment(ctx: Context, number: str, request: PaymentUnapplyRequest) -
         touched += [line for line, _ in parts]
     if not run.rows:
         raise RuleViolation("every amount given is zero: nothing to unapply", document=number)
+    after = quantize(payment.unapplied, currency) + request.total
+    return _finish_payment(ctx, source, touched, date, request.total, after, run, entries)
+
+
+def _finish_payment(
+    ctx: Context,
+    payment: PaymentSource,
+    touched: list[Line],
+    date: dt.date,
+    total: Decimal,
+    left: Decimal,
+    run: Applications,
+    entries: list[Entry],
+) -> ApplyResult:
+    """Write the balances a payment application or unapplication moved and the payment's unapplied amount ``left``,
+    and report it."""
+    account, number = payment.account_number, payment.number
     update_balances(ctx.conn, account, touched)
-    unapplied = quantize(payment.unapplied, currency) + request.total
-    ctx.conn.execute(
-        update(payments).where(p.account_number == account, p.number == number).values(unapplied=unapplied)
-    )
+    p = payments.c
+    ctx.conn.execute(update(payments).where(p.account_number == account, p.number == number).values(unapplied=left))
     return _finish(
         ctx,
         source_kind="Payment",
         number=number,
         account=account,
-        currency=currency,
+        currency=payment.currency,
         date=date,
-        amount=request.total,
-        unapplied=unapplied,
+        amount=total,
+        unapplied=left,
         run=run,
         entries=entries,
     )
