@@ -11,12 +11,12 @@ import sqlalchemy
 from sqlalchemy import select
 
 from conftest import example
-from subledger import api
 from subledger.api import Books
 from subledger.canonical import driver_amount_text
 from subledger.models.documents import LoadFile
 from subledger.models.loadstream import load_source
 from subledger.money import fmt
+from subledger.operations import base as operation_base
 from subledger.operations.base import canonical_json
 from subledger.operations.load import read_load
 from subledger.storage.bulk import gc_paused, update_rows
@@ -125,7 +125,7 @@ def test_a_large_load_refreshes_the_planner_statistics(
     would not either: the example's few dozen lines are below its threshold of 50 changed rows)."""
     if books.engine.dialect.name != "postgresql":
         pytest.skip("SQLite's planner keeps no statistics")
-    monkeypatch.setattr(api, "ANALYZE_FROM", threshold)
+    monkeypatch.setattr(operation_base, "ANALYZE_FROM", threshold)  # where run_bulk reads it
     result = books.load(example("seed-003-books.json"))
     assert sum(result.loaded.values()) > 1
     assert _analyzed(books) is (threshold == 1)
