@@ -193,6 +193,26 @@ def test_idempotency_key_replays_and_refuses_another_body(seed: tuple[Books, Api
     assert dump(books.engine) == after
 
 
+def test_an_operation_past_the_timeout_answers_503_and_a_retry_gets_its_result(seed003: Books) -> None:
+    made = create_client(seed003.engine, "integrator", "admin")
+    with serving(seed003, timeout=0.001) as base:
+        api = Api(base, made.client_id, made.client_secret)
+        late = api.put(f"/v1/invoices/{INV}/write-off", raw=HEADER.read_bytes(), key="slow-1")
+        assert "retry with the same Idempotency-Key" in refused(late, 61, 503)
+        api.http.close()
+    # The operation went on in its thread and committed; the retry answers its recorded result.
+    deadline = time.monotonic() + 20
+    while seed003.show("invoice", INV)["balance"] != "0.00":
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    with serving(seed003) as base:
+        api = Api(base, made.client_id, made.client_secret)
+        again = ok(api.put(f"/v1/invoices/{INV}/write-off", raw=HEADER.read_bytes(), key="slow-1"))
+        assert again["creditMemo"]["number"] == f"WO-{INV}-1"
+        api.http.close()
+    assert len([e for e in seed003.journal(document=INV) if e.tag == "write-off"]) == 2
+
+
 def test_permissions_are_the_clients_actor(seed003: Books, tmp_path: Path) -> None:
     actors = tmp_path / "actors.toml"
     actors.write_text('[actors.clerk]\npermissions = ["Reverse Invoice"]\n')
@@ -252,6 +272,11 @@ def test_unapply_and_apply_payment(lines: tuple[Books, Api]) -> None:
     assert books.show("invoice", "INV00000010")["balance"] == before
     refused(api.put("/v1/payments/P00000010/apply", body), 30)
     refused(api.put("/v1/payments/NOPE/apply", body), 40)
+    payment = ok(api.get("/v1/payments/P00000010"))
+    assert (payment["amount"], payment["unappliedAmount"], payment["accountNumber"]) == ("100.00", "0.00", "A00000002")
+    listed = ok(api.get("/v1/payments?accountNumber=A00000002"))["payments"]
+    assert [p["number"] for p in listed] == ["P00000010"]
+    refused(api.get("/v1/payments/NOPE"), 40)
 
 
 # --- accounting periods, journal runs -------------------------------------------------------------------------------

@@ -24,12 +24,12 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic_core import to_jsonable_python
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine, create_engine, select
 from sqlalchemy.exc import DBAPIError
 from starlette.concurrency import run_in_threadpool
 from starlette.types import Message, Receive, Scope, Send
 
-from subledger import __version__
+from subledger import __version__, reports
 from subledger.api import Books, parse
 from subledger.errors import InvalidInput, NotFound, SubledgerError, category, problems_of
 from subledger.http import clients
@@ -42,6 +42,7 @@ from subledger.models.apply import (
 from subledger.models.jsonio import read_object
 from subledger.models.reversal import CreditMemoReversalRequest, InvoiceReversalRequest
 from subledger.models.writeoff import CreditMemoWriteOffRequest, WriteOffRequest
+from subledger.storage import schema
 
 ACCESS_LOG = logging.getLogger("subledger.http.access")
 ERROR_LOG = logging.getLogger("subledger.http.error")
@@ -553,6 +554,39 @@ def create_app(
         "debit-memo",
         lambda b, k: b.show("debit-memo", k),
         "A debit memo with its items and taxation items",
+    )
+
+    def payments_of(books: Books, account: str | None, number: str | None = None) -> list[dict[str, Any]]:
+        with books.engine.connect() as conn:
+            if number is not None:
+                p = schema.payments.c
+                account = conn.execute(select(p.account_number).where(p.number == number).limit(1)).scalar()
+                if account is None:
+                    raise NotFound(f"no payment {number}", document=number)
+            rows = reports.list_payments(conn, account=account)
+        return [row for row in rows if number is None or row["number"] == number]
+
+    async def list_payments(request: Request) -> JSONResponse:
+        account = request.query_params.get("accountNumber")
+        return await operate(request, "payment", lambda books: payments_of(books, account), listed("payments"))
+
+    app.add_api_route(
+        "/v1/payments",
+        list_payments,
+        methods=["GET"],
+        summary="Payments (of one customer account with ?accountNumber=), oldest first",
+        operation_id="get_v1_payments",
+        openapi_extra={
+            "parameters": [{"name": "accountNumber", "in": "query", "required": False, "schema": {"type": "string"}}],
+            "security": [{"bearer": []}],
+        },
+    )
+    read(
+        "/v1/payments/{paymentKey}",
+        "paymentKey",
+        "payment",
+        lambda b, k: payments_of(b, None, k)[0],
+        "A payment: amount, unapplied amount, status",
     )
 
     # --- accounting periods -----------------------------------------------------------------------------------------
