@@ -647,6 +647,8 @@ def test_recovery_in_the_ledger_and_the_cli(seed003: Books, cli: Any, tmp_path: 
     again = cli(*args, "--json", "--idempotency-key", "rc1", db=url)
     assert again.json() == out.json() | {"replayed": True}
     ledger = "".join(p.read_text() for p in seed003.export_beancount(tmp_path / "ledger") if p.suffix == ".beancount")
-    assert f"#recovery ^RC-WO-INV00000001-1-1 ^{WO}" in ledger
+    assert f"#recovery ^RC-WO-INV00000001-1-1 ^{WO} ^INV00000001" in ledger
+    assert 'recovered-document: "INV00000001"' in ledger
+    assert f'source-document: "{WO}"' in ledger
     assert "Recovery of write-off WO-INV00000001-1 of invoice INV00000001" in ledger
     assert cli("schema", "recover-write-off").code == 0

@@ -92,7 +92,8 @@ ORDER BY e.entry_date, e.account_number, e.seq, l.line_no
 #: What explains each of the period's entries, one row per entry in the order of ``_ENTRIES_SQL``: its operation, its
 #: document (``d``) and related document (``r``), the invoice item adjustment it posts (``a``), the document the
 #: operation was asked about (``od``) and, for a reversal, the reversal memo the same operation made of that
-#: document (the cause of a cascaded reversal). The cause is looked up only for entries of a reversal memo.
+#: document (the cause of a cascaded reversal), and for a recovery's debit memo the document its write-off wrote off
+#: (``w``). The cause is looked up only for entries of a reversal memo.
 _ENTRY_META_SQL = """
 SELECT e.account_number, e.seq, e.operation_id, o.kind, o.actor, o.document_number, od.kind,
        d.kind, d.reason_code, d.comment, d.source, d.source_document, d.revenue_impacting, d.operation_id, d.due_date,
@@ -102,7 +103,8 @@ SELECT e.account_number, e.seq, e.operation_id, o.kind, o.actor, o.document_numb
            SELECT min(c.number) FROM documents c
            WHERE c.account_number = e.account_number AND c.operation_id = e.operation_id
              AND c.source = 'Reversal' AND c.source_document = o.document_number
-       ) END
+       ) END,
+       w.source_document
 FROM journal_entries e
 LEFT JOIN operations o ON o.id = e.operation_id
 LEFT JOIN documents d ON d.account_number = e.account_number AND d.number = e.document_number
@@ -110,6 +112,7 @@ LEFT JOIN documents r ON r.account_number = e.account_number AND r.number = e.re
 LEFT JOIN documents od ON od.account_number = e.account_number AND od.number = o.document_number
 LEFT JOIN invoice_item_adjustments a ON a.account_number = e.account_number AND a.number = e.document_number
 LEFT JOIN accounting_codes ac ON ac.name = a.accounting_code
+LEFT JOIN documents w ON d.source = 'Recovery' AND w.account_number = e.account_number AND w.number = d.source_document
 WHERE e.period = :period
 ORDER BY e.entry_date, e.account_number, e.seq
 """
@@ -187,6 +190,7 @@ def _explain(
         a_reference,
         a_code_type,
         cause,
+        recovered,
     ) = row
     journal_document = document
     source = source_doc = reason = comment = None
@@ -197,6 +201,9 @@ def _explain(
         # The memo written off or reversed applied to the generated memo: the entry is the generated memo's.
         source, source_doc, reason, comment, revenue = r_source, r_source_doc, r_reason, r_comment, r_revenue
         document = related or document
+    elif d_source == "Recovery" and d_operation == operation:
+        # A recovery's debit memo: linked to the write-off memo (its source document) and the document written off.
+        source, source_doc, reason, comment = d_source, d_source_doc, d_reason, d_comment
     elif a_invoice is not None:
         source_doc, reason, comment = a_invoice, a_reason, a_comment
         if kind and kind.startswith("write-off"):
@@ -231,6 +238,9 @@ def _explain(
     if d_due is not None and d_operation == operation and d_kind in ("Invoice", "DebitMemo"):
         meta.append(f"  due-date: {_text(d_due)}")
     links = narration = ""
+    if source == "Recovery" and recovered:
+        meta.append(f'  recovered-document: "{recovered}"')
+        links = f" ^{recovered}"
     if source == "Reversal" and cause and source_doc != asked:
         meta.append(f'  caused-by: "{cause}"')
         links = f" ^{cause} ^{asked}"
