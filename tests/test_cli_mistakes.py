@@ -33,6 +33,9 @@ def commands(files: Path) -> list[list[str]]:
 
 def _commands(body: str, out: str) -> list[list[str]]:
     return [
+        ["api-client", "create", "erp-sync", "--actor", "admin"],
+        # Refused before it listens: every case below has no book, or no database, at --db.
+        ["serve", "--port", "0"],
         ["actor", "list"],
         ["actor", "grant", "clerk", "Reverse Invoice"],
         ["actor", "revoke", "clerk", "Reverse Invoice"],
