@@ -31,17 +31,23 @@ from starlette.types import Message, Receive, Scope, Send
 
 from subledger import __version__, reports
 from subledger.api import Books, parse
+from subledger.checks import CheckReport
 from subledger.errors import InvalidInput, NotFound, SubledgerError, category, problems_of
 from subledger.http import clients
 from subledger.models.apply import (
+    ApplyResult,
     CreditMemoApplyRequest,
     CreditMemoUnapplyRequest,
     PaymentApplyRequest,
     PaymentUnapplyRequest,
 )
 from subledger.models.jsonio import read_object
-from subledger.models.reversal import CreditMemoReversalRequest, InvoiceReversalRequest
-from subledger.models.writeoff import CreditMemoWriteOffRequest, WriteOffRequest
+from subledger.models.reversal import CreditMemoReversalRequest, InvoiceReversalRequest, ReversalResult
+from subledger.models.views import PeriodView
+from subledger.models.writeoff import CreditMemoWriteOffRequest, WriteOffRequest, WriteOffResult
+from subledger.operations.journal_runs import JournalRunResult, JournalRunView, SummaryEntry
+from subledger.operations.periods import PeriodTransition
+from subledger.reports import PaymentListRow
 from subledger.storage import schema
 
 ACCESS_LOG = logging.getLogger("subledger.http.access")
@@ -250,6 +256,65 @@ def _openapi_extra(param: str | None, model: type[BaseModel] | None, *, writes: 
     return extra
 
 
+class FailureReason(BaseModel):
+    code: int = Field(description="8 digits: a resource code, then the category (the last two digits).")
+    message: str
+
+
+class Failure(BaseModel):
+    """A refused operation (HTTP 200) or a refused request (4xx)."""
+
+    success: bool = False
+    process_id: str = Field(alias="processId")
+    reasons: list[FailureReason]
+
+
+def _result_schema(method: str, path: str) -> Any:
+    """What a successful answer holds: a result model, a list under a key, or a document (``None``: any object)."""
+    ends = path.rsplit("/", 1)[-1]
+    if ends == "write-off":
+        return WriteOffResult
+    if ends == "reverse":
+        return ReversalResult
+    if ends in ("apply", "unapply"):
+        return ApplyResult
+    if ends in ("pending-close", "close", "reopen"):
+        return PeriodTransition
+    if ends == "run-trial-balance":
+        return CheckReport
+    if path == "/v1/journal-runs":
+        return JournalRunResult
+    if path.startswith("/v1/journal-runs/"):
+        return JournalRunView
+    if path == "/v1/accounting-periods":
+        return ("accountingPeriods", PeriodView)
+    if path.startswith("/v1/accounting-periods/"):
+        return PeriodView
+    if path.startswith("/v1/journal-entries/"):
+        return ("journalEntries", SummaryEntry)
+    if path == "/v1/payments":
+        return ("payments", PaymentListRow)
+    if path.startswith("/v1/payments/"):
+        return PaymentListRow
+    return None
+
+
+def _models_in(result: Any) -> list[type[BaseModel]]:
+    if isinstance(result, tuple):
+        return [result[1]]
+    return [result] if isinstance(result, type) else []
+
+
+def _as_schema(result: Any) -> dict[str, Any]:
+    if isinstance(result, tuple):
+        key, model = result
+        items = {"$ref": f"#/components/schemas/{model.__name__}"}
+        return {"type": "object", "properties": {key: {"type": "array", "items": items}}}
+    if isinstance(result, type):
+        return {"$ref": f"#/components/schemas/{result.__name__}"}
+    return {"type": "object", "description": "the document in its load-file shape, with its balances"}
+
+
 def build_openapi(app: FastAPI) -> dict[str, Any]:
     """FastAPI's document with the request bodies' JSON Schemas (the operations' pydantic models) as components."""
     doc = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
@@ -259,6 +324,30 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
         schema = model.model_json_schema(by_alias=True, ref_template="#/components/schemas/{model}")
         schemas.update(schema.pop("$defs", {}))
         schemas[model.__name__] = schema
+    schemas["Failure"] = Failure.model_json_schema(by_alias=True)
+    for path, methods in doc["paths"].items():
+        for method, operation in methods.items():
+            result = _result_schema(method, path)
+            for model in _models_in(result):
+                schema = model.model_json_schema(
+                    by_alias=True, mode="serialization", ref_template="#/components/schemas/{model}"
+                )
+                schemas.update(schema.pop("$defs", {}))
+                schemas[model.__name__] = schema
+            answered = {"allOf": [_as_schema(result), {"type": "object", "properties": {"success": {"const": True}}}]}
+            failure = {"$ref": "#/components/schemas/Failure"}
+            operation["responses"] = {
+                "200": {
+                    "description": "success: true and the result, or (HTTP 200) a refused operation",
+                    "content": {"application/json": {"schema": {"anyOf": [answered, failure]}}},
+                },
+                "400": {"description": "malformed request", "content": {"application/json": {"schema": failure}}},
+            }
+            if path != "/oauth/token":
+                operation["responses"]["401"] = {
+                    "description": "no valid access token",
+                    "content": {"application/json": {"schema": failure}},
+                }
     components["securitySchemes"] = {
         "bearer": {"type": "oauth2", "flows": {"clientCredentials": {"tokenUrl": "/oauth/token", "scopes": {}}}}
     }
