@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
-from conftest import db_url, dump, example, set_period_status
+from conftest import db_url, dump, example, failing, raw, set_period_status
 from subledger.api import Books
 from subledger.errors import (
     AmountExceedsBalance,
@@ -29,6 +29,7 @@ from subledger.errors import (
 )
 from subledger.state import fetch_document
 from subledger.storage.schema import document_items
+from test_checks_subledger import cut_journal_after, journal_unguarded
 
 HEADER = {"memoDate": "2026-11-16", "reasonCode": "Write-off", "comment": "Uncollectible"}
 NOV = {"memoDate": "2026-11-16", "applyEffectiveDate": "2026-11-16"}
@@ -652,3 +653,26 @@ def test_recovery_in_the_ledger_and_the_cli(seed003: Books, cli: Any, tmp_path: 
     assert f'source-document: "{WO}"' in ledger
     assert "Recovery of write-off WO-INV00000001-1 of invoice INV00000001" in ledger
     assert cli("schema", "recover-write-off").code == 0
+
+
+def test_checks_see_a_refund_without_its_entries_and_a_tampered_refund(line_level: Books) -> None:
+    """A refund of 20.00 on 2026-11-10 and its cancellation on 2026-11-12 check clean. With the journal cut after
+    2026-11-11 the cancellation has no entry (journal-postings names it); with the refund marked Processed again by
+    hand, CMI-0001's stored unapplied amount 40.00 no longer recomputes: 40.00 - 20.00 refunded = 20.00
+    (stored-balances)."""
+    line_level.refund_credit_memo(CM, {"totalAmount": "20.00", "refundDate": "2026-11-10"})
+    line_level.cancel_refund("RF-CM00000001-1", {"cancelDate": "2026-11-12"})
+    assert line_level.check().passed
+    with journal_unguarded(line_level) as conn:
+        cut_journal_after(conn, "2026-11-11")
+    found = failing(line_level.check())
+    assert (
+        "RF-CM00000001-1|None|cancellation of refund of credit memo CM00000001 dated 2026-11-12 (20.00 USD) has no "
+        "journal entry"
+    ) in found["journal-postings"]
+    with raw(line_level) as conn:
+        conn.execute(text("UPDATE refunds SET status = 'Processed'"))
+    assert failing(line_level.check())["stored-balances"] == [
+        "CM00000001|items[CMI-0001]|stored balance 40.00 USD but its amount less its applications and adjustments "
+        "give 20.00 USD"
+    ]

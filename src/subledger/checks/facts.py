@@ -160,10 +160,10 @@ class LedgerFacts:
 class Unjournaled(NamedTuple):
     """A subledger record that should have posted and has no journal entry that posts it."""
 
-    kind: str  #: Invoice, DebitMemo, CreditMemo, Payment, Application or Adjustment
-    number: str  #: the document, payment or adjustment; for an application, its source (payment or credit memo)
+    kind: str  #: Invoice, DebitMemo, CreditMemo, Payment, Application, Adjustment, Refund or RefundCancel
+    number: str  #: the document, payment, adjustment or refund; for an application, its source
     ref: str | None  #: an application's id
-    related: str | None  #: what an application or adjustment settles
+    related: str | None  #: what an application or adjustment settles, the credit memo a refund pays out of
     date: dt.date
     amount: Decimal
     currency: str

@@ -29,6 +29,7 @@ from sqlalchemy import (
     func,
     or_,
     select,
+    true,
     tuple_,
     type_coerce,
 )
@@ -778,6 +779,26 @@ def _unjournaled(conn: Connection, scope: Scope) -> tuple[Unjournaled, ...]:
         Unjournaled("Adjustment", number, None, invoice, day, amount, cur)
         for number, invoice, day, amount, cur in conn.execute(adjusted)
     ]
+    # A refund posts on its refund date, its cancellation (the mirror) on its cancel date: each an entry of the
+    # credit memo related to the refund.
+    rf = refunds.c
+    for kind, day, condition in (
+        ("Refund", rf.refund_date, true()),
+        ("RefundCancel", rf.cancel_date, rf.status == "Canceled"),
+    ):
+        refunded = (
+            select(rf.number, rf.credit_memo_number, day, type_coerce(rf.amount, Money()), rf.currency)
+            .where(
+                condition,
+                scope.dated(day),
+                ~_posted_by(rf.account_number, rf.credit_memo_number, day, e.c.related_number == rf.number),
+            )
+            .order_by(day, rf.number)
+        )
+        found += [
+            Unjournaled(kind, number, None, memo, on, amount, cur)
+            for number, memo, on, amount, cur in conn.execute(refunded)
+        ]
     return tuple(found)
 
 
@@ -936,7 +957,7 @@ def _period_records(conn: Connection) -> tuple[PeriodRecord, ...]:
 
 
 #: Tables whose rows name the operation that wrote them.
-_LOGGED: tuple[Table, ...] = (journal_entries, documents, payments, applications, invoice_item_adjustments)
+_LOGGED: tuple[Table, ...] = (journal_entries, documents, payments, applications, invoice_item_adjustments, refunds)
 
 
 def _unlogged(conn: Connection) -> tuple[UnloggedOperation, ...]:

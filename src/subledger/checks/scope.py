@@ -10,7 +10,14 @@ from sqlalchemy import ColumnElement, Connection, and_, func, select, true
 
 from subledger.context import PeriodState, read_periods
 from subledger.errors import NotFound
-from subledger.storage.schema import applications, documents, invoice_item_adjustments, journal_entries, payments
+from subledger.storage.schema import (
+    applications,
+    documents,
+    invoice_item_adjustments,
+    journal_entries,
+    payments,
+    refunds,
+)
 
 
 @dataclass(frozen=True)
@@ -48,6 +55,8 @@ def last_posting(conn: Connection) -> dt.date | None:
         conn.execute(select(func.max(p.c.effective_date)).where(p.c.status == "Processed")).scalar_one(),
         conn.execute(select(func.max(app.c.effective_date))).scalar_one(),
         conn.execute(select(func.max(adj.c.adjustment_date)).where(adj.c.status == "Processed")).scalar_one(),
+        conn.execute(select(func.max(refunds.c.refund_date))).scalar_one(),
+        conn.execute(select(func.max(refunds.c.cancel_date))).scalar_one(),
     ]
     known = [dt.date.fromisoformat(day) if isinstance(day, str) else day for day in days if day is not None]
     return max(known) if known else None

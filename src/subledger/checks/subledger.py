@@ -52,6 +52,8 @@ _RECORD = {
     "CreditMemo": "posted credit memo",
     "Payment": "processed payment",
     "Adjustment": "processed adjustment",
+    "Refund": "refund",
+    "RefundCancel": "cancellation of refund",
 }
 
 
@@ -71,7 +73,8 @@ def journal_postings(facts: Facts, scope: Scope) -> list[Problem]:
                 )
             )
         else:
-            of = f" of invoice {r.related}" if r.related else ""
+            what = "credit memo" if r.kind.startswith("Refund") else "invoice"
+            of = f" of {what} {r.related}" if r.related else ""
             problems.append(
                 Problem(r.number, None, f"{_RECORD[r.kind]}{of} dated {r.date} ({money}) has no journal entry")
             )
