@@ -361,6 +361,28 @@ def test_serve_and_api_client_commands(seed003: Books, cli: Any) -> None:
     assert "Finished server process" in rest
 
 
+def test_shutdown_lets_a_request_in_flight_finish(seed003: Books, monkeypatch: pytest.MonkeyPatch) -> None:
+    made = create_client(seed003.engine, "integrator", "admin")
+    started = threading.Event()
+    periods = Books.periods
+
+    def slow(self: Books) -> Any:
+        started.set()
+        time.sleep(0.5)
+        return periods(self)
+
+    monkeypatch.setattr(Books, "periods", slow)
+    with ThreadPoolExecutor(1) as pool:
+        with serving(seed003) as base:
+            api = Api(base, made.client_id, made.client_secret)
+            pending = pool.submit(api.get, "/v1/accounting-periods")
+            assert started.wait(10)
+        # ``serving`` has asked the server to stop and waited for it: the request in flight was answered first.
+        answer = pending.result(10)
+        api.http.close()
+    assert len(ok(answer)["accountingPeriods"]) >= 12
+
+
 # --- concurrency, OpenAPI -------------------------------------------------------------------------------------------
 
 
