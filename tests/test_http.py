@@ -175,6 +175,9 @@ def test_refusals_name_document_field_and_rule(seed: tuple[Books, Api, str]) -> 
     refused(api.put(f"/v1/invoices/{INV}/write-off", raw=b'{"comment": '), 90, 400)
     assert "duplicate" in refused(api.put(f"/v1/invoices/{INV}/write-off", raw=b'{"a": 1, "a": 2}'), 90, 400)
     refused(api.put(f"/v1/invoices/{INV}/write-off", raw=b" " * (1 << 20) + b"{}"), 70, 413)
+    # Streamed in chunks, with no length declared: cut off at the limit all the same.
+    chunks = (b" " * (1 << 16) for _ in range(17))
+    refused(api.http.put(f"/v1/invoices/{INV}/write-off", content=chunks), 70, 413)
     refused(api.put(f"/v1/invoices/{INV}/write-off", {}, key="k" * 256), 90, 400)
     assert dump(books.engine) == before
     with books.engine.connect() as conn:

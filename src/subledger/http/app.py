@@ -129,14 +129,23 @@ class Edge:
                 ]
             await send(message)
 
-        async def counted() -> Message:
+        async def whole_body() -> bytes | None:
+            """The request body, read here up to the limit (``None``: the client went away): the application
+            never sees a byte past it, whether the client declared a length or streamed the body in chunks."""
             nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
+            chunks: list[bytes] = []
+            more = True
+            while more:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    return None
+                chunk = message.get("body", b"")
+                received += len(chunk)
                 if received > self.max_body:
                     raise _TooLarge
-            return message
+                chunks.append(chunk)
+                more = message.get("more_body", False)
+            return b"".join(chunks)
 
         try:
             declared = int(headers.get(b"content-length", b"0") or 0)
@@ -145,10 +154,22 @@ class Edge:
         try:
             if declared > self.max_body:
                 raise _TooLarge
-            await self.app(scope, counted, send_with_ids)
+            body = await whole_body()
+            if body is None:
+                return
+            replayed = False
+
+            async def replay() -> Message:
+                nonlocal replayed
+                if replayed:
+                    return await receive()  # after the body: wait for the client to go away
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+
+            await self.app(scope, replay, send_with_ids)
         except _TooLarge:
-            body = _failure(request_id, "request", [(LIMIT, f"the request body exceeds {self.max_body} bytes")])
-            await JSONResponse(body, status_code=413)(scope, receive, send_with_ids)
+            failure = _failure(request_id, "request", [(LIMIT, f"the request body exceeds {self.max_body} bytes")])
+            await JSONResponse(failure, status_code=413)(scope, receive, send_with_ids)
         finally:
             state: MutableMapping[str, Any] = scope.get("state", {})
             ACCESS_LOG.info(
