@@ -443,6 +443,8 @@ def test_refund_in_the_ledger_and_the_cli(line_level: Books, cli: Any, tmp_path:
         p.read_text() for p in line_level.export_beancount(tmp_path / "ledger") if p.suffix == ".beancount"
     )
     assert "#refund ^CM00000001 ^RF-CM00000001-1" in ledger
+    assert '  refund-method: "Check"\n' in ledger
+    assert "Correcting invoice error" not in ledger.split("#refund", 1)[1].split("\n\n", 1)[0]
     assert line_level.check("2026-11").passed
     text = cli("refund", "cancel", "RF-CM00000001-1", "--cancel-date", "2026-11-12", db=url)
     assert text.code == 0, text.err
@@ -454,7 +456,9 @@ def test_refund_in_the_ledger_and_the_cli(line_level: Books, cli: Any, tmp_path:
 def test_refund_in_the_gl_export(line_level: Books, tmp_path: Path) -> None:
     """November's GL file has the External Refund lines: Dr Credit Memo On-Account 20.00 and Cr Cash 20.00 on
     2026-11-10, and the cancellation's mirror on 2026-11-12; the period's debits equal its credits."""
-    line_level.refund_credit_memo(CM, {"totalAmount": "20.00", "refundDate": "2026-11-10"})
+    line_level.refund_credit_memo(
+        CM, {"totalAmount": "20.00", "refundDate": "2026-11-10", "reasonCode": "Overpaid", "comment": "By wire"}
+    )
     line_level.cancel_refund("RF-CM00000001-1", {"cancelDate": "2026-11-12"})
     out = tmp_path / "gl.csv"
     line_level.export_gl("2026-11", out)
@@ -469,6 +473,9 @@ def test_refund_in_the_gl_export(line_level: Books, tmp_path: Path) -> None:
         ("2026-11-12", "Cash", "20.00", "0.00", CM, "RF-CM00000001-1"),
         ("2026-11-12", "Credit Memo On-Account", "0.00", "20.00", CM, "RF-CM00000001-1"),
     ]
+    assert {(r["reason_code"], r["comment"]) for r in rows if r["transaction_type"] == "External Refund"} == {
+        ("Overpaid", "By wire")
+    }
     assert sum(Decimal(r["debit"]) for r in rows) == sum(Decimal(r["credit"]) for r in rows)
 
 

@@ -93,7 +93,7 @@ ORDER BY e.entry_date, e.account_number, e.seq, l.line_no
 #: document (``d``) and related document (``r``), the invoice item adjustment it posts (``a``), the document the
 #: operation was asked about (``od``) and, for a reversal, the reversal memo the same operation made of that
 #: document (the cause of a cascaded reversal), and for a recovery's debit memo the document its write-off wrote off
-#: (``w``). The cause is looked up only for entries of a reversal memo.
+#: (``w``), and for a refund's entries the refund (``rf``). The cause is looked up only for entries of a reversal memo.
 _ENTRY_META_SQL = """
 SELECT e.account_number, e.seq, e.operation_id, o.kind, o.actor, o.document_number, od.kind,
        d.kind, d.reason_code, d.comment, d.source, d.source_document, d.revenue_impacting, d.operation_id, d.due_date,
@@ -104,7 +104,7 @@ SELECT e.account_number, e.seq, e.operation_id, o.kind, o.actor, o.document_numb
            WHERE c.account_number = e.account_number AND c.operation_id = e.operation_id
              AND c.source = 'Reversal' AND c.source_document = o.document_number
        ) END,
-       w.source_document
+       w.source_document, rf.number, rf.reason_code, rf.comment, rf.method, rf.reference_id
 FROM journal_entries e
 LEFT JOIN operations o ON o.id = e.operation_id
 LEFT JOIN documents d ON d.account_number = e.account_number AND d.number = e.document_number
@@ -113,6 +113,7 @@ LEFT JOIN documents od ON od.account_number = e.account_number AND od.number = o
 LEFT JOIN invoice_item_adjustments a ON a.account_number = e.account_number AND a.number = e.document_number
 LEFT JOIN accounting_codes ac ON ac.name = a.accounting_code
 LEFT JOIN documents w ON d.source = 'Recovery' AND w.account_number = e.account_number AND w.number = d.source_document
+LEFT JOIN refunds rf ON e.tag = 'refund' AND rf.account_number = e.account_number AND rf.number = e.related_number
 WHERE e.period = :period
 ORDER BY e.entry_date, e.account_number, e.seq
 """
@@ -191,6 +192,11 @@ def _explain(
         a_code_type,
         cause,
         recovered,
+        refund,
+        refund_reason,
+        refund_comment,
+        refund_method,
+        refund_reference,
     ) = row
     journal_document = document
     source = source_doc = reason = comment = None
@@ -201,6 +207,9 @@ def _explain(
         # The memo written off or reversed applied to the generated memo: the entry is the generated memo's.
         source, source_doc, reason, comment, revenue = r_source, r_source_doc, r_reason, r_comment, r_revenue
         document = related or document
+    elif refund is not None:
+        # A refund (or its cancellation): the refund's own reason code and comment, not its credit memo's.
+        reason, comment = refund_reason, refund_comment
     elif d_source == "Recovery" and d_operation == operation:
         # A recovery's debit memo: linked to the write-off memo (its source document) and the document written off.
         source, source_doc, reason, comment = d_source, d_source_doc, d_reason, d_comment
@@ -230,8 +239,10 @@ def _explain(
         meta.append(f"  reason-code: {quote(reason)}")
     if comment:
         meta.append(f"  comment: {quote(comment)}")
-    if a_reference:
-        meta.append(f"  reference-id: {quote(a_reference)}")
+    if a_reference or refund_reference:
+        meta.append(f"  reference-id: {quote(a_reference or refund_reference)}")
+    if refund_method:
+        meta.append(f"  refund-method: {quote(refund_method)}")
     if source == "WriteOff":
         # A credit memo's write-off (a debit memo) posts back to the memo's own revenue codes: revenue impacting.
         meta.append(f'  revenue-impacting: "{"No" if revenue in (False, 0) else "Yes"}"')

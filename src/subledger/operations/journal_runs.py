@@ -412,15 +412,19 @@ def summary_entries(conn: Connection, run_id: int, run: RunInfo, accounts: dict[
     return out
 
 
-#: A run's journal entries and lines in ledger order. PostgreSQL's amounts are read as text: each distinct text is
+#: A run's journal entries and lines in ledger order (a refund's entries carry the refund's reason code and comment,
+#: not its credit memo's). PostgreSQL's amounts are read as text: each distinct text is
 #: made a ``Decimal`` once, where a ``Decimal`` per amount from the driver would be hashed per amount.
 _DETAIL_SQL = """
 SELECT e.account_number, e.seq, e.entry_date, e.transaction_type, e.currency, e.document_number,
-       e.related_number, e.description, c.name, COALESCE(d.reason_code, a.reason_code), COALESCE(d.comment, a.comment),
+       e.related_number, e.description, c.name,
+       CASE WHEN rf.number IS NULL THEN COALESCE(d.reason_code, a.reason_code) ELSE rf.reason_code END,
+       CASE WHEN rf.number IS NULL THEN COALESCE(d.comment, a.comment) ELSE rf.comment END,
        l.accounting_code, {debit}, {credit}, l.item_id
 FROM journal_entries e
 LEFT JOIN documents d ON d.account_number = e.account_number AND d.number = e.document_number
 LEFT JOIN invoice_item_adjustments a ON a.account_number = e.account_number AND a.number = e.document_number
+LEFT JOIN refunds rf ON rf.account_number = e.account_number AND rf.number = e.related_number
 JOIN journal_lines l ON l.account_number = e.account_number AND l.entry_seq = e.seq
 JOIN customer_accounts c ON c.account_number = e.account_number
 WHERE e.period = :period
