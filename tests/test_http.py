@@ -192,8 +192,20 @@ def test_idempotency_key_replays_and_refuses_another_body(seed: tuple[Books, Api
     again = ok(api.put(f"/v1/invoices/{INV}/write-off", raw=HEADER.read_bytes(), key="wo-1"))
     assert again == first
     other = {"memoDate": "2026-11-17", "reasonCode": "Write-off"}
-    assert "idempotency key 'wo-1'" in refused(api.put(f"/v1/invoices/{INV}/write-off", other, key="wo-1"), 30)
+    assert "idempotency key 'integrator:wo-1'" in refused(
+        api.put(f"/v1/invoices/{INV}/write-off", other, key="wo-1"), 30
+    )
     assert dump(books.engine) == after
+    # Another client's keys are its own: the same key and body run its own request (refused: nothing left), never
+    # replaying the first client's answer.
+    made = create_client(books.engine, "other", "admin")
+    second = Api(str(api.http.base_url), made.client_id, made.client_secret)
+    assert "nothing left" in refused(
+        second.put(f"/v1/invoices/{INV}/write-off", raw=HEADER.read_bytes(), key="wo-1"), 30
+    )
+    # A key as long as the reference product allows fits beside any client id (recorded by its hash).
+    ok(second.put("/v1/invoices/INV00000002/write-off", raw=HEADER.read_bytes(), key="k" * 255))
+    second.http.close()
 
 
 def test_an_operation_past_the_timeout_answers_503_and_a_retry_gets_its_result(seed003: Books) -> None:

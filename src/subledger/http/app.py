@@ -399,15 +399,18 @@ def create_app(
         body = _failure(request_id(request), exc.resource, [(exc.cat, exc.message)])
         return JSONResponse(body, status_code=exc.status, headers=headers)
 
-    def authenticate(request: Request) -> str:
+    def authenticate(request: Request) -> clients.Caller:
+        state = request.scope["state"]
+        if "caller" in state:
+            return state["caller"]  # type: ignore[no-any-return]
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not token:
             raise _Refused(401, "oauth", AUTHENTICATION, "authentication required: Authorization: Bearer <token>")
-        actor = clients.actor_of(engine, token.strip())
-        if actor is None:
+        caller = clients.caller_of(engine, token.strip())
+        if caller is None:
             raise _Refused(401, "oauth", AUTHENTICATION, "the access token is unknown or expired")
-        request.scope["state"]["actor"] = actor
-        return actor
+        state["caller"], state["actor"] = caller, caller.actor
+        return caller
 
     async def body_of(request: Request, resource: str, document: str | None) -> dict[str, Any]:
         raw = await request.body()
@@ -420,9 +423,11 @@ def create_app(
 
     def idempotency_key(request: Request, resource: str) -> str | None:
         key = request.headers.get("idempotency-key")
-        if key is not None and not 0 < len(key) <= MAX_IDEMPOTENCY_KEY:
+        if key is None:
+            return None
+        if not 0 < len(key) <= MAX_IDEMPOTENCY_KEY:
             raise _Refused(400, resource, MALFORMED, f"Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY} characters")
-        return key
+        return clients.scoped_key(authenticate(request).client_id, key)
 
     async def operate(
         request: Request,
@@ -431,8 +436,8 @@ def create_app(
         shape: Callable[[Any], dict[str, Any]],
     ) -> JSONResponse:
         """Run ``call`` on the books as the request's actor, in a worker thread, and answer the envelope."""
-        actor = await run_in_threadpool(authenticate, request)
-        books = Books(engine=engine, actor=actor)
+        caller = await run_in_threadpool(authenticate, request)
+        books = Books(engine=engine, actor=caller.actor)
         rid = request_id(request)
         try:
             result = await asyncio.wait_for(run_in_threadpool(call, books), timeout)
@@ -475,6 +480,7 @@ def create_app(
     ) -> None:
         async def endpoint(request: Request) -> JSONResponse:
             key = request.path_params[param] if param else ""
+            await run_in_threadpool(authenticate, request)  # no body is read for a caller without a valid token
             body = await body_of(request, resource, key)
             idem = idempotency_key(request, resource)
             return await operate(request, resource, lambda books: op(books, key, body, idem), shape)

@@ -92,12 +92,33 @@ def issue_token(engine: Engine, client_id: str, client_secret: str, ttl: int = D
     return Token(token, ttl)
 
 
-def actor_of(engine: Engine, token: str) -> str | None:
-    """The actor a live access token acts as, or ``None`` (unknown or expired)."""
+@dataclass(frozen=True)
+class Caller:
+    client_id: str
+    actor: str
+
+
+def caller_of(engine: Engine, token: str) -> Caller | None:
+    """The client a live access token was issued to and the actor it acts as, or ``None`` (unknown or expired)."""
     t, c = schema.api_tokens.c, schema.api_clients.c
     with engine.connect() as conn:
-        return conn.execute(
-            select(c.actor)
+        row = conn.execute(
+            select(c.client_id, c.actor)
             .join(schema.api_clients, c.client_id == t.client_id)
             .where(t.token_hash == token_hash(token), t.expires_at > int(time.time()))
-        ).scalar()
+        ).first()
+    return None if row is None else Caller(row.client_id, row.actor)
+
+
+#: The width of ``operations.idempotency_key``.
+KEY_WIDTH = 255
+
+
+def scoped_key(client_id: str, key: str) -> str:
+    """A client's idempotency key as the books record it: each client's keys are its own, so two integrators that
+    both pick ``1`` neither refuse nor replay each other's requests. A key too long to fit beside the client id
+    is recorded by its SHA-256."""
+    scoped = f"{client_id}:{key}"
+    if len(scoped) <= KEY_WIDTH:
+        return scoped
+    return f"{client_id}:sha256:{hashlib.sha256(key.encode()).hexdigest()}"
