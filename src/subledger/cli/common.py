@@ -268,7 +268,8 @@ def to_jsonable(value: Any) -> Any:
 
 
 def print_json(value: Any) -> None:
-    typer.echo(json.dumps(to_jsonable(value), indent=2, ensure_ascii=False))
+    # A date or Decimal in a plain dict prints as its text (ISO date, exact amount) rather than failing the command.
+    typer.echo(json.dumps(to_jsonable(value), indent=2, ensure_ascii=False, default=str))
 
 
 def out(text: str = "") -> None:
