@@ -93,8 +93,10 @@ class Scratch:
         source_schema, target_schema = _search_path(books.engine), _search_path(copied.engine)
         with copied.engine.begin() as conn:
             for table in TABLES:
+                # The new book has its own init operation (operation 1, as in the source): not copied twice.
+                skip = " WHERE id NOT IN (SELECT id FROM operations)" if table.name == "operations" else ""
                 conn.execute(
-                    text(f"INSERT INTO {target_schema}.{table.name} SELECT * FROM {source_schema}.{table.name}")
+                    text(f"INSERT INTO {target_schema}.{table.name} SELECT * FROM {source_schema}.{table.name}{skip}")
                 )
         return copied
 
