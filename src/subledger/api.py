@@ -62,7 +62,7 @@ from subledger.operations.actors import ActorsResult, ActorView, read_actors, re
 from subledger.operations.adjustments import create_adjustments, list_adjustments, write_off_by_adjustments
 from subledger.operations.apply import apply_credit_memo, apply_payment, unapply_credit_memo, unapply_payment
 from subledger.operations.base import audited, run_bulk, run_operation
-from subledger.operations.load import LoadResult, load_books, read_load
+from subledger.operations.load import LoadDigest, LoadResult, load_books, read_load
 from subledger.operations.recovery import recover_write_off
 from subledger.operations.refund import cancel_refund, refund_credit_memo
 from subledger.operations.reversal import reverse_credit_memo, reverse_invoice
@@ -201,21 +201,29 @@ class Books:
     def load(
         self, data: LoadFile | Path | bytes | str | dict[str, Any], *, idempotency_key: str | None = None
     ) -> LoadResult:
+        digests: list[LoadDigest] = []
+
         def prepare() -> tuple[None, str, Callable[[Context], LoadResult]]:
-            # Read twice, never whole: validated and hashed here, loaded in batches inside the transaction.
+            # Read once, never whole: validated and hashed here (each record's canonical JSON spooled to a temporary
+            # file), loaded from the spool in batches inside the transaction.
             source = load_source(data)
             digest = read_load(source)
+            digests.append(digest)
             return None, digest.request_json, lambda ctx: load_books(ctx, source, digest)
 
-        return run_bulk(
-            self.engine,
-            kind="load",
-            actor=self.actor,
-            prepare=prepare,
-            result_type=LoadResult,
-            written=lambda result: sum(result.loaded.values()),
-            idempotency_key=idempotency_key,
-        )
+        try:
+            return run_bulk(
+                self.engine,
+                kind="load",
+                actor=self.actor,
+                prepare=prepare,
+                result_type=LoadResult,
+                written=lambda result: sum(result.loaded.values()),
+                idempotency_key=idempotency_key,
+            )
+        finally:
+            for digest in digests:
+                digest.close()
 
     @audited("reverse-invoice")
     def reverse_invoice(

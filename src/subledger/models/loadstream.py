@@ -6,8 +6,8 @@ and each record is parsed on its own (the standard parser on the record's text),
 record whatever the size of the file. The top level is scanned by hand: a duplicated section, an unknown key, or
 anything malformed is refused as soon as it is read, with its line and column.
 
-A file is read more than once (the load validates every record before it opens its transaction, then reads each
-section again in the order it loads them), so each section's start is remembered and read again from there. A
+A section can be read again (``records``: each section's start is remembered); the load itself reads the file
+once and loads the records it spooled while reading (``operations.load.read_load``). A
 file given as bytes or text is read the same way from memory; a dict or a ``LoadFile`` has its records already.
 """
 

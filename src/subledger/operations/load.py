@@ -8,14 +8,16 @@ posting rules; payments and credit memos are applied item by item as the file sa
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
+import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, ParamSpec, TypeVar
+from typing import IO, Any, ParamSpec, TypeVar
 
 from pydantic import ValidationError
 from sqlalchemy import Connection, and_, select, tuple_, union_all
@@ -591,16 +593,24 @@ def _date_field(kind: DocumentKind) -> str:
     }[kind]
 
 
-# --- reading the file: validated and hashed first, then loaded section by section in batches ----------------------
+# --- reading the file: validated, hashed and spooled first, then loaded section by section in batches -------------
 
 
 @dataclass(frozen=True)
 class LoadDigest:
-    """What the first reading of a load file found: the request to record (and hash), each section's hash."""
+    """What the reading of a load file found: the request to record (and hash), each section's hash, and each
+    section's records as their canonical JSON, one a line, in a temporary file (``spools``) that the load reads
+    instead of the file: a record is parsed, validated and serialised once (the load's second validation, from
+    the canonical text by pydantic's own JSON parser, is the cheap one), and what is loaded is what was hashed."""
 
     request_json: str
     sections: dict[str, str]
     counts: dict[str, int]
+    spools: dict[str, IO[bytes]]
+
+    def close(self) -> None:
+        for spool in self.spools.values():
+            spool.close()
 
 
 def _validate(item: Item) -> Model:
@@ -613,12 +623,21 @@ def _validate(item: Item) -> Model:
 
 def read_load(source: LoadSource) -> LoadDigest:
     """Read the whole file once, before anything is written: every record validated (problems reported together,
-    up to ``MAX_PROBLEMS``), every record's canonical JSON hashed into its section's hash.
+    up to ``MAX_PROBLEMS``), every record's canonical JSON hashed into its section's hash and spooled for the load.
 
     The recorded request is the file's canonical JSON (sorted keys, records in file order) while it stays under
     ``MAX_RAW_REQUEST`` characters, as before; a larger file is recorded as its record counts and section hashes,
     so that neither the request nor its hash needs the file in memory. Either way the hash identifies the content.
+    The caller closes the digest (its spools) once the load is done.
     """
+    with contextlib.ExitStack() as opened:
+        spools: dict[str, IO[bytes]] = {key: opened.enter_context(tempfile.TemporaryFile()) for key in SECTIONS}
+        digest = _read_into(source, spools)
+        opened.pop_all()  # kept open for the load: closed with the digest
+        return digest
+
+
+def _read_into(source: LoadSource, spools: dict[str, IO[bytes]]) -> LoadDigest:
     problems: list[Problem] = []
     hashers = {key: hashlib.sha256(b"[") for key in SECTIONS}
     counts: Counter[str] = Counter()
@@ -637,10 +656,13 @@ def read_load(source: LoadSource) -> LoadDigest:
                 break
             continue
         payload = canonical_json(model)
+        encoded = payload.encode()
         hasher = hashers[item.key]
         if counts[item.key]:
             hasher.update(b",")
-        hasher.update(payload.encode())
+        hasher.update(encoded)
+        # Canonical JSON escapes every control character, so a newline ends one record.
+        spools[item.key].write(encoded + b"\n")
         counts[item.key] += 1
         if texts is not None:
             texts[item.key].append(payload)
@@ -656,7 +678,7 @@ def read_load(source: LoadSource) -> LoadDigest:
         request = "{" + ",".join(f"{json.dumps(key)}:[{','.join(texts[key])}]" for key in sorted(SECTIONS)) + "}"
     else:
         request = canonical_json({"loadFile": {"records": dict(counts), "sha256": sections}})
-    return LoadDigest(request, sections, dict(counts))
+    return LoadDigest(request, sections, dict(counts), spools)
 
 
 _SECTION_NAMES = frozenset({*SECTIONS, *LoadFile.model_fields})
@@ -664,8 +686,9 @@ _FIELD_OF = {info.alias or name: name for name, info in LoadFile.model_fields.it
 
 
 class _Reread:
-    """The second reading, section by section: each record validated again (the file must not have changed since
-    the first reading: its sections must hash the same), in batches of ``BATCH``."""
+    """The records to load, section by section, in batches of ``BATCH``: read back from the digest's spools, or
+    (a source given without a digest's spools) from the source again, each record validated again (the file must
+    not have changed since the first reading: its sections must hash the same)."""
 
     def __init__(self, source: LoadSource, digest: LoadDigest | None) -> None:
         self.source = source
@@ -673,6 +696,9 @@ class _Reread:
 
     def batches(self, key: str) -> Iterator[tuple[list[Model], Payloads]]:
         """Batches of records, each with its records' canonical JSON (serialised once, for the hash and the load)."""
+        if self.digest is not None and self.digest.spools:
+            yield from self._spooled(key)
+            return
         hasher = hashlib.sha256(b"[")
         batch: list[Model] = []
         payloads: Payloads = {}
@@ -694,6 +720,24 @@ class _Reread:
         hasher.update(b"]")
         if self.digest is not None and hasher.hexdigest() != self.digest.sections[key]:
             raise self.changed()
+
+    def _spooled(self, key: str) -> Iterator[tuple[list[Model], Payloads]]:
+        """The records the reading validated and serialised, read back from its spool (the file is not read again,
+        so it cannot have changed in between)."""
+        assert self.digest is not None
+        spool, model = self.digest.spools[key], SECTIONS[key]
+        spool.seek(0)  # a retried transaction reads the section again
+        batch: list[Model] = []
+        payloads: Payloads = {}
+        for line in spool:
+            record = model.model_validate_json(line)
+            payloads[id(record)] = line[:-1].decode()
+            batch.append(record)
+            if len(batch) == BATCH:
+                yield batch, payloads
+                batch, payloads = [], {}
+        if batch:
+            yield batch, payloads
 
     def changed(self) -> InvalidInput:
         return InvalidInput(f"{self.source.name} changed while it was being loaded: load it again")
