@@ -259,6 +259,8 @@ class DocumentItemRow(Base):
     __table_args__ = (
         ForeignKeyConstraint(["account_number", "document_number"], ["documents.account_number", "documents.number"]),
         Index(None, "account_number", "document_number"),
+        # Item ids are unique in the book: a load looks each one up across accounts (migration 0010).
+        Index(None, "id"),
     )
 
 
@@ -289,6 +291,7 @@ class TaxationItemRow(Base):
     __table_args__ = (
         ForeignKeyConstraint(["account_number", "item_id"], ["document_items.account_number", "document_items.id"]),
         Index(None, "account_number", "document_number"),
+        Index(None, "id"),
     )
 
 
