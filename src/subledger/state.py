@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, select, update
 
@@ -21,6 +21,9 @@ from subledger.money import ZERO, quantize
 from subledger.posting import Codes, DocumentKind, Role
 from subledger.storage.bulk import insert_rows, update_rows
 from subledger.storage.schema import document_items, documents, taxation_items
+
+if TYPE_CHECKING:
+    from subledger.context import Context
 
 
 @dataclass
@@ -246,6 +249,16 @@ def fetch_document(
     if number not in found:
         raise NotFound(f"no {label} {number}", document=number)
     return found[number]
+
+
+def fetch_locked_document(ctx: Context, number: str, *, kind: DocumentKind, label: str) -> DocumentState:
+    """The document, locked, its account locked first (accounts are locked before their documents)."""
+    account = ctx.conn.execute(
+        select(documents.c.account_number).where(documents.c.number == number, documents.c.kind == kind)
+    ).scalar()
+    if account is not None:
+        ctx.lock_accounts([account])
+    return fetch_document(ctx.conn, number, kind=kind, lock=True, label=label)
 
 
 def document_rows(

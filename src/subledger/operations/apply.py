@@ -75,8 +75,8 @@ from subledger.operations.settlement import (
     payment_applied,
 )
 from subledger.posting import DocumentKind
-from subledger.state import DocumentState, TaxLine, fetch_document, fetch_documents, update_balances
-from subledger.storage.schema import documents, payments
+from subledger.state import DocumentState, TaxLine, fetch_documents, fetch_locked_document, update_balances
+from subledger.storage.schema import payments
 
 #: Sources of the memos write-offs and reversals generate (``mirror.MemoHeader.origin``): their applications stay.
 _ORIGIN = {"WriteOff": "write-off", "Reversal": "reversal"}
@@ -169,17 +169,6 @@ def _nothing(number: str) -> RuleViolation:
     return RuleViolation("every amount given is zero: nothing to apply", document=number)
 
 
-def _locked_credit_memo(ctx: Context, number: str) -> DocumentState:
-    account = ctx.conn.execute(
-        select(documents.c.account_number).where(
-            documents.c.number == number, documents.c.kind == DocumentKind.CREDIT_MEMO
-        )
-    ).scalar()
-    if account is not None:
-        ctx.lock_accounts([account])
-    return fetch_document(ctx.conn, number, kind=DocumentKind.CREDIT_MEMO, lock=True, label="credit memo")
-
-
 def _memo_line(memo: DocumentState, item: CreditMemoApplicationItem, field: str) -> Line | None:
     """The credit memo line an item-level part names, if it names one."""
     line_id = item.memo_line_id
@@ -243,7 +232,7 @@ def _finish(
 
 def apply_credit_memo(ctx: Context, number: str, request: CreditMemoApplyRequest) -> ApplyResult:
     """Apply a posted credit memo's unapplied amount to invoices and debit memos of its customer account."""
-    memo = _locked_credit_memo(ctx, number)
+    memo = fetch_locked_document(ctx, number, kind=DocumentKind.CREDIT_MEMO, label="credit memo")
     if memo.status != "Posted":
         raise DocumentNotPosted(
             f"credit memo is {memo.status}; only a posted credit memo can be applied", document=number, field="status"
@@ -343,7 +332,7 @@ def _take_back(
 
 def unapply_credit_memo(ctx: Context, number: str, request: CreditMemoUnapplyRequest) -> ApplyResult:
     """Return applied amounts of a credit memo to its unapplied amount (not a reversed one, not a write-off's)."""
-    memo = _locked_credit_memo(ctx, number)
+    memo = fetch_locked_document(ctx, number, kind=DocumentKind.CREDIT_MEMO, label="credit memo")
     if memo.reversed:
         raise AlreadyReversed(
             "credit memo is reversed; a reversed credit memo can no longer be unapplied",

@@ -35,7 +35,7 @@ from subledger.operations.documents import posting_entries
 from subledger.operations.mirror import MemoHeader, MirrorLine, generate_memo, next_number
 from subledger.permissions import Permission
 from subledger.posting import DocumentKind
-from subledger.state import DocumentState, ItemLine, TaxLine, fetch_document, insert_documents
+from subledger.state import DocumentState, ItemLine, TaxLine, fetch_document, fetch_locked_document, insert_documents
 from subledger.storage.schema import document_items, documents, taxation_items
 
 PERMISSION: Permission = "Recover Write-off"
@@ -135,14 +135,7 @@ def recover_write_off(
 ) -> RecoveryResult:
     """Recover (part of) what the write-off memo ``number`` of an invoice or debit memo (``kind``) wrote off."""
     ctx.actor.require(PERMISSION, document=number)
-    account = ctx.conn.execute(
-        select(documents.c.account_number).where(
-            documents.c.number == number, documents.c.kind == DocumentKind.CREDIT_MEMO
-        )
-    ).scalar()
-    if account is not None:
-        ctx.lock_accounts([account])
-    found = fetch_document(ctx.conn, number, kind=DocumentKind.CREDIT_MEMO, lock=True, label="write-off memo")
+    found = fetch_locked_document(ctx, number, kind=DocumentKind.CREDIT_MEMO, label="write-off memo")
     if found.source != "WriteOff" or found.source_type != kind or found.source_document is None:
         raise NotFound(
             f"{number} is not the credit memo of a write-off of {kind.label} (nothing is written off by it)",

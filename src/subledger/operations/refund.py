@@ -49,22 +49,11 @@ from subledger.models.refund import (
 from subledger.money import ZERO, fmt, is_exact_for, quantize
 from subledger.permissions import Permission
 from subledger.posting import DocumentKind, Posts, Role, resolve_codes, transaction_type
-from subledger.state import DocumentState, ItemLine, TaxLine, fetch_document, update_balances
-from subledger.storage.schema import documents, refund_items, refunds
+from subledger.state import DocumentState, ItemLine, TaxLine, fetch_locked_document, update_balances
+from subledger.storage.schema import refund_items, refunds
 
 PERMISSION: Permission = "Refund Credit Memo"
 Line = ItemLine | TaxLine
-
-
-def _locked_memo(ctx: Context, number: str) -> DocumentState:
-    account = ctx.conn.execute(
-        select(documents.c.account_number).where(
-            documents.c.number == number, documents.c.kind == DocumentKind.CREDIT_MEMO
-        )
-    ).scalar()
-    if account is not None:
-        ctx.lock_accounts([account])
-    return fetch_document(ctx.conn, number, kind=DocumentKind.CREDIT_MEMO, lock=True, label="credit memo")
 
 
 def refunded_amount(ctx: Context, memo: DocumentState) -> Decimal:
@@ -206,7 +195,7 @@ def _refund_row(ctx: Context, account: str, number: str) -> Row[Any]:
 def refund_credit_memo(ctx: Context, number: str, request: CreditMemoRefundRequest) -> RefundResult:
     """Refund part of a posted credit memo's unapplied amount to the customer."""
     ctx.actor.require(PERMISSION, document=number)
-    memo = _locked_memo(ctx, number)
+    memo = fetch_locked_document(ctx, number, kind=DocumentKind.CREDIT_MEMO, label="credit memo")
     if memo.status != "Posted":
         raise DocumentNotPosted(
             f"credit memo is {memo.status}; only a posted credit memo can be refunded", document=number, field="status"
@@ -282,7 +271,7 @@ def cancel_refund(ctx: Context, number: str, request: RefundCancelRequest) -> Re
     ).first()
     if found is None:
         raise NotFound(f"no refund {number}", document=number)
-    memo = _locked_memo(ctx, found.credit_memo_number)
+    memo = fetch_locked_document(ctx, found.credit_memo_number, kind=DocumentKind.CREDIT_MEMO, label="credit memo")
     row = _refund_row(ctx, found.account_number, number)
     if row.status != "Processed":
         raise RuleViolation(f"refund is {row.status}; only a processed refund can be cancelled", document=number)

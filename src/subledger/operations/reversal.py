@@ -75,8 +75,8 @@ from subledger.permissions import Permission
 from subledger.posting import DocumentKind
 from subledger.state import (
     DocumentState,
-    fetch_document,
     fetch_documents,
+    fetch_locked_document,
     insert_documents,
     set_flags,
     update_balances,
@@ -425,12 +425,7 @@ def _begin(
             document=number,
             field="applyEffectiveDate",
         )
-    account = ctx.conn.execute(
-        select(documents.c.account_number).where(documents.c.number == number, documents.c.kind == kind)
-    ).scalar()
-    if account is not None:
-        ctx.lock_accounts([account])
-    doc = fetch_document(ctx.conn, number, kind=kind, lock=True, label=label)
+    doc = fetch_locked_document(ctx, number, kind=kind, label=label)
     run = _Reversals(ctx, memo_date, apply_date, request.comment, Applications(ctx.operation_id))
     return run, doc
 
