@@ -52,19 +52,23 @@ def serve(
 
     from subledger.http.app import create_app
 
+    service = create_app(engine(), token_ttl=token_ttl, max_body=max_body, timeout=timeout)
+    # The access log's handler lives as long as the server: a refused start adds none, and none outlives the run.
     access = logging.getLogger("subledger.http")
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(message)s"))
     access.addHandler(handler)
     access.setLevel(logging.INFO)
     access.propagate = False
-    service = create_app(engine(), token_ttl=token_ttl, max_body=max_body, timeout=timeout)
-    uvicorn.run(
-        service,
-        host=host,
-        port=port,
-        access_log=False,  # ours is one JSON line per request (subledger.http.access)
-        timeout_keep_alive=5,
-        timeout_graceful_shutdown=graceful,
-        log_level="info",
-    )
+    try:
+        uvicorn.run(
+            service,
+            host=host,
+            port=port,
+            access_log=False,  # ours is one JSON line per request (subledger.http.access)
+            timeout_keep_alive=5,
+            timeout_graceful_shutdown=graceful,
+            log_level="info",
+        )
+    finally:
+        access.removeHandler(handler)
