@@ -44,7 +44,6 @@ from subledger.errors import (
     AlreadyReversed,
     AmountExceedsBalance,
     DocumentNotPosted,
-    InvalidInput,
     NotFound,
     NotUnappliable,
     RuleViolation,
@@ -61,13 +60,14 @@ from subledger.models.apply import (
     _ApplyRequest,
     _Part,
 )
-from subledger.money import ZERO, fmt, is_exact_for, quantize
+from subledger.money import ZERO, fmt, quantize
 from subledger.operations.settlement import (
     Applications,
     Applied,
     Line,
     PaymentSource,
     applied_pairs,
+    check_exact,
     fifo,
     fifo_from_memo,
     itemised,
@@ -92,11 +92,7 @@ def _check_amounts(request: _ApplyRequest, currency: str, number: str) -> None:
     for field, _, part in request.fields():
         amounts = [(f"{field}.amount", part.amount)]
         amounts += [(f"{field}.items[{k}].amount", item.amount) for k, item in enumerate(part.items)]
-        for where, amount in amounts:
-            if not is_exact_for(amount, currency):
-                raise InvalidInput(
-                    f"amount {amount} has more decimals than {currency} allows", document=number, field=where
-                )
+        check_exact(amounts, currency, document=number)
 
 
 def _effective_date(ctx: Context, request: _ApplyRequest, not_before: dt.date, what: str, number: str) -> dt.date:

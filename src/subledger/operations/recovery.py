@@ -27,12 +27,13 @@ from sqlalchemy import Connection, and_, func, select
 
 from subledger import queries
 from subledger.context import Context
-from subledger.errors import AmountExceedsBalance, InvalidInput, NotFound, NothingToWriteOff, RuleViolation
+from subledger.errors import AmountExceedsBalance, NotFound, NothingToWriteOff, RuleViolation
 from subledger.journal import post
 from subledger.models.recovery import RecoveryResult, WriteOffRecoveryRequest
-from subledger.money import ZERO, fmt, is_exact_for, quantize
+from subledger.money import ZERO, fmt, quantize
 from subledger.operations.documents import posting_entries
 from subledger.operations.mirror import MemoHeader, MirrorLine, generate_memo, next_number
+from subledger.operations.settlement import check_exact
 from subledger.permissions import Permission
 from subledger.posting import DocumentKind
 from subledger.state import DocumentState, ItemLine, TaxLine, fetch_document, fetch_locked_document, insert_documents
@@ -143,11 +144,11 @@ def recover_write_off(
         )
     write_off, original_number = found, found.source_document
     currency = write_off.currency
-    for where, value in [("amount", request.amount)] + [
-        (f"items[{k}].amount", i.amount) for k, i in enumerate(request.items or [])
-    ]:
-        if value is not None and not is_exact_for(value, currency):
-            raise InvalidInput(f"amount {value} has more decimals than {currency} allows", document=number, field=where)
+    check_exact(
+        [("amount", request.amount)] + [(f"items[{k}].amount", i.amount) for k, i in enumerate(request.items or [])],
+        currency,
+        document=number,
+    )
     date = request.memo_date or today or dt.date.today()
     if date < write_off.document_date:
         raise RuleViolation(

@@ -35,7 +35,6 @@ from subledger.errors import (
     AlreadyReversed,
     AmountExceedsBalance,
     DocumentNotPosted,
-    InvalidInput,
     NotFound,
     RuleViolation,
 )
@@ -46,7 +45,8 @@ from subledger.models.refund import (
     RefundItemView,
     RefundResult,
 )
-from subledger.money import ZERO, fmt, is_exact_for, quantize
+from subledger.money import ZERO, fmt, quantize
+from subledger.operations.settlement import check_exact
 from subledger.permissions import Permission
 from subledger.posting import DocumentKind, Posts, Role, resolve_codes, transaction_type
 from subledger.state import DocumentState, ItemLine, TaxLine, fetch_locked_document, update_balances
@@ -206,11 +206,7 @@ def refund_credit_memo(ctx: Context, number: str, request: CreditMemoRefundReque
         )
     amounts = [("totalAmount", request.total_amount)]
     amounts += [(f"items[{k}].amount", item.amount) for k, item in enumerate(request.items)]
-    for where, amount in amounts:
-        if not is_exact_for(amount, memo.currency):
-            raise InvalidInput(
-                f"amount {amount} has more decimals than {memo.currency} allows", document=number, field=where
-            )
+    check_exact(amounts, memo.currency, document=number)
     date = request.refund_date or dt.date.today()
     if date < memo.document_date:
         raise RuleViolation(

@@ -14,16 +14,16 @@ date, which is all the control balances (``balances.py``) need.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from sqlalchemy import Connection, and_, func, select
 
-from subledger.errors import AmountExceedsBalance, NotFound, RuleViolation, WrongSign
+from subledger.errors import AmountExceedsBalance, InvalidInput, NotFound, RuleViolation, WrongSign
 from subledger.journal import Entry, EntryBuilder
 from subledger.models.documents import ApplicationItem
-from subledger.money import ZERO, quantize
+from subledger.money import ZERO, is_exact_for, quantize
 from subledger.posting import DocumentKind, Posts, Role, TransactionType, transaction_type
 from subledger.state import DocumentState, ItemLine, TaxLine
 from subledger.storage.schema import applications
@@ -47,6 +47,16 @@ def check_toward_zero(line: Line, amount: Decimal, *, document: str, field: str)
             document=document,
             field=field,
         )
+
+
+def check_exact(amounts: Iterable[tuple[str, Decimal | None]], currency: str, *, document: str) -> None:
+    """Refuse the first of ``amounts`` (request field, amount or None when not given) that has more decimals than
+    ``currency`` allows."""
+    for where, amount in amounts:
+        if amount is not None and not is_exact_for(amount, currency):
+            raise InvalidInput(
+                f"amount {amount} has more decimals than {currency} allows", document=document, field=where
+            )
 
 
 @dataclass(frozen=True)
