@@ -23,7 +23,7 @@ def test_one_vocabulary_across_operations(cli: Any, line_level: Books) -> None:
         "Invoice",
         "CreditMemo",
     )
-    assert wrote["memoNumber"] == wrote["creditMemo"]["number"]
+    assert wrote["memoNumber"] == wrote["creditMemo"]["number"] == wrote["creditMemo"]["id"] == "WO-INV00000010-1"
     assert wrote["operation"] == "write-off-invoice"
     assert wrote["replayed"] is False
     reversed_ = cli(
@@ -35,6 +35,7 @@ def test_one_vocabulary_across_operations(cli: Any, line_level: Books) -> None:
         "CreditMemo",
         "DebitMemo",
     )
+    assert reversed_["debitMemo"]["id"] == reversed_["debitMemo"]["number"] == reversed_["memoNumber"]
     assert reversed_["operationId"] == wrote["operationId"] + 1
     memo = cli("debit-memo", "write-off", "DM00000001", "--memo-date", "2026-11-16", "--json", db=url).json()
     assert (memo["documentNumber"], memo["documentKind"], memo["memoKind"]) == ("DM00000001", "DebitMemo", "CreditMemo")

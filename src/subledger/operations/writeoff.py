@@ -107,7 +107,8 @@ class WriteOffPlan:
     operation_id: int
 
     def result(self, journal: Sequence[Any] = ()) -> WriteOffResult:
-        reference = MemoReference(id=self.memo.content_hash, number=self.memo.number)
+        # Generated memos are known by their number everywhere (a reversal's answer too): ``id`` is that number.
+        reference = MemoReference(id=self.memo.number, number=self.memo.number)
         return WriteOffResult(
             document=self.document.number,
             document_kind=self.document.kind,
