@@ -145,6 +145,12 @@ class Context:
             )
         return period.name
 
+    def open_period_from(self, date: dt.date, *, not_before: dt.date, what: str, document: str, field: str) -> str:
+        """``open_period`` of ``date``, which may not be before ``not_before`` (``what``: the date it is after)."""
+        if date < not_before:
+            raise RuleViolation(f"{field} {date} is before the {what} {not_before}", document=document, field=field)
+        return self.open_period(date, document=document, field=field)
+
     # --- chart -----------------------------------------------------------------------------------------------
 
     def code(

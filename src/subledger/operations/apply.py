@@ -97,11 +97,7 @@ def _check_amounts(request: _ApplyRequest, currency: str, number: str) -> None:
 
 def _effective_date(ctx: Context, request: _ApplyRequest, not_before: dt.date, what: str, number: str) -> dt.date:
     date = request.date()
-    if date < not_before:
-        raise RuleViolation(
-            f"effectiveDate {date} is before the {what} date {not_before}", document=number, field="effectiveDate"
-        )
-    ctx.open_period(date, document=number, field="effectiveDate")
+    ctx.open_period_from(date, not_before=not_before, what=f"{what} date", document=number, field="effectiveDate")
     return date
 
 

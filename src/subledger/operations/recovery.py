@@ -150,13 +150,9 @@ def recover_write_off(
         document=number,
     )
     date = request.memo_date or today or dt.date.today()
-    if date < write_off.document_date:
-        raise RuleViolation(
-            f"memoDate {date} is before the write-off's memo date {write_off.document_date}",
-            document=number,
-            field="memoDate",
-        )
-    period = ctx.open_period(date, document=number, field="memoDate")
+    period = ctx.open_period_from(
+        date, not_before=write_off.document_date, what="write-off's memo date", document=number, field="memoDate"
+    )
     reason = ctx.reason_code(DocumentKind.DEBIT_MEMO, request.reason_code, document=number)
     already = recovered(ctx.conn, write_off)
     left = {line.id: line.amount - already.get(line.id, ZERO) for line in write_off.lines()}

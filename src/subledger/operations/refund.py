@@ -208,13 +208,9 @@ def refund_credit_memo(ctx: Context, number: str, request: CreditMemoRefundReque
     amounts += [(f"items[{k}].amount", item.amount) for k, item in enumerate(request.items)]
     check_exact(amounts, memo.currency, document=number)
     date = request.refund_date or dt.date.today()
-    if date < memo.document_date:
-        raise RuleViolation(
-            f"refundDate {date} is before the credit memo date {memo.document_date}",
-            document=number,
-            field="refundDate",
-        )
-    period = ctx.open_period(date, document=number, field="refundDate")
+    period = ctx.open_period_from(
+        date, not_before=memo.document_date, what="credit memo date", document=number, field="refundDate"
+    )
     parts = _parts(memo, request)
     posts = transaction_type(Posts.REFUND, request.type)
     cash_code = resolve_codes(posts, ctx.defaults)[Role.CASH]
@@ -272,11 +268,9 @@ def cancel_refund(ctx: Context, number: str, request: RefundCancelRequest) -> Re
     if row.status != "Processed":
         raise RuleViolation(f"refund is {row.status}; only a processed refund can be cancelled", document=number)
     date = request.cancel_date or dt.date.today()
-    if date < row.refund_date:
-        raise RuleViolation(
-            f"cancelDate {date} is before the refund date {row.refund_date}", document=number, field="cancelDate"
-        )
-    period = ctx.open_period(date, document=number, field="cancelDate")
+    period = ctx.open_period_from(
+        date, not_before=row.refund_date, what="refund date", document=number, field="cancelDate"
+    )
     lines = {line.id: line for line in memo.lines()}
     items = ctx.conn.execute(
         select(refund_items.c.memo_item_id, refund_items.c.amount)
