@@ -12,7 +12,7 @@ import hashlib
 import json
 from typing import Any, Literal
 
-from sqlalchemy import Connection, Engine, insert, select
+from sqlalchemy import Connection, Engine, Row, insert, select
 
 from subledger.errors import SubledgerError
 from subledger.models.base import OutputModel
@@ -80,6 +80,16 @@ def _json(text: str | None) -> Any:
         return text
 
 
+#: The columns ``operations`` and ``audit_refusals`` share, copied as they are into an ``AuditRecord``.
+_SHARED_COLUMNS = ("id", "kind", "actor", "at", "idempotency_key", "request_hash")
+
+
+def _record(r: Row[Any], outcome: Outcome, **outcome_fields: Any) -> AuditRecord:
+    """The record of a row of ``operations`` or ``audit_refusals``: the columns they share, and ``outcome_fields``."""
+    shared = {name: getattr(r, name) for name in _SHARED_COLUMNS}
+    return AuditRecord(outcome=outcome, request=_json(r.request), **shared, **outcome_fields)
+
+
 def audit_trail(
     conn: Connection, *, outcome: Outcome | None = None, actor: str | None = None, limit: int | None = None
 ) -> list[AuditRecord]:
@@ -89,41 +99,14 @@ def audit_trail(
         query = select(operations)
         if actor is not None:
             query = query.where(operations.c.actor == actor)
-        records.extend(
-            AuditRecord(
-                outcome="accepted",
-                id=r.id,
-                kind=r.kind,
-                actor=r.actor,
-                at=r.at,
-                idempotency_key=r.idempotency_key,
-                request_hash=r.request_hash,
-                request=_json(r.request),
-                result=_json(r.result),
-            )
-            for r in conn.execute(query)
-        )
+        records.extend(_record(r, "accepted", result=_json(r.result)) for r in conn.execute(query))
     if outcome != "accepted":
         query = select(audit_refusals)
         if outcome is not None:
             query = query.where(audit_refusals.c.outcome == outcome)
         if actor is not None:
             query = query.where(audit_refusals.c.actor == actor)
-        records.extend(
-            AuditRecord(
-                outcome=r.outcome,
-                id=r.id,
-                kind=r.kind,
-                actor=r.actor,
-                at=r.at,
-                idempotency_key=r.idempotency_key,
-                request_hash=r.request_hash,
-                request=_json(r.request),
-                error_code=r.error_code,
-                error=r.rule,
-            )
-            for r in conn.execute(query)
-        )
+        records.extend(_record(r, r.outcome, error_code=r.error_code, error=r.rule) for r in conn.execute(query))
     # SQLite returns naive datetimes (stored as UTC): compare them as UTC.
     records.sort(key=lambda r: (r.at.replace(tzinfo=r.at.tzinfo or dt.UTC), r.outcome != "accepted", r.id))
     return records[-limit:] if limit else records
