@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
+from sqlalchemy import Engine
 
 from conftest import db_url, example
 from subledger import reports
 from subledger.api import Books
+from subledger.settings import BookSettings
 
 DAY = {"memoDate": "2026-11-16", "reasonCode": "Write-off"}
 
@@ -76,6 +79,37 @@ def test_aging_ties_to_the_receivable_control_balance(cli: Any, story: Books) ->
     text = cli("report", "aging", "--as-of", "2026-11-30", db=url).out
     assert "ties" in text
     assert "NO" not in text
+
+
+def test_aging_counts_invoice_item_adjustments(engine: Engine) -> None:
+    """A book without Invoice Settlement (``examples/no-settlement-books.json``): account A00000101 was billed 110.00
+    (INV00000101, tax included), 1.00 (INV00000102) and 297.00 (INV00000103), and paid 100.00 of INV00000103: it owes
+    308.00. A Credit adjustment of 100.00 on INV00000103's 300.00 charge line on 2026-11-20 leaves 208.00, and the
+    aging still ties to the receivable control balance (which counts the adjustment)."""
+    books = Books(engine=engine)
+    books.init(settings=BookSettings(invoice_settlement=False))
+    books.load(example("no-settlement-books.json"))
+    with books.engine.connect() as conn:
+        before = reports.aging(conn, dt.date(2026, 11, 30))
+    assert [(a["accountNumber"], a["total"]) for a in before["accounts"]] == [("A00000101", "308.00")]
+    books.adjust_invoice_items(
+        {
+            "adjustments": [
+                {
+                    "invoiceNumber": "INV00000103",
+                    "type": "Credit",
+                    "amount": "100.00",
+                    "sourceType": "InvoiceDetail",
+                    "sourceId": "II-1031",
+                    "adjustmentDate": "2026-11-20",
+                }
+            ]
+        }
+    )
+    with books.engine.connect() as conn:
+        after = reports.aging(conn, dt.date(2026, 11, 30))
+    assert all(t["ties"] for t in after["totals"]), after["totals"]
+    assert [(a["accountNumber"], a["total"]) for a in after["accounts"]] == [("A00000101", "208.00")]
 
 
 def test_write_off_register_ties_to_the_journal(cli: Any, story: Books) -> None:

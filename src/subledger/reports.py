@@ -25,6 +25,7 @@ from subledger.storage.schema import (
     customer_accounts,
     document_items,
     documents,
+    invoice_item_adjustments,
     journal_entries,
     journal_lines,
     payments,
@@ -217,6 +218,16 @@ def aging(conn: Connection, as_of: dt.date) -> dict[str, Any]:
     )
     for account, number, amount in conn.execute(query):
         applied[(account, number)] += amount or ZERO
+    # Books without Invoice Settlement: a processed Credit adjustment lowers what the invoice owes, a Charge one
+    # raises it (as ``balances.receivable_adjustments`` counts them in the receivable control balance).
+    a = invoice_item_adjustments.c
+    adjusted = (
+        select(a.account_number, a.invoice_number, a.type, func.sum(a.amount))
+        .where(a.status == "Processed", a.adjustment_date <= as_of)
+        .group_by(a.account_number, a.invoice_number, a.type)
+    )
+    for account, number, type_, amount in conn.execute(adjusted):
+        applied[(account, number)] += (amount or ZERO) if type_ == "Credit" else -(amount or ZERO)
     docs = conn.execute(
         select(d.account_number, d.number, d.document_date, d.due_date, d.currency, customer_accounts.c.name)
         .join(customer_accounts, customer_accounts.c.account_number == d.account_number)
