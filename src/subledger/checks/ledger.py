@@ -5,20 +5,15 @@ open on its date (a code of the chart, dated on or after the accounts open), in 
 every transaction balances; each period's balance assertions (the subledger's control balances at the period's end)
 equal the journal's balances at that date; each closed period's postings still match the fingerprint its
 ``closed-period`` directive carries (the plugin's check). With a period (``subledger check --period NAME``, and
-every close) it does more: that period's ledger is written (``export_period``: the accounts, an opening-balances
-transaction computed from the journal, the period's transactions, assertions and closed-period directive) and
-loaded with Beancount and the ``closed_periods`` plugin, and every error the loader reports is a problem.
+every close) it does more: that period's ledger (``export_period``'s files: the accounts, an opening-balances
+transaction computed from the journal, the period's transactions, assertions and closed-period directive, inlined
+in memory by ``period_ledger_text``) is loaded with Beancount and the ``closed_periods`` plugin, and every error the
+loader reports is a problem, named by the file and line ``export_period`` would have written it at.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
-import shutil
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 
 from beancount import loader
 from sqlalchemy import Connection, func, select, true
@@ -28,7 +23,7 @@ from subledger.checks.facts import CodeFacts, Facts, LedgerFacts, need
 from subledger.checks.scope import Scope
 from subledger.context import PeriodState
 from subledger.errors import Problem
-from subledger.export.beancount import export_period
+from subledger.export.beancount import period_ledger_text
 from subledger.money import ZERO, fmt
 from subledger.storage.schema import journal_entries, journal_lines
 
@@ -59,52 +54,27 @@ def ledger_facts(
     return LedgerFacts(tuple(postings), int(early), opens, tuple(span), None)
 
 
-#: The folders a period's ledger is written into to be loaded: this prefix, the process's id, a dash.
-SCRATCH = "subledger-check-"
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # another user's process
-        return True
-    try:  # a zombie (ended, not yet reaped) is gone too
-        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] != "Z"
-    except (OSError, IndexError):
-        return True
-
-
-@contextmanager
-def _scratch() -> Iterator[str]:
-    """A folder of this process's own, removed when done. A process killed while it holds one (``kill -9`` cannot be
-    caught) leaves it behind: each new one first removes every such folder whose process is gone."""
-    for folder in Path(tempfile.gettempdir()).glob(f"{SCRATCH}*-*"):
-        pid = folder.name.removeprefix(SCRATCH).partition("-")[0]
-        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
-            shutil.rmtree(folder, ignore_errors=True)
-    with tempfile.TemporaryDirectory(prefix=f"{SCRATCH}{os.getpid()}-") as tmp:
-        yield tmp
+def _where(starts: list[tuple[int, str]], lineno: object) -> str:
+    """``file:line`` of a line of the inlined period ledger (``period_ledger_text``), as the written files number it."""
+    if not isinstance(lineno, int):
+        return f"main.beancount:{lineno}"
+    first, name = max((s for s in starts if s[0] <= lineno), default=starts[0])
+    return f"{name}:{lineno - first + 1}"
 
 
 def load_period(conn: Connection, period: PeriodState) -> tuple[Problem, ...]:
-    """Write ``period``'s ledger (``export_period``) and load it with Beancount and the closed-period plugin."""
-    with _scratch() as tmp:
-        try:
-            main = export_period(conn, Path(tmp), period.name)[0]
-        except KeyError as missing:  # a journal line whose accounting code has no account: nothing to write
-            return (Problem(period.name, None, f"accounting code {missing} has no account in the ledger"),)
-        _, errors, _ = loader.load_file(str(main))
-        problems: list[Problem] = []
-        for error in errors:
-            source = error.source or {}
-            filename = str(source.get("filename", ""))
-            where = (
-                f"{Path(filename).relative_to(tmp) if filename.startswith(tmp) else filename}:{source.get('lineno')}"
-            )
-            problems.append(Problem(where, None, " ".join(str(error.message).split())))
-        return tuple(problems)
+    """Load ``period``'s ledger (``export_period``'s files, inlined in memory) with Beancount and the closed-period
+    plugin. Nothing is written to disk: a check killed here leaves no file behind."""
+    try:
+        text, starts = period_ledger_text(conn, period.name)
+    except KeyError as missing:  # a journal line whose accounting code has no account: nothing to load
+        return (Problem(period.name, None, f"accounting code {missing} has no account in the ledger"),)
+    _, errors, _ = loader.load_string(text)
+    problems: list[Problem] = []
+    for error in errors:
+        source = error.source or {}
+        problems.append(Problem(_where(starts, source.get("lineno")), None, " ".join(str(error.message).split())))
+    return tuple(problems)
 
 
 def beancount_ledger(facts: Facts, scope: Scope) -> list[Problem]:

@@ -477,10 +477,11 @@ def _opening(conn: Connection, period: PeriodState, accounts: dict[str, str]) ->
         yield f"  {account:<{ACCOUNT_WIDTH}} {text:>{AMOUNT_WIDTH}} {currency}\n"
 
 
-def export_period(conn: Connection, out: Path, name: str, *, title: str = "subledger books") -> list[Path]:
-    """Write the ledger of one period under ``out``: the accounts, an opening-balances transaction computed from the
-    journal, and the period's file exactly as ``export_beancount`` writes it (its transactions, its balance
-    assertions, its closed-period directive). Returns the files written, ``main.beancount`` first."""
+def _period_ledger(conn: Connection, name: str) -> tuple[list[str], dt.date, list[tuple[str, list[str]]]]:
+    """One period's ledger: the operating currencies, the day its accounts open, and its included files (relative
+    name, text): the accounts, an opening-balances transaction computed from the journal, and the period's file
+    exactly as ``export_beancount`` writes it (its transactions, its balance assertions, its closed-period
+    directive)."""
     periods = read_periods(conn)
     period = next(p for p in periods if p.name == name)
     chart = read_chart(conn)
@@ -488,11 +489,40 @@ def export_period(conn: Connection, out: Path, name: str, *, title: str = "suble
     # Accounts open before the opening transaction (the day before the period) even when it is the first period.
     opened = min(periods[0].start_date, period.start_date - dt.timedelta(days=1))
     operating = sorted({c for code in chart.codes.values() for c in code.currencies})
-    written = [
-        _write(out / "accounts.beancount", [_accounts_file(conn, opened)]),
-        _write(out / PLUGIN_FILE, [plugin_source()]),
-        _write(out / "opening.beancount", _opening(conn, period, accounts)),
-        _write(out / "periods" / f"{name}.beancount", _period_file(conn, period, accounts)),
+    files = [
+        ("accounts.beancount", [_accounts_file(conn, opened)]),
+        ("opening.beancount", list(_opening(conn, period, accounts))),
+        (f"periods/{name}.beancount", list(_period_file(conn, period, accounts))),
     ]
-    includes = ["accounts.beancount", "opening.beancount", f"periods/{name}.beancount"]
-    return [_write(out / "main.beancount", _main_file(f"{title}: {name}", operating, includes, opened)), *written]
+    return operating, opened, files
+
+
+def export_period(conn: Connection, out: Path, name: str, *, title: str = "subledger books") -> list[Path]:
+    """Write the ledger of one period under ``out`` (``_period_ledger``, with the plugin's copy beside it). Returns the
+    files written, ``main.beancount`` first."""
+    operating, opened, files = _period_ledger(conn, name)
+    written = [_write(out / PLUGIN_FILE, [plugin_source()])]
+    written += [_write(out / relative, chunks) for relative, chunks in files]
+    main = _main_file(f"{title}: {name}", operating, [relative for relative, _ in files], opened)
+    return [_write(out / "main.beancount", main), *written]
+
+
+def period_ledger_text(conn: Connection, name: str) -> tuple[str, list[tuple[int, str]]]:
+    """The ledger of one period as one text, for Beancount to load from memory: what ``export_period`` writes, its
+    files inlined where ``main.beancount`` includes them, and the plugin by its module in this package (the close
+    checks run where the package is installed). Nothing touches the disk, so a killed check leaves nothing behind.
+    Also returns where each inlined file starts (first line, name), to name a problem's file and line."""
+    operating, opened, files = _period_ledger(conn, name)
+    main = "".join(_main_file(f"subledger books: {name}", operating, [], opened))
+    main = main.replace('option "insert_pythonpath" "TRUE"\n', "").replace(
+        f'plugin "{PLUGIN}"', 'plugin "subledger.plugins.closed_periods"'
+    )
+    parts, starts, line = [main], [(1, "main.beancount")], main.count("\n") + 1
+    for relative, chunks in files:
+        text = "".join(chunks)
+        if text and not text.endswith("\n"):
+            text += "\n"
+        starts.append((line, relative))
+        parts.append(text)
+        line += text.count("\n")
+    return "".join(parts), starts
