@@ -10,7 +10,10 @@ import io
 import json
 import os
 import stat
+import subprocess
+import sys
 import threading
+import time
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
@@ -842,10 +845,51 @@ def test_a_file_system_without_hard_links_still_gets_the_file(
 ) -> None:
     number = run_of(book)
 
-    def no_links(src: Any, dst: Any) -> None:
+    def no_links(src: Any, dst: Any, **kwargs: Any) -> None:
         raise OSError(errno.EPERM, "Operation not permitted")
 
     monkeypatch.setattr(os, "link", no_links)
     result = book.render_gl(number, tmp_path / "out" / "gl.csv")
     assert [Path(f).name for f in result.files] == ["gl.csv", "gl.csv.manifest.json"]
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["gl.csv", "gl.csv.manifest.json"]
+
+
+#: Renders a journal run in a process of its own and holds it once every file is staged, before any is in place.
+_HELD_RENDER = """
+import sys, time
+from pathlib import Path
+from subledger.api import Books
+from subledger.export.gl import files
+
+url, number, out, marker = sys.argv[1:5]
+
+def held(self, *args, **kwargs):
+    Path(marker).write_text("staged")
+    time.sleep(600)
+
+files.Staged.commit = held
+Books(url).render_gl(number, Path(out), format="netsuite")
+"""
+
+
+def test_a_killed_render_leaves_nothing_in_the_folder(book: Books, tmp_path: Path) -> None:
+    """``kill -9`` once the files are written and synced, before they are put in place: the target folder holds
+    nothing (the temporary files have no name; they go with the process)."""
+    number = run_of(book)
+    folder, marker = tmp_path / "out", tmp_path / "staged"
+    folder.mkdir()
+    command = subprocess.Popen(
+        [sys.executable, "-c", _HELD_RENDER, db_url(book), number, str(folder / "gl.csv"), str(marker)]
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not marker.exists() and time.monotonic() < deadline and command.poll() is None:
+            time.sleep(0.05)
+        assert marker.exists(), "the render never reached its commit"
+    finally:
+        command.kill()
+        command.wait()
+    assert sorted(p.name for p in folder.iterdir()) == []
+    # The run renders in full afterwards, as if nothing had happened.
+    result = book.render_gl(number, folder / "gl.csv", format="netsuite")
+    assert sorted(p.name for p in folder.iterdir()) == sorted(Path(f).name for f in result.files)

@@ -13,6 +13,7 @@ import errno
 import hashlib
 import json
 import os
+import shutil
 import stat
 import tempfile
 from collections import defaultdict
@@ -103,6 +104,10 @@ class Staged:
     force: bool
     temps: list[Path] = field(default_factory=list)
     finals: list[Path] = field(default_factory=list)
+    #: Per temporary file: its descriptor, held until the render is committed or discarded, and whether it has a
+    #: name (a file system without unnamed files) or none (``O_TMPFILE``: gone with the process, even on ``kill -9``).
+    fds: list[int] = field(default_factory=list)
+    named: list[bool] = field(default_factory=list)
     gl_entries: int = 0
     lines: int = 0
     totals: dict[str, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
@@ -111,8 +116,11 @@ class Staged:
     def commit(self) -> list[Path]:
         """Move every file into place (refusing, again, what appeared meanwhile); returns the final paths."""
         try:
-            for tmp, final in zip(self.temps, self.finals, strict=True):
+            for tmp, final, named in zip(self.temps, self.finals, self.named, strict=True):
                 refuse_existing(final, self.force)
+                if not named:
+                    _link_unnamed(tmp, final, force=self.force)
+                    continue
                 if self.force:
                     os.replace(tmp, final)
                 else:
@@ -137,9 +145,74 @@ class Staged:
         return self.finals
 
     def discard(self) -> None:
-        for tmp in self.temps:
-            tmp.unlink(missing_ok=True)
-        self.temps = []
+        for tmp, fd, named in zip(self.temps, self.fds, self.named, strict=True):
+            if named:
+                tmp.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        self.temps, self.fds, self.named = [], [], []
+
+    def temporary(self, mode: int) -> int:
+        """A new temporary file beside the output, with ``mode``; returns a descriptor of it for the caller to own
+        (the render keeps one of its own until commit or discard)."""
+        folder = self.out.parent
+        try:
+            # An unnamed file in the target folder: nothing for a killed render to leave behind.
+            fd = os.open(folder, os.O_TMPFILE | os.O_RDWR, mode)
+            path, named = Path(f"/proc/self/fd/{fd}"), False
+        except (OSError, AttributeError):
+            fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{self.out.name}{_TEMP_MARK}{os.getpid()}.", suffix=".tmp")
+            path, named = Path(tmp), True
+        os.fchmod(fd, mode)
+        self.temps.append(path)
+        self.fds.append(fd)
+        self.named.append(named)
+        return os.dup(fd)
+
+
+def _link_unnamed(tmp: Path, final: Path, *, force: bool) -> None:
+    """Give an unnamed temporary file (``/proc/self/fd/N``) its final name. Without ``force`` the link itself refuses
+    a name that exists; with it, the file is linked under a temporary name and renamed over the old one."""
+    folder = os.open(final.parent, os.O_RDONLY)
+    try:
+        # linkat(..., AT_SYMLINK_FOLLOW): Python asks for it only when a directory descriptor is given.
+        def link(name: str) -> None:
+            os.link(str(tmp), name, src_dir_fd=folder, dst_dir_fd=folder, follow_symlinks=True)
+
+        try:
+            if not force:
+                try:
+                    link(final.name)
+                except FileExistsError:
+                    raise Conflict("exists; give --force to replace it", document=str(final), field="out") from None
+                return
+            named = f".{final.name}{_TEMP_MARK}{os.getpid()}.link"
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(named, dir_fd=folder)
+            link(named)
+            os.replace(named, final.name, src_dir_fd=folder, dst_dir_fd=folder)
+        except OSError as exc:
+            if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK):
+                raise
+            _copy_into_place(tmp, final)  # a file system without hard links
+    finally:
+        os.close(folder)
+
+
+def _copy_into_place(tmp: Path, final: Path) -> None:
+    """The unnamed file's bytes into a named temporary file beside ``final``, synced, renamed into place (after the
+    caller's existence check, as ``Staged.commit`` does on a file system without hard links)."""
+    fd, named = tempfile.mkstemp(dir=final.parent, prefix=f".{final.name}{_TEMP_MARK}{os.getpid()}.", suffix=".tmp")
+    try:
+        os.fchmod(fd, os.stat(tmp).st_mode & 0o777)
+        with os.fdopen(fd, "wb") as target, tmp.open("rb") as source:
+            shutil.copyfileobj(source, target)
+            target.flush()
+            os.fsync(target.fileno())
+        os.rename(named, final)
+    except BaseException:
+        Path(named).unlink(missing_ok=True)
+        raise
 
 
 def _sync_dir(folder: Path) -> None:
@@ -171,10 +244,8 @@ class _Writer:
         self._close()
         out = self.staged.out
         k = len(self.staged.temps) + 1
-        fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}{_TEMP_MARK}{os.getpid()}.", suffix=".tmp")
-        self.staged.temps.append(Path(tmp))
+        fd = self.staged.temporary(self.mode)
         self.staged.finals.append(part_path(out, k))
-        os.fchmod(fd, self.mode)
         self.handle = os.fdopen(fd, "w", encoding="utf-8", newline="")
         self.writer = csv.writer(self.handle, lineterminator="\n")
         self.count, self.row_no = 0, 1
@@ -311,10 +382,8 @@ def stage(
             ],
         }
         text = json.dumps(manifest, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
-        fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}{_TEMP_MARK}{os.getpid()}.", suffix=".tmp")
-        staged.temps.append(Path(tmp))
+        fd = staged.temporary(writer.mode)
         staged.finals.append(sidecar_path(out))
-        os.fchmod(fd, writer.mode)
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
             handle.write(text)
             handle.flush()
