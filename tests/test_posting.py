@@ -19,6 +19,7 @@ from subledger.posting import (
     TransactionType,
     line_type,
     lines_for,
+    moves_receivable_of,
     resolve_codes,
     transaction_type,
 )
@@ -136,3 +137,27 @@ def test_lines_for_flips_a_negative_amount() -> None:
     debit, credit = lines_for(T.INVOICE_ITEM, Decimal("-10.00"), codes, "i1")
     assert (debit.code, debit.debit, credit.code, credit.credit) == ("Rev", Decimal("10.00"), "AR", Decimal("10.00"))
     assert lines_for(T.INVOICE_ITEM, Decimal(0), codes) == []
+
+
+def test_whose_receivable_each_transaction_type_moves() -> None:
+    """Receivables aging reads this from the ledger: a document's own lines move its receivable, applications and
+    adjustments their target's, credit memo lines, payments and refunds none."""
+    whose = {t.value: moves_receivable_of(t) for t in T}
+    assert whose == {
+        "Invoice Item": "document",
+        "Taxation Item": "document",
+        "Debit Memo Item (Charge)": "document",
+        "Debit Memo Item (Tax)": "document",
+        "Credit Memo Item (Charge)": None,
+        "Credit Memo Item (Tax)": None,
+        "Credit Memo Application Item": "related",
+        "External Payment": None,
+        "Electronic Payment": None,
+        "External Payment Application Item": "related",
+        "Electronic Payment Application Item": "related",
+        "External Refund": None,
+        "Electronic Refund": None,
+        "Invoice Item Adjustment (Invoice)": "related",
+        "Invoice Item Adjustment (Tax)": "related",
+    }
+    assert moves_receivable_of("Revenue Event Item") is None

@@ -255,6 +255,19 @@ class Line:
     item_id: str | None = None
 
 
+def moves_receivable_of(transaction_type: str) -> str | None:
+    """Whose receivable an entry of ``transaction_type`` moves (what receivables aging needs from the ledger):
+    ``"document"`` for an invoice's or debit memo's own lines, ``"related"`` for an application or an invoice item
+    adjustment (its target's), None for what posts no receivable (credit memo lines, payments, refunds)."""
+    try:
+        posts = TransactionType(transaction_type)
+    except ValueError:
+        return None
+    if Role.AR not in (RULES[posts].debit, RULES[posts].credit):
+        return None
+    return "document" if posts in _CHARGES or posts in _TAXES else "related"
+
+
 def lines_for(
     transaction_type: TransactionType, amount: Decimal, codes: Codes, item_id: str | None = None
 ) -> list[Line]:

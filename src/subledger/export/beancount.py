@@ -35,6 +35,7 @@ from subledger.balances import CONTROL_SIGN, Key, journal_balances, subledger_ba
 from subledger.canonical import driver_amount_text
 from subledger.context import PeriodState, read_chart, read_periods
 from subledger.money import fmt
+from subledger.posting import moves_receivable_of
 from subledger.storage.cursor import driver_rows
 from subledger.storage.schema import journal_entries
 
@@ -137,14 +138,9 @@ def _text(value: Any) -> str:
 
 
 def _receivable(ttype: str, document: str, related: str | None) -> str | None:
-    """The document whose receivable an entry of ``ttype`` moves (what receivables aging needs from the ledger): an
-    application or an invoice item adjustment moves its target's (the related document), an invoice's or debit
-    memo's own lines their document's; credit memos and payments post no receivable."""
-    if ttype.endswith("Application Item") or ttype.startswith("Invoice Item Adjustment"):
-        return related
-    if ttype in ("Invoice Item", "Taxation Item") or ttype.startswith("Debit Memo Item"):
-        return document
-    return None
+    """The document whose receivable an entry of ``ttype`` moves (``posting.moves_receivable_of``)."""
+    whose = moves_receivable_of(ttype)
+    return document if whose == "document" else related if whose == "related" else None
 
 
 def _explain(
