@@ -893,3 +893,11 @@ def test_a_killed_render_leaves_nothing_in_the_folder(book: Books, tmp_path: Pat
     # The run renders in full afterwards, as if nothing had happened.
     result = book.render_gl(number, folder / "gl.csv", format="netsuite")
     assert sorted(p.name for p in folder.iterdir()) == sorted(Path(f).name for f in result.files)
+
+
+def test_the_command_line_offers_every_gl_format_in_order() -> None:
+    """The CLI names the formats itself (its help imports no export); a format added to the package shows in it."""
+    from subledger.cli.exports import GL_FORMATS
+
+    assert GL_FORMATS == FORMATS
+    assert tuple(SUFFIX) == FORMATS
