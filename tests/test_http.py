@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ import pytest
 import uvicorn
 from sqlalchemy import select, text
 
-from conftest import ROOT, db_url, dump, example
+from conftest import ROOT, db_url, dump, example, net_by_code
 from subledger.api import Books
 from subledger.http.app import create_app, openapi_document
 from subledger.http.clients import create_client
@@ -331,6 +332,85 @@ def test_journal_runs(seed: tuple[Books, Api, str]) -> None:
         api.http.post("/v1/journal-runs", json={"accountingPeriodName": "2026-10", "targetStartDate": "2026-10-01"}),
         21,
     )
+
+
+# --- refunds (issue 19) --------------------------------------------------------------------------------------------
+
+CM = "CM00000001"  # line-level books: CMI-0001 40.00 + tax CTI-0001 3.50 = 43.50 unapplied, dated 2026-10-15
+
+
+def refund_lines(books: Books) -> list[tuple[str, str, str, str]]:
+    return [
+        (str(e.date), line.accounting_code, line.debit, line.credit)
+        for e in books.journal(document=CM)
+        if e.tag == "refund"
+        for line in e.lines
+    ]
+
+
+def test_refund_a_credit_memo_and_cancel_the_refund(lines: tuple[Books, Api]) -> None:
+    """20.00 refunded on 2026-11-10 takes CMI-0001 first (External Refund: Dr Credit Memo On-Account, Cr Cash);
+    cancelled on 2026-11-12, its mirror posts and the memo has 43.50 unapplied again."""
+    books, api = lines
+    body = {"totalAmount": "20.00", "refundDate": "2026-11-10", "methodType": "Check"}
+    done = ok(api.http.post(f"/v1/credit-memos/{CM}/refunds", json=body, headers={"Idempotency-Key": "rf-1"}))
+    assert (done["number"], done["status"], done["unappliedAmount"], done["refundAmount"]) == (
+        "RF-CM00000001-1",
+        "Processed",
+        "23.50",
+        "20.00",
+    )
+    assert done["items"] == [{"creditMemoItemId": "CMI-0001", "amount": "20.00"}]
+    assert [e["transactionType"] for e in done["journalEntries"]] == ["External Refund"]
+    assert refund_lines(books) == [
+        ("2026-11-10", "Credit Memo On-Account", "20.00", "0.00"),
+        ("2026-11-10", "Cash", "0.00", "20.00"),
+    ]
+    memo = ok(api.get(f"/v1/creditmemos/{CM}"))
+    assert (memo["unappliedAmount"], memo["refundAmount"]) == ("23.50", "20.00")
+    shown = ok(api.get("/v1/refunds/RF-CM00000001-1"))
+    assert {k: shown[k] for k in ("number", "status", "items", "unappliedAmount")} == {
+        k: done[k] for k in ("number", "status", "items", "unappliedAmount")
+    }
+    # The same key and body replay the answer; nothing is refunded twice.
+    after = dump(books.engine)
+    again = api.http.post(f"/v1/creditmemos/{CM}/refunds", json=body, headers={"Idempotency-Key": "rf-1"})
+    assert ok(again) == done
+    assert dump(books.engine) == after
+    # Refusals in the envelope, writing nothing: more than the unapplied amount, no amount, an unknown memo.
+    assert "23.50" in refused(api.http.post(f"/v1/creditmemos/{CM}/refunds", json={**body, "totalAmount": "30"}), 30)
+    assert "totalAmount" in refused(api.http.post(f"/v1/creditmemos/{CM}/refunds", json={}), 22)
+    refused(api.http.post("/v1/credit-memos/NOPE/refunds", json=body), 40)
+    assert dump(books.engine) == after
+
+    cancel = "/v1/refunds/RF-CM00000001-1/cancel"
+    assert "before the refund date" in refused(api.put(cancel, {"cancelDate": "2026-11-01"}), 30)
+    assert dump(books.engine) == after
+    cancelled = ok(api.put(cancel, {"cancelDate": "2026-11-12"}))
+    assert (cancelled["status"], cancelled["cancelDate"], cancelled["unappliedAmount"], cancelled["refundAmount"]) == (
+        "Canceled",
+        "2026-11-12",
+        "43.50",
+        "0.00",
+    )
+    assert refund_lines(books)[2:] == [
+        ("2026-11-12", "Cash", "20.00", "0.00"),
+        ("2026-11-12", "Credit Memo On-Account", "0.00", "20.00"),
+    ]
+    assert net_by_code(books, CM)["Cash"] == Decimal("0.00")
+    assert books.show("credit-memo", CM)["unappliedAmount"] == "43.50"
+    assert "Canceled" in refused(api.put(cancel, {"cancelDate": "2026-11-13"}), 30)
+    shown = ok(api.get("/v1/refunds/RF-CM00000001-1"))
+    assert (shown["status"], shown["amount"], shown["unappliedAmount"], shown["refundAmount"]) == (
+        "Canceled",
+        "20.00",
+        "43.50",
+        "0.00",
+    )
+    assert [e["date"] for e in shown["journalEntries"]] == ["2026-11-10", "2026-11-12"]
+    refused(api.get("/v1/refunds/RF-NOPE"), 40)
+    refused(api.put("/v1/refunds/RF-NOPE/cancel", {"cancelDate": "2026-11-12"}), 40)
+    assert books.check().passed
 
 
 # --- the commands ---------------------------------------------------------------------------------------------------

@@ -65,6 +65,7 @@ from subledger.operations.base import audited, run_bulk, run_operation
 from subledger.operations.load import LoadDigest, LoadResult, load_books, read_load
 from subledger.operations.recovery import recover_write_off
 from subledger.operations.refund import cancel_refund, refund_credit_memo
+from subledger.operations.refund import view as refund_view
 from subledger.operations.reversal import reverse_credit_memo, reverse_invoice
 from subledger.operations.setup import InitResult, init_books
 from subledger.operations.writeoff import BulkReport, bulk_write_off, run_write_off
@@ -536,6 +537,11 @@ class Books:
     def show(self, kind: str, number: str) -> dict[str, Any]:
         with self.engine.connect() as conn:
             return queries.show_document(conn, kind, number)
+
+    def refund(self, number: str) -> RefundResult:
+        """A credit memo refund: its amounts, status, and journal entries (with its cancellation's)."""
+        with self.engine.connect() as conn:
+            return refund_view(conn, number)
 
     def journal(self, *, document: str | None = None, period: str | None = None) -> list[JournalEntryView]:
         with self.engine.connect() as conn:

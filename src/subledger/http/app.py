@@ -42,6 +42,7 @@ from subledger.models.apply import (
     PaymentUnapplyRequest,
 )
 from subledger.models.jsonio import read_object
+from subledger.models.refund import CreditMemoRefundRequest, RefundCancelRequest, RefundResult
 from subledger.models.reversal import CreditMemoReversalRequest, InvoiceReversalRequest, ReversalResult
 from subledger.models.views import PeriodView
 from subledger.models.writeoff import CreditMemoWriteOffRequest, WriteOffRequest, WriteOffResult
@@ -62,6 +63,7 @@ RESOURCE = {
     "debit-memo": 501200,
     "credit-memo": 501300,
     "payment": 501400,
+    "refund": 501500,
     "period": 502100,
     "journal-run": 502200,
     "journal-entry": 502300,
@@ -227,6 +229,8 @@ BODY_MODELS: tuple[type[BaseModel], ...] = (
     CreditMemoUnapplyRequest,
     PaymentApplyRequest,
     PaymentUnapplyRequest,
+    CreditMemoRefundRequest,
+    RefundCancelRequest,
     JournalRunCreate,
     Reason,
     OptionalReason,
@@ -293,6 +297,8 @@ class Failure(BaseModel):
 def _result_schema(method: str, path: str) -> Any:
     """What a successful answer holds: a result model, a list under a key, or a document (``None``: any object)."""
     ends = path.rsplit("/", 1)[-1]
+    if ends == "refunds" or path.startswith("/v1/refunds/"):
+        return RefundResult
     if ends == "write-off":
         return WriteOffResult
     if ends == "reverse":
@@ -641,6 +647,34 @@ def create_app(
             lambda b, k: b.show("credit-memo", k),
             "A credit memo with its items and taxation items",
         )
+    # --- refunds (issue 19): Books.refund_credit_memo and Books.cancel_refund --------------------------------------
+
+    for prefix in ("credit-memos", "creditmemos"):
+        write(
+            f"/v1/{prefix}/{{creditMemoKey}}/refunds",
+            "creditMemoKey",
+            "credit-memo",
+            CreditMemoRefundRequest,
+            lambda b, k, body, i: b.refund_credit_memo(k, body, idempotency_key=i),
+            "Refund part of a credit memo's unapplied amount",
+            method="POST",
+        )
+    write(
+        "/v1/refunds/{refundKey}/cancel",
+        "refundKey",
+        "refund",
+        RefundCancelRequest,
+        lambda b, k, body, i: b.cancel_refund(k, body, idempotency_key=i),
+        "Cancel a refund (its mirror posts on cancelDate, default today)",
+    )
+    read(
+        "/v1/refunds/{refundKey}",
+        "refundKey",
+        "refund",
+        lambda b, k: b.refund(k),
+        "A refund: amounts, status, the credit memo's amounts now, its journal entries",
+    )
+
     write(
         "/v1/payments/{paymentKey}/apply",
         "paymentKey",

@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Row, func, insert, select, update
+from sqlalchemy import Connection, Row, func, insert, select, update
 
 from subledger import queries
 from subledger.context import Context
@@ -49,16 +49,23 @@ from subledger.money import ZERO, fmt, quantize
 from subledger.operations.settlement import check_exact
 from subledger.permissions import Permission
 from subledger.posting import DocumentKind, Posts, Role, resolve_codes, transaction_type
-from subledger.state import DocumentState, ItemLine, TaxLine, fetch_locked_document, update_balances
+from subledger.state import (
+    DocumentState,
+    ItemLine,
+    TaxLine,
+    fetch_document,
+    fetch_locked_document,
+    update_balances,
+)
 from subledger.storage.schema import refund_items, refunds
 
 PERMISSION: Permission = "Refund Credit Memo"
 Line = ItemLine | TaxLine
 
 
-def refunded_amount(ctx: Context, memo: DocumentState) -> Decimal:
+def refunded_amount(conn: Connection, memo: DocumentState) -> Decimal:
     """What processed refunds of ``memo`` paid out."""
-    total = ctx.conn.execute(
+    total = conn.execute(
         select(func.sum(refunds.c.amount)).where(
             refunds.c.account_number == memo.account_number,
             refunds.c.credit_memo_number == memo.number,
@@ -159,7 +166,7 @@ def _entries(
 
 
 def _result(
-    ctx: Context, memo: DocumentState, row: Row[Any], parts: Sequence[tuple[Line, Decimal]], keys: list[tuple[str, int]]
+    conn: Connection, memo: DocumentState, row: Row[Any], parts: Sequence[tuple[Line, Decimal]], entries: list[Any]
 ) -> RefundResult:
     currency = memo.currency
     return RefundResult(
@@ -172,7 +179,7 @@ def _result(
         refund_date=row.refund_date,
         cancel_date=row.cancel_date,
         unapplied_amount=fmt(memo.balance, currency),
-        refund_amount=fmt(refunded_amount(ctx, memo), currency),
+        refund_amount=fmt(refunded_amount(conn, memo), currency),
         items=[
             RefundItemView(
                 credit_tax_item_id=line.id if isinstance(line, TaxLine) else None,
@@ -181,8 +188,19 @@ def _result(
             )
             for line, amount in parts
         ],
-        journal_entries=queries.entries(ctx.conn, keys),
+        journal_entries=entries,
     )
+
+
+def _refunded_parts(conn: Connection, memo: DocumentState, number: str) -> list[tuple[Line, Decimal]]:
+    """The credit memo lines refund ``number`` paid out, and how much of each, in the refund's order."""
+    lines = {line.id: line for line in memo.lines()}
+    items = conn.execute(
+        select(refund_items.c.memo_item_id, refund_items.c.amount)
+        .where(refund_items.c.account_number == memo.account_number, refund_items.c.refund_number == number)
+        .order_by(refund_items.c.id)
+    ).all()
+    return [(lines[item_id], quantize(amount, memo.currency)) for item_id, amount in items]
 
 
 def _refund_row(ctx: Context, account: str, number: str) -> Row[Any]:
@@ -252,7 +270,8 @@ def refund_credit_memo(ctx: Context, number: str, request: CreditMemoRefundReque
     )
     entries = _entries(memo, refund_number, request.type, cash_code, parts, date, cancel=False)
     keys = post(ctx.conn, entries, [(period, date)] * len(entries), ctx.operation_id)
-    return _result(ctx, memo, _refund_row(ctx, memo.account_number, refund_number), parts, keys)
+    row = _refund_row(ctx, memo.account_number, refund_number)
+    return _result(ctx.conn, memo, row, parts, queries.entries(ctx.conn, keys))
 
 
 def cancel_refund(ctx: Context, number: str, request: RefundCancelRequest) -> RefundResult:
@@ -271,13 +290,7 @@ def cancel_refund(ctx: Context, number: str, request: RefundCancelRequest) -> Re
     period = ctx.open_period_from(
         date, not_before=row.refund_date, what="refund date", document=number, field="cancelDate"
     )
-    lines = {line.id: line for line in memo.lines()}
-    items = ctx.conn.execute(
-        select(refund_items.c.memo_item_id, refund_items.c.amount)
-        .where(refund_items.c.account_number == row.account_number, refund_items.c.refund_number == number)
-        .order_by(refund_items.c.id)
-    ).all()
-    parts = [(lines[item_id], quantize(amount, memo.currency)) for item_id, amount in items]
+    parts = _refunded_parts(ctx.conn, memo, number)
     for line, amount in parts:
         line.balance += amount
     update_balances(ctx.conn, memo.account_number, [line for line, _ in parts])
@@ -288,4 +301,16 @@ def cancel_refund(ctx: Context, number: str, request: RefundCancelRequest) -> Re
     )
     entries = _entries(memo, number, row.type, row.cash_code, parts, date, cancel=True)
     keys = post(ctx.conn, entries, [(period, date)] * len(entries), ctx.operation_id)
-    return _result(ctx, memo, _refund_row(ctx, row.account_number, number), parts, keys)
+    row = _refund_row(ctx, row.account_number, number)
+    return _result(ctx.conn, memo, row, parts, queries.entries(ctx.conn, keys))
+
+
+def view(conn: Connection, number: str) -> RefundResult:
+    """A refund as it stands: its credit memo's amounts now, and its journal entries (the refund's, and its
+    mirror's once cancelled)."""
+    row = conn.execute(select(refunds).where(refunds.c.number == number)).first()
+    if row is None:
+        raise NotFound(f"no refund {number}", document=number)
+    memo = fetch_document(conn, row.credit_memo_number, kind=DocumentKind.CREDIT_MEMO, label="credit memo")
+    parts = _refunded_parts(conn, memo, number)
+    return _result(conn, memo, row, parts, list(queries.journal(conn, document=number)))
