@@ -27,7 +27,7 @@ from conftest import ROOT, db_url, dump, example, net_by_code
 from subledger.api import Books
 from subledger.http.app import create_app, openapi_document
 from subledger.http.clients import create_client
-from subledger.storage.schema import audit_refusals
+from subledger.storage.schema import audit_refusals, documents
 
 INV = "INV00000001"
 HEADER = example("write-off-header.json")  # the reference product's documented write-off body, unchanged
@@ -411,6 +411,86 @@ def test_refund_a_credit_memo_and_cancel_the_refund(lines: tuple[Books, Api]) ->
     refused(api.get("/v1/refunds/RF-NOPE"), 40)
     refused(api.put("/v1/refunds/RF-NOPE/cancel", {"cancelDate": "2026-11-12"}), 40)
     assert books.check().passed
+
+
+# --- summary journal entries (issue 19) ----------------------------------------------------------------------------
+
+
+def transferred(books: Books) -> list[str]:
+    with books.engine.connect() as conn:
+        d = documents.c
+        return list(
+            conn.execute(select(d.number).where(d.transferred_to_accounting.is_(True)).order_by(d.number)).scalars()
+        )
+
+
+def test_summary_journal_entries_transfer_their_whole_run(seed: tuple[Books, Api, str]) -> None:
+    """A summary entry's transferredToAccounting is its run's: Error fails the run (notes, or a default reason),
+    Yes confirms it (its documents transferred); Processing is accepted only while the run is Processing; No,
+    Ignore and cancelling one entry are refused naming the entry and the rule."""
+    books, api, _ = seed
+    run = ok(api.http.post("/v1/journal-runs", json={"accountingPeriodName": "2026-10"}))["journalRunNumber"]
+    entries = ok(api.get(f"/v1/journal-entries/journal-runs/{run}"))["journalEntries"]
+    first = entries[0]["number"]
+    entry = ok(api.get(f"/v1/journal-entries/{first}"))
+    assert entry["lines"] == entries[0]["lines"]
+    assert (entry["journalRunNumber"], entry["accountingPeriodName"], entry["journalEntryDate"]) == (
+        run,
+        "2026-10",
+        "2026-10-31",
+    )
+    assert (entry["status"], entry["transferredToAccounting"], entry["entriesInRun"]) == (
+        "Created",
+        "Processing",
+        len(entries),
+    )
+    refused(api.get(f"/v1/journal-entries/{run}-999"), 40)
+    refused(api.get("/v1/journal-entries/JR-99999999-001"), 40)
+
+    before = books_only(books)
+    info = f"/v1/journal-entries/{first}/basic-information"
+    same = ok(api.put(info, {"transferredToAccounting": "Processing"}))
+    assert (same["journalRunNumber"], same["journalRun"]["status"]) == (run, "Processing")
+    for value in ("No", "Ignore"):
+        message = refused(api.put(info, {"transferredToAccounting": value}), 30)
+        assert message.startswith(f"{first}, transferredToAccounting: the book does not set transferredToAccounting")
+        assert f"PUT /v1/journal-runs/{run}/cancel" in message
+    refused(api.put(info, {"transferredToAccounting": "Maybe"}), 20)
+    refused(api.put(info, {}), 22)
+    message = refused(api.put(f"/v1/journal-entries/{first}/cancel"), 30)
+    assert message == (
+        f"{first}: the book cancels whole journal runs, not one summary journal entry: PUT /v1/journal-runs/{run}/"
+        "cancel releases every entry of the run to the next run"
+    )
+    refused(api.put(f"/v1/journal-entries/{run}-999/cancel"), 40)
+    assert books_only(books) == before
+
+    # Error without notes: the run is rejected with a default reason; then cancelled, its entries retaken.
+    failed = ok(api.put(info, {"transferredToAccounting": "Error"}))
+    assert failed["transferredToAccounting"] == "Error"
+    assert (books.journal_run(run).status, books.journal_run(run).status_note) == (
+        "Error",
+        f"the ERP rejected summary journal entry {first}",
+    )
+    assert "Error" in refused(api.put(info, {"transferredToAccounting": "Processing"}), 30)
+    ok(api.put(f"/v1/journal-runs/{run}/cancel", {"reason": "re-run"}))
+    assert ok(api.get(f"/v1/journal-entries/{first}"))["status"] == "Cancelled"
+    assert ok(api.get(f"/v1/journal-entries/{first}"))["transferredToAccounting"] == "No"
+
+    second = ok(api.http.post("/v1/journal-runs", json={"accountingPeriodName": "2026-10"}))["journalRunNumber"]
+    last = ok(api.get(f"/v1/journal-entries/journal-runs/{second}"))["journalEntries"][-1]["number"]
+    info = f"/v1/journal-entries/{last}/basic-information"
+    ok(api.put(info, {"transferredToAccounting": "Error", "notes": "GL import: period locked"}))
+    assert books.journal_run(second).status_note == "GL import: period locked"
+    assert transferred(books) == []
+    done = ok(api.put(info, {"transferredToAccounting": "Yes"}, key="je-yes"))
+    assert (done["transferredToAccounting"], done["journalRun"]["status"]) == ("Yes", "Completed")
+    assert f"journal run {second} (" in done["message"]
+    assert books.journal_run(second).status == "Completed"
+    assert INV in transferred(books)
+    assert ok(api.put(info, {"transferredToAccounting": "Yes"}, key="je-yes")) == done
+    assert "Completed" in refused(api.put(info, {"transferredToAccounting": "Yes"}), 30)
+    assert ok(api.get(f"/v1/journal-entries/{last}"))["transferredToAccounting"] == "Yes"
 
 
 # --- the commands ---------------------------------------------------------------------------------------------------

@@ -678,6 +678,11 @@ class Books:
         with self.engine.connect() as conn:
             return jr.view(conn, number)
 
+    def journal_entry(self, number: str) -> jr.SummaryEntryView:
+        """One summary journal entry of a run (``JR-00000001-001``), with its run's transfer status."""
+        with self.engine.connect() as conn:
+            return jr.summary_entry(conn, number)
+
     def render_gl(
         self,
         run: str,

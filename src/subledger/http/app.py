@@ -32,7 +32,7 @@ from starlette.types import Message, Receive, Scope, Send
 from subledger import __version__, reports
 from subledger.api import Books, parse
 from subledger.checks import CheckReport
-from subledger.errors import InvalidInput, NotFound, SubledgerError, category, problems_of
+from subledger.errors import InvalidInput, NotFound, RuleViolation, SubledgerError, category, problems_of
 from subledger.http import clients
 from subledger.models.apply import (
     ApplyResult,
@@ -41,12 +41,20 @@ from subledger.models.apply import (
     PaymentApplyRequest,
     PaymentUnapplyRequest,
 )
+from subledger.models.base import OutputModel
+from subledger.models.journal_run import JournalEntryBasicInformation
 from subledger.models.jsonio import read_object
 from subledger.models.refund import CreditMemoRefundRequest, RefundCancelRequest, RefundResult
 from subledger.models.reversal import CreditMemoReversalRequest, InvoiceReversalRequest, ReversalResult
 from subledger.models.views import PeriodView
 from subledger.models.writeoff import CreditMemoWriteOffRequest, WriteOffRequest, WriteOffResult
-from subledger.operations.journal_runs import JournalRunResult, JournalRunView, SummaryEntry
+from subledger.operations.journal_runs import (
+    TRANSFERRED,
+    JournalRunResult,
+    JournalRunView,
+    SummaryEntry,
+    SummaryEntryView,
+)
 from subledger.operations.periods import PeriodTransition
 from subledger.reports import PaymentListRow
 from subledger.storage import schema
@@ -219,6 +227,17 @@ class OptionalReason(BaseModel):
     reason: str | None = None
 
 
+class JournalEntryTransfer(OutputModel):
+    """What ``PUT /v1/journal-entries/{je}/basic-information`` did: the book transfers whole runs, so the answer
+    names the run and shows it (every one of its summary entries has the same status)."""
+
+    journal_entry_number: str
+    journal_run_number: str
+    transferred_to_accounting: str
+    message: str
+    journal_run: JournalRunView
+
+
 #: The models whose JSON Schema documents a request body (added to the OpenAPI components).
 BODY_MODELS: tuple[type[BaseModel], ...] = (
     WriteOffRequest,
@@ -232,6 +251,7 @@ BODY_MODELS: tuple[type[BaseModel], ...] = (
     CreditMemoRefundRequest,
     RefundCancelRequest,
     JournalRunCreate,
+    JournalEntryBasicInformation,
     Reason,
     OptionalReason,
 )
@@ -317,8 +337,12 @@ def _result_schema(method: str, path: str) -> Any:
         return ("accountingPeriods", PeriodView)
     if path.startswith("/v1/accounting-periods/"):
         return PeriodView
-    if path.startswith("/v1/journal-entries/"):
+    if path.startswith("/v1/journal-entries/journal-runs/"):
         return ("journalEntries", SummaryEntry)
+    if ends == "basic-information":
+        return JournalEntryTransfer
+    if path == "/v1/journal-entries/{jeNumber}":
+        return SummaryEntryView
     if path == "/v1/payments":
         return ("payments", PaymentListRow)
     if path.startswith("/v1/payments/"):
@@ -825,6 +849,82 @@ def create_app(
         lambda b, k: b.journal_run(k).summary or [],
         "A journal run's summary journal entries",
         listed("journalEntries"),
+    )
+
+    # --- summary journal entries (issue 19): the book transfers and cancels whole runs ------------------------------
+
+    read(
+        "/v1/journal-entries/{jeNumber}",
+        "jeNumber",
+        "journal-entry",
+        lambda b, k: b.journal_entry(k),
+        "A summary journal entry of a journal run, with its run's transfer status",
+    )
+
+    def transfer_entry(books: Books, number: str, body: dict[str, Any], key: str | None) -> JournalEntryTransfer:
+        """``transferredToAccounting`` of one summary entry, as the book's transfer of its whole run: Yes confirms
+        the run, Error fails it, Processing is what a Processing run already says; No and Ignore have no
+        counterpart (a transfer is never undone, and no entry is left out of its run's file)."""
+        request: JournalEntryBasicInformation = _parse(JournalEntryBasicInformation, body, number)
+        entry = books.journal_entry(number)
+        run, value = entry.journal_run_number, request.transferred_to_accounting
+        if value == "Yes":
+            view = books.confirm_journal_run(run, idempotency_key=key)
+        elif value == "Error":
+            reason = request.notes or f"the ERP rejected summary journal entry {number}"
+            view = books.fail_journal_run(run, reason, idempotency_key=key)
+        elif value == "Processing" and entry.transferred_to_accounting == "Processing":
+            view = books.journal_run(run)
+        elif value == "Processing":
+            raise RuleViolation(
+                f"journal run {run} is {books.journal_run(run).status}; Processing is the status of a run whose "
+                "files are out for the ERP, and the book does not move a run back to it",
+                document=number,
+                field="transferredToAccounting",
+            )
+        else:
+            raise RuleViolation(
+                f"the book does not set transferredToAccounting to {value}: it transfers journal run {run} as a "
+                "whole (Yes confirms it, Error marks it rejected); to take its entries back, "
+                f"PUT /v1/journal-runs/{run}/cancel",
+                document=number,
+                field="transferredToAccounting",
+            )
+        transferred = TRANSFERRED[view.status]
+        return JournalEntryTransfer(
+            journal_entry_number=number,
+            journal_run_number=run,
+            transferred_to_accounting=transferred,
+            message=f"journal run {run} ({entry.entries_in_run} summary journal entries, one ERP file) is "
+            f"{view.status}: transferredToAccounting {transferred} for each of its entries",
+            journal_run=view,
+        )
+
+    write(
+        "/v1/journal-entries/{jeNumber}/basic-information",
+        "jeNumber",
+        "journal-entry",
+        JournalEntryBasicInformation,
+        transfer_entry,
+        "Set a summary journal entry's transferredToAccounting (the book transfers its whole journal run)",
+    )
+
+    def cancel_entry(books: Books, number: str, body: dict[str, Any], _: str | None) -> Any:
+        _no_body(body, number)
+        run = books.journal_entry(number).journal_run_number
+        raise RuleViolation(
+            f"the book cancels whole journal runs, not one summary journal entry: PUT /v1/journal-runs/{run}/cancel "
+            "releases every entry of the run to the next run",
+            document=number,
+        )
+
+    write(
+        "/v1/journal-entries/{jeNumber}/cancel",
+        "jeNumber",
+        "journal-entry",
+        None,
+        cancel_entry,
+        "Refused: the book cancels whole journal runs (PUT /v1/journal-runs/{jrNumber}/cancel)",
     )
 
     def openapi() -> dict[str, Any]:

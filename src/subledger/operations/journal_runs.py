@@ -81,6 +81,24 @@ class JournalRunView(OutputModel):
     summary: list[SummaryEntry] | None = None
 
 
+#: The reference product's ``transferredToAccounting`` of a summary journal entry, from its run's status: the book
+#: transfers a run as a whole (one run is one ERP file), so every entry of a run says the same.
+TRANSFERRED = {"Processing": "Processing", "Completed": "Yes", "Error": "Error", "Cancelled": "No"}
+
+
+class SummaryEntryView(SummaryEntry):
+    """A summary journal entry with what the reference product shows beside it (``GET /v1/journal-entries/{je}``):
+    its run, date and period, Created or Cancelled (with its run), and ``transferredToAccounting``."""
+
+    journal_run_number: str
+    journal_entry_date: dt.date
+    accounting_period_name: str
+    status: str
+    transferred_to_accounting: str
+    #: The run's summary entries, all transferred (or not) together with this one.
+    entries_in_run: int
+
+
 class JournalRunResult(OutputModel):
     """What ``create`` did: the run, or none when every entry of the period is in a run already."""
 
@@ -362,6 +380,25 @@ def view(conn: Connection, number: str) -> JournalRunView:
     if r is None:
         raise NotFound(f"no journal run {number}", document=number, field="run")
     return _row_view(conn, r, summary=True)
+
+
+def summary_entry(conn: Connection, number: str) -> SummaryEntryView:
+    """A run's summary journal entry by its number (``JR-00000001-001``: the run's number, then its place)."""
+    run_number = number.rpartition("-")[0]
+    r = conn.execute(select(journal_runs).where(journal_runs.c.number == run_number)).first()
+    run = _row_view(conn, r, summary=True) if r is not None else None
+    found = next((e for e in (run.summary or []) if e.number == number), None) if run is not None else None
+    if run is None or found is None:
+        raise NotFound(f"no summary journal entry {number}", document=number)
+    return SummaryEntryView(
+        **dict(found),
+        journal_run_number=run.number,
+        journal_entry_date=run.entry_date,
+        accounting_period_name=run.period,
+        status="Cancelled" if run.status == "Cancelled" else "Created",
+        transferred_to_accounting=TRANSFERRED[run.status],
+        entries_in_run=len(run.summary or []),
+    )
 
 
 def list_runs(conn: Connection, period: str | None = None) -> list[JournalRunView]:
