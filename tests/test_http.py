@@ -493,6 +493,28 @@ def test_summary_journal_entries_transfer_their_whole_run(seed: tuple[Books, Api
     assert ok(api.get(f"/v1/journal-entries/{last}"))["transferredToAccounting"] == "Yes"
 
 
+# --- what the book never does (issue 19) ---------------------------------------------------------------------------
+
+
+def test_deleting_runs_and_editing_the_calendar_are_unsupported(seed: tuple[Books, Api, str]) -> None:
+    """Category 45 in the envelope (HTTP 200), once the run or period is found (40 otherwise); nothing written."""
+    books, api, _ = seed
+    run = ok(api.http.post("/v1/journal-runs", json={"accountingPeriodName": "2026-10"}))["journalRunNumber"]
+    ok(api.put(f"/v1/journal-runs/{run}/cancel", {"reason": "wrong period"}))
+    before = books_only(books)
+    message = refused(api.http.delete(f"/v1/journal-runs/{run}"), 45)
+    assert message.startswith(f"{run}: journal run {run} is Cancelled; the book never deletes a journal run")
+    refused(api.http.delete("/v1/journal-runs/JR-99999999"), 40)
+    assert books.journal_run(run).status == "Cancelled"
+    period = {"name": "2028-01", "startDate": "2028-01-01", "endDate": "2028-01-31", "fiscalYear": 2028}
+    assert "periods/ folder" in refused(api.http.post("/v1/accounting-periods", json=period), 45)
+    assert "periods/ folder" in refused(api.put("/v1/accounting-periods/2026-10", {"notes": "renamed"}), 45)
+    assert "periods/ folder" in refused(api.http.delete("/v1/accounting-periods/2027-12"), 45)
+    refused(api.http.delete("/v1/accounting-periods/1999-01"), 40)
+    assert books_only(books) == before
+    assert [p.name for p in books.periods()][-1] == "2027-12"
+
+
 # --- the commands ---------------------------------------------------------------------------------------------------
 
 

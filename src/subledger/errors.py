@@ -177,6 +177,13 @@ class NotUnappliable(RuleViolation):
     code = "not-unappliable"
 
 
+class Unsupported(SubledgerError):
+    """What the reference product does and the books never do (delete a journal run, edit the fiscal calendar
+    over the API): refused, saying what the books do instead."""
+
+    code = "unsupported"
+
+
 # --- refusals as the reference product's reasons ------------------------------------------------------------------
 
 #: The reference product's error category (the last two digits of its 8-digit codes) of each error class; the
@@ -189,6 +196,7 @@ CATEGORIES: dict[type[SubledgerError], int] = {
     RuleViolation: 30,
     Conflict: 30,
     NotFound: 40,
+    Unsupported: 45,
     UnbalancedEntry: 60,
 }
 #: Validation rules that the reference product files under their own categories.
@@ -197,7 +205,7 @@ _FIELD_CATEGORIES = {"unknown field": 21, "Field required": 22}
 
 def category(exc: SubledgerError, problem: Problem | None = None) -> int:
     """The reference product's category of a refusal (of one of its problems): 10 permission, 20 invalid value,
-    21 unknown field, 22 missing field, 30 rule restriction, 40 not found, 60 internal."""
+    21 unknown field, 22 missing field, 30 rule restriction, 40 not found, 45 unsupported method, 60 internal."""
     if problem is not None and problem.rule in _FIELD_CATEGORIES and isinstance(exc, InvalidInput | Problems):
         return _FIELD_CATEGORIES[problem.rule]
     for cls in type(exc).__mro__:

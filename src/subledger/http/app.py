@@ -32,7 +32,15 @@ from starlette.types import Message, Receive, Scope, Send
 from subledger import __version__, reports
 from subledger.api import Books, parse
 from subledger.checks import CheckReport
-from subledger.errors import InvalidInput, NotFound, RuleViolation, SubledgerError, category, problems_of
+from subledger.errors import (
+    InvalidInput,
+    NotFound,
+    RuleViolation,
+    SubledgerError,
+    Unsupported,
+    category,
+    problems_of,
+)
 from subledger.http import clients
 from subledger.models.apply import (
     ApplyResult,
@@ -314,6 +322,19 @@ class Failure(BaseModel):
     reasons: list[FailureReason]
 
 
+#: What the reference product does and the book refuses whatever the request (``Unsupported``, or a rule): their
+#: only success-shaped answer is the refusal.
+ALWAYS_REFUSED = frozenset(
+    {
+        ("post", "/v1/accounting-periods"),
+        ("put", "/v1/accounting-periods/{apId}"),
+        ("delete", "/v1/accounting-periods/{apId}"),
+        ("delete", "/v1/journal-runs/{jrNumber}"),
+        ("put", "/v1/journal-entries/{jeNumber}/cancel"),
+    }
+)
+
+
 def _result_schema(method: str, path: str) -> Any:
     """What a successful answer holds: a result model, a list under a key, or a document (``None``: any object)."""
     ends = path.rsplit("/", 1)[-1]
@@ -394,6 +415,12 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
                 },
                 "400": {"description": "malformed request", "content": {"application/json": {"schema": failure}}},
             }
+            if (method, path) in ALWAYS_REFUSED:
+                operation["responses"]["200"] = {
+                    "description": "always refused (HTTP 200, success: false): the book does otherwise (the summary "
+                    "says how)",
+                    "content": {"application/json": {"schema": failure}},
+                }
             if path != "/oauth/token":
                 operation["responses"]["401"] = {
                     "description": "no valid access token",
@@ -850,6 +877,52 @@ def create_app(
         "A journal run's summary journal entries",
         listed("journalEntries"),
     )
+
+    # --- what the book never does (issue 19): category 45, after the document is found ------------------------------
+
+    def delete_run(books: Books, number: str, _body: dict[str, Any], _: str | None) -> Any:
+        run = books.journal_run(number)
+        raise Unsupported(
+            f"journal run {number} is {run.status}; the book never deletes a journal run: a cancelled run stays "
+            "for the audit trail, its entries already released to the next run (PUT /v1/journal-runs/{jrNumber}"
+            "/cancel)",
+            document=number,
+        )
+
+    write(
+        "/v1/journal-runs/{jrNumber}",
+        "jrNumber",
+        "journal-run",
+        None,
+        delete_run,
+        "Refused: the book keeps cancelled journal runs for the audit trail",
+        method="DELETE",
+    )
+
+    def calendar_is_a_folder(books: Books, name: str, body: dict[str, Any], _: str | None) -> Any:
+        if name:
+            one_period(books, name)
+        raise Unsupported(
+            "the accounting periods are the book's fiscal calendar, defined in its periods/ folder (one CSV file "
+            "per fiscal year, loaded by subledger init --periods DIR); the HTTP service only moves a period's "
+            "status (PUT /v1/accounting-periods/{apId}/pending-close, /close, /reopen)",
+            document=name or None,
+        )
+
+    for path, param, method in (
+        ("/v1/accounting-periods", None, "POST"),
+        ("/v1/accounting-periods/{apId}", "apId", "PUT"),
+        ("/v1/accounting-periods/{apId}", "apId", "DELETE"),
+    ):
+        write(
+            path,
+            param,
+            "period",
+            None,
+            calendar_is_a_folder,
+            "Refused: the periods are defined in the periods/ folder",
+            method=method,
+        )
 
     # --- summary journal entries (issue 19): the book transfers and cancels whole runs ------------------------------
 
