@@ -32,8 +32,9 @@ from subledger.api import Books
 from subledger.canonical import posting_text
 from subledger.checks import CHECKS
 from subledger.export.beancount import export_period
-from subledger.fingerprint import fingerprint, period_fingerprint
+from subledger.fingerprint import period_fingerprint
 from subledger.journal import Entry, post
+from subledger.plugins.closed_periods import fingerprint
 from subledger.posting import Line
 from subledger.storage import cursor
 from subledger.storage.journal_pass import HASHED_COLUMNS

@@ -28,17 +28,10 @@ from subledger.storage.cursor import driver_rows
 from subledger.storage.schema import accounting_codes, journal_entries, periods
 
 
-def fingerprint(lines: Iterable[str]) -> str:
-    digest = hashlib.sha256()
-    for line in sorted(lines):
-        digest.update(line.encode())
-        digest.update(b"\n")
-    return digest.hexdigest()
-
-
 def period_fingerprint(conn: Connection, start: dt.date, end: dt.date) -> str:
-    """The fingerprint of the journal dated from ``start`` to ``end`` (an accounting period), from the database:
-    ``fingerprint`` over the ``canonical.posting_text`` of every journal line, built and sorted by SQL."""
+    """The fingerprint of the journal dated from ``start`` to ``end`` (an accounting period), from the database: the
+    plugin's ``fingerprint`` (``plugins.closed_periods``) over the ``canonical.posting_text`` of every journal line,
+    built and sorted by SQL."""
     digest = hashlib.sha256()
     params = {"start": start.isoformat(), "end": end.isoformat()}
     for (line,) in driver_rows(conn, postings_sql(conn.dialect.name), params):
