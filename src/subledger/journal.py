@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Protocol
 
 from sqlalchemy import Connection, select
 
@@ -89,6 +90,19 @@ class Entry:
         )
 
 
+class Posting(Protocol):
+    """What posts: a document or a payment."""
+
+    @property
+    def account_number(self) -> str: ...
+
+    @property
+    def number(self) -> str: ...
+
+    @property
+    def currency(self) -> str: ...
+
+
 @dataclass
 class EntryBuilder:
     """Collects the lines of one document's postings, one entry per transaction type."""
@@ -101,6 +115,13 @@ class EntryBuilder:
     description: str
     related_number: str | None = None
     _lines: dict[TransactionType, list[Line]] = field(default_factory=lambda: defaultdict(list))
+
+    @classmethod
+    def of(
+        cls, source: Posting, date: dt.date, related_number: str | None, *, tag: str, description: str
+    ) -> EntryBuilder:
+        """A builder for what ``source`` (a document or payment) posts on ``date``: its account, number and currency."""
+        return cls(source.account_number, date, source.currency, source.number, tag, description, related_number)
 
     def add(self, transaction_type: TransactionType, amount: Decimal, codes: Codes, item_id: str | None) -> None:
         self._lines[transaction_type].extend(lines_for(transaction_type, amount, codes, item_id))

@@ -251,6 +251,18 @@ def fetch_document(
     return found[number]
 
 
+def line_of_kind(
+    line: ItemLine | TaxLine | None, line_id: str, is_tax: bool, *, owner: str, document: str, field: str
+) -> ItemLine | TaxLine:
+    """``line`` (the one a request's item names by ``line_id``) when it is there and of the kind named: a taxation
+    item (``is_tax``) or an item; otherwise ``NotFound`` naming ``owner``'s missing line and the request's ``field``."""
+    if line is None or isinstance(line, TaxLine) != is_tax:
+        raise NotFound(
+            f"{owner} has no {'taxation item' if is_tax else 'item'} {line_id}", document=document, field=field
+        )
+    return line
+
+
 def fetch_locked_document(ctx: Context, number: str, *, kind: DocumentKind, label: str) -> DocumentState:
     """The document, locked, its account locked first (accounts are locked before their documents)."""
     account = ctx.conn.execute(

@@ -36,7 +36,15 @@ from subledger.operations.mirror import MemoHeader, MirrorLine, generate_memo, n
 from subledger.operations.settlement import check_exact
 from subledger.permissions import Permission
 from subledger.posting import DocumentKind
-from subledger.state import DocumentState, ItemLine, TaxLine, fetch_document, fetch_locked_document, insert_documents
+from subledger.state import (
+    DocumentState,
+    ItemLine,
+    TaxLine,
+    fetch_document,
+    fetch_locked_document,
+    insert_documents,
+    line_of_kind,
+)
 from subledger.storage.schema import document_items, documents, taxation_items
 
 PERMISSION: Permission = "Recover Write-off"
@@ -85,13 +93,14 @@ def _amounts(
         wanted: dict[str, Decimal] = {}
         for k, item in enumerate(request.items):
             is_tax = item.credit_tax_item_id is not None
-            line = lines.get(item.line_id)
-            if line is None or isinstance(line, TaxLine) != is_tax:
-                raise NotFound(
-                    f"write-off memo has no {'taxation item' if is_tax else 'item'} {item.line_id}",
-                    document=number,
-                    field=f"items[{k}].{'creditTaxItemId' if is_tax else 'creditMemoItemId'}",
-                )
+            line = line_of_kind(
+                lines.get(item.line_id),
+                item.line_id,
+                is_tax,
+                owner="write-off memo",
+                document=number,
+                field=f"items[{k}].{'creditTaxItemId' if is_tax else 'creditMemoItemId'}",
+            )
             has = left[line.id]
             if item.amount != 0 and ((item.amount > 0) != (has > 0) or abs(item.amount) > abs(has)):
                 raise AmountExceedsBalance(

@@ -55,6 +55,7 @@ from subledger.state import (
     TaxLine,
     fetch_document,
     fetch_locked_document,
+    line_of_kind,
     update_balances,
 )
 from subledger.storage.schema import refund_items, refunds
@@ -107,13 +108,9 @@ def _parts(memo: DocumentState, request: CreditMemoRefundRequest) -> list[tuple[
     for k, item in enumerate(request.items):
         is_tax = item.credit_tax_item_id is not None
         where = f"items[{k}].{'creditTaxItemId' if is_tax else 'creditMemoItemId'}"
-        found = lines.get(item.line_id)
-        if found is None or isinstance(found, TaxLine) != is_tax:
-            raise NotFound(
-                f"credit memo has no {'taxation item' if is_tax else 'item'} {item.line_id}",
-                document=number,
-                field=where,
-            )
+        found = line_of_kind(
+            lines.get(item.line_id), item.line_id, is_tax, owner="credit memo", document=number, field=where
+        )
         if item.amount > found.balance:
             raise AmountExceedsBalance(
                 f"amount {fmt(item.amount, memo.currency)} exceeds the unapplied amount "
@@ -144,19 +141,12 @@ def _entries(
     *,
     cancel: bool,
 ) -> list[Entry]:
-    builder = EntryBuilder(
-        account_number=memo.account_number,
-        date=date,
-        currency=memo.currency,
-        document_number=memo.number,
-        related_number=refund_number,
-        tag="refund",
-        description=(
-            f"Refund {refund_number} of credit memo {memo.number} cancelled"
-            if cancel
-            else f"Refund {refund_number} of credit memo {memo.number} ({refund_type})"
-        ),
+    description = (
+        f"Refund {refund_number} of credit memo {memo.number} cancelled"
+        if cancel
+        else f"Refund {refund_number} of credit memo {memo.number} ({refund_type})"
     )
+    builder = EntryBuilder.of(memo, date, refund_number, tag="refund", description=description)
     posts = transaction_type(Posts.REFUND, refund_type)
     for line, amount in parts:
         assert line.on_account_code is not None, "credit memo lines carry their on-account code"

@@ -20,12 +20,12 @@ from decimal import Decimal
 
 from sqlalchemy import Connection, and_, func, select
 
-from subledger.errors import AmountExceedsBalance, InvalidInput, NotFound, RuleViolation, WrongSign
+from subledger.errors import AmountExceedsBalance, InvalidInput, RuleViolation, WrongSign
 from subledger.journal import Entry, EntryBuilder
 from subledger.models.documents import ApplicationItem
 from subledger.money import ZERO, is_exact_for, quantize
 from subledger.posting import DocumentKind, Posts, Role, TransactionType, transaction_type
-from subledger.state import DocumentState, ItemLine, TaxLine
+from subledger.state import DocumentState, ItemLine, TaxLine, line_of_kind
 from subledger.storage.schema import applications
 
 Line = ItemLine | TaxLine
@@ -177,15 +177,7 @@ class Applications:
         description: str,
     ) -> list[Entry]:
         """The application rows and the Credit Memo Application Item entry of signed amounts (negative: undone)."""
-        builder = EntryBuilder(
-            account_number=memo.account_number,
-            date=date,
-            currency=memo.currency,
-            document_number=memo.number,
-            related_number=target.number,
-            tag=tag,
-            description=description,
-        )
+        builder = EntryBuilder.of(memo, date, target.number, tag=tag, description=description)
         for memo_line, target_line, amount in pairs:
             self._row(
                 memo.account_number,
@@ -232,15 +224,8 @@ class Applications:
     ) -> list[Entry]:
         """The application rows and the Payment Application Item entry of ``sign`` times each part."""
         moved = "applied to" if sign > 0 else "unapplied from"
-        builder = EntryBuilder(
-            account_number=payment.account_number,
-            date=date,
-            currency=payment.currency,
-            document_number=payment.number,
-            related_number=target.number,
-            tag="application",
-            description=f"Payment {payment.number} {moved} {target.kind.label} {target.number}",
-        )
+        description = f"Payment {payment.number} {moved} {target.kind.label} {target.number}"
+        builder = EntryBuilder.of(payment, date, target.number, tag="application", description=description)
         posts = transaction_type(Posts.PAYMENT_APPLICATION, payment.type)
         for line, amount in parts:
             if sign > 0:
@@ -285,18 +270,13 @@ def itemised(
     parts: list[tuple[Line, Decimal]] = []
     for k, part in enumerate(items):
         line_id = part.invoice_item_id or part.debit_memo_item_id or part.taxation_item_id or ""
-        line = lines.get(line_id)
         is_tax = part.taxation_item_id is not None
         wrong_kind = by_kind and (
             (part.invoice_item_id is not None and target.kind != DocumentKind.INVOICE)
             or (part.debit_memo_item_id is not None and target.kind != DocumentKind.DEBIT_MEMO)
         )
-        if line is None or isinstance(line, TaxLine) != is_tax or wrong_kind:
-            raise NotFound(
-                f"{target.number} has no {'taxation item' if is_tax else 'item'} {line_id}",
-                document=document,
-                field=f"{field}.items[{k}]",
-            )
+        found = None if wrong_kind else lines.get(line_id)
+        line = line_of_kind(found, line_id, is_tax, owner=target.number, document=document, field=f"{field}.items[{k}]")
         parts.append((line, part.amount))
     return parts
 
