@@ -8,9 +8,8 @@ period's last day). For each such period this plugin reports, as bean-check and 
 This module needs nothing but Beancount and the standard library: the Beancount export writes a copy of it beside
 the ledger (``subledger_closed_periods.py``, named by the ledger's ``plugin`` line, found through the ledger's
 ``insert_pythonpath`` option), so the ledger loads and keeps its closed periods closed on a machine without
-subledger (an auditor's laptop, a plain Fava). ``posting_line`` is therefore a copy of ``canonical.posting_text``
-(a test holds them equal); ``fingerprint`` is the one Python implementation, which ``subledger.fingerprint`` computes
-over the database (a test holds them equal).
+subledger (an auditor's laptop, a plain Fava). ``posting_line`` and ``fingerprint`` are therefore copies of
+``subledger.fingerprint``'s (a test holds them equal).
 
 Usage in a ledger: ``plugin "subledger_closed_periods"`` with the copy beside it, or
 ``plugin "subledger.plugins.closed_periods"`` where subledger is installed.
