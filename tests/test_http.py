@@ -27,6 +27,7 @@ from conftest import ROOT, db_url, dump, example, net_by_code
 from subledger.api import Books
 from subledger.http.app import create_app, openapi_document
 from subledger.http.clients import create_client
+from subledger.models.journal_run import REFERENCE_TRANSACTION_TYPES
 from subledger.storage.schema import audit_refusals, documents
 
 INV = "INV00000001"
@@ -328,9 +329,8 @@ def test_journal_runs(seed: tuple[Books, Api, str]) -> None:
     assert ok(api.put(f"/v1/journal-runs/{number}/cancel", {"reason": "wrong period"}))["status"] == "Cancelled"
     assert books.journal_run(number).status == "Cancelled"
     refused(api.get("/v1/journal-runs/JR-99999999"), 40)
-    assert "targetStartDate" in refused(
-        api.http.post("/v1/journal-runs", json={"accountingPeriodName": "2026-10", "targetStartDate": "2026-10-01"}),
-        21,
+    assert "organizationLabels" in refused(
+        api.http.post("/v1/journal-runs", json={"accountingPeriodName": "2026-10", "organizationLabels": []}), 21
     )
 
 
@@ -411,6 +411,71 @@ def test_refund_a_credit_memo_and_cancel_the_refund(lines: tuple[Books, Api]) ->
     refused(api.get("/v1/refunds/RF-NOPE"), 40)
     refused(api.put("/v1/refunds/RF-NOPE/cancel", {"cancelDate": "2026-11-12"}), 40)
     assert books.check().passed
+
+
+def test_journal_run_body_fields_must_say_what_the_book_does(seed: tuple[Books, Api, str]) -> None:
+    """The reference product's run body is taken when it asks for a whole period, its last day as the entry date
+    and every transaction type the book posts; anything else is refused naming the field, and nothing is written."""
+    books, api, _ = seed
+    every = [{"type": t} for t in sorted(REFERENCE_TRANSACTION_TYPES)]
+    body: dict[str, Any] = {
+        "journalEntryDate": "2026-10-31",
+        "targetStartDate": "2026-10-01",
+        "targetEndDate": "2026-10-31",
+        "transactionTypes": every,
+    }
+    before = books_only(books)
+    cases: list[tuple[dict[str, Any], int, str]] = [
+        ({}, 22, "accountingPeriodName: Field required"),
+        ({"targetStartDate": "2026-10-01"}, 22, "targetEndDate: Field required"),
+        (
+            {**body, "journalEntryDate": "2026-10-15"},
+            20,
+            "journalEntryDate: 2026-10-15 is not the last day of "
+            "accounting period 2026-10 (2026-10-31): the book dates a journal run's entries on its period's last day",
+        ),
+        (
+            {**body, "targetStartDate": "2026-10-05"},
+            20,
+            "targetStartDate: 2026-10-05 is not the first day of an "
+            "accounting period: the book's journal runs take whole accounting periods",
+        ),
+        (
+            {**body, "targetEndDate": "2026-11-30"},
+            20,
+            "targetEndDate: 2026-11-30 is not the last day of accounting period 2026-10 (2026-10-31)",
+        ),
+        (
+            {**body, "accountingPeriodName": "2026-11"},
+            20,
+            "targetStartDate: 2026-10-01 is not the first day of accounting period 2026-11 (2026-11-01)",
+        ),
+        (
+            {**body, "transactionTypes": [{"type": "Invoice Item"}]},
+            20,
+            "transactionTypes: the book's journal runs take every transaction type; missing: Taxation Item, ",
+        ),
+        (
+            {**body, "transactionTypes": [*every, {"type": "Coupon"}]},
+            20,
+            "transactionTypes: 'Coupon' is not a journal run transaction type",
+        ),
+        ({"accountingPeriodName": "1999-01"}, 40, "1999-01, accountingPeriodName: no accounting period 1999-01"),
+    ]
+    for request, category, message in cases:
+        assert refused(api.http.post("/v1/journal-runs", json=request), category).startswith(message), request
+    assert books_only(books) == before
+    created = ok(api.http.post("/v1/journal-runs", json=body))
+    assert (created["run"]["period"], created["run"]["entryDate"], created["run"]["status"]) == (
+        "2026-10",
+        "2026-10-31",
+        "Processing",
+    )
+    by_name = {"accountingPeriodName": "2026-10", "journalEntryDate": "2026-10-31", "transactionTypes": every}
+    # The period's entries are all in the first run: the second takes none.
+    again = ok(api.http.post("/v1/journal-runs", json=by_name))
+    assert (again["journalRunNumber"], again["period"], "run" in again) == (None, "2026-10", False)
+    assert len(books.journal_runs()) == 1
 
 
 # --- summary journal entries (issue 19) ----------------------------------------------------------------------------

@@ -50,7 +50,7 @@ from subledger.models.apply import (
     PaymentUnapplyRequest,
 )
 from subledger.models.base import OutputModel
-from subledger.models.journal_run import JournalEntryBasicInformation
+from subledger.models.journal_run import JournalEntryBasicInformation, JournalRunCreate
 from subledger.models.jsonio import read_object
 from subledger.models.refund import CreditMemoRefundRequest, RefundCancelRequest, RefundResult
 from subledger.models.reversal import CreditMemoReversalRequest, InvoiceReversalRequest, ReversalResult
@@ -213,14 +213,6 @@ class _TooLarge(Exception):
 
 
 # --- request models the reference product's bodies need beyond the operations' own -----------------------------
-
-
-class JournalRunCreate(BaseModel):
-    """``POST /v1/journal-runs``: the books take a whole period's entries not yet in a run (no date targets or
-    transaction type filter: a field the run would ignore is refused rather than dropped)."""
-
-    model_config = ConfigDict(extra="forbid")
-    accounting_period_name: str = Field(alias="accountingPeriodName")
 
 
 class Reason(BaseModel):
@@ -843,8 +835,8 @@ def create_app(
     # --- journal runs -----------------------------------------------------------------------------------------------
 
     def create_run(books: Books, _: str, body: dict[str, Any], key: str | None) -> Any:
-        request = _parse(JournalRunCreate, body, None)
-        return books.create_journal_run(request.accounting_period_name, idempotency_key=key)
+        request: JournalRunCreate = _parse(JournalRunCreate, body, None)
+        return books.create_journal_run(request.period_name(books.periods()), idempotency_key=key)
 
     def run_created(result: dict[str, Any]) -> dict[str, Any]:
         run = result.get("run")
