@@ -25,8 +25,10 @@ from sqlalchemy import select, text
 
 from conftest import ROOT, db_url, dump, example, net_by_code
 from subledger.api import Books
+from subledger.errors import Problems
 from subledger.http.app import create_app, openapi_document
 from subledger.http.clients import create_client
+from subledger.http.throttle import FailedAttempts
 from subledger.models.journal_run import REFERENCE_TRANSACTION_TYPES
 from subledger.storage.schema import audit_refusals, documents
 
@@ -669,3 +671,191 @@ def test_committed_openapi_is_the_generated_one() -> None:
     assert committed == generated, "regenerate: python -m subledger.http.app > docs/openapi.json"
     assert "/v1/invoices/{invoiceKey}/write-off" in generated["paths"]
     assert "WriteOffRequest" in generated["components"]["schemas"]
+
+
+# --- refusals audited, failed sign-ins limited, items per request ----------------------------------------------------
+
+
+def refusals(books: Books) -> list[tuple[str, str, str, str]]:
+    """(kind, actor, error code, rule) of each audited refusal, oldest first."""
+    with books.engine.connect() as conn:
+        rows = conn.execute(select(audit_refusals).order_by(audit_refusals.c.id)).all()
+    return [(r.kind, r.actor, r.error_code, r.rule) for r in rows]
+
+
+def requests_of(books: Books) -> list[str]:
+    with books.engine.connect() as conn:
+        return [r.request for r in conn.execute(select(audit_refusals).order_by(audit_refusals.c.id))]
+
+
+def test_authentication_refusals_are_audited_without_secret_or_token(seed003: Books, tmp_path: Path) -> None:
+    """Each refusal before an operation is in ``audit_refusals`` as the command line records its own: the actor
+    (the token's, the client id named at /oauth/token, or ``anonymous``), the operation (the endpoint's
+    operationId) and the rule; no secret or token text is stored anywhere."""
+    actors = tmp_path / "actors.toml"
+    actors.write_text('[actors.clerk]\npermissions = ["Reverse Invoice"]\n')
+    seed003.import_actors(actors)
+    made = create_client(seed003.engine, "clerk-app", "clerk")
+    write_off = "put_v1_invoices_invoiceKey_write_off"
+    with serving(seed003) as base, httpx.Client(base_url=base) as anonymous:
+        api = Api(base, made.client_id, made.client_secret)
+        refused(anonymous.put(f"/v1/invoices/{INV}/write-off", content=b"{}"), 11, 401)
+        refused(anonymous.get(f"/v1/invoices/{INV}", headers={"Authorization": "Bearer not-a-token"}), 11, 401)
+        wrong = {"client_id": "clerk-app", "client_secret": "a-guessed-secret", "grant_type": "client_credentials"}
+        refused(anonymous.post("/oauth/token", data=wrong), 11, 401)
+        # A secret pasted into client_id names no client of the book: recorded as anonymous, never as written.
+        pasted = {**wrong, "client_id": made.client_secret}
+        refused(anonymous.post("/oauth/token", data=pasted), 11, 401)
+        refused(anonymous.post("/oauth/token", data={**wrong, "grant_type": "password"}), 90, 400)
+        # The clerk lacks Enhanced Write-off: refused by the operation, audited under its kind.
+        assert "Enhanced Write-off" in refused(api.put("/v1/debit-memos/DM00000001/write-off", {}), 10)
+        # Malformed and too large: refused before the operation, audited with the token's actor.
+        refused(api.put(f"/v1/invoices/{INV}/write-off", raw=b'{"a": 1, "a": 2}'), 90, 400)
+        refused(api.put(f"/v1/invoices/{INV}/write-off", raw=b" " * (1 << 20) + b"{}"), 70, 413)
+        with seed003.engine.begin() as conn:
+            conn.execute(text("UPDATE api_tokens SET expires_at = 0"))
+        refused(api.put(f"/v1/invoices/{INV}/write-off", {}), 11, 401)
+        api.http.close()
+    assert refusals(seed003) == [
+        (write_off, "anonymous", "authentication-failed", "authentication required: Authorization: Bearer <token>"),
+        ("get_v1_invoices_invoiceKey", "anonymous", "authentication-failed", "the access token is unknown or expired"),
+        ("post_oauth_token", "clerk-app", "authentication-failed", "unknown client or wrong secret"),
+        ("post_oauth_token", "anonymous", "authentication-failed", "unknown client or wrong secret"),
+        ("post_oauth_token", "clerk-app", "invalid-input", "grant_type must be client_credentials"),
+        (
+            "write-off-debit-memo",
+            "clerk",
+            "permission-denied",
+            "DM00000001: writing off a debit memo needs the Enhanced Write-off permission, which actor 'clerk' lacks",
+        ),
+        (write_off, "clerk", "invalid-input", f"{INV}: duplicate key 'a' in request body at $.a"),
+        (write_off, "clerk", "limit-exceeded", "the request body exceeds 1048576 bytes"),
+        (write_off, "anonymous", "authentication-failed", "the access token is unknown or expired"),
+    ]
+    requests = [json.loads(r) for r in requests_of(seed003)]
+    assert requests[0]["method"] == "PUT"
+    assert requests[0]["path"] == f"/v1/invoices/{INV}/write-off"
+    assert requests[2]["clientId"] == "clerk-app"
+    assert requests[3]["clientId"] is None
+    stored = json.dumps([dump(seed003.engine), refusals(seed003), requests_of(seed003)])
+    for secret in (made.client_secret, api.token, "a-guessed-secret", "not-a-token"):
+        assert secret not in stored
+
+
+def test_failed_token_attempts_are_limited_per_client_and_per_address(seed003: Books) -> None:
+    made = create_client(seed003.engine, "integrator", "admin")
+    other = create_client(seed003.engine, "other", "admin")
+
+    def token(client_id: str, secret: str) -> httpx.Response:
+        grant = {"client_id": client_id, "client_secret": secret, "grant_type": "client_credentials"}
+        return anonymous.post("/oauth/token", data=grant)
+
+    with serving(seed003, client_failures=3, address_failures=5) as base, httpx.Client(base_url=base) as anonymous:
+        assert token("integrator", made.client_secret).status_code == 200
+        for _ in range(3):
+            refused(token("integrator", "guess"), 11, 401)
+        # The fourth attempt is refused whatever the secret, until the oldest failure leaves the window.
+        limited = token("integrator", made.client_secret)
+        assert "too many failed attempts" in refused(limited, 70, 429)
+        assert 0 < int(limited.headers["Retry-After"]) <= 60
+        assert limited.json()["error"] == "slow_down"
+        # Another client from the same address: two more failures reach the address's limit of 5.
+        refused(token("other", "guess"), 11, 401)
+        refused(token("other", "guess"), 11, 401)
+        refused(token("other", other.client_secret), 70, 429)
+    kinds = [(kind, actor, code) for kind, actor, code, _ in refusals(seed003)]
+    assert kinds.count(("post_oauth_token", "integrator", "limit-exceeded")) == 1
+    assert kinds.count(("post_oauth_token", "other", "limit-exceeded")) == 1
+    assert len(kinds) == 7  # every failure and every 429 audited
+
+
+def test_failed_attempts_leave_the_window() -> None:
+    now = [1000.0]
+    attempts = FailedAttempts(2, 60, max_keys=2, clock=lambda: now[0])
+    attempts.failed("a")
+    assert attempts.retry_after("a") is None
+    now[0] += 10
+    attempts.failed("a")
+    assert attempts.retry_after("a") == 50
+    now[0] += 50
+    assert attempts.retry_after("a") is None  # the first failure left the window
+    attempts.failed("a")
+    assert attempts.retry_after("a") == 10
+    attempts.forget("a")
+    assert attempts.retry_after("a") is None
+    for key in ("b", "c", "d"):  # at most two keys: the least recently failing goes first
+        attempts.failed(key)
+        attempts.failed(key)
+    assert [attempts.retry_after(k) is None for k in ("b", "c", "d")] == [True, False, False]
+
+
+def test_items_per_request_are_limited(lines: tuple[Books, Api]) -> None:
+    """Past the reference product's 1,000 invoices (debit memos, items) per request: refused before any work,
+    category 70, naming the field and the limit; the Python API and the command line share the models' limit."""
+    books, api = lines
+    before = dump(books.engine)
+
+    def invoices(n: int) -> list[dict[str, Any]]:
+        return [{"invoiceNumber": f"INV{i:08d}", "amount": "1.00"} for i in range(n)]
+
+    apply = {"effectiveDate": "2026-11-02", "invoices": invoices(1001)}
+    message = refused(api.put("/v1/creditmemos/CM00000001/apply", apply), 70)
+    assert message == "CM00000001, invoices: too many items: at most 1000 per request, 1001 given"
+    # At the limit the request goes on to the operation's own rules.
+    assert "exceeds" in refused(api.put("/v1/creditmemos/CM00000001/apply", {**apply, "invoices": invoices(1000)}), 30)
+    items = [{"invoiceItemId": f"II-{i}", "amountWithoutTax": "0.01"} for i in range(1001)]
+    message = refused(api.put("/v1/invoices/INV00000010/write-off", {"items": items}), 70)
+    assert message == "INV00000010, items: too many items: at most 1000 per request, 1001 given"
+    parts = [{"invoiceNumber": "INV00000010", "amount": "1.00", "items": items[:1] * 1001}]
+    refused(api.put("/v1/payments/P00000010/apply", {"invoices": parts}), 70)
+    assert dump(books.engine) == before
+    with pytest.raises(Problems) as raised:
+        books.apply_payment("P00000010", {"debitMemos": [{"debitMemoNumber": "DM1", "amount": "1"}] * 1001})
+    assert "debitMemos: too many items: at most 1000" in str(raised.value)
+
+
+# --- paging -----------------------------------------------------------------------------------------------------------
+
+
+def test_lists_are_paged_as_the_reference_product_pages_them(seed: tuple[Books, Api, str], tmp_path: Path) -> None:
+    """``page`` and ``pageSize`` (default 20, at most 40), ``nextPage`` while there is one; payments by date then
+    number, so that the pages neither repeat nor skip a payment."""
+    books, api, _ = seed
+    dates = ["2026-11-03", "2026-11-01", "2026-11-03", "2026-11-02", "2026-11-03"]
+    payments = [
+        {
+            "number": f"P{9 - i:08d}",
+            "accountNumber": "A00000001",
+            "type": "External",
+            "effectiveDate": date,
+            "currency": "USD",
+            "amount": "10.00",
+        }
+        for i, date in enumerate(dates)
+    ]
+    (tmp_path / "payments.json").write_text(json.dumps({"payments": payments}))
+    books.load(tmp_path / "payments.json")
+    whole = ok(api.get("/v1/payments?pageSize=40"))
+    assert "nextPage" not in whole
+    expected = [p["number"] for p in sorted(whole["payments"], key=lambda p: (p["date"], p["number"]))]
+    assert [p["number"] for p in whole["payments"]] == expected
+    assert len(expected) == 6
+    assert expected[-3:] == ["P00000005", "P00000007", "P00000009"]  # one date: by number
+    seen: list[str] = []
+    url: str | None = "/v1/payments?accountNumber=A00000001&pageSize=2"
+    while url is not None:
+        page = ok(api.get(url))
+        seen.extend(p["number"] for p in page["payments"])
+        url = page.get("nextPage")
+        assert url is None or ("accountNumber=A00000001" in url and "pageSize=2" in url)
+    assert seen == expected
+    assert [p["number"] for p in ok(api.get("/v1/payments?page=3&pageSize=2"))["payments"]] == expected[4:]
+    assert ok(api.get("/v1/payments?page=9"))["payments"] == []
+    for bad in ("pageSize=41", "pageSize=0", "page=0", "page=two", "page=" + "9" * 5000):
+        assert refused(api.get(f"/v1/payments?{bad}"), 20, 400).startswith(bad.split("=")[0] + " must be")
+    # Every list pages the same way: the book's 24 accounting periods are 20 and then 4.
+    first = ok(api.get("/v1/accounting-periods"))
+    assert [len(first["accountingPeriods"]), first["nextPage"].endswith("?page=2&pageSize=20")] == [20, True]
+    second = ok(api.get(first["nextPage"]))
+    assert [p["name"] for p in second["accountingPeriods"]] == ["2027-09", "2027-10", "2027-11", "2027-12"]
+    assert "nextPage" not in second

@@ -143,6 +143,18 @@ class PermissionDenied(SubledgerError):
     code = "permission-denied"
 
 
+class AuthenticationFailed(SubledgerError):
+    """A caller that proved no identity (no access token, an unknown or expired one, a wrong client secret)."""
+
+    code = "authentication-failed"
+
+
+class LimitExceeded(SubledgerError):
+    """A request over a stated limit (items per request, failed sign-in attempts): refused before any work."""
+
+    code = "limit-exceeded"
+
+
 class UnbalancedEntry(SubledgerError):
     """A journal entry whose debits and credits differ in some currency: a defect, never user input."""
 
@@ -190,6 +202,8 @@ class Unsupported(SubledgerError):
 #: nearest class in an error's MRO decides. Problems of one field refine it (``category``).
 CATEGORIES: dict[type[SubledgerError], int] = {
     PermissionDenied: 10,
+    AuthenticationFailed: 11,
+    LimitExceeded: 70,
     InvalidInput: 20,
     Problems: 20,
     CloseChecksFailed: 30,
@@ -201,13 +215,19 @@ CATEGORIES: dict[type[SubledgerError], int] = {
 }
 #: Validation rules that the reference product files under their own categories.
 _FIELD_CATEGORIES = {"unknown field": 21, "Field required": 22}
+#: How the rule of a list longer than its model allows begins (``models.errors``): category 70, a limit.
+TOO_MANY_ITEMS = "too many items"
 
 
 def category(exc: SubledgerError, problem: Problem | None = None) -> int:
     """The reference product's category of a refusal (of one of its problems): 10 permission, 20 invalid value,
-    21 unknown field, 22 missing field, 30 rule restriction, 40 not found, 45 unsupported method, 60 internal."""
-    if problem is not None and problem.rule in _FIELD_CATEGORIES and isinstance(exc, InvalidInput | Problems):
-        return _FIELD_CATEGORIES[problem.rule]
+    21 unknown field, 22 missing field, 30 rule restriction, 40 not found, 45 unsupported method, 60 internal,
+    70 limit."""
+    if problem is not None and isinstance(exc, InvalidInput | Problems):
+        if problem.rule in _FIELD_CATEGORIES:
+            return _FIELD_CATEGORIES[problem.rule]
+        if problem.rule.startswith(TOO_MANY_ITEMS):
+            return 70
     for cls in type(exc).__mro__:
         if cls in CATEGORIES:
             return CATEGORIES[cls]

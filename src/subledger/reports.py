@@ -156,7 +156,11 @@ def list_payments(
     older_than: int | None = None,
     as_of: dt.date | None = None,
     period: str | None = None,
+    offset: int = 0,
+    limit: int | None = None,
 ) -> list[dict[str, Any]]:
+    """Payments by date, then number (unique in the book: a stable order to page through, ``offset`` and
+    ``limit``)."""
     as_of = as_of or dt.date.today()
     p = payments.c
     where: list[Any] = []
@@ -175,6 +179,8 @@ def list_payments(
         select(p.account_number, p.number, p.type, p.status, p.effective_date, p.currency, p.amount, p.unapplied)
         .where(*where)
         .order_by(p.effective_date, p.number)
+        .offset(offset)
+        .limit(limit)
     ).all()
     return [
         {

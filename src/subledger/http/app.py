@@ -15,7 +15,7 @@ import logging
 import time
 import traceback
 import uuid
-from collections.abc import Callable, MutableMapping
+from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -27,13 +27,17 @@ from pydantic_core import to_jsonable_python
 from sqlalchemy import Engine, create_engine, select
 from sqlalchemy.exc import DBAPIError
 from starlette.concurrency import run_in_threadpool
+from starlette.routing import Match
 from starlette.types import Message, Receive, Scope, Send
 
 from subledger import __version__, reports
 from subledger.api import Books, parse
+from subledger.audit import record_refusal
 from subledger.checks import CheckReport
 from subledger.errors import (
+    AuthenticationFailed,
     InvalidInput,
+    LimitExceeded,
     NotFound,
     RuleViolation,
     SubledgerError,
@@ -41,7 +45,7 @@ from subledger.errors import (
     category,
     problems_of,
 )
-from subledger.http import clients
+from subledger.http import clients, throttle
 from subledger.models.apply import (
     ApplyResult,
     CreditMemoApplyRequest,
@@ -49,7 +53,7 @@ from subledger.models.apply import (
     PaymentApplyRequest,
     PaymentUnapplyRequest,
 )
-from subledger.models.base import OutputModel
+from subledger.models.base import OutputModel, is_identifier
 from subledger.models.journal_run import JournalEntryBasicInformation, JournalRunCreate
 from subledger.models.jsonio import read_object
 from subledger.models.refund import CreditMemoRefundRequest, RefundCancelRequest, RefundResult
@@ -87,6 +91,24 @@ RESOURCE = {
     "request": 509900,
 }
 MALFORMED, AUTHENTICATION, LOCKING, INTERNAL, TEMPORARY, LIMIT = 90, 11, 50, 60, 61, 70
+INVALID = 20
+#: The reference product's paging of a list (``GET /v1/payments``): ``page`` from 1, ``pageSize`` 20 unless given,
+#: at most 40; ``nextPage`` in the answer while there is a next page. Every list endpoint pages the same way.
+PAGE_SIZE, MAX_PAGE_SIZE, MAX_PAGE = 20, 40, 999_999_999
+PAGING = [
+    {
+        "name": "page",
+        "in": "query",
+        "required": False,
+        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1},
+    },
+    {
+        "name": "pageSize",
+        "in": "query",
+        "required": False,
+        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE, "default": PAGE_SIZE},
+    },
+]
 
 
 def reason_code(resource: str, cat: int) -> int:
@@ -108,21 +130,41 @@ def refusal(exc: SubledgerError, resource: str, request_id: str) -> dict[str, An
 
 
 class _Refused(Exception):
-    """A request refused before it reaches an operation (authentication, malformed input): status and reason."""
+    """A request refused before it reaches an operation (authentication, malformed input): status and reason, and
+    the error it is audited as."""
 
     def __init__(self, status: int, resource: str, cat: int, message: str) -> None:
         super().__init__(message)
         self.status, self.resource, self.cat, self.message = status, resource, cat, message
+        self.error: SubledgerError = (
+            AuthenticationFailed(message)
+            if cat == AUTHENTICATION
+            else LimitExceeded(message)
+            if cat == LIMIT
+            else InvalidInput(message)
+        )
+
+
+#: The actor a refusal is audited under when the caller proved no identity and named no client.
+ANONYMOUS = "anonymous"
+#: The width of ``api_clients.client_id``: a longer (or non-identifier) client id names no client.
+MAX_CLIENT_ID = 100
 
 
 # --- the ASGI layer: request ids, body limit, access log ----------------------------------------------------------
 
 
 class Edge:
-    """Outermost middleware: a request id on every response, the body size limit, one JSON access-log line."""
+    """Outermost middleware: a request id on every response, the body size limit, one JSON access-log line.
+    ``on_refused`` audits a request it refuses (too large)."""
 
-    def __init__(self, app: FastAPI, max_body: int) -> None:
-        self.app, self.max_body = app, max_body
+    def __init__(
+        self,
+        app: FastAPI,
+        max_body: int,
+        on_refused: Callable[[Scope, SubledgerError], Awaitable[None]] | None = None,
+    ) -> None:
+        self.app, self.max_body, self.on_refused = app, max_body, on_refused
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -186,7 +228,10 @@ class Edge:
 
             await self.app(scope, replay, send_with_ids)
         except _TooLarge:
-            failure = _failure(request_id, "request", [(LIMIT, f"the request body exceeds {self.max_body} bytes")])
+            message = f"the request body exceeds {self.max_body} bytes"
+            if self.on_refused is not None:
+                await self.on_refused(scope, LimitExceeded(message))
+            failure = _failure(request_id, "request", [(LIMIT, message)])
             await JSONResponse(failure, status_code=413)(scope, receive, send_with_ids)
         finally:
             state: MutableMapping[str, Any] = scope.get("state", {})
@@ -279,10 +324,14 @@ def _parse(model: type[Any], body: dict[str, Any], document: str | None) -> Any:
     return parse(model, body, document=document)
 
 
-def _openapi_extra(param: str | None, model: type[BaseModel] | None, *, writes: bool) -> dict[str, Any]:
+def _openapi_extra(
+    param: str | None, model: type[BaseModel] | None, *, writes: bool, paged: bool = False
+) -> dict[str, Any]:
     parameters: list[dict[str, Any]] = []
     if param:
         parameters.append({"name": param, "in": "path", "required": True, "schema": {"type": "string"}})
+    if paged:
+        parameters.extend(PAGING)
     if writes:
         parameters.append(
             {
@@ -373,7 +422,8 @@ def _as_schema(result: Any) -> dict[str, Any]:
     if isinstance(result, tuple):
         key, model = result
         items = {"$ref": f"#/components/schemas/{model.__name__}"}
-        return {"type": "object", "properties": {key: {"type": "array", "items": items}}}
+        next_page = {"type": "string", "description": "the URL of the next page; absent on the last page"}
+        return {"type": "object", "properties": {key: {"type": "array", "items": items}, "nextPage": next_page}}
     if isinstance(result, type):
         return {"$ref": f"#/components/schemas/{result.__name__}"}
     return {"type": "object", "description": "the document in its load-file shape, with its balances"}
@@ -430,8 +480,12 @@ def create_app(
     token_ttl: int = clients.DEFAULT_TTL,
     max_body: int = MAX_BODY,
     timeout: float = 30.0,
+    client_failures: int = throttle.CLIENT_FAILURES,
+    address_failures: int = throttle.ADDRESS_FAILURES,
+    failure_window: float = throttle.WINDOW,
 ) -> Edge:
-    """The service over the book on ``engine``."""
+    """The service over the book on ``engine``. ``POST /oauth/token`` allows ``client_failures`` failed attempts
+    per client id and ``address_failures`` per remote address within ``failure_window`` seconds (``throttle``)."""
     app = FastAPI(
         title="subledger",
         version=__version__,
@@ -442,8 +496,58 @@ def create_app(
     def request_id(request: Request) -> str:
         return str(request.scope["state"]["request_id"])
 
+    # --- refusals before an operation, audited as the command line audits its own ---------------------------------
+
+    def operation_of(scope: Scope) -> str:
+        """What was asked: the endpoint's operationId (``docs/openapi.json``), found again for a request refused
+        before routing."""
+        route = scope.get("route")
+        if route is None:
+            route = next((r for r in app.router.routes if r.matches(scope)[0] == Match.FULL), None)
+        return str(getattr(route, "operation_id", None) or "http-request")
+
+    def audit(scope: Scope, error: SubledgerError) -> None:
+        """Record a refusal in ``audit_refusals``: the actor of the caller's token (else the client id it named at
+        ``/oauth/token``, else ``anonymous``), the operation, the rule. Never a secret or a token: the request is
+        recorded as its method, path, request id and remote address."""
+        state = scope.setdefault("state", {})
+        try:
+            caller: clients.Caller | None = state.get("caller")
+            if caller is None:
+                scheme, _, token = dict(scope["headers"]).get(b"authorization", b"").decode("latin-1").partition(" ")
+                if scheme.lower() == "bearer" and token.strip():
+                    caller = clients.caller_of(engine, token.strip())
+            claimed = state.get("claimed_client")
+            if claimed is not None:
+                # Only a client id of the book is recorded: a secret pasted into client_id never is.
+                with engine.connect() as conn:
+                    c = schema.api_clients.c
+                    if conn.execute(select(c.client_id).where(c.client_id == claimed)).first() is None:
+                        claimed = None
+            request = {
+                "method": scope["method"],
+                "path": scope["path"],
+                "requestId": state.get("request_id"),
+                "remote": (scope.get("client") or ("", 0))[0],
+                "clientId": caller.client_id if caller else claimed,
+            }
+            record_refusal(
+                engine,
+                kind=operation_of(scope),
+                actor=caller.actor if caller else claimed or ANONYMOUS,
+                request_json=json.dumps(request, sort_keys=True, separators=(",", ":")),
+                idempotency_key=None,
+                error=error,
+            )
+        except Exception as exc:  # the refusal itself is what the client must get
+            ERROR_LOG.error("request %s: the refusal was not audited: %s", state.get("request_id"), exc)
+
+    async def audited(scope: Scope, error: SubledgerError) -> None:
+        await run_in_threadpool(audit, scope, error)
+
     @app.exception_handler(_Refused)
     async def refused(request: Request, exc: _Refused) -> JSONResponse:
+        await audited(request.scope, exc.error)
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
         body = _failure(request_id(request), exc.resource, [(exc.cat, exc.message)])
         return JSONResponse(body, status_code=exc.status, headers=headers)
@@ -512,9 +616,6 @@ def create_app(
     def whole(result: Any) -> dict[str, Any]:
         return dict(result)
 
-    def listed(key: str) -> Callable[[Any], dict[str, Any]]:
-        return lambda result: {key: result}
-
     Operation = Callable[[Books, str, dict[str, Any], str | None], Any]
 
     def write(
@@ -553,10 +654,22 @@ def create_app(
         op: Callable[[Books, str], Any],
         summary: str,
         shape: Callable[[Any], dict[str, Any]] = whole,
+        paged: str | None = None,
     ) -> None:
+        """A GET endpoint; ``paged`` names the list of a paged answer (``op`` returns the whole list)."""
+
         async def endpoint(request: Request) -> JSONResponse:
             key = request.path_params[param] if param else ""
-            return await operate(request, resource, lambda books: op(books, key), shape)
+            if paged is None:
+                return await operate(request, resource, lambda books: op(books, key), shape)
+            page, size = page_of(request, resource)
+            start = (page - 1) * size
+            return await operate(
+                request,
+                resource,
+                lambda books: op(books, key)[start : start + size + 1],
+                page_shape(request, paged, page, size),
+            )
 
         endpoint.__name__ = f"get{path}"
 
@@ -565,15 +678,44 @@ def create_app(
             endpoint,
             methods=["GET"],
             summary=summary,
-            openapi_extra=_openapi_extra(param, None, writes=False),
+            openapi_extra=_openapi_extra(param, None, writes=False, paged=paged is not None),
             operation_id=_operation_id("GET", path),
         )
 
+    # --- paging of list endpoints ---------------------------------------------------------------------------------
+
+    def page_of(request: Request, resource: str) -> tuple[int, int]:
+        """The ``page`` and ``pageSize`` asked for (a malformed or out-of-range value: 400, naming it and its range)."""
+
+        def number(name: str, default: int, top: int) -> int:
+            raw = request.query_params.get(name, str(default))
+            if not (raw.isascii() and raw.isdigit() and len(raw) <= len(str(top)) and 1 <= int(raw) <= top):
+                raise _Refused(400, resource, INVALID, f"{name} must be a whole number from 1 to {top}")
+            return int(raw)
+
+        return number("page", 1, MAX_PAGE), number("pageSize", PAGE_SIZE, MAX_PAGE_SIZE)
+
+    def page_shape(request: Request, key: str, page: int, size: int) -> Callable[[Any], dict[str, Any]]:
+        """The page under ``key`` from the rows fetched (one past the page when there is a next one), and the next
+        page's URL (the request's, its other parameters kept) while there is one."""
+
+        def shape(rows: Any) -> dict[str, Any]:
+            answer: dict[str, Any] = {key: rows[:size]}
+            if len(rows) > size:
+                answer["nextPage"] = str(request.url.include_query_params(page=page + 1, pageSize=size))
+            return answer
+
+        return shape
+
     # --- OAuth ----------------------------------------------------------------------------------------------------
+
+    by_client = throttle.FailedAttempts(client_failures, failure_window)
+    by_address = throttle.FailedAttempts(address_failures, failure_window)
 
     @app.post(
         "/oauth/token",
         summary="An access token for client credentials",
+        operation_id="post_oauth_token",
         openapi_extra={
             "requestBody": {
                 "required": True,
@@ -599,26 +741,32 @@ def create_app(
             form = {k: v[-1] for k, v in parse_qs(raw.decode(), strict_parsing=bool(raw)).items()}
         except (UnicodeDecodeError, ValueError):
             raise _Refused(400, "oauth", MALFORMED, "the body must be application/x-www-form-urlencoded") from None
+        client_id = form.get("client_id", "")
+        if is_identifier(client_id) and len(client_id) <= MAX_CLIENT_ID:
+            request.scope["state"]["claimed_client"] = client_id  # the actor of a refusal, if a client of the book
+
+        async def refuse(status: int, error: str, cat: int, message: str, **headers: str) -> JSONResponse:
+            # RFC 6749's error names (slow_down: RFC 8628's) beside the reference product's envelope.
+            exc = _Refused(status, "oauth", cat, message)
+            await audited(request.scope, exc.error)
+            body = {"error": error, **_failure(request_id(request), "oauth", [(cat, message)])}
+            return JSONResponse(body, status, headers=headers or None)
+
         if form.get("grant_type") != "client_credentials":
-            # RFC 6749's error names beside the reference product's envelope.
-            return JSONResponse(
-                {
-                    "error": "unsupported_grant_type",
-                    **_failure(request_id(request), "oauth", [(MALFORMED, "grant_type must be client_credentials")]),
-                },
-                400,
-            )
+            return await refuse(400, "unsupported_grant_type", MALFORMED, "grant_type must be client_credentials")
+        address = (request.scope.get("client") or ("", 0))[0]
+        wait = max(by_client.retry_after(client_id) or 0, by_address.retry_after(address) or 0)
+        if wait:
+            message = f"too many failed attempts: try again in {wait}s"
+            return await refuse(429, "slow_down", LIMIT, message, **{"Retry-After": str(wait)})
         issued = await run_in_threadpool(
-            clients.issue_token, engine, form.get("client_id", ""), form.get("client_secret", ""), token_ttl
+            clients.issue_token, engine, client_id, form.get("client_secret", ""), token_ttl
         )
         if issued is None:
-            return JSONResponse(
-                {
-                    "error": "invalid_client",
-                    **_failure(request_id(request), "oauth", [(AUTHENTICATION, "unknown client or wrong secret")]),
-                },
-                401,
-            )
+            by_client.failed(client_id)
+            by_address.failed(address)
+            return await refuse(401, "invalid_client", AUTHENTICATION, "unknown client or wrong secret")
+        by_client.forget(client_id)
         return JSONResponse(
             {"access_token": issued.access_token, "token_type": "bearer", "expires_in": issued.expires_in},
             headers={"Cache-Control": "no-store"},
@@ -759,18 +907,31 @@ def create_app(
             rows = reports.list_payments(conn, account=account)
         return [row for row in rows if number is None or row["number"] == number]
 
+    def payments_page(books: Books, account: str | None, offset: int, limit: int) -> list[dict[str, Any]]:
+        with books.engine.connect() as conn:
+            return reports.list_payments(conn, account=account, offset=offset, limit=limit)
+
     async def list_payments(request: Request) -> JSONResponse:
         account = request.query_params.get("accountNumber")
-        return await operate(request, "payment", lambda books: payments_of(books, account), listed("payments"))
+        page, size = page_of(request, "payment")
+        return await operate(
+            request,
+            "payment",
+            lambda books: payments_page(books, account, (page - 1) * size, size + 1),
+            page_shape(request, "payments", page, size),
+        )
 
     app.add_api_route(
         "/v1/payments",
         list_payments,
         methods=["GET"],
-        summary="Payments (of one customer account with ?accountNumber=), oldest first",
+        summary="Payments (of one customer account with ?accountNumber=), oldest first, then by number; paged",
         operation_id="get_v1_payments",
         openapi_extra={
-            "parameters": [{"name": "accountNumber", "in": "query", "required": False, "schema": {"type": "string"}}],
+            "parameters": [
+                {"name": "accountNumber", "in": "query", "required": False, "schema": {"type": "string"}},
+                *PAGING,
+            ],
             "security": [{"bearer": []}],
         },
     )
@@ -795,8 +956,8 @@ def create_app(
         None,
         "period",
         lambda b, _: b.periods(),
-        "The accounting periods",
-        listed("accountingPeriods"),
+        "The accounting periods, oldest first; paged",
+        paged="accountingPeriods",
     )
     read("/v1/accounting-periods/{apId}", "apId", "period", one_period, "An accounting period")
     write(
@@ -866,8 +1027,8 @@ def create_app(
         "jrNumber",
         "journal-entry",
         lambda b, k: b.journal_run(k).summary or [],
-        "A journal run's summary journal entries",
-        listed("journalEntries"),
+        "A journal run's summary journal entries; paged",
+        paged="journalEntries",
     )
 
     # --- what the book never does (issue 19): category 45, after the document is found ------------------------------
@@ -998,7 +1159,7 @@ def create_app(
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
-    return Edge(app, max_body)
+    return Edge(app, max_body, audited)
 
 
 def openapi_document() -> dict[str, Any]:

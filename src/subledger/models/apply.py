@@ -17,9 +17,9 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from decimal import Decimal
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 
-from subledger.models.base import Amount, Date, Id, Model, OutputModel
+from subledger.models.base import MAX_ITEMS, Amount, Date, Id, Model, OutputModel
 from subledger.models.documents import ApplicationItem
 from subledger.models.views import JournalEntryView
 
@@ -81,19 +81,19 @@ class _DebitMemoPart(_Part):
 
 
 class CreditMemoInvoicePart(_InvoicePart):
-    items: list[CreditMemoApplicationItem] = []
+    items: list[CreditMemoApplicationItem] = Field(default=[], max_length=MAX_ITEMS)
 
 
 class CreditMemoDebitMemoPart(_DebitMemoPart):
-    items: list[CreditMemoApplicationItem] = []
+    items: list[CreditMemoApplicationItem] = Field(default=[], max_length=MAX_ITEMS)
 
 
 class PaymentInvoicePart(_InvoicePart):
-    items: list[ApplicationItem] = []
+    items: list[ApplicationItem] = Field(default=[], max_length=MAX_ITEMS)
 
 
 class PaymentDebitMemoPart(_DebitMemoPart):
-    items: list[ApplicationItem] = []
+    items: list[ApplicationItem] = Field(default=[], max_length=MAX_ITEMS)
 
 
 class _ApplyRequest(Model):
@@ -133,8 +133,8 @@ class _ApplyRequest(Model):
 class CreditMemoApplyRequest(_ApplyRequest):
     """``PUT /v1/credit-memos/{creditMemoKey}/apply``: the credit memo's unapplied amount to invoices/debit memos."""
 
-    invoices: list[CreditMemoInvoicePart] = []
-    debit_memos: list[CreditMemoDebitMemoPart] = []
+    invoices: list[CreditMemoInvoicePart] = Field(default=[], max_length=MAX_ITEMS)
+    debit_memos: list[CreditMemoDebitMemoPart] = Field(default=[], max_length=MAX_ITEMS)
 
 
 class CreditMemoUnapplyRequest(CreditMemoApplyRequest):
@@ -144,8 +144,8 @@ class CreditMemoUnapplyRequest(CreditMemoApplyRequest):
 class PaymentApplyRequest(_ApplyRequest):
     """``PUT /v1/payments/{paymentKey}/apply``: a processed payment's unapplied amount to invoices/debit memos."""
 
-    invoices: list[PaymentInvoicePart] = []
-    debit_memos: list[PaymentDebitMemoPart] = []
+    invoices: list[PaymentInvoicePart] = Field(default=[], max_length=MAX_ITEMS)
+    debit_memos: list[PaymentDebitMemoPart] = Field(default=[], max_length=MAX_ITEMS)
 
     @model_validator(mode="after")
     def _positive_items(self) -> PaymentApplyRequest:

@@ -66,6 +66,13 @@ Date = Annotated[
 ]
 
 
+#: Items per list of one request (write-off items and their taxation items, the invoices and debit memos of an
+#: application and their items, refund and recovery items): the reference product's documented limit for the
+#: invoices, debit memos and items of an application ("the maximum number ... is 1,000"), used for every list of
+#: a request it states none for. A longer list is refused before any work (category 70, ``errors.TOO_MANY_ITEMS``).
+MAX_ITEMS = 1000
+
+
 class Model(BaseModel):
     """Base of every input model: camelCase names on the wire, unknown fields refused, immutable."""
 

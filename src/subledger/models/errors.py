@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from subledger.errors import Problem
+from subledger.errors import TOO_MANY_ITEMS, Problem
 from subledger.models.base import is_identifier
 
 _NUMBER_KEYS = ("invoiceNumber", "number", "accountNumber")
@@ -54,6 +54,10 @@ def _message(err: ErrorDetails) -> str:
         message = "Input should be a valid array"  # JSON's word: input is parsed before it is validated
     elif err["type"] in ("dict_type", "model_type", "model_attributes_type"):
         message = "Input should be an object"
+    elif err["type"] == "too_long":
+        context = err.get("ctx", {})
+        limit, given = context.get("max_length"), context.get("actual_length")
+        message = f"{TOO_MANY_ITEMS}: at most {limit} per request, {given} given"
     return message
 
 

@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from pydantic import Field, model_validator
 
-from subledger.models.base import Amount, Code, Date, Id, Model, OutputModel
+from subledger.models.base import MAX_ITEMS, Amount, Code, Date, Id, Model, OutputModel
 from subledger.models.views import JournalEntryView
 
 
@@ -37,7 +37,7 @@ class RecoveryItem(Model):
 class WriteOffRecoveryRequest(Model):
     memo_date: Date | None = None
     amount: Amount | None = None
-    items: list[RecoveryItem] | None = None
+    items: list[RecoveryItem] | None = Field(default=None, max_length=MAX_ITEMS)
     reason_code: Code = "Write-off"
     comment: str | None = Field(default=None, max_length=255)
 

@@ -16,7 +16,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, model_validator
 
-from subledger.models.base import Amount, Code, Date, Id, Model, OutputModel, Short
+from subledger.models.base import MAX_ITEMS, Amount, Code, Date, Id, Model, OutputModel, Short
 from subledger.models.views import JournalEntryView
 
 RefundType = Literal["External", "Electronic"]
@@ -49,7 +49,7 @@ class CreditMemoRefundRequest(Model):
     reference_id: Annotated[str, StringConstraints(max_length=60)] | None = None
     reason_code: Code | None = None
     comment: str | None = Field(default=None, max_length=255)
-    items: list[RefundItem] = []
+    items: list[RefundItem] = Field(default=[], max_length=MAX_ITEMS)
 
     @model_validator(mode="after")
     def _amounts(self) -> CreditMemoRefundRequest:

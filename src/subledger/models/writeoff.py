@@ -14,7 +14,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from subledger.models.base import Amount, Date, Id, Model, OutputModel
+from subledger.models.base import MAX_ITEMS, Amount, Date, Id, Model, OutputModel
 from subledger.models.views import JournalEntryView
 
 
@@ -30,7 +30,7 @@ class WriteOffItem(Model):
     #: The charge amount written off (at most the item's open balance, with its sign); its taxation lines are
     #: listed apart, and only those listed are written off.
     amount_without_tax: Amount
-    taxation_items: list[WriteOffTaxationItem] = []
+    taxation_items: list[WriteOffTaxationItem] = Field(default=[], max_length=MAX_ITEMS)
 
     @model_validator(mode="after")
     def _one_item_id(self) -> WriteOffItem:
@@ -57,7 +57,7 @@ class WriteOffRequest(Model):
     #: The total written off; with ``items`` it must equal their sum, without them the open balance.
     amount: Amount | None = None
     #: Line level: only these items and taxation items, each with its amount. Omitted: every open balance.
-    items: list[WriteOffItem] | None = Field(default=None, min_length=1)
+    items: list[WriteOffItem] | None = Field(default=None, min_length=1, max_length=MAX_ITEMS)
 
     @property
     def enhanced(self) -> bool:
