@@ -8,9 +8,9 @@ something else is refused, naming the field and the rule, rather than dropped.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, WithJsonSchema, field_validator
 
 from subledger.errors import InvalidInput, NotFound
 from subledger.models.base import Date, Model
@@ -43,7 +43,7 @@ WHOLE_PERIODS = "the book's journal runs take whole accounting periods"
 
 
 class JournalRunTransactionType(Model):
-    type: str
+    type: Annotated[str, WithJsonSchema({"type": "string", "enum": sorted(REFERENCE_TRANSACTION_TYPES)})]
 
 
 class JournalRunCreate(Model):
