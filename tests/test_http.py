@@ -859,3 +859,22 @@ def test_lists_are_paged_as_the_reference_product_pages_them(seed: tuple[Books, 
     second = ok(api.get(first["nextPage"]))
     assert [p["name"] for p in second["accountingPeriods"]] == ["2027-09", "2027-10", "2027-11", "2027-12"]
     assert "nextPage" not in second
+
+
+def test_the_services_own_refusals_of_a_write_are_audited_once(seed: tuple[Books, Api, str]) -> None:
+    """A write refused by the service itself (a body it parses, what the book never does) is audited under the
+    endpoint's operationId; one refused by a ``Books`` method only under the method's kind, never twice."""
+    books, api, _ = seed
+    ok(api.put(f"/v1/invoices/{INV}/write-off", raw=HEADER.read_bytes()))
+    refused(api.put(f"/v1/invoices/{INV}/write-off", raw=HEADER.read_bytes(), key="again"), 30)
+    refused(api.put("/v1/accounting-periods/2026-01/reopen", {}), 22)
+    refused(api.http.delete("/v1/accounting-periods/2027-12"), 45)
+    assert [(kind, actor, code) for kind, actor, code, _ in refusals(books)] == [
+        ("write-off-invoice", "admin", "nothing-to-write-off"),
+        ("put_v1_accounting_periods_apId_reopen", "admin", "invalid-input"),
+        ("delete_v1_accounting_periods_apId", "admin", "unsupported"),
+    ]
+    with books.engine.connect() as conn:
+        keys = [r.idempotency_key for r in conn.execute(select(audit_refusals).order_by(audit_refusals.c.id))]
+    assert keys == ["integrator:again", None, None]
+    assert json.loads(requests_of(books)[1])["body"] == {}

@@ -60,6 +60,7 @@ from subledger.models.refund import CreditMemoRefundRequest, RefundCancelRequest
 from subledger.models.reversal import CreditMemoReversalRequest, InvoiceReversalRequest, ReversalResult
 from subledger.models.views import PeriodView
 from subledger.models.writeoff import CreditMemoWriteOffRequest, WriteOffRequest, WriteOffResult
+from subledger.operations.base import audit_scope, record_once
 from subledger.operations.journal_runs import (
     TRANSFERRED,
     JournalRunResult,
@@ -630,10 +631,29 @@ def create_app(
     ) -> None:
         async def endpoint(request: Request) -> JSONResponse:
             key = request.path_params[param] if param else ""
-            await run_in_threadpool(authenticate, request)  # no body is read for a caller without a valid token
+            caller = await run_in_threadpool(authenticate, request)  # no body is read without a valid token
             body = await body_of(request, resource, key)
             idem = idempotency_key(request, resource)
-            return await operate(request, resource, lambda books: op(books, key, body, idem), shape)
+            asked = {"method": method, "path": request.url.path, "requestId": request_id(request), "body": body}
+
+            def audited_op(books: Books) -> Any:
+                # A refusal of the service's own (a body it parses, what the book never does) is audited under
+                # the endpoint's operationId; one a ``Books`` method refused is in the audit under its kind already.
+                with audit_scope():
+                    try:
+                        return op(books, key, body, idem)
+                    except Exception as exc:
+                        record_once(
+                            engine,
+                            kind=_operation_id(method, path),
+                            actor=caller.actor,
+                            request_json=json.dumps(asked, sort_keys=True, separators=(",", ":"), default=str),
+                            idempotency_key=idem,
+                            error=exc,
+                        )
+                        raise
+
+            return await operate(request, resource, audited_op, shape)
 
         endpoint.__name__ = f"{method.lower()}{path}"
 

@@ -191,6 +191,15 @@ def _record(
         recorded[id(error)] = error
 
 
+def record_once(
+    engine: Engine, *, kind: str, actor: str, request_json: str, idempotency_key: str | None, error: BaseException
+) -> None:
+    """Record a refusal an interface makes itself, around a ``Books`` method (its own check of a body or of what
+    the book never does): once, so that within an ``audit_scope`` a refusal the method recorded is not recorded
+    again under the interface's kind."""
+    _record(engine, kind=kind, actor=actor, request_json=request_json, idempotency_key=idempotency_key, error=error)
+
+
 def run_operation(
     engine: Engine,
     *,
