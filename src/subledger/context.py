@@ -26,6 +26,7 @@ from subledger.permissions import Actor
 from subledger.posting import Defaults, DocumentKind
 from subledger.settings import BookSettings
 from subledger.storage import schema
+from subledger.storage.bulk import one_of
 
 
 @dataclass(frozen=True)
@@ -208,7 +209,7 @@ class Context:
         if numbers and self.conn.dialect.name == "postgresql":
             self.conn.execute(
                 select(schema.customer_accounts.c.account_number)
-                .where(schema.customer_accounts.c.account_number.in_(numbers))
+                .where(one_of(self.conn, schema.customer_accounts.c.account_number, numbers))
                 .order_by(schema.customer_accounts.c.account_number)
                 .with_for_update()
             ).all()

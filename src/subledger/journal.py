@@ -21,7 +21,7 @@ from subledger import canonical
 from subledger.errors import UnbalancedEntry
 from subledger.money import ZERO
 from subledger.posting import Codes, Line, TransactionType, lines_for
-from subledger.storage.bulk import insert_rows, update_rows
+from subledger.storage.bulk import insert_rows, one_of, update_rows
 from subledger.storage.schema import customer_accounts, journal_entries, journal_lines
 
 #: Bound parameters per ``IN (...)`` list: SQLite allows at most 32,766 variables in one statement.
@@ -240,7 +240,7 @@ def read_heads(conn: Connection, accounts: Iterable[str]) -> dict[str, tuple[int
     for i in range(0, len(wanted), _IN_CHUNK):
         for row in conn.execute(
             select(head.account_number, head.last_entry_seq, head.last_entry_hash).where(
-                head.account_number.in_(wanted[i : i + _IN_CHUNK])
+                one_of(conn, head.account_number, wanted[i : i + _IN_CHUNK])
             )
         ):
             heads[row.account_number] = (row.last_entry_seq, row.last_entry_hash)

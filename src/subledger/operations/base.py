@@ -57,7 +57,7 @@ from subledger.audit import record_refusal
 from subledger.context import Context
 from subledger.errors import Conflict, IdempotencyConflict, InvalidInput, RuleViolation, SubledgerError
 from subledger.permissions import Actor, actor_name
-from subledger.storage.bulk import gc_paused
+from subledger.storage.bulk import gc_paused, one_of
 from subledger.storage.db import ANALYZE_FROM, refresh_statistics, write_transaction
 from subledger.storage.limits import over_limit
 from subledger.storage.schema import BULK_TABLES, operations, periods
@@ -482,7 +482,9 @@ def _replays(engine: Engine, batch: Batch[R], keys: dict[str, str | None]) -> di
             query = select(
                 operations.c.idempotency_key, operations.c.kind, operations.c.request_hash, operations.c.result
             )
-            for row in conn.execute(query.where(operations.c.idempotency_key.in_(listed[i : i + batch.size]))):
+            for row in conn.execute(
+                query.where(one_of(conn, operations.c.idempotency_key, listed[i : i + batch.size]))
+            ):
                 rows[wanted[row.idempotency_key]] = row
         named = batch.operations(conn, list(rows)) if rows else {}
     found: dict[str, R] = {}

@@ -56,7 +56,7 @@ from subledger.state import (
     new_tax_line,
     write_balances,
 )
-from subledger.storage.bulk import insert_rows
+from subledger.storage.bulk import insert_rows, one_of
 from subledger.storage.schema import customer_accounts, document_items, documents, payments, taxation_items
 
 P = ParamSpec("P")
@@ -127,7 +127,7 @@ class _Loader:
         existing = {
             r.account_number: r
             for r in conn.execute(
-                select(customer_accounts).where(customer_accounts.c.account_number.in_(sorted(wanted)))
+                select(customer_accounts).where(one_of(conn, customer_accounts.c.account_number, sorted(wanted)))
             )
         }
         self.accounts = {n: r.currency for n, r in existing.items()}
@@ -185,7 +185,7 @@ class _Loader:
         for chunk in _chunks(numbers):
             for r in conn.execute(
                 select(documents.c.number, documents.c.kind, documents.c.content_hash, documents.c.operation_id).where(
-                    documents.c.number.in_(chunk)
+                    one_of(conn, documents.c.number, chunk)
                 )
             ):
                 if r.operation_id == this:
@@ -194,7 +194,7 @@ class _Loader:
                     found[r.number] = (r.kind, r.content_hash)
             for number, content_hash, operation_id in conn.execute(
                 select(payments.c.number, payments.c.content_hash, payments.c.operation_id).where(
-                    payments.c.number.in_(chunk)
+                    one_of(conn, payments.c.number, chunk)
                 )
             ):
                 if operation_id == this:
@@ -258,7 +258,7 @@ class _Loader:
         for chunk in _chunks(ids, 5_000):
             for table in (document_items, taxation_items):
                 query = select(table.c.id, table.c.document_number).where(
-                    table.c.account_number.in_(accounts), table.c.id.in_(chunk)
+                    one_of(conn, table.c.account_number, accounts), one_of(conn, table.c.id, chunk)
                 )
                 for r in conn.execute(query):
                     self.problems.append(

@@ -38,6 +38,7 @@ from subledger.operations.settlement import Applications, Line
 from subledger.posting import Defaults, DocumentKind, Role, line_type, resolve_codes
 from subledger.settings import MirroringRule
 from subledger.state import DocumentState, ItemLine, TaxLine, new_item_line, new_tax_line
+from subledger.storage.bulk import one_of
 from subledger.storage.schema import documents
 
 
@@ -179,7 +180,7 @@ def next_numbers(conn: Connection, prefixes: Iterable[str]) -> dict[str, str]:
         firsts = [f"{p}-1" for p in wanted[i : i + 1000]]
         used += [
             n.removesuffix("-1")
-            for n in conn.execute(select(documents.c.number).where(documents.c.number.in_(firsts))).scalars()
+            for n in conn.execute(select(documents.c.number).where(one_of(conn, documents.c.number, firsts))).scalars()
         ]
     for prefix in used:
         query = select(documents.c.number).where(documents.c.number >= f"{prefix}-", documents.c.number < f"{prefix}.")

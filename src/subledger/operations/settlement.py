@@ -26,6 +26,7 @@ from subledger.models.documents import ApplicationItem
 from subledger.money import ZERO, is_exact_for, quantize
 from subledger.posting import DocumentKind, Posts, Role, TransactionType, transaction_type
 from subledger.state import DocumentState, ItemLine, TaxLine, line_of_kind
+from subledger.storage.bulk import insert_rows
 from subledger.storage.schema import applications
 
 Line = ItemLine | TaxLine
@@ -236,8 +237,7 @@ class Applications:
         return builder.entries()
 
     def insert(self, conn: Connection) -> None:
-        if self.rows:
-            conn.execute(applications.insert(), self.rows)
+        insert_rows(conn, applications, self.rows)
 
 
 def fifo(target: DocumentState, amount: Decimal) -> list[tuple[Line, Decimal]]:

@@ -76,7 +76,7 @@ from subledger.operations.settlement import Applications, Line, check_toward_zer
 from subledger.permissions import Actor
 from subledger.posting import DocumentKind
 from subledger.state import DocumentState, document_rows, fetch_documents, write_balances
-from subledger.storage.bulk import insert_rows
+from subledger.storage.bulk import insert_rows, one_of
 from subledger.storage.schema import (
     applications,
     document_items,
@@ -392,7 +392,7 @@ def _locate(conn: Connection, numbers: Sequence[str]) -> dict[str, tuple[str, Do
     for i in range(0, len(numbers), BATCH):
         rows = conn.execute(
             select(documents.c.number, documents.c.account_number, documents.c.kind).where(
-                documents.c.number.in_(numbers[i : i + BATCH])
+                one_of(conn, documents.c.number, numbers[i : i + BATCH])
             )
         )
         found.update((r.number, (r.account_number, DocumentKind(r.kind))) for r in rows)
