@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Select, String, column, select, tuple_, update, values
+from sqlalchemy import Connection, select, update
 
 from subledger.errors import NotFound
 from subledger.money import ZERO, quantize
 from subledger.posting import Codes, DocumentKind, Role
-from subledger.storage.bulk import insert_rows, one_of, update_rows
+from subledger.storage.bulk import insert_rows, one_of, pairs_in, update_rows
 from subledger.storage.schema import document_items, documents, taxation_items
 
 if TYPE_CHECKING:
@@ -214,13 +214,11 @@ def fetch_documents(
         docs[row["number"]] = DocumentState(**{k: row[k] for k in _DOC_FIELDS}, items=[])
     if not docs:
         return docs
-    # Lines by their documents' (account, number) pairs, each pair one probe of the (account_number,
-    # document_number) index: an IN list on each column alone made SQLite probe every account with every number.
-    pairs = _pairs([(d.account_number, d.number) for d in docs.values()], conn.dialect.name)
+    pairs = [(d.account_number, d.number) for d in docs.values()]
     items: dict[str, ItemLine] = {}
     item_rows = conn.execute(
         select(document_items)
-        .where(tuple_(document_items.c.account_number, document_items.c.document_number).in_(pairs))
+        .where(pairs_in(conn, (document_items.c.account_number, document_items.c.document_number), pairs))
         .order_by(document_items.c.document_number, document_items.c.line_no)
     ).mappings()
     for row in item_rows:
@@ -231,7 +229,7 @@ def fetch_documents(
         docs[row["document_number"]].items.append(item)
     tax_rows = conn.execute(
         select(taxation_items)
-        .where(tuple_(taxation_items.c.account_number, taxation_items.c.document_number).in_(pairs))
+        .where(pairs_in(conn, (taxation_items.c.account_number, taxation_items.c.document_number), pairs))
         .order_by(taxation_items.c.document_number, taxation_items.c.line_no)
     ).mappings()
     for row in tax_rows:
@@ -242,14 +240,6 @@ def fetch_documents(
             tax.exempt_amount = quantize(tax.exempt_amount, currency)
         items[row["item_id"]].taxes.append(tax)
     return docs
-
-
-def _pairs(pairs: list[tuple[str, str]], dialect: str) -> Select[tuple[str, str]]:
-    """``pairs`` as a subquery of two columns for a row-value ``IN``. SQLite cannot name a VALUES list's columns
-    (it calls them column1, column2) and then probes the index once per pair; PostgreSQL needs the list aliased."""
-    listed = values(column("column1", String), column("column2", String), name=None if dialect == "sqlite" else "v")
-    listed = listed.data(pairs)
-    return select(listed.c.column1, listed.c.column2)
 
 
 def fetch_document(

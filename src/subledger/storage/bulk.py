@@ -16,13 +16,14 @@ piece of bulk work (one load, one batch of write-offs); reference counting still
 from __future__ import annotations
 
 import gc
+import json
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import ARRAY, ColumnElement, Connection, Table, any_, bindparam
+from sqlalchemy import ARRAY, ColumnElement, Connection, String, Table, any_, bindparam, func, select, tuple_
 
 
 class _Collector:
@@ -171,3 +172,23 @@ def one_of(conn: Connection, column: ColumnElement[Any], values: Iterable[Any]) 
     if conn.dialect.name == "postgresql":
         return column == any_(bindparam(None, listed, type_=ARRAY(column.type)))
     return column.in_(listed)
+
+
+def pairs_in(
+    conn: Connection, columns: tuple[ColumnElement[Any], ColumnElement[Any]], pairs: Sequence[tuple[str, str]]
+) -> ColumnElement[bool]:
+    """``(a, b) IN pairs``: rows by two columns at once, each pair one probe of an index on both (an ``IN`` list on
+    each column alone makes SQLite probe every first value with every second one).
+
+    The pairs are one parameter whatever their number, so the statement is compiled once: two arrays zipped by
+    ``unnest`` on PostgreSQL, a JSON array read by ``json_each`` on SQLite (a VALUES list of bind parameters cost
+    more to compile in SQLAlchemy than the query took to run).
+    """
+    if conn.dialect.name == "postgresql":
+        firsts = bindparam(None, [a for a, _ in pairs], type_=ARRAY(String))
+        seconds = bindparam(None, [b for _, b in pairs], type_=ARRAY(String))
+        listed = select(func.unnest(firsts), func.unnest(seconds))
+    else:
+        each = func.json_each(bindparam(None, json.dumps(list(pairs)), type_=String)).table_valued("value")
+        listed = select(func.json_extract(each.c.value, "$[0]"), func.json_extract(each.c.value, "$[1]"))
+    return tuple_(*columns).in_(listed)
