@@ -531,6 +531,13 @@ def test_summary_journal_entries_transfer_their_whole_run(seed: tuple[Books, Api
     )
     refused(api.put(f"/v1/journal-entries/{run}-999/cancel"), 40)
     assert books_only(books) == before
+    transfer, cancel = "put_v1_journal_entries_jeNumber_basic_information", "put_v1_journal_entries_jeNumber_cancel"
+    assert [(kind, code) for kind, _, code, _ in refusals(books)] == [
+        *[(transfer, "rule-violation")] * 2,
+        *[(transfer, "invalid-input")] * 2,
+        (cancel, "rule-violation"),
+        (cancel, "not-found"),
+    ]
 
     # Error without notes: the run is rejected with a default reason; then cancelled, its entries retaken.
     failed = ok(api.put(info, {"transferredToAccounting": "Error"}))
@@ -557,6 +564,8 @@ def test_summary_journal_entries_transfer_their_whole_run(seed: tuple[Books, Api
     assert INV in transferred(books)
     assert ok(api.put(info, {"transferredToAccounting": "Yes"}, key="je-yes")) == done
     assert "Completed" in refused(api.put(info, {"transferredToAccounting": "Yes"}), 30)
+    # The book's refusal inside the service's call is audited once, under the book's kind.
+    assert [kind for kind, *_ in refusals(books)][-2:] == [transfer, "journal-run-confirm"]
     assert ok(api.get(f"/v1/journal-entries/{last}"))["transferredToAccounting"] == "Yes"
 
 
