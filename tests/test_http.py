@@ -589,6 +589,12 @@ def test_deleting_runs_and_editing_the_calendar_are_unsupported(seed: tuple[Book
     refused(api.http.delete("/v1/accounting-periods/1999-01"), 40)
     assert books_only(books) == before
     assert [p.name for p in books.periods()][-1] == "2027-12"
+    # A method an endpoint does not take (405, with Allow) and a path the service does not have (404): the envelope.
+    answer = api.http.patch(f"/v1/journal-runs/{run}", json={})
+    assert refused(answer, 45, 405) == f"PATCH is not a method of /v1/journal-runs/{run}: it takes DELETE, GET"
+    assert answer.headers["Allow"] == "DELETE, GET"
+    assert refused(api.get("/v1/journal-entries/a/b/c"), 40, 404) == "no endpoint GET /v1/journal-entries/a/b/c"
+    assert books_only(books) == before
 
 
 # --- the commands ---------------------------------------------------------------------------------------------------

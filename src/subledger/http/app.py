@@ -27,6 +27,7 @@ from pydantic_core import to_jsonable_python
 from sqlalchemy import Engine, create_engine, select
 from sqlalchemy.exc import DBAPIError
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 from starlette.routing import Match
 from starlette.types import Message, Receive, Scope, Send
 
@@ -92,6 +93,7 @@ RESOURCE = {
     "request": 509900,
 }
 MALFORMED, AUTHENTICATION, LOCKING, INTERNAL, TEMPORARY, LIMIT = 90, 11, 50, 60, 61, 70
+NOT_FOUND, UNSUPPORTED = 40, 45
 INVALID = 20
 #: The reference product's paging of a list (``GET /v1/payments``): ``page`` from 1, ``pageSize`` 20 unless given,
 #: at most 40; ``nextPage`` in the answer while there is a next page. Every list endpoint pages the same way.
@@ -137,13 +139,8 @@ class _Refused(Exception):
     def __init__(self, status: int, resource: str, cat: int, message: str) -> None:
         super().__init__(message)
         self.status, self.resource, self.cat, self.message = status, resource, cat, message
-        self.error: SubledgerError = (
-            AuthenticationFailed(message)
-            if cat == AUTHENTICATION
-            else LimitExceeded(message)
-            if cat == LIMIT
-            else InvalidInput(message)
-        )
+        error = {AUTHENTICATION: AuthenticationFailed, LIMIT: LimitExceeded, NOT_FOUND: NotFound}.get(cat)
+        self.error: SubledgerError = (error or (Unsupported if cat == UNSUPPORTED else InvalidInput))(message)
 
 
 #: The actor a refusal is audited under when the caller proved no identity and named no client.
@@ -552,6 +549,23 @@ def create_app(
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
         body = _failure(request_id(request), exc.resource, [(exc.cat, exc.message)])
         return JSONResponse(body, status_code=exc.status, headers=headers)
+
+    @app.exception_handler(HTTPException)
+    async def no_such_endpoint(request: Request, exc: HTTPException) -> JSONResponse:
+        """A path the service does not have (404, category 40) or a method it does not take there (405, category
+        45, with ``Allow``), in the envelope and audited like every refusal before an operation."""
+        method, path = request.method, request.url.path
+        if exc.status_code == 405:
+            # Each method of a path is its own route: Starlette's Allow names only the first route matched.
+            matched = [r for r in app.router.routes if r.matches(request.scope)[0] != Match.NONE]
+            allowed = ", ".join(sorted({m for r in matched for m in getattr(r, "methods", None) or ()} - {"HEAD"}))
+            message = f"{method} is not a method of {path}: it takes {allowed}"
+            answer = await refused(request, _Refused(405, "request", UNSUPPORTED, message))
+            answer.headers["Allow"] = allowed
+            return answer
+        if exc.status_code == 404:
+            return await refused(request, _Refused(404, "request", NOT_FOUND, f"no endpoint {method} {path}"))
+        return await refused(request, _Refused(exc.status_code, "request", MALFORMED, str(exc.detail)))
 
     def authenticate(request: Request) -> clients.Caller:
         state = request.scope["state"]
