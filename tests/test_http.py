@@ -4,6 +4,7 @@ bodies unchanged, request limits, and one write-off winning among concurrent cli
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import signal
@@ -893,3 +894,127 @@ def test_the_services_own_refusals_of_a_write_are_audited_once(seed: tuple[Books
         keys = [r.idempotency_key for r in conn.execute(select(audit_refusals).order_by(audit_refusals.c.id))]
     assert keys == ["integrator:again", None, None]
     assert json.loads(requests_of(books)[1])["body"] == {}
+
+
+# --- the reference product's request samples, verbatim ------------------------------------------------------------
+
+#: The request samples of the reference product's v1 API reference (developer.zuora.com, the "Request samples" of
+#: PUT_WriteOffInvoice, PUT_ReverseInvoice, PUT_ReverseCreditMemo, PUT_ApplyCreditMemo, PUT_ApplyPayment,
+#: PUT_WriteOffCreditMemo) with their keys, values and JSON types unchanged: dates in 2017-2024, amounts as JSON
+#: numbers, documents named by ``invoiceId``. Only the keys in the paths are the sample book's.
+SAMPLES = [
+    ("/v1/invoices/INV-WO/write-off", b'{\n  "memoDate": "2019-01-02"\n}'),
+    ("/v1/invoices/INV-REV/reverse", b'{\n  "applyEffectiveDate": "2017-02-20",\n  "memoDate": "2017-02-20"\n}'),
+    ("/v1/credit-memos/CM-REV/reverse", b'{\n  "applyEffectiveDate": "2017-02-20",\n  "memoDate": "2017-02-20"\n}'),
+    (
+        "/v1/credit-memos/CM-APPLY/apply",
+        b'{\n  "effectiveDate": "2024-08-19",\n  "invoices": [\n    {\n'
+        b'      "invoiceId": "8ad097b490a1ec740190a5aaece25734",\n      "amount": 11\n    }\n  ]\n}',
+    ),
+    (
+        "/v1/payments/P-00000018/apply",
+        b'{\n  "invoices": [\n    {\n      "invoiceId": "8ad097b490c4e5aa0190c9b931817cef",\n      "amount": 12\n'
+        b"    }\n  ]\n}",
+    ),
+    ("/v1/creditmemos/CM-WO/write-off", b'{\n  "memoDate": "2022-05-05"\n}'),
+]
+
+
+def _line(kind: str, number: str, amount: str) -> dict[str, Any]:
+    charge = "chargeAmount" if kind == "invoice" else "amountWithoutTax"
+    code = "deferredRevenueAccountingCode"
+    return {
+        "id": f"{number}-1",
+        "chargeName": "Subscription",
+        "processingType": "Charge",
+        "quantity": "1",
+        "unitPrice": amount,
+        charge: amount,
+        "financeInformation": {code: "Deferred Revenue"},
+        "taxationItems": [],
+    }
+
+
+def _sample_book(books: Books, tmp_path: Path) -> None:
+    """A book whose calendar starts in 2017 and whose documents are those the samples name, each dated before
+    the sample's dates (the payment's apply takes effect today: the calendar runs to next year)."""
+    periods = tmp_path / "periods"
+    periods.mkdir()
+    for year in range(2017, dt.date.today().year + 2):
+        rows = ["name,start_date,end_date,fiscal_year,fiscal_quarter"]
+        for month in range(1, 13):
+            start = dt.date(year, month, 1)
+            end = (start + dt.timedelta(days=31)).replace(day=1) - dt.timedelta(days=1)
+            rows.append(f"{year}-{month:02d},{start},{end},{year},{(month - 1) // 3 + 1}")
+        (periods / f"{year}.csv").write_text("\n".join(rows) + "\n")
+    books.init(periods=periods)
+
+    def invoice(number: str, date: str, amount: str) -> dict[str, Any]:
+        return {
+            "invoiceNumber": number,
+            "accountNumber": "A00000097",
+            "invoiceDate": date,
+            "dueDate": date,
+            "currency": "USD",
+            "status": "Posted",
+            "items": [_line("invoice", number, amount)],
+        }
+
+    def credit_memo(number: str, date: str, amount: str) -> dict[str, Any]:
+        return {
+            "number": number,
+            "accountNumber": "A00000097",
+            "creditMemoDate": date,
+            "currency": "USD",
+            "status": "Posted",
+            "items": [_line("credit-memo", number, amount)],
+        }
+
+    book = {
+        "accounts": [{"accountNumber": "A00000097", "name": "Sample Corp", "currency": "USD"}],
+        "invoices": [
+            invoice("INV-WO", "2019-01-01", "100.00"),
+            invoice("INV-REV", "2017-02-01", "100.00"),
+            invoice("8ad097b490a1ec740190a5aaece25734", "2024-08-01", "14.99"),
+            invoice("8ad097b490c4e5aa0190c9b931817cef", "2024-07-18", "14.99"),
+        ],
+        "creditMemos": [
+            credit_memo("CM-REV", "2017-02-01", "20.00"),
+            credit_memo("CM-APPLY", "2024-08-01", "14.99"),
+            credit_memo("CM-WO", "2022-05-01", "30.00"),
+        ],
+        "payments": [
+            {
+                "number": "P-00000018",
+                "accountNumber": "A00000097",
+                "type": "External",
+                "effectiveDate": "2024-07-18",
+                "currency": "USD",
+                "amount": "14.99",
+            }
+        ],
+    }
+    (tmp_path / "book.json").write_text(json.dumps(book))
+    books.load(tmp_path / "book.json")
+
+
+def test_the_reference_products_request_samples_work_unchanged(engine: Any, tmp_path: Path) -> None:
+    books = Books(engine=engine)
+    _sample_book(books, tmp_path)
+    made = create_client(books.engine, "integrator", "admin")
+    with serving(books) as base:
+        api = Api(base, made.client_id, made.client_secret)
+        answers = [ok(api.put(path, raw=body)) for path, body in SAMPLES]
+        api.http.close()
+    # The answers carry the reference product's keys: the generated memo's id, the application's amounts.
+    assert answers[0]["creditMemo"]["id"] == "WO-INV-WO-1"
+    assert answers[1]["creditMemo"]["id"]
+    assert answers[2]["debitMemo"]["id"]
+    assert (answers[3]["amount"], answers[3]["unappliedAmount"]) == ("11.00", "3.99")
+    assert answers[4]["unappliedAmount"] == "2.99"
+    assert answers[5]["debitMemo"]["id"]
+    assert books.show("invoice", "INV-WO")["balance"] == "0.00"
+    assert books.show("invoice", "INV-REV")["balance"] == "0.00"
+    assert books.show("invoice", "8ad097b490a1ec740190a5aaece25734")["balance"] == "3.99"
+    assert books.show("invoice", "8ad097b490c4e5aa0190c9b931817cef")["balance"] == "2.99"
+    assert books.show("credit-memo", "CM-WO")["unappliedAmount"] == "0.00"

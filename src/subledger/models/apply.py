@@ -17,7 +17,7 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from decimal import Decimal
 
-from pydantic import Field, model_validator
+from pydantic import AliasChoices, Field, model_validator
 
 from subledger.models.base import MAX_ITEMS, Amount, Date, Id, Model, OutputModel
 from subledger.models.documents import ApplicationItem
@@ -64,8 +64,15 @@ class _Part(Model):
         return self
 
 
+#: A document's id in the book is its number: the reference product's ``invoiceId`` and ``debitMemoId`` (its
+#: documented request samples use them) name the same document as ``invoiceNumber`` and ``debitMemoNumber``.
+_BY_ID = "the number, or the reference product's {}: the book's id of a document is its number"
+
+
 class _InvoicePart(_Part):
-    invoice_number: Id
+    invoice_number: Id = Field(
+        validation_alias=AliasChoices("invoiceNumber", "invoiceId"), description=_BY_ID.format("invoiceId")
+    )
 
     @property
     def number(self) -> str:
@@ -73,7 +80,9 @@ class _InvoicePart(_Part):
 
 
 class _DebitMemoPart(_Part):
-    debit_memo_number: Id
+    debit_memo_number: Id = Field(
+        validation_alias=AliasChoices("debitMemoNumber", "debitMemoId"), description=_BY_ID.format("debitMemoId")
+    )
 
     @property
     def number(self) -> str:
