@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import threading
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 import sqlalchemy
@@ -20,7 +21,7 @@ from subledger.operations import base as operation_base
 from subledger.operations.base import canonical_json
 from subledger.operations.load import read_load
 from subledger.storage.bulk import gc_paused, update_rows
-from subledger.storage.db import refresh_statistics
+from subledger.storage.db import BULK_CACHE_KIB, make_engine, refresh_statistics, write_transaction
 from subledger.storage.schema import document_items, taxation_items
 from subledger.storage.types import from_scaled, to_scaled
 
@@ -137,3 +138,25 @@ def test_statistics_that_cannot_be_refreshed_do_not_fail_the_task(books: Books) 
     missing = sqlalchemy.Table("no_such_table", sqlalchemy.MetaData())
     assert refresh_statistics(books.engine, [missing]) is False
     assert refresh_statistics(books.engine, [document_items]) is (books.engine.dialect.name == "postgresql")
+
+
+def test_bulk_transaction_page_cache_is_given_back(tmp_path: Path) -> None:
+    """A bulk transaction runs with SQLite's larger page cache and leaves the connection with the one it had."""
+    books = Books(engine=make_engine(f"sqlite:///{tmp_path / 'cache.db'}"))
+    books.init()
+    seen: list[int] = []
+
+    def body(conn: sqlalchemy.Connection) -> None:
+        seen.append(conn.exec_driver_sql("PRAGMA cache_size").scalar_one())
+
+    with books.engine.connect() as conn:
+        before = conn.exec_driver_sql("PRAGMA cache_size").scalar_one()
+    with write_transaction(books.engine, bulk=True) as conn:
+        body(conn)
+    with write_transaction(books.engine) as conn:
+        body(conn)
+    assert seen == [-BULK_CACHE_KIB, before]
+    result = books.load(example("seed-003-books.json"))
+    assert result.loaded
+    with books.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA cache_size").scalar_one() == before

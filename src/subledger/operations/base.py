@@ -213,10 +213,11 @@ def run_operation(
     idempotency_key: str | None = None,
     request_json: str | None = None,
     exclusive_periods: bool = False,
+    bulk: bool = False,
 ) -> R:
     """Run ``body`` as one operation. ``request_json`` is ``canonical_json(request)`` when the caller has it already
     (a load file's text is put together from its records' texts, which the load needs anyway). A period
-    transition passes ``exclusive_periods`` (``_hold_periods``)."""
+    transition passes ``exclusive_periods`` (``_hold_periods``); a bulk task passes ``bulk`` (``write_transaction``)."""
     if request_json is None:
         request_json = canonical_json(request)
     row = _operation_row(actor, kind, request_json, account_number, document_number, idempotency_key)
@@ -227,7 +228,7 @@ def run_operation(
                 if replay is not None:
                     return replay
             try:
-                with write_transaction(engine) as conn:
+                with write_transaction(engine, bulk=bulk) as conn:
                     _hold_periods(conn, exclusive=exclusive_periods)
                     operation_id = conn.execute(
                         insert(operations).values({**row, "at": dt.datetime.now(dt.UTC)}).returning(operations.c.id)
@@ -360,7 +361,7 @@ def run_bulk(
     ``ANALYZE_FROM`` (a replay reports what it wrote the first time, and refreshes again: harmless)."""
     with gc_paused():
         request, request_json, body = prepare()
-        run = functools.partial(run_operation, engine, kind=kind, actor=actor, result_type=result_type)
+        run = functools.partial(run_operation, engine, kind=kind, actor=actor, result_type=result_type, bulk=True)
         result = run(request=request, request_json=request_json, body=body, idempotency_key=idempotency_key)
     if written(result) >= ANALYZE_FROM:
         refresh_statistics(engine, BULK_TABLES)
@@ -501,7 +502,7 @@ def _write_together(
 ) -> list[Outcome[R]]:
     """The bulk write mode: one transaction, one operation row per document, refused documents' rows removed."""
     assert batch.write is not None
-    with write_transaction(engine) as conn:
+    with write_transaction(engine, bulk=True) as conn:
         _hold_periods(conn)
         named = batch.operations(conn, numbers)
         rows = [

@@ -46,7 +46,6 @@ def _sqlite_setup(engine: Engine) -> None:
         cursor.execute("PRAGMA recursive_triggers = ON")
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = NORMAL")
-        cursor.execute("PRAGMA cache_size = -65536")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -68,13 +67,33 @@ def forget_inherited(conn: Connection) -> None:
                 os.close(fileno())
 
 
+#: SQLite page cache of a bulk transaction (KiB). A load or a batch of write-offs dirties more pages than the
+#: default 2 MB hold; SQLite then spills them to the WAL mid-transaction and writes many again later (a 10k-invoice
+#: load's journal inserts cost 1.0 s instead of 0.45 s). The cache grows only as pages are used, up to this, and is
+#: given back when the transaction ends, so memory stays bounded whatever the size of the work.
+BULK_CACHE_KIB = 131_072
+
+
 @contextmanager
-def write_transaction(engine: Engine) -> Iterator[Connection]:
-    """A transaction that will write: committed on success, rolled back on any error."""
+def write_transaction(engine: Engine, *, bulk: bool = False) -> Iterator[Connection]:
+    """A transaction that will write: committed on success, rolled back on any error. ``bulk`` (a load, a batch of
+    a bulk task) gives it a larger SQLite page cache for its duration (``BULK_CACHE_KIB``)."""
     with engine.connect() as conn:
         conn.execution_options(**{WRITE_OPTION: True})
-        with conn.begin():
-            yield conn
+        if not (bulk and conn.dialect.name == "sqlite"):
+            with conn.begin():
+                yield conn
+            return
+        # On the driver's connection: through SQLAlchemy the pragma would begin the transaction before ``begin``.
+        driver = conn.connection.driver_connection
+        assert driver is not None
+        (before,) = driver.execute("PRAGMA cache_size").fetchone()
+        driver.execute(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")
+        try:
+            with conn.begin():
+                yield conn
+        finally:
+            driver.execute(f"PRAGMA cache_size = {int(before)}")
 
 
 @contextmanager
