@@ -215,12 +215,13 @@ def test_idempotency_key_replays_and_refuses_another_body(seed: tuple[Books, Api
 
 def test_an_operation_past_the_timeout_answers_503_and_a_retry_gets_its_result(seed003: Books) -> None:
     made = create_client(seed003.engine, "integrator", "admin")
-    with serving(seed003, timeout=0.001) as base:
+    with serving(seed003, timeout=0) as base:
         api = Api(base, made.client_id, made.client_secret)
         late = api.put(f"/v1/invoices/{INV}/write-off", raw=HEADER.read_bytes(), key="slow-1")
         assert "retry with the same Idempotency-Key" in refused(late, 61, 503)
         api.http.close()
-    # The operation went on in its thread and committed; the retry answers its recorded result.
+    # The operation went on in its thread and committed, though the timeout passed before its thread started; the
+    # retry answers its recorded result.
     deadline = time.monotonic() + 20
     while seed003.show("invoice", INV)["balance"] != "0.00":
         assert time.monotonic() < deadline
@@ -228,6 +229,38 @@ def test_an_operation_past_the_timeout_answers_503_and_a_retry_gets_its_result(s
     with serving(seed003) as base:
         api = Api(base, made.client_id, made.client_secret)
         again = ok(api.put(f"/v1/invoices/{INV}/write-off", raw=HEADER.read_bytes(), key="slow-1"))
+        assert again["creditMemo"]["number"] == f"WO-{INV}-1"
+        api.http.close()
+    assert len([e for e in seed003.journal(document=INV) if e.tag == "write-off"]) == 2
+
+
+def test_the_timeout_answers_while_the_operation_still_runs(seed003: Books, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The 503 comes at the timeout, not when the operation ends: the write-off waits here until the client has its
+    answer (a service that waited for it would never answer, and the client's read would time out); then it goes on,
+    commits, and the retry with the same Idempotency-Key gets its recorded answer."""
+    made = create_client(seed003.engine, "integrator", "admin")
+    answered = threading.Event()
+    write_off = Books.write_off_invoice
+
+    def held(self: Books, *args: Any, **kwargs: Any) -> Any:
+        assert answered.wait(30)
+        return write_off(self, *args, **kwargs)
+
+    monkeypatch.setattr(Books, "write_off_invoice", held)
+    with serving(seed003, timeout=0.2) as base:
+        api = Api(base, made.client_id, made.client_secret)
+        api.http.timeout = httpx.Timeout(10)
+        late = api.put(f"/v1/invoices/{INV}/write-off", raw=HEADER.read_bytes(), key="held-1")
+        assert seed003.show("invoice", INV)["balance"] != "0.00"
+        answered.set()
+        assert "retry with the same Idempotency-Key" in refused(late, 61, 503)
+        api.http.close()
+    # Stopping the service waited for the operation still running.
+    assert seed003.show("invoice", INV)["balance"] == "0.00"
+    monkeypatch.setattr(Books, "write_off_invoice", write_off)
+    with serving(seed003) as base:
+        api = Api(base, made.client_id, made.client_secret)
+        again = ok(api.put(f"/v1/invoices/{INV}/write-off", raw=HEADER.read_bytes(), key="held-1"))
         assert again["creditMemo"]["number"] == f"WO-{INV}-1"
         api.http.close()
     assert len([e for e in seed003.journal(document=INV) if e.tag == "write-off"]) == 2

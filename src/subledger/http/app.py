@@ -76,6 +76,24 @@ from subledger.storage import schema
 ACCESS_LOG = logging.getLogger("subledger.http.access")
 ERROR_LOG = logging.getLogger("subledger.http.error")
 
+#: Operations past their request's timeout, still running: held here (the event loop keeps only weak references
+#: to tasks) until they end; shutting down waits for them (their worker threads are shielded from cancellation).
+_GOING_ON: set[asyncio.Future[Any]] = set()
+
+
+def _go_on(work: asyncio.Future[Any], rid: str) -> None:
+    """Let ``work`` finish after its request was answered; an unexpected error of it goes to the error log."""
+
+    def ended(task: asyncio.Future[Any]) -> None:
+        _GOING_ON.discard(task)
+        error = None if task.cancelled() else task.exception()
+        if error is not None and not isinstance(error, SubledgerError):
+            ERROR_LOG.error("request %s (after its timeout): %s", rid, "".join(traceback.format_exception(error)))
+
+    _GOING_ON.add(work)
+    work.add_done_callback(ended)
+
+
 MAX_BODY = 1 << 20
 MAX_IDEMPOTENCY_KEY = 255
 #: The 6-digit resource codes that lead each 8-digit reason code (ours: the reference product does not publish its
@@ -607,15 +625,20 @@ def create_app(
         caller = await run_in_threadpool(authenticate, request)
         books = Books(engine=engine, actor=caller.actor)
         rid = request_id(request)
-        try:
-            result = await asyncio.wait_for(run_in_threadpool(call, books), timeout)
-        except SubledgerError as exc:
-            return JSONResponse(refusal(exc, resource, rid))
-        except TimeoutError:
-            # The operation goes on in its thread and may still commit: the client retries with the same
-            # Idempotency-Key and gets the recorded answer, never a second posting.
+        # Started before the wait and never cancelled: a wait_for whose timeout passed before the worker thread
+        # started cancelled the operation outright (flaky under load), though the 503 says it goes on. Past the
+        # timeout the operation goes on and commits or refuses alone; the client retries with the same
+        # Idempotency-Key and gets the recorded answer, never a second posting.
+        work = asyncio.ensure_future(run_in_threadpool(call, books))
+        done, _ = await asyncio.wait({work}, timeout=timeout)
+        if not done:
+            _go_on(work, rid)
             message = f"the operation did not finish within {timeout:g}s; retry with the same Idempotency-Key"
             return JSONResponse(_failure(rid, resource, [(TEMPORARY, message)]), status_code=503)
+        try:
+            result = work.result()
+        except SubledgerError as exc:
+            return JSONResponse(refusal(exc, resource, rid))
         except DBAPIError as exc:
             text = str(exc.orig)
             if "lock" in text.lower() or "could not serialize" in text:
