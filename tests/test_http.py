@@ -1051,3 +1051,27 @@ def test_the_reference_products_request_samples_work_unchanged(engine: Any, tmp_
     assert books.show("invoice", "8ad097b490a1ec740190a5aaece25734")["balance"] == "3.99"
     assert books.show("invoice", "8ad097b490c4e5aa0190c9b931817cef")["balance"] == "2.99"
     assert books.show("credit-memo", "CM-WO")["unappliedAmount"] == "0.00"
+
+
+def test_apply_items_take_the_reference_products_field_names(lines: tuple[Books, Api]) -> None:
+    """An item-level apply as the reference product documents its fields: ``invoiceId``, ``creditMemoItemId`` with
+    ``invoiceItemId``, ``creditTaxItemId`` with ``taxItemId``."""
+    books, api = lines
+    body = {
+        "effectiveDate": "2026-11-02",
+        "invoices": [
+            {
+                "invoiceId": "INV00000010",
+                "amount": "43.50",
+                "items": [
+                    {"creditMemoItemId": "CMI-0001", "invoiceItemId": "II-0102", "amount": "40.00"},
+                    {"creditTaxItemId": "CTI-0001", "taxItemId": "TI-0102", "amount": "3.50"},
+                ],
+            }
+        ],
+    }
+    applied = ok(api.put("/v1/credit-memos/CM00000001/apply", body))
+    assert applied["unappliedAmount"] == "0.00"
+    item = books.show("invoice", "INV00000010")["items"][1]
+    assert (item["id"], item["balance"]) == ("II-0102", "160.00")
+    assert (item["taxationItems"][0]["id"], item["taxationItems"][0]["balance"]) == ("TI-0102", "14.00")

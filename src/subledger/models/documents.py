@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import AliasChoices, Field, StringConstraints, model_validator
 
 from subledger.models.base import Amount, Code, Date, DecimalText, Id, Model, Name, Short
 from subledger.money import is_exact_for
@@ -182,7 +182,8 @@ class DebitMemo(_Document):
 class ApplicationItem(Model):
     invoice_item_id: Id | None = None
     debit_memo_item_id: Id | None = None
-    taxation_item_id: Id | None = None
+    #: The reference product's apply and unapply bodies name a taxation line ``taxItemId``; taken for it.
+    taxation_item_id: Id | None = Field(default=None, validation_alias=AliasChoices("taxationItemId", "taxItemId"))
     amount: Amount
 
     @model_validator(mode="after")
