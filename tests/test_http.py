@@ -1075,3 +1075,14 @@ def test_apply_items_take_the_reference_products_field_names(lines: tuple[Books,
     item = books.show("invoice", "INV00000010")["items"][1]
     assert (item["id"], item["balance"]) == ("II-0102", "160.00")
     assert (item["taxationItems"][0]["id"], item["taxationItems"][0]["balance"]) == ("TI-0102", "14.00")
+
+
+def test_openapi_documents_the_limits() -> None:
+    generated = openapi_document()
+    token = generated["paths"]["/oauth/token"]["post"]["responses"]
+    assert "Retry-After" in token["429"]["headers"]
+    params = {p["name"]: p["schema"] for p in generated["paths"]["/v1/payments"]["get"]["parameters"]}
+    assert (params["pageSize"]["maximum"], params["pageSize"]["default"]) == (40, 20)
+    schemas = generated["components"]["schemas"]
+    assert schemas["CreditMemoApplyRequest"]["properties"]["invoices"]["maxItems"] == 1000
+    assert schemas["WriteOffRequest"]["properties"]["items"]["anyOf"][0]["maxItems"] == 1000

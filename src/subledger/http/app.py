@@ -484,6 +484,17 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
                     "description": "no valid access token",
                     "content": {"application/json": {"schema": failure}},
                 }
+            else:
+                operation["responses"]["401"] = {
+                    "description": "unknown client or wrong secret (error: invalid_client)",
+                    "content": {"application/json": {"schema": failure}},
+                }
+                operation["responses"]["429"] = {
+                    "description": "too many failed attempts for this client id or remote address (error: "
+                    "slow_down, category 70): try again after Retry-After seconds",
+                    "headers": {"Retry-After": {"schema": {"type": "integer", "minimum": 1}}},
+                    "content": {"application/json": {"schema": failure}},
+                }
     components["securitySchemes"] = {
         "bearer": {"type": "oauth2", "flows": {"clientCredentials": {"tokenUrl": "/oauth/token", "scopes": {}}}}
     }
