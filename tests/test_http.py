@@ -266,6 +266,21 @@ def test_the_timeout_answers_while_the_operation_still_runs(seed003: Books, monk
     assert len([e for e in seed003.journal(document=INV) if e.tag == "write-off"]) == 2
 
 
+def test_amounts_as_json_numbers_are_exact(seed: tuple[Books, Api, str]) -> None:
+    """A typed client of the reference product sends amounts as JSON numbers with fractions: read from their text,
+    100.10 writes off exactly 100.10 (no float on the way)."""
+    books, api, _ = seed
+    before = [i["balance"] for i in books.show("invoice", INV)["items"]]
+    body = {"memoDate": "2026-11-16", "items": [{"invoiceItemId": "II-0001", "amountWithoutTax": 100.10}]}
+    raw = json.dumps(body).encode()
+    assert b'"amountWithoutTax": 100.1}' in raw  # what a JSON encoder of a float sends
+    ok(api.put(f"/v1/invoices/{INV}/write-off", raw=raw))
+    assert before[0] == "330.00"
+    assert [i["balance"] for i in books.show("invoice", INV)["items"]] == ["229.90", *before[1:]]
+    memo = [e for e in books.journal(document=INV) if e.transaction_type == "Credit Memo Item (Charge)"]
+    assert [(line.debit, line.credit) for line in memo[0].lines] == [("100.10", "0.00"), ("0.00", "100.10")]
+
+
 def test_permissions_are_the_clients_actor(seed003: Books, tmp_path: Path) -> None:
     actors = tmp_path / "actors.toml"
     actors.write_text('[actors.clerk]\npermissions = ["Reverse Invoice"]\n')

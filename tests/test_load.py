@@ -49,6 +49,20 @@ def test_payment_posts_cash_then_applies_item_by_item(seed003: Books) -> None:
     assert invoice["balance"] == "280.00"
 
 
+def test_json_numbers_are_read_as_their_decimal_text(seed003: Books) -> None:
+    """A client that sends amounts as JSON numbers (the reference product's own samples do) gets them exactly, read
+    from their text (10.05 as a float is 10.050000000000000710...); one beyond the cent is refused (bad_inputs)."""
+    text = (
+        '{"payments": [{"number": "P00000909", "accountNumber": "A00000001", "effectiveDate": "2026-10-20", '
+        '"currency": "USD", "amount": 10.05}]}'
+    )
+    seed003.load(text)
+    assert lines(seed003, "P00000909", "External Payment") == [
+        ("Cash", "10.05", "0.00", None),
+        ("Unapplied Payments", "0.00", "10.05", None),
+    ]
+
+
 def test_taxes_discounts_and_negative_lines(line_level: Books) -> None:
     assert lines(line_level, "INV00000010", "Taxation Item") == [
         ("Accounts Receivable", "17.50", "0.00", "TI-0101"),
@@ -159,7 +173,7 @@ def test_unknown_accounting_code_is_refused(books: Books) -> None:
             "amount 150.00 is not the sum of its items",
         ),
         (lambda d: d["invoices"][0]["items"][0].update(color="red"), "unknown field"),
-        (lambda d: d["invoices"][0]["items"][0].update(chargeAmount=330.5), "not a JSON number"),
+        (lambda d: d["invoices"][0]["items"][0].update(chargeAmount=330.5), "not the float 330.5"),
         (lambda d: d["invoices"][0].update(invoiceDate="2026-02-30"), "not a valid date"),
         (
             lambda d: d["invoices"][0].update(invoiceDate="2031-01-05"),

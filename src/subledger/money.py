@@ -38,11 +38,13 @@ def quantum(currency: str) -> Decimal:
 
 
 def parse_decimal(value: object) -> Decimal:
-    """A finite Decimal from a decimal string, an int or a Decimal; floats are refused outright."""
+    """A finite Decimal from a decimal string, an int or a Decimal (a JSON number is read as one); floats are
+    refused outright."""
     if isinstance(value, bool):
         raise ValueError(f'must be a decimal string (e.g. "12.50"), not {str(value).lower()}')
     if isinstance(value, float):
-        raise ValueError('must be a decimal string (e.g. "12.50"), not a JSON number with a fraction')
+        # JSON numbers arrive as Decimal (models.jsonio); a float here is NaN, Infinity or a Python caller's.
+        raise ValueError(f'must be a decimal number (e.g. 12.50 or "12.50"), not the float {value!r}')
     if isinstance(value, Decimal):
         result = value
     elif isinstance(value, int):

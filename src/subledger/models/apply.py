@@ -6,8 +6,8 @@ optionally the item-level parts: ``{amount, creditMemoItemId, invoiceItemId | de
 operation then takes the memo's lines of the same kind in line order (``operations/apply.py`` says how). A payment
 apply body has the same shape without the credit memo side (the load file's application items).
 
-Amounts are decimal strings; a document's ``amount`` is the sum of its items when items are given. Only itemised
-parts may be negative (settling a negative line, Part 2 §10); a document's amount never is.
+Amounts are decimal strings or JSON numbers; a document's ``amount`` is the sum of its items when items are given.
+Only itemised parts may be negative (settling a negative line, Part 2 §10); a document's amount never is.
 """
 
 from __future__ import annotations

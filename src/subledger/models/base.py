@@ -38,8 +38,8 @@ def _decimal_str(value: Decimal) -> str:
     return str(value)
 
 
-#: Money as it arrives: a decimal string or an int, never a float; precision is checked against the currency
-#: by the document or request that knows the currency.
+#: Money as it arrives: a decimal string, an int, or a JSON number read as a Decimal (``models.jsonio``), never a
+#: float; precision is checked against the currency by the document or request that knows the currency.
 Amount = Annotated[
     Decimal, BeforeValidator(parse_decimal), PlainSerializer(_decimal_str, return_type=str, when_used="json")
 ]

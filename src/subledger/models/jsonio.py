@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import re
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -77,7 +78,9 @@ class JsonReader:
 
     def __init__(self) -> None:
         self._pairs = _Pairs()
-        self._decoder = json.JSONDecoder(object_pairs_hook=self._pairs)
+        # A JSON number with a fraction is read as the Decimal of its text, never through a float: 10.05 is
+        # exactly 10.05, as the reference product's clients (BigDecimal, decimal) mean it.
+        self._decoder = json.JSONDecoder(object_pairs_hook=self._pairs, parse_float=Decimal)
 
     def decode(self, text: str, pos: int = 0) -> tuple[Any, int]:
         """The value starting at ``pos`` (no leading whitespace) and where it ends; ``json.JSONDecodeError`` or
