@@ -925,6 +925,24 @@ def test_lists_are_paged_as_the_reference_product_pages_them(seed: tuple[Books, 
     assert "nextPage" not in second
 
 
+def test_refusals_without_a_token_fill_the_audit_only_so_far(seed003: Books) -> None:
+    """Anyone can send bad requests: past ``anonymous_audits`` per address and window they are answered as ever but
+    no longer written to the book (the access log has them); a caller with a valid token is audited as before."""
+    made = create_client(seed003.engine, "integrator", "admin")
+    with serving(seed003, anonymous_audits=3) as base, httpx.Client(base_url=base) as anonymous:
+        for _ in range(5):
+            refused(anonymous.put(f"/v1/invoices/{INV}/write-off", content=b"{}"), 11, 401)
+        api = Api(base, made.client_id, made.client_secret)
+        refused(api.put(f"/v1/invoices/{INV}/write-off", raw=b'{"a": 1, "a": 2}'), 90, 400)
+        api.http.close()
+    assert [(actor, code) for _, actor, code, _ in refusals(seed003)] == [
+        ("anonymous", "authentication-failed"),
+        ("anonymous", "authentication-failed"),
+        ("anonymous", "authentication-failed"),
+        ("admin", "invalid-input"),
+    ]
+
+
 def test_the_services_own_refusals_of_a_write_are_audited_once(seed: tuple[Books, Api, str]) -> None:
     """A write refused by the service itself (a body it parses, what the book never does) is audited under the
     endpoint's operationId; one refused by a ``Books`` method only under the method's kind, never twice."""

@@ -510,9 +510,12 @@ def create_app(
     client_failures: int = throttle.CLIENT_FAILURES,
     address_failures: int = throttle.ADDRESS_FAILURES,
     failure_window: float = throttle.WINDOW,
+    anonymous_audits: int = throttle.ANONYMOUS_AUDITS,
 ) -> Edge:
     """The service over the book on ``engine``. ``POST /oauth/token`` allows ``client_failures`` failed attempts
-    per client id and ``address_failures`` per remote address within ``failure_window`` seconds (``throttle``)."""
+    per client id and ``address_failures`` per remote address within ``failure_window`` seconds (``throttle``).
+    Refusals of callers without a valid token are audited up to ``anonymous_audits`` per remote address in that
+    window; past it only the access log has them, so that anyone's bad requests cannot fill the book."""
     app = FastAPI(
         title="subledger",
         version=__version__,
@@ -533,17 +536,25 @@ def create_app(
             route = next((r for r in app.router.routes if r.matches(scope)[0] == Match.FULL), None)
         return str(getattr(route, "operation_id", None) or "http-request")
 
+    unaudited = throttle.FailedAttempts(anonymous_audits, failure_window)
+
     def audit(scope: Scope, error: SubledgerError) -> None:
         """Record a refusal in ``audit_refusals``: the actor of the caller's token (else the client id it named at
         ``/oauth/token``, else ``anonymous``), the operation, the rule. Never a secret or a token: the request is
-        recorded as its method, path, request id and remote address."""
+        recorded as its method, path, request id and remote address. A caller without a valid token gets at most
+        ``anonymous_audits`` rows per address and window (the access log has every request)."""
         state = scope.setdefault("state", {})
+        remote = (scope.get("client") or ("", 0))[0]
         try:
             caller: clients.Caller | None = state.get("caller")
             if caller is None:
                 scheme, _, token = dict(scope["headers"]).get(b"authorization", b"").decode("latin-1").partition(" ")
                 if scheme.lower() == "bearer" and token.strip():
                     caller = clients.caller_of(engine, token.strip())
+            if caller is None:
+                if unaudited.retry_after(remote) is not None:
+                    return
+                unaudited.failed(remote)
             claimed = state.get("claimed_client")
             if claimed is not None:
                 # Only a client id of the book is recorded: a secret pasted into client_id never is.
@@ -555,7 +566,7 @@ def create_app(
                 "method": scope["method"],
                 "path": scope["path"],
                 "requestId": state.get("request_id"),
-                "remote": (scope.get("client") or ("", 0))[0],
+                "remote": remote,
                 "clientId": caller.client_id if caller else claimed,
             }
             record_refusal(

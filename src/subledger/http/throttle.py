@@ -21,6 +21,8 @@ CLIENT_FAILURES = 5
 ADDRESS_FAILURES = 20
 WINDOW = 60.0
 MAX_KEYS = 10_000
+#: Refusals audited per remote address within ``WINDOW`` for callers without a valid token (``app.audit``).
+ANONYMOUS_AUDITS = 60
 
 
 class FailedAttempts:
