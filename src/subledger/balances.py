@@ -24,6 +24,7 @@ from subledger.storage.schema import (
     invoice_item_adjustments,
     journal_entries,
     journal_lines,
+    of_entry,
     payments,
     refund_items,
     refunds,
@@ -224,13 +225,7 @@ def journal_balances(conn: Connection, as_of: dt.date, codes: Collection[str] | 
             journal_lines.c.currency,
             type_coerce(func.sum(journal_lines.c.debit) - func.sum(journal_lines.c.credit), Money()),
         )
-        .join(
-            journal_entries,
-            and_(
-                journal_entries.c.account_number == journal_lines.c.account_number,
-                journal_entries.c.seq == journal_lines.c.entry_seq,
-            ),
-        )
+        .join(journal_entries, of_entry(journal_lines))
         .where(
             journal_entries.c.entry_date <= as_of,
             journal_lines.c.accounting_code.in_(codes) if codes is not None else true(),

@@ -74,6 +74,7 @@ from subledger.storage.schema import (
     invoice_item_adjustments,
     journal_entries,
     journal_lines,
+    of_entry,
     operations,
     payments,
     period_events,
@@ -91,13 +92,6 @@ CHUNK = 500
 def chunks(keys: Sequence[EntryKey]) -> Iterable[Sequence[EntryKey]]:
     for i in range(0, len(keys), CHUNK):
         yield keys[i : i + CHUNK]
-
-
-def _entry_join() -> ColumnElement[bool]:
-    return and_(
-        journal_lines.c.account_number == journal_entries.c.account_number,
-        journal_lines.c.entry_seq == journal_entries.c.seq,
-    )
 
 
 def _sum(column: ColumnElement[Decimal]) -> ColumnElement[Decimal]:
@@ -369,7 +363,7 @@ def _foreign_details(
         chosen = tuple_(e.c.account_number, e.c.seq).in_(keys)
         query = (
             select(ln.c.account_number, ln.c.entry_seq, ln.c.currency, _sum(ln.c.debit), _sum(ln.c.credit))
-            .join(e, _entry_join())
+            .join(e, of_entry(journal_lines))
             .where(chosen)
             .group_by(ln.c.account_number, ln.c.entry_seq, ln.c.currency)
             .having(func.sum(ln.c.debit) != func.sum(ln.c.credit))
@@ -380,7 +374,7 @@ def _foreign_details(
             unbalanced[(account, seq)].append(Problem(entry_id(account, seq), currency, rule))
         query = (
             select(e.c.account_number, e.c.seq, e.c.currency, ln.c.currency)
-            .join(ln, _entry_join())
+            .join(ln, of_entry(journal_lines))
             .where(chosen, ln.c.currency != e.c.currency)
             .distinct()
             .order_by(e.c.account_number, e.c.seq, ln.c.currency)
@@ -406,7 +400,7 @@ def _journal_facts(conn: Connection, piece: _Piece, control: frozenset[str], dia
         ln, e = journal_lines, journal_entries
         query = (
             select(e.c.period, ln.c.currency, _sum(ln.c.debit), _sum(ln.c.credit))
-            .join(e, _entry_join())
+            .join(e, of_entry(journal_lines))
             .group_by(e.c.period, ln.c.currency)
         )
         totals = {(period, currency): (debit, credit) for period, currency, debit, credit in conn.execute(query)}
@@ -433,7 +427,7 @@ def _chain_facts(conn: Connection, piece: _Piece) -> ChainFacts:
         e, ln = journal_entries, journal_lines
         query = (
             select(ln.c.account_number, ln.c.entry_seq)
-            .where(~select(e.c.seq).where(_entry_join()).exists())
+            .where(~select(e.c.seq).where(of_entry(journal_lines)).exists())
             .distinct()
             .order_by(ln.c.account_number, ln.c.entry_seq)
         )
@@ -458,7 +452,7 @@ def _unusable_codes(conn: Connection, scope: Scope, chart: Chart, pairs: frozens
     ln, codes = journal_lines, accounting_codes
     query = (
         select(ln.c.accounting_code, codes.c.name, func.count())
-        .join(journal_entries, _entry_join())
+        .join(journal_entries, of_entry(journal_lines))
         .outerjoin(codes, codes.c.name == ln.c.accounting_code)
         .where(scope.entries(), or_(codes.c.name.is_(None), codes.c.active.is_(False)))
         .group_by(ln.c.accounting_code, codes.c.name)
@@ -469,7 +463,7 @@ def _unusable_codes(conn: Connection, scope: Scope, chart: Chart, pairs: frozens
         # The first entry with such a line names the problem (the least account and, in it, the least sequence).
         first = (
             select(ln.c.account_number, ln.c.entry_seq)
-            .join(journal_entries, _entry_join())
+            .join(journal_entries, of_entry(journal_lines))
             .where(scope.entries(), ln.c.accounting_code == code)
             .order_by(ln.c.account_number, ln.c.entry_seq)
             .limit(1)

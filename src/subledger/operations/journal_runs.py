@@ -25,7 +25,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, exists, func, insert, literal, select, text, update
+from sqlalchemy import Connection, delete, exists, func, insert, literal, select, text, update
 
 from subledger.context import Context, read_chart, read_periods
 from subledger.errors import NotFound, RuleViolation
@@ -42,6 +42,7 @@ from subledger.storage.schema import (
     journal_run_entries,
     journal_run_totals,
     journal_runs,
+    of_entry,
     payments,
 )
 from subledger.storage.types import decoder
@@ -146,10 +147,7 @@ def take(ctx: Context, period_name: str) -> tuple[int, int] | None:
     if conn.dialect.name == "postgresql":
         # One run created at a time: two must not both take the same entries.
         conn.exec_driver_sql("LOCK TABLE journal_run_entries IN EXCLUSIVE MODE")
-    free = ~exists().where(
-        journal_run_entries.c.account_number == journal_entries.c.account_number,
-        journal_run_entries.c.entry_seq == journal_entries.c.seq,
-    )
+    free = ~exists().where(of_entry(journal_run_entries))
     run_id = int(conn.execute(select(func.coalesce(func.max(journal_runs.c.id), 0))).scalar_one()) + 1
     conn.execute(
         insert(journal_runs).values(
@@ -313,13 +311,7 @@ def _mark_transferred(conn: Connection, run_id: int) -> None:
     for table in (documents, payments, invoice_item_adjustments):
         taken = (
             select(journal_entries.c.seq)
-            .join(
-                journal_run_entries,
-                and_(
-                    journal_run_entries.c.account_number == journal_entries.c.account_number,
-                    journal_run_entries.c.entry_seq == journal_entries.c.seq,
-                ),
-            )
+            .join(journal_run_entries, of_entry(journal_run_entries))
             .where(
                 journal_run_entries.c.run_id == run_id,
                 journal_entries.c.account_number == table.c.account_number,

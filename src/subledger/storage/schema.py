@@ -30,8 +30,10 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    and_,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.sql.elements import ColumnElement
 
 from subledger.storage.types import Money
 
@@ -570,6 +572,13 @@ actors = _table(ActorRow)
 actor_permissions = _table(ActorPermission)
 api_clients = _table(ApiClientRow)
 api_tokens = _table(ApiTokenRow)
+
+
+def of_entry(table: Table) -> ColumnElement[bool]:
+    """The rows of ``table`` (``journal_lines``, ``journal_run_entries``: keyed by ``account_number`` and
+    ``entry_seq``) that belong to a row of ``journal_entries``: the condition joining them."""
+    return and_(table.c.account_number == journal_entries.c.account_number, table.c.entry_seq == journal_entries.c.seq)
+
 
 #: How the tables would be placed on a distributed PostgreSQL (Citus; ``docs/scaling.md``, checked by
 #: ``tests/test_scaling.py``): sharded by ``account_number``, which leads each one's primary key ...
