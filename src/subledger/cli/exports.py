@@ -19,7 +19,7 @@ from subledger.cli.common import (
     print_json,
     register,
 )
-from subledger.cli.journal_runs import Profile, print_runs
+from subledger.cli.journal_runs import Profile, debits, print_runs
 
 #: The GL formats (``subledger.export.gl.FORMATS``, named here so that help needs no import of the export).
 GL_FORMATS = ("csv", "jsonl", "netsuite", "xero", "quickbooks", "intacct")
@@ -145,8 +145,7 @@ def gl(
     if result.run is None:
         say(f"Nothing to export: every journal entry of {period} is in a journal run already.")
         return
-    totals = ", ".join(f"{amount} {cur}" for cur, amount in result.totals.items())
     say(
         f"Journal run {result.run}: {result.journal_entries} journal entries as {result.gl_entries} {result.mode} "
-        f"GL entries, {result.lines} lines (debits {totals}) -> {', '.join(result.files)}"
+        f"GL entries, {result.lines} lines (debits {debits(result.totals)}) -> {', '.join(result.files)}"
     )

@@ -29,6 +29,11 @@ Number = Annotated[str, typer.Argument(metavar="JR-N", help="Journal run number 
 RUN_HEADERS = ("run", "period", "status", "entries", "lines", "debits", "created by", "created at", "status by", "note")
 
 
+def debits(totals: dict[str, Any]) -> str:
+    """A run's debit totals by currency, as the CLI prints them: ``330.00 USD, 120.00 EUR``."""
+    return ", ".join(f"{amount} {cur}" for cur, amount in totals.items())
+
+
 def _row(r: Any) -> list[Any]:
     return [
         r.number,
@@ -36,7 +41,7 @@ def _row(r: Any) -> list[Any]:
         r.status,
         r.entry_count,
         r.line_count,
-        ", ".join(f"{amount} {cur}" for cur, amount in r.totals.items()),
+        debits(r.totals),
         r.created_by,
         f"{r.created_at:%Y-%m-%d %H:%M}",
         r.status_by or "",
@@ -76,10 +81,9 @@ def create(
     if run is None:
         out(f"Nothing to take: every journal entry of {period} is in a journal run already.")
         return
-    totals = ", ".join(f"{amount} {cur}" for cur, amount in run.totals.items())
     out(
         f"Journal run {run.number} of {run.period} (Processing): {run.entry_count} journal entries, "
-        f"{run.line_count} lines, {len(run.summary or [])} summary entries (debits {totals})."
+        f"{run.line_count} lines, {len(run.summary or [])} summary entries (debits {debits(run.totals)})."
     )
 
 
