@@ -44,6 +44,11 @@ def _date(value: str | None, option: str) -> dt.date | None:
         raise CommandError(f"{option} takes a date YYYY-MM-DD, got {value!r}", code="usage", exit_code=2) from None
 
 
+def _cells(rows: list[dict[str, Any]], *keys: str) -> list[tuple[Any, ...]]:
+    """The table cells of ``rows``: each row's values at ``keys``, a value the row leaves out (no reason code) empty."""
+    return [tuple(r.get(key, "") for key in keys) for r in rows]
+
+
 def _documents(which: str, balance: str, **filters: Any) -> None:
     from subledger import reports
 
@@ -55,22 +60,20 @@ def _documents(which: str, balance: str, **filters: Any) -> None:
         return
     print_table(
         ("number", "account", "date", "due", "status", "amount", balance, "cur", "age", "source", "reason"),
-        [
-            (
-                r["number"],
-                r["accountNumber"],
-                r["date"],
-                r.get("dueDate", ""),
-                r["status"],
-                r["amount"],
-                r[balance],
-                r["currency"],
-                r["ageDays"],
-                r.get("source", ""),
-                r.get("reasonCode", ""),
-            )
-            for r in rows
-        ],
+        _cells(
+            rows,
+            "number",
+            "accountNumber",
+            "date",
+            "dueDate",
+            "status",
+            "amount",
+            balance,
+            "currency",
+            "ageDays",
+            "source",
+            "reasonCode",
+        ),
     )
 
 
@@ -135,20 +138,18 @@ def list_payments(
         return
     print_table(
         ("number", "account", "date", "type", "status", "amount", "unapplied", "cur", "age"),
-        [
-            (
-                r["number"],
-                r["accountNumber"],
-                r["date"],
-                r["type"],
-                r["status"],
-                r["amount"],
-                r["unappliedAmount"],
-                r["currency"],
-                r["ageDays"],
-            )
-            for r in rows
-        ],
+        _cells(
+            rows,
+            "number",
+            "accountNumber",
+            "date",
+            "type",
+            "status",
+            "amount",
+            "unappliedAmount",
+            "currency",
+            "ageDays",
+        ),
     )
 
 
@@ -196,21 +197,19 @@ def write_offs(period: Annotated[str, typer.Option("--period", metavar="PERIOD",
         return
     print_table(
         ("memo", "kind", "document", "account", "date", "amount", "cur", "revenue", "reason", "code"),
-        [
-            (
-                r["memoNumber"],
-                r["memoKind"],
-                r["documentNumber"],
-                r["accountNumber"],
-                r["date"],
-                r["amount"],
-                r["currency"],
-                r["revenueImpacting"],
-                r.get("reasonCode", ""),
-                r.get("nonRevenueWriteOffAccountingCode", ""),
-            )
-            for r in report["writeOffs"]
-        ],
+        _cells(
+            report["writeOffs"],
+            "memoNumber",
+            "memoKind",
+            "documentNumber",
+            "accountNumber",
+            "date",
+            "amount",
+            "currency",
+            "revenueImpacting",
+            "reasonCode",
+            "nonRevenueWriteOffAccountingCode",
+        ),
         title=f"Write-offs of {period}",
     )
     for title, key, rows in (
@@ -240,20 +239,18 @@ def reversals(period: Annotated[str, typer.Option("--period", metavar="PERIOD", 
         return
     print_table(
         ("memo", "kind", "reversed", "of kind", "account", "date", "amount", "cur", "reason"),
-        [
-            (
-                r["memoNumber"],
-                r["memoKind"],
-                r["documentNumber"],
-                r["documentKind"],
-                r["accountNumber"],
-                r["date"],
-                r["amount"],
-                r["currency"],
-                r.get("reasonCode", ""),
-            )
-            for r in report["reversals"]
-        ],
+        _cells(
+            report["reversals"],
+            "memoNumber",
+            "memoKind",
+            "documentNumber",
+            "documentKind",
+            "accountNumber",
+            "date",
+            "amount",
+            "currency",
+            "reasonCode",
+        ),
         title=f"Reversals of {period}",
     )
     out()
