@@ -73,6 +73,45 @@ ApplyDate = Annotated[
 ]
 
 
+#: Each command's help, by operation: the command ``subledger KIND VERB`` runs the ``Books`` method of the same name.
+DOCS = {
+    "write-off-invoice": (
+        "Write off an invoice: its whole open balance, or the lines given, with a credit memo applied to it."
+    ),
+    "write-off-credit-memo": (
+        "Write off a fully unapplied credit memo: a debit memo mirroring it, with the credit memo applied to it."
+    ),
+    "write-off-debit-memo": (
+        "Write off a debit memo (Enhanced Write-off): its open balance or the lines given, with a credit memo."
+    ),
+    "reverse-invoice": (
+        "Reverse a posted invoice: a mirrored credit memo, applied back to it (reason code Invoice reversal)."
+    ),
+    "reverse-credit-memo": (
+        "Reverse a posted credit memo: a mirrored debit memo it is applied to (reason code Credit memo reversal)."
+    ),
+    "apply-credit-memo": (
+        "Apply a posted credit memo to invoices and debit memos of its account (items given, or FIFO)."
+    ),
+    "apply-payment": "Apply a processed payment's unapplied amount to invoices and debit memos (items given, or FIFO).",
+    "unapply-credit-memo": (
+        "Return applied amounts of a credit memo to unapplied (items given, or oldest applications first)."
+    ),
+    "unapply-payment": (
+        "Return amounts a payment applied to its unapplied amount (items given, or oldest applications first)."
+    ),
+}
+
+
+def _run(operation: str, number: str, data: Any) -> tuple[Any, output.Run]:
+    """Run ``operation`` on document ``number``: the ``Books`` method of its name (``write-off-invoice``:
+    ``write_off_invoice``) with the request ``data`` and the ``--idempotency-key``."""
+    method = operation.replace("-", "_")
+    return output.run(
+        operation, number, lambda b: getattr(b, method)(number, data, idempotency_key=STATE.idempotency_key)
+    )
+
+
 def _body_option(fields: str) -> Any:
     return typer.Option("--body", metavar="FILE", help=f"Request body (JSON: {fields}).", show_default=False)
 
@@ -148,7 +187,7 @@ def _report_write_off(result: Any, run: output.Run) -> None:
     print_journal(result.journal_entries)
 
 
-def _write_off(group: typer.Typer, kind: str, method: str, doc: str) -> None:
+def _write_off(group: typer.Typer, kind: str) -> None:
     number_type = _number(kind)
     operation = f"write-off-{kind}"
 
@@ -162,12 +201,10 @@ def _write_off(group: typer.Typer, kind: str, method: str, doc: str) -> None:
             comment: Comment = None,
         ) -> None:
             data = request(body, {"memoDate": memo_date, "reasonCode": reason_code, "comment": comment})
-            result, run = output.run(
-                operation, number, lambda b: getattr(b, method)(number, data, idempotency_key=STATE.idempotency_key)
-            )
+            result, run = _run(operation, number, data)
             _report_write_off(result, run)
 
-        write_off_memo.__doc__ = doc
+        write_off_memo.__doc__ = DOCS[operation]
         register(group, "write-off", writes=True)(write_off_memo)
         return
 
@@ -193,38 +230,15 @@ def _write_off(group: typer.Typer, kind: str, method: str, doc: str) -> None:
         if item_pairs or tax_pairs:
             given["items"] = _line_items(kind, number, item_pairs, tax_pairs)
         data = request(body, given)
-        result, run = output.run(
-            operation,
-            number,
-            lambda b: getattr(b, method)(number, data, idempotency_key=STATE.idempotency_key),
-        )
+        result, run = _run(operation, number, data)
         _report_write_off(result, run)
 
-    write_off.__doc__ = doc
+    write_off.__doc__ = DOCS[operation]
     register(group, "write-off", writes=True)(write_off)
 
 
-for group, kind, method, doc in (
-    (
-        invoice_app,
-        "invoice",
-        "write_off_invoice",
-        "Write off an invoice: its whole open balance, or the lines given, with a credit memo applied to it.",
-    ),
-    (
-        credit_memo_app,
-        "credit-memo",
-        "write_off_credit_memo",
-        "Write off a fully unapplied credit memo: a debit memo mirroring it, with the credit memo applied to it.",
-    ),
-):
-    _write_off(group, kind, method, doc)
-_write_off(
-    debit_memo_app,
-    "debit-memo",
-    "write_off_debit_memo",
-    "Write off a debit memo (Enhanced Write-off): its open balance or the lines given, with a credit memo.",
-)
+for group, kind in ((invoice_app, "invoice"), (credit_memo_app, "credit-memo"), (debit_memo_app, "debit-memo")):
+    _write_off(group, kind)
 
 
 @register(app, "write-off", writes=True)
@@ -279,7 +293,7 @@ def _bulk_counts(result: Any) -> tuple[int, int]:
 # --- reversals ------------------------------------------------------------------------------------------------
 
 
-def _reverse(group: typer.Typer, kind: str, method: str, doc: str) -> None:
+def _reverse(group: typer.Typer, kind: str) -> None:
     number_type = _number(kind)
     operation = f"reverse-{kind}"
 
@@ -300,9 +314,7 @@ def _reverse(group: typer.Typer, kind: str, method: str, doc: str) -> None:
                 "comment": comment,
             },
         )
-        result, run = output.run(
-            operation, number, lambda b: getattr(b, method)(number, data, idempotency_key=STATE.idempotency_key)
-        )
+        result, run = _run(operation, number, data)
         if STATE.json:
             print_json(output.operation_json(operation, result, run=run))
             return
@@ -314,25 +326,12 @@ def _reverse(group: typer.Typer, kind: str, method: str, doc: str) -> None:
         print_journal(result.journal_entries)
         out(f"{len(result.journal_entries)} journal entries posted.")
 
-    reverse.__doc__ = doc
+    reverse.__doc__ = DOCS[operation]
     register(group, "reverse", writes=True)(reverse)
 
 
-for group, kind, method, doc in (
-    (
-        invoice_app,
-        "invoice",
-        "reverse_invoice",
-        "Reverse a posted invoice: a mirrored credit memo, applied back to it (reason code Invoice reversal).",
-    ),
-):
-    _reverse(group, kind, method, doc)
-_reverse(
-    credit_memo_app,
-    "credit-memo",
-    "reverse_credit_memo",
-    "Reverse a posted credit memo: a mirrored debit memo it is applied to (reason code Credit memo reversal).",
-)
+for group, kind in ((invoice_app, "invoice"), (credit_memo_app, "credit-memo")):
+    _reverse(group, kind)
 
 
 # --- applications ---------------------------------------------------------------------------------------------
@@ -341,7 +340,7 @@ _reverse(
 PAST = {"apply": "applied", "unapply": "unapplied"}
 
 
-def _apply(group: typer.Typer, verb: str, kind: str, method: str, doc: str) -> None:
+def _apply(group: typer.Typer, verb: str, kind: str) -> None:
     number_type = _number(kind)
     operation = f"{verb}-{kind}"
 
@@ -357,9 +356,7 @@ def _apply(group: typer.Typer, verb: str, kind: str, method: str, doc: str) -> N
         ],
     ) -> None:
         input_file(body, "request body")
-        result, run = output.run(
-            operation, number, lambda b: getattr(b, method)(number, body, idempotency_key=STATE.idempotency_key)
-        )
+        result, run = _run(operation, number, body)
         if STATE.json:
             print_json(output.operation_json(operation, result, run=run))
             return
@@ -378,38 +375,11 @@ def _apply(group: typer.Typer, verb: str, kind: str, method: str, doc: str) -> N
         for entry in result.journal_entries:
             out(f"{entry.id} {entry.date} {entry.transaction_type}: {entry.description}")
 
-    apply.__doc__ = doc
+    apply.__doc__ = DOCS[operation]
     register(group, verb, writes=True)(apply)
 
 
-for group, verb, kind, method, doc in (
-    (
-        credit_memo_app,
-        "apply",
-        "credit-memo",
-        "apply_credit_memo",
-        "Apply a posted credit memo to invoices and debit memos of its account (items given, or FIFO).",
-    ),
-    (
-        payment_app,
-        "apply",
-        "payment",
-        "apply_payment",
-        "Apply a processed payment's unapplied amount to invoices and debit memos (items given, or FIFO).",
-    ),
-):
-    _apply(group, verb, kind, method, doc)
-_apply(
-    credit_memo_app,
-    "unapply",
-    "credit-memo",
-    "unapply_credit_memo",
-    "Return applied amounts of a credit memo to unapplied (items given, or oldest applications first).",
-)
-_apply(
-    payment_app,
-    "unapply",
-    "payment",
-    "unapply_payment",
-    "Return amounts a payment applied to its unapplied amount (items given, or oldest applications first).",
-)
+for group, kind in ((credit_memo_app, "credit-memo"), (payment_app, "payment")):
+    _apply(group, "apply", kind)
+for group, kind in ((credit_memo_app, "credit-memo"), (payment_app, "payment")):
+    _apply(group, "unapply", kind)
