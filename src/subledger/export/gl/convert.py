@@ -7,7 +7,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 
 from subledger.errors import RuleViolation
 from subledger.export.gl.model import GLEntry
-from subledger.export.gl.profile import Rates
+from subledger.export.gl.profile import Currency, Rates
 from subledger.money import quantum
 
 
@@ -42,3 +42,18 @@ def in_base(entry: GLEntry, rates: Rates, target: str) -> list[tuple[Decimal, De
         i = max(range(len(out)), key=lambda k: (out[k][0], -k))
         out[i] = (out[i][0] - gap, out[i][1])
     return out
+
+
+def rate_cell(entry: GLEntry, base_currency: str, rates: dict[Currency, Decimal], target: str, setting: str) -> str:
+    """The Exchange Rate cell of a target that keeps each entry's currency: 1 for the base currency, else the
+    profile's rate (``target.rates``); refused, naming the ``setting`` that asks for it, when the profile has none."""
+    if entry.currency == base_currency:
+        return "1"
+    rate = rates.get(entry.currency)
+    if rate is None:
+        raise RuleViolation(
+            f"{setting} but the ERP profile has no rate for {entry.currency} (GL entry {entry.external_id})",
+            document=entry.source_document or entry.external_id,
+            field=f"{target}.rates.{entry.currency}",
+        )
+    return str(rate)

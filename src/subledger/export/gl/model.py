@@ -86,6 +86,26 @@ class Account:
         return self.type in RECEIVABLE_TYPES
 
 
+@dataclass(frozen=True)
+class CustomerNames:
+    """The Name cell of a target that names the customer on receivable lines (NetSuite, QuickBooks): the entry's
+    customer, or on a summary entry (it spans customers) ``summary_name``; empty on every other line, and on all
+    when the profile's ``customer_name`` is off."""
+
+    receivable: frozenset[str]
+    summary_name: str
+
+    @classmethod
+    def of(cls, accounts: dict[str, Account], customer_name: bool, summary_name: str | None) -> CustomerNames:
+        receivable = frozenset(code for code, a in accounts.items() if a.receivable and customer_name)
+        return cls(receivable, summary_name or "")
+
+    def cell(self, entry: GLEntry, code: str) -> str:
+        if code not in self.receivable:
+            return ""
+        return entry.customer_name if entry.customer_name else self.summary_name
+
+
 def accounts_of(codes: Iterable[AccountingCode]) -> dict[str, Account]:
     """Each code's ``Account``; a code's parent is the code of the longest Beancount account above its own."""
     codes = list(codes)

@@ -9,8 +9,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from subledger.errors import RuleViolation
-from subledger.export.gl.model import Account, GLEntry, RunInfo, audit_memo, clip, side_text
+from subledger.export.gl.convert import rate_cell
+from subledger.export.gl.model import Account, CustomerNames, GLEntry, RunInfo, audit_memo, clip, side_text
 from subledger.export.gl.profile import NetSuite, Profile
 from subledger.export.gl.validate import Column, Spec
 
@@ -81,26 +81,15 @@ class Renderer:
         self.p = p = profile.netsuite
         self.spec = spec(p, accounts)
         self.accounts = {code: account_cell(p, a) for code, a in accounts.items()}
-        self.receivable = {code for code, a in accounts.items() if a.receivable and p.customer_name}
         self.dims = [v for _, v in _dimensions(p) if v]
         self.subsidiary = [p.subsidiary] if p.subsidiary is not None else []
-        self.summary_name = p.summary_name or ""
+        self.customers = CustomerNames.of(accounts, p.customer_name, p.summary_name)
 
     def _rate(self, e: GLEntry) -> str:
         p = self.p
         if p.exchange_rate == "netsuite":
             return ""
-        if e.currency == p.base_currency:
-            return "1"
-        rate = p.rates.get(e.currency)
-        if rate is None:
-            raise RuleViolation(
-                f'netsuite.exchange_rate is "profile" but the ERP profile has no rate for {e.currency} '
-                f"(GL entry {e.external_id})",
-                document=e.source_document or e.external_id,
-                field=f"netsuite.rates.{e.currency}",
-            )
-        return str(rate)
+        return rate_cell(e, p.base_currency, p.rates, "netsuite", 'netsuite.exchange_rate is "profile"')
 
     def rows(self, e: GLEntry) -> list[list[str]]:
         period = dt.date(e.date.year, e.date.month, 1).strftime("%b %Y")
@@ -113,7 +102,6 @@ class Renderer:
             self._rate(e),
             clip(audit_memo(e, None), MEMO_MAX),
         ]
-        name = e.customer_name if e.customer_name else self.summary_name
         return [
             [
                 *head,
@@ -121,7 +109,7 @@ class Renderer:
                 side_text(line.debit, e.currency),
                 side_text(line.credit, e.currency),
                 clip(audit_memo(e, line, with_memo=False) or e.memo, MEMO_MAX),
-                name if line.code in self.receivable else "",
+                self.customers.cell(e, line.code),
                 *self.dims,
             ]
             for line in e.lines

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from subledger.errors import RuleViolation
-from subledger.export.gl.convert import in_base
-from subledger.export.gl.model import Account, GLEntry, RunInfo, audit_memo, clip, side_text
+from subledger.export.gl.convert import in_base, rate_cell
+from subledger.export.gl.model import Account, CustomerNames, GLEntry, RunInfo, audit_memo, clip, side_text
 from subledger.export.gl.profile import Profile, QuickBooks
 from subledger.export.gl.validate import Column, Spec
 
@@ -71,9 +70,8 @@ class Renderer:
         self.p = p = profile.quickbooks
         self.spec = spec(p, accounts)
         self.names = {code: account_name(p, a) for code, a in accounts.items()}
-        self.receivable = {code for code, a in accounts.items() if a.receivable and p.customer_name}
         self.tracking = [v for v in (p.location, p.class_) if v]
-        self.summary_name = p.summary_name or ""
+        self.customers = CustomerNames.of(accounts, p.customer_name, p.summary_name)
 
     def _date(self, e: GLEntry) -> str:
         d = e.date
@@ -86,21 +84,13 @@ class Renderer:
     def rows(self, e: GLEntry) -> list[list[str]]:
         p = self.p
         if p.multicurrency:
-            rate = "1" if e.currency == p.base_currency else p.rates.get(e.currency)
-            if rate is None:
-                raise RuleViolation(
-                    f"quickbooks.multicurrency is on but the ERP profile has no rate for {e.currency} "
-                    f"(GL entry {e.external_id})",
-                    document=e.source_document or e.external_id,
-                    field=f"quickbooks.rates.{e.currency}",
-                )
+            rate = rate_cell(e, p.base_currency, p.rates, "quickbooks", "quickbooks.multicurrency is on")
             amounts = [(line.debit, line.credit) for line in e.lines]
-            currency, extra = e.currency, [e.currency, str(rate)]
+            currency, extra = e.currency, [e.currency, rate]
         else:
             amounts = in_base(e, p, "quickbooks")
             currency, extra = p.base_currency, []
         head = [e.external_id, self._date(e)]
-        name = e.customer_name if e.customer_name else self.summary_name
         return [
             [
                 *head,
@@ -108,7 +98,7 @@ class Renderer:
                 side_text(debit, currency),
                 side_text(credit, currency),
                 clip(audit_memo(e, line), DESCRIPTION_MAX),
-                name if line.code in self.receivable else "",
+                self.customers.cell(e, line.code),
                 *self.tracking,
                 *extra,
             ]
