@@ -11,10 +11,10 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict, Unpack
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import Connection, and_, func, select
+from sqlalchemy import Connection, Table, and_, func, select
 
 from subledger.balances import journal_balances, subledger_balances
 from subledger.errors import NotFound
@@ -73,34 +73,44 @@ def _document_totals(conn: Connection, where: list[Any]) -> dict[tuple[str, str]
     return {key: (pair[0], pair[1]) for key, pair in totals.items()}
 
 
+class ListFilters(TypedDict, total=False):
+    """What every list filters by: the customer account, the status, an open balance (unapplied amount) only, an
+    age in days as of ``as_of`` (default today), the accounting period dated in."""
+
+    account: str | None
+    status: str | None
+    open_only: bool
+    older_than: int | None
+    as_of: dt.date | None
+    period: str | None
+
+
+def _where(conn: Connection, filters: ListFilters, table: Table, date: str, as_of: dt.date) -> list[Any]:
+    """The conditions of ``filters`` but ``open_only`` on ``table`` (its ``date`` column the one ages count from)."""
+    where: list[Any] = []
+    if (account := filters.get("account")) is not None:
+        where.append(table.c.account_number == account)
+    if (status := filters.get("status")) is not None:
+        where.append(table.c.status == status)
+    if (older_than := filters.get("older_than")) is not None:
+        where.append(table.c[date] < as_of - dt.timedelta(days=older_than))
+    if (period := filters.get("period")) is not None:
+        start, end = period_range(conn, period)
+        where.append(table.c[date].between(start, end))
+    return where
+
+
 def list_documents(
-    conn: Connection,
-    which: str,
-    *,
-    account: str | None = None,
-    status: str | None = None,
-    open_only: bool = False,
-    older_than: int | None = None,
-    as_of: dt.date | None = None,
-    period: str | None = None,
-    source: str | None = None,
+    conn: Connection, which: str, *, source: str | None = None, **filters: Unpack[ListFilters]
 ) -> list[dict[str, Any]]:
     """Invoices, debit memos or credit memos (``which``: invoices, debit-memos, credit-memos), oldest first."""
-    as_of = as_of or dt.date.today()
+    as_of = filters.get("as_of") or dt.date.today()
+    open_only = filters.get("open_only", False)
     kind = KINDS[which]
     d = documents.c
-    where: list[Any] = [d.kind == kind]
-    if account is not None:
-        where.append(d.account_number == account)
-    if status is not None:
-        where.append(d.status == status)
+    where: list[Any] = [d.kind == kind, *_where(conn, filters, documents, "document_date", as_of)]
     if source is not None:
         where.append(d.source == source)
-    if older_than is not None:
-        where.append(d.document_date < as_of - dt.timedelta(days=older_than))
-    if period is not None:
-        start, end = period_range(conn, period)
-        where.append(d.document_date.between(start, end))
     rows = conn.execute(
         select(
             d.account_number,
@@ -148,33 +158,15 @@ def list_documents(
 
 
 def list_payments(
-    conn: Connection,
-    *,
-    account: str | None = None,
-    status: str | None = None,
-    open_only: bool = False,
-    older_than: int | None = None,
-    as_of: dt.date | None = None,
-    period: str | None = None,
-    offset: int = 0,
-    limit: int | None = None,
+    conn: Connection, *, offset: int = 0, limit: int | None = None, **filters: Unpack[ListFilters]
 ) -> list[dict[str, Any]]:
     """Payments by date, then number (unique in the book: a stable order to page through, ``offset`` and
     ``limit``)."""
-    as_of = as_of or dt.date.today()
+    as_of = filters.get("as_of") or dt.date.today()
     p = payments.c
-    where: list[Any] = []
-    if account is not None:
-        where.append(p.account_number == account)
-    if status is not None:
-        where.append(p.status == status)
-    if open_only:
+    where = _where(conn, filters, payments, "effective_date", as_of)
+    if filters.get("open_only", False):
         where.append(p.unapplied != 0)
-    if older_than is not None:
-        where.append(p.effective_date < as_of - dt.timedelta(days=older_than))
-    if period is not None:
-        start, end = period_range(conn, period)
-        where.append(p.effective_date.between(start, end))
     rows = conn.execute(
         select(p.account_number, p.number, p.type, p.status, p.effective_date, p.currency, p.amount, p.unapplied)
         .where(*where)
