@@ -5,11 +5,13 @@ receivable control balance, the journal). Queries are in ``subledger.reports``.
 """
 
 import datetime as dt
+import inspect
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
 
-from subledger.cli.common import STATE, CommandError, app, engine, out, print_json, print_table, register
+from subledger.cli.common import STATE, CommandError, _param, app, engine, out, print_json, print_table, register
 
 list_app = typer.Typer(help="List documents and payments, with filters.", no_args_is_help=True, rich_markup_mode=None)
 report_app = typer.Typer(
@@ -44,98 +46,77 @@ def _date(value: str | None, option: str) -> dt.date | None:
         raise CommandError(f"{option} takes a date YYYY-MM-DD, got {value!r}", code="usage", exit_code=2) from None
 
 
+def _show(query: Callable[[Any], Any], table: Callable[[Any], None]) -> None:
+    """Run ``query`` on a connection and print what it gives: as JSON under ``--json``, else as ``table`` lays it
+    out."""
+    with engine().connect() as conn:
+        found = query(conn)
+    if STATE.json:
+        print_json(found)
+    else:
+        table(found)
+
+
 def _cells(rows: list[dict[str, Any]], *keys: str) -> list[tuple[Any, ...]]:
     """The table cells of ``rows``: each row's values at ``keys``, a value the row leaves out (no reason code) empty."""
     return [tuple(r.get(key, "") for key in keys) for r in rows]
 
 
-def _documents(which: str, balance: str, **filters: Any) -> None:
-    from subledger import reports
-
-    filters["as_of"] = _date(filters.pop("as_of"), "--as-of")
-    with engine().connect() as conn:
-        rows = reports.list_documents(conn, which, **filters)
-    if STATE.json:
-        print_json(rows)
-        return
-    print_table(
-        ("number", "account", "date", "due", "status", "amount", balance, "cur", "age", "source", "reason"),
-        _cells(
-            rows,
-            "number",
-            "accountNumber",
-            "date",
-            "dueDate",
-            "status",
-            "amount",
-            balance,
-            "currency",
-            "ageDays",
-            "source",
-            "reasonCode",
-        ),
-    )
+#: The options of every list (``reports.ListFilters``), in the order help shows them; the document lists add
+#: ``--source``.
+FILTERS = (
+    _param("account", Account),
+    _param("status", Status),
+    _param("open_only", Open, False),
+    _param("older_than", OlderThan),
+    _param("as_of", AsOf),
+    _param("period", Period),
+)
 
 
-def _register_list(which: str, balance: str, doc: str) -> None:
-    def list_documents(
-        account: Account = None,
-        status: Status = None,
-        open_only: Open = False,
-        older_than: OlderThan = None,
-        as_of: AsOf = None,
-        period: Period = None,
-        source: Source = None,
-    ) -> None:
-        _documents(
-            which,
-            balance,
-            account=account,
-            status=status,
-            open_only=open_only,
-            older_than=older_than,
-            as_of=as_of,
-            period=period,
-            source=source,
+def _register_list(which: str, doc: str, table: Callable[[list[dict[str, Any]]], None]) -> None:
+    """``subledger list WHICH``: the rows ``reports.list_payments`` or ``reports.list_documents`` gives for the
+    options, as JSON or as ``table`` prints them."""
+
+    def list_rows(**filters: Any) -> None:
+        from subledger import reports
+
+        filters["as_of"] = _date(filters.pop("as_of"), "--as-of")
+        if which == "payments":
+            _show(lambda conn: reports.list_payments(conn, **filters), table)
+        else:
+            _show(lambda conn: reports.list_documents(conn, which, **filters), table)
+
+    options = FILTERS if which == "payments" else (*FILTERS, _param("source", Source))
+    list_rows.__signature__ = inspect.Signature(list(options))  # type: ignore[attr-defined]
+    list_rows.__doc__ = doc
+    register(list_app, which, table=True)(list_rows)
+
+
+def _document_table(balance: str) -> Callable[[list[dict[str, Any]]], None]:
+    def table(rows: list[dict[str, Any]]) -> None:
+        print_table(
+            ("number", "account", "date", "due", "status", "amount", balance, "cur", "age", "source", "reason"),
+            _cells(
+                rows,
+                "number",
+                "accountNumber",
+                "date",
+                "dueDate",
+                "status",
+                "amount",
+                balance,
+                "currency",
+                "ageDays",
+                "source",
+                "reasonCode",
+            ),
         )
 
-    list_documents.__doc__ = doc
-    register(list_app, which, table=True)(list_documents)
+    return table
 
 
-for which, balance, doc in (
-    ("invoices", "balance", "Invoices with their open balances, oldest first."),
-    ("debit-memos", "balance", "Debit memos with their open balances, oldest first."),
-    ("credit-memos", "unappliedAmount", "Credit memos with their unapplied amounts, oldest first."),
-):
-    _register_list(which, balance, doc)
-
-
-@register(list_app, "payments", table=True)
-def list_payments(
-    account: Account = None,
-    status: Status = None,
-    open_only: Open = False,
-    older_than: OlderThan = None,
-    as_of: AsOf = None,
-    period: Period = None,
-) -> None:
-    """Payments with their unapplied amounts, oldest first."""
-    from subledger import reports
-
-    with engine().connect() as conn:
-        rows = reports.list_payments(
-            conn,
-            account=account,
-            status=status,
-            open_only=open_only,
-            older_than=older_than,
-            as_of=_date(as_of, "--as-of"),
-            period=period,
-        )
-    if STATE.json:
-        print_json(rows)
-        return
+def _payment_table(rows: list[dict[str, Any]]) -> None:
     print_table(
         ("number", "account", "date", "type", "status", "amount", "unapplied", "cur", "age"),
         _cells(
@@ -153,6 +134,15 @@ def list_payments(
     )
 
 
+for which, balance, doc in (
+    ("invoices", "balance", "Invoices with their open balances, oldest first."),
+    ("debit-memos", "balance", "Debit memos with their open balances, oldest first."),
+    ("credit-memos", "unappliedAmount", "Credit memos with their unapplied amounts, oldest first."),
+):
+    _register_list(which, doc, _document_table(balance))
+_register_list("payments", "Payments with their unapplied amounts, oldest first.", _payment_table)
+
+
 @register(report_app, "aging", table=True)
 def aging(as_of: AsOf = None) -> None:
     """What customers owe by days past due (due date, else document date), per account; the total per currency
@@ -160,11 +150,10 @@ def aging(as_of: AsOf = None) -> None:
     from subledger import reports
 
     day = _date(as_of, "--as-of") or dt.date.today()
-    with engine().connect() as conn:
-        report = reports.aging(conn, day)
-    if STATE.json:
-        print_json(report)
-        return
+    _show(lambda conn: reports.aging(conn, day), _aging_tables)
+
+
+def _aging_tables(report: dict[str, Any]) -> None:
     buckets = report["buckets"]
     print_table(
         ("account", "name", "cur", *buckets, "total"),
@@ -190,11 +179,10 @@ def write_offs(period: Annotated[str, typer.Option("--period", metavar="PERIOD",
     code, and the total beside the journal's."""
     from subledger import reports
 
-    with engine().connect() as conn:
-        report = reports.write_offs(conn, period)
-    if STATE.json:
-        print_json(report)
-        return
+    _show(lambda conn: reports.write_offs(conn, period), lambda report: _write_off_tables(report, period))
+
+
+def _write_off_tables(report: dict[str, Any], period: str) -> None:
     print_table(
         ("memo", "kind", "document", "account", "date", "amount", "cur", "revenue", "reason", "code"),
         _cells(
@@ -232,11 +220,10 @@ def reversals(period: Annotated[str, typer.Option("--period", metavar="PERIOD", 
     """The reversal register of a period: each reversal memo and the document it reversed."""
     from subledger import reports
 
-    with engine().connect() as conn:
-        report = reports.reversals(conn, period)
-    if STATE.json:
-        print_json(report)
-        return
+    _show(lambda conn: reports.reversals(conn, period), lambda report: _reversal_tables(report, period))
+
+
+def _reversal_tables(report: dict[str, Any], period: str) -> None:
     print_table(
         ("memo", "kind", "reversed", "of kind", "account", "date", "amount", "cur", "reason"),
         _cells(
