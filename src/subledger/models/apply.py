@@ -19,7 +19,7 @@ from decimal import Decimal
 
 from pydantic import AliasChoices, Field, model_validator
 
-from subledger.models.base import MAX_ITEMS, Amount, Date, Id, Model, OutputModel
+from subledger.models.base import MAX_ITEMS, Amount, Date, Id, Model, OutputModel, items_sum_to
 from subledger.models.documents import ApplicationItem
 from subledger.models.views import JournalEntryView
 
@@ -57,8 +57,7 @@ class _Part(Model):
     def _amount(self) -> _Part:
         if self.amount < 0:
             raise ValueError(f"amount {self.amount} must not be negative")
-        if self.items and sum((i.amount for i in self.items), Decimal(0)) != self.amount:
-            raise ValueError(f"amount {self.amount} is not the sum of its items")
+        items_sum_to(self.amount, self.items)
         if not self.items and self.amount == 0:
             raise ValueError("amount is zero and no items are given: nothing to apply")
         return self

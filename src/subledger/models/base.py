@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 from pydantic import (
     AfterValidator,
@@ -15,6 +16,7 @@ from pydantic import (
     PlainSerializer,
     StringConstraints,
     WithJsonSchema,
+    model_validator,
 )
 from pydantic.alias_generators import to_camel
 
@@ -88,6 +90,36 @@ class Model(BaseModel):
     def wire(self) -> dict[str, Any]:
         """The model as the reference product's JSON (camelCase, decimals as strings, unset fields omitted)."""
         return self.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+class OneOf(Model):
+    """A part of a request that names what it acts on by exactly one of the fields ``ONE_OF`` (ids or numbers):
+    refused otherwise, with the fields as the wire names them; ``given`` is the one given."""
+
+    ONE_OF: ClassVar[tuple[str, ...]] = ()
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> OneOf:
+        if sum(getattr(self, name) is not None for name in self.ONE_OF) != 1:
+            names = [type(self).model_fields[name].alias or name for name in self.ONE_OF]
+            raise ValueError(f"give exactly one of {' and '.join(names) if len(names) == 2 else ', '.join(names)}")
+        return self
+
+    @property
+    def given(self) -> str:
+        return str(next(value for name in self.ONE_OF if (value := getattr(self, name)) is not None))
+
+
+def items_sum_to(total: Decimal, items: Sequence[Any], field: str = "amount") -> None:
+    """Refuse items (each with an ``amount``) that do not add up to the ``total`` given as ``field``."""
+    if items and sum((i.amount for i in items), Decimal(0)) != total:
+        raise ValueError(f"{field} {total} is not the sum of its items")
+
+
+def listed_once(ids: Sequence[str], what: str) -> None:
+    """Refuse a request listing one line (``what``) twice in its items."""
+    if len(set(ids)) != len(ids):
+        raise ValueError(f"{what} is listed more than once in items")
 
 
 class OutputModel(BaseModel):

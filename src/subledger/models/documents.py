@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import AliasChoices, Field, StringConstraints, model_validator
 
-from subledger.models.base import Amount, Code, Date, DecimalText, Id, Model, Name, Short
+from subledger.models.base import Amount, Code, Date, DecimalText, Id, Model, Name, OneOf, Short, items_sum_to
 from subledger.money import is_exact_for
 
 DocumentStatus = Literal["Draft", "Posted", "Canceled"]
@@ -179,23 +179,19 @@ class DebitMemo(_Document):
         return self.items
 
 
-class ApplicationItem(Model):
+class ApplicationItem(OneOf):
+    ONE_OF = ("invoice_item_id", "debit_memo_item_id", "taxation_item_id")
     invoice_item_id: Id | None = None
     debit_memo_item_id: Id | None = None
     #: The reference product's apply and unapply bodies name a taxation line ``taxItemId``; taken for it.
     taxation_item_id: Id | None = Field(default=None, validation_alias=AliasChoices("taxationItemId", "taxItemId"))
     amount: Amount
 
-    @model_validator(mode="after")
-    def _one_target(self) -> ApplicationItem:
-        targets = [t for t in (self.invoice_item_id, self.debit_memo_item_id, self.taxation_item_id) if t]
-        if len(targets) != 1:
-            raise ValueError("give exactly one of invoiceItemId, debitMemoItemId, taxationItemId")
-        return self
 
-
-class Application(Model):
+class Application(OneOf):
     """Part of a payment or credit memo applied to one invoice or debit memo, optionally item by item."""
+
+    ONE_OF = ("invoice_number", "debit_memo_number")
 
     invoice_number: Id | None = None
     debit_memo_number: Id | None = None
@@ -204,16 +200,13 @@ class Application(Model):
     items: list[ApplicationItem] = []
 
     @model_validator(mode="after")
-    def _one_target(self) -> Application:
-        if (self.invoice_number is None) == (self.debit_memo_number is None):
-            raise ValueError("give exactly one of invoiceNumber and debitMemoNumber")
-        if self.items and sum((i.amount for i in self.items), Decimal(0)) != self.amount:
-            raise ValueError(f"amount {self.amount} is not the sum of its items")
+    def _sum(self) -> Application:
+        items_sum_to(self.amount, self.items)
         return self
 
     @property
     def target(self) -> str:
-        return self.invoice_number or self.debit_memo_number or ""
+        return self.given
 
 
 class CreditMemo(_Document):

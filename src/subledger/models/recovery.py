@@ -10,28 +10,17 @@ each; neither recovers everything still written off. The reason code is a debit 
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 
 from pydantic import Field, model_validator
 
-from subledger.models.base import MAX_ITEMS, Amount, Code, Date, Id, Model, OutputModel
+from subledger.models.base import MAX_ITEMS, Amount, Code, Date, Model, OutputModel, items_sum_to, listed_once
+from subledger.models.refund import MemoLineItem
 from subledger.models.views import JournalEntryView
 
 
-class RecoveryItem(Model):
-    credit_memo_item_id: Id | None = None
-    credit_tax_item_id: Id | None = None
-    amount: Amount
-
-    @model_validator(mode="after")
-    def _one_line(self) -> RecoveryItem:
-        if (self.credit_memo_item_id is None) == (self.credit_tax_item_id is None):
-            raise ValueError("give exactly one of creditMemoItemId and creditTaxItemId")
-        return self
-
-    @property
-    def line_id(self) -> str:
-        return self.credit_memo_item_id or self.credit_tax_item_id or ""
+# A write-off memo's line and the amount of it to recover (no docstring: it would become the schema's description).
+class RecoveryItem(MemoLineItem):
+    pass
 
 
 class WriteOffRecoveryRequest(Model):
@@ -48,11 +37,9 @@ class WriteOffRecoveryRequest(Model):
         if self.items is not None:
             if not self.items:
                 raise ValueError("items is empty: name the write-off memo's lines to recover, or leave items out")
-            if self.amount is not None and sum((i.amount for i in self.items), Decimal(0)) != self.amount:
-                raise ValueError(f"amount {self.amount} is not the sum of its items")
-            ids = [i.line_id for i in self.items]
-            if len(set(ids)) != len(ids):
-                raise ValueError("a write-off memo line is listed more than once in items")
+            if self.amount is not None:
+                items_sum_to(self.amount, self.items)
+            listed_once([i.line_id for i in self.items], "a write-off memo line")
         return self
 
 

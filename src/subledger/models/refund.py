@@ -11,33 +11,48 @@ with unapplied amount left, in line order (FIFO, as the reference product's refu
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, model_validator
 
-from subledger.models.base import MAX_ITEMS, Amount, Code, Date, Id, Model, OutputModel, Short
+from subledger.models.base import (
+    MAX_ITEMS,
+    Amount,
+    Code,
+    Date,
+    Id,
+    Model,
+    OneOf,
+    OutputModel,
+    Short,
+    items_sum_to,
+    listed_once,
+)
 from subledger.models.views import JournalEntryView
 
 RefundType = Literal["External", "Electronic"]
 
 
-class RefundItem(Model):
+class MemoLineItem(OneOf):
+    """A credit memo's line (a refund's, or a write-off memo's a recovery takes back), named by
+    ``creditMemoItemId`` or ``creditTaxItemId``, with an amount."""
+
+    ONE_OF = ("credit_memo_item_id", "credit_tax_item_id")
     credit_memo_item_id: Id | None = None
     credit_tax_item_id: Id | None = None
     amount: Amount
 
+    @property
+    def line_id(self) -> str:
+        return self.given
+
+
+class RefundItem(MemoLineItem):
     @model_validator(mode="after")
-    def _one_line(self) -> RefundItem:
-        if (self.credit_memo_item_id is None) == (self.credit_tax_item_id is None):
-            raise ValueError("give exactly one of creditMemoItemId and creditTaxItemId")
+    def _positive(self) -> RefundItem:
         if self.amount <= 0:
             raise ValueError(f"amount {self.amount} must be positive")
         return self
-
-    @property
-    def line_id(self) -> str:
-        return self.credit_memo_item_id or self.credit_tax_item_id or ""
 
 
 class CreditMemoRefundRequest(Model):
@@ -55,11 +70,8 @@ class CreditMemoRefundRequest(Model):
     def _amounts(self) -> CreditMemoRefundRequest:
         if self.total_amount <= 0:
             raise ValueError(f"totalAmount {self.total_amount} must be positive")
-        if self.items and sum((i.amount for i in self.items), Decimal(0)) != self.total_amount:
-            raise ValueError(f"totalAmount {self.total_amount} is not the sum of its items")
-        ids = [i.line_id for i in self.items]
-        if len(set(ids)) != len(ids):
-            raise ValueError("a credit memo line is listed more than once in items")
+        items_sum_to(self.total_amount, self.items, "totalAmount")
+        listed_once([i.line_id for i in self.items], "a credit memo line")
         return self
 
 

@@ -14,7 +14,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from subledger.models.base import MAX_ITEMS, Amount, Date, Id, Model, OutputModel
+from subledger.models.base import MAX_ITEMS, Amount, Date, Id, Model, OneOf, OutputModel
 from subledger.models.views import JournalEntryView
 
 
@@ -24,7 +24,8 @@ class WriteOffTaxationItem(Model):
     amount: Amount
 
 
-class WriteOffItem(Model):
+class WriteOffItem(OneOf):
+    ONE_OF = ("invoice_item_id", "debit_memo_item_id")
     invoice_item_id: Id | None = None
     debit_memo_item_id: Id | None = None
     #: The charge amount written off (at most the item's open balance, with its sign); its taxation lines are
@@ -32,17 +33,9 @@ class WriteOffItem(Model):
     amount_without_tax: Amount
     taxation_items: list[WriteOffTaxationItem] = Field(default=[], max_length=MAX_ITEMS)
 
-    @model_validator(mode="after")
-    def _one_item_id(self) -> WriteOffItem:
-        if (self.invoice_item_id is None) == (self.debit_memo_item_id is None):
-            raise ValueError("give exactly one of invoiceItemId and debitMemoItemId")
-        return self
-
     @property
     def item_id(self) -> str:
-        item_id = self.invoice_item_id or self.debit_memo_item_id
-        assert item_id is not None
-        return item_id
+        return self.given
 
 
 class WriteOffRequest(Model):
