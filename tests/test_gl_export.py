@@ -300,12 +300,20 @@ def test_a_foreign_currency_without_a_rate_is_refused(book: Books, tmp_path: Pat
     assert list((tmp_path / "out").iterdir()) == []
 
 
+def test_a_profiles_rates_may_be_toml_numbers(tmp_path: Path) -> None:
+    """``EUR = 1.085`` and ``EUR = "1.085"`` are the same rate, read exactly (no float on the way)."""
+    path = tmp_path / "p.toml"
+    path.write_text("[xero]\nrates = { EUR = 1.085, GBP = 1.2649999999999999 }\n")
+    rates = load_profile(path).xero.rates
+    assert rates == {"EUR": Decimal("1.085"), "GBP": Decimal("1.2649999999999999")}
+
+
 @pytest.mark.parametrize(
     ("content", "field", "rule"),
     [
         ("[xero]\nbase_curency = 'USD'\n", "xero.base_curency", "unknown key"),
         ("[netsuite]\naccount_style = 'id'\n", "netsuite.account_style", "Input should be"),
-        ("[xero]\nrates = { EUR = 1.085 }\n", "xero.rates.EUR", "not a JSON number"),
+        ("[xero]\nrates = { EUR = nan }\n", "xero.rates.EUR", "not a finite number"),
         ("[intacct]\njournal = ''\n", "intacct.journal", "at least 1 character"),
         ("[sap]\n", "sap", "unknown key"),
         ("[xero\n", None, "not valid TOML"),

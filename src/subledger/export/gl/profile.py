@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import tomllib
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -121,7 +122,8 @@ def load_profile(path: Path | None) -> Profile:
     except OSError as exc:
         raise InvalidInput(f"cannot read ERP profile: {exc.strerror or exc}", document=str(path)) from None
     try:
-        data: dict[str, Any] = tomllib.loads(raw.decode("utf-8"))
+        # A TOML float (rates = { EUR = 1.085 }) is read as the Decimal of its text, as JSON numbers are.
+        data: dict[str, Any] = tomllib.loads(raw.decode("utf-8"), parse_float=Decimal)
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise InvalidInput(f"ERP profile is not valid TOML: {exc}", document=str(path)) from None
     if "digest" in data:
