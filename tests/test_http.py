@@ -28,7 +28,7 @@ from conftest import ROOT, db_url, dump, example, net_by_code
 from subledger.api import Books
 from subledger.errors import Problems
 from subledger.http.app import create_app, openapi_document
-from subledger.http.clients import create_client
+from subledger.http.clients import NewClient, create_client
 from subledger.http.throttle import FailedAttempts
 from subledger.models.journal_run import REFERENCE_TRANSACTION_TYPES
 from subledger.storage.schema import audit_refusals, documents
@@ -213,6 +213,16 @@ def test_idempotency_key_replays_and_refuses_another_body(seed: tuple[Books, Api
     second.http.close()
 
 
+def retry_gets_the_recorded_write_off(books: Books, made: NewClient, key: str) -> None:
+    """The retry of a write-off answered 503 gets its recorded answer: one credit memo, posted once."""
+    with serving(books) as base:
+        api = Api(base, made.client_id, made.client_secret)
+        again = ok(api.put(f"/v1/invoices/{INV}/write-off", raw=HEADER.read_bytes(), key=key))
+        assert again["creditMemo"]["number"] == f"WO-{INV}-1"
+        api.http.close()
+    assert len([e for e in books.journal(document=INV) if e.tag == "write-off"]) == 2
+
+
 def test_an_operation_past_the_timeout_answers_503_and_a_retry_gets_its_result(seed003: Books) -> None:
     made = create_client(seed003.engine, "integrator", "admin")
     with serving(seed003, timeout=0) as base:
@@ -226,12 +236,7 @@ def test_an_operation_past_the_timeout_answers_503_and_a_retry_gets_its_result(s
     while seed003.show("invoice", INV)["balance"] != "0.00":
         assert time.monotonic() < deadline
         time.sleep(0.05)
-    with serving(seed003) as base:
-        api = Api(base, made.client_id, made.client_secret)
-        again = ok(api.put(f"/v1/invoices/{INV}/write-off", raw=HEADER.read_bytes(), key="slow-1"))
-        assert again["creditMemo"]["number"] == f"WO-{INV}-1"
-        api.http.close()
-    assert len([e for e in seed003.journal(document=INV) if e.tag == "write-off"]) == 2
+    retry_gets_the_recorded_write_off(seed003, made, "slow-1")
 
 
 def test_the_timeout_answers_while_the_operation_still_runs(seed003: Books, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -258,12 +263,7 @@ def test_the_timeout_answers_while_the_operation_still_runs(seed003: Books, monk
     # Stopping the service waited for the operation still running.
     assert seed003.show("invoice", INV)["balance"] == "0.00"
     monkeypatch.setattr(Books, "write_off_invoice", write_off)
-    with serving(seed003) as base:
-        api = Api(base, made.client_id, made.client_secret)
-        again = ok(api.put(f"/v1/invoices/{INV}/write-off", raw=HEADER.read_bytes(), key="held-1"))
-        assert again["creditMemo"]["number"] == f"WO-{INV}-1"
-        api.http.close()
-    assert len([e for e in seed003.journal(document=INV) if e.tag == "write-off"]) == 2
+    retry_gets_the_recorded_write_off(seed003, made, "held-1")
 
 
 def test_amounts_as_json_numbers_are_exact(seed: tuple[Books, Api, str]) -> None:
