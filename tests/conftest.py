@@ -12,7 +12,7 @@ import sys
 import uuid
 from collections import defaultdict
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -312,3 +312,60 @@ def rechain(conn: Connection, version: int, descriptions: dict[tuple[str, int], 
         conn.execute(
             ca.update().where(ca.c.account_number == account).values(last_entry_seq=seq, last_entry_hash=digest)
         )
+
+
+#: The guards against deleting posted journal rows: (table, PostgreSQL trigger, SQLite trigger).
+DELETES = (
+    ("journal_lines", "journal_lines_immutable", "journal_lines_no_delete"),
+    ("journal_entries", "journal_entries_immutable", "journal_entries_no_delete"),
+)
+
+
+@contextmanager
+def journal_unguarded(books: Books) -> Iterator[Connection]:
+    with raw(books) as conn, ExitStack() as guards:
+        for guard in DELETES:
+            guards.enter_context(unguarded(conn, guard))
+        yield conn
+
+
+def cut_journal_after(conn: Connection, day: str) -> None:
+    """Delete every entry dated after ``day`` and move each account's chain head back to its last remaining entry,
+    so that the hash chain still verifies."""
+    after = (
+        "(SELECT seq FROM journal_entries e WHERE e.account_number = journal_lines.account_number "
+        "AND e.entry_date > :d)"
+    )
+    conn.execute(text(f"DELETE FROM journal_lines WHERE entry_seq IN {after}"), {"d": day})
+    conn.execute(text("DELETE FROM journal_entries WHERE entry_date > :d"), {"d": day})
+    conn.execute(
+        text(
+            "UPDATE customer_accounts SET "
+            "last_entry_seq = coalesce((SELECT max(seq) FROM journal_entries e "
+            "WHERE e.account_number = customer_accounts.account_number), 0), "
+            "last_entry_hash = coalesce((SELECT e.hash FROM journal_entries e "
+            "WHERE e.account_number = customer_accounts.account_number ORDER BY e.seq DESC LIMIT 1), '')"
+        )
+    )
+    if conn.dialect.name == "postgresql":  # the deferred checks run now, before the guards are put back
+        conn.execute(text("SET CONSTRAINTS ALL IMMEDIATE"))
+
+
+def command_paths() -> set[tuple[str, ...]]:
+    """Every leaf command of ``subledger``, as the words that name it."""
+    from typer.main import get_command
+
+    from subledger.cli import app
+
+    found: set[tuple[str, ...]] = set()
+
+    def walk(command: Any, path: tuple[str, ...]) -> None:
+        children = getattr(command, "commands", None)
+        if children:
+            for name, child in children.items():
+                walk(child, (*path, name))
+        else:
+            found.add(path)
+
+    walk(get_command(app), ())
+    return found

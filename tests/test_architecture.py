@@ -72,3 +72,21 @@ def test_every_module_the_map_names_exists() -> None:
     assert sorted(p for p in named if not (ROOT / p).exists()) == []
     short = set(re.findall(r"`((?:storage|operations|checks|export|models|cli)/[\w/]+\.py)`", text))
     assert sorted(p for p in short if not (PACKAGE / p).exists()) == []
+
+
+def test_test_modules_share_helpers_through_conftest_only() -> None:
+    """A helper one test module needs from another lives in ``conftest.py``: importing a test module runs its
+    module-level code and ties the two files' test collection together."""
+    tests = ROOT / "tests"
+    names = {p.stem for p in tests.glob("test_*.py")}
+    crossing = []
+    for path in sorted(tests.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                imported = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                imported = [node.module]
+            else:
+                continue
+            crossing += [f"{path.relative_to(ROOT)}:{node.lineno} imports {m}" for m in imported if m in names]
+    assert crossing == []

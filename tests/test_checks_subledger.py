@@ -13,50 +13,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from decimal import Decimal
 
 from sqlalchemy import Connection, text
 
-from conftest import EARLIER, failing, money, raw, unguarded
+from conftest import EARLIER, cut_journal_after, failing, journal_unguarded, money, raw
 from subledger.api import Books
 
-#: The guards against deleting posted journal rows: (table, PostgreSQL trigger, SQLite trigger).
-DELETES = (
-    ("journal_lines", "journal_lines_immutable", "journal_lines_no_delete"),
-    ("journal_entries", "journal_entries_immutable", "journal_entries_no_delete"),
-)
 NOV = "2026-11-30"
-
-
-@contextmanager
-def journal_unguarded(books: Books) -> Iterator[Connection]:
-    with raw(books) as conn, ExitStack() as guards:
-        for guard in DELETES:
-            guards.enter_context(unguarded(conn, guard))
-        yield conn
-
-
-def cut_journal_after(conn: Connection, day: str) -> None:
-    """Delete every entry dated after ``day`` and move each account's chain head back to its last remaining entry,
-    so that the hash chain still verifies."""
-    after = (
-        "(SELECT seq FROM journal_entries e WHERE e.account_number = journal_lines.account_number "
-        "AND e.entry_date > :d)"
-    )
-    conn.execute(text(f"DELETE FROM journal_lines WHERE entry_seq IN {after}"), {"d": day})
-    conn.execute(text("DELETE FROM journal_entries WHERE entry_date > :d"), {"d": day})
-    conn.execute(
-        text(
-            "UPDATE customer_accounts SET "
-            "last_entry_seq = coalesce((SELECT max(seq) FROM journal_entries e "
-            "WHERE e.account_number = customer_accounts.account_number), 0), "
-            "last_entry_hash = coalesce((SELECT e.hash FROM journal_entries e "
-            "WHERE e.account_number = customer_accounts.account_number ORDER BY e.seq DESC LIMIT 1), '')"
-        )
-    )
-    if conn.dialect.name == "postgresql":  # the deferred checks run now, before the guards are put back
-        conn.execute(text("SET CONSTRAINTS ALL IMMEDIATE"))
 
 
 def _november(books: Books) -> list[str]:

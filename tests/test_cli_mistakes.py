@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from conftest import CliResult, db_url, dump, example
+from conftest import CliResult, command_paths, db_url, dump, example
 from subledger.api import Books
 
 EXAMPLE = str(example("seed-003-books.json"))
@@ -92,26 +92,6 @@ def _commands(body: str, out: str) -> list[list[str]]:
 
 #: Commands that need no book.
 BOOKLESS = {("init",), ("schema",)}
-
-
-def command_paths() -> set[tuple[str, ...]]:
-    """Every leaf command of ``subledger``, as the words that name it."""
-    from typer.main import get_command
-
-    from subledger.cli import app
-
-    found: set[tuple[str, ...]] = set()
-
-    def walk(command: Any, path: tuple[str, ...]) -> None:
-        children = getattr(command, "commands", None)
-        if children:
-            for name, child in children.items():
-                walk(child, (*path, name))
-        else:
-            found.add(path)
-
-    walk(get_command(app), ())
-    return found
 
 
 def test_the_list_covers_every_command(tmp_path: Path) -> None:

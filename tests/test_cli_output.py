@@ -8,7 +8,7 @@ import json
 import re
 from typing import Any
 
-from conftest import db_url, example
+from conftest import command_paths, db_url, example
 from subledger.api import Books
 
 COMMON = {"success", "operation", "operationId", "replayed", "documentNumber", "documentKind"}
@@ -121,7 +121,6 @@ def test_journal_by_tag(cli: Any, seed003: Books) -> None:
 def test_help_shows_no_python_types(cli: Any) -> None:
     """Every command's help names values (--db URL, NUMBER, table|csv|tsv), never Python types (<str>, <bool>),
     and keeps what it says in braces and brackets (no markup swallowed)."""
-    from test_cli_mistakes import command_paths
 
     for path in sorted(command_paths()):
         shown = cli(*path, "--help")

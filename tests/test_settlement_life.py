@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select, text
 
-from conftest import db_url, dump, example, failing, raw, set_period_status
+from conftest import cut_journal_after, db_url, dump, example, failing, journal_unguarded, raw, set_period_status
 from subledger.api import Books
 from subledger.errors import (
     AmountExceedsBalance,
@@ -29,7 +29,6 @@ from subledger.errors import (
 )
 from subledger.state import fetch_document
 from subledger.storage.schema import document_items
-from test_checks_subledger import cut_journal_after, journal_unguarded
 
 HEADER = {"memoDate": "2026-11-16", "reasonCode": "Write-off", "comment": "Uncollectible"}
 NOV = {"memoDate": "2026-11-16", "applyEffectiveDate": "2026-11-16"}
