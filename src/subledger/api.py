@@ -210,7 +210,7 @@ class Books:
             source = load_source(data)
             digest = read_load(source)
             digests.append(digest)
-            return None, digest.request_json, lambda ctx: load_books(ctx, source, digest)
+            return None, digest.request_json, lambda ctx: load_books(ctx, digest)
 
         try:
             return run_bulk(

@@ -6,9 +6,9 @@ and each record is parsed on its own (the standard parser on the record's text),
 record whatever the size of the file. The top level is scanned by hand: a duplicated section, an unknown key, or
 anything malformed is refused as soon as it is read, with its line and column.
 
-A section can be read again (``records``: each section's start is remembered); the load itself reads the file
-once and loads the records it spooled while reading (``operations.load.read_load``). A
-file given as bytes or text is read the same way from memory; a dict or a ``LoadFile`` has its records already.
+The file is read once: the load spools each record's canonical JSON while reading and loads from the spools
+(``operations.load.read_load``). A file given as bytes or text is read the same way from memory; a dict or a
+``LoadFile`` has its records already.
 """
 
 from __future__ import annotations
@@ -63,34 +63,23 @@ class Item:
     value: Any
 
 
-@dataclass(frozen=True)
-class _Mark:
-    """Where a section's array starts: byte offset, line and column of its ``[``."""
-
-    offset: int
-    line: int
-    column: int
-
-
 class _Text:
     """A UTF-8 stream read forward a chunk at a time: the text not yet consumed, and where it sits in the file."""
 
-    def __init__(self, stream: IO[bytes], mark: _Mark) -> None:
-        stream.seek(mark.offset)
+    def __init__(self, stream: IO[bytes]) -> None:
         self.stream = stream
         self.decoder = codecs.getincrementaldecoder("utf-8")()
         self.buf = ""
         self.pos = 0
-        self.byte, self.line, self.column = mark.offset, mark.line, mark.column
-        self.read = mark.offset
+        self.byte, self.line, self.column = 0, 1, 1
+        self.read = 0
         self.eof = False
         self.reader = JsonReader()
-        if mark.offset == 0:
-            while len(self.buf) < 1 and self.more():  # a chunk can end inside the byte-order mark
-                pass
-            if self.buf.startswith("\ufeff"):
-                self.buf = self.buf[1:]
-                self.byte += 3
+        while len(self.buf) < 1 and self.more():  # a chunk can end inside the byte-order mark
+            pass
+        if self.buf.startswith("\ufeff"):
+            self.buf = self.buf[1:]
+            self.byte += 3
 
     def more(self) -> bool:
         """Read the next chunk (dropping what was consumed); False at the end of the file."""
@@ -116,10 +105,6 @@ class _Text:
         self.eof = not data
         self.buf += text
         return True
-
-    def mark(self) -> _Mark:
-        line, column = self.where(self.pos)
-        return _Mark(self.byte + len(self.buf[: self.pos].encode()), line, column)
 
     def where(self, pos: int) -> tuple[int, int]:
         newlines = self.buf.count("\n", 0, pos)
@@ -176,6 +161,18 @@ class _Text:
             raise self.error(message)
         self.pos += 1
 
+    def another(self, close: str) -> bool:
+        """After a value of an array or object: whether another follows (a comma, consumed) or ``close`` ends it
+        (consumed too)."""
+        char = self.peek()
+        if char == close:
+            self.pos += 1
+            return False
+        if char != ",":
+            raise self.error("Expecting ',' delimiter")
+        self.pos += 1
+        return True
+
     def elements(self, key: str) -> Iterator[Item]:
         """The records of the array at the current position (its ``[`` not yet consumed)."""
         self.expect("[", "Expecting value")
@@ -192,46 +189,26 @@ class _Text:
             if self.buf.find("\\u0000", start, end) >= 0:
                 refuse_nul(value, where, document=None, what=WHAT)
             yield Item(key, index, value)
-            char = self.peek()
-            if char == "]":
-                self.pos += 1
+            if not self.another("]"):
                 return
-            if char != ",":
-                raise self.error("Expecting ',' delimiter")
-            self.pos += 1
             index += 1
 
 
 class LoadSource:
-    """The records of a load file, section by section."""
+    """The records of a load file, read once."""
 
     def items(self) -> Iterator[Item]:
         """Every record in the order of the file, and each top-level key that is not a section's array."""
         raise NotImplementedError
 
-    def records(self, key: str) -> Iterator[Item]:
-        """The records of one section, in file order (after ``items`` has been read through once)."""
-        raise NotImplementedError
-
-    @property
-    def name(self) -> str:
-        return WHAT
-
 
 class _FileSource(LoadSource):
-    def __init__(self, open_stream: Any, name: str) -> None:
+    def __init__(self, open_stream: Any) -> None:
         self._open = open_stream
-        self._name = name
-        self.marks: dict[str, _Mark] = {}
-
-    @property
-    def name(self) -> str:
-        return self._name
 
     def items(self) -> Iterator[Item]:
-        self.marks = {}
         with self._open() as stream:
-            text = _Text(stream, _Mark(0, 1, 1))
+            text = _Text(stream)
             first = text.peek()
             if first == "":
                 raise InvalidInput("malformed JSON: the input is empty")
@@ -264,26 +241,13 @@ class _FileSource(LoadSource):
             if text.peek() == "":
                 raise text.error("Expecting value")
             if key in SECTIONS and text.peek() == "[":
-                self.marks[key] = text.mark()
                 yield from text.elements(key)
             else:
                 value, _, _ = text.value()
                 text.reader.check_duplicates(value, key_path("$", raw_key), document=None, what=WHAT)
                 yield Item(raw_key, None, value)
-            char = text.peek()
-            if char == "}":
-                text.pos += 1
+            if not text.another("}"):
                 return
-            if char != ",":
-                raise text.error("Expecting ',' delimiter")
-            text.pos += 1
-
-    def records(self, key: str) -> Iterator[Item]:
-        mark = self.marks.get(key)
-        if mark is None:
-            return
-        with self._open() as stream:
-            yield from _Text(stream, mark).elements(key)
 
 
 class _ObjectSource(LoadSource):
@@ -310,11 +274,8 @@ class _ObjectSource(LoadSource):
     def items(self) -> Iterator[Item]:
         yield from self.other
         for key in SECTIONS:
-            yield from self.records(key)
-
-    def records(self, key: str) -> Iterator[Item]:
-        for index, value in enumerate(self.data.get(key, ())):
-            yield Item(key, index, value)
+            for index, value in enumerate(self.data.get(key, ())):
+                yield Item(key, index, value)
 
 
 def load_source(data: Any) -> LoadSource:
@@ -322,12 +283,12 @@ def load_source(data: Any) -> LoadSource:
     if isinstance(data, Path):
         path = data
         read_bytes_check(path)
-        return _FileSource(lambda: path.open("rb"), path.name)
+        return _FileSource(lambda: path.open("rb"))
     if isinstance(data, str):
         data = data.encode()
     if isinstance(data, bytes):
         raw = data
-        return _FileSource(lambda: io.BytesIO(raw), WHAT)
+        return _FileSource(lambda: io.BytesIO(raw))
     return _ObjectSource(data)
 
 

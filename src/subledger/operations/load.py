@@ -23,7 +23,7 @@ from pydantic import ValidationError
 from sqlalchemy import Connection, and_, select, tuple_, union_all
 
 from subledger.context import Context, require_settlement
-from subledger.errors import Conflict, InvalidInput, NotFound, Problem, Problems, RuleViolation, SubledgerError
+from subledger.errors import Conflict, NotFound, Problem, Problems, RuleViolation, SubledgerError
 from subledger.journal import Entry, EntryBuilder, post
 from subledger.models.base import Model, OutputModel
 from subledger.models.documents import (
@@ -40,7 +40,7 @@ from subledger.models.documents import (
     TaxFinanceInformation,
 )
 from subledger.models.errors import record_problems
-from subledger.models.loadstream import SECTIONS, Item, LoadSource, load_source
+from subledger.models.loadstream import SECTIONS, Item, LoadSource
 from subledger.money import ZERO
 from subledger.operations.base import MAX_RAW_REQUEST, canonical_json
 from subledger.operations.documents import posting_entries
@@ -685,46 +685,16 @@ _SECTION_NAMES = frozenset({*SECTIONS, *LoadFile.model_fields})
 _FIELD_OF = {info.alias or name: name for name, info in LoadFile.model_fields.items()}
 
 
-class _Reread:
-    """The records to load, section by section, in batches of ``BATCH``: read back from the digest's spools, or
-    (a source given without a digest's spools) from the source again, each record validated again (the file must
-    not have changed since the first reading: its sections must hash the same)."""
+class _Spools:
+    """The records to load, section by section, in batches of ``BATCH``, read back from the spools the reading
+    (``read_load``) wrote: the file is not read again, so what is loaded is what was validated and hashed."""
 
-    def __init__(self, source: LoadSource, digest: LoadDigest | None) -> None:
-        self.source = source
+    def __init__(self, digest: LoadDigest) -> None:
         self.digest = digest
 
     def batches(self, key: str) -> Iterator[tuple[list[Model], Payloads]]:
-        """Batches of records, each with its records' canonical JSON (serialised once, for the hash and the load)."""
-        if self.digest is not None and self.digest.spools:
-            yield from self._spooled(key)
-            return
-        hasher = hashlib.sha256(b"[")
-        batch: list[Model] = []
-        payloads: Payloads = {}
-        for count, item in enumerate(self.source.records(key)):
-            try:
-                model = _validate(item)
-            except ValidationError:
-                raise self.changed() from None
-            payload = payloads[id(model)] = canonical_json(model)
-            if count:
-                hasher.update(b",")
-            hasher.update(payload.encode())
-            batch.append(model)
-            if len(batch) == BATCH:
-                yield batch, payloads
-                batch, payloads = [], {}
-        if batch:
-            yield batch, payloads
-        hasher.update(b"]")
-        if self.digest is not None and hasher.hexdigest() != self.digest.sections[key]:
-            raise self.changed()
-
-    def _spooled(self, key: str) -> Iterator[tuple[list[Model], Payloads]]:
-        """The records the reading validated and serialised, read back from its spool (the file is not read again,
-        so it cannot have changed in between)."""
-        assert self.digest is not None
+        """Batches of records, each with its records' canonical JSON (serialised once, for the hash and the load):
+        pydantic's JSON parser on the canonical text is the cheap second validation."""
         spool, model = self.digest.spools[key], SECTIONS[key]
         spool.seek(0)  # a retried transaction reads the section again
         batch: list[Model] = []
@@ -738,9 +708,6 @@ class _Reread:
                 batch, payloads = [], {}
         if batch:
             yield batch, payloads
-
-    def changed(self) -> InvalidInput:
-        return InvalidInput(f"{self.source.name} changed while it was being loaded: load it again")
 
 
 class _Totals:
@@ -803,7 +770,7 @@ def _write(
     return len(loader.entries)
 
 
-def load_books(ctx: Context, source: LoadSource | LoadFile, digest: LoadDigest | None = None) -> LoadResult:
+def load_books(ctx: Context, digest: LoadDigest) -> LoadResult:
     """Load a file read by ``read_load`` (``digest``), in batches of ``BATCH`` records inside the one transaction.
 
     Sections are loaded in order (accounts, invoices, debit memos, credit memos, payments, then the credit memos'
@@ -813,9 +780,7 @@ def load_books(ctx: Context, source: LoadSource | LoadFile, digest: LoadDigest |
     written, the section's other batches are still checked; the next sections would refer to what was not
     written, so the load ends there). Memory holds one batch, whatever the size of the file.
     """
-    if isinstance(source, LoadFile):
-        source = load_source(source)
-    reread = _Reread(source, digest)
+    reread = _Spools(digest)
     totals = _Totals()
     for key in SECTIONS:
         for batch, payloads in reread.batches(key):
@@ -876,7 +841,7 @@ def item_ids_elsewhere(conn: Connection, operation_id: int) -> list[Problem]:
     return [Problem(line_id, "id", f"item id is already used by document {other}") for line_id, other in found.items()]
 
 
-def _apply_credit_memos(ctx: Context, reread: _Reread, totals: _Totals) -> None:
+def _apply_credit_memos(ctx: Context, reread: _Spools, totals: _Totals) -> None:
     """The applications of the file's new credit memos, after every payment (as a load always applied them)."""
     wanted = set(totals.to_apply)
     for batch, payloads in reread.batches("creditMemos"):
