@@ -1,10 +1,10 @@
 """A load file read record by record, in bounded memory, under the rules of ``models.jsonio``.
 
 A load file is one JSON object of up to five arrays (``accounts``, ``invoices``, ``debitMemos``, ``creditMemos``,
-``payments``). Read whole, 100,000 invoices (a 228 MB file) took 4.65 GB; here the file is read a megabyte at a time
-and each record is parsed on its own (the standard parser on the record's text), so memory is one chunk and one
-record whatever the size of the file. The top level is scanned by hand: a duplicated section, an unknown key, or
-anything malformed is refused as soon as it is read, with its line and column.
+``payments``). Read whole, a large file took many times its size in memory (figures: ``bench/README.md``); here the
+file is read a megabyte at a time and each record is parsed on its own (the standard parser on the record's text),
+so memory is one chunk and one record whatever the size of the file. The top level is scanned by hand: a duplicated
+section, an unknown key, or anything malformed is refused as soon as it is read, with its line and column.
 
 The file is read once: the load spools each record's canonical JSON while reading and loads from the spools
 (``operations.load.read_load``). A file given as bytes or text is read the same way from memory; a dict or a

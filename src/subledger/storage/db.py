@@ -68,8 +68,8 @@ def forget_inherited(conn: Connection) -> None:
 
 
 #: SQLite page cache of a bulk transaction (KiB). A load or a batch of write-offs dirties more pages than the
-#: default 2 MB hold; SQLite then spills them to the WAL mid-transaction and writes many again later (a 10k-invoice
-#: load's journal inserts cost 1.0 s instead of 0.45 s). The cache grows only as pages are used, up to this, and is
+#: default 2 MB hold; SQLite then spills them to the WAL mid-transaction and writes many again later (the cost is
+#: in ``bench/README.md``). The cache grows only as pages are used, up to this, and is
 #: given back when the transaction ends, so memory stays bounded whatever the size of the work.
 BULK_CACHE_KIB = 131_072
 
