@@ -90,3 +90,14 @@ def test_test_modules_share_helpers_through_conftest_only() -> None:
                 continue
             crossing += [f"{path.relative_to(ROOT)}:{node.lineno} imports {m}" for m in imported if m in names]
     assert crossing == []
+
+
+def test_no_module_imports_another_modules_private_name() -> None:
+    """A name another module needs is public there: ``_name`` promises that only its own module uses it."""
+    private = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("subledger"):
+                names = [a.name for a in node.names if a.name.startswith("_") and not a.name.startswith("__")]
+                private += [f"{path.relative_to(ROOT)}:{node.lineno} {node.module}.{n}" for n in names]
+    assert private == []

@@ -109,18 +109,19 @@ app = typer.Typer(
 )
 
 
-def _group(name: str, help: str) -> typer.Typer:
+def command_group(name: str, help: str) -> typer.Typer:
+    """A command group of ``subledger`` (``subledger NAME ...``)."""
     group = typer.Typer(help=help, no_args_is_help=True, rich_markup_mode=None)
     app.add_typer(group, name=name)
     return group
 
 
-invoice_app = _group("invoice", "Invoices: write off, reverse, recover a write-off.")
-debit_memo_app = _group("debit-memo", "Debit memos: write off, recover a write-off.")
-credit_memo_app = _group("credit-memo", "Credit memos: write off, reverse, apply, unapply, refund.")
-payment_app = _group("payment", "Payments: apply, unapply.")
-period_app = _group("period", "Accounting periods: list, close, reopen.")
-export_app = _group("export", "Export the books: Beancount ledger, GL files.")
+invoice_app = command_group("invoice", "Invoices: write off, reverse, recover a write-off.")
+debit_memo_app = command_group("debit-memo", "Debit memos: write off, recover a write-off.")
+credit_memo_app = command_group("credit-memo", "Credit memos: write off, reverse, apply, unapply, refund.")
+payment_app = command_group("payment", "Payments: apply, unapply.")
+period_app = command_group("period", "Accounting periods: list, close, reopen.")
+export_app = command_group("export", "Export the books: Beancount ledger, GL files.")
 
 DB_HELP = "Database URL (default $SUBLEDGER_DB, else sqlite:///subledger.db)."
 ACTOR_HELP = "Who runs the command (default $SUBLEDGER_ACTOR, else admin)."
@@ -167,7 +168,8 @@ def _remember(**given: Any) -> None:
             setattr(STATE, name, value)
 
 
-def _param(name: str, annotation: Any, default: Any = None) -> inspect.Parameter:
+def option_param(name: str, annotation: Any, default: Any = None) -> inspect.Parameter:
+    """A keyword-only parameter of a command's signature: an option ``register`` adds, or one a command builds."""
     return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
 
 
@@ -182,11 +184,11 @@ def register(
     ``--actor`` and ``--idempotency-key`` on a command that writes, ``--format`` on one that prints tables.
 
     The command function declares only its own parameters and reads the common ones from ``STATE``."""
-    extra = [_param("db", Db), _param("json_out", Json, False)]
+    extra = [option_param("db", Db), option_param("json_out", Json, False)]
     if writes:
-        extra += [_param("actor", ActorName), _param("idempotency_key", IdempotencyKey)]
+        extra += [option_param("actor", ActorName), option_param("idempotency_key", IdempotencyKey)]
     if table:
-        extra.append(_param("format", Format))
+        extra.append(option_param("format", Format))
 
     def decorate(command: Callable[..., None]) -> Callable[..., None]:
         signature = inspect.signature(command)

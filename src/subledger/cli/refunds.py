@@ -14,7 +14,7 @@ import typer
 from subledger.cli import output
 from subledger.cli.common import (
     STATE,
-    _group,
+    command_group,
     credit_memo_app,
     debit_memo_app,
     input_file,
@@ -26,7 +26,7 @@ from subledger.cli.common import (
     register,
 )
 
-refund_app = _group("refund", "Credit memo refunds: cancel.")
+refund_app = command_group("refund", "Credit memo refunds: cancel.")
 
 
 def _report(operation: str, result: Any, run: Any, verb: str) -> None:

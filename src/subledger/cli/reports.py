@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
-from subledger.cli.common import STATE, CommandError, _param, app, engine, out, print_json, print_table, register
+from subledger.cli.common import STATE, CommandError, app, engine, option_param, out, print_json, print_table, register
 
 list_app = typer.Typer(help="List documents and payments, with filters.", no_args_is_help=True, rich_markup_mode=None)
 report_app = typer.Typer(
@@ -65,12 +65,12 @@ def _cells(rows: list[dict[str, Any]], *keys: str) -> list[tuple[Any, ...]]:
 #: The options of every list (``reports.ListFilters``), in the order help shows them; the document lists add
 #: ``--source``.
 FILTERS = (
-    _param("account", Account),
-    _param("status", Status),
-    _param("open_only", Open, False),
-    _param("older_than", OlderThan),
-    _param("as_of", AsOf),
-    _param("period", Period),
+    option_param("account", Account),
+    option_param("status", Status),
+    option_param("open_only", Open, False),
+    option_param("older_than", OlderThan),
+    option_param("as_of", AsOf),
+    option_param("period", Period),
 )
 
 
@@ -87,7 +87,7 @@ def _register_list(which: str, doc: str, table: Callable[[list[dict[str, Any]]],
         else:
             _show(lambda conn: reports.list_documents(conn, which, **filters), table)
 
-    options = FILTERS if which == "payments" else (*FILTERS, _param("source", Source))
+    options = FILTERS if which == "payments" else (*FILTERS, option_param("source", Source))
     list_rows.__signature__ = inspect.Signature(list(options))  # type: ignore[attr-defined]
     list_rows.__doc__ = doc
     register(list_app, which, table=True)(list_rows)

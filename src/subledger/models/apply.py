@@ -45,7 +45,9 @@ class CreditMemoApplicationItem(ApplicationItem):
         return self.credit_memo_item_id or self.credit_tax_item_id
 
 
-class _Part(Model):
+class ApplyPart(Model):
+    """One invoice or debit memo of an apply or unapply request: how much, and optionally item by item."""
+
     amount: Amount
     items: Sequence[ApplicationItem] = []
 
@@ -54,7 +56,7 @@ class _Part(Model):
         raise NotImplementedError
 
     @model_validator(mode="after")
-    def _amount(self) -> _Part:
+    def _amount(self) -> ApplyPart:
         if self.amount < 0:
             raise ValueError(f"amount {self.amount} must not be negative")
         items_sum_to(self.amount, self.items)
@@ -68,7 +70,7 @@ class _Part(Model):
 _BY_ID = "the number, or the reference product's {}: the book's id of a document is its number"
 
 
-class _InvoicePart(_Part):
+class _InvoicePart(ApplyPart):
     invoice_number: Id = Field(
         validation_alias=AliasChoices("invoiceNumber", "invoiceId"), description=_BY_ID.format("invoiceId")
     )
@@ -78,7 +80,7 @@ class _InvoicePart(_Part):
         return self.invoice_number
 
 
-class _DebitMemoPart(_Part):
+class _DebitMemoPart(ApplyPart):
     debit_memo_number: Id = Field(
         validation_alias=AliasChoices("debitMemoNumber", "debitMemoId"), description=_BY_ID.format("debitMemoId")
     )
@@ -104,14 +106,16 @@ class PaymentDebitMemoPart(_DebitMemoPart):
     items: list[ApplicationItem] = Field(default=[], max_length=MAX_ITEMS)
 
 
-class _ApplyRequest(Model):
+class ApplyRequest(Model):
+    """What the apply and unapply requests of credit memos and payments share: the date and the parts."""
+
     #: Defaults to today.
     effective_date: Date | None = None
     invoices: Sequence[_InvoicePart] = []
     debit_memos: Sequence[_DebitMemoPart] = []
 
     @model_validator(mode="after")
-    def _targets(self) -> _ApplyRequest:
+    def _targets(self) -> ApplyRequest:
         if not self.invoices and not self.debit_memos:
             raise ValueError("give at least one invoice or debit memo")
         for number, count in Counter(p.number for p in self.parts()).items():
@@ -119,11 +123,11 @@ class _ApplyRequest(Model):
                 raise ValueError(f"{number} is listed more than once")
         return self
 
-    def parts(self) -> Iterator[_Part]:
+    def parts(self) -> Iterator[ApplyPart]:
         yield from self.invoices
         yield from self.debit_memos
 
-    def fields(self) -> Iterator[tuple[str, str, _Part]]:
+    def fields(self) -> Iterator[tuple[str, str, ApplyPart]]:
         """(request field, document kind, part) for every invoice and debit memo, in request order."""
         for i, invoice in enumerate(self.invoices):
             yield f"invoices[{i}]", "Invoice", invoice
@@ -138,7 +142,7 @@ class _ApplyRequest(Model):
         return self.effective_date or dt.date.today()
 
 
-class CreditMemoApplyRequest(_ApplyRequest):
+class CreditMemoApplyRequest(ApplyRequest):
     """``PUT /v1/credit-memos/{creditMemoKey}/apply``: the credit memo's unapplied amount to invoices/debit memos."""
 
     invoices: list[CreditMemoInvoicePart] = Field(default=[], max_length=MAX_ITEMS)
@@ -149,7 +153,7 @@ class CreditMemoUnapplyRequest(CreditMemoApplyRequest):
     """``PUT /v1/credit-memos/{creditMemoKey}/unapply``: the same shape; the amounts return to unapplied."""
 
 
-class PaymentApplyRequest(_ApplyRequest):
+class PaymentApplyRequest(ApplyRequest):
     """``PUT /v1/payments/{paymentKey}/apply``: a processed payment's unapplied amount to invoices/debit memos."""
 
     invoices: list[PaymentInvoicePart] = Field(default=[], max_length=MAX_ITEMS)

@@ -51,14 +51,14 @@ from subledger.errors import (
 from subledger.journal import Entry, post
 from subledger.models.apply import (
     ApplicationView,
+    ApplyPart,
+    ApplyRequest,
     ApplyResult,
     CreditMemoApplicationItem,
     CreditMemoApplyRequest,
     CreditMemoUnapplyRequest,
     PaymentApplyRequest,
     PaymentUnapplyRequest,
-    _ApplyRequest,
-    _Part,
 )
 from subledger.money import ZERO, fmt, quantize
 from subledger.operations.settlement import (
@@ -82,27 +82,27 @@ from subledger.storage.schema import payments
 _ORIGIN = {"WriteOff": "write-off", "Reversal": "reversal"}
 GENERATED_SOURCES = frozenset(_ORIGIN)
 
-Target = tuple[str, _Part, DocumentState]  # (request field, requested part, the invoice or debit memo)
+Target = tuple[str, ApplyPart, DocumentState]  # (request field, requested part, the invoice or debit memo)
 
 
 # --- shared checks ----------------------------------------------------------------------------------------------
 
 
-def _check_amounts(request: _ApplyRequest, currency: str, number: str) -> None:
+def _check_amounts(request: ApplyRequest, currency: str, number: str) -> None:
     for field, _, part in request.fields():
         amounts = [(f"{field}.amount", part.amount)]
         amounts += [(f"{field}.items[{k}].amount", item.amount) for k, item in enumerate(part.items)]
         check_exact(amounts, currency, document=number)
 
 
-def _effective_date(ctx: Context, request: _ApplyRequest, not_before: dt.date, what: str, number: str) -> dt.date:
+def _effective_date(ctx: Context, request: ApplyRequest, not_before: dt.date, what: str, number: str) -> dt.date:
     date = request.date()
     ctx.open_period_from(date, not_before=not_before, what=f"{what} date", document=number, field="effectiveDate")
     return date
 
 
 def _targets(
-    ctx: Context, request: _ApplyRequest, account: str, currency: str, number: str, *, applying: bool
+    ctx: Context, request: ApplyRequest, account: str, currency: str, number: str, *, applying: bool
 ) -> list[Target]:
     """The invoices and debit memos the request names, locked, each checked against the source document."""
     found = fetch_documents(ctx.conn, [p.number for p in request.parts()], lock=True)
@@ -131,7 +131,7 @@ def _targets(
 
 def _applying(
     ctx: Context,
-    request: _ApplyRequest,
+    request: ApplyRequest,
     number: str,
     account: str,
     currency: str,
@@ -280,7 +280,7 @@ def _finish_memo(
 
 
 def _take_back(
-    memo: DocumentState, target: DocumentState, part: _Part, applied: list[Applied], field: str
+    memo: DocumentState, target: DocumentState, part: ApplyPart, applied: list[Applied], field: str
 ) -> list[tuple[Applied, Decimal]]:
     """What to unapply from each applied pair: oldest first, from the lines named or from any."""
     left = {(a.memo_line.id, a.target_line.id): a.amount for a in applied}
