@@ -23,6 +23,7 @@ from subledger.balances import journal_balances, subledger_balances
 from subledger.errors import (
     AmountExceedsBalance,
     BalanceAwayFromZero,
+    IdempotencyConflict,
     InvalidInput,
     NotFound,
     PeriodClosed,
@@ -473,3 +474,27 @@ def test_a_reversal_is_refused_without_invoice_settlement_as_a_write_off_is(ns: 
         "INV00000101: reversing invoice INV00000101 needs Invoice Settlement, which this book does not have (it "
         "uses invoice item adjustments)"
     )
+
+
+def test_single_transaction_off_replays_with_its_key(ns: Books) -> None:
+    """A retry with the same key (the integrator's answer to a timeout) replays the plan the first run made: the
+    adjustments it wrote are its again and nothing posts. It used to plan again from the balances the first run left
+    and refuse the whole retry (IdempotencyConflict on the first step's key). The steps the first run refused are
+    judged again, as a bulk write-off's refused documents are: against today's balance, so still refused."""
+    settings = {"adjustmentDate": DATE, "adjustTaxationItems": True, "singleTransaction": False}
+    report = ns.write_off_by_adjustments(["INV00000103", "INV00000101"], settings, idempotency_key="run-2")
+    assert [(o.status, o.adjustments, o.balance) for o in report.invoices] == [
+        ("Partial", ["IIA-INV00000103-1"], "167.00"),
+        ("Partial", ["IIA-INV00000101-1"], "98.00"),
+    ]
+    before = dump(ns.engine)
+    replay = ns.write_off_by_adjustments(["INV00000103", "INV00000101"], settings, idempotency_key="run-2")
+    assert [o.model_dump(exclude={"errors"}) for o in replay.invoices] == [
+        o.model_dump(exclude={"errors"}) for o in report.invoices
+    ]
+    assert [len(o.errors) for o in replay.invoices] == [3, 3]
+    assert "from 167.00 to -33.00" in replay.invoices[0].errors[0]
+    assert dump(ns.engine) == before
+    other = {**settings, "adjustTaxationItems": False}
+    with pytest.raises(IdempotencyConflict, match="used for a different request"):
+        ns.write_off_by_adjustments(["INV00000103"], other, idempotency_key="run-2")

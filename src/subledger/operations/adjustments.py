@@ -73,7 +73,15 @@ from subledger.models.adjustments import (
     WriteOffByAdjustments,
 )
 from subledger.money import fmt, is_exact_for
-from subledger.operations.base import Batch, Operation, Outcome, canonical_json, derived_key, run_batch
+from subledger.operations.base import (
+    Batch,
+    Operation,
+    Outcome,
+    canonical_json,
+    derived_key,
+    recorded_request,
+    run_batch,
+)
 from subledger.permissions import Actor
 from subledger.posting import RULES, DocumentKind, Posts, Role, TransactionType, resolve_codes, transaction_type
 from subledger.state import DocumentState, ItemLine, TaxLine, fetch_documents, update_balances
@@ -577,18 +585,29 @@ def _invoice_outcome(outcome: Outcome[AdjustmentResult]) -> InvoiceWriteOffOutco
 def _by_adjustment(
     engine: Engine, actor: Actor, number: str, settings: WriteOffByAdjustments, key: str | None
 ) -> InvoiceWriteOffOutcome:
-    """Single Transaction off: the invoice's adjustments planned at once, then each its own operation, in order."""
+    """Single Transaction off: the invoice's adjustments planned at once, then each its own operation, in order.
+
+    Each step's operation records the whole plan, so that a retry with the same key replays the plan the first run
+    made (its steps replayed, those it did not reach or that were refused run now) instead of planning again from
+    the balances the first run left."""
     try:
         with engine.connect() as conn:
             require_settlement(read_settings(conn), memos=False)
-            plan = plan_write_off(_fetch_invoice(conn, number), settings)
+            invoice = _fetch_invoice(conn, number)
+            # An invoice has at most one adjustment per line: its steps' keys are among these.
+            step_keys = [derived_key(key, str(n)) for n in range(1, sum(1 for _ in invoice.lines()) + 1)]
+            recorded = recorded_request(conn, "adjustment", step_keys)
+            if recorded is not None:
+                plan = [InvoiceItemAdjustment.model_validate(a) for a in recorded["plan"]]
+            else:
+                plan = plan_write_off(invoice, settings)
     except SubledgerError as exc:
         return InvoiceWriteOffOutcome(invoice_number=number, status="Failed", errors=_messages(exc))
     requests = {str(n): AdjustmentRequest(adjustments=[adjustment]) for n, adjustment in enumerate(plan, start=1)}
+    whole = {"invoiceNumber": number, "settings": settings.wire(), "plan": [a.wire() for a in plan]}
 
     def named(_: Connection, steps: Sequence[str]) -> dict[str, Operation]:
-        wire = {n: requests[n].model_dump(mode="json", by_alias=True, exclude_none=True) for n in steps}
-        return {n: Operation("adjustment", wire[n], document=number) for n in steps}
+        return {n: Operation("adjustment", {**whole, "step": int(n)}, document=number) for n in steps}
 
     def one(ctx: Context, step: str, _: Operation) -> AdjustmentResult:
         return create_adjustments(ctx, requests[step].adjustments)

@@ -116,6 +116,22 @@ def _replay(engine: Engine, key: str, kind: str, hashed: str, result_type: type[
     return result_type.model_validate_json(row.result)
 
 
+def recorded_request(conn: Connection, kind: str, keys: Sequence[str | None]) -> dict[str, Any] | None:
+    """The request an earlier operation of ``kind`` recorded under one of ``keys`` (the first found), as JSON: what a
+    task that fans out under derived keys planned the first time, so that its retry replays that plan instead of
+    planning again from what the first run left."""
+    listed = [key for key in keys if key is not None]
+    if not listed:
+        return None
+    row = conn.execute(
+        select(operations.c.request)
+        .where(operations.c.kind == kind, operations.c.idempotency_key.in_(listed))
+        .order_by(operations.c.id)
+        .limit(1)
+    ).first()
+    return None if row is None else dict(json.loads(row.request))
+
+
 def _operation_row(
     actor: Actor, kind: str, request_json: str, account: str | None, document: str | None, key: str | None
 ) -> dict[str, Any]:
