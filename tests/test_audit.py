@@ -8,16 +8,20 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError
 
 from conftest import db_url, dump, example
 from subledger.api import Books
+from subledger.context import Context
 from subledger.errors import IdempotencyConflict, PermissionDenied, Problems, SubledgerError
+from subledger.operations.base import Batch, Operation, run_batch
+from subledger.operations.load import LoadResult
 
 
 def refusals(books: Books) -> list[dict[str, Any]]:
@@ -131,3 +135,20 @@ def test_cli_audit_lists_accepted_and_refused(books: Books, cli: Any, tmp_path: 
     assert table.code == 0
     assert "refused" in table.out
     assert cli("audit", "--outcome", "maybe", db=db).code == 2
+
+
+def test_a_batch_document_the_database_refuses_is_audited_once(books: Books) -> None:
+    """One document of a batch run one by one, refused by the database itself (here a duplicate accounting period):
+    one audit record, not one by its operation and another by the batch for the error it is reported as."""
+
+    def named(_: Connection, numbers: Sequence[str]) -> dict[str, Operation]:
+        return {n: Operation("test-step", {"n": n}) for n in numbers}
+
+    def refused(ctx: Context, number: str, _: Operation) -> LoadResult:
+        ctx.conn.execute(text("INSERT INTO periods SELECT * FROM periods"))
+        raise AssertionError("unreachable")
+
+    batch = Batch("test-batch", LoadResult, named, refused)
+    outcomes = run_batch(books.engine, books.actor, batch, ["X1"], list, request_json="{}")
+    assert [o.error is not None and "the database refused it" in str(o.error) for o in outcomes] == [True]
+    assert [(r["kind"], r["outcome"]) for r in refusals(books)] == [("test-step", "failed")]

@@ -190,6 +190,13 @@ def audit_scope() -> Iterator[None]:
         _recorded.reset(token)
 
 
+def _recorded_as(error: BaseException, original: BaseException) -> None:
+    """``error`` reports ``original`` in other words: if ``original`` was recorded in this scope, so was ``error``."""
+    recorded = _recorded.get()
+    if recorded is not None and recorded.get(id(original)) is original:
+        recorded[id(error)] = error
+
+
 def _record(
     engine: Engine, *, kind: str, actor: str, request_json: str, idempotency_key: str | None, error: BaseException
 ) -> None:
@@ -575,7 +582,9 @@ def _one_by_one(
             outcomes.append(Outcome(n, error=exc))
             continue
         except DBAPIError as exc:
-            outcomes.append(Outcome(n, error=RuleViolation(f"the database refused it: {exc.orig}", document=n)))
+            refusal = RuleViolation(f"the database refused it: {exc.orig}", document=n)
+            _recorded_as(refusal, exc)
+            outcomes.append(Outcome(n, error=refusal))
             continue
         outcomes.append(Outcome(n, result=result))
     return outcomes
