@@ -138,14 +138,19 @@ def test_cli_audit_lists_accepted_and_refused(books: Books, cli: Any, tmp_path: 
 
 
 def test_a_batch_document_the_database_refuses_is_audited_once(books: Books) -> None:
-    """One document of a batch run one by one, refused by the database itself (here a duplicate accounting period):
+    """One document of a batch run one by one, refused by the database itself (here a CHECK constraint):
     one audit record, not one by its operation and another by the batch for the error it is reported as."""
 
     def named(_: Connection, numbers: Sequence[str]) -> dict[str, Operation]:
         return {n: Operation("test-step", {"n": n}) for n in numbers}
 
     def refused(ctx: Context, number: str, _: Operation) -> LoadResult:
-        ctx.conn.execute(text("INSERT INTO periods SELECT * FROM periods"))
+        ctx.conn.execute(
+            text(
+                "INSERT INTO audit_refusals (kind, actor, at, request_hash, request, outcome, error_code, rule) "
+                "VALUES ('k', 'a', CURRENT_TIMESTAMP, 'h', 'r', 'not an outcome', 'e', 'r')"
+            )
+        )
         raise AssertionError("unreachable")
 
     batch = Batch("test-batch", LoadResult, named, refused)
