@@ -34,7 +34,9 @@ CodeType = Literal[
     "OtherExpenses",
 ]
 
-EXPENSE_TYPES: frozenset[str] = frozenset({"BadDebt", "OtherExpenses"})
+#: The expense code types: what a non-revenue write-off debits (its code must be one), and why a write-off by
+#: adjustment to one of them is not revenue impacting.
+EXPENSE_TYPES: tuple[CodeType, ...] = ("BadDebt", "OtherExpenses")
 #: The Beancount root each type must live under, so the ledger's sign conventions hold.
 ROOTS: dict[str, str] = {
     "AccountsReceivable": "Assets",

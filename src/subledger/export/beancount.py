@@ -33,6 +33,7 @@ from sqlalchemy import Connection, select
 
 from subledger.balances import CONTROL_SIGN, Key, journal_balances, subledger_balances, subledger_balances_at
 from subledger.canonical import driver_amount_text
+from subledger.chart import EXPENSE_TYPES
 from subledger.context import PeriodState, read_chart, read_periods
 from subledger.money import fmt
 from subledger.posting import moves_receivable_of
@@ -212,7 +213,7 @@ def _explain(
     elif a_invoice is not None:
         source_doc, reason, comment = a_invoice, a_reason, a_comment
         if kind and kind.startswith("write-off"):
-            source, revenue = "WriteOff", a_code_type not in _EXPENSE_TYPES
+            source, revenue = "WriteOff", a_code_type not in EXPENSE_TYPES
     elif d_kind is not None and d_operation == operation:
         reason, comment = d_reason, d_comment
     head_key = (operation, account)
@@ -253,10 +254,6 @@ def _explain(
         links = f" ^{cause} ^{asked}"
         narration = f", reversed together with {_LABEL.get(asked_kind, 'document')} {asked}"
     return _Explained(meta, links, narration)
-
-
-#: Accounting code types of expenses: an adjustment write-off to one of them is not revenue impacting.
-_EXPENSE_TYPES = ("BadDebt", "OtherExpenses", "Expense")
 
 
 def _entries(conn: Connection, period: str, accounts: dict[str, str]) -> Iterator[str]:

@@ -37,6 +37,7 @@ from typing import Any, Protocol, TypeVar
 from sqlalchemy import Connection, Engine, and_, exists, or_, select
 
 from subledger import queries
+from subledger.chart import EXPENSE_TYPES
 from subledger.context import Context, read_settings, require_settlement, settles_by_memos
 from subledger.errors import (
     AlreadyReversed,
@@ -84,8 +85,6 @@ from subledger.storage.schema import (
     taxation_items,
 )
 
-#: Accounting code types a non-revenue write-off may debit.
-NON_REVENUE_TYPES = ("BadDebt", "OtherExpenses")
 OPERATION_KIND = {
     DocumentKind.INVOICE: "write-off-invoice",
     DocumentKind.DEBIT_MEMO: "write-off-debit-memo",
@@ -190,7 +189,7 @@ def non_revenue_code(ctx: Context, request: WriteOffRequest, number: str) -> str
             document=number,
             field=field,
         )
-    return ctx.code(name, document=number, field=field, types=NON_REVENUE_TYPES).name
+    return ctx.code(name, document=number, field=field, types=EXPENSE_TYPES).name
 
 
 def _checked_amount(doc: DocumentState, line: Line, amount: Decimal, field: str) -> Decimal:
