@@ -2,7 +2,8 @@
 
 Every table is placed (distributed by account, reference, or coordinator); every distributed table's primary key
 and unique constraints lead with ``account_number`` and its references to another distributed table carry it;
-no reference table refers to a distributed one; every operation but a load writes rows of one customer account;
+no reference table refers to a distributed one; every operation but a load and a journal run writes rows of one
+customer account;
 every identity column, and every column referring to one, is 64-bit.
 """
 
@@ -107,13 +108,21 @@ def written_accounts(before: dict[str, list[tuple[Any, ...]]], after: dict[str, 
 
 
 CM_APPLY = {"effectiveDate": "2026-11-02", "invoices": [{"invoiceNumber": "INV00000010", "amount": "10.00"}]}
+PAYMENT = {"effectiveDate": "2026-11-03", "invoices": [{"invoiceNumber": "INV00000010", "amount": "1.00"}]}
+REFUND = {"totalAmount": "5.00", "refundDate": "2026-11-10", "methodType": "Check"}
 OPERATIONS: list[tuple[str, Callable[[Books], object]]] = [
     ("write off an invoice", lambda b: b.write_off_invoice("INV00000002", {"memoDate": "2026-10-28"})),
     ("reverse an invoice", lambda b: b.reverse_invoice("INV00000001", {"memoDate": "2026-10-28"})),
     ("apply a credit memo", lambda b: b.apply_credit_memo("CM00000001", CM_APPLY)),
     ("unapply it", lambda b: b.unapply_credit_memo("CM00000001", {**CM_APPLY, "effectiveDate": "2026-11-03"})),
     ("write off a debit memo", lambda b: b.write_off_debit_memo("DM00000001", {"memoDate": "2026-11-16"})),
+    ("unapply a payment", lambda b: b.unapply_payment("P00000010", PAYMENT)),
+    ("apply it again", lambda b: b.apply_payment("P00000010", PAYMENT)),
     ("bulk write-off", lambda b: b.write_off_bulk(documents=["INV00000010"], settings={"memoDate": "2026-11-16"})),
+    ("recover a write-off", lambda b: b.recover_invoice_write_off("WO-INV00000002-1", {"memoDate": "2026-11-20"})),
+    ("refund a credit memo", lambda b: b.refund_credit_memo("CM00000001", REFUND)),
+    ("cancel the refund", lambda b: b.cancel_refund("RF-CM00000001-1", {"cancelDate": "2026-11-12"})),
+    ("reverse a credit memo", lambda b: b.reverse_credit_memo("CM00000001", {"memoDate": "2026-11-16"})),
 ]
 
 
@@ -132,3 +141,16 @@ def test_a_load_may_write_several_accounts(engine: Engine) -> None:
     before = dump(engine)
     book.load(example("seed-003-books.json"))
     assert written_accounts(before, dump(engine)) == {"A00000001"}
+
+
+def test_a_journal_run_takes_the_period_of_every_account(books: Books) -> None:
+    """The other exception: a journal run takes (and its confirmation marks transferred) the period's entries of
+    every account, once per period and ERP file (``docs/scaling.md``)."""
+    book = two_accounts(books)
+    before = dump(book.engine)
+    run = book.create_journal_run("2026-10").run
+    taken = dump(book.engine)
+    assert run is not None
+    assert written_accounts(before, taken) == {"A00000001", "A00000002"}
+    book.confirm_journal_run(run.number)
+    assert written_accounts(taken, dump(book.engine)) == {"A00000001", "A00000002"}

@@ -1,16 +1,16 @@
 """subledger: billing settlement (write-offs, reversals, applications) as double-entry accounting.
 
-The package is laid out the way data flows through it:
+The package is a stack of layers, each importing only from those below it (``docs/architecture.md`` is the map,
+``tests/test_architecture.py`` holds it), from the bottom:
 
-- ``models``      pydantic input and output models (load files, request bodies, reports)
-- ``chart``       the chart of accounts (``chart_of_accounts/``) and ``calendar`` the fiscal periods (``periods/``)
-- ``storage``     the SQLAlchemy schema, money column type, database triggers and Alembic migrations
-- ``posting``     the posting rules: which accounting codes each transaction type debits and credits
-- ``journal``     balanced journal entries, built and checked before anything is written
-- ``operations``  one module per business operation (load, write-off, reversal, periods)
-- ``checks``      the period-close checks, returned as values
-- ``export``      Beancount ledgers and GL files for the ERP
-- ``api``         ``Books``, the one facade over the operations; ``cli`` is the ``subledger`` command
+- values:     ``models`` (every input and output), ``posting`` (what each transaction posts), ``money``, ``chart``,
+              ``calendar``, ``permissions``, ``errors``
+- storage:    ``storage`` (schema, money column, guards, migrations, bulk paths), ``canonical`` (hashed texts)
+- book:       ``journal`` (balanced, chained entries), ``state``, ``balances``, ``fingerprint``, ``context``, reports
+- export:     ``export`` (Beancount ledgers, GL files for the ERP) and the Beancount ``plugins``
+- checks:     ``checks``, the period-close checks, returned as values
+- operations: ``operations``, one module per business operation, and the runner (``operations.base``)
+- facade:     ``api.Books``; interfaces: ``cli`` (the ``subledger`` command), ``http``, ``fava_ext``, ``demo``
 """
 
 from __future__ import annotations
