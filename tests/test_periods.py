@@ -7,13 +7,14 @@ import threading
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import text
 
-from conftest import db_url, dump
+from conftest import db_url, dump, money
 from subledger.api import Books
 from subledger.errors import (
     CloseChecksFailed,
@@ -237,7 +238,9 @@ def test_close_refused_lists_every_failing_check_on_the_cli(seed003: Books, cli:
         seed003.close_period(name)
     with seed003.engine.begin() as conn:
         conn.execute(text("UPDATE documents SET status = 'Draft' WHERE number = 'INV00000002'"))
-        conn.execute(text("UPDATE document_items SET amount = 300 WHERE id = 'II-0001'"))
+        conn.execute(
+            text("UPDATE document_items SET amount = :a WHERE id = 'II-0001'"), {"a": money(conn, Decimal(300))}
+        )
     out = cli("period", "close", "2026-10", db=url)
     assert out.code == 1
     lines = out.err.strip().splitlines()
