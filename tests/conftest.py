@@ -24,7 +24,7 @@ from sqlalchemy import Connection, Engine, MetaData, select, text
 from subledger.api import Books
 from subledger.checks import CheckReport
 from subledger.journal import Entry, post
-from subledger.posting import Line
+from subledger.posting import Line, TransactionType
 from subledger.storage.db import make_engine
 from subledger.storage.types import Money
 
@@ -232,7 +232,14 @@ def operation_id(conn: Connection) -> int:
 def post_entry(conn: Connection, date: str, period: str, lines: list[Line], account: str = "A00000001") -> None:
     """A balanced, correctly chained entry posted without the period rules (as a defect would)."""
     entry = Entry(
-        account, dt.date.fromisoformat(date), "External Payment", "USD", "HAND-1", "payment", "by hand", tuple(lines)
+        account,
+        dt.date.fromisoformat(date),
+        TransactionType.EXTERNAL_PAYMENT,
+        "USD",
+        "HAND-1",
+        "payment",
+        "by hand",
+        tuple(lines),
     )
     post(conn, [entry], [(period, entry.date)], operation_id(conn))
 

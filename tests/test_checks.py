@@ -35,7 +35,7 @@ from subledger.export.beancount import export_period
 from subledger.fingerprint import period_fingerprint
 from subledger.journal import Entry, post
 from subledger.plugins.closed_periods import fingerprint
-from subledger.posting import Line
+from subledger.posting import Line, TransactionType
 from subledger.storage import cursor
 from subledger.storage.journal_pass import HASHED_COLUMNS
 
@@ -303,7 +303,7 @@ def test_entry_in_a_currency_the_sql_does_not_format_still_chains(seed003: Books
         entry = Entry(
             "A00000001",
             dt.date(2026, 10, 30),
-            "External Payment",
+            TransactionType.EXTERNAL_PAYMENT,
             "JPY",
             "HAND-1",
             "payment",

@@ -19,7 +19,7 @@ from conftest import failing, money, raw, unguarded
 from subledger.api import Books
 from subledger.checks import gather
 from subledger.journal import Entry, post
-from subledger.posting import Line
+from subledger.posting import Line, TransactionType
 from subledger.storage import forked, journal_pass
 from subledger.storage.db import make_engine
 
@@ -116,7 +116,7 @@ def _post_one(conn: Any) -> None:
     entry = Entry(
         "A00000002",
         dt.date(2026, 10, 30),
-        "External Payment",
+        TransactionType.EXTERNAL_PAYMENT,
         "USD",
         "HAND-2",
         "payment",

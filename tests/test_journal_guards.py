@@ -14,7 +14,7 @@ from sqlalchemy.exc import DBAPIError
 from subledger.api import Books
 from subledger.errors import UnbalancedEntry
 from subledger.journal import Entry
-from subledger.posting import Line
+from subledger.posting import Line, TransactionType
 from subledger.storage.schema import journal_entries, journal_lines
 
 
@@ -23,7 +23,7 @@ def test_unbalanced_entry_is_refused_when_built() -> None:
         Entry.build(
             account_number="A1",
             date=dt.date(2026, 10, 1),
-            transaction_type="Invoice Item",
+            transaction_type=TransactionType.INVOICE_ITEM,
             currency="USD",
             document_number="INV1",
             tag="invoice",

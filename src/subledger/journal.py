@@ -44,7 +44,7 @@ TAGS = (
 class Entry:
     account_number: str
     date: dt.date
-    transaction_type: str
+    transaction_type: TransactionType
     currency: str
     document_number: str
     tag: str
@@ -58,7 +58,7 @@ class Entry:
         *,
         account_number: str,
         date: dt.date,
-        transaction_type: str,
+        transaction_type: TransactionType,
         currency: str,
         document_number: str,
         tag: str,

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal, cast
 
 if TYPE_CHECKING:
     from subledger.chart import Chart
@@ -89,11 +89,24 @@ class Posts(StrEnum):
     REFUND = "refund"
 
 
+#: A payment's type, and a credit memo refund's: External (posted by hand) or Electronic (through a gateway).
+PaymentType = Literal["External", "Electronic"]
+#: What an invoice item adjustment adjusts: a charge line (InvoiceDetail) or a taxation line (Tax).
+AdjustedSource = Literal["InvoiceDetail", "Tax"]
+
+
+def payment_type(value: str) -> PaymentType:
+    """A payment or refund type as the books store it (a column of text)."""
+    if value in ("External", "Electronic"):
+        return cast(PaymentType, value)
+    raise ValueError(f"{value!r} is not a payment type (External, Electronic)")
+
+
 T = TransactionType
 #: (what posts, of which kind) -> the transaction type it posts. The kind is the document's kind for its lines, the
 #: payment's type (External, Electronic) for a payment and its applications, the refund's type for a credit memo
 #: refund, the adjusted line's source type (InvoiceDetail, Tax) for an adjustment.
-TRANSACTION_TYPE: dict[tuple[Posts, str], TransactionType] = {
+TRANSACTION_TYPE: dict[tuple[Posts, DocumentKind | PaymentType | AdjustedSource], TransactionType] = {
     (Posts.CHARGE, DocumentKind.INVOICE): T.INVOICE_ITEM,
     (Posts.TAX, DocumentKind.INVOICE): T.TAXATION_ITEM,
     (Posts.CHARGE, DocumentKind.DEBIT_MEMO): T.DEBIT_MEMO_CHARGE,
@@ -112,7 +125,7 @@ TRANSACTION_TYPE: dict[tuple[Posts, str], TransactionType] = {
 }
 
 
-def transaction_type(what: Posts, kind: str) -> TransactionType:
+def transaction_type(what: Posts, kind: DocumentKind | PaymentType | AdjustedSource) -> TransactionType:
     """The transaction type ``what`` of ``kind`` posts (``TRANSACTION_TYPE``)."""
     return TRANSACTION_TYPE[(what, kind)]
 

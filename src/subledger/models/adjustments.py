@@ -20,9 +20,10 @@ from typing import Annotated, Literal
 from pydantic import Field, StringConstraints, model_validator
 
 from subledger.models.base import Amount, Date, Id, Model, OutputModel
+from subledger.posting import AdjustedSource
 
 AdjustmentType = Literal["Credit", "Charge"]
-SourceType = Literal["InvoiceDetail", "Tax"]
+SourceType = AdjustedSource
 #: Custom fields of the invoice item adjustment object: ``name__c`` as the reference product names them.
 CustomFieldName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_]*__c$", max_length=64)]
 CustomFields = dict[CustomFieldName, str | int | bool | None]

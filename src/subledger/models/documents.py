@@ -15,6 +15,7 @@ from pydantic import AliasChoices, Field, StringConstraints, model_validator
 
 from subledger.models.base import Amount, Code, Date, DecimalText, Id, Model, Name, OneOf, Short, items_sum_to
 from subledger.money import is_exact_for
+from subledger.posting import PaymentType
 
 DocumentStatus = Literal["Draft", "Posted", "Canceled"]
 ProcessingType = Literal["Charge", "Discount"]
@@ -244,7 +245,7 @@ class CreditMemo(_Document):
 class Payment(Model):
     number: Id
     account_number: Id
-    type: Literal["External", "Electronic"] = "External"
+    type: PaymentType = "External"
     status: Literal["Draft", "Processing", "Processed", "Canceled"] = "Processed"
     effective_date: Date
     currency: str = Field(pattern=r"^[A-Z]{3}$")

@@ -29,8 +29,7 @@ from subledger.models.base import (
     listed_once,
 )
 from subledger.models.views import JournalEntryView
-
-RefundType = Literal["External", "Electronic"]
+from subledger.posting import PaymentType
 
 
 class MemoLineItem(OneOf):
@@ -56,7 +55,7 @@ class RefundItem(MemoLineItem):
 
 
 class CreditMemoRefundRequest(Model):
-    type: RefundType = "External"
+    type: PaymentType = "External"
     total_amount: Amount
     #: Defaults to today.
     refund_date: Date | None = None
@@ -90,7 +89,7 @@ class RefundItemView(OutputModel):
 class RefundResult(OutputModel):
     number: str
     credit_memo_number: str
-    type: RefundType
+    type: PaymentType
     status: Literal["Processed", "Canceled"]
     amount: str
     currency: str

@@ -74,7 +74,7 @@ from subledger.operations.settlement import (
     pair_memo_lines,
     payment_applied,
 )
-from subledger.posting import DocumentKind
+from subledger.posting import DocumentKind, payment_type
 from subledger.state import DocumentState, TaxLine, fetch_documents, fetch_locked_document, update_balances
 from subledger.storage.schema import payments
 
@@ -400,7 +400,7 @@ def apply_payment(ctx: Context, number: str, request: PaymentApplyRequest) -> Ap
     payment = _locked_payment(ctx, number, "applied")
     account: str = payment.account_number
     currency: str = payment.currency
-    source = PaymentSource(account, number, payment.type, payment.unapplied_code, currency)
+    source = PaymentSource(account, number, payment_type(payment.type), payment.unapplied_code, currency)
     unapplied = quantize(payment.unapplied, currency)
     date, targets, run = _applying(
         ctx, request, number, account, currency, payment.effective_date, unapplied, "payment"
@@ -431,7 +431,7 @@ def unapply_payment(ctx: Context, number: str, request: PaymentUnapplyRequest) -
     payment = _locked_payment(ctx, number, "unapplied")
     account: str = payment.account_number
     currency: str = payment.currency
-    source = PaymentSource(account, number, payment.type, payment.unapplied_code, currency)
+    source = PaymentSource(account, number, payment_type(payment.type), payment.unapplied_code, currency)
     _check_amounts(request, currency, number)
     date = _effective_date(ctx, request, payment.effective_date, "payment", number)
     targets = _targets(ctx, request, account, currency, number, applying=False)

@@ -48,7 +48,7 @@ from subledger.models.refund import (
 from subledger.money import ZERO, fmt, quantize
 from subledger.operations.settlement import check_exact
 from subledger.permissions import Permission
-from subledger.posting import DocumentKind, Posts, Role, resolve_codes, transaction_type
+from subledger.posting import DocumentKind, PaymentType, Posts, Role, payment_type, resolve_codes, transaction_type
 from subledger.state import (
     DocumentState,
     ItemLine,
@@ -134,7 +134,7 @@ def _next_number(ctx: Context, memo: DocumentState) -> str:
 def _entries(
     memo: DocumentState,
     refund_number: str,
-    refund_type: str,
+    refund_type: PaymentType,
     cash_code: str,
     parts: Sequence[tuple[Line, Decimal]],
     date: dt.date,
@@ -289,7 +289,7 @@ def cancel_refund(ctx: Context, number: str, request: RefundCancelRequest) -> Re
         .where(refunds.c.account_number == row.account_number, refunds.c.number == number)
         .values(status="Canceled", cancel_date=date, cancel_operation_id=ctx.operation_id)
     )
-    entries = _entries(memo, number, row.type, row.cash_code, parts, date, cancel=True)
+    entries = _entries(memo, number, payment_type(row.type), row.cash_code, parts, date, cancel=True)
     keys = post(ctx.conn, entries, [(period, date)] * len(entries), ctx.operation_id)
     row = _refund_row(ctx, row.account_number, number)
     return _result(ctx.conn, memo, row, parts, queries.entries(ctx.conn, keys))

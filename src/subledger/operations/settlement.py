@@ -24,7 +24,7 @@ from subledger.errors import AmountExceedsBalance, InvalidInput, RuleViolation, 
 from subledger.journal import Entry, EntryBuilder
 from subledger.models.documents import ApplicationItem
 from subledger.money import ZERO, is_exact_for, quantize
-from subledger.posting import DocumentKind, Posts, Role, TransactionType, transaction_type
+from subledger.posting import DocumentKind, PaymentType, Posts, Role, TransactionType, transaction_type
 from subledger.state import DocumentState, ItemLine, TaxLine, line_of_kind
 from subledger.storage.bulk import insert_rows
 from subledger.storage.schema import applications
@@ -67,7 +67,7 @@ class PaymentSource:
 
     account_number: str
     number: str
-    type: str
+    type: PaymentType
     unapplied_code: str
     currency: str
 
