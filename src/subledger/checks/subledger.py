@@ -7,15 +7,18 @@ from subledger.checks.facts import Facts, need
 from subledger.checks.scope import Scope
 from subledger.errors import Problem
 from subledger.money import ZERO, fmt
-
-_LABEL = {"Invoice": "invoice", "DebitMemo": "debit memo", "CreditMemo": "credit memo"}
+from subledger.posting import DocumentKind
 
 
 def no_drafts(facts: Facts, scope: Scope) -> list[Problem]:
     """No draft invoice, debit memo or credit memo, and no draft or processing payment, dated in scope."""
     del scope  # gathered in scope
     return [
-        Problem(u.number, "status", f"draft {_LABEL[u.kind]} dated {u.date} must be posted or canceled before close")
+        Problem(
+            u.number,
+            "status",
+            f"draft {DocumentKind(u.kind).label} dated {u.date} must be posted or canceled before close",
+        )
         if u.kind != "Payment"
         else Problem(
             u.number, "status", f"{u.status.lower()} payment dated {u.date} must be processed or canceled before close"

@@ -36,7 +36,7 @@ from subledger.canonical import driver_amount_text
 from subledger.chart import EXPENSE_TYPES
 from subledger.context import PeriodState, read_chart, read_periods
 from subledger.money import fmt
-from subledger.posting import moves_receivable_of
+from subledger.posting import DocumentKind, moves_receivable_of
 from subledger.storage.cursor import driver_rows
 from subledger.storage.schema import journal_entries
 
@@ -122,7 +122,7 @@ ORDER BY e.entry_date, e.account_number, e.seq
 
 #: Generated memos: a write-off's or a reversal's.
 _GENERATED = ("WriteOff", "Reversal")
-_LABEL = {"Invoice": "invoice", "DebitMemo": "debit memo", "CreditMemo": "credit memo"}
+_KINDS = frozenset(DocumentKind)
 
 
 class _Explained:
@@ -252,7 +252,8 @@ def _explain(
     if source == "Reversal" and cause and source_doc != asked:
         meta.append(f'  caused-by: "{cause}"')
         links = f" ^{cause} ^{asked}"
-        narration = f", reversed together with {_LABEL.get(asked_kind, 'document')} {asked}"
+        label = DocumentKind(asked_kind).label if asked_kind in _KINDS else "document"
+        narration = f", reversed together with {label} {asked}"
     return _Explained(meta, links, narration)
 
 
