@@ -261,6 +261,21 @@ def write_chained(
     update_rows(conn, customer_accounts, moved, set_=("last_entry_seq", "last_entry_hash"), where=("account_number",))
 
 
+def post_together(
+    conn: Connection, posted: Sequence[tuple[Sequence[Entry], Sequence[tuple[str, dt.date]], int]]
+) -> None:
+    """The entries of many operations (each: its entries, their periods, its operation id), chained per account
+    from the heads read once and inserted together: a batch of a bulk task."""
+    heads = read_heads(conn, (e.account_number for entries, _, _ in posted for e in entries))
+    entry_rows: list[dict[str, object]] = []
+    line_rows: list[dict[str, object]] = []
+    for entries, periods, operation_id in posted:
+        e, ln, _ = chain_rows(entries, periods, heads, operation_id)
+        entry_rows += e
+        line_rows += ln
+    write_chained(conn, entry_rows, line_rows, heads)
+
+
 def post(
     conn: Connection, entries: Sequence[Entry], periods: Sequence[tuple[str, dt.date]], operation_id: int
 ) -> list[tuple[str, int]]:

@@ -56,11 +56,21 @@ from sqlalchemy.exc import DBAPIError
 from subledger.audit import record_refusal
 from subledger.context import Context
 from subledger.errors import Conflict, IdempotencyConflict, InvalidInput, RuleViolation, SubledgerError
+from subledger.journal import Entry, post_together
 from subledger.permissions import Actor, actor_name
-from subledger.storage.bulk import gc_paused, one_of
+from subledger.state import DocumentState, ItemLine, TaxLine, document_rows, write_balances
+from subledger.storage.bulk import gc_paused, insert_rows, one_of
 from subledger.storage.db import ANALYZE_FROM, refresh_statistics, write_transaction
 from subledger.storage.limits import over_limit
-from subledger.storage.schema import BULK_TABLES, operations, periods
+from subledger.storage.schema import (
+    BULK_TABLES,
+    applications,
+    document_items,
+    documents,
+    operations,
+    periods,
+    taxation_items,
+)
 
 R = TypeVar("R", bound=BaseModel)
 T = TypeVar("T")
@@ -393,6 +403,46 @@ def run_bulk(
 
 #: Documents planned and written per transaction by a batch.
 BATCH = 1000
+
+
+class Planned(Protocol):
+    """One document's operation planned in memory by a batch's bulk write mode (a write-off's plan): what it
+    writes, under its own operation id."""
+
+    @property
+    def operation_id(self) -> int: ...
+
+    @property
+    def new_documents(self) -> Sequence[DocumentState]: ...
+
+    @property
+    def moved_lines(self) -> Sequence[tuple[str, ItemLine | TaxLine]]: ...
+
+    @property
+    def application_rows(self) -> Sequence[dict[str, object]]: ...
+
+    @property
+    def posted(self) -> tuple[Sequence[Entry], Sequence[tuple[str, dt.date]], int]: ...
+
+
+def write_planned(conn: Connection, plans: Sequence[Planned]) -> None:
+    """Write planned operations with one bulk insert per table, each row under its own document's operation."""
+    if not plans:
+        return
+    doc_rows: list[dict[str, object]] = []
+    item_rows: list[dict[str, object]] = []
+    tax_rows: list[dict[str, object]] = []
+    for p in plans:
+        d, i, t = document_rows(p.new_documents, p.operation_id)
+        doc_rows += d
+        item_rows += i
+        tax_rows += t
+    insert_rows(conn, documents, doc_rows)
+    insert_rows(conn, document_items, item_rows)
+    insert_rows(conn, taxation_items, tax_rows)
+    write_balances(conn, (moved for p in plans for moved in p.moved_lines))
+    insert_rows(conn, applications, [row for p in plans for row in p.application_rows])
+    post_together(conn, [p.posted for p in plans])
 
 
 @dataclass(frozen=True)

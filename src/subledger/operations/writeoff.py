@@ -48,7 +48,7 @@ from subledger.errors import (
     RuleViolation,
     SubledgerError,
 )
-from subledger.journal import Entry, chain_rows, read_heads, write_chained
+from subledger.journal import Entry
 from subledger.models.adjustments import AdjustmentWriteOffReport, BulkAdjustmentWriteOff
 from subledger.models.writeoff import (
     BulkFailure,
@@ -63,7 +63,16 @@ from subledger.models.writeoff import (
 )
 from subledger.money import fmt, is_exact_for
 from subledger.operations.adjustments import write_off_by_adjustments
-from subledger.operations.base import BATCH, Batch, Operation, Outcome, canonical_json, run_batch, run_operation
+from subledger.operations.base import (
+    BATCH,
+    Batch,
+    Operation,
+    Outcome,
+    canonical_json,
+    run_batch,
+    run_operation,
+    write_planned,
+)
 from subledger.operations.documents import posting_entries
 from subledger.operations.mirror import (
     GeneratedMemo,
@@ -76,10 +85,9 @@ from subledger.operations.mirror import (
 from subledger.operations.settlement import Applications, Line, check_toward_zero
 from subledger.permissions import Actor
 from subledger.posting import DocumentKind
-from subledger.state import DocumentState, document_rows, fetch_documents, write_balances
-from subledger.storage.bulk import insert_rows, one_of
+from subledger.state import DocumentState, ItemLine, TaxLine, fetch_documents
+from subledger.storage.bulk import one_of
 from subledger.storage.schema import (
-    applications,
     document_items,
     documents,
     taxation_items,
@@ -104,6 +112,23 @@ class WriteOffPlan:
     applications: Applications
     touched: list[Line]
     operation_id: int
+
+    # What it writes (``operations.base.Planned``, for the bulk write mode).
+    @property
+    def new_documents(self) -> Sequence[DocumentState]:
+        return [self.memo]
+
+    @property
+    def moved_lines(self) -> Sequence[tuple[str, ItemLine | TaxLine]]:
+        return [(self.document.account_number, line) for line in self.touched]
+
+    @property
+    def application_rows(self) -> Sequence[dict[str, object]]:
+        return self.applications.rows
+
+    @property
+    def posted(self) -> tuple[Sequence[Entry], Sequence[tuple[str, dt.date]], int]:
+        return self.entries, [(self.period, self.date)] * len(self.entries), self.operation_id
 
     def result(self, journal: Sequence[Any] = ()) -> WriteOffResult:
         # Generated memos are known by their number everywhere (a reversal's answer too): ``id`` is that number.
@@ -346,42 +371,6 @@ def plan(
     return plan_write_off(ctx, doc, request, memo_number, today=today)
 
 
-# --- writing ------------------------------------------------------------------------------------------------------
-
-
-def write_plans(ctx: Context, plans: Sequence[WriteOffPlan]) -> None:
-    """Write planned write-offs with one bulk insert per table, each row under its own document's operation."""
-    if not plans:
-        return
-    conn = ctx.conn
-    doc_rows: list[dict[str, object]] = []
-    item_rows: list[dict[str, object]] = []
-    tax_rows: list[dict[str, object]] = []
-    for p in plans:
-        d, i, t = document_rows([p.memo], p.operation_id)
-        doc_rows += d
-        item_rows += i
-        tax_rows += t
-    insert_rows(conn, documents, doc_rows)
-    insert_rows(conn, document_items, item_rows)
-    insert_rows(conn, taxation_items, tax_rows)
-    write_balances(conn, ((p.document.account_number, line) for p in plans for line in p.touched))
-    insert_rows(conn, applications, [row for p in plans for row in p.applications.rows])
-    _post(conn, plans)
-
-
-def _post(conn: Connection, plans: Sequence[WriteOffPlan]) -> None:
-    """Journal entries of many operations: chained per account from the heads read once, inserted together."""
-    heads = read_heads(conn, {p.document.account_number for p in plans})
-    entry_rows: list[dict[str, object]] = []
-    line_rows: list[dict[str, object]] = []
-    for p in plans:
-        e, ln, _ = chain_rows(p.entries, [(p.period, p.date)] * len(p.entries), heads, p.operation_id)
-        entry_rows += e
-        line_rows += ln
-    write_chained(conn, entry_rows, line_rows, heads)
-
-
 # --- one document -------------------------------------------------------------------------------------------------
 
 
@@ -419,7 +408,7 @@ def write_off(
     doc = fetch_documents(ctx.conn, [number], kind=kind, lock=True)[number]
     memo_number = next_numbers(ctx.conn, [f"WO-{number}"])[f"WO-{number}"]
     p = plan(ctx, doc, request, memo_number, today=today)
-    write_plans(ctx, [p])
+    write_planned(ctx.conn, [p])
     return p.result(list(queries.journal(ctx.conn, document=p.memo.number)))
 
 
@@ -524,7 +513,7 @@ def _bulk(request: WriteOffRequest, today: dt.date) -> Batch[WriteOffResult]:
                 continue
             plans.append(p)
             outcomes.append(Outcome(n, result=p.result()))
-        write_plans(ctx, plans)
+        write_planned(ctx.conn, plans)
         return outcomes
 
     return Batch("write-off-bulk", WriteOffResult, named, one, together)
