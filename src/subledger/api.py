@@ -18,11 +18,11 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import Engine
 
-from subledger import queries
+from subledger import queries, reports
 from subledger.audit import AuditRecord, Outcome, audit_trail
 from subledger.checks import CheckReport, run_checks
 from subledger.context import Context
-from subledger.errors import Problems
+from subledger.errors import NotFound, Problems
 from subledger.export import gl
 from subledger.export.beancount import export_beancount
 from subledger.models.adjustments import (
@@ -537,6 +537,21 @@ class Books:
     def show(self, kind: str, number: str) -> dict[str, Any]:
         with self.engine.connect() as conn:
             return queries.show_document(conn, kind, number)
+
+    def payments(
+        self, *, account: str | None = None, offset: int = 0, limit: int | None = None
+    ) -> list[dict[str, Any]]:
+        """Payments by date, then number (of one customer account, or all), ``offset`` and ``limit`` to page."""
+        with self.engine.connect() as conn:
+            return reports.list_payments(conn, account=account, offset=offset, limit=limit)
+
+    def payment(self, number: str) -> dict[str, Any]:
+        """One payment as ``payments`` lists it."""
+        with self.engine.connect() as conn:
+            found = reports.payment(conn, number)
+        if found is None:
+            raise NotFound(f"no payment {number}", document=number)
+        return found
 
     def refund(self, number: str) -> RefundResult:
         """A credit memo refund: its amounts, status, and journal entries (with its cancellation's)."""

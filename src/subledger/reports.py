@@ -191,6 +191,15 @@ def list_payments(
     ]
 
 
+def payment(conn: Connection, number: str) -> dict[str, Any] | None:
+    """One payment as ``list_payments`` lists it (payment numbers are unique in the book), or None."""
+    p = payments.c
+    account = conn.execute(select(p.account_number).where(p.number == number).limit(1)).scalar()
+    if account is None:
+        return None
+    return next((row for row in list_payments(conn, account=account) if row["number"] == number), None)
+
+
 def _bucket(days_past_due: int) -> str:
     for name, low, high in BUCKETS:
         if (low is None or days_past_due >= low) and (high is None or days_past_due <= high):

@@ -24,14 +24,14 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic_core import to_jsonable_python
-from sqlalchemy import Engine, create_engine, select
+from sqlalchemy import Engine, create_engine
 from sqlalchemy.exc import DBAPIError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.routing import Match
 from starlette.types import Message, Receive, Scope, Send
 
-from subledger import __version__, reports
+from subledger import __version__
 from subledger.api import Books, parse
 from subledger.audit import record_refusal
 from subledger.checks import CheckReport
@@ -71,7 +71,6 @@ from subledger.operations.journal_runs import (
 )
 from subledger.operations.periods import PeriodTransition
 from subledger.reports import PaymentListRow
-from subledger.storage import schema
 
 ACCESS_LOG = logging.getLogger("subledger.http.access")
 ERROR_LOG = logging.getLogger("subledger.http.error")
@@ -556,12 +555,8 @@ def create_app(
                     return
                 unaudited.failed(remote)
             claimed = state.get("claimed_client")
-            if claimed is not None:
-                # Only a client id of the book is recorded: a secret pasted into client_id never is.
-                with engine.connect() as conn:
-                    c = schema.api_clients.c
-                    if conn.execute(select(c.client_id).where(c.client_id == claimed)).first() is None:
-                        claimed = None
+            if claimed is not None and not clients.is_client(engine, claimed):
+                claimed = None
             request = {
                 "method": scope["method"],
                 "path": scope["path"],
@@ -976,27 +971,13 @@ def create_app(
         "A debit memo with its items and taxation items",
     )
 
-    def payments_of(books: Books, account: str | None, number: str | None = None) -> list[dict[str, Any]]:
-        with books.engine.connect() as conn:
-            if number is not None:
-                p = schema.payments.c
-                account = conn.execute(select(p.account_number).where(p.number == number).limit(1)).scalar()
-                if account is None:
-                    raise NotFound(f"no payment {number}", document=number)
-            rows = reports.list_payments(conn, account=account)
-        return [row for row in rows if number is None or row["number"] == number]
-
-    def payments_page(books: Books, account: str | None, offset: int, limit: int) -> list[dict[str, Any]]:
-        with books.engine.connect() as conn:
-            return reports.list_payments(conn, account=account, offset=offset, limit=limit)
-
     async def list_payments(request: Request) -> JSONResponse:
         account = request.query_params.get("accountNumber")
         page, size = page_of(request, "payment")
         return await operate(
             request,
             "payment",
-            lambda books: payments_page(books, account, (page - 1) * size, size + 1),
+            lambda books: books.payments(account=account, offset=(page - 1) * size, limit=size + 1),
             page_shape(request, "payments", page, size),
         )
 
@@ -1018,7 +999,7 @@ def create_app(
         "/v1/payments/{paymentKey}",
         "paymentKey",
         "payment",
-        lambda b, k: payments_of(b, None, k)[0],
+        lambda b, k: b.payment(k),
         "A payment: amount, unapplied amount, status",
     )
 

@@ -98,6 +98,14 @@ class Caller:
     actor: str
 
 
+def is_client(engine: Engine, client_id: str) -> bool:
+    """Whether ``client_id`` names a client of the book (only such an id is recorded with a refusal: a secret
+    pasted into ``client_id`` never is)."""
+    c = schema.api_clients.c
+    with engine.connect() as conn:
+        return conn.execute(select(c.client_id).where(c.client_id == client_id)).first() is not None
+
+
 def caller_of(engine: Engine, token: str) -> Caller | None:
     """The client a live access token was issued to and the actor it acts as, or ``None`` (unknown or expired)."""
     t, c = schema.api_tokens.c, schema.api_clients.c
