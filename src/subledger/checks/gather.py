@@ -83,7 +83,7 @@ from subledger.storage.schema import (
     refunds,
     taxation_items,
 )
-from subledger.storage.types import Money, decoder
+from subledger.storage.types import Money, decoder, raw_zero
 
 #: Entries per batch of the detail queries that name the entries a pass flagged.
 CHUNK = 500
@@ -151,7 +151,7 @@ def _fold(
     money = decoder(dialect)
     starts = [p.start_date for p in periods]
     sealed = {p.name for p in periods if p.status == "Closed" and p.seal}
-    zero = 0 if dialect == "sqlite" else ZERO
+    zero = raw_zero(dialect)
     n_control = len(control)
     last_account, last_seq, last_hash, last_version = "", 0, "", canonical.V1
     for row in rows:

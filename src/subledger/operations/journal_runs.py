@@ -45,7 +45,7 @@ from subledger.storage.schema import (
     of_entry,
     payments,
 )
-from subledger.storage.types import decoder
+from subledger.storage.types import decoder, raw_money_sql
 
 PERMISSION: Permission = "Transfer to Accounting"
 
@@ -487,16 +487,15 @@ def detail_entries(
     Read through the driver (no SQLAlchemy row or type processing per line): money arrives as integer
     ten-thousandths on SQLite and as text on PostgreSQL, dates on SQLite as ISO text, each converted once per
     distinct value (a period's lines repeat a few thousand amounts, every other side zero)."""
-    sqlite = conn.dialect.name == "sqlite"
+    dialect = conn.dialect.name
+    sqlite = dialect == "sqlite"  # its dates arrive as ISO text
     numbers = {code: a.number for code, a in accounts.items()}
-    amounts = _Decoded(decoder(conn.dialect.name))
+    amounts = _Decoded(decoder(dialect))
     dates: dict[Any, dt.date] = {}
 
     entry: GLEntry | None = None
     last_account, last_seq = None, None
-    sql = _DETAIL_SQL.format(
-        debit="l.debit" if sqlite else "l.debit::text", credit="l.credit" if sqlite else "l.credit::text"
-    )
+    sql = _DETAIL_SQL.format(debit=raw_money_sql("l.debit", dialect), credit=raw_money_sql("l.credit", dialect))
     for row in driver_rows(conn, sql, {"period": run.period, "run_id": run_id}, batch=10_000):
         account, seq = row[0], row[1]
         if seq != last_seq or account != last_account:

@@ -83,3 +83,14 @@ def decoder(dialect: str) -> Callable[[Any], Decimal]:
     """The ``Decimal`` of a money column's value as the ``dialect``'s driver returns it (read without SQLAlchemy's
     type processing, ``storage.cursor``): SQLite's integer ten-thousandths, PostgreSQL's NUMERIC (or its text)."""
     return from_scaled if dialect == "sqlite" else Decimal
+
+
+def raw_zero(dialect: str) -> int | Decimal:
+    """Zero as the ``dialect``'s driver returns a money column's zero (to test a raw value without decoding it)."""
+    return 0 if dialect == "sqlite" else Decimal(0)
+
+
+def raw_money_sql(column: str, dialect: str) -> str:
+    """A money column selected for ``decoder``: SQLite's integer as it is, PostgreSQL's NUMERIC as its text (which
+    the driver hands over without building a ``Decimal`` of its own)."""
+    return column if dialect == "sqlite" else f"{column}::text"
