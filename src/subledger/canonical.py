@@ -193,7 +193,8 @@ def line_sql(version: int, dialect: str, currencies: Iterable[str], line: str = 
         text = f"{l}.accounting_code || '|' || {debit} || '|' || {credit} || '|' || coalesce({l}.item_id, '')"
         cents = [c for c in currencies if minor_unit(c) == 2]
         if dialect == "sqlite" and cents:
-            # The common line (one side, a whole number of cents) in one printf: a fifth of the pass's time.
+            # The common line (one side, a whole number of cents) in one printf: the general form costs the pass
+            # much more (bench/README.md).
             one_side = f"CASE WHEN {l}.currency IN {{}} AND {l}.{{}} = 0 AND {l}.{{}} > 0 AND {l}.{{}} % 100 = 0 "
             one_side += "THEN printf('{}', "
             text = (

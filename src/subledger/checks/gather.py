@@ -802,8 +802,9 @@ def _line_moves(
     """What moved a line of ``table`` away from its amount (the line's stored balance is its amount less this):
     applications to it (from it, for a credit memo's line), processed adjustments (Credits down, Charges up) and
     processed refunds of it; with the outer joins it needs. SQLite looks each line's up through the indexes by
-    document (a grouped pass joined to the lines is built and indexed by SQLite at twice the cost); PostgreSQL
-    groups each source once and joins by hash (a lookup per line is a sub-plan per row there, ten times slower)."""
+    document (a grouped pass joined to the lines is one SQLite builds and indexes first, which costs more);
+    PostgreSQL groups each source once and joins by hash (a lookup per line is a sub-plan per row there). The
+    measured difference is in ``bench/README.md``."""
     app, adj, r, ri, d = applications, invoice_item_adjustments, refunds, refund_items, documents
     credit_memo = d.c.kind == DocumentKind.CREDIT_MEMO.value
     source_type = "Tax" if is_tax else "InvoiceDetail"

@@ -99,7 +99,8 @@ def journal_sql(
     )
     flag = "CASE WHEN {} THEN 1 ELSE 0 END".format
     # Which codes and currencies the lines carry is not asked here, per line (a CASE over the chart for each of a
-    # million lines: a fifth of the pass), but by one DISTINCT over the lines (``code_currencies``).
+    # million lines, a large part of the pass: bench/README.md), but by one DISTINCT over the lines
+    # (``code_currencies``).
     columns = [
         "count(l.line_no)",
         "coalesce(sum(l.debit), 0)",
