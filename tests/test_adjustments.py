@@ -34,6 +34,7 @@ from subledger.errors import (
     WrongSettlementMode,
     WrongSign,
 )
+from subledger.posting import Role
 from subledger.settings import BookSettings
 
 DATE = "2026-11-20"
@@ -93,7 +94,7 @@ def receivable_agrees(books: Books, as_of: str = "2026-12-31") -> Decimal:
 
     day = dt.date.fromisoformat(as_of)
     with books.engine.connect() as conn:
-        sub = subledger_balances(conn, day)["ar"][("Accounts Receivable", "USD")]
+        sub = subledger_balances(conn, day)[Role.AR][("Accounts Receivable", "USD")]
         journal = journal_balances(conn, day)[("Accounts Receivable", "USD")]
     assert sub == journal
     return sub

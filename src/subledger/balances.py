@@ -16,7 +16,7 @@ from decimal import Decimal
 from sqlalchemy import ColumnElement, Connection, and_, func, select, true, type_coerce
 
 from subledger.money import ZERO
-from subledger.posting import DocumentKind
+from subledger.posting import DocumentKind, Role
 from subledger.storage.schema import (
     applications,
     document_items,
@@ -34,12 +34,12 @@ from subledger.storage.types import Money
 
 Key = tuple[str, str]  # (accounting code, currency)
 #: The control accounts, and the sign of their subledger balance as a debit-minus-credit journal balance.
-CONTROL_SIGN = {"ar": 1, "on_account": -1, "unapplied": -1}
+CONTROL_SIGN: dict[Role, int] = {Role.AR: 1, Role.ON_ACCOUNT: -1, Role.UNAPPLIED: -1}
 
 
 Day = dt.date | None
 #: Subledger movements: (day or None, control account, accounting code, currency) -> amount.
-Movements = dict[tuple[Day, str, str, str], Decimal]
+Movements = dict[tuple[Day, Role, str, str], Decimal]
 
 
 def _lines_total(
@@ -128,16 +128,16 @@ def _subledger(conn: Connection, as_of: dt.date | None, by_day: bool) -> Movemen
     """The subledger's control-account amounts, up to ``as_of`` (None: all), per day or (``by_day`` False) in one."""
     out: Movements = defaultdict(lambda: ZERO)
 
-    def add(control: str, totals: dict[tuple[Day, str, str], Decimal], sign: int = 1) -> None:
+    def add(control: Role, totals: dict[tuple[Day, str, str], Decimal], sign: int = 1) -> None:
         for (day, code, currency), amount in totals.items():
             out[(day, control, code, currency)] += sign * amount
 
-    add("ar", _lines_total(conn, (DocumentKind.INVOICE, DocumentKind.DEBIT_MEMO), "ar_code", as_of, by_day))
+    add(Role.AR, _lines_total(conn, (DocumentKind.INVOICE, DocumentKind.DEBIT_MEMO), "ar_code", as_of, by_day))
     for source_kind in ("Payment", DocumentKind.CREDIT_MEMO):
-        add("ar", _applied(conn, source_kind, "target", "ar_code", as_of, by_day), -1)
-    add("on_account", _lines_total(conn, (DocumentKind.CREDIT_MEMO,), "on_account_code", as_of, by_day))
-    add("on_account", _applied(conn, DocumentKind.CREDIT_MEMO, "source", "on_account_code", as_of, by_day), -1)
-    add("on_account", _refunded(conn, as_of, by_day), -1)
+        add(Role.AR, _applied(conn, source_kind, "target", "ar_code", as_of, by_day), -1)
+    add(Role.ON_ACCOUNT, _lines_total(conn, (DocumentKind.CREDIT_MEMO,), "on_account_code", as_of, by_day))
+    add(Role.ON_ACCOUNT, _applied(conn, DocumentKind.CREDIT_MEMO, "source", "on_account_code", as_of, by_day), -1)
+    add(Role.ON_ACCOUNT, _refunded(conn, as_of, by_day), -1)
     p, a = payments.c, applications.c
     keys = [p.effective_date] if by_day else []
     paid = (
@@ -155,7 +155,7 @@ def _subledger(conn: Connection, as_of: dt.date | None, by_day: bool) -> Movemen
     for query, sign in ((paid, 1), (applied, -1)):
         for row in conn.execute(query):
             day, (code, currency, total) = (row[0] if by_day else None), row[-3:]
-            out[(day, "unapplied", code, currency)] += sign * total
+            out[(day, Role.UNAPPLIED, code, currency)] += sign * total
     return out
 
 
@@ -182,16 +182,16 @@ def _with_adjustments(conn: Connection, totals: dict[Key, Decimal], as_of: dt.da
     return totals
 
 
-def subledger_balances(conn: Connection, as_of: dt.date) -> dict[str, dict[Key, Decimal]]:
+def subledger_balances(conn: Connection, as_of: dt.date) -> dict[Role, dict[Key, Decimal]]:
     """Open balances by control account as of the end of ``as_of``, from documents and applications only."""
-    balances: dict[str, dict[Key, Decimal]] = {control: {} for control in CONTROL_SIGN}
+    balances: dict[Role, dict[Key, Decimal]] = {control: {} for control in CONTROL_SIGN}
     for (_, control, code, currency), amount in _subledger(conn, as_of, by_day=False).items():
         balances[control][(code, currency)] = amount
-    _with_adjustments(conn, balances["ar"], as_of)
+    _with_adjustments(conn, balances[Role.AR], as_of)
     return balances
 
 
-def subledger_balances_at(conn: Connection, days: Iterable[dt.date]) -> dict[dt.date, dict[str, dict[Key, Decimal]]]:
+def subledger_balances_at(conn: Connection, days: Iterable[dt.date]) -> dict[dt.date, dict[Role, dict[Key, Decimal]]]:
     """``subledger_balances`` at the end of each of ``days``, from one pass of the subledger queries grouped by day
     (running sums), rather than one pass per day."""
     moves = sorted(
@@ -202,8 +202,8 @@ def subledger_balances_at(conn: Connection, days: Iterable[dt.date]) -> dict[dt.
         ),
         key=lambda move: move[0],
     )
-    running: dict[str, dict[Key, Decimal]] = {control: defaultdict(lambda: ZERO) for control in CONTROL_SIGN}
-    out: dict[dt.date, dict[str, dict[Key, Decimal]]] = {}
+    running: dict[Role, dict[Key, Decimal]] = {control: defaultdict(lambda: ZERO) for control in CONTROL_SIGN}
+    out: dict[dt.date, dict[Role, dict[Key, Decimal]]] = {}
     i = 0
     for as_of in sorted(set(days)):
         while i < len(moves) and moves[i][0] <= as_of:
@@ -211,7 +211,7 @@ def subledger_balances_at(conn: Connection, days: Iterable[dt.date]) -> dict[dt.
             running[control][(code, currency)] += amount
             i += 1
         balances = {control: dict(totals) for control, totals in running.items()}
-        _with_adjustments(conn, balances["ar"], as_of)
+        _with_adjustments(conn, balances[Role.AR], as_of)
         out[as_of] = balances
     return out
 

@@ -19,6 +19,7 @@ from sqlalchemy import Connection, Table, and_, func, select
 from subledger.balances import journal_balances, subledger_balances
 from subledger.errors import NotFound
 from subledger.money import ZERO, fmt
+from subledger.posting import Role
 from subledger.storage.schema import (
     accounting_codes,
     applications,
@@ -255,7 +256,7 @@ def aging(conn: Connection, as_of: dt.date) -> dict[str, Any]:
         account_names[doc.account_number] = doc.name
         by_currency[doc.currency] += owed
     subledger: dict[str, Decimal] = defaultdict(lambda: ZERO)
-    for (_, currency), amount in subledger_balances(conn, as_of)["ar"].items():
+    for (_, currency), amount in subledger_balances(conn, as_of)[Role.AR].items():
         subledger[currency] += amount
     journal: dict[str, Decimal] = defaultdict(lambda: ZERO)
     for (_, currency), amount in journal_balances(conn, as_of, _codes_of_type(conn, ("AccountsReceivable",))).items():

@@ -36,7 +36,7 @@ from subledger.canonical import driver_amount_text
 from subledger.chart import EXPENSE_TYPES
 from subledger.context import PeriodState, read_chart, read_periods
 from subledger.money import fmt
-from subledger.posting import DocumentKind, moves_receivable_of
+from subledger.posting import DocumentKind, Role, moves_receivable_of
 from subledger.storage.cursor import driver_rows
 from subledger.storage.schema import journal_entries
 
@@ -320,7 +320,7 @@ def _entries(conn: Connection, period: str, accounts: dict[str, str]) -> Iterato
         yield "\n\n".join(out) + "\n\n"
 
 
-Balances = dict[str, dict[Key, Decimal]]
+Balances = dict[Role, dict[Key, Decimal]]
 
 
 def _assertions(period: PeriodState, accounts: dict[str, str], balances: Balances) -> Iterator[str]:
