@@ -316,3 +316,15 @@ def test_a_close_makes_progress_while_writers_post_into_the_period(books: Books)
     assert total["refused: period closed"] >= 1
     assert statuses(books)["2026-10"] == "Closed"
     assert books.check().passed
+
+
+def test_close_through_is_a_books_operation(seed003: Books) -> None:
+    """The rule of ``period close --through`` (in order, each checked, keys ``KEY:<period>``) is the book's."""
+    done = seed003.close_periods_through("2026-03", idempotency_key="q1")
+    assert [(t.period, t.to_status) for t in done.closed] == [(f"2026-0{m}", "Closed") for m in (1, 2, 3)]
+    assert (done.refused, done.refusal) == (None, None)
+    again = seed003.close_periods_through("2026-03", idempotency_key="q1")
+    assert (again.todo, again.closed) == ([], [])
+    with seed003.engine.connect() as conn:
+        keys = conn.execute(text("SELECT idempotency_key FROM operations WHERE kind = 'period-close'")).scalars()
+        assert sorted(keys) == ["q1:2026-01", "q1:2026-02", "q1:2026-03"]

@@ -609,6 +609,22 @@ class Books:
         """Close a period: earlier periods Closed, every close check passing; records its fingerprint."""
         return self._period_operation("period-close", name, lambda ctx: period_ops.close(ctx, name), idempotency_key)
 
+    def close_periods_through(
+        self,
+        last: str,
+        *,
+        idempotency_key: str | None = None,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> period_ops.ClosedThrough:
+        """Close every open period up to ``last``, in order, each checked; stop at the first refusal."""
+        with self.engine.connect() as conn:
+            names = [(p.name, p.status) for p in queries.periods(conn)]
+
+        def close(name: str, key: str | None) -> period_ops.PeriodTransition:
+            return self.close_period(name, idempotency_key=key)
+
+        return period_ops.close_through(names, last, close, idempotency_key=idempotency_key, progress=progress)
+
     @audited("period-reopen")
     def reopen_period(
         self, name: str, reason: str, *, idempotency_key: str | None = None

@@ -127,6 +127,10 @@ class PeriodTransitionRefused(RuleViolation):
     code = "period-transition-refused"
 
 
+class EarlierPeriodNotClosed(PeriodTransitionRefused):
+    """A period transition refused because an earlier period is not Closed yet (periods close in order)."""
+
+
 class CloseChecksFailed(Problems):
     """A period close refused because close checks fail: one problem per failing check."""
 

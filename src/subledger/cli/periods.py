@@ -129,64 +129,41 @@ def close(
     if (name is None) == (through is None):
         raise CommandError("give a PERIOD or --through PERIOD (not both)", code="usage", exit_code=USAGE)
     if name is not None:
-        from subledger.errors import PeriodTransitionRefused
+        from subledger.errors import EarlierPeriodNotClosed
 
         try:
             _transition("period-close", name, "close_period")
-        except PeriodTransitionRefused as exc:
-            if "earlier period" not in exc.rule:
-                raise
+        except EarlierPeriodNotClosed as exc:
             hint = f"{exc.rule}; `subledger period close --through {name}` closes each in order"
-            raise PeriodTransitionRefused(hint, document=exc.document, field=exc.field) from None
+            raise EarlierPeriodNotClosed(hint, document=exc.document, field=exc.field) from None
         return
     _close_through(str(through))
 
 
 def _close_through(last: str) -> None:
-    from subledger import queries
-    from subledger.errors import NotFound, SubledgerError
-
-    book = books()
-    with book.engine.connect() as conn:
-        names = [p.name for p in queries.periods(conn)]
-        statuses = {p.name: p.status for p in queries.periods(conn)}
-    if last not in names:
-        raise NotFound(f"no accounting period {last}", field="--through")
-    todo = [n for n in names[: names.index(last) + 1] if statuses[n] != "Closed"]
-    results: list[Any] = []
-    key = STATE.idempotency_key
     bar = progress("closing")
     with bar if bar is not None else contextlib.nullcontext():
-        for name in todo:
-            if bar is not None:
-                bar(len(results), len(todo))
-            try:
-                results.append(book.close_period(name, idempotency_key=None if key is None else f"{key}:{name}"))
-            except SubledgerError as exc:
-                if not results:
-                    raise
-                refused, refusal = name, exc
-                break
-        else:
-            refused = None
-    if refused is not None:
+        done = books().close_periods_through(last, idempotency_key=STATE.idempotency_key, progress=bar)
+    results = done.closed
+    if done.refusal is not None:
         # Some closed before this one refused: say what was done, then the refusal (exit 3, partly done).
-        for done in results:
+        for closed in results:
             if not STATE.json:
-                out(f"{done.period}: {done.from_status} -> {done.to_status}")
+                out(f"{closed.period}: {closed.from_status} -> {closed.to_status}")
         raise CommandError(
-            f"closed {results[0].period} to {results[-1].period}; {refused} refused: {refusal}",
-            code=refusal.code,
+            f"closed {results[0].period} to {results[-1].period}; {done.refused} refused: {done.refusal}",
+            code=done.refusal.code,
             exit_code=PARTLY_DONE,
-            document=refused,
+            document=done.refused,
         )
     if STATE.json:
         print_json({"success": True, "operation": "period-close", "closed": output.to_list(results)})
         return
-    if not todo:
+    if not done.todo:
         out(f"Every period through {last} is already closed.")
-    for done in results:
-        out(f"{done.period}: {done.from_status} -> {done.to_status} (fingerprint {(done.fingerprint or '')[:12]})")
+    for closed in results:
+        fingerprint = (closed.fingerprint or "")[:12]
+        out(f"{closed.period}: {closed.from_status} -> {closed.to_status} (fingerprint {fingerprint})")
 
 
 @register(period_app, "reopen", writes=True)

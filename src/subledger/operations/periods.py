@@ -15,12 +15,21 @@ period just closed is refused), and a second closer reads the period Closed and 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
 from sqlalchemy import insert, select, update
 
 from subledger.checks import run_checks
 from subledger.context import Context, PeriodState
-from subledger.errors import CloseChecksFailed, NotFound, PeriodTransitionRefused, RuleViolation
+from subledger.errors import (
+    CloseChecksFailed,
+    EarlierPeriodNotClosed,
+    NotFound,
+    PeriodTransitionRefused,
+    RuleViolation,
+    SubledgerError,
+)
 from subledger.fingerprint import close_marks
 from subledger.models.base import OutputModel
 from subledger.storage.schema import period_events, periods
@@ -81,7 +90,7 @@ def _earlier_closed(period: PeriodState, earlier: list[PeriodState], action: str
     waiting = [p for p in earlier if p.status != "Closed"]
     if waiting:
         first = waiting[0]
-        raise PeriodTransitionRefused(
+        raise EarlierPeriodNotClosed(
             f"cannot {action} {period.name}: the earlier period {first.name} is {first.status} "
             "(periods close in calendar order)",
             document=period.name,
@@ -130,3 +139,42 @@ def reopen(ctx: Context, name: str, reason: str) -> PeriodTransition:
             field="status",
         )
     return _record(ctx, period, "Open", fingerprint=None, reason=reason.strip())
+
+
+@dataclass
+class ClosedThrough:
+    """What closing every period up to one did: the periods it had to close, those it closed, and the first
+    refusal (the periods after it were not tried)."""
+
+    todo: list[str]
+    closed: list[PeriodTransition] = field(default_factory=list)
+    refused: str | None = None
+    refusal: SubledgerError | None = None
+
+
+def close_through(
+    names: Sequence[tuple[str, str]],
+    last: str,
+    close: Callable[[str, str | None], PeriodTransition],
+    *,
+    idempotency_key: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> ClosedThrough:
+    """Close every period up to and including ``last`` that is not Closed (``names``: every period's name and
+    status, in calendar order), in order, each its own close (``close(name, key)``, checked) under the key
+    ``KEY:<period>``; stop at the first refusal. The first period's refusal is raised: nothing was done."""
+    order = [name for name, _ in names]
+    if last not in order:
+        raise NotFound(f"no accounting period {last}", field="--through")
+    done = ClosedThrough([name for name, status in names[: order.index(last) + 1] if status != "Closed"])
+    for name in done.todo:
+        if progress is not None:
+            progress(len(done.closed), len(done.todo))
+        try:
+            done.closed.append(close(name, None if idempotency_key is None else f"{idempotency_key}:{name}"))
+        except SubledgerError as exc:
+            if not done.closed:
+                raise
+            done.refused, done.refusal = name, exc
+            break
+    return done
