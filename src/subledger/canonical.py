@@ -107,6 +107,8 @@ def chain_amount(version: int, amount: Decimal, currency: str) -> str:
     every amount is stored to on both engines), an integer whatever the currency; anything finer (only a hand can
     store it) as it is."""
     if version != V1:
+        if not amount:  # one side of every line
+            return "0"
         units = amount.scaleb(SCALE)
         return str(int(units)) if units == units.to_integral_value() else f"{units:f}"
     if not amount:
