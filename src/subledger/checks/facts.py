@@ -58,25 +58,71 @@ def entry_id(account: str, seq: int) -> str:
     return f"{account}-{seq}"
 
 
+class Unbalanced(NamedTuple):
+    """An entry whose lines in ``currency`` debit and credit different amounts."""
+
+    entry: str
+    period: str
+    currency: str
+    debit: Decimal
+    credit: Decimal
+
+
+class Empty(NamedTuple):
+    """An entry without lines."""
+
+    entry: str
+    period: str
+
+
+class ForeignLine(NamedTuple):
+    """An entry with a line in another currency than its own."""
+
+    entry: str
+    line_currency: str
+    currency: str
+
+
+class Misdated(NamedTuple):
+    """An entry posted in ``period`` but dated outside it: in ``dated_in``, or in no accounting period (None)."""
+
+    entry: str
+    period: str
+    date: dt.date
+    dated_in: str | None
+
+
+class ChainBreak(NamedTuple):
+    """Where an account's hash chain breaks, at ``entry``: a ``gap`` (entries missing after ``before``), a
+    ``link`` not to the previous entry's hash, an ``unknown-version`` of the hashed text (``version``), an
+    ``older-version`` than the entry before it hashed under (``before``), or an ``altered`` entry (its content no
+    longer recomputes its hash)."""
+
+    entry: str
+    kind: str
+    before: int = 0
+    version: int = 0
+
+
 @dataclass(frozen=True)
 class JournalFacts:
     """What one read of every journal entry, its lines aggregated by the database, tells the checks."""
 
     #: Journal lines read through their entries.
     lines: int
-    #: (period, problem) of every entry (lines in its own currency) whose debits and credits differ.
-    unbalanced: tuple[tuple[str, Problem], ...]
-    #: (period, problem) of every entry without lines.
-    empty: tuple[tuple[str, Problem], ...]
+    #: Every entry (lines in its own currency) whose debits and credits differ.
+    unbalanced: tuple[Unbalanced, ...]
+    #: Every entry without lines.
+    empty: tuple[Empty, ...]
     #: (account, seq, period) of entries with a line in another currency than the entry's.
     foreign: tuple[tuple[str, int, str], ...]
     #: Per such entry: the currencies in which its lines do not balance, then the lines in another currency.
-    foreign_unbalanced: Mapping[EntryKey, tuple[Problem, ...]]
-    foreign_lines: Mapping[EntryKey, tuple[Problem, ...]]
+    foreign_unbalanced: Mapping[EntryKey, tuple[Unbalanced, ...]]
+    foreign_lines: Mapping[EntryKey, tuple[ForeignLine, ...]]
     #: (period, the lines' currency) -> (debits, credits).
     totals: Mapping[tuple[str, str], tuple[Decimal, Decimal]]
-    #: (period, problem) of entries dated outside the period they are posted in.
-    misdated: tuple[tuple[str, Problem], ...]
+    #: Entries dated outside the period they are posted in.
+    misdated: tuple[Misdated, ...]
     #: Each account's last (seq, hash) in the journal.
     tails: Mapping[str, tuple[int, str]]
     #: The chart's control codes (``CONTROL_TYPES``).
@@ -85,8 +131,9 @@ class JournalFacts:
 
 @dataclass(frozen=True)
 class ChainFacts:
-    #: The hash chain's problems over the entries read (gaps, links, hashes that do not recompute).
-    problems: tuple[Problem, ...]
+    #: Where the hash chain breaks over the entries read (gaps, links, versions, hashes that do not recompute), in
+    #: entry order.
+    breaks: tuple[ChainBreak, ...]
     #: Lines whose entry is missing: (account, seq), in order.
     orphans: tuple[EntryKey, ...]
     #: Each account's recorded chain head (seq, hash).

@@ -39,18 +39,23 @@ from subledger.balances import CONTROL_SIGN, journal_balances, subledger_balance
 from subledger.chart import Chart
 from subledger.checks.facts import (
     CONTROL_TYPES,
+    ChainBreak,
     ChainFacts,
     CodeFacts,
     CodeUse,
+    Empty,
     EntryKey,
     Facts,
+    ForeignLine,
     GeneratedLine,
     JournalFacts,
     Key,
+    Misdated,
     Need,
     PeriodRecord,
     ReversalFacts,
     StoredBalance,
+    Unbalanced,
     Unjournaled,
     UnloggedOperation,
     Unposted,
@@ -59,10 +64,9 @@ from subledger.checks.facts import (
 from subledger.checks.ledger import ledger_facts
 from subledger.checks.scope import Scope
 from subledger.context import PeriodState, read_chart
-from subledger.errors import Problem
 from subledger.export.beancount import ledger_span
 from subledger.fingerprint import chart_digest, entry_mark, period_fingerprint, seal
-from subledger.money import ZERO, fmt
+from subledger.money import ZERO
 from subledger.posting import DocumentKind, line_type
 from subledger.storage import journal_pass as storage
 from subledger.storage.schema import (
@@ -106,14 +110,14 @@ class _Piece:
     """One piece of the pass folded (amounts and dates as the driver gives them, until ``_freeze``)."""
 
     lines: int = 0
-    unbalanced: list[tuple[str, Problem]] = field(default_factory=list)
-    empty: list[tuple[str, Problem]] = field(default_factory=list)
+    unbalanced: list[Unbalanced] = field(default_factory=list)
+    empty: list[Empty] = field(default_factory=list)
     foreign: list[tuple[str, int, str]] = field(default_factory=list)
     totals: dict[tuple[str, str], list[Any]] = field(default_factory=dict)
     #: (day, control code, currency) -> debit minus credit of the control accounts' lines.
     control: dict[tuple[Any, str, str], Any] = field(default_factory=dict)
-    misdated: list[tuple[str, Problem]] = field(default_factory=list)
-    chain: list[Problem] = field(default_factory=list)
+    misdated: list[Misdated] = field(default_factory=list)
+    chain: list[ChainBreak] = field(default_factory=list)
     tails: dict[str, tuple[int, str]] = field(default_factory=dict)
     #: Entries to hash in Python: (entry id, previous hash, fields, (account, seq), stored hash, hash version).
     deferred: list[tuple[str, str, tuple[str, ...], EntryKey, str, int]] = field(default_factory=list)
@@ -159,13 +163,11 @@ def _fold(
         count, debit, credit, foreign, in_period = row[10:15]
         piece.lines += count
         if count == 0:
-            piece.empty.append((period, Problem(entry_id(account, seq), None, "the entry has no lines")))
+            piece.empty.append(Empty(entry_id(account, seq), period))
         if foreign:
             piece.foreign.append((account, seq, period))
         elif debit != credit:
-            d, c = money(debit), money(credit)
-            rule = f"debits {fmt(d, currency)} and credits {fmt(c, currency)} {currency}"
-            piece.unbalanced.append((period, Problem(entry_id(account, seq), currency, rule)))
+            piece.unbalanced.append(Unbalanced(entry_id(account, seq), period, currency, money(debit), money(credit)))
         total = piece.totals.get((period, currency))
         if total is None:
             total = piece.totals[(period, currency)] = [zero, zero]
@@ -181,9 +183,7 @@ def _fold(
             at = bisect.bisect_right(starts, date) - 1
             actual = periods[at] if at >= 0 and date <= periods[at].end_date else None
             dated_in = actual.name if actual else ""
-            where = f"period {actual.name}" if actual else "no accounting period"
-            problem = Problem(entry_id(account, seq), "period", f"dated {date} ({where}) but posted in {period}")
-            piece.misdated.append((period, problem))
+            piece.misdated.append(Misdated(entry_id(account, seq), period, date, actual.name if actual else None))
         piece.tails[account] = (seq, stored)
         if not hashed:
             continue
@@ -191,20 +191,20 @@ def _fold(
             last_account, last_seq, last_hash, last_version = account, 0, "", canonical.V1
         this = entry_id(account, seq)
         if seq != last_seq + 1:
-            chain.append(Problem(this, "seq", f"follows entry {last_seq}: entries are missing"))
+            chain.append(ChainBreak(this, "gap", before=last_seq))
         elif prev_hash != last_hash:
-            chain.append(Problem(this, "prevHash", "does not chain to the previous entry's hash"))
+            chain.append(ChainBreak(this, "link"))
         last_seq, last_hash = seq, stored
         if dated_in in sealed:
             piece.marks.setdefault(dated_in, []).append(entry_mark(this, stored))
         text, tag, description, operation_id, version = row[15 + n_control :]
         if version not in canonical.VERSIONS:
-            chain.append(Problem(this, "hashVersion", f"hashed under version {version}, which does not exist"))
+            chain.append(ChainBreak(this, "unknown-version", version=version))
             continue
         if version < last_version:
             # An entry is hashed under the version current when it was posted: never an older one than the entry
             # before it (an edited entry cannot be given the older text that leaves the edited field out).
-            chain.append(Problem(this, "hashVersion", f"hashed under version {version} after version {last_version}"))
+            chain.append(ChainBreak(this, "older-version", before=last_version, version=version))
         last_version = max(version, last_version)
         fields = canonical.entry_fields(
             version,
@@ -289,9 +289,9 @@ def _line_texts(conn: Connection, keys: Sequence[tuple[EntryKey, int]]) -> dict[
     return texts
 
 
-def _chain_order(problem: Problem) -> tuple[str, int, bool]:
-    account, _, seq = (problem.document or "").rpartition("-")
-    return account, int(seq) if seq.isdigit() else 0, problem.field == "hash"
+def _chain_order(found: ChainBreak) -> tuple[str, int, bool]:
+    account, _, seq = found.entry.rpartition("-")
+    return account, int(seq) if seq.isdigit() else 0, found.kind == "altered"
 
 
 @dataclass(frozen=True)
@@ -341,7 +341,7 @@ def _read_journal(conn: Connection, scope: Scope, chart: Chart, needs: frozenset
     if piece.deferred:  # entries the SQL could not format or whose hash did not recompute: hashed here
         texts = _line_texts(conn, [(key, version) for *_, key, _, version in piece.deferred])
         altered = [
-            Problem(this, "hash", "its content no longer matches its hash (altered)")
+            ChainBreak(this, "altered")
             for this, prev_hash, fields, key, stored, _ in piece.deferred
             if canonical.chain_digest(prev_hash, fields, texts[key]) != stored
         ]
@@ -353,11 +353,12 @@ def _read_journal(conn: Connection, scope: Scope, chart: Chart, needs: frozenset
 
 def _foreign_details(
     conn: Connection, foreign: Sequence[tuple[str, int, str]]
-) -> tuple[dict[EntryKey, tuple[Problem, ...]], dict[EntryKey, tuple[Problem, ...]]]:
+) -> tuple[dict[EntryKey, tuple[Unbalanced, ...]], dict[EntryKey, tuple[ForeignLine, ...]]]:
     """Per entry with a line in another currency than its own: the currencies its lines do not balance in, and
     its lines' other currencies."""
-    unbalanced: dict[EntryKey, list[Problem]] = defaultdict(list)
-    others: dict[EntryKey, list[Problem]] = defaultdict(list)
+    unbalanced: dict[EntryKey, list[Unbalanced]] = defaultdict(list)
+    others: dict[EntryKey, list[ForeignLine]] = defaultdict(list)
+    period_of = {(account, seq): period for account, seq, period in foreign}
     e, ln = journal_entries, journal_lines
     for keys in chunks([(account, seq) for account, seq, _ in foreign]):
         chosen = tuple_(e.c.account_number, e.c.seq).in_(keys)
@@ -370,8 +371,8 @@ def _foreign_details(
             .order_by(ln.c.account_number, ln.c.entry_seq, ln.c.currency)
         )
         for account, seq, currency, debit, credit in conn.execute(query):
-            rule = f"debits {fmt(debit, currency)} and credits {fmt(credit, currency)} {currency}"
-            unbalanced[(account, seq)].append(Problem(entry_id(account, seq), currency, rule))
+            key = (account, seq)
+            unbalanced[key].append(Unbalanced(entry_id(account, seq), period_of[key], currency, debit, credit))
         query = (
             select(e.c.account_number, e.c.seq, e.c.currency, ln.c.currency)
             .join(ln, of_entry(journal_lines))
@@ -380,9 +381,7 @@ def _foreign_details(
             .order_by(e.c.account_number, e.c.seq, ln.c.currency)
         )
         for account, seq, currency, line_currency in conn.execute(query):
-            others[(account, seq)].append(
-                Problem(entry_id(account, seq), "currency", f"a line is in {line_currency}, the entry in {currency}")
-            )
+            others[(account, seq)].append(ForeignLine(entry_id(account, seq), line_currency, currency))
     return (
         {key: tuple(found) for key, found in unbalanced.items()},
         {key: tuple(found) for key, found in others.items()},
@@ -392,8 +391,8 @@ def _foreign_details(
 def _journal_facts(conn: Connection, piece: _Piece, control: frozenset[str], dialect: str) -> JournalFacts:
     money = decoder(dialect)
     totals: dict[tuple[str, str], tuple[Decimal, Decimal]]
-    foreign_unbalanced: dict[EntryKey, tuple[Problem, ...]] = {}
-    foreign_lines: dict[EntryKey, tuple[Problem, ...]] = {}
+    foreign_unbalanced: dict[EntryKey, tuple[Unbalanced, ...]] = {}
+    foreign_lines: dict[EntryKey, tuple[ForeignLine, ...]] = {}
     if piece.foreign:
         foreign_unbalanced, foreign_lines = _foreign_details(conn, piece.foreign)
         # A line in another currency than its entry's: the totals go by the lines' own currencies.
@@ -438,7 +437,7 @@ def _chain_facts(conn: Connection, piece: _Piece) -> ChainFacts:
         for account, seq, digest in conn.execute(select(ca.c.account_number, ca.c.last_entry_seq, ca.c.last_entry_hash))
     }
     return ChainFacts(
-        problems=tuple(piece.chain),
+        breaks=tuple(piece.chain),
         orphans=tuple(orphans),
         heads=heads,
         marks={name: tuple(marks) for name, marks in piece.marks.items()},
@@ -629,7 +628,7 @@ def _fingerprints(
     proof = (
         chain is not None
         and journal is not None
-        and chain.problems == ()
+        and chain.breaks == ()
         and not journal.foreign
         and any(p.seal and p.fingerprint for p in closed)
     )

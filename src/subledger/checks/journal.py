@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from subledger.checks.facts import Facts, need
+from subledger.checks.facts import ChainBreak, Facts, Unbalanced, need
 from subledger.checks.scope import Scope
 from subledger.errors import Problem
 from subledger.money import ZERO, fmt
@@ -14,16 +14,30 @@ from subledger.money import ZERO, fmt
 _BATCH = 500
 
 
+def unbalanced_rule(found: Unbalanced) -> str:
+    """What is wrong with an unbalanced entry (the ledger check says it in Beancount's words around it)."""
+    currency = found.currency
+    return f"debits {fmt(found.debit, currency)} and credits {fmt(found.credit, currency)} {currency}"
+
+
+def _unbalanced(found: Unbalanced) -> Problem:
+    return Problem(found.entry, found.currency, unbalanced_rule(found))
+
+
 def entries_balanced(facts: Facts, scope: Scope) -> list[Problem]:
     """Every journal entry has lines, in its own currency, with debits equal to credits per currency."""
     journal = need(facts.journal)
-    problems = [p for period, p in journal.unbalanced if scope.has(period)]
+    problems = [_unbalanced(u) for u in journal.unbalanced if scope.has(u.period)]
     foreign = [(account, seq) for account, seq, period in journal.foreign if scope.has(period)]
     for i in range(0, len(foreign), _BATCH):
         batch = foreign[i : i + _BATCH]
-        problems.extend(p for key in batch for p in journal.foreign_unbalanced.get(key, ()))
-        problems.extend(p for key in batch for p in journal.foreign_lines.get(key, ()))
-    problems.extend(p for period, p in journal.empty if scope.has(period))
+        problems.extend(_unbalanced(u) for key in batch for u in journal.foreign_unbalanced.get(key, ()))
+        problems.extend(
+            Problem(f.entry, "currency", f"a line is in {f.line_currency}, the entry in {f.currency}")
+            for key in batch
+            for f in journal.foreign_lines.get(key, ())
+        )
+    problems.extend(Problem(e.entry, None, "the entry has no lines") for e in journal.empty if scope.has(e.period))
     return problems
 
 
@@ -75,7 +89,16 @@ def closed_periods(facts: Facts, scope: Scope) -> list[Problem]:
                     period.name, "status", f"is Closed but the earlier period {seen_open.name} is {seen_open.status}"
                 )
             )
-    problems.extend(p for period, p in need(facts.journal).misdated if scope.has(period))
+    problems.extend(
+        Problem(
+            m.entry,
+            "period",
+            f"dated {m.date} ({f'period {m.dated_in}' if m.dated_in else 'no accounting period'}) but posted in "
+            f"{m.period}",
+        )
+        for m in need(facts.journal).misdated
+        if scope.has(m.period)
+    )
     fingerprints = need(facts.fingerprints)
     for period in scope.periods:
         if period.status != "Closed" or not scope.has(period.name):
@@ -98,7 +121,7 @@ def hash_chain(facts: Facts, scope: Scope) -> list[Problem]:
     hash, and the account's recorded head is its last entry."""
     del scope  # a chain is verified whole: any period's entries depend on every earlier one
     chain, tails = need(facts.chain), need(facts.journal).tails
-    problems = list(chain.problems)
+    problems = [_chain_break(b) for b in chain.breaks]
     problems.extend(
         Problem(f"{account}-{seq}", None, "a journal line without its entry") for account, seq in chain.orphans
     )
@@ -117,6 +140,18 @@ def hash_chain(facts: Facts, scope: Scope) -> list[Problem]:
                 )
             )
     return problems
+
+
+def _chain_break(found: ChainBreak) -> Problem:
+    if found.kind == "gap":
+        return Problem(found.entry, "seq", f"follows entry {found.before}: entries are missing")
+    if found.kind == "link":
+        return Problem(found.entry, "prevHash", "does not chain to the previous entry's hash")
+    if found.kind == "unknown-version":
+        return Problem(found.entry, "hashVersion", f"hashed under version {found.version}, which does not exist")
+    if found.kind == "older-version":
+        return Problem(found.entry, "hashVersion", f"hashed under version {found.version} after version {found.before}")
+    return Problem(found.entry, "hash", "its content no longer matches its hash (altered)")
 
 
 def period_events(facts: Facts, scope: Scope) -> list[Problem]:

@@ -20,6 +20,7 @@ from sqlalchemy import Connection, func, select, true
 
 from subledger.chart import Chart
 from subledger.checks.facts import CodeFacts, Facts, LedgerFacts, need
+from subledger.checks.journal import unbalanced_rule
 from subledger.checks.scope import Scope
 from subledger.context import PeriodState
 from subledger.errors import Problem
@@ -107,11 +108,13 @@ def beancount_ledger(facts: Facts, scope: Scope) -> list[Problem]:
             )
         )
     # Transactions balance (Beancount checks each transaction per currency; an entry without lines is no error).
-    problems.extend(Problem(p.document, None, f"Transaction does not balance: {p.rule}") for _, p in journal.unbalanced)
+    problems.extend(
+        Problem(u.entry, None, f"Transaction does not balance: {unbalanced_rule(u)}") for u in journal.unbalanced
+    )
     for account, seq, _ in journal.foreign:
         problems.extend(
-            Problem(p.document, None, f"Transaction does not balance: {p.rule}")
-            for p in journal.foreign_unbalanced.get((account, seq), ())
+            Problem(u.entry, None, f"Transaction does not balance: {unbalanced_rule(u)}")
+            for u in journal.foreign_unbalanced.get((account, seq), ())
         )
     # Each period's balance assertions: the subledger at the period's end against the journal on the day after.
     subledger, journal_at, fingerprints = need(facts.subledger), need(facts.journal_at), need(facts.fingerprints)
