@@ -25,6 +25,23 @@ KINDS = {
 }
 
 
+def last_operation(
+    conn: Connection, *, kind: str, document: str | None = None, idempotency_key: str | None = None
+) -> int | None:
+    """The id of the operation recorded under ``idempotency_key`` or, without one, of the last operation of ``kind``
+    (on ``document``), if any: what a command reports as the operation it ran or replayed."""
+    o = schema.operations.c
+    query = select(o.id).order_by(o.id.desc()).limit(1)
+    if idempotency_key is not None:
+        query = query.where(o.idempotency_key == idempotency_key)
+    else:
+        query = query.where(o.kind == kind)
+        if document is not None:
+            query = query.where(o.document_number == document)
+    found: int | None = conn.execute(query).scalar()
+    return found
+
+
 def show_document(conn: Connection, kind: str, number: str) -> dict[str, Any]:
     """The document in its load-file shape, with its current state added."""
     label = kind.replace("-", " ")

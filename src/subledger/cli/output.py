@@ -27,37 +27,27 @@ class Run:
     operation_id: int | None = None
 
 
-def _operation_row(engine: Any, run: Run, key: str | None) -> Any:
-    from sqlalchemy import select
+def _operation_id(engine: Any, run: Run, key: str | None) -> int | None:
+    from subledger.queries import last_operation
 
-    from subledger.storage.schema import operations
-
-    query = select(operations.c.id, operations.c.kind).order_by(operations.c.id.desc()).limit(1)
-    if key is not None:
-        query = query.where(operations.c.idempotency_key == key)
-    else:
-        query = query.where(operations.c.kind == run.kind)
-        if run.document is not None:
-            query = query.where(operations.c.document_number == run.document)
     with engine.connect() as conn:
-        return conn.execute(query).first()
+        return last_operation(conn, kind=run.kind, document=run.document, idempotency_key=key)
 
 
 def before(engine: Any, kind: str, document: str | None = None) -> Run:
     """Call before the operation: a key already recorded means the call is a replay (or refused as a conflict)."""
     run = Run(kind, document)
     if STATE.idempotency_key is not None:
-        row = _operation_row(engine, run, STATE.idempotency_key)
-        if row is not None:
-            run.replayed, run.operation_id = True, row.id
+        found = _operation_id(engine, run, STATE.idempotency_key)
+        if found is not None:
+            run.replayed, run.operation_id = True, found
     return run
 
 
 def after(engine: Any, run: Run) -> Run:
     """Call once the operation answered: the id of the operation it recorded."""
     if run.operation_id is None:
-        row = _operation_row(engine, run, STATE.idempotency_key)
-        run.operation_id = None if row is None else row.id
+        run.operation_id = _operation_id(engine, run, STATE.idempotency_key)
     return run
 
 
@@ -74,7 +64,7 @@ def run(kind: str, document: str | None, call: Callable[[Any], Any]) -> tuple[An
 def was_replayed(engine: Any, key: str | None, kind: str) -> bool:
     if key is None:
         return False
-    return _operation_row(engine, Run(kind), key) is not None
+    return _operation_id(engine, Run(kind), key) is not None
 
 
 def _subject(data: dict[str, Any]) -> dict[str, Any]:
