@@ -101,3 +101,22 @@ def test_no_module_imports_another_modules_private_name() -> None:
                 names = [a.name for a in node.names if a.name.startswith("_") and not a.name.startswith("__")]
                 private += [f"{path.relative_to(ROOT)}:{node.lineno} {node.module}.{n}" for n in names]
     assert private == []
+
+
+def test_interfaces_read_the_book_through_books_and_queries() -> None:
+    """The command line, the HTTP service and the Fava extension build no query of their own on the book's tables:
+    what they show comes from ``Books`` or ``queries`` (``http/clients.py`` keeps the service's own clients and
+    tokens, its one store)."""
+    found = []
+    for folder in ("cli", "http", "fava_ext"):
+        for path in sorted((PACKAGE / folder).rglob("*.py")):
+            if path == PACKAGE / "http" / "clients.py":
+                continue
+            for node in ast.walk(ast.parse(path.read_text())):
+                if not isinstance(node, ast.ImportFrom) or not node.module:
+                    continue
+                names = [node.module]
+                if node.module == "subledger.storage":
+                    names = [f"subledger.storage.{a.name}" for a in node.names]
+                found += [f"{path.relative_to(ROOT)}:{node.lineno}" for n in names if n == "subledger.storage.schema"]
+    assert found == []
