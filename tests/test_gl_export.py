@@ -909,3 +909,21 @@ def test_the_command_line_offers_every_gl_format_in_order() -> None:
 
     assert GL_FORMATS == FORMATS
     assert tuple(SUFFIX) == FORMATS
+
+
+def test_a_summary_entrys_transfer_is_its_runs(seed003: Books) -> None:
+    """``transferredToAccounting`` of one summary entry is the book's operation on its whole run (the REST API's
+    basic-information): Processing is a read, Yes confirms the run, No is refused with the way back."""
+    made = seed003.create_journal_run("2026-10").run
+    assert made is not None
+    entry = f"{made.number}-001"
+    operations = len(seed003.audit())
+    assert seed003.transfer_journal_entry(entry, {"transferredToAccounting": "Processing"}).status == "Processing"
+    assert len(seed003.audit()) == operations  # nothing recorded: nothing changed
+    with pytest.raises(RuleViolation, match=f"PUT /v1/journal-runs/{made.number}/cancel"):
+        seed003.transfer_journal_entry(entry, {"transferredToAccounting": "No"})
+    done = seed003.transfer_journal_entry(entry, {"transferredToAccounting": "Yes"}, idempotency_key="t-1")
+    assert done.status == "Completed"
+    assert seed003.transfer_journal_entry(entry, {"transferredToAccounting": "Yes"}, idempotency_key="t-1") == done
+    with pytest.raises(RuleViolation, match="Completed"):
+        seed003.transfer_journal_entry(entry, {"transferredToAccounting": "Processing"})

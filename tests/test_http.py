@@ -581,8 +581,9 @@ def test_summary_journal_entries_transfer_their_whole_run(seed: tuple[Books, Api
     refused(api.put(f"/v1/journal-entries/{run}-999/cancel"), 40)
     assert books_only(books) == before
     transfer, cancel = "put_v1_journal_entries_jeNumber_basic_information", "put_v1_journal_entries_jeNumber_cancel"
+    # The book's refusals are recorded under its operation (as a write-off's are), the service's own under the endpoint.
     assert [(kind, code) for kind, _, code, _ in refusals(books)] == [
-        *[(transfer, "rule-violation")] * 2,
+        *[("journal-entry-transfer", "rule-violation")] * 2,
         *[(transfer, "invalid-input")] * 2,
         (cancel, "rule-violation"),
         (cancel, "not-found"),
@@ -614,7 +615,7 @@ def test_summary_journal_entries_transfer_their_whole_run(seed: tuple[Books, Api
     assert ok(api.put(info, {"transferredToAccounting": "Yes"}, key="je-yes")) == done
     assert "Completed" in refused(api.put(info, {"transferredToAccounting": "Yes"}), 30)
     # The book's refusal inside the service's call is audited once, under the book's kind.
-    assert [kind for kind, *_ in refusals(books)][-2:] == [transfer, "journal-run-confirm"]
+    assert [kind for kind, *_ in refusals(books)][-2:] == ["journal-entry-transfer"] * 2
     assert ok(api.get(f"/v1/journal-entries/{last}"))["transferredToAccounting"] == "Yes"
 
 

@@ -43,6 +43,7 @@ from subledger.models.apply import (
 from subledger.models.base import Model
 from subledger.models.documents import LoadFile
 from subledger.models.errors import validation_problems
+from subledger.models.journal_run import JournalEntryBasicInformation
 from subledger.models.jsonio import read_object, refuse_nul
 from subledger.models.loadstream import load_source
 from subledger.models.recovery import RecoveryResult, WriteOffRecoveryRequest
@@ -684,6 +685,31 @@ class Books:
         """The ERP rejected the run: Error, with the reason."""
         return self._run_op(
             "journal-run-error", number, lambda ctx: jr.fail(ctx, number, reason), idempotency_key, reason=reason
+        )
+
+    @audited("journal-entry-transfer")
+    def transfer_journal_entry(
+        self,
+        number: str,
+        request: JournalEntryBasicInformation | dict[str, Any],
+        *,
+        idempotency_key: str | None = None,
+    ) -> jr.JournalRunView:
+        """Set a summary journal entry's transferredToAccounting: the transfer of its whole run (Yes confirms it,
+        Error fails it)."""
+        body: JournalEntryBasicInformation = parse(JournalEntryBasicInformation, request, document=number)
+        if body.transferred_to_accounting == "Processing":  # changes nothing: a read, no operation
+            with self.engine.connect() as conn:
+                return jr.still_processing(conn, number)
+        return run_operation(
+            self.engine,
+            kind="journal-entry-transfer",
+            actor=self.actor,
+            request={"journalEntry": number, **body.wire()},
+            result_type=jr.JournalRunView,
+            body=lambda ctx: jr.transfer_entry(ctx, number, body),
+            document_number=number,
+            idempotency_key=idempotency_key,
         )
 
     @audited("journal-run-cancel")

@@ -1148,34 +1148,10 @@ def create_app(
     )
 
     def transfer_entry(books: Books, number: str, body: dict[str, Any], key: str | None) -> JournalEntryTransfer:
-        """``transferredToAccounting`` of one summary entry, as the book's transfer of its whole run: Yes confirms
-        the run, Error fails it, Processing is what a Processing run already says; No and Ignore have no
-        counterpart (a transfer is never undone, and no entry is left out of its run's file)."""
+        """``transferredToAccounting`` of one summary entry (the book's rule: ``journal_runs.transfer_entry``)."""
         request: JournalEntryBasicInformation = _parse(JournalEntryBasicInformation, body, number)
-        entry = books.journal_entry(number)
-        run, value = entry.journal_run_number, request.transferred_to_accounting
-        if value == "Yes":
-            view = books.confirm_journal_run(run, idempotency_key=key)
-        elif value == "Error":
-            reason = request.notes or f"the ERP rejected summary journal entry {number}"
-            view = books.fail_journal_run(run, reason, idempotency_key=key)
-        elif value == "Processing" and entry.transferred_to_accounting == "Processing":
-            view = books.journal_run(run)
-        elif value == "Processing":
-            raise RuleViolation(
-                f"journal run {run} is {books.journal_run(run).status}; Processing is the status of a run whose "
-                "files are out for the ERP, and the book does not move a run back to it",
-                document=number,
-                field="transferredToAccounting",
-            )
-        else:
-            raise RuleViolation(
-                f"the book does not set transferredToAccounting to {value}: it transfers journal run {run} as a "
-                "whole (Yes confirms it, Error marks it rejected); to take its entries back, "
-                f"PUT /v1/journal-runs/{run}/cancel",
-                document=number,
-                field="transferredToAccounting",
-            )
+        view = books.transfer_journal_entry(number, request, idempotency_key=key)
+        entry, run = books.journal_entry(number), view.number
         transferred = TRANSFERRED[view.status]
         return JournalEntryTransfer(
             journal_entry_number=number,

@@ -32,6 +32,7 @@ from subledger.errors import NotFound, RuleViolation
 from subledger.export import gl
 from subledger.export.gl.model import Account, GLEntry, GLLine, RunInfo, accounts_of
 from subledger.models.base import OutputModel
+from subledger.models.journal_run import JournalEntryBasicInformation
 from subledger.money import ZERO, fmt
 from subledger.permissions import Permission
 from subledger.storage.cursor import driver_rows
@@ -286,6 +287,43 @@ def fail(ctx: Context, number: str, note: str) -> JournalRunView:
         )
     _set_status(ctx, run.id, "Error", note)
     return view(ctx.conn, number)
+
+
+def transfer_entry(ctx: Context, number: str, request: JournalEntryBasicInformation) -> JournalRunView:
+    """A summary journal entry's ``transferredToAccounting``, as the transfer of its whole run (one run is one ERP
+    file): Yes confirms the run, Error fails it (``notes`` the reason), Processing is what a Processing run already
+    says; No and Ignore have no counterpart (a transfer is never undone, and no entry is left out of its run's file).
+    The vocabulary is the reference product's REST API's (its summary journal entries), and so is the way back it
+    names. Processing writes nothing (``still_processing``, a read)."""
+    run = summary_entry(ctx.conn, number).journal_run_number
+    value = request.transferred_to_accounting
+    if value == "Yes":
+        return confirm(ctx, run)
+    if value == "Error":
+        return fail(ctx, run, request.notes or f"the ERP rejected summary journal entry {number}")
+    if value == "Processing":
+        return still_processing(ctx.conn, number)
+    raise RuleViolation(
+        f"the book does not set transferredToAccounting to {value}: it transfers journal run {run} as a whole (Yes "
+        f"confirms it, Error marks it rejected); to take its entries back, PUT /v1/journal-runs/{run}/cancel",
+        document=number,
+        field="transferredToAccounting",
+    )
+
+
+def still_processing(conn: Connection, number: str) -> JournalRunView:
+    """``transferredToAccounting`` Processing for a summary entry: what its run says while its files are out for the
+    ERP, refused otherwise (the book does not move a run back to Processing)."""
+    run = summary_entry(conn, number).journal_run_number
+    current = view(conn, run)
+    if current.status != "Processing":
+        raise RuleViolation(
+            f"journal run {run} is {current.status}; Processing is the status of a run whose files are out for the "
+            "ERP, and the book does not move a run back to it",
+            document=number,
+            field="transferredToAccounting",
+        )
+    return current
 
 
 def cancel(ctx: Context, number: str, note: str | None = None) -> JournalRunView:
