@@ -263,17 +263,21 @@ def write_chained(
 
 def post_together(
     conn: Connection, posted: Sequence[tuple[Sequence[Entry], Sequence[tuple[str, dt.date]], int]]
-) -> None:
+) -> list[tuple[str, int]]:
     """The entries of many operations (each: its entries, their periods, its operation id), chained per account
-    from the heads read once and inserted together: a batch of a bulk task."""
+    from the heads read once and inserted together (lines first, then the entry that seals them): one operation's
+    (``post``), or a batch of a bulk task's. Returns the (account, sequence number) of each entry."""
     heads = read_heads(conn, (e.account_number for entries, _, _ in posted for e in entries))
     entry_rows: list[dict[str, object]] = []
     line_rows: list[dict[str, object]] = []
+    keys: list[tuple[str, int]] = []
     for entries, periods, operation_id in posted:
-        e, ln, _ = chain_rows(entries, periods, heads, operation_id)
+        e, ln, k = chain_rows(entries, periods, heads, operation_id)
         entry_rows += e
         line_rows += ln
+        keys += k
     write_chained(conn, entry_rows, line_rows, heads)
+    return keys
 
 
 def post(
@@ -286,7 +290,4 @@ def post(
     """
     if not entries:
         return []
-    heads = read_heads(conn, (e.account_number for e in entries))
-    entry_rows, line_rows, keys = chain_rows(entries, periods, heads, operation_id)
-    write_chained(conn, entry_rows, line_rows, heads)
-    return keys
+    return post_together(conn, [(entries, periods, operation_id)])

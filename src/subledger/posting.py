@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
-from typing import TYPE_CHECKING, Literal, cast
+from typing import TYPE_CHECKING, Literal, cast, get_args
 
 if TYPE_CHECKING:
     from subledger.chart import Chart
@@ -97,7 +97,7 @@ AdjustedSource = Literal["InvoiceDetail", "Tax"]
 
 def payment_type(value: str) -> PaymentType:
     """A payment or refund type as the books store it (a column of text)."""
-    if value in ("External", "Electronic"):
+    if value in get_args(PaymentType):
         return cast(PaymentType, value)
     raise ValueError(f"{value!r} is not a payment type (External, Electronic)")
 

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
-from typing import NamedTuple, TypeVar
+from typing import Literal, NamedTuple, TypeVar
 
 from subledger.chart import Chart
 from subledger.context import PeriodState
@@ -99,7 +99,7 @@ class ChainBreak(NamedTuple):
     longer recomputes its hash)."""
 
     entry: str
-    kind: str
+    kind: Literal["gap", "link", "unknown-version", "older-version", "altered"]
     before: int = 0
     version: int = 0
 

@@ -183,7 +183,7 @@ def _fold(
             at = bisect.bisect_right(starts, date) - 1
             actual = periods[at] if at >= 0 and date <= periods[at].end_date else None
             dated_in = actual.name if actual else ""
-            piece.misdated.append(Misdated(entry_id(account, seq), period, date, actual.name if actual else None))
+            piece.misdated.append(Misdated(entry_id(account, seq), period, date, dated_in or None))
         piece.tails[account] = (seq, stored)
         if not hashed:
             continue

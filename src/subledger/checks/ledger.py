@@ -108,14 +108,11 @@ def beancount_ledger(facts: Facts, scope: Scope) -> list[Problem]:
             )
         )
     # Transactions balance (Beancount checks each transaction per currency; an entry without lines is no error).
+    foreign = (u for account, seq, _ in journal.foreign for u in journal.foreign_unbalanced.get((account, seq), ()))
     problems.extend(
-        Problem(u.entry, None, f"Transaction does not balance: {unbalanced_rule(u)}") for u in journal.unbalanced
+        Problem(u.entry, None, f"Transaction does not balance: {unbalanced_rule(u)}")
+        for u in (*journal.unbalanced, *foreign)
     )
-    for account, seq, _ in journal.foreign:
-        problems.extend(
-            Problem(u.entry, None, f"Transaction does not balance: {unbalanced_rule(u)}")
-            for u in journal.foreign_unbalanced.get((account, seq), ())
-        )
     # Each period's balance assertions: the subledger at the period's end against the journal on the day after.
     subledger, journal_at, fingerprints = need(facts.subledger), need(facts.journal_at), need(facts.fingerprints)
     for period in ledger.span:

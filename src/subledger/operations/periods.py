@@ -32,6 +32,7 @@ from subledger.errors import (
 )
 from subledger.fingerprint import close_marks
 from subledger.models.base import OutputModel
+from subledger.operations.base import derived_key
 from subledger.storage.schema import period_events, periods
 
 
@@ -171,7 +172,7 @@ def close_through(
         if progress is not None:
             progress(len(done.closed), len(done.todo))
         try:
-            done.closed.append(close(name, None if idempotency_key is None else f"{idempotency_key}:{name}"))
+            done.closed.append(close(name, derived_key(idempotency_key, name)))
         except SubledgerError as exc:
             if not done.closed:
                 raise
