@@ -23,7 +23,6 @@ from subledger.models.base import Amount, Date, Id, Model, OutputModel
 from subledger.posting import AdjustedSource
 
 AdjustmentType = Literal["Credit", "Charge"]
-SourceType = AdjustedSource
 #: Custom fields of the invoice item adjustment object: ``name__c`` as the reference product names them.
 CustomFieldName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_]*__c$", max_length=64)]
 CustomFields = dict[CustomFieldName, str | int | bool | None]
@@ -45,7 +44,7 @@ class InvoiceItemAdjustment(_Common):
     invoice_number: Id
     type: AdjustmentType
     amount: Amount
-    source_type: SourceType
+    source_type: AdjustedSource
     source_id: Id
     adjustment_date: Date
     deferred_revenue_account: str | None = Field(default=None, min_length=1, max_length=100)
@@ -102,7 +101,7 @@ class AdjustmentView(OutputModel):
     type: AdjustmentType
     amount: str
     currency: str
-    source_type: SourceType
+    source_type: AdjustedSource
     source_id: str
     adjustment_date: dt.date
     reason_code: str
