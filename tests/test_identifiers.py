@@ -32,6 +32,7 @@ HOSTILE = [
     " INV1",
     "INV1 ",
     "INV\n2026-01-01 open Assets:Stolen USD",
+    "INV1\n",  # a regular expression's "$" matches before a final newline: the rule is a full match
     "INV\r1",
     "INV\t1",
     "INV\\1",

@@ -24,15 +24,15 @@ from subledger.money import parse_decimal
 
 
 def _parse_date(value: object) -> dt.date:
-    if isinstance(value, dt.datetime):
-        raise ValueError("must be a date (YYYY-MM-DD), not a timestamp")
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str) and len(value) == 10:
+    if isinstance(value, str) and len(value) == 10:  # the common case first
         try:
             return dt.date.fromisoformat(value)
         except ValueError:
             raise ValueError(f"{value!r} is not a valid date (YYYY-MM-DD)") from None
+    if isinstance(value, dt.datetime):
+        raise ValueError("must be a date (YYYY-MM-DD), not a timestamp")
+    if isinstance(value, dt.date):
+        return value
     raise ValueError(f"{value!r} is not a date (YYYY-MM-DD)")
 
 
@@ -135,15 +135,15 @@ class OutputModel(BaseModel):
 #: run as a formula). Free text (names, comments, descriptions) is not restricted: each output escapes it.
 IDENTIFIER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._/-]*$"
 IDENTIFIER_RULE = "must be letters, digits and . _ / - only, starting with a letter or digit"
-_IDENTIFIER = re.compile(IDENTIFIER_PATTERN)
+_IDENTIFIER = re.compile(IDENTIFIER_PATTERN).fullmatch  # not match: "$" also matches before a final newline
 
 
 def is_identifier(value: str) -> bool:
-    return _IDENTIFIER.match(value) is not None
+    return _IDENTIFIER(value) is not None
 
 
 def _identifier(value: str) -> str:
-    if not is_identifier(value):
+    if _IDENTIFIER(value) is None:
         raise ValueError(f"{value!r} {IDENTIFIER_RULE}")
     return value
 
