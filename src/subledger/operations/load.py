@@ -56,7 +56,7 @@ from subledger.state import (
     new_tax_line,
     write_balances,
 )
-from subledger.storage.bulk import insert_rows, one_of
+from subledger.storage.bulk import insert_rows, one_of, pairs_in
 from subledger.storage.schema import customer_accounts, document_items, documents, payments, taxation_items
 
 P = ParamSpec("P")
@@ -246,24 +246,21 @@ class _Loader:
         for line_id, count in item_ids.items():
             if count > 1:
                 self.problems.append(Problem(line_id, "id", "item id is used by more than one line in the file"))
-        accounts = sorted({doc.account_number for doc in self.new_docs.values()})
-        self.check_item_ids_unused(sorted(item_ids), accounts)
+        lines = sorted({(doc.account_number, line.id) for doc in self.new_docs.values() for line in doc.lines()})
+        self.check_item_ids_unused(lines)
 
-    def check_item_ids_unused(self, ids: list[str], accounts: list[str]) -> None:
-        """Item ids of the batch already used in their customer accounts (by the primary key: a lookup per id).
+    def check_item_ids_unused(self, lines: list[tuple[str, str]]) -> None:
+        """Item ids of the batch already used in their customer accounts (by the primary key: a probe per line).
 
-        An id used under another account is found once the whole file is written (``item_ids_elsewhere``): the
-        tables have no index on the id alone, and a query per batch would read them whole every time."""
+        An id used under another account is found once the whole file is written (``item_ids_elsewhere``, one
+        pass for the load instead of one per batch)."""
         conn = self.ctx.conn
-        for chunk in _chunks(ids, 5_000):
-            for table in (document_items, taxation_items):
-                query = select(table.c.id, table.c.document_number).where(
-                    one_of(conn, table.c.account_number, accounts), one_of(conn, table.c.id, chunk)
-                )
-                for r in conn.execute(query):
-                    self.problems.append(
-                        Problem(r.id, "id", f"item id is already used by document {r.document_number}")
-                    )
+        for table in (document_items, taxation_items) if lines else ():
+            query = select(table.c.id, table.c.document_number).where(
+                pairs_in(conn, (table.c.account_number, table.c.id), lines)
+            )
+            for r in conn.execute(query.order_by(table.c.id)):
+                self.problems.append(Problem(r.id, "id", f"item id is already used by document {r.document_number}"))
 
     def build(
         self, model: Invoice | DebitMemo | CreditMemo, kind: DocumentKind, payload: str, content_hash: str
