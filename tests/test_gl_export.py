@@ -516,6 +516,20 @@ def test_each_line_carries_documents_reason_code_and_comment(book: Books, tmp_pa
     assert '"reasonCode": "Write-off"' in (tmp_path / "gl.jsonl").read_text()
 
 
+def test_a_jsonl_record_is_one_line_for_every_reader(book: Books, tmp_path: Path) -> None:
+    """U+2028, U+2029 and U+0085 in a comment: JSON leaves them unescaped, and a reader splitting on every line
+    boundary (the package's own check did) cut the record in two. They are escaped, and the text round-trips."""
+    comment = "Disputed\u2028since March\x85see ticket\u2029 42"
+    book.write_off_invoice("INV00000010", {"memoDate": "2026-10-20", "reasonCode": "Write-off", "comment": comment})
+    out = tmp_path / "gl.jsonl"
+    book.render_gl(run_of(book), out, format="jsonl", profile=PROFILE)
+    content = out.read_text(encoding="utf-8")
+    assert content.count("\n") == len(content.splitlines()) == 20
+    assert {json.loads(line).get("comment") for line in content.splitlines()} == {None, comment}
+    assert "Disputed\\u2028since March\\u0085see ticket\\u2029 42" in content
+    assert book.check_gl(out, format="jsonl", profile=PROFILE).problems == []
+
+
 def test_a_cell_starting_like_a_formula_is_written_as_text(books: Books, tmp_path: Path) -> None:
     """Document numbers are refused at load unless plain (issue 14); customer names and comments are free text."""
     books.load(

@@ -86,7 +86,8 @@ def check_file(
     except (OSError, UnicodeDecodeError) as exc:
         raise ExportFailed(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}", field="check") from None
     if spec is None:
-        return check_jsonl(text.splitlines(), path.name)
+        # Records end at "\n" only: a reader that also splits at U+2028 or U+0085 would cut a record in two.
+        return check_jsonl(text.removesuffix("\n").split("\n") if text else [], path.name)
     return check_csv(spec, text, path.name)
 
 

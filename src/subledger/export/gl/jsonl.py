@@ -8,6 +8,10 @@ from typing import Any
 from subledger.export.gl.model import Account, GLEntry, RunInfo, amount_text
 from subledger.export.gl.profile import Profile
 
+#: Characters a reader splitting on any line boundary (Python's ``splitlines``, JavaScript before ES2019) takes for
+#: the end of a record, which JSON leaves unescaped: escaped, a record is one line for every reader.
+_LINE_BREAKS = str.maketrans({"\u2028": "\\u2028", "\u2029": "\\u2029", "\x85": "\\u0085"})
+
 
 class Renderer:
     spec = None
@@ -41,7 +45,8 @@ class Renderer:
                 for line in e.lines
             ],
         }
-        return [[json.dumps({k: v for k, v in record.items() if v is not None}, ensure_ascii=False) + "\n"]]
+        text = json.dumps({k: v for k, v in record.items() if v is not None}, ensure_ascii=False)
+        return [[text.translate(_LINE_BREAKS) + "\n"]]
 
     def settings(self) -> dict[str, Any]:
         return {}
