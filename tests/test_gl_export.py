@@ -9,6 +9,7 @@ import errno
 import io
 import json
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -368,6 +369,22 @@ NS = "External ID,Date,Posting Period,Currency,Exchange Rate,Memo,Account,Debit,
         ("netsuite", NS + "E1,10/05/2026,Oct 2026,USD,,m,1200,10.00,,x,Acme\n", "a journal has at least 2"),
         (
             "netsuite",
+            NS + "E1,10/05/2026,Oct 2026,USD,,m,1200,10.00,,x,Acme\nE1,10/05/2026,Oct 2026,EUR,,m,4000,,10.00,x,\n",
+            "row 3, Currency: a header field of journal E1: the same on every line; its first line has 'USD'",
+        ),
+        (
+            "netsuite",
+            NS + "E1,02/30/2026,Feb 2026,USD,,m,1200,10.00,,x,Acme\nE1,02/30/2026,Feb 2026,USD,,m,4000,,10.00,x,\n",
+            "row 2, Date: '02/30/2026' is not a day of the calendar",
+        ),
+        (
+            "xero",
+            "*Narration,*Date,Description,*AccountCode,*TaxRate,*Amount\nJ1,31/02/2026,d,1210,Tax Exempt,10.00\n"
+            "J1,31/02/2026,d,4000,Tax Exempt,-10.00\n",
+            "row 2, *Date: '31/02/2026' is not a day of the calendar",
+        ),
+        (
+            "netsuite",
             NS + "E1,10/05/2026,Oct 2026,USD,,m,1200,12345678901.00,,x,Acme\nE1,10/05/2026,Oct 2026,USD,,m,"
             "4000,,12345678901.00,x,\n",
             "row 2, Debit: '12345678901.00' is not a positive amount (at most 10 digits",
@@ -454,6 +471,32 @@ def test_an_export_that_would_break_a_rule_writes_no_file(book: Books, tmp_path:
         book.render_gl(number, tmp_path / "out" / "q.csv", format="quickbooks", summary=True, profile=profile)
     assert "q.csv, row 2, Name" in str(caught.value)
     assert list((tmp_path / "out").iterdir()) == []
+
+
+XERO = '[xero]\nforeign_currency = "convert"\nrates = { EUR = "1.0850" }\n'
+
+
+def test_a_profile_that_would_misplace_receivables_is_refused(book: Books, tmp_path: Path) -> None:
+    """NetSuite without the customer's Name on A/R lines ("No Customer" on its aging), Xero posting receivables to
+    its Accounts Receivable system account or to another account's code: each refused, no file written."""
+    number = run_of(book)
+    cases = [
+        ("netsuite", "[netsuite]\ncustomer_name = false\n", "Name: a receivable line needs the customer's name"),
+        ("xero", f'{XERO}receivable_clearing_account = "1200"\n', "account '1200' is a system account"),
+        (
+            "xero",
+            f'{XERO}receivable_clearing_account = "2400"\n',
+            "xero.receivable_clearing_account '2400' is also the Xero account of Deferred Revenue: receivable lines "
+            "need an account of their own",
+        ),
+    ]
+    for i, (fmt, toml, expected) in enumerate(cases):
+        profile = tmp_path / f"p{i}.toml"
+        profile.write_text(toml)
+        out = tmp_path / f"out{i}" / f"gl{SUFFIX[fmt]}"
+        with pytest.raises(SubledgerError, match=re.escape(expected)):
+            book.render_gl(number, out, format=fmt, profile=profile)
+        assert not out.parent.exists() or list(out.parent.iterdir()) == []
 
 
 def test_xero_files_hold_at_most_300_lines_and_never_split_an_entry(books: Books, tmp_path: Path) -> None:

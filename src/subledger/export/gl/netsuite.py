@@ -40,6 +40,10 @@ def columns(p: NetSuite) -> tuple[Column, ...]:
     return tuple(cols)
 
 
+#: The entry's header fields, repeated on each of its lines (the rest are line fields).
+_HEADER = frozenset({"Date", "Posting Period", "Subsidiary", "Currency", "Exchange Rate", "Memo"})
+
+
 def _dimensions(p: NetSuite) -> list[tuple[str, str]]:
     return [("Department", p.department), ("Class", p.class_), ("Location", p.location)]
 
@@ -71,8 +75,9 @@ def spec(p: NetSuite, accounts: dict[str, Account] | None = None) -> Spec:
         max_lines_per_entry=p.max_lines_per_entry,
         max_lines_per_file=MAX_RECORDS_PER_FILE,
         accounts=frozenset(cells) if accounts else None,
-        receivable_accounts=frozenset(c for c, a in cells.items() if a.receivable) if p.customer_name else frozenset(),
+        receivable_accounts=frozenset(c for c, a in cells.items() if a.receivable),
         name_column="Name",
+        header=tuple(c.name for c in columns(p) if c.name in _HEADER),
     )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import datetime as dt
 import io
 import json
 import re
@@ -86,9 +87,20 @@ class Spec:
     name_column: str | None = None
     #: A column numbered 1, 2, ... within each journal (Intacct's LINE_NO).
     line_no: str | None = None
+    #: Header fields: the same on every line of one journal (NetSuite repeats them on each line of an entry).
+    header: tuple[str, ...] = ()
 
     def index(self, name: str | None) -> int:
         return -1 if name is None else [c.name for c in self.columns].index(name)
+
+
+#: How each date hint reads a date, to tell a date on the calendar from one that only has its shape (31/02/2026).
+_DATE_FORMATS = {
+    "MM/DD/YYYY": "%m/%d/%Y",
+    "DD/MM/YYYY": "%d/%m/%Y",
+    "YYYY-MM-DD": "%Y-%m-%d",
+    "DD Mon YYYY": "%d %b %Y",
+}
 
 
 def _cell_pattern(column: Column, spec: Spec) -> str:
@@ -128,6 +140,11 @@ class Validator:
         )
         self._name = spec.index(spec.name_column)
         self._line_no = spec.index(spec.line_no)
+        self._date = next((i for i, c in enumerate(spec.columns) if c.kind == "date"), -1)
+        self._date_format = _DATE_FORMATS[spec.date_hint]
+        self._dates: set[str] = set()  # cells already found on the calendar (a file has few distinct dates)
+        self._header = [spec.index(name) for name in spec.header]
+        self._header_cells: list[str] = []
         self._amounts = _Amounts()
         self._seen: set[str] = set()
         self._current: str | None = None
@@ -212,6 +229,11 @@ class Validator:
             if ok and self._line_no >= 0:
                 ln = self._line_no
                 ok = [r[ln] for r in rows] == _LINE_NOS[:n]
+            if ok and self._date >= 0:
+                ok = all(self.on_calendar(r[self._date]) for r in rows)
+            if ok and self._header:
+                first_row = rows[0]
+                ok = all(r[i] == first_row[i] for i in self._header for r in rows)
             if ok:
                 self._seen.add(key)
                 return
@@ -219,6 +241,17 @@ class Validator:
         for i, row in enumerate(rows):
             self.row(row, first + i, matched=text is not None)
         self._close()
+
+    def on_calendar(self, cell: str) -> bool:
+        """Whether a date cell (of the date's shape, or empty) names a day of the calendar."""
+        if not cell or cell in self._dates:
+            return True
+        try:
+            dt.datetime.strptime(cell, self._date_format)
+        except ValueError:
+            return False
+        self._dates.add(cell)
+        return True
 
     def matches(self, cells: list[str]) -> str | None:
         """The row's cells joined, when they meet every cell rule at once (one regular expression over the whole
@@ -239,6 +272,8 @@ class Validator:
             self._cells(cells, row)
             if len(cells) != self._width:
                 return
+        elif self._date >= 0 and not self.on_calendar(cells[self._date]):
+            self._problem(row, spec.columns[self._date].name, f"{cells[self._date]!r} is not a day of the calendar")
         key = cells[self._key[0]] if len(self._key) == 1 else _SEP.join([cells[i] for i in self._key])
         if key != self._current:
             self._close()
@@ -247,6 +282,13 @@ class Validator:
                 self._problem(row, None, f"journal {shown} is split: its lines must be together, in one file")
             self._seen.add(key)
             self._current, self._first_row, self._lines, self._balance = key, row, 0, _ZERO
+            self._header_cells = [cells[i] for i in self._header]
+        else:
+            for i, first in zip(self._header, self._header_cells, strict=True):
+                if cells[i] != first:
+                    name, shown = spec.columns[i].name, key.replace(_SEP, " ")
+                    rule = f"a header field of journal {shown}: the same on every line; its first line has {first!r}"
+                    self._problem(row, name, rule)
         self._lines += 1
         amounts = self._amounts
         if self._signed >= 0:
@@ -301,6 +343,8 @@ class Validator:
             if column.kind == "date":
                 if not re.fullmatch(spec.date, value):
                     self._problem(row, column.name, f"{value!r} is not a date as {spec.date_hint}")
+                elif not self.on_calendar(value):
+                    self._problem(row, column.name, f"{value!r} is not a day of the calendar")
             elif column.kind == "text":
                 if value.startswith(FORMULA_LEADS) or "\t" in value or "\r" in value:
                     self._problem(row, column.name, "a spreadsheet would run this cell as a formula (= + - @, tab, CR)")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from subledger.errors import RuleViolation
 from subledger.export.gl.convert import in_base
 from subledger.export.gl.model import Account, GLEntry, RunInfo, amount_text, audit_memo, clip
 from subledger.export.gl.profile import Profile, Xero
@@ -37,12 +38,21 @@ def account_code(p: Xero, account: Account) -> str:
 
 
 def spec(p: Xero, accounts: dict[str, Account] | None = None) -> Spec:
+    clearing = p.receivable_clearing_account
     if p.date_format == "dd/mm/yyyy":
         date, hint = r"(?:0[1-9]|[12]\d|3[01])/(?:0[1-9]|1[0-2])/\d{4}", "DD/MM/YYYY"
     else:
         date, hint = rf"(?:0[1-9]|[12]\d|3[01]) (?:{'|'.join(_MONTHS)}) \d{{4}}", "DD Mon YYYY"
     mapped = frozenset(account_code(p, a) for a in (accounts or {}).values())
-    system = frozenset(a.number for a in (accounts or {}).values() if a.receivable)
+    shared = sorted(a.name for a in (accounts or {}).values() if not a.receivable and account_code(p, a) == clearing)
+    if shared:  # receivables would be posted to, and netted with, another account's balance
+        raise RuleViolation(
+            f"xero.receivable_clearing_account {clearing!r} is also the Xero account of {shared[0]}: receivable "
+            "lines need an account of their own",
+            field="xero.receivable_clearing_account",
+        )
+    # Xero's system account is Accounts Receivable itself (the on-account code is an account like any other).
+    system = frozenset(a.number for a in (accounts or {}).values() if a.type == "AccountsReceivable")
     return Spec(
         format="xero",
         columns=COLUMNS,
@@ -53,7 +63,7 @@ def spec(p: Xero, accounts: dict[str, Account] | None = None) -> Spec:
         signed="*Amount",
         max_lines_per_file=MAX_LINES_PER_FILE,
         accounts=mapped if accounts else None,
-        forbidden_accounts=system - {p.receivable_clearing_account},
+        forbidden_accounts=system,
     )
 
 
