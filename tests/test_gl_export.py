@@ -7,6 +7,7 @@ import csv
 import datetime as dt
 import errno
 import io
+import itertools
 import json
 import os
 import re
@@ -903,6 +904,96 @@ def test_files_split_at_the_importers_limit_an_entry_never_split(
         seen |= ids
         assert book.check_gl(part, format=fmt, profile=PROFILE).problems == []
     assert len(seen) == 17
+
+
+def test_netsuite_files_split_before_their_byte_limit_an_entry_never_split(
+    book: Books, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One NetSuite import job takes at most 50 MB: a new part starts before a file would cross it."""
+    from subledger.export.gl import netsuite
+
+    number = run_of(book)
+    whole = tmp_path / "whole" / "gl.netsuite.csv"
+    book.render_gl(number, whole, format="netsuite", profile=PROFILE)
+    monkeypatch.setattr(netsuite, "MAX_BYTES_PER_FILE", 2000)
+    out = tmp_path / "split" / "gl.netsuite.csv"
+    result = book.render_gl(number, out, format="netsuite", profile=PROFILE)
+    parts = [Path(f) for f in result.files if not f.endswith(".manifest.json")]
+    assert len(parts) > 3
+    header, *lines = whole.read_bytes().splitlines(keepends=True)
+    bodies = [part.read_bytes().splitlines(keepends=True) for part in parts]
+    assert all(body[0] == header for body in bodies)
+    # the same lines in the same order, each part within the limit, no entry in two parts
+    assert [line for body in bodies for line in body[1:]] == lines
+    assert all(len(b"".join(body)) <= 2000 for body in bodies)
+    ids = [{line.split(b",", 1)[0] for line in body[1:]} for body in bodies]
+    assert sum(len(i) for i in ids) == len(set().union(*ids)) == 17
+    # a part ends only where the next entry would have crossed the limit
+    for body, following in itertools.pairwise(bodies):
+        first = following[1].split(b",", 1)[0] + b","
+        assert len(b"".join(body)) + sum(len(x) for x in following[1:] if x.startswith(first)) > 2000
+    for part in parts:
+        assert book.check_gl(part, format="netsuite", profile=PROFILE).problems == []
+
+
+def _entry(n: int, memo: str, name: str = "x") -> GLEntry:
+    return GLEntry(
+        external_id=f"A-{n}",
+        date=dt.date(2026, 10, 31),
+        period="2026-10",
+        currency="USD",
+        transaction_type="Invoice Item",
+        memo=memo,
+        customer_name=name,
+        lines=[
+            GLLine("Accounts Receivable", "1200", Decimal("10.00"), Decimal(0)),
+            GLLine("Sales Revenue", "4000", Decimal(0), Decimal("10.00")),
+        ],
+    )
+
+
+_ACCOUNTS = {
+    "Accounts Receivable": gl.Account("Accounts Receivable", "1200", "AccountsReceivable", "Accounts Receivable"),
+    "Sales Revenue": gl.Account("Sales Revenue", "4000", "SalesRevenue", "Sales Revenue"),
+}
+_RUN = RunInfo("JR-00000001", "2026-10", dt.date(2026, 10, 31), "Processing", "detail")
+
+
+def test_netsuites_byte_limit_counts_utf8_bytes_and_refuses_an_entry_over_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from subledger.export.gl import netsuite
+
+    # 255-character Japanese names and memos: three bytes a character, so counting characters would undercount
+    name, memo = "株式会社" * 63 + "東京", "請求書の備考" * 42 + "です"
+    entries = [_entry(n, memo, name) for n in range(6)]
+    whole = gl.render("netsuite", entries, tmp_path / "whole.csv", run=_RUN, accounts=_ACCOUNTS).commit()[0]
+    header, *lines = whole.read_bytes().splitlines(keepends=True)
+    entry = len(b"".join(lines[:2]))
+    assert len(b"".join(lines)) == 6 * entry
+    # counted in characters, three entries would fit in the limit below
+    assert len(header.decode() + "".join(x.decode() for x in lines[:6])) < len(header) + 2 * entry
+    monkeypatch.setattr(netsuite, "MAX_BYTES_PER_FILE", len(header) + 2 * entry)
+    out = tmp_path / "split" / "gl.csv"
+    parts = gl.render("netsuite", entries, out, run=_RUN, accounts=_ACCOUNTS).commit()[:-1]
+    assert parts == [out, part_path(out, 2), part_path(out, 3)]
+    assert [p.read_bytes() for p in parts] == [header + b"".join(lines[k : k + 4]) for k in (0, 4, 8)]
+    monkeypatch.setattr(netsuite, "MAX_BYTES_PER_FILE", len(header) + entry - 1)
+    with pytest.raises(RuleViolation, match=f"GL entry A-0 takes {entry} bytes; netsuite takes at most"):
+        gl.render("netsuite", entries, tmp_path / "refused" / "gl.csv", run=_RUN, accounts=_ACCOUNTS)
+    assert list((tmp_path / "refused").iterdir()) == []
+
+
+def test_the_netsuite_check_refuses_a_file_over_50_mb(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from subledger.export.gl import netsuite
+
+    body = NS + "E1,10/05/2026,Oct 2026,USD,,m,1200,10.00,,x,Acme\nE1,10/05/2026,Oct 2026,USD,,m,4000,,10.00,x,\n"
+    size = len(body.encode())
+    assert _check(tmp_path, "netsuite", body, chart=False) == []
+    monkeypatch.setattr(netsuite, "MAX_BYTES_PER_FILE", size - 1)
+    assert _check(tmp_path, "netsuite", body, chart=False) == [
+        f"check.netsuite.csv: netsuite files hold at most {size - 1} bytes; this one has {size}"
+    ]
 
 
 def test_a_file_system_without_hard_links_still_gets_the_file(

@@ -8,6 +8,7 @@ its importer's rules as a validator), shaped by an ERP profile (``profile``), in
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -82,13 +83,15 @@ def check_file(
     maps the chart)."""
     spec = spec_of(format_name, profile, accounts)
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open(encoding="utf-8") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            text = handle.read()
     except (OSError, UnicodeDecodeError) as exc:
         raise ExportFailed(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}", field="check") from None
     if spec is None:
         # Records end at "\n" only: a reader that also splits at U+2028 or U+0085 would cut a record in two.
         return check_jsonl(text.removesuffix("\n").split("\n") if text else [], path.name)
-    return check_csv(spec, text, path.name)
+    return check_csv(spec, text, path.name, size)
 
 
 def header_of(format_name: str, profile: Profile = DEFAULT) -> list[str]:

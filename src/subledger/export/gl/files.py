@@ -11,6 +11,7 @@ import contextlib
 import csv
 import errno
 import hashlib
+import io
 import json
 import os
 import shutil
@@ -225,16 +226,21 @@ def _sync_dir(folder: Path) -> None:
 
 
 class _Writer:
-    """Temporary files for one render, a new one when the next entry would cross the format's lines per file."""
+    """Temporary files for one render, a new one when the next entry would cross the format's lines or bytes per
+    file."""
 
     def __init__(self, staged: Staged, renderer: Renderer, label: str) -> None:
         self.staged, self.renderer, self.label = staged, renderer, label
         self.spec = renderer.spec
         self.limit = self.spec.max_lines_per_file if self.spec else None
+        self.max_bytes = self.spec.max_bytes_per_file if self.spec else None
         self.handle: IO[str] | None = None
-        self.writer: Any = None
+        # Rows with something to quote are formatted here first, so their bytes are known before they are written.
+        self.buffer = io.StringIO(newline="")
+        self.writer = csv.writer(self.buffer, lineterminator="\n")
         self.validator: Validator | None = None
         self.count = 0
+        self.size = 0
         self.row_no = 1
         self.jsonl_lines: list[str] = []
         self.mode = 0o666 & ~_umask()
@@ -247,13 +253,25 @@ class _Writer:
         fd = self.staged.temporary(self.mode)
         self.staged.finals.append(part_path(out, k))
         self.handle = os.fdopen(fd, "w", encoding="utf-8", newline="")
-        self.writer = csv.writer(self.handle, lineterminator="\n")
-        self.count, self.row_no = 0, 1
+        self.count, self.size, self.row_no = 0, 0, 1
         if self.spec is not None:
             header = [c.name for c in self.spec.columns]
-            self.writer.writerow(header)
+            text = self._formatted([header])
+            self.handle.write(text)
+            self.size = _utf8_size(text)
             self.validator = Validator(self.spec, part_path(out, k).name)
             self.validator.header(header)
+
+    def _formatted(self, rows: list[list[str]], joined: str | None = None) -> str:
+        """The rows as the csv module writes them. ``joined`` (the validator's cells and rows joined) is what it
+        writes for rows with nothing to quote, made without its per-field machinery; any comma, quote or line break
+        in a field goes through the writer."""
+        if joined is not None and "," not in joined and '"' not in joined and "\n" not in joined:
+            return joined.replace(_SEP, ",").replace(_RS, "\n") + "\n"
+        self.buffer.seek(0)
+        self.buffer.truncate()
+        self.writer.writerows(rows)
+        return self.buffer.getvalue()
 
     def write(self, entry: GLEntry) -> None:
         rows = self.renderer.rows(entry)
@@ -273,33 +291,45 @@ class _Writer:
                 "file and an entry is never split",
                 document=entry.source_document,
             )
-        if self.handle is None or (limit is not None and self.count + len(rows) > limit):
+        if self.handle is None:
             self._open()
-        assert self.handle is not None
         assert self.validator is not None
-        validator, handle, writer = self.validator, self.handle, self.writer
+        validator = self.validator
         text = validator.joined(rows)
         if text is None:
             # A cell a spreadsheet would run as a formula becomes text; whatever else is wrong is reported.
             rows = [[safe_text(c) if t else c for c, t in zip(row, validator.text, strict=False)] for row in rows]
             text = validator.joined(rows)
+        data = self._formatted(rows, text)
+        size = _utf8_size(data) if self.max_bytes is not None else 0
+        over_lines = limit is not None and self.count + len(rows) > limit
+        over_bytes = self.max_bytes is not None and self.size + size > self.max_bytes
+        if self.count and (over_lines or over_bytes):
+            self._open()
+            assert self.validator is not None
+            validator = self.validator
+            over_bytes = self.max_bytes is not None and self.size + size > self.max_bytes
+        if over_bytes:
+            raise RuleViolation(
+                f"GL entry {entry.external_id} takes {size} bytes; {validator.spec.format} takes at most "
+                f"{self.max_bytes} per file with its header and an entry is never split",
+                document=entry.source_document,
+            )
+        assert self.handle is not None
         validator.entry(rows, self.row_no + 1, text)
         self.row_no += len(rows)
-        # What the csv module writes for rows with nothing to quote, without its per-field machinery; any comma,
-        # quote or line break in a field goes through the writer.
-        if text is not None and "," not in text and '"' not in text and "\n" not in text:
-            handle.write(text.replace(_SEP, ",").replace(_RS, "\n") + "\n")
-        else:
-            writer.writerows(rows)
+        self.handle.write(data)
         if validator.problems:
             raise Problems(validator.problems)
         self.count += len(rows)
+        self.size += size
 
     def _close(self) -> None:
         if self.handle is None:
             return
         problems: list[Problem] = []
         if self.validator is not None:
+            self.validator.size(self.size)
             problems = self.validator.end()
             self.parts.append({"lines": self.count, "journals": len(self.validator._seen)})
         elif self.jsonl_lines:
@@ -318,6 +348,10 @@ class _Writer:
 
     def finish(self) -> None:
         self._close()
+
+
+def _utf8_size(text: str) -> int:
+    return len(text) if text.isascii() else len(text.encode("utf-8"))
 
 
 def _abandon(staged: Staged, writer: _Writer | None) -> None:

@@ -16,8 +16,10 @@ from subledger.export.gl.validate import Column, Spec
 
 #: NetSuite's memo fields hold 999 characters (a length not in the gathered reference: kept within it).
 MEMO_MAX = 999
-#: One CSV import job takes at most 25,000 records; the export counts every line as one.
+#: One CSV import job takes at most 25,000 records or 50 MB; the export counts every line as one record, and a MB
+#: as 1,000,000 bytes (the smaller reading, so the file is within the limit whichever NetSuite means).
 MAX_RECORDS_PER_FILE = 25_000
+MAX_BYTES_PER_FILE = 50_000_000
 DATE = r"(?:0[1-9]|1[0-2])/(?:0[1-9]|[12]\d|3[01])/\d{4}"
 
 
@@ -74,6 +76,7 @@ def spec(p: NetSuite, accounts: dict[str, Account] | None = None) -> Spec:
         max_decimals=2,
         max_lines_per_entry=p.max_lines_per_entry,
         max_lines_per_file=MAX_RECORDS_PER_FILE,
+        max_bytes_per_file=MAX_BYTES_PER_FILE,
         accounts=frozenset(cells) if accounts else None,
         receivable_accounts=frozenset(c for c, a in cells.items() if a.receivable),
         name_column="Name",

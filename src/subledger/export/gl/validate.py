@@ -78,6 +78,8 @@ class Spec:
     min_lines_per_entry: int = 2
     max_lines_per_entry: int | None = None
     max_lines_per_file: int | None = None
+    #: The file's size in bytes as written (UTF-8, the header included).
+    max_bytes_per_file: int | None = None
     #: Account values the file may use (the profile's mapping); None: any non-empty value.
     accounts: frozenset[str] | None = None
     #: Accounts a line must not post to (Xero's Accounts Receivable system account).
@@ -308,6 +310,12 @@ class Validator:
         if self._line_no >= 0 and cells[self._line_no] != str(self._lines):
             self._problem(row, spec.line_no, f"lines are numbered from 1 within each entry; expected {self._lines}")
 
+    def size(self, written: int) -> None:
+        """The file's size in bytes, as written (UTF-8)."""
+        limit = self.spec.max_bytes_per_file
+        if limit is not None and written > limit:
+            self._problem(None, None, f"{self.spec.format} files hold at most {limit} bytes; this one has {written}")
+
     def end(self) -> list[Problem]:
         self._close()
         return self.problems
@@ -371,9 +379,12 @@ class Checked:
     problems: list[Problem] = field(default_factory=list)
 
 
-def check_csv(spec: Spec, text: str, label: str) -> Checked:
-    """Check a CSV file's text against ``spec``: rows are taken a journal at a time (consecutive rows of one key)."""
+def check_csv(spec: Spec, text: str, label: str, size: int | None = None) -> Checked:
+    """Check a CSV file's text against ``spec``: rows are taken a journal at a time (consecutive rows of one key).
+    ``size``: the file's bytes (default: the text's, in UTF-8)."""
     validator = Validator(spec, label)
+    if spec.max_bytes_per_file is not None:
+        validator.size(len(text.encode("utf-8")) if size is None else size)
     reader = csv.reader(io.StringIO(text, newline=""))
     header = next(reader, None)
     if header is None:
