@@ -88,6 +88,30 @@ def transferred(books: Books) -> tuple[list[str], list[str]]:
         return list(docs.scalars()), list(pays.scalars())
 
 
+def _entry(n: int, memo: str, name: str = "x") -> GLEntry:
+    """A receivable debited and revenue credited, with ``memo`` and the customer's ``name``."""
+    return GLEntry(
+        external_id=f"A-{n}",
+        date=dt.date(2026, 10, 31),
+        period="2026-10",
+        currency="USD",
+        transaction_type="Invoice Item",
+        memo=memo,
+        customer_name=name,
+        lines=[
+            GLLine("Accounts Receivable", "1200", Decimal("10.00"), Decimal(0)),
+            GLLine("Sales Revenue", "4000", Decimal(0), Decimal("10.00")),
+        ],
+    )
+
+
+_ACCOUNTS = {
+    "Accounts Receivable": gl.Account("Accounts Receivable", "1200", "AccountsReceivable", "Accounts Receivable"),
+    "Sales Revenue": gl.Account("Sales Revenue", "4000", "SalesRevenue", "Sales Revenue"),
+}
+_RUN = RunInfo("JR-00000001", "2026-10", dt.date(2026, 10, 31), "Processing", "detail")
+
+
 # --- the journal run, end to end --------------------------------------------------------------------------------
 
 
@@ -609,14 +633,86 @@ def test_a_cell_starting_like_a_formula_is_written_as_text(books: Books, tmp_pat
     for fmt in ("csv", "netsuite", "xero", "quickbooks", "intacct"):
         out = tmp_path / f"gl{SUFFIX[fmt]}"
         books.render_gl(number, out, format=fmt, profile=PROFILE)
-        cells = [cell for row in csv.reader(io.StringIO(out.read_text())) for cell in row]
+        # the customer Name is the importer's lookup key: matched exactly, so it is the one cell left as it is
+        cells = [cell for row in read_csv(out) for column, cell in row.items() if column != "Name"]
         assert not [c for c in cells if c[:1] in ("=", "@", "+") or (c[:1] == "-" and not c[1:2].isdigit())], fmt
         assert not [c for c in cells if "\t" in c], fmt
         assert books.check_gl(out, format=fmt, profile=PROFILE).problems == []
     text = (tmp_path / "gl.csv").read_text()
     assert "'=HYPERLINK" in text
     assert "'@SUM" not in text  # the customer's name is not in the generic layout
-    assert "'@SUM(1+1)" in (tmp_path / "gl.netsuite.csv").read_text()
+    for fmt in ("netsuite", "quickbooks"):
+        names = {r["Name"] for r in read_csv(tmp_path / f"gl{SUFFIX[fmt]}")} - {""}
+        assert names == {"@SUM(1+1)*cmd|' /C calc'!A0"}, fmt
+
+
+@pytest.mark.parametrize("fmt", ["netsuite", "quickbooks"])
+def test_the_customer_name_is_written_exactly_as_the_book_has_it(fmt: str, tmp_path: Path) -> None:
+    """The importer matches Name exactly to an existing customer: ``'@Home Networks`` would match none ("No
+    Customer" on the A/R aging). Every other text cell keeps the formula guard; a line break or tab in a name (the
+    ERP's name is one line) becomes a space."""
+    cases = [
+        ("@Home Networks", "=SUM(A1)", "@Home Networks"),
+        ("=X", "+1 555 0100", "=X"),
+        ("-Minus Ltd", "-x", "-Minus Ltd"),
+        ("Two\r\nLines\tCo", "@memo", "Two Lines Co"),
+    ]
+    entries = [_entry(n, memo, name) for n, (name, memo, _) in enumerate(cases)]
+    out = tmp_path / "gl.csv"
+    gl.render(fmt, entries, out, run=_RUN, accounts=_ACCOUNTS, profile=load_profile(PROFILE)).commit()
+    rows = read_csv(out)
+    assert [r["Name"] for r in rows] == [name for _, _, name in cases for name in (name, "")]
+    memos = ["Memo", "Line Memo"] if fmt == "netsuite" else ["Description"]
+    assert {column: [r[column] for r in rows][::2] for column in memos} == {
+        column: [f"'{memo}" for _, memo, _ in cases] for column in memos
+    }
+    assert gl.check_file(out, fmt, profile=load_profile(PROFILE), accounts=_ACCOUNTS).problems == []
+
+
+def test_a_book_customer_named_like_a_formula_is_found_by_the_erp(books: Books, tmp_path: Path) -> None:
+    names = {"A00000001": "@Home Networks", "A00000002": "=X", "A00000003": "-Minus Ltd"}
+    books.load(
+        {
+            "accounts": [{"accountNumber": a, "name": n, "currency": "USD"} for a, n in names.items()],
+            "invoices": [
+                {
+                    "invoiceNumber": f"INV0000000{n}",
+                    "accountNumber": account,
+                    "invoiceDate": "2026-10-05",
+                    "currency": "USD",
+                    "items": [
+                        {
+                            "id": f"II-{n}",
+                            "processingType": "Charge",
+                            "chargeAmount": "10.00",
+                            "financeInformation": {"deferredRevenueAccountingCode": "Deferred Revenue"},
+                            "taxationItems": [],
+                        }
+                    ],
+                }
+                for n, account in enumerate(names, start=1)
+            ],
+        }
+    )
+    number = run_of(books)
+    for fmt in ("netsuite", "quickbooks"):
+        out = tmp_path / f"gl{SUFFIX[fmt]}"
+        books.render_gl(number, out, format=fmt, profile=PROFILE)
+        rows = read_csv(out)
+        key = "External ID" if fmt == "netsuite" else "Journal No."
+        assert {r[key].split("-")[0]: r["Name"] for r in rows if r["Name"]} == names
+        assert books.check_gl(out, format=fmt, profile=PROFILE).problems == []
+
+
+def test_the_check_takes_an_exact_name_and_refuses_a_name_on_two_lines(tmp_path: Path) -> None:
+    lines = "E1,10/05/2026,Oct 2026,USD,,m,1200,10.00,,x,{}\nE1,10/05/2026,Oct 2026,USD,,m,4000,,10.00,x,\n"
+    assert _check(tmp_path, "netsuite", NS + lines.format("@Home Networks"), chart=False) == []
+    assert _check(tmp_path, "netsuite", NS + lines.format('"Two\nLines"'), chart=False) == [
+        "check.netsuite.csv, row 2, Name: is matched to the ERP's record: one line, no tab or line break"
+    ]
+    assert _check(tmp_path, "netsuite", NS + lines.format("x").replace(",m,1200", ",@m,1200"), chart=False) == [
+        "check.netsuite.csv, row 2, Memo: a spreadsheet would run this cell as a formula (= + - @, tab, CR)"
+    ]
 
 
 # --- safe files -------------------------------------------------------------------------------------------------
@@ -802,7 +898,7 @@ def test_rows_are_written_as_the_csv_module_writes_them(fmt: str, tmp_path: Path
             transaction_type="Invoice Item",
             memo=memo,
             source_document=memo or None,
-            customer_name=memo or "x",
+            customer_name=memo.replace("\n", " ") or "x",  # a Name, the ERP's lookup key, is one line
             lines=[
                 GLLine("Accounts Receivable", "1200", Decimal("10.00"), Decimal(0), memo or None),
                 GLLine("Sales Revenue", "4000", Decimal(0), Decimal("10.00")),
@@ -934,29 +1030,6 @@ def test_netsuite_files_split_before_their_byte_limit_an_entry_never_split(
         assert len(b"".join(body)) + sum(len(x) for x in following[1:] if x.startswith(first)) > 2000
     for part in parts:
         assert book.check_gl(part, format="netsuite", profile=PROFILE).problems == []
-
-
-def _entry(n: int, memo: str, name: str = "x") -> GLEntry:
-    return GLEntry(
-        external_id=f"A-{n}",
-        date=dt.date(2026, 10, 31),
-        period="2026-10",
-        currency="USD",
-        transaction_type="Invoice Item",
-        memo=memo,
-        customer_name=name,
-        lines=[
-            GLLine("Accounts Receivable", "1200", Decimal("10.00"), Decimal(0)),
-            GLLine("Sales Revenue", "4000", Decimal(0), Decimal("10.00")),
-        ],
-    )
-
-
-_ACCOUNTS = {
-    "Accounts Receivable": gl.Account("Accounts Receivable", "1200", "AccountsReceivable", "Accounts Receivable"),
-    "Sales Revenue": gl.Account("Sales Revenue", "4000", "SalesRevenue", "Sales Revenue"),
-}
-_RUN = RunInfo("JR-00000001", "2026-10", dt.date(2026, 10, 31), "Processing", "detail")
 
 
 def test_netsuites_byte_limit_counts_utf8_bytes_and_refuses_an_entry_over_it(

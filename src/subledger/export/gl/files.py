@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import IO, Any, Protocol
 
 from subledger.errors import Conflict, ExportFailed, Problem, Problems, RuleViolation
-from subledger.export.gl.model import GLEntry, RunInfo, amount_text, safe_text
+from subledger.export.gl.model import GLEntry, RunInfo, amount_text
 from subledger.export.gl.validate import Spec, Validator, check_jsonl
 
 _SEP, _RS = "\x1f", "\x1e"
@@ -297,8 +297,9 @@ class _Writer:
         validator = self.validator
         text = validator.joined(rows)
         if text is None:
-            # A cell a spreadsheet would run as a formula becomes text; whatever else is wrong is reported.
-            rows = [[safe_text(c) if t else c for c, t in zip(row, validator.text, strict=False)] for row in rows]
+            # A cell a spreadsheet would run as a formula becomes text (a lookup cell: one line); whatever else is
+            # wrong is reported.
+            rows = [[f(c) if f else c for c, f in zip(row, validator.clean, strict=False)] for row in rows]
             text = validator.joined(rows)
         data = self._formatted(rows, text)
         size = _utf8_size(data) if self.max_bytes is not None else 0

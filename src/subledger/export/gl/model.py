@@ -176,6 +176,15 @@ def safe_text(value: str) -> str:
     return value
 
 
+def lookup_text(value: str) -> str:
+    """A cell the importer matches exactly to a record the ERP holds (the customer Name): the book's text with no
+    apostrophe, which would make ``@Home Networks`` match no customer. Only a line break (CR LF, CR or LF) and a
+    tab become a space each, since the ERP's record name is one line."""
+    if "\t" in value or "\r" in value or "\n" in value:
+        value = value.replace("\r\n", " ").replace("\r", " ").replace("\n", " ").replace("\t", " ")
+    return value
+
+
 def clip(value: str, limit: int) -> str:
     """At most ``limit`` characters, an ellipsis marking a cut."""
     return value if len(value) <= limit else value[: limit - 1] + "…"

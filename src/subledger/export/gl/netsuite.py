@@ -36,7 +36,7 @@ def columns(p: NetSuite) -> tuple[Column, ...]:
         Column("Debit", "amount"),
         Column("Credit", "amount"),
         Column("Line Memo", max_len=MEMO_MAX),
-        Column("Name"),
+        Column("Name", "lookup"),
     ]
     cols += [Column(name) for name, value in _dimensions(p) if value]
     return tuple(cols)

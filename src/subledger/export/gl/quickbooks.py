@@ -33,7 +33,7 @@ def columns(p: QuickBooks) -> tuple[Column, ...]:
         Column("Debits", "amount"),
         Column("Credits", "amount"),
         Column("Description", max_len=DESCRIPTION_MAX),
-        Column("Name"),
+        Column("Name", "lookup"),
     ]
     if p.location:
         cols.append(Column("Location"))

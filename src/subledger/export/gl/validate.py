@@ -1,7 +1,7 @@
 """Each importer's documented rules as a check over a file's rows: required columns, date format, amounts, each
 journal balanced and whole, every account mapped, line and file limits, text lengths, and no cell a spreadsheet
-would run as a formula. An export feeds its rows here as it renders them (so a file breaking a rule is never put in
-place); ``subledger export gl --check`` feeds an existing file's.
+would run as a formula but the customer name the importer looks up. An export feeds its rows here as it renders
+them (so a file breaking a rule is never put in place); ``subledger export gl --check`` feeds an existing file's.
 
 A row is first matched against one regular expression built from the columns' rules (the whole row at once, in C);
 only a row that fails is checked cell by cell to name the column and the rule.
@@ -15,15 +15,19 @@ import datetime as dt
 import io
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Literal
 
 from subledger.errors import Problem
-from subledger.export.gl.model import FORMULA_LEADS
+from subledger.export.gl.model import FORMULA_LEADS, lookup_text, safe_text
 
-Kind = Literal["text", "date", "amount", "signed", "line-no", "rate"]
+#: ``text`` cells never start like a formula; a ``lookup`` cell is matched by the importer to a record the ERP holds
+#: (the customer Name), so it carries the book's text as is, on one line.
+Kind = Literal["text", "lookup", "date", "amount", "signed", "line-no", "rate"]
+#: What makes a text cell meet its kind's rule (the writer applies it to a row that fails).
+_CLEAN: dict[str, Callable[[str], str]] = {"text": safe_text, "lookup": lookup_text}
 
 #: Problems reported per file before the check stops (a broken file usually breaks one rule on every row).
 MAX_PROBLEMS = 20
@@ -117,6 +121,9 @@ def _cell_pattern(column: Column, spec: Spec) -> str:
         body = r"\d{1,12}(?:\.\d{1,10})?"
     elif column.kind == "line-no":
         body = r"[1-9]\d{0,5}"
+    elif column.kind == "lookup":
+        rest = "+" if column.max_len is None else f"{{1,{column.max_len}}}"
+        body = f"[^\\t\\r\\n{_SEP}{_RS}]{rest}"
     else:
         rest = "*" if column.max_len is None else f"{{0,{column.max_len - 1}}}"
         body = f"[^=+\\-@\\t\\r{_SEP}{_RS}][^\\t\\r{_SEP}{_RS}]{rest}"
@@ -156,8 +163,8 @@ class Validator:
             spec.forbidden_accounts,
             spec.receivable_accounts,
         )
-        #: Which cells are text (a failing row gets them made safe, then is checked again).
-        self.text = [c.kind == "text" for c in spec.columns]
+        #: Per cell, what makes a text cell meet its rule (a failing row gets it, then is checked again).
+        self.clean = [_CLEAN.get(c.kind) for c in spec.columns]
         self._first_row = 0
         self._lines = 0
         self._balance = Decimal(0)
@@ -353,9 +360,11 @@ class Validator:
                     self._problem(row, column.name, f"{value!r} is not a date as {spec.date_hint}")
                 elif not self.on_calendar(value):
                     self._problem(row, column.name, f"{value!r} is not a day of the calendar")
-            elif column.kind == "text":
-                if value.startswith(FORMULA_LEADS) or "\t" in value or "\r" in value:
+            elif column.kind in ("text", "lookup"):
+                if column.kind == "text" and (value.startswith(FORMULA_LEADS) or "\t" in value or "\r" in value):
                     self._problem(row, column.name, "a spreadsheet would run this cell as a formula (= + - @, tab, CR)")
+                elif column.kind == "lookup" and ("\t" in value or "\r" in value or "\n" in value):
+                    self._problem(row, column.name, "is matched to the ERP's record: one line, no tab or line break")
                 elif column.max_len is not None and len(value) > column.max_len:
                     self._problem(row, column.name, f"is {len(value)} characters; at most {column.max_len}")
                 elif _SEP in value:
