@@ -341,6 +341,7 @@ def test_a_profiles_rates_may_be_toml_numbers(tmp_path: Path) -> None:
         ("[netsuite]\naccount_style = 'id'\n", "netsuite.account_style", "Input should be"),
         ("[xero]\nrates = { EUR = nan }\n", "xero.rates.EUR", "not a finite number"),
         ("[intacct]\njournal = ''\n", "intacct.journal", "at least 1 character"),
+        ("[netsuite.posting_periods]\nFY26-P03 = ''\n", "netsuite.posting_periods.FY26-P03", "at least 1 character"),
         ("[sap]\n", "sap", "unknown key"),
         ("[xero\n", None, "not valid TOML"),
     ],
@@ -353,6 +354,77 @@ def test_a_bad_profile_is_one_clear_line(tmp_path: Path, content: str, field: st
     assert caught.value.field == field
     assert rule in caught.value.rule
     assert "\n" not in str(caught.value)
+
+
+def _four_four_five(tmp_path: Path) -> Path:
+    """A 2026 calendar of 4-4-5 periods named FY26-P01...: FY26-P03 runs from February 26th to April 1st."""
+    folder = tmp_path / "periods"
+    folder.mkdir()
+    rows, start = ["name,start_date,end_date,fiscal_year,fiscal_quarter"], dt.date(2026, 1, 1)
+    for n in range(1, 13):
+        end = start + dt.timedelta(weeks=5 if n % 3 == 0 else 4, days=-1) if n < 12 else dt.date(2026, 12, 31)
+        rows.append(f"FY26-P{n:02d},{start},{end},2026,{(n - 1) // 3 + 1}")
+        start = end + dt.timedelta(days=1)
+    (folder / "2026.csv").write_text("\n".join(rows) + "\n")
+    return folder
+
+
+def test_netsuites_posting_period_is_the_books_period_not_the_dates_month(engine: Any, tmp_path: Path) -> None:
+    books = Books(engine=engine)
+    books.init(periods=_four_four_five(tmp_path))
+    assert [(p.name, p.start_date, p.end_date) for p in books.periods()][2] == (
+        "FY26-P03",
+        dt.date(2026, 2, 26),
+        dt.date(2026, 4, 1),
+    )
+    dates = ["2026-02-26", "2026-03-15", "2026-04-01"]  # one book period, three calendar months
+    books.load(
+        {
+            "accounts": [{"accountNumber": "A00000001", "name": "Acme", "currency": "USD"}],
+            "invoices": [
+                {
+                    "invoiceNumber": f"INV0000000{n}",
+                    "accountNumber": "A00000001",
+                    "invoiceDate": date,
+                    "currency": "USD",
+                    "items": [
+                        {
+                            "id": f"II-{n}",
+                            "processingType": "Charge",
+                            "chargeAmount": "10.00",
+                            "financeInformation": {"deferredRevenueAccountingCode": "Deferred Revenue"},
+                            "taxationItems": [],
+                        }
+                    ],
+                }
+                for n, date in enumerate(dates, start=1)
+            ],
+        }
+    )
+    number = run_of(books, "FY26-P03")
+    mapped = tmp_path / "p.toml"
+    mapped.write_text('[netsuite.posting_periods]\n"FY26-P03" = "Mar 2026"\n"2026-10" = "Oct FY26"\n')
+    for summary in (False, True):
+        out = tmp_path / f"{summary}" / "gl.netsuite.csv"
+        books.render_gl(number, out, format="netsuite", summary=summary, profile=PROFILE)
+        rows = read_csv(out)
+        assert {r["Date"] for r in rows} == (
+            {"02/26/2026", "03/15/2026", "04/01/2026"} if not summary else {"04/01/2026"}
+        )
+        assert {r["Posting Period"] for r in rows} == {"FY26-P03"}
+        assert books.check_gl(out, format="netsuite", profile=PROFILE).problems == []
+        books.render_gl(number, out.with_name("mapped.csv"), format="netsuite", summary=summary, profile=mapped)
+        assert {r["Posting Period"] for r in read_csv(out.with_name("mapped.csv"))} == {"Mar 2026"}
+    manifest = json.loads(sidecar_path(tmp_path / "True" / "mapped.csv").read_text())
+    assert manifest["profile"]["settings"]["postingPeriods"] == {"2026-10": "Oct FY26", "FY26-P03": "Mar 2026"}
+
+
+def test_a_calendar_month_period_is_posted_to_netsuites_month(tmp_path: Path) -> None:
+    entries = [_entry(1, "m")]
+    entries[0].period = "2026-02"  # the period's name, not the entry's date (October), says the month
+    out = tmp_path / "gl.csv"
+    gl.render("netsuite", entries, out, run=_RUN, accounts=_ACCOUNTS).commit()
+    assert {r["Posting Period"] for r in read_csv(out)} == {"Feb 2026"}
 
 
 # --- validators -------------------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ rate, memo) repeat on each of its lines. Columns ``docs/gl-export.md`` lists, an
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from subledger.export.gl.convert import rate_cell
@@ -21,6 +22,8 @@ MEMO_MAX = 999
 MAX_RECORDS_PER_FILE = 25_000
 MAX_BYTES_PER_FILE = 50_000_000
 DATE = r"(?:0[1-9]|1[0-2])/(?:0[1-9]|[12]\d|3[01])/\d{4}"
+#: A calendar month of the book (the default calendar's names), which NetSuite names ``Oct 2026``.
+_MONTH = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
 
 
 def columns(p: NetSuite) -> tuple[Column, ...]:
@@ -61,6 +64,19 @@ def account_cell(p: NetSuite, account: Account) -> str:
     return f"{account.number} {account.name}"
 
 
+def posting_period(p: NetSuite, period: str) -> str:
+    """The NetSuite posting period of the book's ``period``: the profile's name for it, else ``Mon YYYY`` for a
+    month named ``YYYY-MM``, else the period's own name (a 4-4-5 period spans parts of two or three months, so the
+    entry date's month would scatter one book period over several NetSuite periods)."""
+    mapped = p.posting_periods.get(period)
+    if mapped is not None:
+        return mapped
+    month = _MONTH.fullmatch(period)
+    if month is None:
+        return period
+    return dt.date(int(month[1]), int(month[2]), 1).strftime("%b %Y")
+
+
 def spec(p: NetSuite, accounts: dict[str, Account] | None = None) -> Spec:
     cells = {account_cell(p, a): a for a in (accounts or {}).values()}
     return Spec(
@@ -92,6 +108,7 @@ class Renderer:
         self.dims = [v for _, v in _dimensions(p) if v]
         self.subsidiary = [p.subsidiary] if p.subsidiary is not None else []
         self.customers = CustomerNames.of(accounts, p.customer_name, p.summary_name)
+        self.periods: dict[str, str] = {}
 
     def _rate(self, e: GLEntry) -> str:
         p = self.p
@@ -100,7 +117,9 @@ class Renderer:
         return rate_cell(e, p.base_currency, p.rates, "netsuite", 'netsuite.exchange_rate is "profile"')
 
     def rows(self, e: GLEntry) -> list[list[str]]:
-        period = dt.date(e.date.year, e.date.month, 1).strftime("%b %Y")
+        period = self.periods.get(e.period)
+        if period is None:
+            period = self.periods[e.period] = posting_period(self.p, e.period)
         head = [
             e.external_id,
             f"{e.date.month:02d}/{e.date.day:02d}/{e.date.year}",
@@ -137,4 +156,5 @@ class Renderer:
             "exchangeRate": p.exchange_rate,
             "baseCurrency": p.base_currency,
             "rates": {c: str(r) for c, r in sorted(p.rates.items())},
+            "postingPeriods": dict(sorted(p.posting_periods.items())),
         }

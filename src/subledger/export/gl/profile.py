@@ -3,7 +3,8 @@
 Every key is optional: the defaults export the demo books cleanly except where only the organisation can say
 (Xero's base currency when entries are in others: give ``rates`` or the export refuses). ``examples/erp-profile.toml``
 shows every key. Mappings are keyed by accounting code name (what the subledger posts); a code left out falls back to
-its GL number (or, for QuickBooks, its name path in the chart).
+its GL number (or, for QuickBooks, its name path in the chart). NetSuite's ``posting_periods`` is keyed by the name of
+a period of the book's calendar.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from subledger.errors import InvalidInput
 from subledger.models.base import Amount
 
 Code = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+#: A period of the book's calendar, by its name (``periods/*.csv``).
+Period = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 Text = Annotated[str, StringConstraints(max_length=255)]
 
@@ -52,6 +55,11 @@ class NetSuite(_Table):
     department: Text = ""
     class_: Text = Field("", alias="class")
     location: Text = ""
+    #: NetSuite's name for a period of the book where it is not the one the export gives by itself (``Mon YYYY``
+    #: for a period named ``YYYY-MM``, else the book's own name): ``{"FY26-P03" = "Mar 2026"}``.
+    posting_periods: dict[Period, Annotated[str, StringConstraints(min_length=1, max_length=255)]] = Field(
+        default_factory=dict
+    )
     #: ``netsuite``: Exchange Rate left blank, NetSuite applies its own rate table; ``profile``: the rates below
     #: (units of ``base_currency`` per unit; the base currency itself 1).
     exchange_rate: Literal["netsuite", "profile"] = "netsuite"
