@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
+from beancount import loader
 from sqlalchemy import Engine
 
 from conftest import db_url, example
 from subledger import reports
 from subledger.api import Books
+from subledger.fava_ext import review
 from subledger.settings import BookSettings
 
 DAY = {"memoDate": "2026-11-16", "reasonCode": "Write-off"}
@@ -151,3 +156,101 @@ def test_reversal_register(cli: Any, story: Books) -> None:
         {"documentKind": "CreditMemo", "currency": "EUR", "count": 1, "amount": "59.50"},
         {"documentKind": "Invoice", "currency": "EUR", "count": 1, "amount": "297.50"},
     ]
+
+
+def test_write_off_register_has_write_offs_by_invoice_item_adjustments(
+    cli: Any, engine: Engine, tmp_path: Path
+) -> None:
+    """The demo's book without Invoice Settlement (``examples/no-settlement-books.json``): INV00000102 corrected by
+    two adjustments on 2026-11-16 (balance 1.00 to 0.50), then INV00000101 (110.00), INV00000102 (0.50) and
+    INV00000103 (197.00) written off by adjustments, taxation items included, on 2026-11-20. The register has one
+    row per invoice written off, not the corrections, with the figures the Fava register reads from the ledger,
+    and ties to the journal."""
+    books = Books(engine=engine)
+    books.init(settings=BookSettings(invoice_settlement=False))
+    books.load(example("no-settlement-books.json"))
+    books.adjust_invoice_items(
+        {
+            "adjustments": [
+                {
+                    "invoiceNumber": "INV00000102",
+                    "type": type_,
+                    "amount": amount,
+                    "sourceType": "InvoiceDetail",
+                    "sourceId": item,
+                    "adjustmentDate": "2026-11-16",
+                    "reasonCode": "Correcting invoice error",
+                }
+                for type_, amount, item in (("Charge", "2.00", "II-1021"), ("Credit", "2.50", "II-1022"))
+            ]
+        }
+    )
+    books.write_off_by_adjustments(
+        ["INV00000101", "INV00000102", "INV00000103"],
+        {
+            "adjustmentDate": "2026-11-20",
+            "reasonCode": "Write-off",
+            "comment": "Uncollectible after collections",
+            "adjustTaxationItems": True,
+        },
+    )
+    url = db_url(books)
+    result = cli("report", "write-offs", "--period", "2026-11", "--json", db=url)
+    assert result.code == 0, result.err
+    report = result.json()
+    reports.WriteOffReport.model_validate(report)
+    common = {
+        "accountNumber": "A00000101",
+        "date": "2026-11-20",
+        "currency": "USD",
+        "revenueImpacting": "revenue impacting",
+        "reasonCode": "Write-off",
+        "comment": "Uncollectible after collections",
+    }
+    assert report["writeOffs"] == [
+        {"adjustmentNumbers": [f"IIA-INV00000101-{n}" for n in (1, 2, 3, 4)], "documentNumber": "INV00000101"}
+        | common
+        | {"amount": "110.00"},
+        {"adjustmentNumbers": ["IIA-INV00000102-3", "IIA-INV00000102-4"], "documentNumber": "INV00000102"}
+        | common
+        | {"amount": "0.50"},
+        {"adjustmentNumbers": [f"IIA-INV00000103-{n}" for n in (1, 2, 3, 4)], "documentNumber": "INV00000103"}
+        | common
+        | {"amount": "197.00"},
+    ]
+    assert report["byRevenueImpact"] == [
+        {"revenueImpacting": "revenue impacting", "currency": "USD", "amount": "307.50"}
+    ]
+    assert report["byReasonCode"] == [{"reasonCode": "Write-off", "currency": "USD", "amount": "307.50"}]
+    by_code = {r["accountingCode"]: r["amount"] for r in report["byAccountingCode"]}
+    assert by_code == {
+        "Deferred Revenue": "120.00",
+        "Deferred Revenue - Services": "170.00",
+        "Other Revenue": "0.50",
+        "Sales Revenue": "-20.00",
+        "Sales Tax Payable": "37.00",
+    }
+    assert report["totals"] == [{"currency": "USD", "amount": "307.50", "journal": "307.50", "ties": True}]
+    # The Fava register, from the exported ledger alone, shows the same write-offs.
+    books.export_beancount(tmp_path / "ledger")
+    entries, errors, _ = loader.load_file(str(tmp_path / "ledger" / "main.beancount"))
+    assert errors == []
+    (register,) = review.registers(entries, "2026-11")
+    assert [
+        (m.source, m.customer, m.reason_code, m.comment, m.revenue_impacting, m.amount) for m in register.memos
+    ] == [
+        (w["documentNumber"], w["accountNumber"], w["reasonCode"], w["comment"], "Yes", {"USD": Decimal(w["amount"])})
+        for w in report["writeOffs"]
+    ]
+    chart = review.accounts(entries)
+    assert {chart[g.key].code: g.amount for g in register.by_code} == {
+        code: {"USD": Decimal(amount)} for code, amount in by_code.items()
+    }
+    table = cli("report", "write-offs", "--period", "2026-11", db=url).out
+    rows = [re.split(r"\s{2,}", line) for line in table.splitlines() if line.startswith("IIA-")]
+    assert [(row[0], row[1], row[2], row[5]) for row in rows] == [
+        (", ".join(w["adjustmentNumbers"]), "InvoiceItemAdjustment", w["documentNumber"], w["amount"])
+        for w in report["writeOffs"]
+    ]
+    assert "USD      307.50   307.50  yes" in table
+    assert cli("report", "write-offs", "--period", "2026-10", "--json", db=url).json()["writeOffs"] == []

@@ -3,7 +3,8 @@
 Read-only and set-based; every amount is a decimal string in the document's currency, every key the reference
 product's spelling (camelCase), so that ``--json`` prints these dicts as they are. Each report carries the figures
 it ties to: the aging's total per currency against the receivable control balance (the subledger's and the
-journal's), the write-off register's totals against the journal lines the write-off memos posted.
+journal's), the write-off register's totals against the journal lines the write-offs posted (their memos, or in a
+book without Invoice Settlement their invoice item adjustments).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Connection, Table, and_, func, select
 
 from subledger.balances import journal_balances, subledger_balances
+from subledger.chart import EXPENSE_TYPES
 from subledger.errors import NotFound
 from subledger.money import ZERO, fmt
 from subledger.posting import Role
@@ -29,6 +31,7 @@ from subledger.storage.schema import (
     invoice_item_adjustments,
     journal_entries,
     journal_lines,
+    operations,
     payments,
     periods,
     taxation_items,
@@ -44,6 +47,10 @@ BUCKETS: tuple[tuple[str, int | None, int | None], ...] = (
     ("over 90", 91, None),
 )
 CONTROL_TYPES = ("AccountsReceivable", "On-Account Receivable")
+#: An operation wrote something off when its kind begins with this (``write-off-invoice``, ...,
+#: ``write-off-adjustments``): how the register tells a write-off's invoice item adjustments from corrections, and
+#: how the Beancount export marks their entries as a write-off's for the Fava register.
+WRITE_OFF_OPERATION = "write-off"
 
 
 def period_range(conn: Connection, name: str, field: str = "--period") -> tuple[dt.date, dt.date]:
@@ -312,11 +319,53 @@ def _memos(conn: Connection, source: str, start: dt.date, end: dt.date) -> list[
     return [(r, totals.get((r.account_number, r.number), (ZERO, ZERO))[0]) for r in rows]
 
 
-def _posted_by_code(conn: Connection, memos: list[Any]) -> dict[tuple[str, str], Decimal]:
-    """Debit minus credit per (accounting code, currency) of the entries posting the memos themselves (not their
-    applications), control codes left out: what the memos moved into revenue, tax and expense codes."""
+def _adjustment_write_offs(conn: Connection, start: dt.date, end: dt.date) -> list[dict[str, Any]]:
+    """The invoices written off by invoice item adjustments between ``start`` and ``end`` (books without Invoice
+    Settlement), one per write-off operation and invoice, as the Fava register groups their entries: the
+    adjustments in posting order, Credits less Charges (what they debited to the revenue and tax codes), and
+    non-revenue when one of them posts against an expense code (as the export says of each entry)."""
+    a, o, e = invoice_item_adjustments.c, operations.c, journal_entries.c
+    rows = conn.execute(
+        select(
+            a.account_number,
+            a.operation_id,
+            a.invoice_number,
+            a.number,
+            a.type,
+            a.amount,
+            a.currency,
+            a.adjustment_date,
+            a.reason_code,
+            a.comment,
+            accounting_codes.c.type.label("code_type"),
+        )
+        .join(operations, o.id == a.operation_id)
+        .join(accounting_codes, accounting_codes.c.name == a.accounting_code)
+        .join(journal_entries, and_(e.account_number == a.account_number, e.document_number == a.number))
+        .where(
+            a.status == "Processed",
+            a.adjustment_date.between(start, end),
+            o.kind.startswith(WRITE_OFF_OPERATION),
+        )
+        .order_by(a.adjustment_date, a.account_number, a.operation_id, a.invoice_number, e.seq)
+    ).all()
+    found: dict[tuple[str, int, str], dict[str, Any]] = {}
+    for r in rows:
+        write_off = found.setdefault(
+            (r.account_number, r.operation_id, r.invoice_number),
+            {"row": r, "numbers": [], "amount": ZERO, "revenue": True},
+        )
+        write_off["numbers"].append(r.number)
+        write_off["amount"] += r.amount if r.type == "Credit" else -r.amount
+        write_off["revenue"] = write_off["revenue"] and r.code_type not in EXPENSE_TYPES
+    return list(found.values())
+
+
+def _posted_by_code(conn: Connection, numbers: list[str]) -> dict[tuple[str, str], Decimal]:
+    """Debit minus credit per (accounting code, currency) of the entries posting the write-off memos themselves
+    (not their applications) or the write-off adjustments (``numbers``), control codes left out: what the
+    write-offs moved into revenue, tax and expense codes."""
     control = set(_codes_of_type(conn, CONTROL_TYPES))
-    numbers = [memo.number for memo, _ in memos]
     out: dict[tuple[str, str], Decimal] = defaultdict(lambda: ZERO)
     if not numbers:
         return out
@@ -334,10 +383,12 @@ def _posted_by_code(conn: Connection, memos: list[Any]) -> dict[tuple[str, str],
 
 
 def write_offs(conn: Connection, period: str) -> dict[str, Any]:
-    """The write-off register of a period: each write-off memo, and totals by revenue impact, reason code and
-    accounting code; a credit memo write-off counts positive, a debit memo one (of a credit memo) negative."""
+    """The write-off register of a period: each write-off memo, or each invoice written off by invoice item
+    adjustments, and totals by revenue impact, reason code and accounting code; a credit memo write-off counts
+    positive, a debit memo one (of a credit memo) negative."""
     start, end = period_range(conn, period)
     memos = _memos(conn, "WriteOff", start, end)
+    adjusted = _adjustment_write_offs(conn, start, end)
     by_impact: dict[tuple[str, str], Decimal] = defaultdict(lambda: ZERO)
     by_reason: dict[tuple[str, str], Decimal] = defaultdict(lambda: ZERO)
     total: dict[str, Decimal] = defaultdict(lambda: ZERO)
@@ -364,7 +415,28 @@ def write_offs(conn: Connection, period: str) -> dict[str, Any]:
                 "nonRevenueWriteOffAccountingCode": memo.non_revenue_code,
             }
         )
-    posted = _posted_by_code(conn, memos)
+    for write_off in adjusted:
+        first, amount = write_off["row"], write_off["amount"]
+        impact = "revenue impacting" if write_off["revenue"] else "non-revenue"
+        by_impact[(impact, first.currency)] += amount
+        by_reason[(first.reason_code, first.currency)] += amount
+        total[first.currency] += amount
+        rows.append(
+            {
+                "adjustmentNumbers": write_off["numbers"],
+                "documentNumber": first.invoice_number,
+                "accountNumber": first.account_number,
+                "date": first.adjustment_date.isoformat(),
+                "currency": first.currency,
+                "amount": fmt(amount, first.currency),
+                "revenueImpacting": impact,
+                "reasonCode": first.reason_code,
+                "comment": first.comment,
+            }
+        )
+    rows.sort(key=lambda row: (row["date"], row.get("memoNumber") or row["adjustmentNumbers"][0]))
+    numbers = [memo.number for memo, _ in memos] + [n for w in adjusted for n in w["numbers"]]
+    posted = _posted_by_code(conn, numbers)
     journal_total: dict[str, Decimal] = defaultdict(lambda: ZERO)
     for (_, currency), amount in posted.items():
         journal_total[currency] += amount
@@ -495,15 +567,27 @@ class AgingReport(_Shape):
 
 
 class WriteOffRow(_Shape):
-    memoNumber: str
-    memoKind: str
+    """A write-off made with a memo (``memoNumber``), or, in a book without Invoice Settlement, with invoice item
+    adjustments (``adjustmentNumbers``)."""
+
+    memoNumber: str | None = Field(None, description="The write-off memo; absent for a write-off by adjustments.")
+    memoKind: str | None = None
+    adjustmentNumbers: list[str] | None = Field(
+        None,
+        description="The invoice item adjustments that wrote the invoice off, in posting order (a book without "
+        "Invoice Settlement); absent for a memo write-off.",
+    )
     documentNumber: str
     accountNumber: str
     date: str
     currency: str
-    amount: str = Field(description="Positive for a credit memo write-off, negative for a debit memo one.")
+    amount: str = Field(
+        description="Positive for a credit memo write-off, negative for a debit memo one; for a write-off by "
+        "adjustments, its Credits less its Charges."
+    )
     revenueImpacting: str
     reasonCode: str | None = None
+    comment: str | None = Field(None, description="A write-off by adjustments: the adjustments' comment.")
     nonRevenueWriteOffAccountingCode: str | None = None
 
 

@@ -183,10 +183,17 @@ def write_offs(period: Annotated[str, typer.Option("--period", metavar="PERIOD",
 
 
 def _write_off_tables(report: dict[str, Any], period: str) -> None:
+    # A write-off by invoice item adjustments has no memo: its adjustments stand where the memo would.
+    written_off = [
+        r | {"memoNumber": ", ".join(r["adjustmentNumbers"]), "memoKind": "InvoiceItemAdjustment"}
+        if "adjustmentNumbers" in r
+        else r
+        for r in report["writeOffs"]
+    ]
     print_table(
         ("memo", "kind", "document", "account", "date", "amount", "cur", "revenue", "reason", "code"),
         _cells(
-            report["writeOffs"],
+            written_off,
             "memoNumber",
             "memoKind",
             "documentNumber",
@@ -203,7 +210,7 @@ def _write_off_tables(report: dict[str, Any], period: str) -> None:
     for title, key, rows in (
         ("By revenue impact", "revenueImpacting", report["byRevenueImpact"]),
         ("By reason code", "reasonCode", report["byReasonCode"]),
-        ("By accounting code (the write-off memos' journal lines)", "accountingCode", report["byAccountingCode"]),
+        ("By accounting code (the write-offs' journal lines)", "accountingCode", report["byAccountingCode"]),
     ):
         out()
         print_table((key, "cur", "amount"), [(r[key], r["currency"], r["amount"]) for r in rows], title=title)
