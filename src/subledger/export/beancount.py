@@ -37,6 +37,7 @@ from subledger.chart import EXPENSE_TYPES
 from subledger.context import PeriodState, read_chart, read_periods
 from subledger.money import fmt
 from subledger.posting import DocumentKind, Role, moves_receivable_of
+from subledger.reports import WRITE_OFF_OPERATION
 from subledger.storage.cursor import driver_rows
 from subledger.storage.schema import journal_entries
 
@@ -212,7 +213,7 @@ def _explain(
         source, source_doc, reason, comment = d_source, d_source_doc, d_reason, d_comment
     elif a_invoice is not None:
         source_doc, reason, comment = a_invoice, a_reason, a_comment
-        if kind and kind.startswith("write-off"):
+        if kind and kind.startswith(WRITE_OFF_OPERATION):
             source, revenue = "WriteOff", a_code_type not in EXPENSE_TYPES
     elif d_kind is not None and d_operation == operation:
         reason, comment = d_reason, d_comment
