@@ -254,3 +254,35 @@ def test_write_off_register_has_write_offs_by_invoice_item_adjustments(
     ]
     assert "USD      307.50   307.50  yes" in table
     assert cli("report", "write-offs", "--period", "2026-10", "--json", db=url).json()["writeOffs"] == []
+
+
+def test_a_write_off_by_adjustments_one_at_a_time_is_in_the_register(cli: Any, engine: Engine, tmp_path: Path) -> None:
+    """Single Transaction off: each adjustment of the write-off is an operation of its own, judged alone against
+    the balance the ones before it left (here one of INV00000101's, 12.00, and one of INV00000103's, 30.00, go
+    through; the others are refused). They were recorded as plain adjustments (corrections), so neither register
+    showed the write-off; each is a row now, with its one adjustment, and the register ties to the journal."""
+    books = Books(engine=engine)
+    books.init(settings=BookSettings(invoice_settlement=False))
+    books.load(example("no-settlement-books.json"))
+    settings = {"adjustmentDate": "2026-11-20", "reasonCode": "Write-off", "adjustTaxationItems": True}
+    invoices = ["INV00000101", "INV00000102", "INV00000103"]
+    result = books.write_off_by_adjustments(invoices, settings | {"singleTransaction": False})
+    assert [(i.status, i.adjustments) for i in result.invoices] == [
+        ("Partial", ["IIA-INV00000101-1"]),
+        ("Failed", []),
+        ("Partial", ["IIA-INV00000103-1"]),
+    ]
+    report = cli("report", "write-offs", "--period", "2026-11", "--json", db=db_url(books)).json()
+    assert [(w["documentNumber"], w["adjustmentNumbers"], w["amount"]) for w in report["writeOffs"]] == [
+        ("INV00000101", ["IIA-INV00000101-1"], "12.00"),
+        ("INV00000103", ["IIA-INV00000103-1"], "30.00"),
+    ]
+    assert report["totals"] == [{"currency": "USD", "amount": "42.00", "journal": "42.00", "ties": True}]
+    books.export_beancount(tmp_path / "ledger")
+    entries, errors, _ = loader.load_file(str(tmp_path / "ledger" / "main.beancount"))
+    assert errors == []
+    (register,) = review.registers(entries, "2026-11")
+    assert [(m.source, m.amount) for m in register.memos] == [
+        ("INV00000101", {"USD": Decimal("12.00")}),
+        ("INV00000103", {"USD": Decimal("30.00")}),
+    ]

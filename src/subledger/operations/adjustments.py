@@ -87,6 +87,9 @@ from subledger.posting import RULES, DocumentKind, Posts, Role, TransactionType,
 from subledger.state import DocumentState, ItemLine, TaxLine, fetch_documents, update_balances
 from subledger.storage.schema import documents, invoice_item_adjustments
 
+#: The operation kind of a write-off by adjustments, whether Single Transaction makes it one operation per invoice
+#: or one per adjustment: the write-off register and the ledger know a write-off by it (``reports``).
+WRITE_OFF_BY_ADJUSTMENTS = "write-off-adjustments"
 #: Codes an item adjustment may post against (those an invoice item may carry).
 REVENUE_TYPES = ("DeferredRevenue", "SalesRevenue", "SalesDiscounts", "OtherRevenue", "OtherLiabilities")
 #: Codes a tax adjustment may post against: the sales-tax codes, or a revenue code the tax override names.
@@ -557,14 +560,14 @@ def _by_invoice(settings: WriteOffByAdjustments) -> Batch[AdjustmentResult]:
     request = settings.wire()
 
     def named(_: Connection, numbers: Sequence[str]) -> dict[str, Operation]:
-        return {n: Operation("write-off-adjustments", {"invoiceNumber": n, "settings": request}) for n in numbers}
+        return {n: Operation(WRITE_OFF_BY_ADJUSTMENTS, {"invoiceNumber": n, "settings": request}) for n in numbers}
 
     def one(ctx: Context, number: str, _: Operation) -> AdjustmentResult:
         require_settlement(ctx.settings, memos=False)
         return create_adjustments(ctx, plan_write_off(_fetch_invoice(ctx.conn, number), settings))
 
     # One invoice per step, so that progress is reported per invoice.
-    return Batch("write-off-adjustments", AdjustmentResult, named, one, size=1)
+    return Batch(WRITE_OFF_BY_ADJUSTMENTS, AdjustmentResult, named, one, size=1)
 
 
 def _invoice_outcome(outcome: Outcome[AdjustmentResult]) -> InvoiceWriteOffOutcome:
@@ -596,7 +599,7 @@ def _by_adjustment(
             invoice = _fetch_invoice(conn, number)
             # An invoice has at most one adjustment per line: its steps' keys are among these.
             step_keys = [derived_key(key, str(n)) for n in range(1, sum(1 for _ in invoice.lines()) + 1)]
-            recorded = recorded_request(conn, "adjustment", step_keys)
+            recorded = recorded_request(conn, WRITE_OFF_BY_ADJUSTMENTS, step_keys)
             if recorded is not None:
                 plan = [InvoiceItemAdjustment.model_validate(a) for a in recorded["plan"]]
             else:
@@ -607,7 +610,7 @@ def _by_adjustment(
     whole = {"invoiceNumber": number, "settings": settings.wire(), "plan": [a.wire() for a in plan]}
 
     def named(_: Connection, steps: Sequence[str]) -> dict[str, Operation]:
-        return {n: Operation("adjustment", {**whole, "step": int(n)}, document=number) for n in steps}
+        return {n: Operation(WRITE_OFF_BY_ADJUSTMENTS, {**whole, "step": int(n)}, document=number) for n in steps}
 
     def one(ctx: Context, step: str, _: Operation) -> AdjustmentResult:
         return create_adjustments(ctx, requests[step].adjustments)
@@ -615,7 +618,7 @@ def _by_adjustment(
     steps = run_batch(
         engine,
         actor,
-        Batch("adjustment", AdjustmentResult, named, one, size=max(1, len(requests))),
+        Batch(WRITE_OFF_BY_ADJUSTMENTS, AdjustmentResult, named, one, size=max(1, len(requests))),
         list(requests),
         list,
         request_json=canonical_json(settings),
