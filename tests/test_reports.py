@@ -43,6 +43,10 @@ def test_list_with_filters(cli: Any, story: Books) -> None:
     assert [(i["number"], i["balance"]) for i in open_] == [("INV00000001", "430.00")]
     old = cli("list", "invoices", "--older-than", "45", "--as-of", "2026-11-20", "--json", db=url).json()
     assert [i["number"] for i in old] == ["INV00000020", "INV00000001", "INV00000002"]
+    # An age before the calendar's first day (it was an internal error, exit 4): nothing is that old.
+    for days, as_of in (("99999999999", "2026-11-20"), ("1000000", "2026-11-20"), ("5", "0001-01-01")):
+        result = cli("list", "invoices", "--older-than", days, "--as-of", as_of, "--json", db=url)
+        assert (result.code, result.json()) == (0, [])
     november = cli("list", "invoices", "--period", "2026-11", "--json", db=url).json()
     assert [i["number"] for i in november] == ["INV00000021", "INV00000022"]
     memos = cli("list", "credit-memos", "--source", "WriteOff", "--json", db=url).json()

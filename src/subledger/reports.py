@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any, Literal, TypedDict, Unpack
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import Connection, Table, and_, func, select
+from sqlalchemy import Connection, Table, and_, false, func, select
 
 from subledger.balances import journal_balances, subledger_balances
 from subledger.chart import EXPENSE_TYPES
@@ -101,7 +101,10 @@ def _where(conn: Connection, filters: ListFilters, table: Table, date: str, as_o
     if (status := filters.get("status")) is not None:
         where.append(table.c.status == status)
     if (older_than := filters.get("older_than")) is not None:
-        where.append(table.c[date] < as_of - dt.timedelta(days=older_than))
+        try:
+            where.append(table.c[date] < as_of - dt.timedelta(days=older_than))
+        except OverflowError:  # before the first day of the calendar: nothing is that old
+            where.append(false())
     if (period := filters.get("period")) is not None:
         start, end = period_range(conn, period)
         where.append(table.c[date].between(start, end))
