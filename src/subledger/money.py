@@ -51,7 +51,8 @@ def parse_decimal(value: object) -> Decimal:
         result = Decimal(value)
     elif isinstance(value, str):
         text = value.strip()
-        if not text or text != value:
+        # Decimal() also reads 1_000 and digits of other scripts (١٠٠, １００): a billing system writes neither.
+        if not text or text != value or not text.isascii() or "_" in text:
             raise ValueError(f"{value!r} is not a decimal number")
         try:
             result = Decimal(text)

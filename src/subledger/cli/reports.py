@@ -40,8 +40,10 @@ Source = Annotated[
 def _date(value: str | None, option: str) -> dt.date | None:
     if value is None:
         return None
+    from subledger.models.base import iso_date  # pydantic: not imported for --help
+
     try:
-        return dt.date.fromisoformat(value)
+        return iso_date(value)
     except ValueError:
         raise CommandError(f"{option} takes a date YYYY-MM-DD, got {value!r}", code="usage", exit_code=2) from None
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 from collections.abc import Sequence
@@ -22,13 +23,23 @@ from pydantic.alias_generators import to_camel
 
 from subledger.money import parse_decimal
 
+#: YYYY-MM-DD in ASCII digits: Python 3.11's ``date.fromisoformat`` also reads 2026-W41-1 and 20261005.
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}").fullmatch
+
+
+def iso_date(text: str) -> dt.date:
+    """A date written YYYY-MM-DD, and only so (a ``ValueError`` otherwise)."""
+    if _ISO_DATE(text) is not None:
+        with contextlib.suppress(ValueError):
+            return dt.date.fromisoformat(text)
+    if len(text) == 10:
+        raise ValueError(f"{text!r} is not a valid date (YYYY-MM-DD)")
+    raise ValueError(f"{text!r} is not a date (YYYY-MM-DD)")
+
 
 def _parse_date(value: object) -> dt.date:
-    if isinstance(value, str) and len(value) == 10:  # the common case first
-        try:
-            return dt.date.fromisoformat(value)
-        except ValueError:
-            raise ValueError(f"{value!r} is not a valid date (YYYY-MM-DD)") from None
+    if isinstance(value, str):  # the common case first
+        return iso_date(value)
     if isinstance(value, dt.datetime):
         raise ValueError("must be a date (YYYY-MM-DD), not a timestamp")
     if isinstance(value, dt.date):
