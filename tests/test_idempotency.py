@@ -18,7 +18,7 @@ from conftest import db_url, dump, example
 from subledger.api import Books
 from subledger.errors import IdempotencyConflict
 from subledger.operations.base import derived_key
-from subledger.storage.schema import journal_entries, operations
+from subledger.storage.schema import audit_refusals, journal_entries, operations
 
 
 def count(engine: Engine, table: Any) -> int:
@@ -83,6 +83,28 @@ def test_cli_idempotency_key(books: Books, cli: Any, tmp_path: Path) -> None:
 def test_derived_keys_name_each_part_of_a_fanned_out_request() -> None:
     assert derived_key("batch-7", "INV00000001") == "batch-7:INV00000001"
     assert derived_key(None, "INV00000001") is None
+    # Wider than the books record: by its digest, the same every time (a retry finds its parts).
+    wide = derived_key("k" * 250, "INV00000001", "3")
+    assert wide == derived_key("k" * 250, "INV00000001", "3")
+    assert wide is not None
+    assert (wide[:7], len(wide)) == ("sha256:", 71)
+
+
+def test_an_empty_or_too_long_key_is_refused_in_one_line(books: Books, cli: Any) -> None:
+    """An unset shell variable (``--idempotency-key "$KEY"``) was a key like any other, refusing every later write
+    as a different request; a 256-character one fit SQLite and failed PostgreSQL's column without naming the key.
+    Both are refused on either engine, nothing written, each refusal audited without the key."""
+    db = db_url(books)
+    path = str(example("seed-003-books.json"))
+    before = dump(books.engine)
+    for key in ("", "k" * 256):
+        result = cli("load", path, "--idempotency-key", key, db=db)
+        assert (result.code, result.err) == (1, "error: idempotencyKey: an idempotency key is 1 to 255 characters\n")
+    assert dump(books.engine) == before
+    with books.engine.connect() as conn:
+        audited = conn.execute(select(audit_refusals.c.kind, audit_refusals.c.idempotency_key)).all()
+    assert [tuple(r) for r in audited] == [("load", None), ("load", None)]
+    assert cli("load", path, "--idempotency-key", "k" * 255, db=db).code == 0
 
 
 def test_concurrent_callers_with_one_key_get_one_operation(books: Books) -> None:

@@ -18,6 +18,7 @@ from sqlalchemy import Engine, delete, insert, select
 
 from subledger.errors import Conflict, InvalidInput
 from subledger.models.base import is_identifier
+from subledger.operations.base import KEY_WIDTH
 from subledger.storage import schema
 
 #: scrypt's cost (N=2**14, r=8, p=1: about 16 MiB and a few tens of milliseconds per check).
@@ -116,10 +117,6 @@ def caller_of(engine: Engine, token: str) -> Caller | None:
             .where(t.token_hash == token_hash(token), t.expires_at > int(time.time()))
         ).first()
     return None if row is None else Caller(row.client_id, row.actor)
-
-
-#: The width of ``operations.idempotency_key``.
-KEY_WIDTH = 255
 
 
 def scoped_key(client_id: str, key: str) -> str:

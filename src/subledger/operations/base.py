@@ -94,9 +94,29 @@ def digest(value: Any) -> str:
     return hashlib.sha256(canonical_json(value).encode()).hexdigest()
 
 
+#: The width of ``operations.idempotency_key``: the longest key a caller may give.
+KEY_WIDTH = 255
+
+
+def checked_key(key: object) -> str | None:
+    """An idempotency key as given, refused when empty (an unset shell variable: every later write would be
+    refused as a different request under the same key) or wider than the books record."""
+    if key is None:
+        return None
+    if not isinstance(key, str) or not 0 < len(key) <= KEY_WIDTH:
+        raise InvalidInput(f"an idempotency key is 1 to {KEY_WIDTH} characters", field="idempotencyKey")
+    return key
+
+
 def derived_key(key: str | None, *parts: str) -> str | None:
-    """The idempotency key of one part of a fanned-out request (one document of a bulk write-off)."""
-    return None if key is None else ":".join((key, *parts))
+    """The idempotency key of one part of a fanned-out request (one document of a bulk write-off); by its SHA-256
+    when the parts would make it wider than the books record (the same key and parts give the same one)."""
+    if key is None:
+        return None
+    derived = ":".join((key, *parts))
+    if len(derived) <= KEY_WIDTH:
+        return derived
+    return "sha256:" + hashlib.sha256(derived.encode()).hexdigest()
 
 
 def request_hash(request_json: str) -> str:
@@ -352,17 +372,18 @@ def audited(kind: str) -> Callable[[Callable[Concatenate[Any, P], T]], Callable[
                 return call(self, *args, **kwargs)
 
         def call(self: Any, /, *args: P.args, **kwargs: P.kwargs) -> T:
+            key: str | None = None
             try:
+                key = checked_key(kwargs.get("idempotency_key"))
                 return method(self, *args, **kwargs)
             except Exception as exc:
                 book: Book = self
-                key = kwargs.get("idempotency_key")
                 _record(
                     book.engine,
                     kind=kind,
                     actor=actor_name(book._actor_name),
                     request_json=describe_request(args, dict(kwargs)),
-                    idempotency_key=key if isinstance(key, str) else None,
+                    idempotency_key=key,
                     error=exc,
                 )
                 raise
