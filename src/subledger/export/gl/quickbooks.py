@@ -18,6 +18,23 @@ from subledger.export.gl.validate import Column, Spec
 #: the gathered reference).
 JOURNAL_NO_MAX = 21
 DESCRIPTION_MAX = 4000
+
+
+def journal_no(external_id: str, run: str, ordinal: int) -> str:
+    """The Journal No. of the ``ordinal``-th GL entry (from 1) of journal run ``run``: its external id when that fits
+    in 21 characters (``A00000001-7``, ``JR-00000001-003``), else ``RUN-EORDINAL`` (``JR-00000001-E42``: the run's
+    42nd entry, in the order the run renders them, whatever the file it lands in).
+
+    A shortened number is unique within the run (one ordinal per entry) and across runs (the run's number), and is
+    never an entry's own id: a detail id is ``ACCOUNT-SEQ`` and a summary id ``RUN-NNN``, both ending in a hyphen
+    and digits, where a shortened number ends in ``-E`` and digits (an account number may be ``JR-00000001``; no
+    id ends in ``-E42``). It needs no digest, so no two entries can ever share one, and it is as short as the run's
+    number allows (13 characters and the ordinal's digits: 99,999,999 entries per run)."""
+    if len(external_id) <= JOURNAL_NO_MAX:
+        return external_id
+    return f"{run}-E{ordinal}"
+
+
 _DATES = {
     "MM/DD/YYYY": r"(?:0[1-9]|1[0-2])/(?:0[1-9]|[12]\d|3[01])/\d{4}",
     "DD/MM/YYYY": r"(?:0[1-9]|[12]\d|3[01])/(?:0[1-9]|1[0-2])/\d{4}",
@@ -72,6 +89,9 @@ class Renderer:
         self.names = {code: account_name(p, a) for code, a in accounts.items()}
         self.tracking = [v for v in (p.location, p.class_) if v]
         self.customers = CustomerNames.of(accounts, p.customer_name, p.summary_name)
+        self.run = run.number
+        #: The entries rendered so far: a render is the run's entries in its order, each rendered once.
+        self.ordinal = 0
 
     def _date(self, e: GLEntry) -> str:
         d = e.date
@@ -90,14 +110,18 @@ class Renderer:
         else:
             amounts = in_base(e, p, "quickbooks")
             currency, extra = p.base_currency, []
-        head = [e.external_id, self._date(e)]
+        self.ordinal += 1
+        number = journal_no(e.external_id, self.run, self.ordinal)
+        # A shortened Journal No. is traced back to the entry by its id, first on every line (never clipped off).
+        traced = "" if number == e.external_id else f"entry: {e.external_id} | "
+        head = [number, self._date(e)]
         return [
             [
                 *head,
                 self.names[line.code],
                 side_text(debit, currency),
                 side_text(credit, currency),
-                clip(audit_memo(e, line), DESCRIPTION_MAX),
+                clip(traced + audit_memo(e, line), DESCRIPTION_MAX),
                 self.customers.cell(e, line.code),
                 *self.tracking,
                 *extra,
