@@ -628,6 +628,112 @@ def test_xero_files_hold_at_most_300_lines_and_never_split_an_entry(books: Books
         assert books.check_gl(path, format="xero").problems == []
 
 
+def _long_account_book(books: Books) -> tuple[str, str]:
+    """seed-003 under a 21-character account number (its ids are 23 characters), and an 18-character one with 100
+    invoices (ids of 20 and 21 characters up to its 99th entry, 22 from its 100th)."""
+    long, eighteen = "ACCT-0000000000000001", "B-0000000000000002"
+    assert (len(long), len(eighteen)) == (21, 18)
+    books.load(json.loads(example("seed-003-books.json").read_text().replace("A00000001", long)))
+    invoices = [
+        {
+            "invoiceNumber": f"BINV{n:07d}",
+            "accountNumber": eighteen,
+            "invoiceDate": "2026-10-06",
+            "currency": "USD",
+            "items": [
+                {
+                    "id": f"BII-{n}",
+                    "processingType": "Charge",
+                    "chargeAmount": "10.00",
+                    "financeInformation": {"deferredRevenueAccountingCode": "Deferred Revenue"},
+                    "taxationItems": [],
+                },
+            ],
+        }
+        for n in range(1, 101)
+    ]
+    books.load({"accounts": [{"accountNumber": eighteen, "name": "Beta", "currency": "USD"}], "invoices": invoices})
+    return long, eighteen
+
+
+def test_quickbooks_journal_no_is_the_id_when_it_fits_else_the_runs_number_and_the_entrys_ordinal() -> None:
+    from subledger.export.gl.quickbooks import JOURNAL_NO_MAX, journal_no
+
+    fits = "B-0000000000000002-99"
+    assert (len(fits), journal_no(fits, "JR-00000001", 7)) == (JOURNAL_NO_MAX, fits)
+    assert journal_no("B-0000000000000002-100", "JR-00000001", 7) == "JR-00000001-E7"
+    assert journal_no("JR-00000001-001", "JR-00000001", 1) == "JR-00000001-001"
+    # an account may be numbered like a run, but its ids end in a hyphen and digits; a shortened number never does
+    assert journal_no("JR-00000001-0123456789", "JR-00000001", 7) == "JR-00000001-E7"
+    assert len(journal_no("X" * 64 + "-1", "JR-99999999", 99_999_999)) == JOURNAL_NO_MAX
+
+
+def test_a_long_account_number_renders_for_quickbooks_with_short_unique_journal_nos(
+    books: Books, tmp_path: Path
+) -> None:
+    long, eighteen = _long_account_book(books)
+    number = run_of(books)
+    # the run's entries, in the order every format renders them, by their full ids
+    books.render_gl(number, tmp_path / "gl.csv")
+    ids = list(dict.fromkeys(r["external_id"] for r in read_csv(tmp_path / "gl.csv")))
+    assert len(ids) == 104
+    assert max(len(i) for i in ids) == 23
+    assert f"{eighteen}-99" in ids and f"{eighteen}-100" in ids
+    out = tmp_path / "gl.quickbooks.csv"
+    result = books.render_gl(number, out, format="quickbooks")
+    assert result.gl_entries == 104
+    rows = read_csv(out)
+    by_no: dict[str, list[dict[str, str]]] = defaultdict(list)
+    for row in rows:
+        by_no[row["Journal No."]].append(row)
+    # one Journal No. per entry, in the run's order; an id that fits is kept, a longer one is RUN-EORDINAL
+    expected = [i if len(i) <= 21 else f"{number}-E{n}" for n, i in enumerate(ids, start=1)]
+    assert list(by_no) == expected
+    assert expected[ids.index(f"{eighteen}-99")] == f"{eighteen}-99"
+    # by date: the long account's invoices (5th), the 18-character account's (6th), the long account's payment (20th)
+    assert expected[ids.index(f"{long}-1")] == "JR-00000001-E1"
+    assert expected[ids.index(f"{eighteen}-100")] == "JR-00000001-E102"
+    assert expected[ids.index(f"{long}-4")] == "JR-00000001-E104"
+    assert all(len(n) <= 21 for n in by_no)
+    assert not set(by_no) & (set(ids) - set(expected))  # no shortened number is another entry's id
+    # every line of a shortened entry names the entry's id first; an entry that kept its id is as before
+    for journal, full in zip(expected, ids, strict=True):
+        for row in by_no[journal]:
+            if journal == full:
+                assert not row["Description"].startswith("entry: ")
+            else:
+                assert row["Description"].startswith(f"entry: {full} | ")
+    assert by_no["JR-00000001-E1"][0]["Description"] == f"entry: {long}-1 | Invoice INV00000001 | II-0001"
+    assert books.check_gl(out, format="quickbooks").problems == []
+    assert all(v == 0 for v in balances(out, "quickbooks").values())
+    # the same run renders the same bytes, and its summary too
+    first = out.read_bytes() + sidecar_path(out).read_bytes()
+    books.render_gl(number, out, format="quickbooks", force=True)
+    assert out.read_bytes() + sidecar_path(out).read_bytes() == first
+    summary = tmp_path / "gl.summary.quickbooks.csv"
+    books.render_gl(number, summary, format="quickbooks", summary=True)
+    assert {r["Journal No."] for r in read_csv(summary)} == {"JR-00000001-001", "JR-00000001-002", "JR-00000001-003"}
+    assert books.check_gl(summary, format="quickbooks").problems == []
+
+
+def test_a_64_character_account_number_renders_in_every_format(books: Books, tmp_path: Path) -> None:
+    account = "B" + "0" * 63
+    books.load(json.loads(example("seed-003-books.json").read_text().replace("A00000001", account)))
+    number = run_of(books)
+    for fmt in FORMATS:
+        out = tmp_path / f"gl{SUFFIX[fmt]}"
+        books.render_gl(number, out, format=fmt)
+        assert books.check_gl(out, format=fmt).problems == []
+        assert len(balances(out, fmt)) == 4
+    narrations = {r["*Narration"] for r in read_csv(tmp_path / "gl.xero.csv")}
+    assert sorted(n.split(" ", 1)[0] for n in narrations) == [f"{account}-{seq}" for seq in (1, 2, 3, 4)]
+    assert {r["REFERENCE_NO"] for r in read_csv(tmp_path / "gl.intacct.csv")} == {f"{account}-{s}" for s in range(1, 5)}
+    assert {r["External ID"] for r in read_csv(tmp_path / "gl.netsuite.csv")} == {f"{account}-{s}" for s in range(1, 5)}
+    assert {r["Journal No."] for r in read_csv(tmp_path / "gl.quickbooks.csv")} == {
+        f"{number}-E{n}" for n in range(1, 5)
+    }
+
+
 # --- what an auditor needs ----------------------------------------------------------------------------------------
 
 
