@@ -678,7 +678,8 @@ def test_a_long_account_number_renders_for_quickbooks_with_short_unique_journal_
     ids = list(dict.fromkeys(r["external_id"] for r in read_csv(tmp_path / "gl.csv")))
     assert len(ids) == 104
     assert max(len(i) for i in ids) == 23
-    assert f"{eighteen}-99" in ids and f"{eighteen}-100" in ids
+    assert f"{eighteen}-99" in ids
+    assert f"{eighteen}-100" in ids
     out = tmp_path / "gl.quickbooks.csv"
     result = books.render_gl(number, out, format="quickbooks")
     assert result.gl_entries == 104
