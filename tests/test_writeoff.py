@@ -6,6 +6,7 @@ Every test runs on SQLite and PostgreSQL; every refusal leaves the database exac
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 from typing import Any
 
@@ -550,3 +551,27 @@ def test_cli_schema_of_the_write_off_bodies(cli: Any) -> None:
     out = cli("schema", "write-off")
     assert out.code == 0
     assert "nonRevenueWriteOffAccountingCode" in out.json()["properties"]
+
+
+def test_an_invoice_with_a_credit_balance_is_not_written_off(books: Books) -> None:
+    """A negative invoice (-430.00: two credit lines) is accepted at load; its header-level write-off made a credit
+    memo for -430.00 USD, a memo the reference product cannot have. Refused, nothing written; bulk the same."""
+    data = json.loads(example("seed-003-books.json").read_text())
+    data["payments"] = []
+    (invoice,) = [i for i in data["invoices"] if i["invoiceNumber"] == "INV00000001"]
+    for item in invoice["items"]:
+        item["chargeAmount"] = "-" + item["chargeAmount"]
+    data["invoices"] = [invoice]
+    books.load(data)
+    before = dump(books.engine)
+    with pytest.raises(RuleViolation) as refused:
+        books.write_off_invoice("INV00000001", {"memoDate": "2026-11-10"})
+    assert str(refused.value) == (
+        "INV00000001: invoice INV00000001 has a credit balance of -430.00 USD: a write-off credits what the customer "
+        "owes, and a credit memo for a negative amount is none"
+    )
+    bulk = books.write_off_bulk(documents=["INV00000001"], settings={"memoDate": "2026-11-10"})
+    assert [(f.document, f.error, f.rule) for f in bulk.failed] == [
+        ("INV00000001", "rule-violation", refused.value.problem.rule)
+    ]
+    assert dump(books.engine) == before

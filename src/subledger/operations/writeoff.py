@@ -18,7 +18,8 @@ The rules, each of which refuses the whole write-off and writes nothing:
 - each listed item and taxation item belongs to the document (a taxation item to the item it is listed under),
   appears once, and its amount has the sign of the line's open balance and does not exceed it;
 - a header ``amount`` equals the sum of the items (line level) or the open balance (header level);
-- there is something left to write off, and the mirroring rule allows the memo (``mirrored_lines``).
+- there is something left to write off, and the mirroring rule allows the memo (``mirrored_lines``); a header-level
+  write-off of a document with a credit balance (a negative invoice) is refused.
 
 One write-off is one operation (``write_off``). A bulk write-off (``bulk_write_off``) runs each document as its own
 operation through ``base.run_batch``: this module plans a batch of documents in Python and writes the planned ones
@@ -310,6 +311,12 @@ def plan_write_off(
 ) -> WriteOffPlan:
     """Write off an invoice or a debit memo: a credit memo mirroring what is written off, applied back to it."""
     check_writable(doc)
+    if request.items is None and doc.balance < 0:
+        raise RuleViolation(
+            f"{doc.kind.label} {doc.number} has a credit balance of {fmt(doc.balance, doc.currency)} {doc.currency}: a write-off "
+            "credits what the customer owes, and a credit memo for a negative amount is none",
+            document=doc.number,
+        )
     date, period = memo_date(ctx, doc, request.memo_date, today)
     reason = ctx.reason_code(DocumentKind.CREDIT_MEMO, request.reason_code, document=doc.number)
     code = non_revenue_code(ctx, request, doc.number)
