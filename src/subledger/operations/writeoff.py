@@ -313,8 +313,8 @@ def plan_write_off(
     check_writable(doc)
     if request.items is None and doc.balance < 0:
         raise RuleViolation(
-            f"{doc.kind.label} {doc.number} has a credit balance of {fmt(doc.balance, doc.currency)} {doc.currency}: a write-off "
-            "credits what the customer owes, and a credit memo for a negative amount is none",
+            f"{doc.kind.label} {doc.number} has a credit balance of {fmt(doc.balance, doc.currency)} {doc.currency}: "
+            "a write-off credits what the customer owes, and a credit memo for a negative amount is none",
             document=doc.number,
         )
     date, period = memo_date(ctx, doc, request.memo_date, today)
