@@ -31,6 +31,7 @@ from subledger.errors import (
     UnknownReasonCode,
     WrongSign,
 )
+from subledger.models.writeoff import BulkWriteOffResult
 from subledger.settings import BookSettings
 
 HEADER = {"memoDate": "2026-11-16", "reasonCode": "Write-off", "comment": "Uncollectible"}
@@ -571,6 +572,7 @@ def test_an_invoice_with_a_credit_balance_is_not_written_off(books: Books) -> No
         "owes, and a credit memo for a negative amount is none"
     )
     bulk = books.write_off_bulk(documents=["INV00000001"], settings={"memoDate": "2026-11-10"})
+    assert isinstance(bulk, BulkWriteOffResult)
     assert [(f.document, f.error, f.rule) for f in bulk.failed] == [
         ("INV00000001", "rule-violation", refused.value.problem.rule)
     ]
