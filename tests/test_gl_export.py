@@ -369,6 +369,25 @@ def _four_four_five(tmp_path: Path) -> Path:
     return folder
 
 
+def _ten_dollar_invoice(n: int, account: str, date: str, *, prefix: str = "") -> dict[str, Any]:
+    """Invoice ``PREFIX`` INV number ``n`` of ``account``: one 10.00 USD charge (item PREFIX II-n), no tax."""
+    return {
+        "invoiceNumber": f"{prefix}INV{n:0{8 - len(prefix)}d}",
+        "accountNumber": account,
+        "invoiceDate": date,
+        "currency": "USD",
+        "items": [
+            {
+                "id": f"{prefix}II-{n}",
+                "processingType": "Charge",
+                "chargeAmount": "10.00",
+                "financeInformation": {"deferredRevenueAccountingCode": "Deferred Revenue"},
+                "taxationItems": [],
+            }
+        ],
+    }
+
+
 def test_netsuites_posting_period_is_the_books_period_not_the_dates_month(engine: Any, tmp_path: Path) -> None:
     books = Books(engine=engine)
     books.init(periods=_four_four_five(tmp_path))
@@ -381,24 +400,7 @@ def test_netsuites_posting_period_is_the_books_period_not_the_dates_month(engine
     books.load(
         {
             "accounts": [{"accountNumber": "A00000001", "name": "Acme", "currency": "USD"}],
-            "invoices": [
-                {
-                    "invoiceNumber": f"INV0000000{n}",
-                    "accountNumber": "A00000001",
-                    "invoiceDate": date,
-                    "currency": "USD",
-                    "items": [
-                        {
-                            "id": f"II-{n}",
-                            "processingType": "Charge",
-                            "chargeAmount": "10.00",
-                            "financeInformation": {"deferredRevenueAccountingCode": "Deferred Revenue"},
-                            "taxationItems": [],
-                        }
-                    ],
-                }
-                for n, date in enumerate(dates, start=1)
-            ],
+            "invoices": [_ten_dollar_invoice(n, "A00000001", date) for n, date in enumerate(dates, start=1)],
         }
     )
     number = run_of(books, "FY26-P03")
@@ -597,24 +599,7 @@ def test_a_profile_that_would_misplace_receivables_is_refused(book: Books, tmp_p
 
 
 def test_xero_files_hold_at_most_300_lines_and_never_split_an_entry(books: Books, tmp_path: Path) -> None:
-    invoices = [
-        {
-            "invoiceNumber": f"INV{n:08d}",
-            "accountNumber": "A00000001",
-            "invoiceDate": "2026-10-05",
-            "currency": "USD",
-            "items": [
-                {
-                    "id": f"II-{n}",
-                    "processingType": "Charge",
-                    "chargeAmount": "10.00",
-                    "financeInformation": {"deferredRevenueAccountingCode": "Deferred Revenue"},
-                    "taxationItems": [],
-                },
-            ],
-        }
-        for n in range(1, 161)
-    ]
+    invoices = [_ten_dollar_invoice(n, "A00000001", "2026-10-05") for n in range(1, 161)]
     books.load({"accounts": [{"accountNumber": "A00000001", "name": "Acme", "currency": "USD"}], "invoices": invoices})
     out = tmp_path / "gl.csv"
     result = books.export_gl("2026-10", out, format="xero")
@@ -634,24 +619,7 @@ def _long_account_book(books: Books) -> tuple[str, str]:
     long, eighteen = "ACCT-0000000000000001", "B-0000000000000002"
     assert (len(long), len(eighteen)) == (21, 18)
     books.load(json.loads(example("seed-003-books.json").read_text().replace("A00000001", long)))
-    invoices = [
-        {
-            "invoiceNumber": f"BINV{n:07d}",
-            "accountNumber": eighteen,
-            "invoiceDate": "2026-10-06",
-            "currency": "USD",
-            "items": [
-                {
-                    "id": f"BII-{n}",
-                    "processingType": "Charge",
-                    "chargeAmount": "10.00",
-                    "financeInformation": {"deferredRevenueAccountingCode": "Deferred Revenue"},
-                    "taxationItems": [],
-                },
-            ],
-        }
-        for n in range(1, 101)
-    ]
+    invoices = [_ten_dollar_invoice(n, eighteen, "2026-10-06", prefix="B") for n in range(1, 101)]
     books.load({"accounts": [{"accountNumber": eighteen, "name": "Beta", "currency": "USD"}], "invoices": invoices})
     return long, eighteen
 
@@ -853,24 +821,7 @@ def test_a_book_customer_named_like_a_formula_is_found_by_the_erp(books: Books, 
     books.load(
         {
             "accounts": [{"accountNumber": a, "name": n, "currency": "USD"} for a, n in names.items()],
-            "invoices": [
-                {
-                    "invoiceNumber": f"INV0000000{n}",
-                    "accountNumber": account,
-                    "invoiceDate": "2026-10-05",
-                    "currency": "USD",
-                    "items": [
-                        {
-                            "id": f"II-{n}",
-                            "processingType": "Charge",
-                            "chargeAmount": "10.00",
-                            "financeInformation": {"deferredRevenueAccountingCode": "Deferred Revenue"},
-                            "taxationItems": [],
-                        }
-                    ],
-                }
-                for n, account in enumerate(names, start=1)
-            ],
+            "invoices": [_ten_dollar_invoice(n, account, "2026-10-05") for n, account in enumerate(names, start=1)],
         }
     )
     number = run_of(books)

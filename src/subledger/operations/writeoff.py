@@ -306,17 +306,23 @@ def _settle(
     return WriteOffPlan(doc, memo, date, period, entries, apps, touched, ctx.operation_id)
 
 
-def plan_write_off(
-    ctx: Context, doc: DocumentState, request: WriteOffRequest, memo_number: str, *, today: dt.date
-) -> WriteOffPlan:
-    """Write off an invoice or a debit memo: a credit memo mirroring what is written off, applied back to it."""
-    check_writable(doc)
+def check_owed(doc: DocumentState, request: WriteOffRequest) -> None:
+    """A header-level write-off credits what the customer owes: a document with a credit balance (a negative
+    invoice) owes nothing, and a credit memo for a negative amount is not one."""
     if request.items is None and doc.balance < 0:
         raise RuleViolation(
             f"{doc.kind.label} {doc.number} has a credit balance of {fmt(doc.balance, doc.currency)} {doc.currency}: "
             "a write-off credits what the customer owes, and a credit memo for a negative amount is none",
             document=doc.number,
         )
+
+
+def plan_write_off(
+    ctx: Context, doc: DocumentState, request: WriteOffRequest, memo_number: str, *, today: dt.date
+) -> WriteOffPlan:
+    """Write off an invoice or a debit memo: a credit memo mirroring what is written off, applied back to it."""
+    check_writable(doc)
+    check_owed(doc, request)
     date, period = memo_date(ctx, doc, request.memo_date, today)
     reason = ctx.reason_code(DocumentKind.CREDIT_MEMO, request.reason_code, document=doc.number)
     code = non_revenue_code(ctx, request, doc.number)
