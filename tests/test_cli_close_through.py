@@ -39,6 +39,24 @@ def test_close_through_stops_at_the_first_refusal(cli: Any, books: Books, tmp_pa
     assert (statuses["2026-09"], statuses["2026-10"], statuses["2026-11"]) == ("Closed", "Open", "Open")
 
 
+def test_a_draft_reloaded_posted_lets_its_period_close(cli: Any, books: Books, tmp_path: Path) -> None:
+    """The probe's repro: a draft refused October's close for good (its reload was 'different content'); the
+    billing system's posted record, reloaded, posts it and October closes."""
+    data = json.loads(example("seed-003-books.json").read_text())
+    data["invoices"][0]["status"] = "Draft"
+    draft = tmp_path / "draft.json"
+    draft.write_text(json.dumps(data))
+    url = db_url(books)
+    assert cli("load", str(draft), db=url).code == 0
+    assert cli("period", "close", "--through", "2026-10", db=url).code == 3
+    posted = cli("load", str(example("seed-003-books.json")), db=url)
+    assert posted.code == 0, posted.err
+    assert "Invoice        0        1          1" in posted.out.splitlines()
+    assert posted.out.splitlines()[-1] == "1 journal entries posted."
+    closed = cli("period", "close", "--through", "2026-10", db=url)
+    assert (closed.code, closed.out.splitlines()[-1][:26]) == (0, "2026-10: Open -> Closed (f")
+
+
 def test_close_needs_a_period_or_through(cli: Any, books: Books) -> None:
     url = db_url(books)
     assert cli("period", "close", db=url).code == 2

@@ -10,9 +10,10 @@ from typing import Any
 
 import pytest
 
-from conftest import dump, example, set_period_status
+from conftest import dump, example, failing, set_period_status
 from subledger.api import Books
 from subledger.errors import Problems, SubledgerError
+from subledger.storage.db import make_engine
 
 
 def lines(books: Books, document: str, ttype: str) -> list[tuple[str, str, str, str | None]]:
@@ -229,3 +230,158 @@ def test_unitemised_payment_applies_first_in_first_out(seed003: Books) -> None:
         }
     )
     assert [i["balance"] for i in seed003.show("invoice", "INV00000001")["items"]] == ["0.00", "95.00"]
+
+
+# --- the billing system's lifecycle: a Draft (a Processing payment) loaded, then reloaded moved on ----------------
+
+
+def _postings(books: Books) -> list[tuple[str, ...]]:
+    """Every posting of the book, without what says when it was posted (entry numbers, hashes): sorted."""
+    return sorted(
+        (str(e.date), e.transaction_type, *e.documents, ln.accounting_code, ln.debit, ln.credit, str(ln.item_id))
+        for e in books.journal()
+        for ln in e.lines
+    )
+
+
+def _posted_load(tmp_path: Path, name: str) -> Books:
+    """The example loaded as it is (every document Posted, the payment Processed), in a book of its own."""
+    reference = Books(engine=make_engine(f"sqlite:///{tmp_path / 'reference.db'}"))
+    reference.init()
+    reference.load(example(name))
+    return reference
+
+
+def _closed_through(books: Books, last: str) -> bool:
+    done = books.close_periods_through(last)
+    return done.refusal is None and [p.period for p in done.closed] == done.todo and last in done.todo
+
+
+def _no_drafts(books: Books) -> list[str]:
+    return failing(books.check()).get("no-drafts", [])
+
+
+def test_a_draft_reloaded_posted_posts_what_a_posted_load_posts_and_its_period_closes(
+    books: Books, tmp_path: Path
+) -> None:
+    def draft(data: dict) -> None:  # type: ignore[type-arg]
+        data["invoices"][0]["status"] = "Draft"
+
+    first = books.load(_edited(example("seed-003-books.json"), draft))
+    assert (first.loaded["Invoice"], first.journal_entries) == (2, 3)  # the draft posts nothing
+    assert lines(books, "INV00000001", "Invoice Item") == []
+    assert _no_drafts(books) == [
+        "INV00000001|status|draft invoice dated 2026-10-05 must be posted or canceled before close"
+    ]
+    refused = books.close_periods_through("2026-10")
+    assert refused.refused == "2026-10"
+    assert "draft invoice dated 2026-10-05 must be posted or canceled" in str(refused.refusal)
+
+    moved = books.load(example("seed-003-books.json"))
+    assert (moved.loaded, moved.updated, moved.journal_entries) == ({}, {"Invoice": 1}, 1)
+    assert moved.unchanged == {"Invoice": 1, "Payment": 1, "accounts": 1}
+    assert lines(books, "INV00000001", "Invoice Item") == [
+        ("Accounts Receivable", "330.00", "0.00", "II-0001"),
+        ("Deferred Revenue", "0.00", "330.00", "II-0001"),
+        ("Accounts Receivable", "100.00", "0.00", "II-0002"),
+        ("Deferred Revenue", "0.00", "100.00", "II-0002"),
+    ]
+    assert _postings(books) == _postings(_posted_load(tmp_path, "seed-003-books.json"))
+    shown = books.show("invoice", "INV00000001")
+    assert (shown["status"], shown["balance"]) == ("Posted", "430.00")
+    assert _no_drafts(books) == []
+    assert _closed_through(books, "2026-10")
+    assert books.load(example("seed-003-books.json")).unchanged == {"Invoice": 2, "Payment": 1, "accounts": 1}
+
+
+def test_a_draft_reloaded_canceled_posts_nothing_and_its_period_closes(books: Books) -> None:
+    def draft(data: dict) -> None:  # type: ignore[type-arg]
+        data["invoices"][0]["status"] = "Draft"
+
+    def canceled(data: dict) -> None:  # type: ignore[type-arg]
+        data["invoices"][0]["status"] = "Canceled"
+
+    books.load(_edited(example("seed-003-books.json"), draft))
+    journal = _postings(books)
+    moved = books.load(_edited(example("seed-003-books.json"), canceled))
+    assert (moved.updated, moved.journal_entries) == ({"Invoice": 1}, 0)
+    assert _postings(books) == journal
+    assert books.show("invoice", "INV00000001")["status"] == "Canceled"
+    assert _no_drafts(books) == []
+    assert _closed_through(books, "2026-10")
+
+
+def test_a_processing_payment_reloaded_processed_posts_and_applies_as_a_processed_load(
+    books: Books, tmp_path: Path
+) -> None:
+    def processing(data: dict) -> None:  # type: ignore[type-arg]
+        data["payments"][0]["status"] = "Processing"
+        data["payments"][0]["applications"] = []  # a payment not processed cannot be applied
+
+    books.load(_edited(example("seed-003-books.json"), processing))
+    assert lines(books, "P00000001", "External Payment") == []
+    assert _no_drafts(books) == [
+        "P00000001|status|processing payment dated 2026-10-20 must be processed or canceled before close"
+    ]
+
+    moved = books.load(example("seed-003-books.json"))
+    assert (moved.updated, moved.journal_entries) == ({"Payment": 1}, 2)
+    assert lines(books, "P00000001", "External Payment") == [
+        ("Cash", "150.00", "0.00", None),
+        ("Unapplied Payments", "0.00", "150.00", None),
+    ]
+    assert lines(books, "P00000001", "External Payment Application Item") == [
+        ("Unapplied Payments", "100.00", "0.00", "II-0003"),
+        ("Accounts Receivable", "0.00", "100.00", "II-0003"),
+        ("Unapplied Payments", "50.00", "0.00", "II-0004"),
+        ("Accounts Receivable", "0.00", "50.00", "II-0004"),
+    ]
+    assert books.show("invoice", "INV00000002")["balance"] == "280.00"
+    assert _postings(books) == _postings(_posted_load(tmp_path, "seed-003-books.json"))
+    assert _closed_through(books, "2026-10")
+
+
+def test_a_draft_credit_memo_reloaded_posted_posts_as_a_posted_load(books: Books, tmp_path: Path) -> None:
+    def draft(data: dict) -> None:  # type: ignore[type-arg]
+        data["creditMemos"][0]["status"] = "Draft"
+
+    books.load(_edited(example("line-level-books.json"), draft))
+    assert [c.split("|")[0] for c in _no_drafts(books)] == ["CM00000001"]
+    moved = books.load(example("line-level-books.json"))
+    assert moved.updated == {"CreditMemo": 1}
+    assert _postings(books) == _postings(_posted_load(tmp_path, "line-level-books.json"))
+    assert _no_drafts(books) == []
+
+
+def test_a_posted_document_cannot_go_back_to_draft(seed003: Books) -> None:
+    def draft(data: dict) -> None:  # type: ignore[type-arg]
+        data["invoices"][0]["status"] = "Draft"
+
+    before = dump(seed003.engine)
+    with pytest.raises(Problems) as info:
+        seed003.load(_edited(example("seed-003-books.json"), draft))
+    assert [str(p) for p in info.value.problems] == [
+        "INV00000001, status: invoice INV00000001 is Posted in the books: a load cannot move it to Draft"
+    ]
+    assert dump(seed003.engine) == before
+
+
+def test_a_draft_that_comes_back_otherwise_changed_is_still_a_conflict(books: Books) -> None:
+    def draft(data: dict) -> None:  # type: ignore[type-arg]
+        data["invoices"][0]["status"] = "Draft"
+
+    def changed(data: dict) -> None:  # type: ignore[type-arg]
+        data["invoices"][0]["items"][0]["chargeAmount"] = "331.00"
+
+    books.load(_edited(example("seed-003-books.json"), draft))
+    before = dump(books.engine)
+    conflict = "INV00000001: invoice INV00000001 was already loaded with different content"
+
+    def still_draft_changed(data: dict) -> None:  # type: ignore[type-arg]
+        draft(data)
+        changed(data)
+
+    for edit in (changed, still_draft_changed):  # Posted (the example's status) and changed; Draft and changed
+        with pytest.raises(Problems, match=conflict):
+            books.load(_edited(example("seed-003-books.json"), edit))
+        assert dump(books.engine) == before

@@ -141,10 +141,10 @@ def load(
         print_json(output.operation_json("load", result, run=run))
         return
     print_table(
-        ("document", "loaded", "unchanged"),
+        ("document", "loaded", "updated", "unchanged"),
         [
-            (kind, result.loaded.get(kind, 0), result.unchanged.get(kind, 0))
-            for kind in sorted(set(result.loaded) | set(result.unchanged))
+            (kind, result.loaded.get(kind, 0), result.updated.get(kind, 0), result.unchanged.get(kind, 0))
+            for kind in sorted(set(result.loaded) | set(result.updated) | set(result.unchanged))
         ],
         title=f"Loaded {file.name}{output.replay_note(run)}",
     )

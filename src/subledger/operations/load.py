@@ -2,8 +2,11 @@
 
 A load file is one operation: every problem in it is reported together and nothing is written unless all of it is
 good. Loading the same file twice changes nothing (each document is recognised by its number and content hash);
-a number that comes back with different content is a conflict. Posted documents are posted to the journal by the
-posting rules; payments and credit memos are applied item by item as the file says.
+a number that comes back with different content is a conflict, but for one change: the billing system's lifecycle. A
+document loaded as a Draft (a payment: Draft or Processing) that comes back moved forward (``FORWARD``: Posted or
+Canceled; a payment Processed or Canceled), its content otherwise the same, takes its new status and content, and
+what a load of it in that status posts is posted then. Posted documents are posted to the journal by the posting
+rules; payments and credit memos are applied item by item as the file says.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from decimal import Decimal
 from typing import IO, Any, ParamSpec, TypeVar
 
 from pydantic import ValidationError
-from sqlalchemy import Connection, and_, select, tuple_, union_all
+from sqlalchemy import Connection, and_, literal, select, tuple_, union_all
 
 from subledger.context import Context, require_settlement
 from subledger.errors import Conflict, NotFound, Problem, Problems, RuleViolation, SubledgerError
@@ -56,7 +59,7 @@ from subledger.state import (
     new_tax_line,
     write_balances,
 )
-from subledger.storage.bulk import insert_rows, one_of, pairs_in
+from subledger.storage.bulk import insert_rows, one_of, pairs_in, update_rows
 from subledger.storage.schema import customer_accounts, document_items, documents, payments, taxation_items
 
 P = ParamSpec("P")
@@ -64,6 +67,17 @@ T = TypeVar("T")
 
 REVENUE_TYPES = ("DeferredRevenue", "SalesRevenue", "SalesDiscounts", "OtherRevenue", "OtherLiabilities")
 ON_ACCOUNT_TYPES = ("On-Account Receivable", "CustomerCashOnAccount", "OtherLiabilities")
+
+#: The billing system's lifecycle as reloads bring it: a stored status -> the statuses a reload may move it to. Only
+#: what is not yet in the journal moves (a Draft document, a Draft or Processing payment posted nothing and nothing
+#: was applied to or from it); anything else that comes back changed is a conflict.
+FORWARD: dict[str, dict[str, tuple[str, ...]]] = {
+    "document": {"Draft": ("Posted", "Canceled")},
+    "Payment": {"Draft": ("Processing", "Processed", "Canceled"), "Processing": ("Processed", "Canceled")},
+}
+#: What a reload that moves a document on may change besides its status: a payment or credit memo not yet posted
+#: cannot be applied, so its applications come with the move.
+MOVES_WITH_STATUS = ("status", "applications")
 
 KIND_OF = {Invoice: DocumentKind.INVOICE, DebitMemo: DocumentKind.DEBIT_MEMO, CreditMemo: DocumentKind.CREDIT_MEMO}
 #: Each record of a load file (by ``id``) -> its canonical JSON.
@@ -76,6 +90,9 @@ MAX_PROBLEMS = 1_000
 
 class LoadResult(OutputModel):
     loaded: dict[str, int]
+    #: Documents already in the books that the load moved on (Draft -> Posted or Canceled; a payment Draft or
+    #: Processing -> Processed or Canceled), by kind; what they post is in ``journal_entries``.
+    updated: dict[str, int] = {}
     unchanged: dict[str, int]
     journal_entries: int
     documents: list[str]
@@ -89,8 +106,13 @@ class _Loader:
         self.problems: list[Problem] = []
         self.loaded: Counter[str] = Counter()
         self.unchanged: Counter[str] = Counter()
+        self.updated: Counter[str] = Counter()
         self.accounts: dict[str, str] = {}  # account number -> currency
         self.new_docs: dict[str, DocumentState] = {}
+        #: Documents already in the books that this batch moves on (``FORWARD``), in their new status and content.
+        self.moved_docs: dict[str, DocumentState] = {}
+        #: Payments already in the books that this batch moves on: their rows as a load of them would write them.
+        self.moved_payments: list[dict[str, object]] = []
         self.entries: list[Entry] = []
         self.applications = Applications(ctx.operation_id)
         self.touched: dict[str, list[Line]] = {}  # lines of documents already in the books whose balance moved
@@ -98,6 +120,8 @@ class _Loader:
         self.seen_accounts: set[str] = set()
         #: Numbers this load already wrote (an earlier batch of the same file): a repeat, not an unchanged record.
         self.repeated: set[str] = set()
+        #: Numbers of documents already in the books that this load moved on (shared by its batches, like ``repeated``).
+        self.moved: set[str] = set()
 
     def payload(self, model: Model) -> tuple[str, str]:
         """A record's canonical JSON and its content hash (``digest`` of it), serialised once."""
@@ -177,31 +201,51 @@ class _Loader:
 
     # --- documents ---------------------------------------------------------------------------------------------
 
-    def existing(self, conn: Connection, numbers: list[str]) -> dict[str, tuple[str, str]]:
-        """Numbers already in the books with their kind and content hash; those an earlier batch of this load
-        wrote go to ``repeated`` instead."""
-        found: dict[str, tuple[str, str]] = {}
+    def existing(self, conn: Connection, numbers: list[str]) -> dict[str, tuple[str, str, str]]:
+        """Numbers already in the books with their kind, content hash and status; those an earlier batch of this
+        load wrote or moved on go to ``repeated`` instead."""
+        found: dict[str, tuple[str, str, str]] = {}
         this = self.ctx.operation_id
         for chunk in _chunks(numbers):
-            for r in conn.execute(
-                select(documents.c.number, documents.c.kind, documents.c.content_hash, documents.c.operation_id).where(
-                    one_of(conn, documents.c.number, chunk)
-                )
-            ):
-                if r.operation_id == this:
-                    self._repeat(r.number)
-                else:
-                    found[r.number] = (r.kind, r.content_hash)
-            for number, content_hash, operation_id in conn.execute(
-                select(payments.c.number, payments.c.content_hash, payments.c.operation_id).where(
-                    one_of(conn, payments.c.number, chunk)
-                )
-            ):
-                if operation_id == this:
-                    self._repeat(number)
-                else:
-                    found[number] = ("Payment", content_hash)
+            for table, kind in ((documents, documents.c.kind), (payments, literal("Payment"))):
+                query = select(table.c.number, kind, table.c.content_hash, table.c.status, table.c.operation_id)
+                for number, found_kind, content_hash, status, operation_id in conn.execute(
+                    query.where(one_of(conn, table.c.number, chunk))
+                ):
+                    if operation_id == this or number in self.moved:
+                        self._repeat(number)
+                    else:
+                        found[number] = (found_kind, content_hash, status)
         return found
+
+    def moves_on(self, number: str, label: str, stored: tuple[str, str, str], kind: str, payload: str) -> bool:
+        """Whether a record that comes back with different content moves its document on in the billing system's
+        lifecycle (``FORWARD``): a status change from a stored Draft (a payment: Draft or Processing) forward, the
+        content otherwise the same (``MOVES_WITH_STATUS``). A status a load cannot move it to is refused here; any
+        other change is for the caller to refuse as a conflict."""
+        old_kind, _, old_status = stored
+        new = json.loads(payload)
+        new_status = new.get("status")
+        if old_kind != kind or new_status == old_status:
+            return False
+        forward = FORWARD["Payment" if kind == "Payment" else "document"]
+        if new_status not in forward.get(old_status, ()):
+            raise RuleViolation(
+                f"{label} {number} is {old_status} in the books: a load cannot move it to {new_status}",
+                document=number,
+                field="status",
+            )
+        table = payments if kind == "Payment" else documents
+        old = json.loads(self.ctx.conn.execute(select(table.c.payload).where(table.c.number == number)).scalar_one())
+        for field in MOVES_WITH_STATUS:
+            old.pop(field, None)
+            new.pop(field, None)
+        return bool(old == new)
+
+    def _conflict(self, label: str, number: str) -> None:
+        self.problems.append(
+            Conflict(f"{label} {number} was already loaded with different content", document=number).problem
+        )
 
     def _repeat(self, number: str) -> None:
         if number not in self.repeated:
@@ -226,16 +270,15 @@ class _Loader:
             if model.number in self.repeated:
                 continue
             if model.number in existing:
-                old_kind, old_hash = existing[model.number]
-                if old_kind != kind or old_hash != content_hash:
-                    self.problems.append(
-                        Conflict(
-                            f"{kind.label} {model.number} was already loaded with different content",
-                            document=model.number,
-                        ).problem
-                    )
-                else:
+                stored = existing[model.number]
+                if stored[:2] == (kind, content_hash):
                     self.unchanged[kind] += 1
+                    continue
+                moves = self.attempt(self.moves_on, model.number, kind.label, stored, kind, payload)
+                if moves:
+                    self.attempt(self.move, model, kind, payload, content_hash)
+                elif moves is False:
+                    self._conflict(kind.label, model.number)
                 continue
             doc = self.attempt(self.build, model, kind, payload, content_hash)
             if isinstance(doc, DocumentState):
@@ -248,6 +291,19 @@ class _Loader:
                 self.problems.append(Problem(line_id, "id", "item id is used by more than one line in the file"))
         lines = sorted({(doc.account_number, line.id) for doc in self.new_docs.values() for line in doc.lines()})
         self.check_item_ids_unused(lines)
+
+    def move(
+        self, model: Invoice | DebitMemo | CreditMemo, kind: DocumentKind, payload: str, content_hash: str
+    ) -> None:
+        """A document already in the books, moved on to the record's status and content; posted (as a load of it
+        Posted posts it) when it moves to Posted. Its lines are the stored ones: the record's are the same."""
+        doc = fetch_documents(self.ctx.conn, [model.number], kind=kind, lock=True)[model.number]
+        self.ctx.open_period(doc.document_date, document=doc.number, field=_date_field(kind))
+        doc.status, doc.content_hash, doc.payload = model.status, content_hash, payload
+        if doc.status == "Posted":
+            self.entries.extend(posting_entries(doc))
+        self.moved_docs[doc.number] = doc
+        self.updated[kind] += 1
 
     def check_item_ids_unused(self, lines: list[tuple[str, str]]) -> None:
         """Item ids of the batch already used in their customer accounts (by the primary key: a probe per line).
@@ -454,22 +510,32 @@ class _Loader:
         rows: list[dict[str, object]] = []
         existing = self.existing(self.ctx.conn, [p.number for p in self.file.payments])
         fresh = [p for p in self.file.payments if p.number not in existing and p.number not in self.repeated]
+        moving: list[Payment] = []
         for p in self.file.payments:
             if p.number in existing:
-                if existing[p.number] != ("Payment", self.payload(p)[1]):
-                    self.problems.append(
-                        Conflict(
-                            f"payment {p.number} was already loaded with different content", document=p.number
-                        ).problem
-                    )
-                else:
+                payload, content_hash = self.payload(p)
+                stored = existing[p.number]
+                if stored[:2] == ("Payment", content_hash):
                     self.unchanged["Payment"] += 1
-        targets = self.targets([a for p in fresh for a in p.applications])
+                    continue
+                moves = self.attempt(self.moves_on, p.number, "payment", stored, "Payment", payload)
+                if moves:
+                    moving.append(p)
+                elif moves is False:
+                    self._conflict("payment", p.number)
+        targets = self.targets([a for p in (*fresh, *moving) for a in p.applications])
         for payment in fresh:
             row = self.attempt(self.payment, payment, targets)
             if isinstance(row, dict):
                 rows.append(row)
                 self.loaded["Payment"] += 1
+        # A payment moved on is written as a load of it in its new status would write it (posted and applied when
+        # it is Processed), over its stored row.
+        for payment in moving:
+            row = self.attempt(self.payment, payment, targets)
+            if isinstance(row, dict):
+                self.moved_payments.append(row)
+                self.updated["Payment"] += 1
         return rows
 
     def payment(self, p: Payment, targets: dict[str, DocumentState]) -> dict[str, object]:
@@ -714,10 +780,12 @@ class _Totals:
         self.problems: list[Problem] = []
         self.loaded: Counter[str] = Counter()
         self.unchanged: Counter[str] = Counter()
+        self.updated: Counter[str] = Counter()
         self.journal_entries = 0
         self.documents: list[str] = []
         self.seen_accounts: set[str] = set()
         self.repeated: set[str] = set()
+        self.moved: set[str] = set()
         self.to_apply: list[str] = []  # new credit memos with applications, applied once every payment is in
         self.applications = 0  # application rows written so far (their ids count on)
 
@@ -725,7 +793,7 @@ class _Totals:
         records: dict[str, Any] = {_FIELD_OF[key]: batch}
         file = LoadFile.model_construct(**records)
         loader = _Loader(ctx, file, payloads)
-        loader.seen_accounts, loader.repeated = self.seen_accounts, self.repeated
+        loader.seen_accounts, loader.repeated, loader.moved = self.seen_accounts, self.repeated, self.moved
         loader.applications.before = self.applications
         return loader
 
@@ -736,6 +804,7 @@ class _Totals:
             raise Problems(self.problems)
         self.loaded.update(loader.loaded)
         self.unchanged.update(loader.unchanged)
+        self.updated.update(loader.updated)
         self.applications += len(loader.applications.rows)
         return not self.problems
 
@@ -743,6 +812,10 @@ class _Totals:
         """After a section with problems: the next sections refer to what it did not write, so the load ends."""
         if self.problems:
             raise Problems(self.problems)
+
+
+#: What identifies a payment moved on, and what it keeps: the operation that first loaded it.
+_PAYMENT_KEPT = ("account_number", "number", "operation_id")
 
 
 def _write(
@@ -759,7 +832,24 @@ def _write(
     insert_rows(conn, customer_accounts, account_rows)
     if new_docs:
         insert_documents(conn, list(loader.new_docs.values()), ctx.operation_id)
+    # Documents moved on take their new status and content; their lines, the record's too, are the stored ones.
+    update_rows(
+        conn,
+        documents,
+        [
+            {"account_number": d.account_number, "number": d.number, "status": d.status}
+            | {"content_hash": d.content_hash, "payload": d.payload}
+            for d in loader.moved_docs.values()
+        ],
+        set_=("status", "content_hash", "payload"),
+        where=("account_number", "number"),
+    )
+    loader.moved.update(loader.moved_docs)
     insert_rows(conn, payments, payment_rows)
+    if loader.moved_payments:  # each takes what a load of its record writes
+        taken = tuple(k for k in loader.moved_payments[0] if k not in _PAYMENT_KEPT)
+        update_rows(conn, payments, loader.moved_payments, set_=taken, where=("account_number", "number"))
+    loader.moved.update(str(row["number"]) for row in loader.moved_payments)
     # Balances of new documents were moved in memory before insert; documents already in the books are updated.
     write_balances(conn, ((account, line) for account, lines in loader.touched.items() for line in lines))
     loader.applications.insert(conn)
@@ -791,7 +881,9 @@ def load_books(ctx: Context, digest: LoadDigest) -> LoadResult:
             loader.post_documents()
             payment_rows = loader.load_payments()
             totals.to_apply.extend(
-                m.number for m in loader.file.credit_memos if m.applications and m.number in loader.new_docs
+                m.number
+                for m in loader.file.credit_memos
+                if m.applications and (m.number in loader.new_docs or m.number in loader.moved_docs)
             )
             if totals.add(loader):
                 totals.journal_entries += _write(ctx, loader, account_rows, payment_rows, new_docs=True)
@@ -804,6 +896,7 @@ def load_books(ctx: Context, digest: LoadDigest) -> LoadResult:
     totals.stop()
     return LoadResult(
         loaded=dict(sorted(totals.loaded.items())),
+        updated=dict(sorted(totals.updated.items())),
         unchanged=dict(sorted(totals.unchanged.items())),
         journal_entries=totals.journal_entries,
         documents=sorted(totals.documents),
