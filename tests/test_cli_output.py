@@ -107,6 +107,52 @@ def test_tables_never_cut_and_csv_for_scripts(cli: Any, seed003: Books, monkeypa
     assert bad.code == 2
 
 
+def test_format_goes_after_the_subcommand_of_every_command_that_prints_a_table(cli: Any, seed003: Books) -> None:
+    """The README: ``--format`` goes before or after the subcommand. ``show``, ``load``, ``adjustment create`` and
+    the actor commands print tables but refused it after ("No such option: --format")."""
+    url = db_url(seed003)
+    shown = cli("show", "invoice", "INV00000002", "--format", "csv", db=url)
+    assert shown.code == 0, shown.err
+    rows = list(csv.reader(io.StringIO(shown.out)))
+    assert rows[0] == ["line", "kind", "name", "amount", "balance"]
+    assert rows[-1] == ["total", "", "", "430.00", "280.00"]
+    again = cli("load", str(example("seed-003-books.json")), "--format", "tsv", db=url)
+    assert again.code == 0, again.err
+    # Every command whose code prints a table takes the option after it.
+    from typer.main import get_command
+
+    from subledger.cli import app
+
+    printers = _table_printers()
+    assert {("subledger.cli.books", "show"), ("subledger.cli.books", "load")} <= printers
+    command = get_command(app)
+    for path in sorted(command_paths()):
+        leaf: Any = command
+        for word in path:
+            leaf = leaf.commands[word]
+        if (leaf.callback.__module__, leaf.callback.__name__) in printers:
+            assert "--format" in [o for p in leaf.params for o in p.opts], path
+
+
+def _table_printers() -> set[tuple[str, str]]:
+    """The CLI's command functions that print a table (``print_table`` or the list helper): (module, name)."""
+    import ast
+    from pathlib import Path
+
+    import subledger.cli
+
+    found: set[tuple[str, str]] = set()
+    for path in Path(subledger.cli.__file__).parent.glob("*.py"):
+        for node in ast.parse(path.read_text()).body:
+            if isinstance(node, ast.FunctionDef) and any(
+                isinstance(d, ast.Call) and getattr(d.func, "id", "") == "register" for d in node.decorator_list
+            ):
+                text = ast.unparse(node)
+                if "print_table(" in text or "_show(" in text:
+                    found.add((f"subledger.cli.{path.stem}", node.name))
+    return found
+
+
 def test_journal_by_tag(cli: Any, seed003: Books) -> None:
     url = db_url(seed003)
     assert cli("invoice", "write-off", "INV00000001", "--memo-date", "2026-11-16", db=url).code == 0

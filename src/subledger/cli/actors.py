@@ -27,19 +27,19 @@ def list_actors() -> None:
     _show(books().actors())
 
 
-@register(actor_app, "grant", writes=True)
+@register(actor_app, "grant", writes=True, table=True)
 def grant(name: Name, permissions: Permissions) -> None:
     """Grant permissions to an actor, adding the actor if new (needs Manage Actors)."""
     _show([books().grant(name, permissions)])
 
 
-@register(actor_app, "revoke", writes=True)
+@register(actor_app, "revoke", writes=True, table=True)
 def revoke(name: Name, permissions: Permissions) -> None:
     """Revoke permissions from an actor (needs Manage Actors; some actor always keeps it)."""
     _show([books().revoke(name, permissions)])
 
 
-@register(actor_app, "import", writes=True)
+@register(actor_app, "import", writes=True, table=True)
 def import_actors(
     file: Annotated[Path, typer.Argument(metavar="FILE", help="TOML file: [actors.NAME] permissions = [...].")],
 ) -> None:

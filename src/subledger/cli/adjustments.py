@@ -39,7 +39,7 @@ def _rows(rows: list[Any]) -> list[tuple[str, ...]]:
     ]
 
 
-@register(adjustment_app, "create", writes=True)
+@register(adjustment_app, "create", writes=True, table=True)
 def create(
     body: Annotated[Path, typer.Option("--body", metavar="FILE", help='Request body: {"adjustments": [...]} (JSON).')],
 ) -> None:

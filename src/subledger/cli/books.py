@@ -126,7 +126,7 @@ def init(
     )
 
 
-@register(app, "load", writes=True)
+@register(app, "load", writes=True, table=True)
 def load(
     file: Annotated[
         Path,
@@ -179,7 +179,7 @@ def schema(
     out(json.dumps(_model(spec).model_json_schema(by_alias=True), indent=2))
 
 
-@register(app, "show")
+@register(app, "show", table=True)
 def show(
     kind: Annotated[
         Literal["invoice", "debit-memo", "credit-memo"],
