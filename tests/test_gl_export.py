@@ -88,8 +88,9 @@ def transferred(books: Books) -> tuple[list[str], list[str]]:
         return list(docs.scalars()), list(pays.scalars())
 
 
-def _entry(n: int, memo: str, name: str = "x") -> GLEntry:
-    """A receivable debited and revenue credited, with ``memo`` and the customer's ``name``."""
+def _entry(n: int, memo: str, name: str = "x", *, source: str | None = None, item: str | None = None) -> GLEntry:
+    """A receivable debited (``item`` its line's item id) and revenue credited, with ``memo``, the customer's
+    ``name`` and the ``source`` document."""
     return GLEntry(
         external_id=f"A-{n}",
         date=dt.date(2026, 10, 31),
@@ -97,9 +98,10 @@ def _entry(n: int, memo: str, name: str = "x") -> GLEntry:
         currency="USD",
         transaction_type="Invoice Item",
         memo=memo,
+        source_document=source,
         customer_name=name,
         lines=[
-            GLLine("Accounts Receivable", "1200", Decimal("10.00"), Decimal(0)),
+            GLLine("Accounts Receivable", "1200", Decimal("10.00"), Decimal(0), item),
             GLLine("Sales Revenue", "4000", Decimal(0), Decimal("10.00")),
         ],
     )
@@ -1020,28 +1022,10 @@ def test_rows_are_written_as_the_csv_module_writes_them(fmt: str, tmp_path: Path
     """Rows with nothing to quote are joined by hand (the csv writer costs ~3.5 s per million lines); every field a
     CSV reader could misread still goes through the writer, so the file is the writer's, byte for byte."""
     tricky = ["plain", "a, comma", 'a "quote"', "a\nnewline", "", " spaced ", "é ünïcode"]
-    entries = [
-        GLEntry(
-            external_id=f"A-{n}",
-            date=dt.date(2026, 10, 31),
-            period="2026-10",
-            currency="USD",
-            transaction_type="Invoice Item",
-            memo=memo,
-            source_document=memo or None,
-            customer_name=memo.replace("\n", " ") or "x",  # a Name, the ERP's lookup key, is one line
-            lines=[
-                GLLine("Accounts Receivable", "1200", Decimal("10.00"), Decimal(0), memo or None),
-                GLLine("Sales Revenue", "4000", Decimal(0), Decimal("10.00")),
-            ],
-        )
-        for n, memo in enumerate(tricky)
-    ]
-    accounts = {
-        "Accounts Receivable": gl.Account("Accounts Receivable", "1200", "AccountsReceivable", "Accounts Receivable"),
-        "Sales Revenue": gl.Account("Sales Revenue", "4000", "SalesRevenue", "Sales Revenue"),
-    }
-    run = RunInfo("JR-00000001", "2026-10", dt.date(2026, 10, 31), "Processing", "detail")
+    # A Name, the ERP's lookup key, is one line.
+    name = {memo: memo.replace("\n", " ") or "x" for memo in tricky}
+    entries = [_entry(n, memo, name[memo], source=memo or None, item=memo or None) for n, memo in enumerate(tricky)]
+    accounts, run = _ACCOUNTS, _RUN
     profile = load_profile(PROFILE)
     staged = gl.render(fmt, entries, tmp_path / "out.csv", run=run, accounts=accounts, profile=profile)
     written = staged.commit()[0]
