@@ -242,10 +242,19 @@ class _Loader:
             new.pop(field, None)
         return bool(old == new)
 
-    def _conflict(self, label: str, number: str) -> None:
-        self.problems.append(
-            Conflict(f"{label} {number} was already loaded with different content", document=number).problem
-        )
+    def reloaded(self, number: str, label: str, kind: str, stored: tuple[str, str, str], model: Model) -> bool:
+        """A record already in the books: counted unchanged when its content is, a conflict when it changed other
+        than by moving on (``moves_on``); True when it moves its document on."""
+        payload, content_hash = self.payload(model)
+        if stored[:2] == (kind, content_hash):
+            self.unchanged[kind] += 1
+            return False
+        moves = self.attempt(self.moves_on, number, label, stored, kind, payload)
+        if moves is False:
+            self.problems.append(
+                Conflict(f"{label} {number} was already loaded with different content", document=number).problem
+            )
+        return bool(moves)
 
     def _repeat(self, number: str) -> None:
         if number not in self.repeated:
@@ -270,15 +279,8 @@ class _Loader:
             if model.number in self.repeated:
                 continue
             if model.number in existing:
-                stored = existing[model.number]
-                if stored[:2] == (kind, content_hash):
-                    self.unchanged[kind] += 1
-                    continue
-                moves = self.attempt(self.moves_on, model.number, kind.label, stored, kind, payload)
-                if moves:
+                if self.reloaded(model.number, kind.label, kind, existing[model.number], model):
                     self.attempt(self.move, model, kind, payload, content_hash)
-                elif moves is False:
-                    self._conflict(kind.label, model.number)
                 continue
             doc = self.attempt(self.build, model, kind, payload, content_hash)
             if isinstance(doc, DocumentState):
@@ -512,17 +514,8 @@ class _Loader:
         fresh = [p for p in self.file.payments if p.number not in existing and p.number not in self.repeated]
         moving: list[Payment] = []
         for p in self.file.payments:
-            if p.number in existing:
-                payload, content_hash = self.payload(p)
-                stored = existing[p.number]
-                if stored[:2] == ("Payment", content_hash):
-                    self.unchanged["Payment"] += 1
-                    continue
-                moves = self.attempt(self.moves_on, p.number, "payment", stored, "Payment", payload)
-                if moves:
-                    moving.append(p)
-                elif moves is False:
-                    self._conflict("payment", p.number)
+            if p.number in existing and self.reloaded(p.number, "payment", "Payment", existing[p.number], p):
+                moving.append(p)
         targets = self.targets([a for p in (*fresh, *moving) for a in p.applications])
         for payment in fresh:
             row = self.attempt(self.payment, payment, targets)
@@ -837,8 +830,13 @@ def _write(
         conn,
         documents,
         [
-            {"account_number": d.account_number, "number": d.number, "status": d.status}
-            | {"content_hash": d.content_hash, "payload": d.payload}
+            {
+                "account_number": d.account_number,
+                "number": d.number,
+                "status": d.status,
+                "content_hash": d.content_hash,
+                "payload": d.payload,
+            }
             for d in loader.moved_docs.values()
         ],
         set_=("status", "content_hash", "payload"),
