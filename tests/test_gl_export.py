@@ -551,6 +551,29 @@ def test_check_with_the_books_maps_accounts_through_the_profile(book: Books, tmp
     ]
 
 
+def test_an_amount_over_netsuites_ten_digits_goes_in_as_lines_of_the_same_account(tmp_path: Path) -> None:
+    """NetSuite takes at most 9,999,999,999.99 a line, the book 999,999,999,999.99 a document: an invoice of
+    123,456,789,012.34 USD is twelve lines of the most and one of 3,456,789,012.46 on each side, in the one entry."""
+    entry = _entry(1, "m", "Acme", source="INV00000001", item="II-1")
+    big = Decimal("123456789012.34")
+    entry.lines = [
+        GLLine(line.code, line.number, line.debit and big, line.credit and big, line.item_id) for line in entry.lines
+    ]
+    out = tmp_path / "gl.csv"
+    gl.render("netsuite", [entry], out, run=_RUN, accounts=_ACCOUNTS).commit()
+    rows = read_csv(out)
+    most, rest = "9999999999.99", "3456789012.46"
+    assert [(r["Account"], r["Debit"], r["Credit"], r["Name"]) for r in rows] == [
+        *[("1200 Accounts Receivable", most, "", "Acme")] * 12,
+        ("1200 Accounts Receivable", rest, "", "Acme"),
+        *[("4000 Sales Revenue", "", most, "")] * 12,
+        ("4000 Sales Revenue", "", rest, ""),
+    ]
+    assert {r["External ID"] for r in rows} == {"A-1"}
+    assert balances(out, "netsuite") == {"A-1": Decimal(0)}
+    assert _check(tmp_path, "netsuite", out.read_text(), chart=False) == []
+
+
 def test_netsuite_refuses_an_entry_over_its_line_limit(tmp_path: Path) -> None:
     rows = "".join("E1,10/05/2026,Oct 2026,USD,,m,4000,,1.00,x,\n" for _ in range(1000))
     body = NS + "E1,10/05/2026,Oct 2026,USD,,m,1200,1000.00,,x,Acme\n" + rows

@@ -162,6 +162,21 @@ def side_text(value: Decimal, currency: str) -> str:
     return texts(currency)[value] if value else ""
 
 
+def in_parts(lines: Iterable[GLLine], most: Decimal) -> list[GLLine]:
+    """The lines, a line whose amount is over ``most`` as several lines of its code and item that add up to it:
+    ``most`` each, then the rest (an importer that caps a line's amount takes the same posting in parts)."""
+    out: list[GLLine] = []
+    for line in lines:
+        amount = line.debit or line.credit
+        if amount <= most:
+            out.append(line)
+            continue
+        whole, rest = divmod(amount, most)
+        parts = [most] * int(whole) + ([rest] if rest else [])
+        out += [line._replace(debit=a, credit=ZERO) if line.debit else line._replace(credit=a) for a in parts]
+    return out
+
+
 #: What a spreadsheet runs as a formula when a cell starts with it (OWASP "CSV injection").
 FORMULA_LEADS = ("=", "+", "-", "@")
 

@@ -8,12 +8,23 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from decimal import Decimal
 from typing import Any
 
 from subledger.export.gl.convert import rate_cell
-from subledger.export.gl.model import Account, CustomerNames, GLEntry, RunInfo, audit_memo, clip, side_text
+from subledger.export.gl.model import (
+    Account,
+    CustomerNames,
+    GLEntry,
+    RunInfo,
+    audit_memo,
+    clip,
+    in_parts,
+    side_text,
+)
 from subledger.export.gl.profile import NetSuite, Profile
 from subledger.export.gl.validate import Column, Spec
+from subledger.money import quantum
 
 #: NetSuite's memo fields hold 999 characters (a length not in the gathered reference: kept within it).
 MEMO_MAX = 999
@@ -21,6 +32,8 @@ MEMO_MAX = 999
 #: as 1,000,000 bytes (the smaller reading, so the file is within the limit whichever NetSuite means).
 MAX_RECORDS_PER_FILE = 25_000
 MAX_BYTES_PER_FILE = 50_000_000
+#: Digits of a Debit or Credit before the decimal point; a larger amount goes in as several lines (``in_parts``).
+MAX_DIGITS = 10
 DATE = r"(?:0[1-9]|1[0-2])/(?:0[1-9]|[12]\d|3[01])/\d{4}"
 #: A calendar month of the book (the default calendar's names), which NetSuite names ``Oct 2026``.
 _MONTH = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
@@ -77,6 +90,11 @@ def posting_period(p: NetSuite, period: str) -> str:
     return dt.date(int(month[1]), int(month[2]), 1).strftime("%b %Y")
 
 
+def _most(currency: str) -> Decimal:
+    """The largest amount one line takes: ten digits before the point, the currency's decimals after it."""
+    return Decimal(10**MAX_DIGITS) - quantum(currency)
+
+
 def spec(p: NetSuite, accounts: dict[str, Account] | None = None) -> Spec:
     cells = {account_cell(p, a): a for a in (accounts or {}).values()}
     return Spec(
@@ -88,7 +106,7 @@ def spec(p: NetSuite, accounts: dict[str, Account] | None = None) -> Spec:
         account="Account",
         debit="Debit",
         credit="Credit",
-        max_digits=10,
+        max_digits=MAX_DIGITS,
         max_decimals=2,
         max_lines_per_entry=p.max_lines_per_entry,
         max_lines_per_file=MAX_RECORDS_PER_FILE,
@@ -139,7 +157,7 @@ class Renderer:
                 self.customers.cell(e, line.code),
                 *self.dims,
             ]
-            for line in e.lines
+            for line in in_parts(e.lines, _most(e.currency))
         ]
 
     def settings(self) -> dict[str, Any]:
