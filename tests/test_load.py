@@ -120,14 +120,39 @@ def _edited(path: Path, edit: Callable[[dict[str, Any]], object]) -> dict[str, A
     return data
 
 
-def test_same_number_different_content_is_a_conflict(seed003: Books) -> None:
+def test_same_number_different_content_is_a_conflict_that_names_the_field(seed003: Books) -> None:
     def change(data: dict) -> None:  # type: ignore[type-arg]
         data["invoices"][0]["items"][0]["chargeAmount"] = "331.00"
 
     before = dump(seed003.engine)
-    with pytest.raises(Problems, match="INV00000001: invoice INV00000001 was already loaded with different content"):
+    with pytest.raises(Problems) as refused:
         seed003.load(_edited(example("seed-003-books.json"), change))
+    assert str(refused.value) == (
+        "INV00000001: invoice INV00000001 was already loaded with different content "
+        "(items[0].chargeAmount: 330.00 in the books, 331.00 in the file)"
+    )
     assert dump(seed003.engine) == before
+
+
+def test_the_same_amounts_and_dates_written_otherwise_are_the_same_content(seed003: Books) -> None:
+    """A billing system's extract that writes 330.00 as 330.0 or as the JSON number 330, a quantity of 10 as 10.0,
+    or leaves out a field it gave as its default (status Posted), is the document already loaded: unchanged,
+    nothing written; what the books keep is the first load's text."""
+
+    def otherwise(data: dict) -> None:  # type: ignore[type-arg]
+        invoice, payment = data["invoices"][0], data["payments"][0]
+        invoice["items"][0]["chargeAmount"] = "330.0"
+        invoice["items"][0]["quantity"] = "10.0"
+        invoice["items"][1]["chargeAmount"] = 100
+        del invoice["status"]
+        payment["amount"] = str(Decimal(payment["amount"]).quantize(Decimal("0.0001")))
+
+    before = dump(seed003.engine)
+    result = seed003.load(_edited(example("seed-003-books.json"), otherwise))
+    assert (result.loaded, result.unchanged) == ({}, {"Invoice": 2, "Payment": 1, "accounts": 1})
+    after = dump(seed003.engine)
+    del before["operations"], after["operations"]
+    assert before == after
 
 
 def test_document_in_closed_period_is_refused(books: Books) -> None:

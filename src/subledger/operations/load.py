@@ -1,8 +1,9 @@
 """Loading documents from the billing system: customer accounts, invoices, debit memos, credit memos, payments.
 
 A load file is one operation: every problem in it is reported together and nothing is written unless all of it is
-good. Loading the same file twice changes nothing (each document is recognised by its number and content hash);
-a number that comes back with different content is a conflict, but for one change: the billing system's lifecycle. A
+good. Loading the same file twice changes nothing (each document is recognised by its number and content hash, or
+failing the hash by its values: ``330.0`` is the ``330.00`` loaded before); a number that comes back with different
+values is a conflict naming the first field that differs, but for one change: the billing system's lifecycle. A
 document loaded as a Draft (a payment: Draft or Processing) that comes back moved forward (``FORWARD``: Posted or
 Canceled; a payment Processed or Canceled), its content otherwise the same, takes its new status and content, and
 what a load of it in that status posts is posted then. Posted documents are posted to the journal by the posting
@@ -218,14 +219,13 @@ class _Loader:
                         found[number] = (found_kind, content_hash, status)
         return found
 
-    def moves_on(self, number: str, label: str, stored: tuple[str, str, str], kind: str, payload: str) -> bool:
+    def moves_on(self, number: str, label: str, stored: tuple[str, str, str], kind: str, model: Model) -> bool:
         """Whether a record that comes back with different content moves its document on in the billing system's
         lifecycle (``FORWARD``): a status change from a stored Draft (a payment: Draft or Processing) forward, the
         content otherwise the same (``MOVES_WITH_STATUS``). A status a load cannot move it to is refused here; any
         other change is for the caller to refuse as a conflict."""
         old_kind, _, old_status = stored
-        new = json.loads(payload)
-        new_status = new.get("status")
+        new_status = getattr(model, "status", None)
         if old_kind != kind or new_status == old_status:
             return False
         forward = FORWARD["Payment" if kind == "Payment" else "document"]
@@ -235,26 +235,42 @@ class _Loader:
                 document=number,
                 field="status",
             )
+        return self.stored_difference(number, kind, model, besides=MOVES_WITH_STATUS) is None
+
+    def stored_difference(self, number: str, kind: str, model: Model, *, besides: Sequence[str] = ()) -> str | None:
+        """None when the record says what the books' copy of it says (``besides`` those fields), value by value:
+        an amount of ``150.0`` is the ``150.00`` loaded before, a field left out the default given before; else
+        the first field where they differ, as the file names it."""
         table = payments if kind == "Payment" else documents
-        old = json.loads(self.ctx.conn.execute(select(table.c.payload).where(table.c.number == number)).scalar_one())
-        for field in MOVES_WITH_STATUS:
-            old.pop(field, None)
-            new.pop(field, None)
-        return bool(old == new)
+        text = self.ctx.conn.execute(select(table.c.payload).where(table.c.number == number)).scalar_one()
+        try:
+            old = type(model).model_validate_json(text)
+        except ValidationError:  # a copy this version no longer reads is not the same content
+            return ""
+        if besides:
+            old = old.model_copy(update={field: getattr(model, field) for field in besides if hasattr(model, field)})
+        if old == model:
+            return None
+        return _difference(old.model_dump(by_alias=True), model.model_dump(by_alias=True), "") or ""
 
     def reloaded(self, number: str, label: str, kind: str, stored: tuple[str, str, str], model: Model) -> bool:
-        """A record already in the books: counted unchanged when its content is, a conflict when it changed other
-        than by moving on (``moves_on``); True when it moves its document on."""
-        payload, content_hash = self.payload(model)
+        """A record already in the books: counted unchanged when its content is (to the letter, or value by value),
+        a conflict naming what differs when it changed other than by moving on (``moves_on``); True when it moves
+        its document on."""
+        _, content_hash = self.payload(model)
         if stored[:2] == (kind, content_hash):
             self.unchanged[kind] += 1
             return False
-        moves = self.attempt(self.moves_on, number, label, stored, kind, payload)
-        if moves is False:
-            self.problems.append(
-                Conflict(f"{label} {number} was already loaded with different content", document=number).problem
-            )
-        return bool(moves)
+        moves = self.attempt(self.moves_on, number, label, stored, kind, model)
+        if moves is not False:
+            return bool(moves)
+        difference = self.stored_difference(number, kind, model) if stored[0] == kind else ""
+        if difference is None:
+            self.unchanged[kind] += 1
+            return False
+        rule = f"{label} {number} was already loaded with different content"
+        self.problems.append(Conflict(f"{rule} ({difference})" if difference else rule, document=number).problem)
+        return False
 
     def _repeat(self, number: str) -> None:
         if number not in self.repeated:
@@ -631,6 +647,36 @@ class _Loader:
 
 def _kind(line: Line) -> str:
     return "tax" if isinstance(line, TaxLine) else "charge"
+
+
+def _difference(old: object, new: object, path: str) -> str | None:
+    """Where the books' copy of a record (``old``) and the file's (``new``) first differ, or None."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        for key in sorted(old.keys() | new.keys()):
+            found = _difference(old.get(key), new.get(key), f"{path}.{key}" if path else key)
+            if found is not None:
+                return found
+        return None
+    if isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
+        for n, (a, b) in enumerate(zip(old, new, strict=True)):
+            found = _difference(a, b, f"{path}[{n}]")
+            if found is not None:
+                return found
+        return None
+    if isinstance(old, list) and isinstance(new, list):
+        return f"{path}: {len(old)} in the books, {len(new)} in the file"
+    if old == new:
+        return None
+    return f"{path}: {_shown(old)} in the books, {_shown(new)} in the file"
+
+
+def _shown(value: object) -> str:
+    if value is None:
+        return "not given"
+    if isinstance(value, (dict, list)):
+        return "another value"
+    text = repr(value) if isinstance(value, str) else str(value)
+    return text if len(text) <= 40 else text[:39] + "…"
 
 
 def _chunks(values: list[str], size: int = 500) -> list[list[str]]:
