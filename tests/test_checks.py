@@ -7,7 +7,9 @@ accounting codes and ``customer_accounts``, as a tampering hand or a defect woul
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import json
 from collections.abc import Iterator
 from decimal import Decimal
@@ -223,6 +225,30 @@ def test_check_cli_table_json_and_exit_status(seed003: Books, cli: Any) -> None:
     assert f"3 of {len(NAMES)} checks fail." in table.out
     missing = cli("check", "--period", "1999-01", db=url)
     assert (missing.code, missing.err.strip()) == (1, "error: period: no accounting period 1999-01")
+
+
+def test_check_csv_and_tsv_are_only_the_table(seed003: Books, cli: Any) -> None:
+    """A script reading ``check --format csv`` gets one row per check; the summary line goes to stderr."""
+    url = db_url(seed003)
+    with raw(seed003) as conn:
+        conn.execute(text("UPDATE documents SET status = 'Draft' WHERE number = 'INV00000002'"))
+    for fmt, sep in (("csv", ","), ("tsv", "\t")):
+        done = cli("check", "--format", fmt, db=url)
+        assert done.code == 1
+        rows = list(csv.reader(io.StringIO(done.out), delimiter=sep))
+        assert rows[0] == ["", "check", "problems", "first problems"]
+        assert [row[:3] for row in rows[1:5]] == [
+            ["ok", "Every journal entry balances per currency", "0"],
+            ["ok", "The trial balance nets to zero", "0"],
+            ["ok", "Every line's accounting code is in the chart and active", "0"],
+            ["FAIL", "No draft documents or unprocessed payments", "1"],
+        ]
+        assert (
+            rows[4][3] == "INV00000002, status: draft invoice dated 2026-10-05 must be posted or canceled before close"
+        )
+        assert len(rows) == len(NAMES) + 1
+        assert {len(row) for row in rows} == {4}
+        assert done.err.strip() == f"3 of {len(NAMES)} checks fail."
 
 
 def test_skip_leaves_a_check_out(seed003: Books, cli: Any) -> None:

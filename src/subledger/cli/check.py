@@ -4,7 +4,7 @@ from typing import Annotated
 
 import typer
 
-from subledger.cli.common import STATE, app, books, busy, out, print_json, print_table, register
+from subledger.cli.common import STATE, app, books, busy, note, out, print_json, print_table, register
 
 
 @register(app, "check", table=True)
@@ -43,6 +43,8 @@ def check(
             rows.append(("ok" if result.passed else "FAIL", result.title, result.problem_count, shown))
         print_table(("", "check", "problems", "first problems"), rows, title=f"Close checks: {scope}{as_of}")
         failed = sum(not r.passed for r in report.checks)
-        out("All checks pass." if not failed else f"{failed} of {len(report.checks)} checks fail.")
+        summary = "All checks pass." if not failed else f"{failed} of {len(report.checks)} checks fail."
+        # csv and tsv are for scripts: stdout is the table alone, the summary goes to the terminal.
+        (out if STATE.format == "table" else note)(summary)
     if not report.passed:
         raise typer.Exit(1)
