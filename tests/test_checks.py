@@ -105,6 +105,50 @@ def test_drafts_and_unprocessed_payments(seed003: Books) -> None:
     assert failing(seed003.check("2026-11")).get("no-drafts") is None
 
 
+def test_the_whole_book_check_lists_drafts_dated_after_the_last_posting(seed003: Books) -> None:
+    """A draft posts nothing, so it never moves the last posting date; the whole-book check must still list it, or
+    ``subledger check`` says every check passes on a book whose next closes are refused."""
+    item = {
+        "id": "II-9001",
+        "chargeName": "Charge",
+        "processingType": "Charge",
+        "quantity": "1",
+        "unitPrice": "10",
+        "chargeAmount": "10.00",
+        "financeInformation": {"deferredRevenueAccountingCode": "Deferred Revenue"},
+    }
+    invoice = {
+        "invoiceNumber": "INV00009001",
+        "accountNumber": "A00000001",
+        "invoiceDate": "2026-12-15",
+        "dueDate": "2027-01-14",
+        "currency": "USD",
+        "status": "Draft",
+        "items": [item],
+    }
+    payment = {
+        "number": "P00009001",
+        "accountNumber": "A00000001",
+        "effectiveDate": "2027-01-03",
+        "currency": "USD",
+        "amount": "10.00",
+        "status": "Processing",
+    }
+    seed003.load({"invoices": [invoice], "payments": [payment]})
+    whole = seed003.check()
+    assert whole.as_of == dt.date(2026, 10, 31)  # the last posting is still October's payment
+    assert failing(whole) == {
+        "no-drafts": [
+            "INV00009001|status|draft invoice dated 2026-12-15 must be posted or canceled before close",
+            "P00009001|status|processing payment dated 2027-01-03 must be processed or canceled before close",
+        ]
+    }
+    assert failing(seed003.check("2026-10")) == {}
+    assert failing(seed003.check("2026-12")) == {
+        "no-drafts": ["INV00009001|status|draft invoice dated 2026-12-15 must be posted or canceled before close"]
+    }
+
+
 def test_control_accounts_disagree_with_the_subledger(seed003: Books) -> None:
     with raw(seed003) as conn:
         conn.execute(text("UPDATE document_items SET amount = amount * 2 WHERE id = 'II-0001'"))

@@ -505,14 +505,20 @@ def _journal_at(
 
 
 def _unposted(conn: Connection, scope: Scope) -> tuple[Unposted, ...]:
+    """Drafts and unprocessed payments dated in the period; for the whole book, every one whatever its date: a
+    draft posts nothing, so it never moves ``as_of`` (the last posting's period) out to its own date."""
+
+    def dated(column: ColumnElement[dt.date]) -> ColumnElement[bool]:
+        return scope.dated(column) if scope.period is not None else true()
+
     docs = (
         select(documents.c.number, documents.c.kind, documents.c.status, documents.c.document_date)
-        .where(documents.c.status == "Draft", scope.dated(documents.c.document_date))
+        .where(documents.c.status == "Draft", dated(documents.c.document_date))
         .order_by(documents.c.document_date, documents.c.number)
     )
     pays = (
         select(payments.c.number, payments.c.status, payments.c.effective_date)
-        .where(payments.c.status.in_(("Draft", "Processing")), scope.dated(payments.c.effective_date))
+        .where(payments.c.status.in_(("Draft", "Processing")), dated(payments.c.effective_date))
         .order_by(payments.c.effective_date, payments.c.number)
     )
     found = [Unposted(number, kind, status, date) for number, kind, status, date in conn.execute(docs)]

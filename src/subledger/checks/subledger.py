@@ -11,7 +11,8 @@ from subledger.posting import DocumentKind
 
 
 def no_drafts(facts: Facts, scope: Scope) -> list[Problem]:
-    """No draft invoice, debit memo or credit memo, and no draft or processing payment, dated in scope."""
+    """No draft invoice, debit memo or credit memo, and no draft or processing payment, dated in the period (the
+    whole book: any date)."""
     del scope  # gathered in scope
     return [
         Problem(
