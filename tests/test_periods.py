@@ -7,6 +7,7 @@ import threading
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -108,6 +109,33 @@ def test_close_in_calendar_order_records_fingerprint_and_event(seed003: Books) -
     assert len(events(seed003)) == 10
     with pytest.raises(PeriodTransitionRefused, match="already Closed"):
         seed003.close_period("2026-10")
+
+
+def test_a_year_added_before_closed_periods_closes_in_order(seed003: Books, tmp_path: Path) -> None:
+    """``init`` adds a calendar year before the closed ones as Open periods. The whole-book check reports the
+    order broken, but closing the new periods (in order) is what mends it: the close of 2025-01 must not be refused
+    because a later period is Closed, else no period of the book could ever close again."""
+    close_through(seed003, "2026-10")
+    calendar = tmp_path / "periods"
+    calendar.mkdir()
+    for year in ("2025", "2026", "2027"):
+        rows = ["name,start_date,end_date,fiscal_year,fiscal_quarter"]
+        for month in range(1, 13):
+            start = f"{year}-{month:02d}-01"
+            end = (date.fromisoformat(start) + timedelta(days=31)).replace(day=1) - timedelta(days=1)
+            rows.append(f"{year}-{month:02d},{start},{end},{year},{(month - 1) // 3 + 1}")
+        (calendar / f"{year}.csv").write_text("\n".join(rows) + "\n")
+    seed003.init(periods=calendar)
+    assert [(p.name, p.status) for p in seed003.periods()][11:13] == [("2025-12", "Open"), ("2026-01", "Closed")]
+    order = next(c for c in seed003.check().checks if c.name == "closed-periods")
+    assert (order.problem_count, order.problems[0].rule) == (10, "is Closed but the earlier period 2025-01 is Open")
+    assert seed003.check("2025-01").passed
+    seed003.load(invoice("INV00000925", "2025-06-15"))
+    done = seed003.close_periods_through("2025-12")
+    assert (done.refusal, [p.period for p in done.closed]) == (None, [f"2025-{m:02d}" for m in range(1, 13)])
+    assert seed003.check().passed
+    assert statuses(seed003)["2026-11"] == "Open"
+    seed003.close_period("2026-11")
 
 
 def test_nothing_is_posted_into_a_closed_period(seed003: Books) -> None:

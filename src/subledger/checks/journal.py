@@ -77,13 +77,16 @@ def accounting_codes_active(facts: Facts, scope: Scope) -> list[Problem]:
 
 
 def closed_periods(facts: Facts, scope: Scope) -> list[Problem]:
-    """Periods close in order, every entry sits in the period of its date, and closed periods are unchanged."""
+    """Periods close in order, every entry sits in the period of its date, and closed periods are unchanged.
+
+    A period run judges the order of that period only: a Closed period after an Open one is the later period's
+    problem, which closing the earlier periods in order mends (their closes must not be refused for it)."""
     problems: list[Problem] = []
     seen_open = None
     for period in scope.periods:
         if period.status != "Closed":
             seen_open = seen_open or period
-        elif seen_open is not None:
+        elif seen_open is not None and scope.has(period.name):
             problems.append(
                 Problem(
                     period.name, "status", f"is Closed but the earlier period {seen_open.name} is {seen_open.status}"
