@@ -15,10 +15,12 @@ import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
+from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Connection, text
 
-from conftest import EARLIER, cut_journal_after, failing, journal_unguarded, money, raw
+from conftest import EARLIER, cut_journal_after, db_url, failing, journal_unguarded, money, raw
 from subledger.api import Books
 
 NOV = "2026-11-30"
@@ -166,6 +168,29 @@ def test_a_deleted_operation_record_fails(seed003: Books) -> None:
         f"operation {op}|documents|documents (1) name operation {op}, which the operation log does not have"
         in (found["operation-log"])
     )
+
+
+def test_a_deleted_period_is_reported_not_an_internal_error(seed003: Books, cli: Any, tmp_path: Path) -> None:
+    """A period row deleted under entries posted in it (foreign keys off): every check runs and the closed-periods
+    check names the entries; the Beancount check and export do not fail with an internal error (exit 4)."""
+    with foreign_keys_off(seed003) as conn:
+        conn.execute(text("DELETE FROM periods WHERE name = '2026-10'"))
+    found = failing(seed003.check())
+    assert list(found) == ["closed-periods"]
+    assert (
+        found["closed-periods"][0] == "A00000001-1|period|dated 2026-10-05 (no accounting period) but posted in 2026-10"
+    )
+    assert len(found["closed-periods"]) == 4
+    url = db_url(seed003)
+    checked = cli("check", db=url)
+    assert checked.code == 1
+    exported = cli("export", "beancount", "--out", str(tmp_path / "ledger"), db=url)
+    assert (exported.code, exported.err.strip()) == (
+        1,
+        "error: 2026-10, period: journal entries are posted in period 2026-10, which the calendar does not have; "
+        "the ledger would leave them out (see `subledger check`)",
+    )
+    assert not (tmp_path / "ledger").exists()
 
 
 def test_a_processed_refund_moves_a_credit_memo_line_like_an_application(line_level: Books) -> None:

@@ -35,6 +35,7 @@ from subledger.balances import CONTROL_SIGN, Key, journal_balances, subledger_ba
 from subledger.canonical import driver_amount_text
 from subledger.chart import EXPENSE_TYPES
 from subledger.context import PeriodState, read_chart, read_periods
+from subledger.errors import RuleViolation
 from subledger.money import fmt
 from subledger.posting import DocumentKind, Role, moves_receivable_of
 from subledger.reports import WRITE_OFF_OPERATION
@@ -380,13 +381,19 @@ def _write(path: Path, chunks: Iterator[str] | list[str]) -> Path:
     return path
 
 
+def _journal_periods(conn: Connection) -> set[str]:
+    return {p for (p,) in conn.execute(select(journal_entries.c.period).distinct())}
+
+
 def ledger_span(conn: Connection, periods: list[PeriodState]) -> list[PeriodState]:
     """The periods the ledger holds: every period from the first with entries to the last with entries or the last
-    closed, so that each period's balance assertions follow on from the previous one's."""
-    used = {p for (p,) in conn.execute(select(journal_entries.c.period).distinct())}
+    closed, so that each period's balance assertions follow on from the previous one's. Entries posted in a period
+    the calendar does not have (only a tampered database holds them) are left out: the closed-periods check names
+    each of them, and ``export_beancount`` refuses to write a ledger without them."""
+    used = _journal_periods(conn)
     closed = [p for p in periods if p.status == "Closed"]
     names = [p.name for p in periods]
-    marks = [names.index(p) for p in used] + [names.index(p.name) for p in closed]
+    marks = [names.index(p) for p in used if p in names] + [names.index(p.name) for p in closed]
     return periods[min(marks) : max(marks) + 1] if marks else []
 
 
@@ -437,6 +444,14 @@ def export_beancount(
     """Write the ledger under ``out``; returns the files written, ``main.beancount`` first. ``fava_extension`` adds
     the line that loads ``subledger.fava_ext`` in Fava (period close, write-off register, reversals, aging)."""
     periods = read_periods(conn)
+    stray = sorted(_journal_periods(conn) - {p.name for p in periods})
+    if stray:
+        raise RuleViolation(
+            f"journal entries are posted in period {', '.join(stray)}, which the calendar does not have; the ledger "
+            "would leave them out (see `subledger check`)",
+            document=stray[0],
+            field="period",
+        )
     chart = read_chart(conn)
     accounts = {code.name: code.account for code in chart.codes.values()}
     span = ledger_span(conn, periods)
