@@ -39,6 +39,28 @@ def test_close_through_stops_at_the_first_refusal(cli: Any, books: Books, tmp_pa
     assert (statuses["2026-09"], statuses["2026-10"], statuses["2026-11"]) == ("Closed", "Open", "Open")
 
 
+def test_close_through_stopped_says_under_json_what_it_closed(cli: Any, books: Books, tmp_path: Path) -> None:
+    """Partly done under --json: one JSON document with the periods closed and the refusal (exit 3), as the text
+    output lists them; not the bare error shape, which leaves a script to parse what closed out of a message."""
+    data = json.loads(example("seed-003-books.json").read_text())
+    data["invoices"][0]["status"] = "Draft"
+    draft = tmp_path / "draft.json"
+    draft.write_text(json.dumps(data))
+    url = db_url(books)
+    assert cli("load", str(draft), db=url).code == 0
+    result = cli("--json", "period", "close", "--through", "2026-11", db=url)
+    assert result.code == 3, result.err
+    report = json.loads(result.out)
+    assert (report["success"], report["operation"]) == (False, "period-close")
+    assert [(c["period"], c["fromStatus"], c["toStatus"]) for c in report["closed"]] == [
+        (f"2026-{m:02d}", "Open", "Closed") for m in range(1, 10)
+    ]
+    (reason,) = report["reasons"]
+    assert (reason["code"], reason["document"], reason["field"]) == ("close-checks-failed", "2026-10", "no-drafts")
+    assert reason["rule"].startswith("No draft documents or unprocessed payments: INV00000001, status: draft invoice")
+    assert result.err == ""
+
+
 def test_a_draft_reloaded_posted_lets_its_period_close(cli: Any, books: Books, tmp_path: Path) -> None:
     """The probe's repro: a draft refused October's close for good (its reload was 'different content'); the
     billing system's posted record, reloaded, posts it and October closes."""

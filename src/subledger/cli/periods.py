@@ -145,11 +145,23 @@ def _close_through(last: str) -> None:
     with bar if bar is not None else contextlib.nullcontext():
         done = books().close_periods_through(last, idempotency_key=STATE.idempotency_key, progress=bar)
     results = done.closed
+    if done.refusal is not None and STATE.json:
+        # Partly done: one JSON document, the periods closed and the refusal (exit 3), as the text below says it.
+        from subledger.errors import reasons
+
+        print_json(
+            {
+                "success": False,
+                "operation": "period-close",
+                "closed": output.to_list(results),
+                "reasons": reasons(done.refusal),
+            }
+        )
+        raise typer.Exit(PARTLY_DONE)
     if done.refusal is not None:
         # Some closed before this one refused: say what was done, then the refusal (exit 3, partly done).
         for closed in results:
-            if not STATE.json:
-                out(f"{closed.period}: {closed.from_status} -> {closed.to_status}")
+            out(f"{closed.period}: {closed.from_status} -> {closed.to_status}")
         raise CommandError(
             f"closed {results[0].period} to {results[-1].period}; {done.refused} refused: {done.refusal}",
             code=done.refusal.code,
