@@ -268,6 +268,38 @@ def test_bad_out_of_export_beancount(cli: Any, seed003: Books, tmp_path: Path) -
     assert tree(outs) == before
 
 
+def test_out_of_export_beancount_that_cannot_hold_the_ledger(cli: Any, seed003: Books, tmp_path: Path) -> None:
+    """Refused before anything is written: a folder whose ``periods`` is a file, or whose ``main.beancount`` is a
+    folder, a broken symbolic link, an empty --out (an unset shell variable: it wrote into the current folder)."""
+    url = db_url(seed003)
+    outs = tmp_path / "outs"
+    (outs / "periods-is-a-file").mkdir(parents=True)
+    (outs / "periods-is-a-file" / "periods").write_text("not a folder")
+    (outs / "main-is-a-folder" / "main.beancount").mkdir(parents=True)
+    (outs / "broken").symlink_to(tmp_path / "nowhere")
+    before = tree(outs)
+    cases = {
+        "periods-is-a-file": f"error: --out {outs / 'periods-is-a-file'}: {outs / 'periods-is-a-file' / 'periods'} "
+        "is a file where the ledger writes a directory: move it away or give another directory",
+        "main-is-a-folder": f"error: --out {outs / 'main-is-a-folder'}: {outs / 'main-is-a-folder' / 'main.beancount'}"
+        " is a directory where the ledger writes a file: move it away or give another directory",
+        "broken": f"error: --out {outs / 'broken'}: {outs / 'broken'} is a broken symbolic link",
+        "broken/sub": f"error: --out {outs / 'broken' / 'sub'}: {outs / 'broken'} is a broken symbolic link",
+    }
+    for name, says in cases.items():
+        assert one_line(cli("export", "beancount", "--out", str(outs / name), db=url), 1) == says
+    assert tree(outs) == before
+    assert not (tmp_path / "nowhere").exists()
+    cwd = Path.cwd()
+    os.chdir(outs)
+    try:
+        line = one_line(cli("export", "beancount", "--out", "", db=url), 1)
+    finally:
+        os.chdir(cwd)
+    assert line == "error: --out is empty: give the directory to write the ledger to"
+    assert tree(outs) == before
+
+
 def test_exported_ledger_files_follow_the_umask(cli: Any, seed003: Books, tmp_path: Path) -> None:
     old = os.umask(0o027)
     try:
