@@ -46,3 +46,18 @@ def test_edited_ledger_amount_breaks_a_balance_assertion(seed003: Books, tmp_pat
     period.write_text(text.replace("-330.00 USD", "-320.00 USD", 1).replace(" 330.00 USD", " 320.00 USD", 1))
     _, errors, _ = loader.load_file(str(tmp_path / "main.beancount"))
     assert any("Balance failed" in e.message for e in errors)
+
+
+def test_reexport_after_a_reopen_leaves_no_stale_period_file(seed003: Books, tmp_path: Path) -> None:
+    """Reopening the last closed period, which has no entries, ends the ledger a period earlier: exporting again to
+    the same directory removes that period's old file (it said Closed, with a fingerprint), so the directory is
+    what a fresh export writes."""
+    seed003.close_periods_through("2026-12")
+    seed003.export_beancount(tmp_path / "again")
+    assert 'custom "closed-period" "2026-12"' in (tmp_path / "again" / "periods" / "2026-12.beancount").read_text()
+    seed003.reopen_period("2026-12", "late invoice")
+    seed003.export_beancount(tmp_path / "again")
+    seed003.export_beancount(tmp_path / "fresh")
+    assert not (tmp_path / "again" / "periods" / "2026-12.beancount").exists()
+    assert files(tmp_path / "again") == files(tmp_path / "fresh")
+    assert sorted(files(tmp_path / "fresh"))[-1] == "periods/2026-11.beancount"

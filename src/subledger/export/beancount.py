@@ -442,7 +442,8 @@ def export_beancount(
     conn: Connection, out: Path, *, title: str = "subledger books", fava_extension: bool = False
 ) -> list[Path]:
     """Write the ledger under ``out``; returns the files written, ``main.beancount`` first. ``fava_extension`` adds
-    the line that loads ``subledger.fava_ext`` in Fava (period close, write-off register, reversals, aging)."""
+    the line that loads ``subledger.fava_ext`` in Fava (period close, write-off register, reversals, aging). A file
+    an earlier export left for a period the ledger no longer holds is removed."""
     periods = read_periods(conn)
     stray = sorted(_journal_periods(conn) - {p.name for p in periods})
     if stray:
@@ -469,7 +470,16 @@ def export_beancount(
         written.append(_write(out / "periods" / f"{period.name}.beancount", file))
     includes = ["accounts.beancount", *(f"periods/{p.name}.beancount" for p in span)]
     main = _main_file(title, operating, includes, opened, fava_extension=fava_extension)
-    return [_write(out / "main.beancount", main), *written]
+    written.insert(0, _write(out / "main.beancount", main))
+    # A period the ledger no longer holds (the last closed one reopened, with no entries) keeps no file from an
+    # earlier export to this directory: it would still say Closed. Only the calendar's period files are touched.
+    kept = {p.name for p in span}
+    for period in periods:
+        if period.name not in kept:
+            stale = out / "periods" / f"{period.name}.beancount"
+            if stale.is_file() and not stale.is_symlink():
+                stale.unlink()
+    return written
 
 
 def _opening(conn: Connection, period: PeriodState, accounts: dict[str, str]) -> Iterator[str]:
