@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 from beancount import loader
 from beancount.core import data
+from sqlalchemy import Engine
 
 from conftest import ROOT, assert_snapshot_tree
 from subledger.api import Books
@@ -61,3 +63,28 @@ def test_reexport_after_a_reopen_leaves_no_stale_period_file(seed003: Books, tmp
     assert not (tmp_path / "again" / "periods" / "2026-12.beancount").exists()
     assert files(tmp_path / "again") == files(tmp_path / "fresh")
     assert sorted(files(tmp_path / "fresh"))[-1] == "periods/2026-11.beancount"
+
+
+def test_period_names_with_quotes_and_backslashes_are_quoted_where_main_includes_them(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """A period's name is the calendar's free text: main.beancount includes its file by a Beancount string that
+    parses back to the file's path (a quote in the name made bean-check fail: Invalid token)."""
+    rows = list(csv.reader((ROOT / "periods" / "2026.csv").open()))
+    names = {"2026-10": 'P10 "Oct"', "2026-11": "P11 \\ Nov"}
+    with (tmp_path / "2026.csv").open("w", newline="") as handle:
+        csv.writer(handle).writerows([rows[0], *([names.get(r[0], r[0]), *r[1:]] for r in rows[1:])])
+    books = Books(engine=engine)
+    books.init(periods=tmp_path)
+    books.load(ROOT / "examples" / "seed-003-books.json")
+    books.write_off_invoice("INV00000001", {"memoDate": "2026-11-16"})
+    books.close_periods_through('P10 "Oct"')
+    books.export_beancount(tmp_path / "ledger")
+    main = (tmp_path / "ledger" / "main.beancount").read_text()
+    assert main.endswith('include "periods/P10 \\"Oct\\".beancount"\ninclude "periods/P11 \\\\ Nov.beancount"\n')
+    entries, errors, _ = loader.load_file(str(tmp_path / "ledger" / "main.beancount"))
+    assert errors == []
+    assert {e.values[0].value for e in entries if isinstance(e, data.Custom) and e.type == "closed-period"} >= {
+        'P10 "Oct"'
+    }
+    assert len([e for e in entries if isinstance(e, data.Transaction)]) == 6

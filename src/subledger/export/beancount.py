@@ -429,7 +429,8 @@ def _main_file(
         f'{day} custom "fava-option" "invert-income-liabilities-equity" "true"\n',
         *([f'{day} custom "fava-extension" "{FAVA_EXTENSION}"\n'] if fava_extension else []),
         "\n",
-        *(f'include "{name}"\n' for name in includes),
+        # A period file is named after the calendar's period, free text: quoted so that any name parses back.
+        *(f"include {quote(name)}\n" for name in includes),
     ]
 
 
