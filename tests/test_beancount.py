@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 from pathlib import Path
+from typing import Any
 
+import pytest
 from beancount import loader
 from beancount.core import data
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from conftest import ROOT, assert_snapshot_tree
 from subledger.api import Books
@@ -88,3 +91,27 @@ def test_period_names_with_quotes_and_backslashes_are_quoted_where_main_includes
         'P10 "Oct"'
     }
     assert len([e for e in entries if isinstance(e, data.Transaction)]) == 6
+
+
+def test_export_reads_one_snapshot_of_a_book_written_meanwhile(
+    seed003: Books, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A write-off committed while the ledger is being exported (after its balance assertions are computed, before
+    the period's entries are read) is in neither: on PostgreSQL each statement read the book as it was then, so the
+    ledger had the write-off's entries and assertions without them, and bean-check failed (Balance failed)."""
+    from subledger.balances import subledger_balances_at as computed
+    from subledger.export import beancount as export
+
+    def then_written(conn: Connection, days: list[dt.date]) -> dict[dt.date, Any]:
+        balances = computed(conn, days)
+        seed003.write_off_invoice("INV00000001", {"memoDate": "2026-10-20"})
+        return balances
+
+    monkeypatch.setattr(export, "subledger_balances_at", then_written)
+    seed003.export_beancount(tmp_path / "during")
+    monkeypatch.undo()
+    _, errors, _ = loader.load_file(str(tmp_path / "during" / "main.beancount"))
+    assert [e.message for e in errors] == []
+    assert "WO-INV00000001-1" not in (tmp_path / "during" / "periods" / "2026-10.beancount").read_text()
+    seed003.export_beancount(tmp_path / "after")
+    assert "WO-INV00000001-1" in (tmp_path / "after" / "periods" / "2026-10.beancount").read_text()

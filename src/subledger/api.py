@@ -569,7 +569,9 @@ class Books:
             return list_adjustments(conn, invoice=invoice)
 
     def export_beancount(self, out: Path, *, fava_extension: bool = False) -> list[Path]:
-        with self.engine.connect() as conn:
+        # One snapshot for the whole export: each period's entries, its balance assertions and the closed periods'
+        # fingerprints read the same book, whatever is written meanwhile (PostgreSQL reads each statement afresh).
+        with snapshot(self.engine) as conn:
             return export_beancount(conn, out, fava_extension=fava_extension)
 
     def periods(self) -> list[PeriodView]:
