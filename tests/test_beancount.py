@@ -115,3 +115,17 @@ def test_export_reads_one_snapshot_of_a_book_written_meanwhile(
     assert "WO-INV00000001-1" not in (tmp_path / "during" / "periods" / "2026-10.beancount").read_text()
     seed003.export_beancount(tmp_path / "after")
     assert "WO-INV00000001-1" in (tmp_path / "after" / "periods" / "2026-10.beancount").read_text()
+
+
+def test_a_period_named_like_a_ledger_file_is_never_removed_as_stale(engine: Engine, tmp_path: Path) -> None:
+    """Only period files under periods/ are removed as stale: a period named '../main' outside the ledger's span
+    leaves main.beancount alone."""
+    rows = list(csv.reader((ROOT / "periods" / "2026.csv").open()))
+    with (tmp_path / "2026.csv").open("w", newline="") as handle:
+        csv.writer(handle).writerows([rows[0], *([r[0] if r[0] != "2026-12" else "../main", *r[1:]] for r in rows[1:])])
+    books = Books(engine=engine)
+    books.init(periods=tmp_path)
+    books.load(ROOT / "examples" / "seed-003-books.json")
+    books.export_beancount(tmp_path / "ledger")
+    _, errors, _ = loader.load_file(str(tmp_path / "ledger" / "main.beancount"))
+    assert errors == []

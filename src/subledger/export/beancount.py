@@ -475,10 +475,12 @@ def export_beancount(
     # A period the ledger no longer holds (the last closed one reopened, with no entries) keeps no file from an
     # earlier export to this directory: it would still say Closed. Only the calendar's period files are touched.
     kept = {p.name for p in span}
+    folder = (out / "periods").resolve()
     for period in periods:
         if period.name not in kept:
             stale = out / "periods" / f"{period.name}.beancount"
-            if stale.is_file() and not stale.is_symlink():
+            # Never a file outside periods/ (a period's name is free text: '../main' would name main.beancount).
+            if stale.is_file() and not stale.is_symlink() and stale.resolve().is_relative_to(folder):
                 stale.unlink()
     return written
 
