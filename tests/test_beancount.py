@@ -129,3 +129,53 @@ def test_a_period_named_like_a_ledger_file_is_never_removed_as_stale(engine: Eng
     books.export_beancount(tmp_path / "ledger")
     _, errors, _ = loader.load_file(str(tmp_path / "ledger" / "main.beancount"))
     assert errors == []
+
+
+def _two_customers(tmp_path: Path) -> list[Path]:
+    """The seed 003 books twice, for customer accounts a1 and B1 (documents X... and Y...): their entries share
+    dates, so the ledger orders them by account number."""
+    text = (ROOT / "examples" / "seed-003-books.json").read_text()
+    files = []
+    for account, prefix in (("a1", "X"), ("B1", "Y")):
+        mine = text.replace("A00000001", account)
+        for kind in ("INV0", "II-", "P0"):
+            mine = mine.replace(f'"{kind}', f'"{prefix}{kind}')
+        files.append(tmp_path / f"{account}.json")
+        files[-1].write_text(mine)
+    return files
+
+
+def test_entries_are_in_byte_order_of_account_whatever_the_databases_collation(tmp_path: Path) -> None:
+    """A PostgreSQL database made with a language's collation (most are: en_US.UTF-8) sorted customer account a1
+    before B1, SQLite after: the same book exported to different files on the two engines."""
+    import uuid
+
+    from sqlalchemy import create_engine, text
+
+    from conftest import PG_URL
+
+    if not PG_URL:
+        pytest.skip("PostgreSQL not configured (set SUBLEDGER_TEST_PG)")
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(
+            text(f"CREATE DATABASE {name} TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en' LOCALE 'C.UTF-8'")
+        )
+    try:
+        ledgers = []
+        for url in (f"sqlite:///{tmp_path / 'books.db'}", PG_URL.rsplit("/", 1)[0] + f"/{name}"):
+            books = Books(url)
+            books.init()
+            for path in _two_customers(tmp_path):
+                books.load(path)
+            books.export_beancount(tmp_path / url.split(":")[0])
+            books.engine.dispose()
+            ledgers.append(files(tmp_path / url.split(":")[0]))
+        october = ledgers[0]["periods/2026-10.beancount"].decode()
+        assert october.index('"Invoice YINV00000001"') < october.index('"Invoice XINV00000001"')
+        assert ledgers[0] == ledgers[1]
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP DATABASE {name} WITH (FORCE)"))
+        admin.dispose()

@@ -89,7 +89,7 @@ FROM journal_entries e
 JOIN journal_lines l ON l.account_number = e.account_number AND l.entry_seq = e.seq
 JOIN customer_accounts c ON c.account_number = e.account_number
 WHERE e.period = :period
-ORDER BY e.entry_date, e.account_number, e.seq, l.line_no
+ORDER BY e.entry_date, e.account_number {collate}, e.seq, l.line_no
 """
 
 
@@ -119,7 +119,7 @@ LEFT JOIN accounting_codes ac ON ac.name = a.accounting_code
 LEFT JOIN documents w ON d.source = 'Recovery' AND w.account_number = e.account_number AND w.number = d.source_document
 LEFT JOIN refunds rf ON e.tag = 'refund' AND rf.account_number = e.account_number AND rf.number = e.related_number
 WHERE e.period = :period
-ORDER BY e.entry_date, e.account_number, e.seq
+ORDER BY e.entry_date, e.account_number {collate}, e.seq
 """
 
 #: Generated memos: a write-off's or a reversal's.
@@ -278,8 +278,11 @@ def _entries(conn: Connection, period: str, accounts: dict[str, str]) -> Iterato
     out: list[str] = []
     written = 0
     heads: dict[tuple[Any, str], str] = {}
-    explained = driver_rows(conn, _ENTRY_META_SQL, {"period": period}, batch=_BATCH)
-    rows = driver_rows(conn, _ENTRIES_SQL, {"period": period}, batch=_BATCH)
+    # Account numbers in byte order, as SQLite sorts them: a PostgreSQL database's collation (en_US.UTF-8 puts a1
+    # before B1) would order the same book's entries differently there.
+    collate = 'COLLATE "C"' if dialect == "postgresql" else ""
+    explained = driver_rows(conn, _ENTRY_META_SQL.format(collate=collate), {"period": period}, batch=_BATCH)
+    rows = driver_rows(conn, _ENTRIES_SQL.format(collate=collate), {"period": period}, batch=_BATCH)
     for account, seq, date, ttype, tag, description, document, related, name, code, amount, currency, item in rows:
         if seq != current_seq or account != current_account:
             if chunk:
