@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -179,3 +180,33 @@ def test_entries_are_in_byte_order_of_account_whatever_the_databases_collation(t
         with admin.connect() as conn:
             conn.execute(text(f"DROP DATABASE {name} WITH (FORCE)"))
         admin.dispose()
+
+
+def test_an_export_that_fails_midway_leaves_the_previous_ledger_as_it_was(
+    seed003: Books, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every file is written beside its place first and moved into place only once all are written: an export
+    that failed on November's file (the disk full) had already replaced October's, whose entries then disagreed
+    with November's old balance assertions (bean-check: Balance failed)."""
+    import errno
+
+    from subledger.export import beancount as export
+
+    seed003.write_off_invoice("INV00000001", {"memoDate": "2026-11-16"})
+    seed003.export_beancount(tmp_path / "ledger")
+    before = files(tmp_path / "ledger")
+    seed003.write_off_invoice("INV00000002", {"memoDate": "2026-10-20"})
+    written = export._period_file
+
+    def full_in_november(conn: Connection, period: Any, *args: Any) -> Iterator[str]:
+        if period.name == "2026-11":
+            raise OSError(errno.ENOSPC, "No space left on device")
+        yield from written(conn, period, *args)
+
+    monkeypatch.setattr(export, "_period_file", full_in_november)
+    with pytest.raises(OSError, match="No space left"):
+        seed003.export_beancount(tmp_path / "ledger")
+    assert files(tmp_path / "ledger") == before
+    assert sorted(p.name for p in (tmp_path / "ledger").rglob(".*")) == []
+    _, errors, _ = loader.load_file(str(tmp_path / "ledger" / "main.beancount"))
+    assert errors == []

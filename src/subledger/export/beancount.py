@@ -367,8 +367,8 @@ def _umask() -> int:
     return mask
 
 
-def _write(path: Path, chunks: Iterator[str] | list[str]) -> Path:
-    """Write to a temporary file beside ``path`` and move it into place: a failed export leaves no half file."""
+def _stage(path: Path, chunks: Iterator[str] | list[str]) -> Path:
+    """Write ``chunks`` to a new temporary file beside ``path``; returns it (removed again if writing fails)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
@@ -377,15 +377,36 @@ def _write(path: Path, chunks: Iterator[str] | list[str]) -> Path:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             for chunk in chunks:
                 handle.write(chunk)
-        os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    return Path(tmp)
+
+
+def _write(path: Path, chunks: Iterator[str] | list[str]) -> Path:
+    """Write to a temporary file beside ``path`` and move it into place: a failed export leaves no half file."""
+    os.replace(_stage(path, chunks), path)
     return path
 
 
 def _journal_periods(conn: Connection) -> set[str]:
     return {p for (p,) in conn.execute(select(journal_entries.c.period).distinct())}
+
+
+def _write_all(files: Iterator[tuple[Path, Iterator[str] | list[str]]]) -> list[Path]:
+    """Write every file beside its place, then move them all into place: an export that fails on one file (the disk
+    full) leaves every file of the previous export as it was, never some files of each. Returns the paths."""
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for path, chunks in files:
+            staged.append((_stage(path, chunks), path))
+    except BaseException:
+        for tmp, _ in staged:
+            tmp.unlink(missing_ok=True)
+        raise
+    for tmp, path in staged:
+        os.replace(tmp, path)
+    return [path for _, path in staged]
 
 
 def ledger_span(conn: Connection, periods: list[PeriodState]) -> list[PeriodState]:
@@ -462,19 +483,24 @@ def export_beancount(
     span = ledger_span(conn, periods)
     opened = periods[0].start_date if periods else dt.date(1970, 1, 1)
     operating = sorted({c for code in chart.codes.values() for c in code.currencies})
-    written = [
-        _write(out / "accounts.beancount", [_accounts_file(conn, opened)]),
-        _write(out / PLUGIN_FILE, [plugin_source()]),
-    ]
     # Every period's assertions from one pass over the subledger (its movements by day, carried forward), rather
     # than the subledger summed from the start once per period.
     balances = subledger_balances_at(conn, [p.end_date for p in span])
-    for period in span:
-        file = _period_file(conn, period, accounts, balances[period.end_date])
-        written.append(_write(out / "periods" / f"{period.name}.beancount", file))
     includes = ["accounts.beancount", *(f"periods/{p.name}.beancount" for p in span)]
-    main = _main_file(title, operating, includes, opened, fava_extension=fava_extension)
-    written.insert(0, _write(out / "main.beancount", main))
+
+    def files() -> Iterator[tuple[Path, Iterator[str] | list[str]]]:
+        yield out / "accounts.beancount", [_accounts_file(conn, opened)]
+        yield out / PLUGIN_FILE, [plugin_source()]
+        for period in span:
+            yield (
+                out / "periods" / f"{period.name}.beancount",
+                _period_file(conn, period, accounts, balances[period.end_date]),
+            )
+        # main.beancount last: it is moved into place last too.
+        yield out / "main.beancount", _main_file(title, operating, includes, opened, fava_extension=fava_extension)
+
+    written = _write_all(files())
+    written.insert(0, written.pop())
     # A period the ledger no longer holds (the last closed one reopened, with no entries) keeps no file from an
     # earlier export to this directory: it would still say Closed. Only the calendar's period files are touched.
     kept = {p.name for p in span}
