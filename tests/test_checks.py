@@ -30,7 +30,7 @@ from conftest import (
     stored_money,
     unguarded,
 )
-from subledger.api import Books
+from subledger.api import DEFAULT_CHART, Books
 from subledger.canonical import posting_text
 from subledger.checks import CHECKS
 from subledger.export.beancount import export_period
@@ -91,6 +91,31 @@ def test_inactive_accounting_code(seed003: Books) -> None:
     assert list(found) == ["accounting-codes"]
     (problem,) = found["accounting-codes"]
     assert problem == "A00000001-1|accountingCode|accounting code 'Deferred Revenue' is inactive (4 journal lines)"
+
+
+def test_a_code_deactivated_in_the_chart_leaves_the_lines_posted_before_usable(seed003: Books, tmp_path: Any) -> None:
+    """Deactivating a code (a ``close`` directive, then ``init``) refuses documents naming it from then on; the
+    lines posted while it was active stay good, or no period holding one could ever close again."""
+    chart = tmp_path / "chart"
+    chart.mkdir()
+    text_ = (DEFAULT_CHART / "chart.beancount").read_text()
+    (chart / "chart.beancount").write_text(text_ + "\n2026-11-15 close Liabilities:DeferredRevenue\n")
+    seed003.init(chart=chart)
+    assert failing(seed003.check()) == {}
+    seed003.close_periods_through("2026-10")
+    assert [p.status for p in seed003.periods()][9:11] == ["Closed", "Open"]
+    five = Decimal("5.00")
+    with raw(seed003) as conn:  # a defect posts to the inactive code
+        post_entry(
+            conn,
+            "2026-11-20",
+            "2026-11",
+            [Line("Cash", five, Decimal(0)), Line("Deferred Revenue", Decimal(0), five)],
+        )
+    found = failing(seed003.check("2026-11"))
+    assert found["accounting-codes"] == [
+        "A00000001-5|accountingCode|accounting code 'Deferred Revenue' is inactive (1 journal line)"
+    ]
 
 
 def test_drafts_and_unprocessed_payments(seed003: Books) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -444,16 +445,44 @@ def _chain_facts(conn: Connection, piece: _Piece) -> ChainFacts:
     )
 
 
+def _deactivated_by(conn: Connection, inactive: set[str]) -> dict[str, int]:
+    """For each inactive code, the ``init`` that deactivated it (each init's request records the chart it installed,
+    every code with ``active``; a code left out of the chart is deactivated too): every line an earlier operation
+    posted was posted while the code was active. A code no recorded init deactivated (its flag changed by hand) has
+    none here, and every line naming it is unusable."""
+    since: dict[str, int] = {}
+    seen: set[str] = set()
+    inits = select(operations.c.id, operations.c.request).where(operations.c.kind == "init").order_by(operations.c.id)
+    for op, request in conn.execute(inits) if inactive else ():
+        try:
+            listed = {c["name"]: c.get("active") is not False for c in json.loads(request)["chart"]}
+        except (ValueError, KeyError, TypeError):
+            continue
+        for name in inactive:
+            if listed.get(name, False):
+                seen.add(name)
+                since.pop(name, None)
+            elif name in seen:
+                since.setdefault(name, op)
+    return since
+
+
 def _unusable_codes(conn: Connection, scope: Scope, chart: Chart, pairs: frozenset[Key]) -> tuple[CodeUse, ...]:
+    """Lines naming a code the chart does not have, or an inactive code and posted since it was deactivated."""
     active = {code.name for code in chart.codes.values() if code.active}
     if all(code in active for code, _ in pairs):
         return ()
     ln, codes = journal_lines, accounting_codes
+    since = _deactivated_by(conn, {code for code, _ in pairs if code in chart.codes and code not in active})
+    after = or_(
+        ln.c.accounting_code.not_in(sorted(since)),
+        *(and_(ln.c.accounting_code == code, journal_entries.c.operation_id >= op) for code, op in since.items()),
+    )
     query = (
         select(ln.c.accounting_code, codes.c.name, func.count())
         .join(journal_entries, of_entry(journal_lines))
         .outerjoin(codes, codes.c.name == ln.c.accounting_code)
-        .where(scope.entries(), or_(codes.c.name.is_(None), codes.c.active.is_(False)))
+        .where(scope.entries(), or_(codes.c.name.is_(None), and_(codes.c.active.is_(False), after)))
         .group_by(ln.c.accounting_code, codes.c.name)
         .order_by(ln.c.accounting_code)
     )
@@ -463,7 +492,7 @@ def _unusable_codes(conn: Connection, scope: Scope, chart: Chart, pairs: frozens
         first = (
             select(ln.c.account_number, ln.c.entry_seq)
             .join(journal_entries, of_entry(journal_lines))
-            .where(scope.entries(), ln.c.accounting_code == code)
+            .where(scope.entries(), ln.c.accounting_code == code, after if known is not None else true())
             .order_by(ln.c.account_number, ln.c.entry_seq)
             .limit(1)
         )

@@ -63,7 +63,8 @@ def trial_balance(facts: Facts, scope: Scope) -> list[Problem]:
 
 
 def accounting_codes_active(facts: Facts, scope: Scope) -> list[Problem]:
-    """Every journal line's accounting code is in the chart and active."""
+    """Every journal line's accounting code is in the chart, and was active when the line was posted (a code the
+    chart deactivated later leaves its earlier lines good: ``gather`` counts only lines posted since)."""
     del scope  # the codes were gathered over the entries in scope
     return [
         Problem(
