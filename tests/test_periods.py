@@ -199,6 +199,26 @@ def test_close_refused_naming_every_failing_check_then_accepted_once_fixed(seed0
     assert seed003.close_period("2026-10").to_status == "Closed"
 
 
+def test_a_refused_close_says_where_the_problems_it_does_not_show_are(seed003: Books, cli: Any) -> None:
+    """A refused close names each failing check's first problem; when a check has more, the line says which
+    command lists them, so that the controller is not left with "(and 1 more)" and nothing to run."""
+    for name in EARLIER:
+        seed003.close_period(name)
+    with seed003.engine.begin() as conn:
+        conn.execute(text("UPDATE documents SET status = 'Draft' WHERE number = 'INV00000001'"))
+        conn.execute(text("UPDATE payments SET status = 'Processing' WHERE number = 'P00000001'"))
+    with pytest.raises(CloseChecksFailed) as refused:
+        seed003.close_period("2026-10")
+    drafts = next(p for p in refused.value.problems if p.field == "no-drafts")
+    assert drafts.rule == (
+        "No draft documents or unprocessed payments: INV00000001, status: draft invoice dated 2026-10-05 must be "
+        "posted or canceled before close (and 1 more), all listed by `subledger check --period 2026-10`"
+    )
+    listed = cli("check", "--period", "2026-10", "--json", db=db_url(seed003)).json()
+    shown = next(c for c in listed["checks"] if c["name"] == "no-drafts")
+    assert [p["document"] for p in shown["problems"]] == ["INV00000001", "P00000001"]
+
+
 def test_reopen_only_the_latest_closed_period_with_reason_and_permission(seed003: Books, actors: Path) -> None:
     del actors
     close_through(seed003, "2026-10")

@@ -38,7 +38,11 @@ class CheckReport(OutputModel):
                 continue
             first = check.problems[0]
             where = ", ".join(p for p in (first.document, first.field) if p)
-            more = f" (and {check.problem_count - 1} more)" if check.problem_count > 1 else ""
+            more = ""
+            if check.problem_count > 1:
+                more = f" (and {check.problem_count - 1} more)"
+                if self.period:
+                    more += f", all listed by `subledger check --period {self.period}`"
             out.append(
                 Problem(self.period, check.name, f"{check.title}: {where + ': ' if where else ''}{first.rule}{more}")
             )
