@@ -8,9 +8,12 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from conftest import example
+import pytest
+
+from conftest import dump, example
 from subledger.api import DEFAULT_CHART, Books
 from subledger.chart import load_chart
+from subledger.errors import Problems
 
 
 def yen(value: Any) -> Any:
@@ -66,3 +69,23 @@ def test_an_open_listing_currencies_keeps_them(tmp_path: Path) -> None:
     chart = load_chart(tmp_path)
     assert chart.codes["Cash"].currencies == ("EUR",)
     assert chart.codes["AR"].currencies == ("USD", "JPY")
+
+
+def test_a_chart_cannot_drop_a_currency_the_journal_posts_in(seed003: Books, tmp_path: Path) -> None:
+    """The seed posts in USD: a chart without USD would leave the book's ledger with postings its accounts refuse,
+    and no period holding one could close. ``init`` refuses it, naming each code, and changes nothing."""
+    chart = tmp_path / "chart"
+    shutil.copytree(DEFAULT_CHART, chart)
+    main = chart / "chart.beancount"
+    main.write_text(main.read_text().replace('option "operating_currency" "USD"\n', ""))
+    before = dump(seed003.engine)["accounting_codes"]
+    with pytest.raises(Problems) as refused:
+        seed003.init(chart=chart)
+    assert [str(p) for p in refused.value.problems] == [
+        "Accounts Receivable, currencies: 6 journal lines post USD to it; the chart must keep USD in its currencies",
+        "Cash, currencies: 1 journal line posts USD to it; the chart must keep USD in its currencies",
+        "Deferred Revenue, currencies: 4 journal lines post USD to it; the chart must keep USD in its currencies",
+        "Unapplied Payments, currencies: 3 journal lines post USD to it; the chart must keep USD in its currencies",
+    ]
+    assert dump(seed003.engine)["accounting_codes"] == before
+    assert seed003.check().passed

@@ -11,8 +11,9 @@ the chart stays (inactive) because journal lines refer to it, and period statuse
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Connection, Engine, select, update
+from sqlalchemy import Connection, Engine, func, select, update
 
 from subledger.calendar import PeriodDefinition, load_calendar
 from subledger.chart import Chart, load_chart
@@ -90,6 +91,7 @@ def _set_up(ctx: Context, chart: Chart, calendar: list[PeriodDefinition], settin
 def _chart(conn: Connection, chart: Chart) -> None:
     table = schema.accounting_codes
     existing = {r.name: r for r in conn.execute(select(table))}
+    _keeps_posted_currencies(conn, chart, existing)
     defaults = {code.type: chart.default(code.type).name for code in chart.codes.values() if code.active}
     for code in chart.codes.values():
         values = {
@@ -106,6 +108,37 @@ def _chart(conn: Connection, chart: Chart) -> None:
             conn.execute(table.insert().values(name=code.name, **values))
     for name in set(existing) - set(chart.codes):
         conn.execute(update(table).where(table.c.name == name).values(active=False, is_default=False))
+
+
+def _keeps_posted_currencies(conn: Connection, chart: Chart, existing: dict[str, Any]) -> None:
+    """A code keeps every currency the journal posts to it in: its ledger account would otherwise refuse those
+    postings (bean-check, and the close checks of every period holding one, for good)."""
+    dropped = {
+        name
+        for name, row in existing.items()
+        if name in chart.codes and set(row.currencies.split(",")) - set(chart.codes[name].currencies)
+    }
+    if not dropped:
+        return
+    lines = schema.journal_lines
+    query = (
+        select(lines.c.accounting_code, lines.c.currency, func.count())
+        .where(lines.c.accounting_code.in_(sorted(dropped)))
+        .group_by(lines.c.accounting_code, lines.c.currency)
+        .order_by(lines.c.accounting_code, lines.c.currency)
+    )
+    problems = [
+        Problem(
+            code,
+            "currencies",
+            f"{count} journal {'lines post' if count != 1 else 'line posts'} {currency} to it; the chart must keep "
+            f"{currency} in its currencies",
+        )
+        for code, currency, count in conn.execute(query)
+        if currency not in chart.codes[code].currencies
+    ]
+    if problems:
+        raise Problems(problems)
 
 
 def _calendar(conn: Connection, calendar: list[PeriodDefinition]) -> None:
