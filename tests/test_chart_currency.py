@@ -89,3 +89,30 @@ def test_a_chart_cannot_drop_a_currency_the_journal_posts_in(seed003: Books, tmp
     ]
     assert dump(seed003.engine)["accounting_codes"] == before
     assert seed003.check().passed
+
+
+def test_a_chart_cannot_rename_the_account_of_a_code_closed_periods_post_to(seed003: Books, tmp_path: Path) -> None:
+    """A closed period's fingerprint covers the ledger accounts its lines post to: renaming one after the close
+    made every check say the closed period's journal had changed (as if tampered with), for good. ``init`` refuses
+    the rename while a closed period posts to the code; with the period open it is an edit like any other."""
+    chart = tmp_path / "chart"
+    shutil.copytree(DEFAULT_CHART, chart)
+    main = chart / "chart.beancount"
+    main.write_text(
+        main.read_text().replace("open Liabilities:DeferredRevenue\n", "open Liabilities:Deferred:Revenue\n")
+    )
+    seed003.close_periods_through("2026-10")
+    before = dump(seed003.engine)["accounting_codes"]
+    with pytest.raises(Problems) as refused:
+        seed003.init(chart=chart)
+    assert [str(p) for p in refused.value.problems] == [
+        "Deferred Revenue, account: the chart renames its account Liabilities:DeferredRevenue to "
+        "Liabilities:Deferred:Revenue, but closed period 2026-10 posts to it (a closed period's fingerprint covers "
+        "its accounts); keep the account's name"
+    ]
+    assert dump(seed003.engine)["accounting_codes"] == before
+    assert seed003.check().passed
+    seed003.reopen_period("2026-10", "rename an account")
+    seed003.init(chart=chart)
+    seed003.close_period("2026-10")
+    assert seed003.check().passed

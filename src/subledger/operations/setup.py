@@ -92,6 +92,7 @@ def _chart(conn: Connection, chart: Chart) -> None:
     table = schema.accounting_codes
     existing = {r.name: r for r in conn.execute(select(table))}
     _keeps_posted_currencies(conn, chart, existing)
+    _keeps_closed_accounts(conn, chart, existing)
     defaults = {code.type: chart.default(code.type).name for code in chart.codes.values() if code.active}
     for code in chart.codes.values():
         values = {
@@ -136,6 +137,38 @@ def _keeps_posted_currencies(conn: Connection, chart: Chart, existing: dict[str,
         )
         for code, currency, count in conn.execute(query)
         if currency not in chart.codes[code].currencies
+    ]
+    if problems:
+        raise Problems(problems)
+
+
+def _keeps_closed_accounts(conn: Connection, chart: Chart, existing: dict[str, Any]) -> None:
+    """A code keeps its ledger account while a closed period posts to it: the period's fingerprint covers the
+    accounts its lines post to, so a rename would read as the closed books altered."""
+    renamed = {
+        name: row.account
+        for name, row in existing.items()
+        if name in chart.codes and chart.codes[name].account != row.account
+    }
+    if not renamed:
+        return
+    lines, entries = schema.journal_lines, schema.journal_entries
+    query = (
+        select(lines.c.accounting_code, func.min(entries.c.period))
+        .join(entries, schema.of_entry(lines))
+        .join(schema.periods, schema.periods.c.name == entries.c.period)
+        .where(lines.c.accounting_code.in_(sorted(renamed)), schema.periods.c.status == "Closed")
+        .group_by(lines.c.accounting_code)
+        .order_by(lines.c.accounting_code)
+    )
+    problems = [
+        Problem(
+            code,
+            "account",
+            f"the chart renames its account {renamed[code]} to {chart.codes[code].account}, but closed period "
+            f"{period} posts to it (a closed period's fingerprint covers its accounts); keep the account's name",
+        )
+        for code, period in conn.execute(query)
     ]
     if problems:
         raise Problems(problems)
