@@ -7,13 +7,15 @@ passes. The fingerprint and seal printed at close, kept outside the database, ar
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select, text
 
 from conftest import EARLIER, ENTRY_UPDATES, LINE_UPDATES, db_url, failing, raw, rechain, unguarded
 from subledger import canonical
-from subledger.api import Books
+from subledger.api import DEFAULT_CHART, Books
 from subledger.fingerprint import period_seal
 from subledger.storage.schema import periods
 
@@ -75,3 +77,31 @@ def test_a_consistent_forgery_passes_the_check_but_not_the_seal_kept_outside(see
     # The fingerprint covers the postings only (unchanged); the seal covers every entry's chain hash.
     assert f"fingerprint: {kept_fingerprint} (the journal gives it)" in shown.out
     assert kept_seal not in shown.out
+
+
+def test_a_code_added_to_the_chart_after_the_close_leaves_the_anchor_holding(
+    seed003: Books, cli: Any, tmp_path: Path
+) -> None:
+    """The seal covers the chart's code-to-account map as it was at close. Adding a code (the chart README's one
+    line) made ``period show`` of every closed period say the journal no longer gives its seal, exit 1: a false
+    alarm of tampering. The seal is proved over the chart the close saw (each init records the chart it
+    installed); an edit of the journal still shows."""
+    fingerprint, seal = _recorded(_closed(seed003))
+    chart = tmp_path / "chart"
+    shutil.copytree(DEFAULT_CHART, chart)
+    with (chart / "chart.beancount").open("a") as f:
+        f.write(
+            '\n1970-01-01 open Expenses:Marketing\n  name: "Marketing"\n  number: "6500"\n  type: "OtherExpenses"\n'
+        )
+    seed003.init(chart=chart)
+    shown = cli("period", "show", "2026-10", db=db_url(seed003))
+    assert (shown.code, shown.err) == (0, "")
+    assert shown.out.splitlines() == [
+        "2026-10: 2026-10-01 to 2026-10-31, Closed",
+        f"fingerprint: {fingerprint} (the journal gives it)",
+        f"seal:        {seal} (the journal gives it)",
+    ]
+    assert cli("period", "show", "2026-01", db=db_url(seed003)).code == 0
+    with raw(seed003) as conn, unguarded(conn, LINE_UPDATES):
+        conn.execute(text("UPDATE journal_lines SET debit = debit * 2 WHERE entry_seq = 1 AND debit > 0"))
+    assert cli("period", "show", "2026-10", db=db_url(seed003)).code == 1

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -25,7 +26,7 @@ from sqlalchemy import Connection, select
 
 from subledger.canonical import postings_sql
 from subledger.storage.cursor import driver_rows
-from subledger.storage.schema import accounting_codes, journal_entries, periods
+from subledger.storage.schema import accounting_codes, journal_entries, operations, periods
 
 
 def period_fingerprint(conn: Connection, start: dt.date, end: dt.date) -> str:
@@ -45,10 +46,31 @@ def entry_mark(entry_id: str, chain_hash: str) -> str:
     return f"{entry_id}|{chain_hash}"
 
 
+def _digest(accounts: Iterable[tuple[str, str]]) -> str:
+    return hashlib.sha256("\n".join(sorted(f"{name}|{account}" for name, account in accounts)).encode()).hexdigest()
+
+
 def chart_digest(conn: Connection) -> str:
     """The chart's code-to-account map (``accounting_codes.name`` -> Beancount account), hashed."""
-    rows = conn.execute(select(accounting_codes.c.name, accounting_codes.c.account)).all()
-    return hashlib.sha256("\n".join(sorted(f"{name}|{account}" for name, account in rows)).encode()).hexdigest()
+    return _digest(tuple(r) for r in conn.execute(select(accounting_codes.c.name, accounting_codes.c.account)))
+
+
+def recorded_chart_digests(conn: Connection) -> list[str]:
+    """The ``chart_digest`` the book had after each ``init``, oldest first, rebuilt from the chart each init
+    recorded in its request (a code left out of a later chart stays in the book, as ``init`` keeps it): a seal
+    recorded before a later init added or edited a code is proved over the chart of its day."""
+    accounts: dict[str, str] = {}
+    found: list[str] = []
+    inits = select(operations.c.request).where(operations.c.kind == "init").order_by(operations.c.id)
+    for (request,) in conn.execute(inits):
+        try:
+            accounts.update({str(code["name"]): str(code["account"]) for code in json.loads(request)["chart"]})
+        except (ValueError, KeyError, TypeError):
+            continue
+        digest = _digest(accounts.items())
+        if digest not in found:
+            found.append(digest)
+    return found
 
 
 def seal(chart: str, fingerprint: str, marks: Iterable[str]) -> str:
@@ -62,12 +84,15 @@ def seal(chart: str, fingerprint: str, marks: Iterable[str]) -> str:
 def period_seal(conn: Connection, start: dt.date, end: dt.date, fingerprint: str) -> str:
     """The seal of the journal dated from ``start`` to ``end`` and its ``fingerprint``, from the database (at
     close)."""
+    return seal(chart_digest(conn), fingerprint, _marks(conn, start, end))
+
+
+def _marks(conn: Connection, start: dt.date, end: dt.date) -> list[str]:
     e = journal_entries
     rows = conn.execute(
         select(e.c.account_number, e.c.seq, e.c.hash).where(e.c.entry_date >= start, e.c.entry_date <= end)
     )
-    marks = (entry_mark(f"{account}-{seq}", digest) for account, seq, digest in rows)
-    return seal(chart_digest(conn), fingerprint, marks)
+    return [entry_mark(f"{account}-{seq}", digest) for account, seq, digest in rows]
 
 
 def close_marks(conn: Connection, start: dt.date, end: dt.date) -> tuple[str, str]:
@@ -108,4 +133,10 @@ def anchor(conn: Connection, name: str) -> Anchor | None:
         return None
     start, end, status, recorded, sealed = row
     now = period_fingerprint(conn, start, end)
-    return Anchor(name, start, end, status, recorded, sealed, now, period_seal(conn, start, end, recorded or now))
+    journal_seal = period_seal(conn, start, end, recorded or now)
+    if sealed is not None and sealed != journal_seal:
+        # The chart changed since the close (a code added, say): the seal is the journal's over the chart of then.
+        marks = _marks(conn, start, end)
+        if any(seal(chart, recorded or now, marks) == sealed for chart in recorded_chart_digests(conn)):
+            journal_seal = sealed
+    return Anchor(name, start, end, status, recorded, sealed, now, journal_seal)
