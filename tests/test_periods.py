@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import threading
 import time
 from collections import Counter
@@ -376,3 +377,29 @@ def test_close_through_is_a_books_operation(seed003: Books) -> None:
     with seed003.engine.connect() as conn:
         keys = conn.execute(text("SELECT idempotency_key FROM operations WHERE kind = 'period-close'")).scalars()
         assert sorted(keys) == ["q1:2026-01", "q1:2026-02", "q1:2026-03"]
+
+
+def test_a_period_name_must_be_safe_as_a_file_name(cli: Any, tmp_path: Path) -> None:
+    """A period's name names its ledger file (``periods/NAME.beancount``): a calendar naming one ``../../evil``
+    made ``export beancount`` write outside the folder it was given, ``2026/02`` a subfolder, and `` Jan 26 `` a
+    name no one types back. ``init`` refuses such names, each in one line, and writes nothing."""
+    calendar = tmp_path / "periods"
+    calendar.mkdir()
+    (calendar / "2026.csv").write_text(
+        "name,start_date,end_date,fiscal_year,fiscal_quarter\n"
+        "../../evil,2026-01-01,2026-01-31,2026,1\n"
+        "2026/02,2026-02-01,2026-02-28,2026,1\n"
+        " Mar 26 ,2026-03-01,2026-03-31,2026,1\n"
+        "FY26-P04.a_b,2026-04-01,2026-04-30,2026,2\n"
+    )
+    url = f"sqlite:///{tmp_path / 'books.db'}"
+    refused = cli("init", "--periods", str(calendar), db=url)
+    assert refused.code == 1
+    rule = "must be letters, digits and . _ - only, starting with a letter or digit (it names the period's ledger file)"
+    assert refused.err.splitlines() == [
+        f"error: 2026.csv:2, name: Value error, '../../evil' {rule}",
+        f"error: 2026.csv:3, name: Value error, '2026/02' {rule}",
+        f"error: 2026.csv:4, name: Value error, ' Mar 26 ' {rule}",
+    ]
+    with sqlite3.connect(tmp_path / "books.db") as conn:  # the calendar is read before anything is written
+        assert conn.execute("SELECT name FROM sqlite_master").fetchall() == []

@@ -9,12 +9,21 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import itertools
+import re
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from subledger.errors import Problem, Problems
 from subledger.models.base import Date
+
+#: A period's name names its ledger file (``periods/NAME.beancount``) and is typed on the command line: the
+#: identifier rule of documents, without ``/`` (no folder, no way out of the ledger's own).
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
+NAME_RULE = (
+    "must be letters, digits and . _ - only, starting with a letter or digit (it names the period's ledger file)"
+)
+_NAME = re.compile(NAME_PATTERN).fullmatch
 
 
 class PeriodDefinition(BaseModel):
@@ -25,6 +34,13 @@ class PeriodDefinition(BaseModel):
     end_date: Date
     fiscal_year: int = Field(ge=1900, le=9999)
     fiscal_quarter: int = Field(ge=1, le=4)
+
+    @field_validator("name")
+    @classmethod
+    def _file_name(cls, name: str) -> str:
+        if _NAME(name) is None:
+            raise ValueError(f"{name!r} {NAME_RULE}")
+        return name
 
     @model_validator(mode="after")
     def _ordered(self) -> PeriodDefinition:
