@@ -23,6 +23,7 @@ from subledger.errors import (
     NotFound,
     PeriodTransitionRefused,
     PermissionDenied,
+    Problems,
     RuleViolation,
     SubledgerError,
 )
@@ -403,3 +404,29 @@ def test_a_period_name_must_be_safe_as_a_file_name(cli: Any, tmp_path: Path) -> 
     ]
     with sqlite3.connect(tmp_path / "books.db") as conn:  # the calendar is read before anything is written
         assert conn.execute("SELECT name FROM sqlite_master").fetchall() == []
+
+
+def test_a_calendar_renaming_or_overlapping_a_period_is_refused_in_one_line(seed003: Books, tmp_path: Path) -> None:
+    """A period of the book renamed in the calendar (same dates, another name) failed on the database's unique
+    start date, reported as "cannot open the database ... check --db and that the server is up". ``init`` names
+    the period and the rule instead, and changes nothing."""
+    calendar = tmp_path / "periods"
+    calendar.mkdir()
+    year = (Path(__file__).parent.parent / "periods" / "2026.csv").read_text()
+    (calendar / "2026.csv").write_text(year.replace("\n2026-01,", "\nJan-2026,"))
+    before = dump(seed003.engine)["periods"]
+    with pytest.raises(Problems) as refused:
+        seed003.init(periods=calendar)
+    assert [str(p) for p in refused.value.problems] == [
+        "Jan-2026, name: the calendar renames period 2026-01 (2026-01-01 to 2026-01-31): a period the book has "
+        "keeps its name"
+    ]
+    quarter = "\n".join(line for line in year.splitlines() if not line.startswith(("2026-01", "2026-02", "2026-03")))
+    (calendar / "2026.csv").write_text(quarter.replace("\n", "\nQ1-2026,2026-01-01,2026-03-31,2026,1\n", 1) + "\n")
+    with pytest.raises(Problems) as overlapping:
+        seed003.init(periods=calendar)
+    assert [str(p) for p in overlapping.value.problems] == [
+        "Q1-2026, start_date: the calendar's period 2026-01-01 to 2026-03-31 overlaps period 2026-01 "
+        "(2026-01-01 to 2026-01-31), which the book already has"
+    ]
+    assert dump(seed003.engine)["periods"] == before

@@ -181,7 +181,29 @@ def _calendar(conn: Connection, calendar: list[PeriodDefinition]) -> None:
     for p in calendar:
         row = existing.get(p.name)
         if row is None:
-            conn.execute(table.insert().values(**p.model_dump(), status="Open"))
+            other = next(
+                (r for r in existing.values() if r.start_date <= p.end_date and p.start_date <= r.end_date), None
+            )
+            if other is None:
+                conn.execute(table.insert().values(**p.model_dump(), status="Open"))
+            elif (other.start_date, other.end_date) == (p.start_date, p.end_date):
+                problems.append(
+                    Problem(
+                        p.name,
+                        "name",
+                        f"the calendar renames period {other.name} ({other.start_date} to {other.end_date}): a "
+                        "period the book has keeps its name",
+                    )
+                )
+            else:
+                problems.append(
+                    Problem(
+                        p.name,
+                        "start_date",
+                        f"the calendar's period {p.start_date} to {p.end_date} overlaps period {other.name} "
+                        f"({other.start_date} to {other.end_date}), which the book already has",
+                    )
+                )
         elif (row.start_date, row.end_date) != (p.start_date, p.end_date):
             problems.append(
                 Problem(p.name, "start_date", "the calendar changes the dates of a period the book already has")
