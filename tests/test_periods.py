@@ -282,6 +282,24 @@ def test_period_cli(seed003: Books, cli: Any) -> None:
     assert cli("period", "pending-close", "2026-10", db=url).out.strip() == "2026-10: Open -> Pending Close"
 
 
+def test_period_list_csv_keeps_the_whole_fingerprint(seed003: Books, cli: Any) -> None:
+    """The table shortens fingerprints to 12 characters for the eye; csv and tsv are for scripts, which file the
+    fingerprint outside the database (the anchor of the closed books): they get all 64."""
+    close_through(seed003, "2026-10")
+    url = db_url(seed003)
+    recorded = {p.name: p.fingerprint for p in seed003.periods()}
+    for fmt, sep in (("csv", ","), ("tsv", "\t")):
+        listed = cli("period", "list", "--format", fmt, db=url)
+        assert listed.code == 0, listed.err
+        rows = [line.split(sep) for line in listed.out.splitlines()]
+        assert rows[10][0] == "2026-10"
+        assert rows[10][-1] == recorded["2026-10"]
+        assert len(rows[10][-1]) == 64
+        assert rows[11][-1] == ""
+    table = cli("period", "list", db=url).out.splitlines()
+    assert table[11].split()[-1] == str(recorded["2026-10"])[:12]
+
+
 def test_close_refused_lists_every_failing_check_on_the_cli(seed003: Books, cli: Any) -> None:
     url = db_url(seed003)
     for name in EARLIER:

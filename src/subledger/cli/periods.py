@@ -25,7 +25,7 @@ Name = Annotated[str, typer.Argument(metavar="PERIOD", help="Period name, e.g. 2
 
 @register(period_app, "list", table=True)
 def list_periods() -> None:
-    """List the accounting periods with their status."""
+    """List the accounting periods with their status (the table shortens fingerprints; csv and tsv keep them)."""
     from subledger import queries
 
     with engine().connect() as conn:
@@ -44,7 +44,7 @@ def list_periods() -> None:
                 p.fiscal_quarter,
                 p.status,
                 p.entries,
-                (p.fingerprint or "")[:12],
+                (p.fingerprint or "") if STATE.format != "table" else (p.fingerprint or "")[:12],
             )
             for p in rows
         ],
