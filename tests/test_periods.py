@@ -246,6 +246,18 @@ def test_reopen_only_the_latest_closed_period_with_reason_and_permission(seed003
     assert seed003.reopen_period("2026-09", "now the latest").to_status == "Open"
 
 
+def test_a_reopen_reason_with_a_nul_character_is_refused_in_one_line(seed003: Books) -> None:
+    """PostgreSQL cannot store a NUL character: a reason holding one (the Python API takes any str) failed as an
+    internal database error on PostgreSQL and was stored on SQLite. It is refused, naming the period and field."""
+    close_through(seed003, "2026-10")
+    before = dump(seed003.engine)
+    with pytest.raises(RuleViolation) as refused:
+        seed003.reopen_period("2026-10", "late\x00invoice")
+    assert str(refused.value.problem) == "2026-10, reason: the reason contains a NUL character"
+    assert dump(seed003.engine) == before
+    assert statuses(seed003)["2026-10"] == "Closed"
+
+
 def test_unknown_period_is_not_found(books: Books) -> None:
     with pytest.raises(NotFound, match="no accounting period 2031-13"):
         books.close_period("2031-13")

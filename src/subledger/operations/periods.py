@@ -129,6 +129,8 @@ def reopen(ctx: Context, name: str, reason: str) -> PeriodTransition:
     ctx.actor.require("Reopen Accounting Period", document=name)
     if not reason.strip():
         raise RuleViolation("a reason is required to reopen a period", document=name, field="reason")
+    if "\x00" in reason:  # PostgreSQL cannot store it
+        raise RuleViolation("the reason contains a NUL character", document=name, field="reason")
     period, _ = _locked(ctx, name)
     if period.status == "Open":
         raise PeriodTransitionRefused(f"{period.name} is already Open", document=period.name, field="status")
