@@ -436,6 +436,33 @@ def test_a_period_name_must_be_safe_as_a_file_name(cli: Any, tmp_path: Path) -> 
         assert conn.execute("SELECT name FROM sqlite_master").fetchall() == []
 
 
+def test_a_calendar_year_must_join_the_books_periods_without_a_gap(seed003: Books, tmp_path: Path) -> None:
+    """Each calendar file was checked contiguous on its own: ``init`` with only ``2029.csv`` on a book running to
+    2027-12 added 2029 and left 2028 out, and 2029-01 then closed with a whole year missing before it. ``init``
+    refuses a new period that does not join the periods the book has, and changes nothing."""
+    calendar = tmp_path / "periods"
+    calendar.mkdir()
+
+    def year(n: int) -> str:
+        rows = ["name,start_date,end_date,fiscal_year,fiscal_quarter"]
+        for month in range(1, 13):
+            start = date(n, month, 1)
+            end = (start + timedelta(days=31)).replace(day=1) - timedelta(days=1)
+            rows.append(f"{n}-{month:02d},{start},{end},{n},{(month - 1) // 3 + 1}")
+        return "\n".join(rows) + "\n"
+
+    (calendar / "2029.csv").write_text(year(2029))
+    before = dump(seed003.engine)["periods"]
+    with pytest.raises(Problems) as refused:
+        seed003.init(periods=calendar)
+    assert [str(p) for p in refused.value.problems] == [
+        "2029-01, start_date: periods must be contiguous: 2027-12 ends 2027-12-31"
+    ]
+    assert dump(seed003.engine)["periods"] == before
+    (calendar / "2028.csv").write_text(year(2028))
+    assert seed003.init(periods=calendar).periods == 48
+
+
 def test_a_calendar_renaming_or_overlapping_a_period_is_refused_in_one_line(seed003: Books, tmp_path: Path) -> None:
     """A period of the book renamed in the calendar (same dates, another name) failed on the database's unique
     start date, reported as "cannot open the database ... check --db and that the server is up". ``init`` names

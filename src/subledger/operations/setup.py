@@ -10,6 +10,8 @@ the chart stays (inactive) because journal lines refer to it, and period statuse
 
 from __future__ import annotations
 
+import datetime as dt
+import itertools
 from pathlib import Path
 from typing import Any
 
@@ -208,8 +210,22 @@ def _calendar(conn: Connection, calendar: list[PeriodDefinition]) -> None:
             problems.append(
                 Problem(p.name, "start_date", "the calendar changes the dates of a period the book already has")
             )
+    if not problems:
+        problems = _joined(conn, {p.name for p in calendar} - set(existing))
     if problems:
         raise Problems(problems)
+
+
+def _joined(conn: Connection, added: set[str]) -> list[Problem]:
+    """Each period added next to the one before it: a calendar file is contiguous on its own, but a year added
+    with one missing between it and the book's periods would leave a gap no document could be dated in."""
+    table = schema.periods
+    rows = conn.execute(select(table.c.name, table.c.start_date, table.c.end_date).order_by(table.c.start_date)).all()
+    return [
+        Problem(cur.name, "start_date", f"periods must be contiguous: {prev.name} ends {prev.end_date}")
+        for prev, cur in itertools.pairwise(rows)
+        if (prev.name in added or cur.name in added) and cur.start_date != prev.end_date + dt.timedelta(days=1)
+    ]
 
 
 def _reason_codes(conn: Connection) -> None:
