@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from beancount.core import data
 from sqlalchemy import Connection, Engine
 
 from conftest import ROOT, assert_snapshot_tree
+from subledger import calendar
 from subledger.api import Books
 
 SNAPSHOTS = ROOT / "tests" / "snapshots"
@@ -69,11 +71,17 @@ def test_reexport_after_a_reopen_leaves_no_stale_period_file(seed003: Books, tmp
     assert sorted(files(tmp_path / "fresh"))[-1] == "periods/2026-11.beancount"
 
 
+def _names_unchecked(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A book whose calendar was loaded before ``init`` checked period names (any text was a name then)."""
+    monkeypatch.setattr(calendar, "_NAME", re.compile(r".+").fullmatch)
+
+
 def test_period_names_with_quotes_and_backslashes_are_quoted_where_main_includes_them(
-    engine: Engine, tmp_path: Path
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A period's name is the calendar's free text: main.beancount includes its file by a Beancount string that
+    """A period's name was the calendar's free text: main.beancount includes its file by a Beancount string that
     parses back to the file's path (a quote in the name made bean-check fail: Invalid token)."""
+    _names_unchecked(monkeypatch)
     rows = list(csv.reader((ROOT / "periods" / "2026.csv").open()))
     names = {"2026-10": 'P10 "Oct"', "2026-11": "P11 \\ Nov"}
     with (tmp_path / "2026.csv").open("w", newline="") as handle:
@@ -118,9 +126,12 @@ def test_export_reads_one_snapshot_of_a_book_written_meanwhile(
     assert "WO-INV00000001-1" in (tmp_path / "after" / "periods" / "2026-10.beancount").read_text()
 
 
-def test_a_period_named_like_a_ledger_file_is_never_removed_as_stale(engine: Engine, tmp_path: Path) -> None:
+def test_a_period_named_like_a_ledger_file_is_never_removed_as_stale(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Only period files under periods/ are removed as stale: a period named '../main' outside the ledger's span
-    leaves main.beancount alone."""
+    (a book from before ``init`` checked names) leaves main.beancount alone."""
+    _names_unchecked(monkeypatch)
     rows = list(csv.reader((ROOT / "periods" / "2026.csv").open()))
     with (tmp_path / "2026.csv").open("w", newline="") as handle:
         csv.writer(handle).writerows([rows[0], *([r[0] if r[0] != "2026-12" else "../main", *r[1:]] for r in rows[1:])])
