@@ -133,13 +133,12 @@ def _recorded_with(key: str, row: Any, kind: str, hashed: str, *, document: str 
         )
 
 
-def _replay(engine: Engine, key: str, kind: str, hashed: str, result_type: type[R]) -> R | None:
-    with engine.connect() as conn:
-        row = conn.execute(
-            select(operations.c.kind, operations.c.request_hash, operations.c.result).where(
-                operations.c.idempotency_key == key
-            )
-        ).first()
+def _replay(conn: Connection, key: str, kind: str, hashed: str, result_type: type[R]) -> R | None:
+    row = conn.execute(
+        select(operations.c.kind, operations.c.request_hash, operations.c.result).where(
+            operations.c.idempotency_key == key
+        )
+    ).first()
     if row is None:
         return None
     _recorded_with(key, row, kind, hashed)
@@ -277,11 +276,18 @@ def run_operation(
     try:
         for attempt in range(1, ATTEMPTS + 1):
             if idempotency_key is not None:
-                replay = _replay(engine, idempotency_key, kind, row["request_hash"], result_type)
+                with engine.connect() as conn:
+                    replay = _replay(conn, idempotency_key, kind, row["request_hash"], result_type)
                 if replay is not None:
                     return replay
             try:
                 with write_transaction(engine, bulk=bulk) as conn:
+                    if idempotency_key is not None and conn.dialect.name == "sqlite":
+                        # A caller with the same key may have committed while this one waited for the write lock
+                        # (SQLite: one writer at a time, and its key trigger is no unique violation to rerun on).
+                        replay = _replay(conn, idempotency_key, kind, row["request_hash"], result_type)
+                        if replay is not None:
+                            return replay
                     _hold_periods(conn, exclusive=exclusive_periods)
                     operation_id = conn.execute(
                         insert(operations).values({**row, "at": dt.datetime.now(dt.UTC)}).returning(operations.c.id)
