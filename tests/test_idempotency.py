@@ -80,6 +80,30 @@ def test_cli_idempotency_key(books: Books, cli: Any, tmp_path: Path) -> None:
     assert dump(books.engine) == before
 
 
+def test_cli_says_replayed_when_a_concurrent_caller_recorded_the_key_first(
+    books: Books, cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another caller with the same key commits after the command has looked for the key and before its operation
+    runs: the command answers the recorded result, and says so (it posted nothing)."""
+    from subledger.cli import output
+
+    db = db_url(books)
+    path = example("seed-003-books.json")
+    looked = output.before
+
+    def then_another_caller(engine: Any, kind: str, document: str | None = None) -> output.Run:
+        run = looked(engine, kind, document)
+        books.load(path, idempotency_key="race")
+        return run
+
+    monkeypatch.setattr(output, "before", then_another_caller)
+    result = cli("load", str(path), "--idempotency-key", "race", "--json", db=db)
+    assert result.code == 0, result.err
+    assert (result.json()["replayed"], result.json()["operationId"]) == (True, 2)
+    assert count(books.engine, operations) == 2  # the book's init, then the one load
+    assert count(books.engine, journal_entries) == 4
+
+
 def test_derived_keys_name_each_part_of_a_fanned_out_request() -> None:
     assert derived_key("batch-7", "INV00000001") == "batch-7:INV00000001"
     assert derived_key(None, "INV00000001") is None

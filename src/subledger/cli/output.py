@@ -52,12 +52,20 @@ def after(engine: Any, run: Run) -> Run:
 
 
 def run(kind: str, document: str | None, call: Callable[[Any], Any]) -> tuple[Any, Run]:
-    """Run one operation through ``Books``, noting whether it was a replay and which operation it recorded."""
+    """Run one operation through ``Books``, noting whether it was a replay and which operation it recorded.
+
+    A replay is known from the operation itself (``noting_replays``) as well as from the key found before the call:
+    a caller with the same key may record it in between, and this call then answers that caller's result."""
     from subledger.cli.common import books
+    from subledger.operations.base import noting_replays
 
     book = books()
     noted = before(book.engine, kind, document)
-    result = call(book)
+    with noting_replays() as replays:
+        result = call(book)
+    for key, operation_id in replays:
+        if key == STATE.idempotency_key:
+            noted.replayed, noted.operation_id = True, operation_id
     return result, after(book.engine, noted)
 
 

@@ -94,10 +94,9 @@ def _line(result: Any, run: output.Run) -> str:
 
 
 def _transition(kind: str, name: str, method: str, *args: Any) -> None:
-    book = books()
-    run = output.before(book.engine, kind, name)
-    result = getattr(book, method)(name, *args, idempotency_key=STATE.idempotency_key)
-    output.after(book.engine, run)
+    result, run = output.run(
+        kind, name, lambda book: getattr(book, method)(name, *args, idempotency_key=STATE.idempotency_key)
+    )
     if STATE.json:
         print_json(output.operation_json(kind, result, run=run))
     else:

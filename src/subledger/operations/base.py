@@ -133,16 +133,37 @@ def _recorded_with(key: str, row: Any, kind: str, hashed: str, *, document: str 
         )
 
 
+#: The operations answered as replays within the current ``noting_replays`` scope: (idempotency key, operation id).
+_replays_noted: ContextVar[list[tuple[str, int]] | None] = ContextVar("subledger_replays", default=None)
+
+
+@contextmanager
+def noting_replays() -> Iterator[list[tuple[str, int]]]:
+    """Within it, each operation answered from its idempotency key's record is listed (key, operation id): whether
+    a call was a replay is known from the call itself, not from a look at the key before it (which a concurrent
+    caller with the same key can answer wrongly)."""
+    noted: list[tuple[str, int]] = []
+    token = _replays_noted.set(noted)
+    try:
+        yield noted
+    finally:
+        _replays_noted.reset(token)
+
+
 def _replay(conn: Connection, key: str, kind: str, hashed: str, result_type: type[R]) -> R | None:
     row = conn.execute(
-        select(operations.c.kind, operations.c.request_hash, operations.c.result).where(
+        select(operations.c.id, operations.c.kind, operations.c.request_hash, operations.c.result).where(
             operations.c.idempotency_key == key
         )
     ).first()
     if row is None:
         return None
     _recorded_with(key, row, kind, hashed)
-    return result_type.model_validate_json(row.result)
+    result = result_type.model_validate_json(row.result)
+    noted = _replays_noted.get()
+    if noted is not None:
+        noted.append((key, int(row.id)))
+    return result
 
 
 def recorded_request(conn: Connection, kind: str, keys: Sequence[str | None]) -> dict[str, Any] | None:
