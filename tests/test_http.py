@@ -8,6 +8,7 @@ import datetime as dt
 import json
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -1120,3 +1121,23 @@ def test_openapi_documents_the_limits() -> None:
     schemas = generated["components"]["schemas"]
     assert schemas["CreditMemoApplyRequest"]["properties"]["invoices"]["maxItems"] == 1000
     assert schemas["WriteOffRequest"]["properties"]["items"]["anyOf"][0]["maxItems"] == 1000
+
+
+def test_serve_where_it_cannot_listen_says_so_in_one_line(seed003: Books, cli: Any) -> None:
+    """A port in use, or one that does not exist: one line and exit 1 (uvicorn exited 3, partly done, amid its
+    start-up log) or 2 (a port out of range: a traceback), and nothing is served."""
+    url = db_url(seed003)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        busy = cli("serve", "--port", str(port), db=url)
+    assert (busy.code, busy.err) == (
+        1,
+        f"error: cannot listen on 127.0.0.1 port {port}: Address already in use: give another --host or --port\n",
+    )
+    out_of_range = cli("serve", "--port", "99999", db=url)
+    assert out_of_range.code == 2
+    assert out_of_range.err == (
+        "error: Invalid value for '--port': Input should be less than or equal to 65535 (see --help)\n"
+    )
