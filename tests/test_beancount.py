@@ -5,6 +5,9 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import re
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,7 +17,7 @@ from beancount import loader
 from beancount.core import data
 from sqlalchemy import Connection, Engine
 
-from conftest import ROOT, assert_snapshot_tree
+from conftest import ROOT, assert_snapshot_tree, db_url
 from subledger import calendar
 from subledger.api import Books
 
@@ -220,4 +223,49 @@ def test_an_export_that_fails_midway_leaves_the_previous_ledger_as_it_was(
     assert files(tmp_path / "ledger") == before
     assert sorted(p.name for p in (tmp_path / "ledger").rglob(".*")) == []
     _, errors, _ = loader.load_file(str(tmp_path / "ledger" / "main.beancount"))
+    assert errors == []
+
+
+_HELD_EXPORT = """
+import sys, time
+from pathlib import Path
+from subledger.api import Books
+from subledger.export import beancount
+
+url, out, marker = sys.argv[1:4]
+period_file = beancount._period_file
+
+def held(*args, **kwargs):
+    yield from period_file(*args, **kwargs)
+    Path(marker).write_text("writing")
+    time.sleep(600)
+
+beancount._period_file = held
+Books(url).export_beancount(Path(out))
+"""
+
+
+def test_a_killed_export_leaves_the_previous_ledger_whole(seed003: Books, tmp_path: Path) -> None:
+    """``kill -9`` while a period's file is being written: the folder holds the previous export exactly, with no
+    temporary file beside it and no file of the new one; the next export writes the new ledger in full."""
+    out, marker = tmp_path / "ledger", tmp_path / "writing"
+    seed003.export_beancount(out)
+    before = {str(p.relative_to(out)): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    seed003.load(ROOT / "examples" / "line-level-books.json")  # the next export differs
+    command = subprocess.Popen([sys.executable, "-c", _HELD_EXPORT, db_url(seed003), str(out), str(marker)])
+    try:
+        deadline = time.monotonic() + 120
+        while not marker.exists() and time.monotonic() < deadline and command.poll() is None:
+            time.sleep(0.05)
+        assert marker.exists(), "the export never reached a period's file"
+    finally:
+        command.kill()
+        command.wait()
+    assert {str(p.relative_to(out)): p.read_bytes() for p in out.rglob("*") if not p.is_dir()} == before
+    written = seed003.export_beancount(out)
+    assert sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()) == sorted(
+        str(p.relative_to(out)) for p in written
+    )
+    assert {str(p.relative_to(out)): p.read_bytes() for p in out.rglob("*") if p.is_file()} != before
+    _, errors, _ = loader.load_file(str(out / "main.beancount"))
     assert errors == []

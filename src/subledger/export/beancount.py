@@ -23,8 +23,8 @@ import datetime as dt
 import importlib.resources
 import os
 import re
-import tempfile
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -36,6 +36,7 @@ from subledger.canonical import driver_amount_text
 from subledger.chart import EXPENSE_TYPES
 from subledger.context import PeriodState, read_chart, read_periods
 from subledger.errors import RuleViolation
+from subledger.export.gl.files import Staged, _sweep
 from subledger.money import fmt
 from subledger.posting import DocumentKind, Role, moves_receivable_of
 from subledger.reports import WRITE_OFF_OPERATION
@@ -367,46 +368,45 @@ def _umask() -> int:
     return mask
 
 
-def _stage(path: Path, chunks: Iterator[str] | list[str]) -> Path:
-    """Write ``chunks`` to a new temporary file beside ``path``; returns it (removed again if writing fails)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        # mkstemp makes the file 0600; the ledger is a file like any other, readable as the user's umask says.
-        os.fchmod(fd, 0o666 & ~_umask())
+class _Files:
+    """The files of one export, each written into a temporary file beside its place (``export.gl.files.Staged``:
+    unnamed where the file system allows, so a killed export leaves nothing; otherwise named by the process, and
+    swept by the next export), synced, and put in place together once every one is written: a failed or killed
+    export leaves the previous ledger whole, never some of its files replaced."""
+
+    def __init__(self) -> None:
+        self.staged: list[Staged] = []
+
+    def write(self, path: Path, chunks: Iterator[str] | list[str]) -> Path:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _sweep(path)
+        staged = Staged(path, force=True)
+        self.staged.append(staged)
+        fd = staged.temporary(0o666 & ~_umask())
+        staged.finals.append(path)
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             for chunk in chunks:
                 handle.write(chunk)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return Path(tmp)
+            handle.flush()
+            os.fsync(handle.fileno())
+        return path
 
 
-def _write(path: Path, chunks: Iterator[str] | list[str]) -> Path:
-    """Write to a temporary file beside ``path`` and move it into place: a failed export leaves no half file."""
-    os.replace(_stage(path, chunks), path)
-    return path
+@contextmanager
+def _files() -> Iterator[_Files]:
+    """A ``_Files`` whose files are put in place when the block ends without an error, and discarded otherwise."""
+    files = _Files()
+    try:
+        yield files
+        for staged in files.staged:
+            staged.commit()
+    finally:
+        for staged in files.staged:
+            staged.discard()
 
 
 def _journal_periods(conn: Connection) -> set[str]:
     return {p for (p,) in conn.execute(select(journal_entries.c.period).distinct())}
-
-
-def _write_all(files: Iterator[tuple[Path, Iterator[str] | list[str]]]) -> list[Path]:
-    """Write every file beside its place, then move them all into place: an export that fails on one file (the disk
-    full) leaves every file of the previous export as it was, never some files of each. Returns the paths."""
-    staged: list[tuple[Path, Path]] = []
-    try:
-        for path, chunks in files:
-            staged.append((_stage(path, chunks), path))
-    except BaseException:
-        for tmp, _ in staged:
-            tmp.unlink(missing_ok=True)
-        raise
-    for tmp, path in staged:
-        os.replace(tmp, path)
-    return [path for _, path in staged]
 
 
 def ledger_span(conn: Connection, periods: list[PeriodState]) -> list[PeriodState]:
@@ -487,20 +487,17 @@ def export_beancount(
     # than the subledger summed from the start once per period.
     balances = subledger_balances_at(conn, [p.end_date for p in span])
     includes = ["accounts.beancount", *(f"periods/{p.name}.beancount" for p in span)]
-
-    def files() -> Iterator[tuple[Path, Iterator[str] | list[str]]]:
-        yield out / "accounts.beancount", [_accounts_file(conn, opened)]
-        yield out / PLUGIN_FILE, [plugin_source()]
+    with _files() as files:
+        written = [
+            files.write(out / "accounts.beancount", [_accounts_file(conn, opened)]),
+            files.write(out / PLUGIN_FILE, [plugin_source()]),
+        ]
         for period in span:
-            yield (
-                out / "periods" / f"{period.name}.beancount",
-                _period_file(conn, period, accounts, balances[period.end_date]),
-            )
-        # main.beancount last: it is moved into place last too.
-        yield out / "main.beancount", _main_file(title, operating, includes, opened, fava_extension=fava_extension)
-
-    written = _write_all(files())
-    written.insert(0, written.pop())
+            file = _period_file(conn, period, accounts, balances[period.end_date])
+            written.append(files.write(out / "periods" / f"{period.name}.beancount", file))
+        # main.beancount last: it is put in place last too.
+        main = _main_file(title, operating, includes, opened, fava_extension=fava_extension)
+        written.insert(0, files.write(out / "main.beancount", main))
     # A period the ledger no longer holds (the last closed one reopened, with no entries) keeps no file from an
     # earlier export to this directory: it would still say Closed. Only the calendar's period files are touched.
     kept = {p.name for p in span}
@@ -553,10 +550,11 @@ def export_period(conn: Connection, out: Path, name: str, *, title: str = "suble
     """Write the ledger of one period under ``out`` (``_period_ledger``, with the plugin's copy beside it). Returns the
     files written, ``main.beancount`` first."""
     operating, opened, files = _period_ledger(conn, name)
-    written = [_write(out / PLUGIN_FILE, [plugin_source()])]
-    written += [_write(out / relative, chunks) for relative, chunks in files]
-    main = _main_file(f"{title}: {name}", operating, [relative for relative, _ in files], opened)
-    return [_write(out / "main.beancount", main), *written]
+    with _files() as staged:
+        written = [staged.write(out / PLUGIN_FILE, [plugin_source()])]
+        written += [staged.write(out / relative, chunks) for relative, chunks in files]
+        main = _main_file(f"{title}: {name}", operating, [relative for relative, _ in files], opened)
+        return [staged.write(out / "main.beancount", main), *written]
 
 
 def period_ledger_text(conn: Connection, name: str) -> tuple[str, list[tuple[int, str]]]:
