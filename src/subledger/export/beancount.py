@@ -36,7 +36,7 @@ from subledger.canonical import driver_amount_text
 from subledger.chart import EXPENSE_TYPES
 from subledger.context import PeriodState, read_chart, read_periods
 from subledger.errors import RuleViolation
-from subledger.export.gl.files import Staged, _sweep
+from subledger.export.gl.files import Staged, sweep
 from subledger.money import fmt
 from subledger.posting import DocumentKind, Role, moves_receivable_of
 from subledger.reports import WRITE_OFF_OPERATION
@@ -379,7 +379,7 @@ class _Files:
 
     def write(self, path: Path, chunks: Iterator[str] | list[str]) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
-        _sweep(path)
+        sweep(path)
         staged = Staged(path, force=True)
         self.staged.append(staged)
         fd = staged.temporary(0o666 & ~_umask())

@@ -78,7 +78,7 @@ def refuse_existing(path: Path, force: bool) -> None:
         raise Conflict("exists; give --force to replace it", document=str(path), field="out")
 
 
-def _sweep(out: Path) -> None:
+def sweep(out: Path) -> None:
     """Remove temporary files of ``out`` whose writing process is gone (a killed render)."""
     prefix = f".{out.name}{_TEMP_MARK}"
     try:
@@ -389,7 +389,7 @@ def stage(
         out.parent.mkdir(parents=True, exist_ok=True)
         refuse_existing(out, force)
         refuse_existing(sidecar_path(out), force)
-        _sweep(out)
+        sweep(out)
         writer = _Writer(staged, renderer, out.name)
         for entry in entries:
             debits = entry.check_balanced()
