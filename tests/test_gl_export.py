@@ -1286,3 +1286,33 @@ def test_a_summary_entrys_transfer_is_its_runs(seed003: Books) -> None:
     assert seed003.transfer_journal_entry(entry, {"transferredToAccounting": "Yes"}, idempotency_key="t-1") == done
     with pytest.raises(RuleViolation, match="Completed"):
         seed003.transfer_journal_entry(entry, {"transferredToAccounting": "Processing"})
+
+
+def test_files_refused_their_place_after_the_run_committed(
+    book: Books, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The run commits, then its files cannot be put in place (here the disk fills): the error names the recorded
+    run and how to write its files, and the same idempotency key again writes them instead of answering that they
+    were written."""
+    folder = tmp_path / "gl"
+    folder.mkdir()
+    out = folder / "gl.csv"
+
+    def full(*args: Any, **kwargs: Any) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "link", full)
+    with pytest.raises(SubledgerError) as refused:
+        book.export_gl("2026-10", out, idempotency_key="gl-1")
+    monkeypatch.undo()
+    number = book.journal_runs()[-1].number
+    assert str(refused.value) == (
+        f"{out}, out: journal run {number} is recorded but its files could not be put in place (could not write "
+        f"{out}: No space left on device); write them with --run {number} (or the same idempotency key again)"
+    )
+    assert sorted(folder.iterdir()) == []
+    again = book.export_gl("2026-10", out, idempotency_key="gl-1")
+    assert again.run == number
+    assert sorted(p.name for p in folder.iterdir()) == ["gl.csv", "gl.csv.manifest.json"]
+    assert again.files == [str(out), str(sidecar_path(out))]
+    assert len(read_csv(out)) == again.lines

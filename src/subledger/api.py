@@ -22,7 +22,7 @@ from subledger import queries, reports
 from subledger.audit import AuditRecord, Outcome, audit_trail
 from subledger.checks import CheckReport, run_checks
 from subledger.context import Context
-from subledger.errors import NotFound, Problems
+from subledger.errors import ExportFailed, NotFound, Problems, SubledgerError
 from subledger.export import gl
 from subledger.export.beancount import export_beancount
 from subledger.models.adjustments import (
@@ -62,7 +62,7 @@ from subledger.operations import periods as period_ops
 from subledger.operations.actors import ActorsResult, ActorView, read_actors, resolve_actor, views
 from subledger.operations.adjustments import create_adjustments, list_adjustments, write_off_by_adjustments
 from subledger.operations.apply import apply_credit_memo, apply_payment, unapply_credit_memo, unapply_payment
-from subledger.operations.base import audited, run_bulk, run_operation
+from subledger.operations.base import audited, noting_replays, run_bulk, run_operation
 from subledger.operations.load import LoadDigest, LoadResult, load_books, read_load
 from subledger.operations.recovery import recover_write_off
 from subledger.operations.refund import cancel_refund, refund_credit_memo
@@ -794,18 +794,31 @@ class Books:
             return result
 
         try:
-            result = run_operation(
-                self.engine,
-                kind="export-gl",
-                actor=self.actor,
-                request={"period": period, "format": format, "mode": mode, "out": str(out)},
-                result_type=jr.GLFiles,
-                body=body,
-                document_number=period,
-                idempotency_key=idempotency_key,
-            )
-            for files in staged:
-                files.commit()
+            with noting_replays() as replays:
+                result = run_operation(
+                    self.engine,
+                    kind="export-gl",
+                    actor=self.actor,
+                    request={"period": period, "format": format, "mode": mode, "out": str(out)},
+                    result_type=jr.GLFiles,
+                    body=body,
+                    document_number=period,
+                    idempotency_key=idempotency_key,
+                )
+            if replays and result.run is not None and not all(Path(f).exists() for f in result.files):
+                # The first call recorded the run, and its files never reached their place (refused there, or the
+                # process killed): the replay writes them (a run renders the same bytes every time).
+                return self.render_gl(result.run, out, format=format, summary=summary, profile=loaded, force=force)
+            try:
+                for files in staged:
+                    files.commit()
+            except SubledgerError as exc:
+                raise ExportFailed(
+                    f"journal run {result.run} is recorded but its files could not be put in place ({exc.rule}); "
+                    f"write them with --run {result.run} (or the same idempotency key again)",
+                    document=str(out),
+                    field="out",
+                ) from exc
         finally:
             for files in staged:
                 files.discard()
