@@ -39,15 +39,21 @@ def test_close_through_stops_at_the_first_refusal(cli: Any, books: Books, tmp_pa
     assert (statuses["2026-09"], statuses["2026-10"], statuses["2026-11"]) == ("Closed", "Open", "Open")
 
 
-def test_close_through_stopped_says_under_json_what_it_closed(cli: Any, books: Books, tmp_path: Path) -> None:
-    """Partly done under --json: one JSON document with the periods closed and the refusal (exit 3), as the text
-    output lists them; not the bare error shape, which leaves a script to parse what closed out of a message."""
+def _with_a_draft(cli: Any, books: Books, tmp_path: Path) -> str:
+    """Loads seed 003 with its first invoice (October) a Draft, through the command; the book's URL."""
     data = json.loads(example("seed-003-books.json").read_text())
     data["invoices"][0]["status"] = "Draft"
     draft = tmp_path / "draft.json"
     draft.write_text(json.dumps(data))
     url = db_url(books)
     assert cli("load", str(draft), db=url).code == 0
+    return url
+
+
+def test_close_through_stopped_says_under_json_what_it_closed(cli: Any, books: Books, tmp_path: Path) -> None:
+    """Partly done under --json: one JSON document with the periods closed and the refusal (exit 3), as the text
+    output lists them; not the bare error shape, which leaves a script to parse what closed out of a message."""
+    url = _with_a_draft(cli, books, tmp_path)
     result = cli("--json", "period", "close", "--through", "2026-11", db=url)
     assert result.code == 3, result.err
     report = json.loads(result.out)
@@ -64,12 +70,7 @@ def test_close_through_stopped_says_under_json_what_it_closed(cli: Any, books: B
 def test_a_draft_reloaded_posted_lets_its_period_close(cli: Any, books: Books, tmp_path: Path) -> None:
     """The probe's repro: a draft refused October's close for good (its reload was 'different content'); the
     billing system's posted record, reloaded, posts it and October closes."""
-    data = json.loads(example("seed-003-books.json").read_text())
-    data["invoices"][0]["status"] = "Draft"
-    draft = tmp_path / "draft.json"
-    draft.write_text(json.dumps(data))
-    url = db_url(books)
-    assert cli("load", str(draft), db=url).code == 0
+    url = _with_a_draft(cli, books, tmp_path)
     assert cli("period", "close", "--through", "2026-10", db=url).code == 3
     posted = cli("load", str(example("seed-003-books.json")), db=url)
     assert posted.code == 0, posted.err
