@@ -162,7 +162,8 @@ def _two_customers(tmp_path: Path) -> list[Path]:
 
 def test_entries_are_in_byte_order_of_account_whatever_the_databases_collation(tmp_path: Path) -> None:
     """A PostgreSQL database made with a language's collation (most are: en_US.UTF-8) sorted customer account a1
-    before B1, SQLite after: the same book exported to different files on the two engines."""
+    before B1, SQLite after: the same book exported to different files on the two engines (the ledger, and the GL
+    file of a journal run)."""
     import uuid
 
     from sqlalchemy import create_engine, text
@@ -185,10 +186,13 @@ def test_entries_are_in_byte_order_of_account_whatever_the_databases_collation(t
             for path in _two_customers(tmp_path):
                 books.load(path)
             books.export_beancount(tmp_path / url.split(":")[0])
+            gl_file = tmp_path / url.split(":")[0] / "gl" / "2026-10.csv"
+            books.export_gl("2026-10", gl_file)
             books.engine.dispose()
-            ledgers.append(files(tmp_path / url.split(":")[0]))
+            ledgers.append({**files(tmp_path / url.split(":")[0]), "gl": gl_file.read_bytes()})
         october = ledgers[0]["periods/2026-10.beancount"].decode()
         assert october.index('"Invoice YINV00000001"') < october.index('"Invoice XINV00000001"')
+        assert ledgers[0]["gl"].index(b"YINV00000001") < ledgers[0]["gl"].index(b"XINV00000001")
         assert ledgers[0] == ledgers[1]
     finally:
         with admin.connect() as conn:

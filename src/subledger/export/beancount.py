@@ -40,7 +40,7 @@ from subledger.export.gl.files import Staged, sweep
 from subledger.money import fmt
 from subledger.posting import DocumentKind, Role, moves_receivable_of
 from subledger.reports import WRITE_OFF_OPERATION
-from subledger.storage.cursor import driver_rows
+from subledger.storage.cursor import byte_order, driver_rows
 from subledger.storage.schema import journal_entries
 
 ACCOUNT_WIDTH = 50
@@ -279,9 +279,7 @@ def _entries(conn: Connection, period: str, accounts: dict[str, str]) -> Iterato
     out: list[str] = []
     written = 0
     heads: dict[tuple[Any, str], str] = {}
-    # Account numbers in byte order, as SQLite sorts them: a PostgreSQL database's collation (en_US.UTF-8 puts a1
-    # before B1) would order the same book's entries differently there.
-    collate = 'COLLATE "C"' if dialect == "postgresql" else ""
+    collate = byte_order(dialect)
     explained = driver_rows(conn, _ENTRY_META_SQL.format(collate=collate), {"period": period}, batch=_BATCH)
     rows = driver_rows(conn, _ENTRIES_SQL.format(collate=collate), {"period": period}, batch=_BATCH)
     for account, seq, date, ttype, tag, description, document, related, name, code, amount, currency, item in rows:

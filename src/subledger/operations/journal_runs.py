@@ -35,7 +35,7 @@ from subledger.models.base import OutputModel
 from subledger.models.journal_run import JournalEntryBasicInformation
 from subledger.money import ZERO, fmt
 from subledger.permissions import Permission
-from subledger.storage.cursor import driver_rows
+from subledger.storage.cursor import byte_order, driver_rows
 from subledger.storage.schema import (
     documents,
     invoice_item_adjustments,
@@ -497,7 +497,7 @@ JOIN customer_accounts c ON c.account_number = e.account_number
 WHERE e.period = :period
   AND EXISTS (SELECT 1 FROM journal_run_entries r
               WHERE r.account_number = e.account_number AND r.entry_seq = e.seq AND r.run_id = :run_id)
-ORDER BY e.entry_date, e.account_number, e.seq, l.line_no
+ORDER BY e.entry_date, e.account_number {collate}, e.seq, l.line_no
 """
 
 _KEPT = 100_000
@@ -533,7 +533,9 @@ def detail_entries(
 
     entry: GLEntry | None = None
     last_account, last_seq = None, None
-    sql = _DETAIL_SQL.format(debit=raw_money_sql("l.debit", dialect), credit=raw_money_sql("l.credit", dialect))
+    sql = _DETAIL_SQL.format(
+        debit=raw_money_sql("l.debit", dialect), credit=raw_money_sql("l.credit", dialect), collate=byte_order(dialect)
+    )
     for row in driver_rows(conn, sql, {"period": run.period, "run_id": run_id}, batch=10_000):
         account, seq = row[0], row[1]
         if seq != last_seq or account != last_account:

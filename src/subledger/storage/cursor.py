@@ -20,6 +20,13 @@ _NAMED = re.compile(r"(?<![:\w]):(\w+)")
 _cursor_ids = count()
 
 
+def byte_order(dialect: str) -> str:
+    """What follows a text column in ``ORDER BY`` to sort it by its bytes, as SQLite does: a PostgreSQL database's
+    collation (en_US.UTF-8, most installs) puts ``a1`` before ``B1``, so the same book would come out in another
+    order on the two engines."""
+    return 'COLLATE "C"' if dialect == "postgresql" else ""
+
+
 def driver_rows(
     conn: Connection,
     sql: str,
