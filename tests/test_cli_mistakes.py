@@ -402,3 +402,17 @@ def test_a_book_made_by_an_older_subledger(cli: Any, tmp_path: Path) -> None:
     conn.close()
     line = one_line(cli("journal", db=url), 1)
     assert re.search(r"has schema 0001, this subledger needs \d{4}: run `subledger init` to upgrade it$", line), line
+
+
+def test_a_book_that_cannot_be_opened_is_told_what_to_check_for_its_kind() -> None:
+    """A SQLite book is a file (a read-only mount refuses even a read: its -shm is written): 'that the server is
+    up' sent its user looking for a server; a PostgreSQL book keeps that advice."""
+    from subledger.cli.preflight import unreachable
+
+    cause = OSError("unable to open database file")
+    assert str(unreachable("sqlite:////mnt/ro/books.db", cause).problem) == (
+        "cannot open the database at sqlite:////mnt/ro/books.db: unable to open database file: check --db and that "
+        "its file and folder can be written"
+    )
+    refused = unreachable("postgresql+psycopg://u@db:5432/books", OSError("connection refused"))
+    assert str(refused.problem).endswith("connection refused: check --db and that the server is up")

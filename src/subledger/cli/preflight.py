@@ -119,8 +119,10 @@ def unreachable(shown: str, exc: BaseException) -> CommandError:
     """A database that cannot be reached: the driver's first line says why (no such database, refused...)."""
     reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()
     first = reason[0] if reason else type(exc).__name__
+    # A SQLite book is a file (its -wal and -shm beside it, written even by a read): no server to be up.
+    advice = "that its file and folder can be written" if shown.startswith("sqlite") else "that the server is up"
     return CommandError(
-        f"cannot open the database at {shown}: {first}: check --db and that the server is up",
+        f"cannot open the database at {shown}: {first}: check --db and {advice}",
         code="database-unreachable",
         exit_code=REFUSED,
     )
