@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from conftest import ROOT
+from conftest import ROOT, db_url
 from subledger.api import Books
 
 fava_application = pytest.importorskip("fava.application")
@@ -315,3 +315,38 @@ def test_write_offs_by_invoice_item_adjustments_are_in_the_register() -> None:
     assert november["total"] == {"USD": "307.50"}
     assert all(t["ties"] for t in november["ties"])
     assert data(books, "ReceivablesAging")["customers"] == []
+
+
+def test_register_links_match_a_reason_code_written_with_regex_characters(
+    cli: Any, seed003: Books, tmp_path: Path
+) -> None:
+    """A reason code is the administrator's own text: ``Bankruptcy (Ch. 7)`` has parentheses and a dot, which Fava's
+    filter reads as a regular expression. The register's row for it opened an empty journal (the pattern matched
+    ``Bankruptcy Ch. 7``, not the reason code); it now opens the write-off's two entries."""
+    url = db_url(seed003)
+    assert cli("reason-code", "add", "Bankruptcy (Ch. 7)", "--for", "credit-memo", db=url).code == 0
+    wrote = cli(
+        "invoice",
+        "write-off",
+        "INV00000001",
+        "--reason-code",
+        "Bankruptcy (Ch. 7)",
+        "--memo-date",
+        "2026-11-16",
+        db=url,
+    )
+    assert wrote.code == 0, wrote.err
+    seed003.export_beancount(tmp_path, fava_extension=True)
+    books = client(tmp_path / "main.beancount")
+    (november,) = data(books, "WriteOffRegister")["periods"]
+    counts = {}
+    for group in ("by_revenue", "by_reason", "by_customer"):
+        for row in november[group]:
+            journal = books.get(f"/{SLUG}/api/journal", query_string={"filter": row["filter"]})
+            assert journal.status_code == 200, row["filter"]
+            counts[(group, row["label"])] = len(journal.get_json()["data"])
+    assert counts == {
+        ("by_revenue", "Revenue impacting"): 2,
+        ("by_reason", "Bankruptcy (Ch. 7)"): 2,
+        ("by_customer", "A00000001 Acme Corp"): 2,
+    }

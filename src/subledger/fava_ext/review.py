@@ -9,6 +9,7 @@ the chart's ``open`` directives (``name``, ``number``, ``type``), and each trans
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -38,6 +39,17 @@ WRITE_OFFS = 'operation-kind:"^write-off"'
 CANDIDATE_DAYS = 90
 
 Totals = dict[str, Decimal]
+
+
+#: What a regular expression reads as other than itself, and the quote ending Fava's quoted filter value.
+_REGEX_SPECIAL = re.compile(r'[\\.^$*+?{}\[\]|()"]')
+
+
+def exactly(value: str) -> str:
+    """Fava's filter pattern matching ``value`` and nothing else: Fava reads a metadata value as a regular expression
+    (a reason code such as ``Bankruptcy (Ch. 7)`` is the administrator's own text), and a ``"`` would end the quoted
+    value."""
+    return "^" + _REGEX_SPECIAL.sub(lambda m: "\\x22" if m.group() == '"' else "\\" + m.group(), value) + "$"
 
 
 def add(totals: Totals, currency: str, amount: Decimal) -> None:
@@ -392,13 +404,13 @@ def registers(entries: Sequence[Any], period: str | None = None) -> list[Registe
                     mine,
                     lambda m: m.revenue_impacting or "Yes",
                     lambda m: "Revenue impacting" if (m.revenue_impacting or "Yes") == "Yes" else "Non-revenue",
-                    lambda m: f'{WRITE_OFFS} revenue-impacting:"^{m.revenue_impacting or "Yes"}$"',
+                    lambda m: f'{WRITE_OFFS} revenue-impacting:"{exactly(m.revenue_impacting or "Yes")}"',
                 ),
                 by_reason=_groups(
                     mine,
                     lambda m: m.reason_code,
                     lambda m: m.reason_code or "(none)",
-                    lambda m: f'{WRITE_OFFS} reason-code:"^{m.reason_code}$"',
+                    lambda m: f'{WRITE_OFFS} reason-code:"{exactly(m.reason_code)}"',
                 ),
                 by_code=[
                     Group(a, _label(chart, a), f'{WRITE_OFFS} any(account:"^{a}$")', len(by_code[a]), code_totals[a])
@@ -408,7 +420,7 @@ def registers(entries: Sequence[Any], period: str | None = None) -> list[Registe
                     mine,
                     lambda m: m.customer,
                     lambda m: f"{m.customer} {m.customer_name}",
-                    lambda m: f'{WRITE_OFFS} customer-account:"^{m.customer}$"',
+                    lambda m: f'{WRITE_OFFS} customer-account:"{exactly(m.customer)}"',
                 ),
                 total=_sum(m.amount for m in mine),
                 ties=ties,
