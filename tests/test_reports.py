@@ -290,3 +290,29 @@ def test_a_write_off_by_adjustments_one_at_a_time_is_in_the_register(cli: Any, e
         ("INV00000101", {"USD": Decimal("12.00")}),
         ("INV00000103", {"USD": Decimal("30.00")}),
     ]
+
+
+def test_registers_carry_each_memos_comment(cli: Any, story: Books) -> None:
+    """The write-off and reversal registers gave a memo's reason code but not its comment (only a write-off by
+    invoice item adjustments had one), though the comment is why the write-off or reversal was made and the Fava
+    register, the ledger and the GL export all show it; each row now has it, in JSON and in the table."""
+    url = db_url(story)
+    write_offs = cli("report", "write-offs", "--period", "2026-11", "--json", db=url).json()
+    reports.WriteOffReport.model_validate(write_offs)
+    assert [(w["memoNumber"], w.get("comment")) for w in write_offs["writeOffs"]] == [
+        ("WO-CM00000022-1", None),
+        ("WO-INV00000002-1", "Full write-off of the open balance"),
+        ("WO-INV00000010-1", "Onboarding hours disputed; balance uncollectible"),
+    ]
+    story.reverse_credit_memo("CM00000001", example("reverse-credit-memo.json"))
+    reversals = cli("report", "reversals", "--period", "2026-11", "--json", db=url).json()
+    reports.ReversalReport.model_validate(reversals)
+    assert [(r["memoNumber"], r.get("comment")) for r in reversals["reversals"]] == [
+        ("RV-CM00000001-1", "Credit issued in error"),
+        ("RV-CM00000021-1", None),
+        ("RV-INV00000022-1", None),
+    ]
+    table = cli("report", "write-offs", "--period", "2026-11", db=url).out
+    assert "comment" in table.splitlines()[1]
+    assert "Onboarding hours disputed; balance uncollectible" in table
+    assert "Credit issued in error" in cli("report", "reversals", "--period", "2026-11", db=url).out

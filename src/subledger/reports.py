@@ -313,6 +313,7 @@ def _memos(conn: Connection, source: str, start: dt.date, end: dt.date) -> list[
             d.currency,
             d.source_document,
             d.reason_code,
+            d.comment,
             d.revenue_impacting,
             d.non_revenue_code,
         )
@@ -415,6 +416,7 @@ def write_offs(conn: Connection, period: str) -> dict[str, Any]:
                 "amount": fmt(signed, memo.currency),
                 "revenueImpacting": impact,
                 "reasonCode": memo.reason_code,
+                "comment": memo.comment,
                 "nonRevenueWriteOffAccountingCode": memo.non_revenue_code,
             }
         )
@@ -485,6 +487,7 @@ def reversals(conn: Connection, period: str) -> dict[str, Any]:
                 "currency": memo.currency,
                 "amount": fmt(amount, memo.currency),
                 "reasonCode": memo.reason_code,
+                "comment": memo.comment,
             }
         )
     return {
@@ -590,7 +593,7 @@ class WriteOffRow(_Shape):
     )
     revenueImpacting: str
     reasonCode: str | None = None
-    comment: str | None = Field(None, description="A write-off by adjustments: the adjustments' comment.")
+    comment: str | None = Field(None, description="The memo's comment; a write-off by adjustments: theirs.")
     nonRevenueWriteOffAccountingCode: str | None = None
 
 
@@ -620,6 +623,7 @@ class ReversalRow(_Shape):
     currency: str
     amount: str
     reasonCode: str | None = None
+    comment: str | None = None
 
 
 class ReversalTotal(_Shape):

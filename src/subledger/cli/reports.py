@@ -193,7 +193,7 @@ def _write_off_tables(report: dict[str, Any], period: str) -> None:
         for r in report["writeOffs"]
     ]
     print_table(
-        ("memo", "kind", "document", "account", "date", "amount", "cur", "revenue", "reason", "code"),
+        ("memo", "kind", "document", "account", "date", "amount", "cur", "revenue", "reason", "code", "comment"),
         _cells(
             written_off,
             "memoNumber",
@@ -206,6 +206,7 @@ def _write_off_tables(report: dict[str, Any], period: str) -> None:
             "revenueImpacting",
             "reasonCode",
             "nonRevenueWriteOffAccountingCode",
+            "comment",
         ),
         title=f"Write-offs of {period}",
     )
@@ -234,7 +235,7 @@ def reversals(period: Annotated[str, typer.Option("--period", metavar="PERIOD", 
 
 def _reversal_tables(report: dict[str, Any], period: str) -> None:
     print_table(
-        ("memo", "kind", "reversed", "of kind", "account", "date", "amount", "cur", "reason"),
+        ("memo", "kind", "reversed", "of kind", "account", "date", "amount", "cur", "reason", "comment"),
         _cells(
             report["reversals"],
             "memoNumber",
@@ -246,6 +247,7 @@ def _reversal_tables(report: dict[str, Any], period: str) -> None:
             "amount",
             "currency",
             "reasonCode",
+            "comment",
         ),
         title=f"Reversals of {period}",
     )
