@@ -4,6 +4,7 @@ real headless browser where Debian's chromium is installed."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -16,6 +17,7 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
+from sqlalchemy import Engine
 
 from conftest import ROOT, db_url
 from subledger.api import Books
@@ -350,3 +352,32 @@ def test_register_links_match_a_reason_code_written_with_regex_characters(
         ("by_reason", "Bankruptcy (Ch. 7)"): 2,
         ("by_customer", "A00000001 Acme Corp"): 2,
     }
+
+
+def test_register_links_cover_the_period_of_a_calendar_not_named_by_month(engine: Engine, tmp_path: Path) -> None:
+    """A fiscal calendar may name its periods as it likes (``periods/README.md``): ``FY26-P11`` for November 2026.
+    The register's links passed the period's name to Fava's time filter, which answered 'Failed to parse date:
+    FY26-P11' for every row but the memos; they now pass the period's first and last days."""
+    calendar = tmp_path / "calendar"
+    calendar.mkdir()
+    for year in ("2026", "2027"):
+        text = (ROOT / "periods" / f"{year}.csv").read_text()
+        renamed = re.sub(r"^(\d\d)(\d\d)-(\d\d),", r"FY\2-P\3,", text, flags=re.MULTILINE)
+        (calendar / f"{year}.csv").write_text(renamed)
+    books = Books(engine=engine)
+    books.init(periods=calendar)
+    books.load(ROOT / "examples" / "seed-003-books.json")
+    books.write_off_invoice("INV00000001", ROOT / "examples" / "write-off-header.json")
+    books.export_beancount(tmp_path / "ledger", fava_extension=True)
+    fava = client(tmp_path / "ledger" / "main.beancount")
+    (register,) = data(fava, "WriteOffRegister")["periods"]
+    assert (register["period"], register["time"]) == ("FY26-P11", "2026-11-01 - 2026-11-30")
+    page = html(fava, "WriteOffRegister")
+    links = re.findall(r'href="/subledger-books/journal/\?([^"]*)"', page)
+    timed = [link.replace("&amp;", "&") for link in links if "time=" in link]
+    counts = []
+    for query in timed:  # by revenue impact, reason code, accounting code and customer
+        journal = fava.get(f"/{SLUG}/api/journal?{query}")
+        assert journal.status_code == 200, (query, journal.get_data(as_text=True))
+        counts.append(len(journal.get_json()["data"]))
+    assert counts == [2, 2, 1, 2]  # the code (Deferred Revenue): the memo's entry only, not its application

@@ -339,6 +339,7 @@ class Register:
     by_customer: list[Group]
     total: Totals
     ties: list[Tie]
+    time: str = ""  # Fava's time filter for the period: its first and last days (a period's name need not be a date)
 
 
 @dataclass
@@ -424,9 +425,19 @@ def registers(entries: Sequence[Any], period: str | None = None) -> list[Registe
                 ),
                 total=_sum(m.amount for m in mine),
                 ties=ties,
+                time=_time(name, known),
             )
         )
     return out
+
+
+def _time(name: str, known: Sequence[Period]) -> str:
+    """Fava's time filter for the period ``name``: its first to its last day, whatever it is called (``FY26-P11``
+    is no date to Fava, and a 4-4-5 calendar's ``2026-11`` is not the calendar month)."""
+    for period in known:
+        if period.name == name:
+            return f"{period.start} - {period.end}"
+    return name
 
 
 def _label(chart: dict[str, Account], account: str) -> str:
