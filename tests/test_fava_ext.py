@@ -354,10 +354,9 @@ def test_register_links_match_a_reason_code_written_with_regex_characters(
     }
 
 
-def test_register_links_cover_the_period_of_a_calendar_not_named_by_month(engine: Engine, tmp_path: Path) -> None:
-    """A fiscal calendar may name its periods as it likes (``periods/README.md``): ``FY26-P11`` for November 2026.
-    The register's links passed the period's name to Fava's time filter, which answered 'Failed to parse date:
-    FY26-P11' for every row but the memos; they now pass the period's first and last days."""
+def fiscal_ledger(engine: Engine, tmp_path: Path) -> FlaskClient:
+    """A book whose calendar names its periods FY26-P01 ... FY27-P12 (the months of 2026 and 2027), INV00000001
+    written off on 2026-11-16 (in FY26-P11), exported with the extension."""
     calendar = tmp_path / "calendar"
     calendar.mkdir()
     for year in ("2026", "2027"):
@@ -369,7 +368,14 @@ def test_register_links_cover_the_period_of_a_calendar_not_named_by_month(engine
     books.load(ROOT / "examples" / "seed-003-books.json")
     books.write_off_invoice("INV00000001", ROOT / "examples" / "write-off-header.json")
     books.export_beancount(tmp_path / "ledger", fava_extension=True)
-    fava = client(tmp_path / "ledger" / "main.beancount")
+    return client(tmp_path / "ledger" / "main.beancount")
+
+
+def test_register_links_cover_the_period_of_a_calendar_not_named_by_month(engine: Engine, tmp_path: Path) -> None:
+    """A fiscal calendar may name its periods as it likes (``periods/README.md``): ``FY26-P11`` for November 2026.
+    The register's links passed the period's name to Fava's time filter, which answered 'Failed to parse date:
+    FY26-P11' for every row but the memos; they now pass the period's first and last days."""
+    fava = fiscal_ledger(engine, tmp_path)
     (register,) = data(fava, "WriteOffRegister")["periods"]
     assert (register["period"], register["time"]) == ("FY26-P11", "2026-11-01 - 2026-11-30")
     page = html(fava, "WriteOffRegister")
@@ -381,3 +387,17 @@ def test_register_links_cover_the_period_of_a_calendar_not_named_by_month(engine
         assert journal.status_code == 200, (query, journal.get_data(as_text=True))
         counts.append(len(journal.get_json()["data"]))
     assert counts == [2, 2, 1, 2]  # the code (Deferred Revenue): the memo's entry only, not its application
+
+
+def test_period_close_links_cover_the_period_of_a_calendar_not_named_by_month(engine: Engine, tmp_path: Path) -> None:
+    """Period close linked each period to Fava's journal with its name as the time filter: 'Failed to parse date:
+    FY26-P11'. The link now passes the period's first and last days."""
+    fava = fiscal_ledger(engine, tmp_path)
+    page = html(fava, "PeriodClose")
+    links = [link.replace("&amp;", "&") for link in re.findall(r'href="/subledger-books/journal/\?([^"]*)"', page)]
+    assert links == ["time=2026-10-01+-+2026-10-31", "time=2026-11-01+-+2026-11-30"]
+    for query, month in zip(links, ("2026-10", "2026-11"), strict=True):
+        journal = fava.get(f"/{SLUG}/api/journal?{query}")
+        assert journal.status_code == 200, (query, journal.get_data(as_text=True))
+        # The period's entries: those of its month (the calendar's periods are the months).
+        assert journal.get_json()["data"] == fava.get(f"/{SLUG}/api/journal?time={month}").get_json()["data"]
