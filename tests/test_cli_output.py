@@ -175,3 +175,18 @@ def test_help_shows_no_python_types(cli: Any) -> None:
         assert "{NUMBER}" not in shown.out
     bulk = " ".join(cli("write-off", "--help").out.split())
     assert '{"documents": [NUMBER, ...]}' in bulk
+
+
+def test_journal_by_the_tag_its_help_names(cli: Any, seed003: Books) -> None:
+    """``journal --help`` named the tag ``writeoff``, but the entries carry ``write-off`` (as the Beancount ledger
+    spells it), so ``journal --tag writeoff`` printed nothing, as if the book had no write-off. Both spellings (and
+    ``#write-off``) now find the write-off's two entries."""
+    url = db_url(seed003)
+    assert cli("invoice", "write-off", "INV00000001", "--memo-date", "2026-11-16", db=url).code == 0
+    assert "write-off" in cli("journal", "--help").out
+    found = {
+        tag: cli("journal", "--tag", tag, "--json", db=url).json() for tag in ("writeoff", "write-off", "#write-off")
+    }
+    assert [len(entries) for entries in found.values()] == [2, 2, 2]
+    assert found["writeoff"] == found["write-off"] == found["#write-off"]
+    assert {e["tag"] for e in found["writeoff"]} == {"write-off"}

@@ -211,7 +211,8 @@ def journal(
     document: Annotated[str | None, typer.Option(metavar="NUMBER", help="Only entries of this document.")] = None,
     period: Annotated[str | None, typer.Option(metavar="PERIOD", help="Only entries of this period.")] = None,
     tag: Annotated[
-        str | None, typer.Option(metavar="TAG", help="Only entries with this tag (writeoff, reversal, ...).")
+        str | None,
+        typer.Option(metavar="TAG", help="Only entries with this tag (write-off, reversal, recovery, refund, ...)."),
     ] = None,
 ) -> None:
     """Print journal entries with their lines and descriptions."""
@@ -220,7 +221,9 @@ def journal(
     with engine().connect() as conn:
         entries = list(queries.journal(conn, document=document, period=period))
     if tag is not None:
-        entries = [e for e in entries if e.tag == tag.removeprefix("#")]
+        # As the ledger spells it (write-off, #write-off), or without its hyphens (writeoff).
+        wanted = tag.removeprefix("#").replace("-", "").lower()
+        entries = [e for e in entries if e.tag.replace("-", "") == wanted]
     if STATE.json:
         print_json(entries)
         return
