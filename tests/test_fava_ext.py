@@ -3,6 +3,7 @@ real headless browser where Debian's chromium is installed."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -401,3 +402,28 @@ def test_period_close_links_cover_the_period_of_a_calendar_not_named_by_month(en
         assert journal.status_code == 200, (query, journal.get_data(as_text=True))
         # The period's entries: those of its month (the calendar's periods are the months).
         assert journal.get_json()["data"] == fava.get(f"/{SLUG}/api/journal?time={month}").get_json()["data"]
+
+
+def test_pages_show_a_three_decimal_currency_exactly(tmp_path: Path, cli: Any) -> None:
+    """A book in Bahraini dinars (three decimals; the chart takes a currency with one line): INV00000001 of 430.005
+    BHD (330.000 and 100.005) written off on 2026-11-16. The register and the aging printed every amount with two
+    decimals, 430.00 BHD, though the ledger, its data endpoint and the command line's register say 430.005; the pages
+    now print each amount as the ledger has it."""
+    chart = tmp_path / "chart"
+    shutil.copytree(ROOT / "chart_of_accounts", chart)
+    main = chart / "chart.beancount"
+    main.write_text(main.read_text().replace('"GBP"\n', '"GBP"\noption "operating_currency" "BHD"\n', 1))
+    seed = json.loads((ROOT / "examples" / "seed-003-books.json").read_text().replace('"USD"', '"BHD"'))
+    seed["invoices"][0]["items"][1] |= {"unitPrice": "100.005", "chargeAmount": "100.005"}
+    (tmp_path / "books.json").write_text(json.dumps(seed))
+    url = f"sqlite:///{tmp_path / 'bhd.db'}"
+    assert cli("init", "--chart", str(chart), db=url).code == 0
+    assert cli("load", str(tmp_path / "books.json"), db=url).code == 0
+    assert cli("invoice", "write-off", "INV00000001", "--memo-date", "2026-11-16", db=url).code == 0
+    assert cli("export", "beancount", "--out", str(tmp_path / "ledger"), "--fava-extension", db=url).code == 0
+    fava = client(tmp_path / "ledger" / "main.beancount")
+    assert data(fava, "WriteOffRegister")["periods"][0]["total"] == {"BHD": "430.005"}
+    shown = re.findall(r"[\d,]+\.\d+ BHD", html(fava, "WriteOffRegister"))
+    assert set(shown) == {"430.005 BHD"}
+    aging = re.findall(r"[\d,]+\.\d+ BHD", html(fava, "ReceivablesAging", "?as_of=2026-11-15"))
+    assert set(aging) == {"430.005 BHD", "280.000 BHD", "710.005 BHD"}  # INV00000002: 430.000 less 150.000 paid

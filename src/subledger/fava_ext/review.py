@@ -57,8 +57,9 @@ def add(totals: Totals, currency: str, amount: Decimal) -> None:
 
 
 def money(totals: Totals) -> str:
-    """``430.00 USD, 35.70 EUR``, currencies in order; empty totals are ``-``."""
-    shown = [f"{amount:,.2f} {currency}" for currency, amount in sorted(totals.items()) if amount]
+    """``430.00 USD, 35.70 EUR``, currencies in order, each amount with the decimals the ledger gives it (its
+    currency's: 1,000 JPY, 430.005 BHD); empty totals are ``-``."""
+    shown = [f"{amount:,f} {currency}" for currency, amount in sorted(totals.items()) if amount]
     return ", ".join(shown) if shown else "-"
 
 
