@@ -427,3 +427,25 @@ def test_pages_show_a_three_decimal_currency_exactly(tmp_path: Path, cli: Any) -
     assert set(shown) == {"430.005 BHD"}
     aging = re.findall(r"[\d,]+\.\d+ BHD", html(fava, "ReceivablesAging", "?as_of=2026-11-15"))
     assert set(aging) == {"430.005 BHD", "280.000 BHD", "710.005 BHD"}  # INV00000002: 430.000 less 150.000 paid
+
+
+def test_period_close_puts_an_error_in_the_period_of_its_entry(seed003: Books, tmp_path: Path) -> None:
+    """A ledger error belonged to every period whose first day after it the entry was dated on (the day a period's
+    balance assertions are dated), so an unbalanced transaction of 2026-11-01 failed October's close row too, though
+    October's entries, fingerprint and balances are all right; it now fails November's only, and an assertion's
+    error stays with the period it closes."""
+    for month in range(1, 11):
+        seed003.close_period(f"2026-{month:02d}")
+    seed003.write_off_invoice("INV00000001", ROOT / "examples" / "write-off-header.json")  # November has entries
+    seed003.export_beancount(tmp_path, fava_extension=True)
+    with (tmp_path / "main.beancount").open("a") as handle:
+        handle.write(
+            '\n2026-11-01 * "Acme Corp" "unbalanced"\n  Assets:Cash  5.00 USD\n  Income:OtherRevenue  -4.00 USD\n'
+            "\n2026-11-01 balance Assets:Cash  1.00 USD\n"
+        )
+    periods = {p["period"]["name"]: p for p in data(client(tmp_path / "main.beancount"), "PeriodClose")["periods"]}
+    october, november = periods["2026-10"], periods["2026-11"]
+    assert october["errors"] == [
+        "Balance failed for 'Assets:Cash': expected 1.00 USD != accumulated 150.00 USD (149.00 too much)"
+    ]
+    assert november["errors"] == ["Transaction does not balance: (1.00 USD)"]

@@ -219,8 +219,7 @@ def period_close(entries: Sequence[Any], errors: Sequence[Any] = ()) -> list[Clo
         in_period = [
             error.message.splitlines()[0]
             for error in errors
-            if getattr(error, "entry", None) is not None
-            and period.start <= getattr(error.entry, "date", dt.date.min) <= day_after
+            if getattr(error, "entry", None) is not None and _error_in(error.entry, period.start, period.end)
         ]
         rows.append(
             CloseRow(
@@ -238,6 +237,15 @@ def period_close(entries: Sequence[Any], errors: Sequence[Any] = ()) -> list[Clo
             )
         )
     return rows
+
+
+def _error_in(entry: Any, start: dt.date, end: dt.date) -> bool:
+    """Whether an error on ``entry`` is the period's: an entry dated in it, or a balance assertion closing it (dated
+    the day after its end; one dated its first day closes the period before)."""
+    day = getattr(entry, "date", dt.date.min)
+    if isinstance(entry, data.Balance):
+        return start < day <= end + dt.timedelta(days=1)
+    return start <= day <= end
 
 
 # --- write-offs and reversals ---------------------------------------------------------------------------------------
