@@ -1141,3 +1141,29 @@ def test_serve_where_it_cannot_listen_says_so_in_one_line(seed003: Books, cli: A
     assert out_of_range.err == (
         "error: Invalid value for '--port': Input should be less than or equal to 65535 (see --help)\n"
     )
+
+
+def test_a_nul_character_in_a_path_query_or_token_request_is_refused_on_every_engine(
+    seed: tuple[Books, Api, str],
+) -> None:
+    """PostgreSQL cannot hold a NUL in text: a path parameter, query parameter or client id with one answered 500
+    (a traceback in the log) on PostgreSQL, ``no invoice ...`` on SQLite. Now it is a malformed request on both,
+    as a NUL in a request body is."""
+    books, api, base = seed
+    before = books_only(books)
+    answer = api.get("/v1/invoices/INV%00001")
+    assert refused(answer, 90, 400) == "path parameter invoiceKey contains a NUL character"
+    answer = api.put("/v1/invoices/INV%00001/write-off", {})
+    assert refused(answer, 90, 400) == "path parameter invoiceKey contains a NUL character"
+    answer = api.put("/v1/accounting-periods/%00/close")
+    assert refused(answer, 90, 400) == "path parameter apId contains a NUL character"
+    answer = api.get("/v1/payments?accountNumber=A%00")
+    assert refused(answer, 90, 400) == "query parameter accountNumber contains a NUL character"
+    with httpx.Client(base_url=base) as anonymous:
+        # Without a valid token the answer is still 401: nothing of the request is looked at first.
+        refused(anonymous.get("/v1/invoices/INV%00001"), 11, 401)
+        grant = {"client_id": "integrator\x00", "client_secret": "guess", "grant_type": "client_credentials"}
+        answer = anonymous.post("/oauth/token", data=grant)
+        assert refused(answer, 11, 401) == "unknown client or wrong secret"
+    assert books_only(books) == before
+    assert [code for _, _, code, _ in refusals(books)] == ["invalid-input"] * 4 + ["authentication-failed"] * 2

@@ -615,6 +615,14 @@ def create_app(
         state["caller"], state["actor"] = caller, caller.actor
         return caller
 
+    def no_nul(request: Request, resource: str) -> None:
+        """A NUL in a path or query parameter is a malformed request, as in a body (``models.jsonio``): no book
+        holds one, and PostgreSQL cannot even compare text with one."""
+        for where, params in (("path", request.path_params), ("query", request.query_params)):
+            for name, value in params.items():
+                if "\x00" in value:
+                    raise _Refused(400, resource, MALFORMED, f"{where} parameter {name} contains a NUL character")
+
     async def body_of(request: Request, resource: str, document: str | None) -> dict[str, Any]:
         raw = await request.body()
         if not raw.strip():
@@ -686,6 +694,7 @@ def create_app(
         async def endpoint(request: Request) -> JSONResponse:
             key = request.path_params[param] if param else ""
             caller = await run_in_threadpool(authenticate, request)  # no body is read without a valid token
+            no_nul(request, resource)
             body = await body_of(request, resource, key)
             idem = idempotency_key(request, resource)
             asked = {"method": method, "path": request.url.path, "requestId": request_id(request), "body": body}
@@ -734,6 +743,8 @@ def create_app(
 
         async def endpoint(request: Request) -> JSONResponse:
             key = request.path_params[param] if param else ""
+            await run_in_threadpool(authenticate, request)
+            no_nul(request, resource)
             if paged is None:
                 return await operate(request, resource, lambda books: op(books, key), shape)
             page, size = page_of(request, resource)
@@ -972,6 +983,8 @@ def create_app(
     )
 
     async def list_payments(request: Request) -> JSONResponse:
+        await run_in_threadpool(authenticate, request)
+        no_nul(request, "payment")
         account = request.query_params.get("accountNumber")
         page, size = page_of(request, "payment")
         return await operate(

@@ -76,6 +76,8 @@ def create_client(engine: Engine, name: str, actor: str) -> NewClient:
 
 def issue_token(engine: Engine, client_id: str, client_secret: str, ttl: int = DEFAULT_TTL) -> Token | None:
     """A new access token for valid credentials, or ``None`` (unknown client and wrong secret alike)."""
+    if not is_identifier(client_id):
+        return None  # names no client (``create_client``); a NUL in it could not even be looked up on PostgreSQL
     with engine.connect() as conn:
         c = schema.api_clients.c
         stored = conn.execute(select(c.secret_hash).where(c.client_id == client_id)).scalar()
