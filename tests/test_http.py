@@ -1167,3 +1167,20 @@ def test_a_nul_character_in_a_path_query_or_token_request_is_refused_on_every_en
         assert refused(answer, 11, 401) == "unknown client or wrong secret"
     assert books_only(books) == before
     assert [code for _, _, code, _ in refusals(books)] == ["invalid-input"] * 4 + ["authentication-failed"] * 2
+
+
+def test_a_key_longer_than_any_number_is_not_found_on_every_engine(seed: tuple[Books, Api, str]) -> None:
+    """A write to a document, period, run or refund whose key is longer than any number the book holds (64
+    characters) was refused on PostgreSQL as 'a value does not fit the books: value too long for type character
+    varying(64)' (category 20, the operations row's column), and as not found on SQLite; now not found on both."""
+    books, api, _ = seed
+    before = books_only(books)
+    long = "A" * 65
+    assert refused(api.put(f"/v1/invoices/{long}/write-off", {}), 40) == f"{long}: no invoice {long}"
+    apply = {"effectiveDate": "2026-11-18", "invoices": [{"invoiceNumber": INV, "amount": "1"}]}
+    assert refused(api.put(f"/v1/payments/{long}/apply", apply), 40) == f"{long}: no payment {long}"
+    assert refused(api.put(f"/v1/refunds/{long}/cancel", {}), 40) == f"{long}: no refund {long}"
+    message = refused(api.put(f"/v1/accounting-periods/{long}/close"), 40)
+    assert message == f"{long}, period: no accounting period {long} (see periods/)"
+    assert refused(api.put(f"/v1/journal-runs/{long}/cancel", {}), 40) == f"{long}, run: no journal run {long}"
+    assert books_only(books) == before

@@ -64,6 +64,7 @@ from subledger.storage.db import ANALYZE_FROM, refresh_statistics, write_transac
 from subledger.storage.limits import over_limit
 from subledger.storage.schema import (
     BULK_TABLES,
+    ID,
     applications,
     document_items,
     documents,
@@ -185,11 +186,14 @@ def recorded_request(conn: Connection, kind: str, keys: Sequence[str | None]) ->
 def _operation_row(
     actor: Actor, kind: str, request_json: str, account: str | None, document: str | None, key: str | None
 ) -> dict[str, Any]:
+    width = ID.length or 0
     return {
         "kind": kind,
         "actor": actor.name,
-        "account_number": account,
-        "document_number": document,
+        # A number longer than the column names nothing in the book: the operation refuses it (not found) rather
+        # than the database refusing this row first (PostgreSQL; SQLite does not check lengths).
+        "account_number": account if account is None or len(account) <= width else None,
+        "document_number": document if document is None or len(document) <= width else None,
         "idempotency_key": key,
         "request_hash": request_hash(request_json),
         "request": request_json,
