@@ -1184,3 +1184,25 @@ def test_a_key_longer_than_any_number_is_not_found_on_every_engine(seed: tuple[B
     assert message == f"{long}, period: no accounting period {long} (see periods/)"
     assert refused(api.put(f"/v1/journal-runs/{long}/cancel", {}), 40) == f"{long}, run: no journal run {long}"
     assert books_only(books) == before
+
+
+def test_a_malformed_entry_of_a_body_list_names_the_document_the_request_acts_on(
+    seed: tuple[Books, Api, str],
+) -> None:
+    """A malformed write-off item was refused as 'items[0], amountWithoutTax: ...' (no document: the entry has no
+    number), and a payment application's malformed entry under the invoice's number ('INV00000001, foo: unknown
+    field', though foo is the request's, not the invoice's); now the document the request acts on and the whole
+    path, as the operations' own refusals name them and as the rest of the body's fields are named."""
+    books, api, _ = seed
+    before = books_only(books)
+    item = {"invoiceItemId": "II-0001", "amountWithoutTax": True}
+    assert refused(api.put(f"/v1/invoices/{INV}/write-off", {"items": [item]}), 20) == (
+        f'{INV}, items[0].amountWithoutTax: must be a decimal string (e.g. "12.50"), not true'
+    )
+    apply = {"effectiveDate": "2026-11-18", "invoices": [{"invoiceNumber": INV, "amount": "x"}]}
+    assert refused(api.put("/v1/payments/P00000001/apply", apply), 20) == (
+        "P00000001, invoices[0].amount: 'x' is not a decimal number"
+    )
+    apply["invoices"] = [{"invoiceNumber": INV, "amount": "1", "foo": 1}]
+    assert refused(api.put("/v1/payments/P00000001/apply", apply), 21) == "P00000001, invoices[0].foo: unknown field"
+    assert books_only(books) == before

@@ -62,9 +62,14 @@ def _message(err: ErrorDetails) -> str:
 
 
 def validation_problems(exc: ValidationError, raw: Any, *, document: str | None = None) -> list[Problem]:
+    """The problems of a request body; ``document`` is the one the request acts on (a write-off's invoice, an
+    application's credit memo): a problem in one of the body's lists is then that document's, at its whole path
+    (``INV00000002, items[0].amountWithoutTax``), as the operation's own refusals name it. Without one, a list's
+    entry is named by its number (``_document_at``)."""
     problems = []
     for err in exc.errors():
-        doc, rest = _document_at(raw, tuple(err["loc"]))
+        loc = tuple(err["loc"])
+        doc, rest = (None, loc) if document is not None else _document_at(raw, loc)
         problems.append(Problem(doc or document, _path(rest) or None, _message(err)))
     return problems
 
