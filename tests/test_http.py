@@ -1206,3 +1206,20 @@ def test_a_malformed_entry_of_a_body_list_names_the_document_the_request_acts_on
     apply["invoices"] = [{"invoiceNumber": INV, "amount": "1", "foo": 1}]
     assert refused(api.put("/v1/payments/P00000001/apply", apply), 21) == "P00000001, invoices[0].foo: unknown field"
     assert books_only(books) == before
+
+
+def test_refusals_quote_the_value_as_json_wrote_it(seed: tuple[Books, Api, str]) -> None:
+    """A JSON number or boolean where a date or an amount goes was quoted in Python's spelling ('memoDate:
+    Decimal('1.5') is not a date', 'True is not a date', 'Decimal('1E+400') is too large'); now as the request
+    wrote it."""
+    books, api, _ = seed
+    before = books_only(books)
+    url = f"/v1/invoices/{INV}/write-off"
+    assert refused(api.put(url, raw=b'{"memoDate": 1.5}'), 20) == f"{INV}, memoDate: 1.5 is not a date (YYYY-MM-DD)"
+    assert refused(api.put(url, {"memoDate": True}), 20) == f"{INV}, memoDate: true is not a date (YYYY-MM-DD)"
+    assert refused(api.put(url, {"memoDate": [1]}), 20) == f"{INV}, memoDate: [1] is not a date (YYYY-MM-DD)"
+    item = b'{"items": [{"invoiceItemId": "II-0001", "amountWithoutTax": 1e400}]}'
+    assert refused(api.put(url, raw=item), 20) == (
+        f"{INV}, items[0].amountWithoutTax: 1E+400 is too large (at most 12 digits before the decimal point)"
+    )
+    assert books_only(books) == before

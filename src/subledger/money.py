@@ -6,6 +6,7 @@ currency has (a write-off of 13.125 USD is an error, not a rounding).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from functools import lru_cache
@@ -37,6 +38,16 @@ def quantum(currency: str) -> Decimal:
     return Decimal(1).scaleb(-minor_unit(currency))
 
 
+def shown(value: object) -> str:
+    """A value of the input as a refusal quotes it: text in quotes, anything else as JSON wrote it (``1.5``,
+    ``true``, ``null``), never Python's spelling (``Decimal('1.5')``, ``True``, ``None``)."""
+    if isinstance(value, str):
+        return repr(value)
+    if isinstance(value, Decimal):
+        return str(value)
+    return json.dumps(value, default=str, ensure_ascii=False)
+
+
 def parse_decimal(value: object) -> Decimal:
     """A finite Decimal from a decimal string, an int or a Decimal (a JSON number is read as one); floats are
     refused outright."""
@@ -53,18 +64,18 @@ def parse_decimal(value: object) -> Decimal:
         text = value.strip()
         # Decimal() also reads 1_000 and digits of other scripts (١٠٠, １００): a billing system writes neither.
         if not text or text != value or not text.isascii() or "_" in text:
-            raise ValueError(f"{value!r} is not a decimal number")
+            raise ValueError(f"{shown(value)} is not a decimal number")
         try:
             result = Decimal(text)
         except InvalidOperation:
-            raise ValueError(f"{value!r} is not a decimal number") from None
+            raise ValueError(f"{shown(value)} is not a decimal number") from None
     else:
-        raise ValueError(f"{value!r} is not a decimal number")
+        raise ValueError(f"{shown(value)} is not a decimal number")
     if not result.is_finite():
-        raise ValueError(f"{value!r} is not a finite number")
+        raise ValueError(f"{shown(value)} is not a finite number")
     if result and result.adjusted() >= MAX_INTEGER_DIGITS:
         # Larger numbers would overflow the sums on SQLite (and a column or a quantize, beyond 20 digits).
-        raise ValueError(f"{value!r} is too large (at most {MAX_INTEGER_DIGITS} digits before the decimal point)")
+        raise ValueError(f"{shown(value)} is too large (at most {MAX_INTEGER_DIGITS} digits before the decimal point)")
     return result
 
 

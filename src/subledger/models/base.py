@@ -21,7 +21,7 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
-from subledger.money import parse_decimal
+from subledger.money import parse_decimal, shown
 
 #: YYYY-MM-DD in ASCII digits: Python 3.11's ``date.fromisoformat`` also reads 2026-W41-1 and 20261005.
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}").fullmatch
@@ -44,7 +44,7 @@ def _parse_date(value: object) -> dt.date:
         raise ValueError("must be a date (YYYY-MM-DD), not a timestamp")
     if isinstance(value, dt.date):
         return value
-    raise ValueError(f"{value!r} is not a date (YYYY-MM-DD)")
+    raise ValueError(f"{shown(value)} is not a date (YYYY-MM-DD)")
 
 
 def _decimal_str(value: Decimal) -> str:
