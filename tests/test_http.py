@@ -1223,3 +1223,15 @@ def test_refusals_quote_the_value_as_json_wrote_it(seed: tuple[Books, Api, str])
         f"{INV}, items[0].amountWithoutTax: 1E+400 is too large (at most 12 digits before the decimal point)"
     )
     assert books_only(books) == before
+
+
+def test_an_integer_too_long_to_read_is_refused_in_jsons_terms(seed: tuple[Books, Api, str]) -> None:
+    """A JSON integer of more digits than Python converts was refused with the interpreter's advice ('Exceeds the
+    limit (4300 digits) for integer string conversion ...; use sys.set_int_max_str_digits() to increase the
+    limit'); now in JSON's terms."""
+    books, api, _ = seed
+    before = books_only(books)
+    body = b'{"items": [{"invoiceItemId": "II-0001", "amountWithoutTax": ' + b"9" * 5000 + b"}]}"
+    answer = api.put(f"/v1/invoices/{INV}/write-off", raw=body)
+    assert refused(answer, 90, 400) == f"{INV}: malformed JSON: an integer of more than 4300 digits"
+    assert books_only(books) == before

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -132,6 +133,11 @@ def where_at(message: str) -> str:
     return message if message.endswith(" at") else f"{message} at"
 
 
+def too_many_digits() -> str:
+    """Why an integer Python will not convert is refused: in JSON's terms, not the interpreter's advice."""
+    return f"an integer of more than {sys.get_int_max_str_digits()} digits"
+
+
 def malformed(
     exc: json.JSONDecodeError | RecursionError, *, document: str | None, line_offset: int = 0
 ) -> InvalidInput:
@@ -182,8 +188,8 @@ def read_json(source: Path | bytes | str, *, what: str = "input", document: str 
         value, end = reader.decode(text, start)
     except (json.JSONDecodeError, RecursionError) as exc:
         raise malformed(exc, document=document) from None
-    except ValueError as exc:  # an integer of more digits than Python converts
-        raise InvalidInput(f"malformed JSON: {exc}", document=document) from None
+    except ValueError:  # an integer of more digits than Python converts
+        raise InvalidInput(f"malformed JSON: {too_many_digits()}", document=document) from None
     end = skip_space(text, end)
     if end != len(text):
         error = json.JSONDecodeError("Extra data", text, end)

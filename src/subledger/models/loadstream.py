@@ -32,6 +32,7 @@ from subledger.models.jsonio import (
     read_bytes,
     refuse_nul,
     skip_space,
+    too_many_digits,
     where_at,
 )
 
@@ -140,8 +141,8 @@ class _Text:
                 raise InvalidInput(f"malformed JSON: {where_at(exc.msg)} line {line} column {column}") from None
             except RecursionError as exc:
                 raise malformed(exc, document=None) from None
-            except ValueError as exc:  # an integer of more digits than Python converts
-                raise self.error(str(exc)) from None
+            except ValueError:  # an integer of more digits than Python converts
+                raise self.error(too_many_digits()) from None
             if end >= len(self.buf) and not self.eof:  # a number may go on in the next chunk
                 self._grow(start)
                 continue
