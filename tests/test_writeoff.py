@@ -548,6 +548,21 @@ def test_cli_refusal_is_one_line_and_writes_nothing(line_level: Books, cli: Any)
     assert "--item takes ID=AMOUNT" in out.err
 
 
+def test_cli_item_given_twice_is_refused_not_overwritten(line_level: Books, cli: Any) -> None:
+    """``--item II-0102=5 --item II-0102=6`` wrote off 6.00 (the last one won, the first was dropped without a
+    word); the same item listed twice in a body is refused, and so it is on the command line."""
+    before = dump(line_level.engine)
+    out = cli(
+        "invoice", "write-off", "INV00000010", "--memo-date", "2026-11-16", "--item", "II-0102=5.00",
+        "--item", "II-0102=6.00", db=db_url(line_level),
+    )  # fmt: skip
+    assert (out.code, out.err.splitlines()) == (
+        1,
+        ["error: INV00000010, items[1].invoiceItemId: item II-0102 is listed twice"],
+    )
+    assert dump(line_level.engine) == before
+
+
 def test_cli_schema_of_the_write_off_bodies(cli: Any) -> None:
     out = cli("schema", "write-off")
     assert out.code == 0

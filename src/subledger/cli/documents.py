@@ -138,9 +138,12 @@ def _line_items(
     from subledger.errors import NotFound
 
     key = "invoiceItemId" if kind == "invoice" else "debitMemoItemId"
+    entries: list[dict[str, Any]] = []
     listed: dict[str, dict[str, Any]] = {}
     for item_id, amount in items:
-        listed[item_id] = {key: item_id, "amountWithoutTax": amount, "taxationItems": []}
+        # An item given twice stays twice, for the request's own refusal ("listed twice"), never the last one alone.
+        entries.append({key: item_id, "amountWithoutTax": amount, "taxationItems": []})
+        listed.setdefault(item_id, entries[-1])
     if taxes:
         owner = {
             tax["id"]: item["id"]
@@ -154,9 +157,12 @@ def _line_items(
                     document=number,
                     field="--tax-item",
                 )
-            entry = listed.setdefault(owner[tax_id], {key: owner[tax_id], "amountWithoutTax": "0", "taxationItems": []})
+            entry = listed.get(owner[tax_id])
+            if entry is None:
+                entry = listed[owner[tax_id]] = {key: owner[tax_id], "amountWithoutTax": "0", "taxationItems": []}
+                entries.append(entry)
             entry["taxationItems"].append({"taxationItemId": tax_id, "amount": amount})
-    return list(listed.values())
+    return entries
 
 
 def request(body: Path | None, given: dict[str, Any]) -> dict[str, Any] | Path:
