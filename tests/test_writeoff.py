@@ -563,6 +563,25 @@ def test_cli_item_given_twice_is_refused_not_overwritten(line_level: Books, cli:
     assert dump(line_level.engine) == before
 
 
+def test_cli_item_amount_that_is_not_a_number_names_the_document(line_level: Books, cli: Any) -> None:
+    """A bad amount in an item was named by its place alone (``items[0], amountWithoutTax``, and ``"document":
+    "items[0]"`` in JSON), as if the item were a document of a load file."""
+    out = cli(
+        "invoice", "write-off", "INV00000010", "--memo-date", "2026-11-16", "--item", "II-0102=1,000.00", "--json",
+        db=db_url(line_level),
+    )  # fmt: skip
+    assert out.code == 1
+    assert out.json()["reasons"] == [
+        {
+            "code": "invalid-input",
+            "message": "INV00000010, items[0].amountWithoutTax: '1,000.00' is not a decimal number",
+            "document": "INV00000010",
+            "field": "items[0].amountWithoutTax",
+            "rule": "'1,000.00' is not a decimal number",
+        }
+    ]
+
+
 def test_cli_schema_of_the_write_off_bodies(cli: Any) -> None:
     out = cli("schema", "write-off")
     assert out.code == 0
