@@ -247,6 +247,24 @@ def test_cli_bulk_write_off_from_a_file(both: Books, cli: Any, tmp_path: Path) -
     assert "0 of 2 documents written off, 2 refused." in out.out
 
 
+def test_cli_bulk_filter_naming_an_account_the_book_does_not_have(both: Books, cli: Any, tmp_path: Path) -> None:
+    """A mistyped account number in the filter answered '0 of 0 documents written off, 0 refused.' and exit 0, as
+    if that account had nothing open; it is refused in one line, and recorded as refused."""
+    source = tmp_path / "bulk.json"
+    source.write_text(json.dumps({"filter": {"kind": "Invoice", "accountNumber": "A0000001"}, "settings": SETTINGS}))
+    before = dump(both.engine)
+    out = cli("write-off", "--from", str(source), db=db_url(both))
+    assert (out.code, out.out, out.err.splitlines()) == (
+        1,
+        "",
+        ["error: filter.accountNumber: no customer account A0000001"],
+    )
+    assert dump(both.engine) == before
+    assert [(r.kind, r.outcome, r.error) for r in both.audit()][-1:] == [
+        ("write-off-bulk", "refused", "filter.accountNumber: no customer account A0000001")
+    ]
+
+
 def test_generated_memo_records_read_back_unchanged_through_the_models(both: Books) -> None:
     """Generated memos build their record as wire JSON directly; the load models must read it back as written."""
     both.write_off_invoice("INV00000010", {**SETTINGS, "items": [

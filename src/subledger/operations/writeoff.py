@@ -89,6 +89,7 @@ from subledger.posting import DocumentKind
 from subledger.state import DocumentState, ItemLine, TaxLine, fetch_documents
 from subledger.storage.bulk import one_of
 from subledger.storage.schema import (
+    customer_accounts,
     document_items,
     documents,
     taxation_items,
@@ -482,6 +483,12 @@ def select_documents(conn: Connection, selection: BulkFilter) -> list[str]:
         or_(open_item, open_tax),
     ]
     if selection.account_number is not None:
+        # A mistyped account would select nothing and answer "0 of 0 written off" as if its books were clean.
+        known = select(customer_accounts.c.account_number).where(
+            customer_accounts.c.account_number == selection.account_number
+        )
+        if conn.execute(known).first() is None:
+            raise NotFound(f"no customer account {selection.account_number}", field="filter.accountNumber")
         conditions.append(documents.c.account_number == selection.account_number)
     if selection.older_than is not None:
         conditions.append(documents.c.document_date < selection.older_than)
