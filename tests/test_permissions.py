@@ -272,3 +272,15 @@ def test_cli_actor_commands(books: Books, cli: Callable[..., Any]) -> None:
     ]
     refused = cli("actor", "grant", "clerk", "Manage Actors", "--actor", "clerk", db=db)
     assert (refused.code, refused.err) == (1, "error: clerk: actor 'clerk' lacks the Manage Actors permission\n")
+
+
+def test_an_actor_name_longer_than_the_book_keeps_is_refused_in_one_line(books: Books, cli: Callable[..., Any]) -> None:
+    """A 65-character actor name was granted on SQLite (which does not enforce column lengths) and refused on
+    PostgreSQL with 'a value does not fit the books: value too long for type character varying(64)', naming no
+    field; both engines now refuse it alike, naming the rule. 64 characters are a name."""
+    db = db_url(books)
+    before = dump(books.engine)
+    refused = cli("actor", "grant", "a" * 65, "Reverse Invoice", db=db)
+    assert (refused.code, refused.err) == (1, "error: actor: an actor name is at most 64 characters, 65 given\n")
+    assert dump(books.engine) == before
+    assert cli("actor", "grant", "a" * 64, "Reverse Invoice", db=db).code == 0

@@ -151,6 +151,7 @@ class Books:
     @audited("actor-grant")
     def grant(self, name: str, permissions: Sequence[str]) -> ActorView:
         """Grant permissions to an actor, adding it if new (Manage Actors)."""
+        actor_ops.valid_name(name)
         request = {"name": name, "permissions": sorted(permissions)}
         return self._actor_operation(
             "actor-grant", request, ActorView, lambda ctx: actor_ops.grant(ctx, name, permissions)
@@ -159,6 +160,7 @@ class Books:
     @audited("actor-revoke")
     def revoke(self, name: str, permissions: Sequence[str]) -> ActorView:
         """Revoke permissions from an actor (Manage Actors; some actor always keeps Manage Actors)."""
+        actor_ops.valid_name(name)
         request = {"name": name, "permissions": sorted(permissions)}
         return self._actor_operation(
             "actor-revoke", request, ActorView, lambda ctx: actor_ops.revoke(ctx, name, permissions)

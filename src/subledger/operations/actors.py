@@ -14,12 +14,14 @@ from collections.abc import Iterable, Mapping
 from sqlalchemy import Connection, delete, insert, select
 
 from subledger.context import Context
-from subledger.errors import NotFound, PermissionDenied, RuleViolation
+from subledger.errors import InvalidInput, NotFound, PermissionDenied, RuleViolation
 from subledger.models.base import OutputModel
 from subledger.permissions import ALL_PERMISSIONS, Actor, Permission, actor_name, require_name
 from subledger.storage.schema import actor_permissions, actors
 
 MANAGE: Permission = "Manage Actors"
+#: The longest actor name: a grant's operation is recorded under the actor's name, a document number's column.
+NAME_LENGTH = 64
 
 
 def read_actors(conn: Connection) -> dict[str, frozenset[str]]:
@@ -64,16 +66,26 @@ def _known(names: Iterable[str], name: str) -> list[str]:
     return sorted(set(names))
 
 
+def valid_name(name: str) -> str:
+    """An actor's name: not empty, and short enough for every column it goes in (SQLite does not enforce column
+    lengths, PostgreSQL refused the insert naming no field). A grant or revoke is recorded under the name, so the
+    caller checks it before the operation is."""
+    require_name(name)
+    if len(name) > NAME_LENGTH:
+        raise InvalidInput(f"an actor name is at most {NAME_LENGTH} characters, {len(name)} given", field="actor")
+    return name
+
+
 def bootstrap(conn: Connection, name: str) -> None:
     """Make ``name`` the administrator of a new book: an actor holding every permission."""
-    conn.execute(insert(actors).values(name=require_name(name)))
+    conn.execute(insert(actors).values(name=valid_name(name)))
     conn.execute(insert(actor_permissions), [{"actor": name, "permission": p} for p in sorted(ALL_PERMISSIONS)])
 
 
 def _write(conn: Connection, name: str, permissions: Iterable[str]) -> None:
     """``name`` holds exactly ``permissions`` (added if new)."""
     if conn.execute(select(actors.c.name).where(actors.c.name == name)).first() is None:
-        conn.execute(insert(actors).values(name=name))
+        conn.execute(insert(actors).values(name=valid_name(name)))
     conn.execute(delete(actor_permissions).where(actor_permissions.c.actor == name))
     rows = [{"actor": name, "permission": p} for p in sorted(permissions)]
     if rows:
