@@ -60,6 +60,29 @@ def test_one_line_adds_yen_to_every_code(tmp_path: Path, cli: Any) -> None:
     assert Books(url).check().passed
 
 
+def test_the_journal_of_a_yen_book_leaves_the_side_a_line_does_not_post_blank(tmp_path: Path, cli: Any) -> None:
+    """``subledger journal`` blanked a line's zero side only when it read "0.00": a yen line showed a credit of
+    "0" (a dinar line "0.000") where a dollar line shows nothing, in the table and in --format csv."""
+    chart = tmp_path / "chart"
+    shutil.copytree(DEFAULT_CHART, chart)
+    main = chart / "chart.beancount"
+    main.write_text(main.read_text().replace('"GBP"\n', '"GBP"\noption "operating_currency" "JPY"\n'))
+    url = f"sqlite:///{tmp_path / 'yen.db'}"
+    assert cli("init", "--chart", str(chart), db=url).code == 0
+    books = tmp_path / "yen.json"
+    books.write_text(json.dumps(yen(json.loads(example("seed-003-books.json").read_text()))))
+    assert cli("load", str(books), db=url).code == 0
+    out = cli("journal", "--document", "INV00000001", "--format", "csv", db=url)
+    assert out.code == 0, out.err
+    assert [row.split(",")[3:7] for row in out.out.splitlines()] == [
+        ["code", "debit", "credit", "cur"],
+        ["Accounts Receivable", "330", "", "JPY"],
+        ["Deferred Revenue", "", "330", "JPY"],
+        ["Accounts Receivable", "100", "", "JPY"],
+        ["Deferred Revenue", "", "100", "JPY"],
+    ]
+
+
 def test_an_open_listing_currencies_keeps_them(tmp_path: Path) -> None:
     (tmp_path / "chart.beancount").write_text(
         'option "operating_currency" "USD"\noption "operating_currency" "JPY"\n'

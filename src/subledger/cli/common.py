@@ -340,6 +340,11 @@ class _Console:
 console = _Console()
 
 
+def _nonzero(amount: str) -> str:
+    """A line's amount on its side, blank on the side it does not post to ("0.00", "0", "0.000": every currency)."""
+    return "" if amount.strip("0.") == "" else amount
+
+
 def journal_rows(entries: Sequence[Any]) -> list[list[str]]:
     """Journal entries as an accountant reads them: one row per line, the entry's date, id, type and description
     on its first line."""
@@ -353,8 +358,8 @@ def journal_rows(entries: Sequence[Any]) -> list[list[str]]:
                     entry.id if first else "",
                     entry.transaction_type if first else "",
                     line.accounting_code,
-                    line.debit if line.debit != "0.00" else "",
-                    line.credit if line.credit != "0.00" else "",
+                    _nonzero(line.debit),
+                    _nonzero(line.credit),
                     line.currency,
                     line.item_id or "",
                     " ".join(entry.documents) if first else "",
