@@ -188,7 +188,10 @@ def test_dates_reason_codes_and_fields_are_checked(ns: Books) -> None:
     assert "credit memo reason codes" in str(unknown)
     refused(ns, Problems, one(referenceId="R" * 61))
     refused(ns, Problems, one(comment="c" * 256))
-    refused(ns, Problems, one(amount="-1.00"))
+    negative = refused(ns, Problems, one(amount="-1.00"))
+    assert str(negative) == (  # the field was missing: 'INV00000101: amount must be positive ...'
+        "INV00000101, amount: amount must be positive (type Credit lowers the item's charge, Charge raises it)"
+    )
     refused(ns, InvalidInput, one(amount="1.005"))
     refused(ns, Problems, one(customFields={"NotCustom": "x"}))
     wrong_type = refused(ns, RuleViolation, one(deferredRevenueAccount="Bad Debt Expense"))

@@ -25,6 +25,7 @@ from subledger.errors import (
     NotReversible,
     PeriodClosed,
     RuleViolation,
+    SubledgerError,
     UnknownReasonCode,
 )
 from subledger.state import fetch_document
@@ -403,6 +404,26 @@ def test_refund_refusals_write_nothing(
     assert dump(line_level.engine) == before
 
 
+def test_a_refund_amount_that_is_not_positive_is_refused_naming_its_field(line_level: Books) -> None:
+    """'CM00000001: totalAmount 0 must be positive' named no field (``"field": null`` in JSON): the check ran on
+    the whole body, so the refusal lost its place."""
+    refunds = (
+        ({"totalAmount": "0", "refundDate": "2026-11-10"}, "CM00000001, totalAmount: totalAmount 0 must be positive"),
+        (
+            {
+                "totalAmount": "1.00",
+                "refundDate": "2026-11-10",
+                "items": [{"creditMemoItemId": "CMI-0001", "amount": "-1"}],
+            },
+            "CM00000001, items[0].amount: amount -1 must be positive",
+        ),
+    )
+    for body, message in refunds:
+        with pytest.raises(SubledgerError) as refused:
+            line_level.refund_credit_memo(CM, body)
+        assert str(refused.value) == message
+
+
 def test_refund_cancel_refusals_write_nothing(line_level: Books) -> None:
     """A refund of 10.00 on 2026-11-10: cancelling it before that date, in a closed period, or twice is refused."""
     line_level.refund_credit_memo(CM, {"totalAmount": "10.00", "refundDate": "2026-11-10"})
@@ -640,6 +661,13 @@ def test_recovery_refusals_write_nothing(
     with pytest.raises(error, match=words):
         seed003.recover_invoice_write_off(number, body)
     assert dump(seed003.engine) == before
+
+
+def test_a_recovery_amount_that_is_not_positive_is_refused_naming_its_field(seed003: Books) -> None:
+    seed003.write_off_invoice("INV00000001", HEADER)
+    with pytest.raises(SubledgerError) as refused:
+        seed003.recover_invoice_write_off(WO, {"memoDate": "2026-11-20", "amount": "-1"})
+    assert str(refused.value) == f"{WO}, amount: amount -1 must be positive"
 
 
 def test_recovery_in_the_ledger_and_the_cli(seed003: Books, cli: Any, tmp_path: Path) -> None:

@@ -15,9 +15,10 @@ Only).
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import Field, StringConstraints, field_validator, model_validator
 
 from subledger.models.base import Amount, Date, Id, Model, OutputModel
 from subledger.posting import AdjustedSource
@@ -50,11 +51,12 @@ class InvoiceItemAdjustment(_Common):
     deferred_revenue_account: str | None = Field(default=None, min_length=1, max_length=100)
     recognized_revenue_account: str | None = Field(default=None, min_length=1, max_length=100)
 
-    @model_validator(mode="after")
-    def _positive(self) -> InvoiceItemAdjustment:
-        if self.amount <= 0:
+    @field_validator("amount")
+    @classmethod
+    def _positive(cls, amount: Decimal) -> Decimal:
+        if amount <= 0:  # on the field, so that the refusal names it
             raise ValueError("amount must be positive (type Credit lowers the item's charge, Charge raises it)")
-        return self
+        return amount
 
 
 class AdjustmentRequest(Model):

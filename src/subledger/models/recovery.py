@@ -10,8 +10,9 @@ each; neither recovers everything still written off. The reason code is a debit 
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from subledger.models.base import MAX_ITEMS, Amount, Code, Date, Model, OutputModel, items_sum_to, listed_once
 from subledger.models.refund import MemoLineItem
@@ -30,10 +31,15 @@ class WriteOffRecoveryRequest(Model):
     reason_code: Code = "Write-off"
     comment: str | None = Field(default=None, max_length=255)
 
+    @field_validator("amount")
+    @classmethod
+    def _positive(cls, amount: Decimal | None) -> Decimal | None:
+        if amount is not None and amount <= 0:  # on the field, so that the refusal names it
+            raise ValueError(f"amount {amount} must be positive")
+        return amount
+
     @model_validator(mode="after")
     def _amounts(self) -> WriteOffRecoveryRequest:
-        if self.amount is not None and self.amount <= 0:
-            raise ValueError(f"amount {self.amount} must be positive")
         if self.items is not None:
             if not self.items:
                 raise ValueError("items is empty: name the write-off memo's lines to recover, or leave items out")

@@ -11,9 +11,10 @@ with unapplied amount left, in line order (FIFO, as the reference product's refu
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import Field, StringConstraints, field_validator, model_validator
 
 from subledger.models.base import (
     MAX_ITEMS,
@@ -47,11 +48,12 @@ class MemoLineItem(OneOf):
 
 
 class RefundItem(MemoLineItem):
-    @model_validator(mode="after")
-    def _positive(self) -> RefundItem:
-        if self.amount <= 0:
-            raise ValueError(f"amount {self.amount} must be positive")
-        return self
+    @field_validator("amount")
+    @classmethod
+    def _positive(cls, amount: Decimal) -> Decimal:
+        if amount <= 0:  # on the field, so that the refusal names it
+            raise ValueError(f"amount {amount} must be positive")
+        return amount
 
 
 class CreditMemoRefundRequest(Model):
@@ -65,10 +67,15 @@ class CreditMemoRefundRequest(Model):
     comment: str | None = Field(default=None, max_length=255)
     items: list[RefundItem] = Field(default=[], max_length=MAX_ITEMS)
 
+    @field_validator("total_amount")
+    @classmethod
+    def _positive(cls, total_amount: Decimal) -> Decimal:
+        if total_amount <= 0:  # on the field, so that the refusal names it
+            raise ValueError(f"totalAmount {total_amount} must be positive")
+        return total_amount
+
     @model_validator(mode="after")
     def _amounts(self) -> CreditMemoRefundRequest:
-        if self.total_amount <= 0:
-            raise ValueError(f"totalAmount {self.total_amount} must be positive")
         items_sum_to(self.total_amount, self.items, "totalAmount")
         listed_once([i.line_id for i in self.items], "a credit memo line")
         return self
