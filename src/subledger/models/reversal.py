@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from subledger.models.base import Date, Model, OutputModel
 from subledger.models.views import JournalEntryView
@@ -25,15 +25,14 @@ class _ReversalRequest(Model):
     reason_code: str = Field(min_length=1, max_length=100)
     comment: str | None = Field(default=None, max_length=255)
 
-    @model_validator(mode="after")
-    def _apply_not_before_memo(self) -> _ReversalRequest:
-        if (
-            self.memo_date is not None
-            and self.apply_effective_date is not None
-            and self.apply_effective_date < self.memo_date
-        ):
-            raise ValueError(f"applyEffectiveDate {self.apply_effective_date} is before memoDate {self.memo_date}")
-        return self
+    @field_validator("apply_effective_date")
+    @classmethod
+    def _apply_not_before_memo(cls, apply_date: dt.date | None, info: ValidationInfo) -> dt.date | None:
+        # On the field (memoDate, declared before it, is validated first), so that the refusal names it.
+        memo_date = info.data.get("memo_date")
+        if memo_date is not None and apply_date is not None and apply_date < memo_date:
+            raise ValueError(f"applyEffectiveDate {apply_date} is before memoDate {memo_date}")
+        return apply_date
 
     def dates(self, today: dt.date) -> tuple[dt.date, dt.date]:
         """The memo date and apply effective date, defaults filled in."""
