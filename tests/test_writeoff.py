@@ -582,6 +582,12 @@ def test_cli_item_amount_that_is_not_a_number_names_the_document(line_level: Boo
     ]
 
 
+def test_cli_recover_help_says_an_invoice(cli: Any) -> None:
+    out = cli("invoice", "recover", "--help")
+    assert out.code == 0
+    assert "Recover an invoice's write-off" in out.out  # was "Recover a invoice's write-off"
+
+
 def test_cli_schema_of_the_write_off_bodies(cli: Any) -> None:
     out = cli("schema", "write-off")
     assert out.code == 0

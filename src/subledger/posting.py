@@ -36,6 +36,15 @@ class DocumentKind(StrEnum):
         """The kind as a sentence names it: ``invoice``, ``debit memo``, ``credit memo``."""
         return _LABEL[self]
 
+    @property
+    def a_label(self) -> str:
+        """The label with its article: ``an invoice``, ``a debit memo``, ``a credit memo``."""
+        return with_article(_LABEL[self])
+
+
+def with_article(noun: str) -> str:
+    return f"{'an' if noun[:1] in 'aeiou' else 'a'} {noun}"
+
 
 _LABEL = {
     DocumentKind.INVOICE: "invoice",

@@ -146,8 +146,10 @@ def _recover(group: typer.Typer, kind: str, method: str) -> None:
         for entry in result.journal_entries:
             out(f"{entry.id} {entry.date} {entry.transaction_type}: {entry.description}")
 
+    article = "an" if label[0] in "aeiou" else "a"
     recover.__doc__ = (
-        f"Recover a {label}'s write-off: a debit memo with the write-off's codes, open for the customer's payment."
+        f"Recover {article} {label}'s write-off: a debit memo with the write-off's codes, open for the customer's "
+        "payment."
     )
     register(group, "recover", writes=True)(recover)
 

@@ -186,7 +186,7 @@ class _Reversals:
                 applied = "applied or refunded" if doc.kind == DocumentKind.CREDIT_MEMO else "paid or credited"
                 raise NotReversible(
                     f"line {line.id} has {fmt(line.amount - line.balance, doc.currency)} {applied}; "
-                    f"only a {label} with nothing {applied} can be reversed",
+                    f"only {doc.kind.a_label} with nothing {applied} can be reversed",
                     document=doc.number,
                     field=f"items[{line.id}]",
                 )

@@ -249,7 +249,9 @@ def line_amounts(conn: Connection, doc: DocumentState, request: WriteOffRequest)
         field = f"items[{i}]"
         given = listed.invoice_item_id if doc.kind == DocumentKind.INVOICE else listed.debit_memo_item_id
         if given is None:
-            raise InvalidInput(f"a {label} write-off names its items by {key}", document=doc.number, field=field)
+            raise InvalidInput(
+                f"{doc.kind.a_label} write-off names its items by {key}", document=doc.number, field=field
+            )
         item = items.get(given)
         if item is None:
             owner = _owner_of(conn, given, tax=False)
