@@ -408,14 +408,14 @@ def test_a_refund_amount_that_is_not_positive_is_refused_naming_its_field(line_l
     """'CM00000001: totalAmount 0 must be positive' named no field (``"field": null`` in JSON): the check ran on
     the whole body, so the refusal lost its place."""
     refunds = (
-        ({"totalAmount": "0", "refundDate": "2026-11-10"}, "CM00000001, totalAmount: totalAmount 0 must be positive"),
+        ({"totalAmount": "0", "refundDate": "2026-11-10"}, "CM00000001, totalAmount: must be positive, not 0"),
         (
             {
                 "totalAmount": "1.00",
                 "refundDate": "2026-11-10",
                 "items": [{"creditMemoItemId": "CMI-0001", "amount": "-1"}],
             },
-            "CM00000001, items[0].amount: amount -1 must be positive",
+            "CM00000001, items[0].amount: must be positive, not -1",
         ),
     )
     for body, message in refunds:
@@ -667,7 +667,7 @@ def test_a_recovery_amount_that_is_not_positive_is_refused_naming_its_field(seed
     seed003.write_off_invoice("INV00000001", HEADER)
     with pytest.raises(SubledgerError) as refused:
         seed003.recover_invoice_write_off(WO, {"memoDate": "2026-11-20", "amount": "-1"})
-    assert str(refused.value) == f"{WO}, amount: amount -1 must be positive"
+    assert str(refused.value) == f"{WO}, amount: must be positive, not -1"
 
 
 def test_recovery_in_the_ledger_and_the_cli(seed003: Books, cli: Any, tmp_path: Path) -> None:

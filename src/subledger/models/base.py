@@ -58,6 +58,16 @@ Amount = Annotated[
 ]
 
 
+def _positive(amount: Decimal) -> Decimal:
+    if amount <= 0:
+        raise ValueError(f"must be positive, not {amount}")
+    return amount
+
+
+#: Money that must be more than zero (a refund, a recovery): checked on the field, so that a refusal names it.
+PositiveAmount = Annotated[Amount, AfterValidator(_positive)]
+
+
 def _short_decimal(value: Decimal) -> Decimal:
     if len(str(value)) > 40:
         raise ValueError(f"{value} is longer than 40 characters")

@@ -10,11 +10,10 @@ each; neither recovers everything still written off. The reason code is a debit 
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, model_validator
 
-from subledger.models.base import MAX_ITEMS, Amount, Code, Date, Model, OutputModel, items_sum_to, listed_once
+from subledger.models.base import MAX_ITEMS, Code, Date, Model, OutputModel, PositiveAmount, items_sum_to, listed_once
 from subledger.models.refund import MemoLineItem
 from subledger.models.views import JournalEntryView
 
@@ -26,17 +25,10 @@ class RecoveryItem(MemoLineItem):
 
 class WriteOffRecoveryRequest(Model):
     memo_date: Date | None = None
-    amount: Amount | None = None
+    amount: PositiveAmount | None = None
     items: list[RecoveryItem] | None = Field(default=None, max_length=MAX_ITEMS)
     reason_code: Code = "Write-off"
     comment: str | None = Field(default=None, max_length=255)
-
-    @field_validator("amount")
-    @classmethod
-    def _positive(cls, amount: Decimal | None) -> Decimal | None:
-        if amount is not None and amount <= 0:  # on the field, so that the refusal names it
-            raise ValueError(f"amount {amount} must be positive")
-        return amount
 
     @model_validator(mode="after")
     def _amounts(self) -> WriteOffRecoveryRequest:

@@ -11,10 +11,9 @@ with unapplied amount left, in line order (FIFO, as the reference product's refu
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints, field_validator, model_validator
+from pydantic import Field, StringConstraints, model_validator
 
 from subledger.models.base import (
     MAX_ITEMS,
@@ -25,6 +24,7 @@ from subledger.models.base import (
     Model,
     OneOf,
     OutputModel,
+    PositiveAmount,
     Short,
     items_sum_to,
     listed_once,
@@ -48,17 +48,12 @@ class MemoLineItem(OneOf):
 
 
 class RefundItem(MemoLineItem):
-    @field_validator("amount")
-    @classmethod
-    def _positive(cls, amount: Decimal) -> Decimal:
-        if amount <= 0:  # on the field, so that the refusal names it
-            raise ValueError(f"amount {amount} must be positive")
-        return amount
+    amount: PositiveAmount
 
 
 class CreditMemoRefundRequest(Model):
     type: PaymentType = "External"
-    total_amount: Amount
+    total_amount: PositiveAmount
     #: Defaults to today.
     refund_date: Date | None = None
     method_type: Short | None = None
@@ -66,13 +61,6 @@ class CreditMemoRefundRequest(Model):
     reason_code: Code | None = None
     comment: str | None = Field(default=None, max_length=255)
     items: list[RefundItem] = Field(default=[], max_length=MAX_ITEMS)
-
-    @field_validator("total_amount")
-    @classmethod
-    def _positive(cls, total_amount: Decimal) -> Decimal:
-        if total_amount <= 0:  # on the field, so that the refusal names it
-            raise ValueError(f"totalAmount {total_amount} must be positive")
-        return total_amount
 
     @model_validator(mode="after")
     def _amounts(self) -> CreditMemoRefundRequest:
