@@ -20,6 +20,7 @@ from sqlalchemy import Connection, Engine
 from conftest import ROOT, assert_snapshot_tree, db_url
 from subledger import calendar
 from subledger.api import Books
+from subledger.errors import SubledgerError
 
 SNAPSHOTS = ROOT / "tests" / "snapshots"
 
@@ -234,6 +235,7 @@ _HELD_EXPORT = """
 import sys, time
 from pathlib import Path
 from subledger.api import Books
+from subledger.errors import SubledgerError
 from subledger.export import beancount
 
 url, out, marker = sys.argv[1:4]
@@ -273,3 +275,26 @@ def test_a_killed_export_leaves_the_previous_ledger_whole(seed003: Books, tmp_pa
     assert {str(p.relative_to(out)): p.read_bytes() for p in out.rglob("*") if p.is_file()} != before
     _, errors, _ = loader.load_file(str(out / "main.beancount"))
     assert errors == []
+
+
+def test_a_ledger_file_that_is_a_link_refuses_the_export_before_any_file_is_replaced(
+    seed003: Books, tmp_path: Path
+) -> None:
+    """A period file under ``--out`` that is a symbolic link is never written through: the export is refused, and
+    refused before it put any of its files in place (accounts.beancount came first and was already replaced)."""
+    out = tmp_path / "ledger"
+    seed003.write_off_invoice("INV00000001", {"memoDate": "2026-11-16"})  # a November file after October's
+    seed003.export_beancount(out)
+    target = tmp_path / "elsewhere.beancount"
+    target.write_text("; kept\n")
+    link = sorted((out / "periods").iterdir())[-1]  # the last period's: October's, which changes, is written before
+    link.unlink()
+    link.symlink_to(target)
+    before = {str(p.relative_to(out)): p.read_bytes() for p in out.rglob("*") if p.is_file() and not p.is_symlink()}
+    seed003.load(ROOT / "examples" / "line-level-books.json")  # the next export differs
+    with pytest.raises(SubledgerError, match="exists and is not a regular file"):
+        seed003.export_beancount(out)
+    after = {str(p.relative_to(out)): p.read_bytes() for p in out.rglob("*") if p.is_file() and not p.is_symlink()}
+    assert after == before
+    assert link.is_symlink()
+    assert target.read_text() == "; kept\n"

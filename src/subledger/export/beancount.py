@@ -36,7 +36,7 @@ from subledger.canonical import driver_amount_text
 from subledger.chart import EXPENSE_TYPES
 from subledger.context import PeriodState, read_chart, read_periods
 from subledger.errors import RuleViolation
-from subledger.export.gl.files import Staged, sweep
+from subledger.export.gl.files import Staged, refuse_existing, sweep
 from subledger.money import fmt
 from subledger.posting import DocumentKind, Role, moves_receivable_of
 from subledger.reports import WRITE_OFF_OPERATION
@@ -377,6 +377,8 @@ class _Files:
 
     def write(self, path: Path, chunks: Iterator[str] | list[str]) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
+        # Refused here, before any file of the export is put in place, not at its own commit after others were.
+        refuse_existing(path, force=True)
         sweep(path)
         staged = Staged(path, force=True)
         self.staged.append(staged)
