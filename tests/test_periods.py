@@ -413,7 +413,8 @@ def test_close_through_is_a_books_operation(seed003: Books) -> None:
 def test_a_period_name_must_be_safe_as_a_file_name(cli: Any, tmp_path: Path) -> None:
     """A period's name names its ledger file (``periods/NAME.beancount``): a calendar naming one ``../../evil``
     made ``export beancount`` write outside the folder it was given, ``2026/02`` a subfolder, and `` Jan 26 `` a
-    name no one types back. ``init`` refuses such names, each in one line, and writes nothing."""
+    name no one types back; a name of 65 characters or more closed with no record of which period the operations log
+    names. ``init`` refuses such names, each in one line, and writes nothing."""
     calendar = tmp_path / "periods"
     calendar.mkdir()
     (calendar / "2026.csv").write_text(
@@ -422,6 +423,7 @@ def test_a_period_name_must_be_safe_as_a_file_name(cli: Any, tmp_path: Path) -> 
         "2026/02,2026-02-01,2026-02-28,2026,1\n"
         " Mar 26 ,2026-03-01,2026-03-31,2026,1\n"
         "FY26-P04.a_b,2026-04-01,2026-04-30,2026,2\n"
+        f"{'P' * 65},2026-05-01,2026-05-31,2026,2\n"
     )
     url = f"sqlite:///{tmp_path / 'books.db'}"
     refused = cli("init", "--periods", str(calendar), db=url)
@@ -431,6 +433,7 @@ def test_a_period_name_must_be_safe_as_a_file_name(cli: Any, tmp_path: Path) -> 
         f"error: 2026.csv:2, name: Value error, '../../evil' {rule}",
         f"error: 2026.csv:3, name: Value error, '2026/02' {rule}",
         f"error: 2026.csv:4, name: Value error, ' Mar 26 ' {rule}",
+        "error: 2026.csv:6, name: String should have at most 64 characters",
     ]
     with sqlite3.connect(tmp_path / "books.db") as conn:  # the calendar is read before anything is written
         assert conn.execute("SELECT name FROM sqlite_master").fetchall() == []

@@ -29,7 +29,8 @@ _NAME = re.compile(NAME_PATTERN).fullmatch
 class PeriodDefinition(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    name: str = Field(min_length=1, max_length=100)
+    #: At most 64 characters, as every identifier the books record (the operations log names the period closed).
+    name: str = Field(min_length=1, max_length=64)
     start_date: Date
     end_date: Date
     fiscal_year: int = Field(ge=1900, le=9999)
