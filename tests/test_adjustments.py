@@ -190,7 +190,7 @@ def test_dates_reason_codes_and_fields_are_checked(ns: Books) -> None:
     refused(ns, Problems, one(comment="c" * 256))
     negative = refused(ns, Problems, one(amount="-1.00"))
     assert str(negative) == (  # the field was missing: 'INV00000101: amount must be positive ...'
-        "INV00000101, amount: amount must be positive (type Credit lowers the item's charge, Charge raises it)"
+        "INV00000101, amount: must be positive (type Credit lowers the item's charge, Charge raises it)"
     )
     refused(ns, InvalidInput, one(amount="1.005"))
     refused(ns, Problems, one(customFields={"NotCustom": "x"}))

@@ -55,7 +55,7 @@ class InvoiceItemAdjustment(_Common):
     @classmethod
     def _positive(cls, amount: Decimal) -> Decimal:
         if amount <= 0:  # on the field, so that the refusal names it
-            raise ValueError("amount must be positive (type Credit lowers the item's charge, Charge raises it)")
+            raise ValueError("must be positive (type Credit lowers the item's charge, Charge raises it)")
         return amount
 
 

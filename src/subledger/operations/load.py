@@ -45,7 +45,7 @@ from subledger.models.documents import (
 )
 from subledger.models.errors import record_problems
 from subledger.models.loadstream import SECTIONS, Item, LoadSource
-from subledger.money import ZERO
+from subledger.money import ZERO, shown
 from subledger.operations.base import MAX_RAW_REQUEST, canonical_json
 from subledger.operations.documents import posting_entries
 from subledger.operations.settlement import Applications, Line, PaymentSource, fifo, itemised
@@ -675,7 +675,7 @@ def _shown(value: object) -> str:
         return "not given"
     if isinstance(value, (dict, list)):
         return "another value"
-    text = repr(value) if isinstance(value, str) else str(value)
+    text = value.isoformat() if isinstance(value, dt.date) else shown(value)
     return text if len(text) <= 40 else text[:39] + "…"
 
 
