@@ -25,6 +25,7 @@ from subledger.cli.common import (
     read_json_object,
     register,
 )
+from subledger.posting import with_article
 
 refund_app = command_group("refund", "Credit memo refunds: cancel.")
 
@@ -146,9 +147,8 @@ def _recover(group: typer.Typer, kind: str, method: str) -> None:
         for entry in result.journal_entries:
             out(f"{entry.id} {entry.date} {entry.transaction_type}: {entry.description}")
 
-    article = "an" if label[0] in "aeiou" else "a"
     recover.__doc__ = (
-        f"Recover {article} {label}'s write-off: a debit memo with the write-off's codes, open for the customer's "
+        f"Recover {with_article(label)}'s write-off: a debit memo with the write-off's codes, open for the customer's "
         "payment."
     )
     register(group, "recover", writes=True)(recover)

@@ -36,7 +36,7 @@ from subledger.canonical import driver_amount_text
 from subledger.chart import EXPENSE_TYPES
 from subledger.context import PeriodState, read_chart, read_periods
 from subledger.errors import RuleViolation
-from subledger.export.gl.files import Staged, refuse_existing, sweep
+from subledger.export.gl.files import Staged, refuse_existing, sweep, umask
 from subledger.money import fmt
 from subledger.posting import DocumentKind, Role, moves_receivable_of
 from subledger.reports import WRITE_OFF_OPERATION
@@ -360,12 +360,6 @@ def _closed(period: PeriodState) -> str:
     )
 
 
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
 class _Files:
     """The files of one export, each written into a temporary file beside its place (``export.gl.files.Staged``:
     unnamed where the file system allows, so a killed export leaves nothing; otherwise named by the process, and
@@ -382,7 +376,7 @@ class _Files:
         sweep(path)
         staged = Staged(path, force=True)
         self.staged.append(staged)
-        fd = staged.temporary(0o666 & ~_umask())
+        fd = staged.temporary(0o666 & ~umask())
         staged.finals.append(path)
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             for chunk in chunks:

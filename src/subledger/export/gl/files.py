@@ -60,7 +60,8 @@ def sidecar_path(out: Path) -> Path:
     return out.with_name(out.name + ".manifest.json")
 
 
-def _umask() -> int:
+def umask() -> int:
+    """The process's umask (read by setting it, so set back at once)."""
     mask = os.umask(0o022)
     os.umask(mask)
     return mask
@@ -243,7 +244,7 @@ class _Writer:
         self.size = 0
         self.row_no = 1
         self.jsonl_lines: list[str] = []
-        self.mode = 0o666 & ~_umask()
+        self.mode = 0o666 & ~umask()
         self.parts: list[dict[str, Any]] = []
 
     def _open(self) -> None:
