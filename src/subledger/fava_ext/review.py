@@ -79,6 +79,12 @@ class Period:
     status: str
     fingerprint: str | None
 
+    @property
+    def time(self) -> str:
+        """Fava's time filter for the period: its first to its last day, whatever it is called (``FY26-P11`` is no
+        date to Fava, and a 4-4-5 calendar's ``2026-11`` is not the calendar month)."""
+        return f"{self.start} - {self.end}"
+
 
 @dataclass(frozen=True)
 class Account:
@@ -441,12 +447,8 @@ def registers(entries: Sequence[Any], period: str | None = None) -> list[Registe
 
 
 def _time(name: str, known: Sequence[Period]) -> str:
-    """Fava's time filter for the period ``name``: its first to its last day, whatever it is called (``FY26-P11``
-    is no date to Fava, and a 4-4-5 calendar's ``2026-11`` is not the calendar month)."""
-    for period in known:
-        if period.name == name:
-            return f"{period.start} - {period.end}"
-    return name
+    """``Period.time`` of the period ``name``; the name itself for a period the ledger does not declare."""
+    return next((period.time for period in known if period.name == name), name)
 
 
 def _label(chart: dict[str, Account], account: str) -> str:
