@@ -62,6 +62,11 @@ def assert_snapshot_tree(expected: Path, actual: dict[str, bytes]) -> None:
     assert committed == set(actual), f"snapshot files under {expected} differ from the output"
 
 
+def tree(root: Path) -> dict[str, bytes | None]:
+    """Every file and directory under ``root`` with its bytes: compare before and after to prove nothing was made."""
+    return {str(p.relative_to(root)): (p.read_bytes() if p.is_file() else None) for p in sorted(root.rglob("*"))}
+
+
 def example(name: str) -> Path:
     """An input file of ``examples/`` (the repository's copy of ``../shared/examples`` and the demo data)."""
     return EXAMPLES / name

@@ -17,10 +17,10 @@ from beancount import loader
 from beancount.core import data
 from sqlalchemy import Connection, Engine
 
-from conftest import ROOT, assert_snapshot_tree, db_url
+from conftest import ROOT, assert_snapshot_tree, db_url, tree
 from subledger import calendar
 from subledger.api import Books
-from subledger.errors import SubledgerError
+from subledger.errors import BadOutput, SubledgerError
 
 SNAPSHOTS = ROOT / "tests" / "snapshots"
 
@@ -43,6 +43,27 @@ def test_ledger_loads_without_errors_and_reexports_identically(line_level: Books
         ("Assets:CreditMemoOnAccount", "-43.50 USD"),
         ("Liabilities:UnappliedPayments", "0.00 USD"),
     }
+
+
+def test_the_api_refuses_an_out_the_ledger_cannot_be_written_to(seed003: Books, tmp_path: Path) -> None:
+    """``Books.export_beancount`` checks its directory as the command line does (a file given for it was an
+    ``OSError``, not a refusal): one line, nothing written."""
+    a_file = tmp_path / "ledger.txt"
+    a_file.write_text("not a directory")
+    (tmp_path / "book" / "periods").mkdir(parents=True)
+    (tmp_path / "book" / "periods" / "2026-11.beancount").mkdir()
+    before = tree(tmp_path)
+    with pytest.raises(BadOutput) as refused:
+        seed003.export_beancount(a_file)
+    assert str(refused.value) == f"--out {a_file} is a file: give a directory to write the ledger to"
+    with pytest.raises(BadOutput) as refused:
+        seed003.export_beancount(tmp_path / "book")
+    day = tmp_path / "book" / "periods" / "2026-11.beancount"
+    assert str(refused.value) == (
+        f"--out {tmp_path / 'book'}: {day} is a directory where the ledger writes a file: move it away or give "
+        "another directory"
+    )
+    assert tree(tmp_path) == before
 
 
 def test_ledger_snapshot(seed003: Books, tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from conftest import CliResult, command_paths, db_url, dump, example
+from conftest import CliResult, command_paths, db_url, dump, example, tree
 from subledger.api import Books
 
 EXAMPLE = str(example("seed-003-books.json"))
@@ -98,11 +98,6 @@ def test_the_list_covers_every_command(tmp_path: Path) -> None:
     paths = command_paths()
     listed = {next(tuple(c[:n]) for n in (2, 1) if tuple(c[:n]) in paths) for c in commands(tmp_path)}
     assert sorted(paths - BOOKLESS - listed) == []
-
-
-def tree(root: Path) -> dict[str, bytes | None]:
-    """Every file and directory under ``root`` with its bytes: compare before and after to prove nothing was made."""
-    return {str(p.relative_to(root)): (p.read_bytes() if p.is_file() else None) for p in sorted(root.rglob("*"))}
 
 
 def one_line(result: CliResult, status: int, *, json_out: bool = False) -> str:

@@ -143,6 +143,13 @@ class ExportFailed(SubledgerError):
     code = "export-failed"
 
 
+class BadOutput(SubledgerError):
+    """A place an export cannot write its files to (a file where a directory goes, a broken link, no permission);
+    refused before anything is written."""
+
+    code = "bad-output"
+
+
 class PermissionDenied(SubledgerError):
     code = "permission-denied"
 

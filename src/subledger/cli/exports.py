@@ -1,6 +1,5 @@
 """``subledger export``: the Beancount ledger, and a journal run's GL files for the ERP."""
 
-import os
 from pathlib import Path
 from typing import Annotated
 
@@ -25,52 +24,6 @@ from subledger.cli.journal_runs import Profile, debits, print_runs
 GL_FORMATS = ("csv", "jsonl", "netsuite", "xero", "quickbooks", "intacct")
 
 
-#: What ``export.beancount.export_beancount`` writes under ``--out`` (named here: the command line imports no export
-#: at start-up): these files, and the period files in the ``periods`` directory.
-LEDGER_FILES = ("main.beancount", "accounts.beancount", "subledger_closed_periods.py")
-LEDGER_DIRECTORY = "periods"
-
-
-def output_directory(given: str) -> Path:
-    """``--out`` if a ledger can be written there; checked before anything is created, so a bad ``--out`` leaves
-    nothing behind (the export creates the missing directories). An empty one (an unset shell variable) is refused
-    rather than taken for the current directory."""
-    if not given:
-        raise CommandError("--out is empty: give the directory to write the ledger to", code="bad-output")
-    out = Path(given)
-    if out.exists() and not out.is_dir():
-        raise CommandError(f"--out {out} is a file: give a directory to write the ledger to", code="bad-output")
-    existing = out
-    while not existing.exists():
-        if existing.is_symlink():
-            raise CommandError(f"--out {out}: {existing} is a broken symbolic link", code="bad-output")
-        existing = existing.parent
-    if not existing.is_dir():
-        raise CommandError(f"--out {out}: {existing} is not a directory", code="bad-output")
-    if not os.access(existing, os.W_OK | os.X_OK):
-        raise CommandError(f"--out {out}: cannot write in {existing}: check its permissions", code="bad-output")
-    periods = out / LEDGER_DIRECTORY
-    if periods.is_symlink() and not periods.exists():
-        raise CommandError(f"--out {out}: {periods} is a broken symbolic link", code="bad-output")
-    if periods.exists() and not periods.is_dir():
-        raise CommandError(
-            f"--out {out}: {periods} is a file where the ledger writes a directory: move it away or give another "
-            "directory",
-            code="bad-output",
-        )
-    written = [out / name for name in LEDGER_FILES]
-    if periods.is_dir():
-        written += sorted(periods.glob("*.beancount"))
-    for path in written:
-        if path.is_dir():
-            raise CommandError(
-                f"--out {out}: {path} is a directory where the ledger writes a file: move it away or give another "
-                "directory",
-                code="bad-output",
-            )
-    return out
-
-
 @register(export_app, "beancount")
 def beancount(
     out: Annotated[
@@ -84,7 +37,11 @@ def beancount(
     """Write the journal as a Beancount ledger that bean-check and Fava open."""
     book = books()
     with busy("exporting"):
-        files = book.export_beancount(output_directory(out), fava_extension=fava_extension)
+        # An empty --out is an unset shell variable, not the current directory; the rest of what --out must be is
+        # the export's to check (``export.beancount.check_out``).
+        if not out:
+            raise CommandError("--out is empty: give the directory to write the ledger to", code="bad-output")
+        files = book.export_beancount(Path(out), fava_extension=fava_extension)
     from subledger.cli.common import STATE
     from subledger.cli.common import out as say
 

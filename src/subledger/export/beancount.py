@@ -35,7 +35,7 @@ from subledger.balances import CONTROL_SIGN, Key, journal_balances, subledger_ba
 from subledger.canonical import driver_amount_text
 from subledger.chart import EXPENSE_TYPES
 from subledger.context import PeriodState, read_chart, read_periods
-from subledger.errors import RuleViolation
+from subledger.errors import BadOutput, RuleViolation
 from subledger.export.gl.files import Staged, refuse_existing, sweep, umask
 from subledger.money import fmt
 from subledger.posting import DocumentKind, Role, moves_receivable_of
@@ -48,6 +48,11 @@ AMOUNT_WIDTH = 16
 #: The plugin's module name in the ledger, and its file written beside ``main.beancount``.
 PLUGIN = "subledger_closed_periods"
 PLUGIN_FILE = f"{PLUGIN}.py"
+#: What a ledger is written as under its directory: these files, and a file per period in ``PERIODS_DIRECTORY``.
+MAIN_FILE = "main.beancount"
+ACCOUNTS_FILE = "accounts.beancount"
+LEDGER_FILES = (MAIN_FILE, ACCOUNTS_FILE, PLUGIN_FILE)
+PERIODS_DIRECTORY = "periods"
 #: The Fava extension's module (``pip install subledger[fava]``).
 FAVA_EXTENSION = "subledger.fava_ext"
 #: Rows fetched (and text written) per round trip while streaming a period.
@@ -457,12 +462,46 @@ def plugin_source() -> str:
     return importlib.resources.files("subledger.plugins").joinpath("closed_periods.py").read_text(encoding="utf-8")
 
 
+def check_out(out: Path) -> None:
+    """Refuse ``out`` unless the ledger can be written there; checked before anything is created, so a bad one
+    leaves nothing behind (the export creates the missing directories)."""
+    if out.exists() and not out.is_dir():
+        raise BadOutput(f"--out {out} is a file: give a directory to write the ledger to")
+    existing = out
+    while not existing.exists():
+        if existing.is_symlink():
+            raise BadOutput(f"--out {out}: {existing} is a broken symbolic link")
+        existing = existing.parent
+    if not existing.is_dir():
+        raise BadOutput(f"--out {out}: {existing} is not a directory")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise BadOutput(f"--out {out}: cannot write in {existing}: check its permissions")
+    periods = out / PERIODS_DIRECTORY
+    if periods.is_symlink() and not periods.exists():
+        raise BadOutput(f"--out {out}: {periods} is a broken symbolic link")
+    if periods.exists() and not periods.is_dir():
+        raise BadOutput(
+            f"--out {out}: {periods} is a file where the ledger writes a directory: move it away or give another "
+            "directory"
+        )
+    written = [out / name for name in LEDGER_FILES]
+    if periods.is_dir():
+        written += sorted(periods.glob("*.beancount"))
+    for path in written:
+        if path.is_dir():
+            raise BadOutput(
+                f"--out {out}: {path} is a directory where the ledger writes a file: move it away or give another "
+                "directory"
+            )
+
+
 def export_beancount(
     conn: Connection, out: Path, *, title: str = "subledger books", fava_extension: bool = False
 ) -> list[Path]:
     """Write the ledger under ``out``; returns the files written, ``main.beancount`` first. ``fava_extension`` adds
     the line that loads ``subledger.fava_ext`` in Fava (period close, write-off register, reversals, aging). A file
     an earlier export left for a period the ledger no longer holds is removed."""
+    check_out(out)
     periods = read_periods(conn)
     stray = sorted(_journal_periods(conn) - {p.name for p in periods})
     if stray:
@@ -480,25 +519,25 @@ def export_beancount(
     # Every period's assertions from one pass over the subledger (its movements by day, carried forward), rather
     # than the subledger summed from the start once per period.
     balances = subledger_balances_at(conn, [p.end_date for p in span])
-    includes = ["accounts.beancount", *(f"periods/{p.name}.beancount" for p in span)]
+    includes = [ACCOUNTS_FILE, *(f"{PERIODS_DIRECTORY}/{p.name}.beancount" for p in span)]
     with _files() as files:
         written = [
-            files.write(out / "accounts.beancount", [_accounts_file(conn, opened)]),
+            files.write(out / ACCOUNTS_FILE, [_accounts_file(conn, opened)]),
             files.write(out / PLUGIN_FILE, [plugin_source()]),
         ]
         for period in span:
             file = _period_file(conn, period, accounts, balances[period.end_date])
-            written.append(files.write(out / "periods" / f"{period.name}.beancount", file))
+            written.append(files.write(out / PERIODS_DIRECTORY / f"{period.name}.beancount", file))
         # main.beancount last: it is put in place last too.
         main = _main_file(title, operating, includes, opened, fava_extension=fava_extension)
-        written.insert(0, files.write(out / "main.beancount", main))
+        written.insert(0, files.write(out / MAIN_FILE, main))
     # A period the ledger no longer holds (the last closed one reopened, with no entries) keeps no file from an
     # earlier export to this directory: it would still say Closed. Only the calendar's period files are touched.
     kept = {p.name for p in span}
-    folder = (out / "periods").resolve()
+    folder = (out / PERIODS_DIRECTORY).resolve()
     for period in periods:
         if period.name not in kept:
-            stale = out / "periods" / f"{period.name}.beancount"
+            stale = out / PERIODS_DIRECTORY / f"{period.name}.beancount"
             # Never a file outside periods/ (a period's name is free text: '../main' would name main.beancount).
             if stale.is_file() and not stale.is_symlink() and stale.resolve().is_relative_to(folder):
                 stale.unlink()
@@ -533,9 +572,9 @@ def _period_ledger(conn: Connection, name: str) -> tuple[list[str], dt.date, lis
     opened = min(periods[0].start_date, period.start_date - dt.timedelta(days=1))
     operating = sorted({c for code in chart.codes.values() for c in code.currencies})
     files = [
-        ("accounts.beancount", [_accounts_file(conn, opened)]),
+        (ACCOUNTS_FILE, [_accounts_file(conn, opened)]),
         ("opening.beancount", list(_opening(conn, period, accounts))),
-        (f"periods/{name}.beancount", list(_period_file(conn, period, accounts))),
+        (f"{PERIODS_DIRECTORY}/{name}.beancount", list(_period_file(conn, period, accounts))),
     ]
     return operating, opened, files
 
@@ -548,7 +587,7 @@ def export_period(conn: Connection, out: Path, name: str, *, title: str = "suble
         written = [staged.write(out / PLUGIN_FILE, [plugin_source()])]
         written += [staged.write(out / relative, chunks) for relative, chunks in files]
         main = _main_file(f"{title}: {name}", operating, [relative for relative, _ in files], opened)
-        return [staged.write(out / "main.beancount", main), *written]
+        return [staged.write(out / MAIN_FILE, main), *written]
 
 
 def period_ledger_text(conn: Connection, name: str) -> tuple[str, list[tuple[int, str]]]:
@@ -561,7 +600,7 @@ def period_ledger_text(conn: Connection, name: str) -> tuple[str, list[tuple[int
     main = main.replace('option "insert_pythonpath" "TRUE"\n', "").replace(
         f'plugin "{PLUGIN}"', 'plugin "subledger.plugins.closed_periods"'
     )
-    parts, starts, line = [main], [(1, "main.beancount")], main.count("\n") + 1
+    parts, starts, line = [main], [(1, MAIN_FILE)], main.count("\n") + 1
     for relative, chunks in files:
         text = "".join(chunks)
         if text and not text.endswith("\n"):
