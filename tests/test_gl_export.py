@@ -28,11 +28,19 @@ from sqlalchemy import text
 from conftest import ROOT, assert_snapshot, db_url, dump, example
 from subledger.api import Books
 from subledger.chart import load_chart
-from subledger.errors import Conflict, InvalidInput, PermissionDenied, Problems, RuleViolation, SubledgerError
+from subledger.errors import (
+    Conflict,
+    IdempotencyConflict,
+    InvalidInput,
+    PermissionDenied,
+    Problems,
+    RuleViolation,
+    SubledgerError,
+)
 from subledger.export import gl
 from subledger.export.gl import FORMATS, SUFFIX, GLEntry, GLLine, RunInfo, part_path, sidecar_path
 from subledger.export.gl.files import Staged, _Writer
-from subledger.export.gl.profile import load_profile
+from subledger.export.gl.profile import NetSuite, Profile, load_profile
 
 GOLDEN = ROOT / "tests" / "snapshots" / "gl"
 PROFILE = ROOT / "examples" / "erp-profile.toml"
@@ -1316,3 +1324,84 @@ def test_files_refused_their_place_after_the_run_committed(
     assert sorted(p.name for p in folder.iterdir()) == ["gl.csv", "gl.csv.manifest.json"]
     assert again.files == [str(out), str(sidecar_path(out))]
     assert len(read_csv(out)) == again.lines
+
+
+def test_the_same_key_with_another_profile_is_another_request(book: Books, tmp_path: Path, cli: Any) -> None:
+    """The profile shapes the files, so it is part of the request: the same idempotency key with another profile
+    (none, then one; or two of different settings) is refused as a reused key, writing nothing, where it replayed the
+    first render (its files in the first profile) or, those files gone, rendered the run again in the other one."""
+    url = db_url(book)
+    netsuite = tmp_path / "netsuite.toml"
+    netsuite.write_text('[netsuite]\naccount_style = "number"\n')
+    named = tmp_path / "named.toml"
+    named.write_text('[netsuite]\naccount_style = "name"\n')
+    out = tmp_path / "gl" / "n.csv"
+    first = cli(
+        "export",
+        "gl",
+        "--period",
+        "2026-10",
+        "--format",
+        "netsuite",
+        "--out",
+        str(out),
+        "--idempotency-key",
+        "k1",
+        db=url,
+    )
+    assert first.code == 0, first.err
+    written = {p.name: p.read_bytes() for p in out.parent.iterdir()}
+    before = dump(book.engine)
+    for profile in (netsuite, named):
+        again = cli(
+            "export", "gl", "--period", "2026-10", "--format", "netsuite", "--profile", str(profile), "--out", str(out),
+            "--idempotency-key", "k1", db=url,
+        )  # fmt: skip
+        assert (again.code, again.out) == (1, "")
+        assert again.err == "error: idempotencyKey: idempotency key 'k1' was used for a different request (export-gl)\n"
+        assert {p.name: p.read_bytes() for p in out.parent.iterdir()} == written
+        assert dump(book.engine) == before
+    # The files gone, the same key with another profile still writes nothing of the other profile...
+    for path in out.parent.iterdir():
+        path.unlink()
+    again = cli(
+        "export", "gl", "--period", "2026-10", "--format", "netsuite", "--profile", str(netsuite), "--out", str(out),
+        "--idempotency-key", "k1", db=url,
+    )  # fmt: skip
+    assert again.code == 1
+    assert list(out.parent.iterdir()) == []
+    # ...while the same request again writes the run's files as the first render wrote them.
+    replay = cli(
+        "export",
+        "gl",
+        "--period",
+        "2026-10",
+        "--format",
+        "netsuite",
+        "--out",
+        str(out),
+        "--idempotency-key",
+        "k1",
+        db=url,
+    )
+    assert replay.code == 0, replay.err
+    assert {p.name: p.read_bytes() for p in out.parent.iterdir()} == written
+    # The same profile under its key is the same request: replayed.
+    later = tmp_path / "later" / "n.csv"
+    args = ("export", "gl", "--period", "2026-11", "--format", "netsuite", "--profile", str(named), "--out", str(later))
+    answered = cli(*args, "--idempotency-key", "k2", db=url)
+    assert answered.code == 0, answered.err
+    assert cli(*args, "--idempotency-key", "k2", db=url) == answered
+
+
+def test_a_profile_built_in_code_is_part_of_the_request_by_its_settings(book: Books, tmp_path: Path) -> None:
+    numbered = Profile(netsuite=NetSuite(account_style="number"))
+    book.export_gl("2026-10", tmp_path / "a.csv", format="netsuite", profile=numbered, idempotency_key="k1")
+    before = dump(book.engine)
+    named = Profile(netsuite=NetSuite(account_style="name"))
+    with pytest.raises(IdempotencyConflict, match="was used for a different request"):
+        book.export_gl("2026-10", tmp_path / "a.csv", format="netsuite", profile=named, idempotency_key="k1")
+    assert dump(book.engine) == before
+    again = Profile(netsuite=NetSuite(account_style="number"))
+    assert book.export_gl("2026-10", tmp_path / "a.csv", format="netsuite", profile=again, idempotency_key="k1")
+    assert Profile().identity is None  # the defaults: a request without a profile reads as before

@@ -801,7 +801,15 @@ class Books:
                     self.engine,
                     kind="export-gl",
                     actor=self.actor,
-                    request={"period": period, "format": format, "mode": mode, "out": str(out)},
+                    # The profile is part of the request: the same key with another profile is another request
+                    # (refused), never a replay answering with, or a re-render writing, files of the other profile.
+                    request={
+                        "period": period,
+                        "format": format,
+                        "mode": mode,
+                        "out": str(out),
+                        **({"profile": loaded.identity} if loaded.identity is not None else {}),
+                    },
                     result_type=jr.GLFiles,
                     body=body,
                     document_number=period,

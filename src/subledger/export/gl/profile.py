@@ -113,6 +113,17 @@ class Profile(_Table):
     #: The profile file's SHA-256 (empty for the defaults): the sidecar names it, so a file says what shaped it.
     digest: str = ""
 
+    @property
+    def identity(self) -> str | None:
+        """The profile as a request names it (what an idempotency key's request hash covers): the file's SHA-256,
+        which the sidecar names too; for a profile built in code, the SHA-256 of its settings. None for the
+        defaults, so that a request without a profile hashes as it did before profiles were part of it."""
+        if self.digest:
+            return self.digest
+        if self == DEFAULT:
+            return None
+        return hashlib.sha256(self.model_dump_json(by_alias=True).encode()).hexdigest()
+
 
 DEFAULT = Profile()
 
