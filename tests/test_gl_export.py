@@ -582,6 +582,76 @@ def test_an_amount_over_netsuites_ten_digits_goes_in_as_lines_of_the_same_accoun
     assert _check(tmp_path, "netsuite", out.read_text(), chart=False) == []
 
 
+def test_the_manifest_counts_the_lines_the_file_holds_not_the_journal_lines(tmp_path: Path) -> None:
+    """An amount over NetSuite's ten digits is 13 lines of the file a side: the sidecar's ``lines`` (and the render's,
+    which the command prints) is what the file holds, as its per-file count says; it said 4 (the journal lines)."""
+    entry = _entry(1, "m", "Acme", source="INV00000001", item="II-1")
+    big = Decimal("123456789012.34")
+    entry.lines = [
+        GLLine(line.code, line.number, line.debit and big, line.credit and big, line.item_id) for line in entry.lines
+    ]
+    out = tmp_path / "gl.csv"
+    staged = gl.render("netsuite", [entry, _entry(2, "small", "Acme")], out, run=_RUN, accounts=_ACCOUNTS)
+    staged.commit()
+    manifest = json.loads(sidecar_path(out).read_text())
+    held = len(read_csv(out))
+    assert held == 28
+    assert (staged.lines, manifest["lines"], manifest["glEntries"]) == (held, held, 2)
+    assert [(f["name"], f["lines"], f["journals"]) for f in manifest["files"]] == [("gl.csv", held, 2)]
+
+
+def _big_invoices(books: Books, tmp_path: Path, count: int, amount: str) -> None:
+    """``count`` invoices of ``amount`` USD each (one item) on one customer account, dated in October 2026."""
+    item = {
+        "chargeName": "Big",
+        "chargeModel": "Flat Fee Pricing",
+        "subscriptionNumber": "S00000001",
+        "processingType": "Charge",
+        "quantity": "1",
+        "unitPrice": amount,
+        "chargeAmount": amount,
+        "serviceStartDate": "2026-10-01",
+        "serviceEndDate": "2026-10-31",
+        "financeInformation": {
+            "deferredRevenueAccountingCode": "Deferred Revenue",
+            "recognizedRevenueAccountingCode": "Sales Revenue",
+        },
+        "taxationItems": [],
+    }
+    invoices = [
+        {
+            "invoiceNumber": f"INV{n:08d}",
+            "accountNumber": "A00000001",
+            "invoiceDate": "2026-10-05",
+            "dueDate": "2026-11-04",
+            "currency": "USD",
+            "status": "Posted",
+            "items": [{"id": f"II-{n:04d}", **item}],
+        }
+        for n in range(1, count + 1)
+    ]
+    body = {"accounts": [{"accountNumber": "A00000001", "name": "Acme Corp", "currency": "USD"}], "invoices": invoices}
+    path = tmp_path / "big.json"
+    path.write_text(json.dumps(body))
+    books.load(path)
+
+
+def test_a_run_of_amounts_over_ten_digits_says_the_lines_its_netsuite_file_holds(
+    books: Books, tmp_path: Path, cli: Any
+) -> None:
+    """Two invoices of 123,456,789,012.34: 4 journal lines, 52 lines of the NetSuite file. The command and the
+    sidecar say 52 (they said 4); the run keeps counting the book's journal lines."""
+    _big_invoices(books, tmp_path, 2, "123456789012.34")
+    out = tmp_path / "gl" / "n.csv"
+    done = cli("export", "gl", "--period", "2026-10", "--format", "netsuite", "--out", str(out), db=db_url(books))
+    assert done.code == 0, done.err
+    held = len(read_csv(out))
+    assert held == 52
+    assert f"2 detail GL entries, {held} lines (debits 246913578024.68 USD)" in done.out
+    assert json.loads(sidecar_path(out).read_text())["lines"] == held
+    assert books.journal_runs()[-1].line_count == 4
+
+
 def test_netsuite_refuses_an_entry_over_its_line_limit(tmp_path: Path) -> None:
     rows = "".join("E1,10/05/2026,Oct 2026,USD,,m,4000,,1.00,x,\n" for _ in range(1000))
     body = NS + "E1,10/05/2026,Oct 2026,USD,,m,1200,1000.00,,x,Acme\n" + rows

@@ -111,6 +111,7 @@ class Staged:
     fds: list[int] = field(default_factory=list)
     named: list[bool] = field(default_factory=list)
     gl_entries: int = 0
+    #: The lines the files hold (a NetSuite amount over ten digits is several of them for one journal line).
     lines: int = 0
     totals: dict[str, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
     committed: bool = False
@@ -396,11 +397,13 @@ def stage(
             debits = entry.check_balanced()
             writer.write(entry)
             staged.gl_entries += 1
-            staged.lines += len(entry.lines)
             staged.totals[entry.currency] += debits
         if staged.gl_entries == 0:
             raise RuleViolation(f"journal run {run.number} has nothing to render", document=run.number)
         writer.finish()
+        # The lines the files hold, as each file's count says: a NetSuite amount over ten digits is several lines of
+        # the file for one journal line, and the count is the file's, not the book's.
+        staged.lines = sum(part["lines"] for part in writer.parts)
         for final in staged.finals[1:]:
             refuse_existing(final, force)
         manifest = {
