@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import os
 import re
 import subprocess
 import sys
@@ -319,3 +320,61 @@ def test_a_ledger_file_that_is_a_link_refuses_the_export_before_any_file_is_repl
     assert after == before
     assert link.is_symlink()
     assert target.read_text() == "; kept\n"
+
+
+_HELD_NAMED_EXPORT = """
+import os, sys, time
+from pathlib import Path
+from subledger.api import Books
+from subledger.export.gl import files
+
+url, out, marker = sys.argv[1:4]
+del os.O_TMPFILE  # a file system without unnamed files: the temporary files have names
+
+
+def held(self, *args, **kwargs):
+    Path(marker).write_text("staged")
+    time.sleep(600)
+
+
+files.Staged.commit = held
+Books(url).export_beancount(Path(out))
+"""
+
+
+def test_a_killed_exports_temporary_file_of_a_period_no_longer_in_the_ledger_is_swept(
+    seed003: Books, tmp_path: Path
+) -> None:
+    """``kill -9`` with every file written under a temporary name (a file system without unnamed files), then the
+    last closed period reopened (it leaves the ledger) and the ledger exported again: the killed export's temporary
+    file of that period is removed with the period's stale file. It stayed: only the files written were swept."""
+    seed003.close_periods_through("2026-12")
+    ledger, marker = tmp_path / "ledger", tmp_path / "staged"
+    seed003.export_beancount(ledger)
+    command = subprocess.Popen([sys.executable, "-c", _HELD_NAMED_EXPORT, db_url(seed003), str(ledger), str(marker)])
+    try:
+        deadline = time.monotonic() + 120
+        while not marker.exists() and time.monotonic() < deadline and command.poll() is None:
+            time.sleep(0.05)
+        assert marker.exists(), "the export never reached its commit"
+    finally:
+        command.kill()
+        command.wait()
+    left = sorted(p.name for p in (ledger / "periods").iterdir() if ".subledger-" in p.name)
+    assert any(name.startswith(".2026-12.beancount.subledger-") for name in left), left
+    seed003.reopen_period("2026-12", "late invoice")
+    periods = ledger / "periods"
+    live = periods / f".2026-12.beancount.subledger-{os.getpid()}.abc.tmp"  # a process still writing it
+    mine = periods / ".notes.subledger-999999999.txt"  # no temporary file of ours
+    for kept in (live, mine):
+        kept.write_text("kept")
+    seed003.export_beancount(ledger)
+    assert live.exists()
+    assert mine.exists()
+    live.unlink()
+    mine.unlink()
+    seed003.export_beancount(tmp_path / "fresh")
+    assert sorted(str(p.relative_to(ledger)) for p in ledger.rglob("*")) == sorted(
+        str(p.relative_to(tmp_path / "fresh")) for p in (tmp_path / "fresh").rglob("*")
+    )
+    assert files(ledger) == files(tmp_path / "fresh")

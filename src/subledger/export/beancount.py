@@ -36,7 +36,7 @@ from subledger.canonical import driver_amount_text
 from subledger.chart import EXPENSE_TYPES
 from subledger.context import PeriodState, read_chart, read_periods
 from subledger.errors import BadOutput, RuleViolation
-from subledger.export.gl.files import Staged, refuse_existing, sweep, umask
+from subledger.export.gl.files import Staged, refuse_existing, sweep, sweep_folder, umask
 from subledger.money import fmt
 from subledger.posting import DocumentKind, Role, moves_receivable_of
 from subledger.reports import WRITE_OFF_OPERATION
@@ -541,6 +541,10 @@ def export_beancount(
             # Never a file outside periods/ (a period's name is free text: '../main' would name main.beancount).
             if stale.is_file() and not stale.is_symlink() and stale.resolve().is_relative_to(folder):
                 stale.unlink()
+    # A killed export's temporary files (named where the file system has no unnamed files) of a period it no longer
+    # writes: no write of that period's file sweeps them.
+    if folder.is_dir():
+        sweep_folder(folder)
     return written
 
 

@@ -81,13 +81,30 @@ def refuse_existing(path: Path, force: bool) -> None:
 
 def sweep(out: Path) -> None:
     """Remove temporary files of ``out`` whose writing process is gone (a killed render)."""
-    prefix = f".{out.name}{_TEMP_MARK}"
+    _sweep(out.parent, f".{out.name}{_TEMP_MARK}")
+
+
+def sweep_folder(folder: Path) -> None:
+    """Remove every temporary file in ``folder`` whose writing process is gone, whatever file it was to become: a
+    file an export no longer writes (a period the ledger no longer holds) has no ``sweep`` of its own."""
+    _sweep(folder, ".", marked=True)
+
+
+def _sweep(folder: Path, prefix: str, *, marked: bool = False) -> None:
+    """Remove the files in ``folder`` named ``prefix`` then the writer's process id (``marked``: named as
+    ``temporary`` names them, ``.NAME.subledger-PID.``, anywhere after ``prefix``) whose process is gone."""
     try:
-        names = [p for p in out.parent.iterdir() if p.name.startswith(prefix)]
+        names = [p for p in folder.iterdir() if p.name.startswith(prefix)]
     except OSError:
         return
     for path in names:
-        pid = path.name[len(prefix) :].split(".", 1)[0]
+        rest = path.name[len(prefix) :]
+        if marked:
+            # Only what ``temporary`` and ``_link_unnamed`` name: a hidden file of the user's is no temporary file.
+            if _TEMP_MARK not in rest or not rest.endswith((".tmp", ".link")):
+                continue
+            rest = rest.rpartition(_TEMP_MARK)[2]
+        pid = rest.split(".", 1)[0]
         if not pid.isdigit():
             continue
         try:
