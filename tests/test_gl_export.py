@@ -350,6 +350,9 @@ def test_a_profiles_rates_may_be_toml_numbers(tmp_path: Path) -> None:
         ("[xero]\nbase_curency = 'USD'\n", "xero.base_curency", "unknown key"),
         ("[netsuite]\naccount_style = 'id'\n", "netsuite.account_style", "Input should be"),
         ("[xero]\nrates = { EUR = nan }\n", "xero.rates.EUR", "not a finite number"),
+        ("[xero]\nrates = { EUR = 0 }\n", "xero.rates.EUR", "must be positive, not 0"),
+        ("[quickbooks]\nrates = { EUR = -1.085 }\n", "quickbooks.rates.EUR", "must be positive, not -1.085"),
+        ("[netsuite]\nrates = { EUR = '0.00' }\n", "netsuite.rates.EUR", "must be positive, not 0.00"),
         ("[intacct]\njournal = ''\n", "intacct.journal", "at least 1 character"),
         ("[netsuite.posting_periods]\nFY26-P03 = ''\n", "netsuite.posting_periods.FY26-P03", "at least 1 character"),
         ("[sap]\n", "sap", "unknown key"),
@@ -364,6 +367,35 @@ def test_a_bad_profile_is_one_clear_line(tmp_path: Path, content: str, field: st
     assert caught.value.field == field
     assert rule in caught.value.rule
     assert "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize("rate", ["0", "-1.085"])
+def test_a_rate_that_is_not_positive_is_refused_before_any_file(
+    book: Books, tmp_path: Path, cli: Any, rate: str
+) -> None:
+    """A rate of 0 wrote every EUR line to Xero as 0.00, and a negative one swapped each line's debit and credit
+    (the clearing account credited for an invoice); both files balanced and passed the check. Refused, naming the
+    key."""
+    number = run_of(book)
+    profile = tmp_path / "p.toml"
+    profile.write_text(f'[xero]\nforeign_currency = "convert"\nrates = {{ EUR = {rate} }}\n')
+    out = tmp_path / "gl" / "x.csv"
+    done = cli(
+        "export",
+        "gl",
+        "--run",
+        number,
+        "--format",
+        "xero",
+        "--profile",
+        str(profile),
+        "--out",
+        str(out),
+        db=db_url(book),
+    )
+    assert (done.code, done.out) == (1, "")
+    assert done.err == f"error: {profile}, xero.rates.EUR: Value error, must be positive, not {rate}\n"
+    assert not out.parent.exists()
 
 
 def _four_four_five(tmp_path: Path) -> Path:

@@ -18,13 +18,16 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from subledger.errors import InvalidInput
-from subledger.models.base import Amount
+from subledger.models.base import PositiveAmount
 
 Code = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 #: A period of the book's calendar, by its name (``periods/*.csv``).
 Period = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 Text = Annotated[str, StringConstraints(max_length=255)]
+#: Units of the base currency per unit of another: more than zero (a rate of 0 wrote every converted amount as 0.00,
+#: a negative one swapped each line's debit and credit, and the file still balanced).
+Rate = PositiveAmount
 
 
 class _Table(BaseModel):
@@ -38,7 +41,7 @@ class Rates(_Table):
     #: ``refuse``: an entry in another currency stops the export with a clear error; ``convert``: its amounts are
     #: converted at ``rates`` (units of the base currency per unit), the rounding put on its largest line.
     foreign_currency: Literal["refuse", "convert"] = "refuse"
-    rates: dict[Currency, Amount] = Field(default_factory=dict)
+    rates: dict[Currency, Rate] = Field(default_factory=dict)
 
 
 class NetSuite(_Table):
@@ -64,7 +67,7 @@ class NetSuite(_Table):
     #: (units of ``base_currency`` per unit; the base currency itself 1).
     exchange_rate: Literal["netsuite", "profile"] = "netsuite"
     base_currency: Currency = "USD"
-    rates: dict[Currency, Amount] = Field(default_factory=dict)
+    rates: dict[Currency, Rate] = Field(default_factory=dict)
     #: Lines per entry the export stays under (NetSuite warns over 1,000: imports time out).
     max_lines_per_entry: int = Field(1000, ge=2, le=1000)
 
