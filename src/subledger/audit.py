@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from sqlalchemy import Connection, Engine, Row, insert, select
@@ -110,3 +112,28 @@ def audit_trail(
     # SQLite returns naive datetimes (stored as UTC): compare them as UTC.
     records.sort(key=lambda r: (r.at.replace(tzinfo=r.at.tzinfo or dt.UTC), r.outcome != "accepted", r.id))
     return records[-limit:] if limit else records
+
+
+@dataclass(frozen=True)
+class RecordedCode:
+    """An accounting code as an ``init`` recorded it in its request: what a later check needs of the chart of its day.
+    Read leniently (the fields every version of ``init`` wrote), so that a book's earliest requests still read."""
+
+    name: str
+    account: str
+    active: bool
+
+
+def recorded_charts(conn: Connection) -> Iterator[tuple[int, list[RecordedCode]]]:
+    """Each ``init``'s operation id and the chart of accounts it installed, as its request recorded it (every code,
+    active or not), oldest first. A request that does not read back as a chart is passed over."""
+    inits = select(operations.c.id, operations.c.request).where(operations.c.kind == "init").order_by(operations.c.id)
+    for op, request in conn.execute(inits):
+        try:
+            chart = [
+                RecordedCode(str(code["name"]), str(code["account"]), code.get("active") is not False)
+                for code in json.loads(request)["chart"]
+            ]
+        except (ValueError, KeyError, TypeError, AttributeError):
+            continue
+        yield op, chart

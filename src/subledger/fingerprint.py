@@ -18,15 +18,15 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, select
 
+from subledger.audit import recorded_charts
 from subledger.canonical import postings_sql
 from subledger.storage.cursor import driver_rows
-from subledger.storage.schema import accounting_codes, journal_entries, operations, periods
+from subledger.storage.schema import accounting_codes, journal_entries, periods
 
 
 def period_fingerprint(conn: Connection, start: dt.date, end: dt.date) -> str:
@@ -61,12 +61,8 @@ def recorded_chart_digests(conn: Connection) -> list[str]:
     recorded before a later init added or edited a code is proved over the chart of its day."""
     accounts: dict[str, str] = {}
     found: list[str] = []
-    inits = select(operations.c.request).where(operations.c.kind == "init").order_by(operations.c.id)
-    for (request,) in conn.execute(inits):
-        try:
-            accounts.update({str(code["name"]): str(code["account"]) for code in json.loads(request)["chart"]})
-        except (ValueError, KeyError, TypeError):
-            continue
+    for _, chart in recorded_charts(conn):
+        accounts.update({code.name: code.account for code in chart})
         digest = _digest(accounts.items())
         if digest not in found:
             found.append(digest)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -36,6 +35,7 @@ from sqlalchemy import (
 )
 
 from subledger import canonical
+from subledger.audit import recorded_charts
 from subledger.balances import CONTROL_SIGN, journal_balances, subledger_balances_at
 from subledger.chart import Chart
 from subledger.checks.facts import (
@@ -452,12 +452,8 @@ def _deactivated_by(conn: Connection, inactive: set[str]) -> dict[str, int]:
     none here, and every line naming it is unusable."""
     since: dict[str, int] = {}
     seen: set[str] = set()
-    inits = select(operations.c.id, operations.c.request).where(operations.c.kind == "init").order_by(operations.c.id)
-    for op, request in conn.execute(inits) if inactive else ():
-        try:
-            listed = {c["name"]: c.get("active") is not False for c in json.loads(request)["chart"]}
-        except (ValueError, KeyError, TypeError):
-            continue
+    for op, chart in recorded_charts(conn) if inactive else ():
+        listed = {code.name: code.active for code in chart}
         for name in inactive:
             if listed.get(name, False):
                 seen.add(name)
