@@ -8,7 +8,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import subprocess
 import sys
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import Iterator
@@ -60,6 +62,20 @@ def assert_snapshot_tree(expected: Path, actual: dict[str, bytes]) -> None:
         assert_snapshot(expected / name, content)
     committed = {str(p.relative_to(expected)) for p in expected.rglob("*") if p.is_file()}
     assert committed == set(actual), f"snapshot files under {expected} differ from the output"
+
+
+def killed_at(marker: Path, script: str, *args: str) -> None:
+    """Run ``script`` (Python source) in a process of its own with ``args`` and ``kill -9`` it once it has made
+    ``marker``: the point of its work a test holds it at. Fails if it never gets there."""
+    command = subprocess.Popen([sys.executable, "-c", script, *args])
+    try:
+        deadline = time.monotonic() + 120
+        while not marker.exists() and time.monotonic() < deadline and command.poll() is None:
+            time.sleep(0.05)
+        assert marker.exists(), f"the process never reached {marker.name}"
+    finally:
+        command.kill()
+        command.wait()
 
 
 def tree(root: Path) -> dict[str, bytes | None]:

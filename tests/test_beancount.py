@@ -6,9 +6,6 @@ import csv
 import datetime as dt
 import os
 import re
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,7 +15,7 @@ from beancount import loader
 from beancount.core import data
 from sqlalchemy import Connection, Engine
 
-from conftest import ROOT, assert_snapshot_tree, db_url, tree
+from conftest import ROOT, assert_snapshot_tree, db_url, killed_at, tree
 from subledger import calendar
 from subledger.api import Books
 from subledger.errors import BadOutput, SubledgerError
@@ -280,15 +277,7 @@ def test_a_killed_export_leaves_the_previous_ledger_whole(seed003: Books, tmp_pa
     seed003.export_beancount(out)
     before = {str(p.relative_to(out)): p.read_bytes() for p in out.rglob("*") if p.is_file()}
     seed003.load(ROOT / "examples" / "line-level-books.json")  # the next export differs
-    command = subprocess.Popen([sys.executable, "-c", _HELD_EXPORT, db_url(seed003), str(out), str(marker)])
-    try:
-        deadline = time.monotonic() + 120
-        while not marker.exists() and time.monotonic() < deadline and command.poll() is None:
-            time.sleep(0.05)
-        assert marker.exists(), "the export never reached a period's file"
-    finally:
-        command.kill()
-        command.wait()
+    killed_at(marker, _HELD_EXPORT, db_url(seed003), str(out), str(marker))
     assert {str(p.relative_to(out)): p.read_bytes() for p in out.rglob("*") if not p.is_dir()} == before
     written = seed003.export_beancount(out)
     assert sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()) == sorted(
@@ -351,15 +340,7 @@ def test_a_killed_exports_temporary_file_of_a_period_no_longer_in_the_ledger_is_
     seed003.close_periods_through("2026-12")
     ledger, marker = tmp_path / "ledger", tmp_path / "staged"
     seed003.export_beancount(ledger)
-    command = subprocess.Popen([sys.executable, "-c", _HELD_NAMED_EXPORT, db_url(seed003), str(ledger), str(marker)])
-    try:
-        deadline = time.monotonic() + 120
-        while not marker.exists() and time.monotonic() < deadline and command.poll() is None:
-            time.sleep(0.05)
-        assert marker.exists(), "the export never reached its commit"
-    finally:
-        command.kill()
-        command.wait()
+    killed_at(marker, _HELD_NAMED_EXPORT, db_url(seed003), str(ledger), str(marker))
     left = sorted(p.name for p in (ledger / "periods").iterdir() if ".subledger-" in p.name)
     assert any(name.startswith(".2026-12.beancount.subledger-") for name in left), left
     seed003.reopen_period("2026-12", "late invoice")

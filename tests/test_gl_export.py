@@ -12,10 +12,7 @@ import json
 import os
 import re
 import stat
-import subprocess
-import sys
 import threading
-import time
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
@@ -25,7 +22,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from conftest import ROOT, assert_snapshot, db_url, dump, example
+from conftest import ROOT, assert_snapshot, db_url, dump, example, killed_at
 from subledger.api import Books
 from subledger.chart import load_chart
 from subledger.errors import (
@@ -1355,17 +1352,7 @@ def test_a_killed_render_leaves_nothing_in_the_folder(book: Books, tmp_path: Pat
     number = run_of(book)
     folder, marker = tmp_path / "out", tmp_path / "staged"
     folder.mkdir()
-    command = subprocess.Popen(
-        [sys.executable, "-c", _HELD_RENDER, db_url(book), number, str(folder / "gl.csv"), str(marker)]
-    )
-    try:
-        deadline = time.monotonic() + 120
-        while not marker.exists() and time.monotonic() < deadline and command.poll() is None:
-            time.sleep(0.05)
-        assert marker.exists(), "the render never reached its commit"
-    finally:
-        command.kill()
-        command.wait()
+    killed_at(marker, _HELD_RENDER, db_url(book), number, str(folder / "gl.csv"), str(marker))
     assert sorted(p.name for p in folder.iterdir()) == []
     # The run renders in full afterwards, as if nothing had happened.
     result = book.render_gl(number, folder / "gl.csv", format="netsuite")
@@ -1438,27 +1425,13 @@ def test_the_same_key_with_another_profile_is_another_request(book: Books, tmp_p
     named = tmp_path / "named.toml"
     named.write_text('[netsuite]\naccount_style = "name"\n')
     out = tmp_path / "gl" / "n.csv"
-    first = cli(
-        "export",
-        "gl",
-        "--period",
-        "2026-10",
-        "--format",
-        "netsuite",
-        "--out",
-        str(out),
-        "--idempotency-key",
-        "k1",
-        db=url,
-    )
+    export = ("export", "gl", "--period", "2026-10", "--format", "netsuite", "--out", str(out))
+    first = cli(*export, "--idempotency-key", "k1", db=url)
     assert first.code == 0, first.err
     written = {p.name: p.read_bytes() for p in out.parent.iterdir()}
     before = dump(book.engine)
     for profile in (netsuite, named):
-        again = cli(
-            "export", "gl", "--period", "2026-10", "--format", "netsuite", "--profile", str(profile), "--out", str(out),
-            "--idempotency-key", "k1", db=url,
-        )  # fmt: skip
+        again = cli(*export, "--profile", str(profile), "--idempotency-key", "k1", db=url)
         assert (again.code, again.out) == (1, "")
         assert again.err == "error: idempotencyKey: idempotency key 'k1' was used for a different request (export-gl)\n"
         assert {p.name: p.read_bytes() for p in out.parent.iterdir()} == written
@@ -1466,26 +1439,11 @@ def test_the_same_key_with_another_profile_is_another_request(book: Books, tmp_p
     # The files gone, the same key with another profile still writes nothing of the other profile...
     for path in out.parent.iterdir():
         path.unlink()
-    again = cli(
-        "export", "gl", "--period", "2026-10", "--format", "netsuite", "--profile", str(netsuite), "--out", str(out),
-        "--idempotency-key", "k1", db=url,
-    )  # fmt: skip
+    again = cli(*export, "--profile", str(netsuite), "--idempotency-key", "k1", db=url)
     assert again.code == 1
     assert list(out.parent.iterdir()) == []
     # ...while the same request again writes the run's files as the first render wrote them.
-    replay = cli(
-        "export",
-        "gl",
-        "--period",
-        "2026-10",
-        "--format",
-        "netsuite",
-        "--out",
-        str(out),
-        "--idempotency-key",
-        "k1",
-        db=url,
-    )
+    replay = cli(*export, "--idempotency-key", "k1", db=url)
     assert replay.code == 0, replay.err
     assert {p.name: p.read_bytes() for p in out.parent.iterdir()} == written
     # The same profile under its key is the same request: replayed.
