@@ -642,10 +642,37 @@ def test_deleting_runs_and_editing_the_calendar_are_unsupported(seed: tuple[Book
     assert [p.name for p in books.periods()][-1] == "2027-12"
     # A method an endpoint does not take (405, with Allow) and a path the service does not have (404): the envelope.
     answer = api.http.patch(f"/v1/journal-runs/{run}", json={})
-    assert refused(answer, 45, 405) == f"PATCH is not a method of /v1/journal-runs/{run}: it takes DELETE, GET"
-    assert answer.headers["Allow"] == "DELETE, GET"
+    message = f"PATCH is not a method of /v1/journal-runs/{run}: it takes DELETE, GET, HEAD"
+    assert refused(answer, 45, 405) == message
+    assert answer.headers["Allow"] == "DELETE, GET, HEAD"
     assert refused(api.get("/v1/journal-entries/a/b/c"), 40, 404) == "no endpoint GET /v1/journal-entries/a/b/c"
     assert books_only(books) == before
+
+
+def test_head_answers_what_get_answers_without_the_body(seed: tuple[Books, Api, str]) -> None:
+    """HEAD of a resource answered 405 (Allow: GET): a server that serves GET serves HEAD, the same status and
+    headers without the body (RFC 9110 9.3.2), its refusals too; a path without GET refuses HEAD naming HEAD."""
+    books, api, base = seed
+    before = books_only(books)
+    for path in (f"/v1/invoices/{INV}", "/v1/payments", "/v1/accounting-periods?pageSize=2", "/v1/creditmemos/NOPE"):
+        got, head = api.get(path), api.http.head(path)
+        assert (head.status_code, head.content) == (got.status_code, b""), path
+        assert head.headers["Content-Type"] == got.headers["Content-Type"] == "application/json"
+        assert head.headers["Content-Length"] == got.headers["Content-Length"] == str(len(got.content))
+        assert head.headers["Zuora-Request-Id"] != got.headers["Zuora-Request-Id"]
+    with httpx.Client(base_url=base) as anonymous:
+        head = anonymous.head(f"/v1/invoices/{INV}")
+        assert (head.status_code, head.content, head.headers["WWW-Authenticate"]) == (401, b"", "Bearer")
+        head = anonymous.head(f"/v1/invoices/{INV}/write-off")
+        assert (head.status_code, head.content, head.headers["Allow"]) == (405, b"", "PUT")
+    assert books_only(books) == before
+    audited = [json.loads(request) for request in requests_of(books)]
+    assert [(r["method"], r["path"]) for r in audited] == [
+        ("HEAD", f"/v1/invoices/{INV}"),
+        ("HEAD", f"/v1/invoices/{INV}/write-off"),
+    ]
+    rule = refusals(books)[-1][3]
+    assert rule == f"HEAD is not a method of /v1/invoices/{INV}/write-off: it takes PUT"
 
 
 # --- the commands ---------------------------------------------------------------------------------------------------

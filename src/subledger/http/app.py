@@ -169,6 +169,11 @@ MAX_CLIENT_ID = 100
 # --- the ASGI layer: request ids, body limit, access log ----------------------------------------------------------
 
 
+def asked_method(scope: Scope) -> str:
+    """The request's method as the client sent it (a HEAD is routed as a GET: ``Edge``)."""
+    return str(scope.get("state", {}).get("method") or scope["method"])
+
+
 class Edge:
     """Outermost middleware: a request id on every response, the body size limit, one JSON access-log line.
     ``on_refused`` audits a request it refuses (too large)."""
@@ -189,7 +194,15 @@ class Edge:
         request_id = uuid.uuid4().hex
         headers = dict(scope["headers"])
         track_id = headers.get(b"zuora-track-id", b"").decode("latin-1")[:64] or request_id
+        method = asked_method(scope)
         scope.setdefault("state", {})["request_id"] = request_id
+        head = scope["method"] == "HEAD"
+        if head:
+            # A server that serves GET serves HEAD (RFC 9110 9.3.2): the GET's status and headers, its
+            # Content-Length included, without the body. Answered here as a GET, whatever the route, so that the two
+            # can never differ; the state (shared by the copy) keeps the method asked for the log and the refusals.
+            scope["state"]["method"] = "HEAD"
+            scope = {**scope, "method": "GET"}
         status = 0
         received = 0
 
@@ -202,6 +215,8 @@ class Edge:
                     (b"zuora-request-id", request_id.encode()),
                     (b"zuora-track-id", track_id.encode("latin-1")),
                 ]
+            elif head and message["type"] == "http.response.body":
+                message = {**message, "body": b""}
             await send(message)
 
         async def whole_body() -> bytes | None:
@@ -258,7 +273,7 @@ class Edge:
                         "trackId": track_id,
                         "client": (scope.get("client") or ("", 0))[0],
                         "actor": state.get("actor"),
-                        "method": scope["method"],
+                        "method": method,
                         "path": scope["path"],
                         "status": status,
                         "bytesIn": received,
@@ -558,7 +573,7 @@ def create_app(
             if claimed is not None and not clients.is_client(engine, claimed):
                 claimed = None
             request = {
-                "method": scope["method"],
+                "method": asked_method(scope),
                 "path": scope["path"],
                 "requestId": state.get("request_id"),
                 "remote": remote,
@@ -589,11 +604,13 @@ def create_app(
     async def no_such_endpoint(request: Request, exc: HTTPException) -> JSONResponse:
         """A path the service does not have (404, category 40) or a method it does not take there (405, category
         45, with ``Allow``), in the envelope and audited like every refusal before an operation."""
-        method, path = request.method, request.url.path
+        method, path = asked_method(request.scope), request.url.path
         if exc.status_code == 405:
-            # Each method of a path is its own route: Starlette's Allow names only the first route matched.
+            # Each method of a path is its own route: Starlette's Allow names only the first route matched. HEAD is
+            # served wherever GET is (``Edge``), whatever a route lists.
             matched = [r for r in app.router.routes if r.matches(request.scope)[0] != Match.NONE]
-            allowed = ", ".join(sorted({m for r in matched for m in getattr(r, "methods", None) or ()} - {"HEAD"}))
+            methods = {m for r in matched for m in getattr(r, "methods", None) or ()} - {"HEAD"}
+            allowed = ", ".join(sorted(methods | ({"HEAD"} if "GET" in methods else set())))
             message = f"{method} is not a method of {path}: it takes {allowed}"
             answer = await refused(request, _Refused(405, "request", UNSUPPORTED, message))
             answer.headers["Allow"] = allowed
