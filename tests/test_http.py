@@ -1143,6 +1143,8 @@ def test_openapi_documents_the_limits() -> None:
     generated = openapi_document()
     token = generated["paths"]["/oauth/token"]["post"]["responses"]
     assert "Retry-After" in token["429"]["headers"]
+    assert "Accept" in token["415"]["headers"]
+    assert "Accept" in generated["paths"]["/v1/invoices/{invoiceKey}/write-off"]["put"]["responses"]["415"]["headers"]
     params = {p["name"]: p["schema"] for p in generated["paths"]["/v1/payments"]["get"]["parameters"]}
     assert (params["pageSize"]["maximum"], params["pageSize"]["default"]) == (40, 20)
     schemas = generated["components"]["schemas"]
@@ -1262,3 +1264,47 @@ def test_an_integer_too_long_to_read_is_refused_in_jsons_terms(seed: tuple[Books
     answer = api.put(f"/v1/invoices/{INV}/write-off", raw=body)
     assert refused(answer, 90, 400) == f"{INV}: malformed JSON: an integer of more than 4300 digits"
     assert books_only(books) == before
+
+
+def test_a_body_declared_as_another_media_type_is_refused_not_read_as_json(seed: tuple[Books, Api, str]) -> None:
+    """A write's body sent as text/plain or as a form (curl -d without -H) was read as JSON all the same, and a
+    text/plain write-off posted; the reference product takes JSON only, so a body declared as anything else is
+    refused (415, category 90, Accept: application/json) and nothing is written. A body without a Content-Type is
+    still read as JSON, and a write without a body works whatever its Content-Type says."""
+    books, api, base = seed
+    before = books_only(books)
+    url = f"/v1/invoices/{INV}/write-off"
+    for declared, shown in (
+        ("text/plain", "text/plain"),
+        ("application/x-www-form-urlencoded", "application/x-www-form-urlencoded"),
+        ("TEXT/Plain; charset=utf-8", "text/plain"),
+        ("", "an empty Content-Type"),
+    ):
+        answer = api.http.put(url, content=HEADER.read_bytes(), headers={"Content-Type": declared})
+        assert refused(answer, 90, 415) == f"the request body must be Content-Type: application/json, not {shown}"
+        assert answer.headers["Accept"] == "application/json"
+    answer = api.http.post(
+        "/v1/journal-runs", content=b'{"accountingPeriodName": "2026-10"}', headers={"Content-Type": "text/json"}
+    )
+    assert refused(answer, 90, 415) == "the request body must be Content-Type: application/json, not text/json"
+    with httpx.Client(base_url=base) as anonymous:
+        grant = b'{"grant_type": "client_credentials", "client_id": "integrator", "client_secret": "x"}'
+        answer = anonymous.post("/oauth/token", content=grant, headers={"Content-Type": "application/json"})
+        message = "the request body must be Content-Type: application/x-www-form-urlencoded, not application/json"
+        assert refused(answer, 90, 415) == message
+        assert answer.headers["Accept"] == "application/x-www-form-urlencoded"
+    assert books_only(books) == before
+    assert [kind for kind, *_ in refusals(books)] == ["put_v1_invoices_invoiceKey_write_off"] * 4 + [
+        "post_v1_journal_runs",
+        "post_oauth_token",
+    ]
+    # JSON with parameters, JSON without a declared type, and no body at all whatever the type: as before.
+    wrote = api.http.put(
+        url, content=b'{"memoDate": "2026-11-25"}', headers={"Content-Type": "Application/JSON; charset=UTF-8"}
+    )
+    assert ok(wrote)["creditMemo"]["id"] == f"WO-{INV}-1"
+    unlabelled = api.http.put("/v1/invoices/INV00000002/write-off", content=b'{"memoDate": "2026-11-25"}')
+    assert "content-type" not in unlabelled.request.headers
+    assert ok(unlabelled)["creditMemo"]["id"] == "WO-INV00000002-1"
+    answer = api.http.put("/v1/accounting-periods/2026-01/pending-close", headers={"Content-Type": "text/plain"})
+    assert ok(answer)["toStatus"] == "Pending Close"

@@ -153,11 +153,32 @@ class _Refused(Exception):
     """A request refused before it reaches an operation (authentication, malformed input): status and reason, and
     the error it is audited as."""
 
-    def __init__(self, status: int, resource: str, cat: int, message: str) -> None:
+    def __init__(
+        self, status: int, resource: str, cat: int, message: str, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(message)
         self.status, self.resource, self.cat, self.message = status, resource, cat, message
+        self.headers = headers or {}
         error = {AUTHENTICATION: AuthenticationFailed, LIMIT: LimitExceeded, NOT_FOUND: NotFound}.get(cat)
         self.error: SubledgerError = (error or (Unsupported if cat == UNSUPPORTED else InvalidInput))(message)
+
+
+JSON, FORM = "application/json", "application/x-www-form-urlencoded"
+
+
+def media_type(content_type: str | None) -> str | None:
+    """The media type a Content-Type header declares, without its parameters, in lower case (``None``: none
+    declared)."""
+    return None if content_type is None else content_type.partition(";")[0].strip().lower()
+
+
+def wrong_media(content_type: str | None, expected: str) -> str | None:
+    """Why a body declared as ``content_type`` is not read as ``expected`` (``None``: it is, or none is declared,
+    and the body is examined as the one format the endpoint takes: RFC 9110 8.3 lets the recipient look)."""
+    declared = media_type(content_type)
+    if declared is None or declared == expected:
+        return None
+    return f"the request body must be Content-Type: {expected}, not {declared or 'an empty Content-Type'}"
 
 
 #: The actor a refusal is audited under when the caller proved no identity and named no client.
@@ -487,6 +508,13 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
                 },
                 "400": {"description": "malformed request", "content": {"application/json": {"schema": failure}}},
             }
+            if method != "get":
+                operation["responses"]["415"] = {
+                    "description": "a body declared as another media type than the endpoint reads (category 90; "
+                    "Accept names the one it reads)",
+                    "headers": {"Accept": {"schema": {"type": "string"}}},
+                    "content": {"application/json": {"schema": failure}},
+                }
             if (method, path) in ALWAYS_REFUSED:
                 operation["responses"]["200"] = {
                     "description": "always refused (HTTP 200, success: false): the book does otherwise (the summary "
@@ -596,9 +624,9 @@ def create_app(
     @app.exception_handler(_Refused)
     async def refused(request: Request, exc: _Refused) -> JSONResponse:
         await audited(request.scope, exc.error)
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
         body = _failure(request_id(request), exc.resource, [(exc.cat, exc.message)])
-        return JSONResponse(body, status_code=exc.status, headers=headers)
+        return JSONResponse(body, status_code=exc.status, headers={**headers, **exc.headers} or None)
 
     @app.exception_handler(HTTPException)
     async def no_such_endpoint(request: Request, exc: HTTPException) -> JSONResponse:
@@ -644,6 +672,11 @@ def create_app(
         raw = await request.body()
         if not raw.strip():
             return {}
+        # The reference product takes JSON and no other format: a body declared as anything else (curl -d sends a
+        # form, some clients text/plain) is not read as JSON on the chance that it parses.
+        wrong = wrong_media(request.headers.get("content-type"), JSON)
+        if wrong is not None:
+            raise _Refused(415, resource, MALFORMED, wrong, headers={"Accept": JSON})
         try:
             return read_object(raw, what="request body", document=document)
         except InvalidInput as exc:
@@ -839,6 +872,9 @@ def create_app(
     )
     async def token(request: Request) -> JSONResponse:
         raw = await request.body()
+        wrong = wrong_media(request.headers.get("content-type"), FORM) if raw else None
+        if wrong is not None:  # RFC 6749 4.4.2: the grant is a form, whatever else the body might parse as
+            raise _Refused(415, "oauth", MALFORMED, wrong, headers={"Accept": FORM})
         try:
             form = {k: v[-1] for k, v in parse_qs(raw.decode(), strict_parsing=bool(raw)).items()}
         except (UnicodeDecodeError, ValueError):
