@@ -1172,6 +1172,25 @@ def test_serve_where_it_cannot_listen_says_so_in_one_line(seed003: Books, cli: A
     )
 
 
+def test_serve_where_one_of_its_addresses_is_taken_says_so_in_one_line(seed003: Books, cli: Any) -> None:
+    """A --host that resolves to more than one address (``''``: 0.0.0.0 and ::) was checked on one of them, then
+    uvicorn bound them all: with the port taken on :: it logged the error amid its start-up lines and exited 3,
+    the status of a task partly done. The sockets are now bound once, by the command, before uvicorn runs."""
+    with socket.socket(socket.AF_INET6) as taken:
+        try:
+            taken.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            taken.bind(("::", 0))
+        except OSError:
+            pytest.skip("no IPv6 on this machine")
+        taken.listen()
+        port = taken.getsockname()[1]
+        busy = cli("serve", "--host", "", "--port", str(port), db=db_url(seed003))
+    assert (busy.code, busy.out) == (1, "")
+    assert busy.err == (
+        f"error: cannot listen on every interface port {port}: Address already in use: give another --host or --port\n"
+    )
+
+
 def test_a_nul_character_in_a_path_query_or_token_request_is_refused_on_every_engine(
     seed: tuple[Books, Api, str],
 ) -> None:

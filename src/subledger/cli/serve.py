@@ -3,11 +3,14 @@
 FastAPI and uvicorn are imported when ``serve`` runs, never at start-up: ``subledger --help`` must stay fast.
 """
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from subledger.cli.common import STATE, CommandError, app, engine, out, print_json, register
+
+if TYPE_CHECKING:
+    import socket
 
 api_client_app = typer.Typer(help="Clients of the HTTP service: create.", no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(api_client_app, name="api-client")
@@ -46,6 +49,7 @@ def serve(
 ) -> None:
     """Serve the reference product's REST API over the book (Ctrl-C or SIGTERM: requests in flight finish)."""
     import logging
+    import socket
     import sys
 
     import uvicorn
@@ -53,7 +57,23 @@ def serve(
     from subledger.http.app import create_app
 
     service = create_app(engine(), token_ttl=token_ttl, max_body=max_body, timeout=timeout)
-    _can_listen(host, port)
+    sockets = _listen(host, port)
+    config = uvicorn.Config(
+        service,
+        access_log=False,  # ours is one JSON line per request (subledger.http.access)
+        timeout_keep_alive=5,
+        timeout_graceful_shutdown=graceful,
+        log_level="info",
+    )
+    url = _url(host, sockets[0])
+
+    class Server(uvicorn.Server):
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets)
+            if self.started:  # uvicorn says where it runs only for sockets it bound itself
+                logging.getLogger("uvicorn.error").info("Uvicorn running on %s (Press CTRL+C to quit)", url)
+
+    server = Server(config)
     # The access log's handler lives as long as the server: a refused start adds none, and none outlives the run.
     access = logging.getLogger("subledger.http")
     handler = logging.StreamHandler(sys.stderr)
@@ -62,32 +82,53 @@ def serve(
     access.setLevel(logging.INFO)
     access.propagate = False
     try:
-        uvicorn.run(
-            service,
-            host=host,
-            port=port,
-            access_log=False,  # ours is one JSON line per request (subledger.http.access)
-            timeout_keep_alive=5,
-            timeout_graceful_shutdown=graceful,
-            log_level="info",
-        )
+        server.run(sockets=sockets)
+    except KeyboardInterrupt:  # a second Ctrl-C: uvicorn stopped without waiting, as asked
+        pass
     finally:
         access.removeHandler(handler)
+        for sock in sockets:
+            sock.close()
 
 
-def _can_listen(host: str, port: int) -> None:
-    """One line if the server cannot listen on ``host`` and ``port`` (a port in use, an address not of this
-    machine): uvicorn would log the error amid its start-up lines and exit 3, the status of a task partly done. The
-    socket is bound as uvicorn binds its own, then closed for uvicorn to bind."""
+def _listen(host: str, port: int) -> list["socket.socket"]:
+    """The listening sockets, bound here and handed to uvicorn: one line if the server cannot listen on ``host`` and
+    ``port`` (a name that does not resolve, a port in use, an address not of this machine), where uvicorn would log
+    the error amid its start-up lines and exit 3, the status of a task partly done. Bound as uvicorn (asyncio's
+    create_server) binds: every address ``host`` resolves to (``""``: every interface), IPv6 sockets IPv6 only;
+    bound once, so no other process can take the port between a check and the server's own bind, and with
+    ``--port 0`` every address gets the first one's port (asyncio would pick one per address)."""
     import socket
 
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as sock:
-        try:
+    def refused(why: object) -> CommandError:
+        return CommandError(
+            f"cannot listen on {host or 'every interface'} port {port}: {why}: give another --host or --port",
+            code="cannot-listen",
+        )
+
+    try:
+        found = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except (OSError, UnicodeError) as exc:  # UnicodeError: a name IDNA cannot encode (an empty label, too long)
+        raise refused(getattr(exc, "strerror", None) or exc) from None
+    sockets: list[socket.socket] = []
+    try:
+        for family, kind, proto, _, address in dict.fromkeys(found):  # /etc/hosts may list an address twice
+            sock = socket.socket(family, kind, proto)
+            sockets.append(sock)
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.bind((host, port))
-        except OSError as exc:
-            raise CommandError(
-                f"cannot listen on {host} port {port}: {exc.strerror or exc}: give another --host or --port",
-                code="cannot-listen",
-            ) from None
+            if family == socket.AF_INET6:
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            given = sockets[0].getsockname()[1] if len(sockets) > 1 else port
+            sock.bind((address[0], given, *address[2:]))
+            sock.listen(2048)  # uvicorn's backlog
+    except OSError as exc:
+        for sock in sockets:
+            sock.close()
+        raise refused(exc.strerror or exc) from None
+    return sockets
+
+
+def _url(host: str, sock: "socket.socket") -> str:
+    """The address a client uses, as uvicorn says it (``--port 0``: the port the system gave)."""
+    shown, port = host or "0.0.0.0", sock.getsockname()[1]
+    return f"http://[{shown}]:{port}" if ":" in shown else f"http://{shown}:{port}"
