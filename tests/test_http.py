@@ -1327,3 +1327,29 @@ def test_a_body_declared_as_another_media_type_is_refused_not_read_as_json(seed:
     assert ok(unlabelled)["creditMemo"]["id"] == "WO-INV00000002-1"
     answer = api.http.put("/v1/accounting-periods/2026-01/pending-close", headers={"Content-Type": "text/plain"})
     assert ok(answer)["toStatus"] == "Pending Close"
+
+
+def test_an_unexpected_error_outside_an_operation_answers_the_envelope(
+    seed003: Books, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An error no endpoint expected outside an operation (here under POST /oauth/token, as a database failing
+    there or ``serve --token-ttl`` past what the book stores) answered Starlette's text/plain 'Internal Server
+    Error'; now the envelope (500, category 60, naming the request), the traceback in the error log only."""
+    made = create_client(seed003.engine, "integrator", "admin")
+
+    def broken(*_: Any) -> None:
+        raise OverflowError("Python int too large to convert to SQLite INTEGER")
+
+    monkeypatch.setattr("subledger.http.clients.issue_token", broken)
+    before = books_only(seed003)
+    with serving(seed003) as base, httpx.Client(base_url=base) as http:
+        grant = {"client_id": made.client_id, "client_secret": made.client_secret, "grant_type": "client_credentials"}
+        answer = http.post("/oauth/token", data=grant)
+    assert answer.headers["Content-Type"] == "application/json"
+    request = answer.headers["Zuora-Request-Id"]
+    assert refused(answer, 60, 500) == f"internal error, request {request}"
+    logged = [r.getMessage() for r in caplog.records if r.name == "subledger.http.error"]
+    assert len(logged) == 1
+    assert logged[0].startswith(f"request {request}: Traceback")
+    assert "OverflowError" in logged[0]
+    assert books_only(seed003) == before

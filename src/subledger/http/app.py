@@ -284,6 +284,11 @@ class Edge:
                 await self.on_refused(scope, LimitExceeded(message))
             failure = _failure(request_id, "request", [(LIMIT, message)])
             await JSONResponse(failure, status_code=413)(scope, receive, send_with_ids)
+        except Exception as exc:
+            # Answered already by the application's handler of unexpected errors, which logged it (Starlette
+            # raises it again after answering): not raised further, or uvicorn would log it a second time.
+            if status == 0:
+                await JSONResponse(internal_error(exc, request_id), status_code=500)(scope, receive, send_with_ids)
         finally:
             state: MutableMapping[str, Any] = scope.get("state", {})
             ACCESS_LOG.info(
@@ -306,6 +311,13 @@ class Edge:
 
 class _TooLarge(Exception):
     pass
+
+
+def internal_error(exc: BaseException, request_id: str) -> dict[str, Any]:
+    """An unexpected error: its traceback to the error log, the client the envelope naming the request (category
+    60), never the traceback or a page of text."""
+    ERROR_LOG.error("request %s: %s", request_id, "".join(traceback.format_exception(exc)))
+    return _failure(request_id, "request", [(INTERNAL, f"internal error, request {request_id}")])
 
 
 # --- request models the reference product's bodies need beyond the operations' own -----------------------------
@@ -627,6 +639,12 @@ def create_app(
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
         body = _failure(request_id(request), exc.resource, [(exc.cat, exc.message)])
         return JSONResponse(body, status_code=exc.status, headers={**headers, **exc.headers} or None)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        """An error no endpoint expected (outside an operation, which answers its own: ``operate``), such as the
+        database failing under ``/oauth/token``: the envelope, where Starlette answers text/plain."""
+        return JSONResponse(internal_error(exc, request_id(request)), status_code=500)
 
     @app.exception_handler(HTTPException)
     async def no_such_endpoint(request: Request, exc: HTTPException) -> JSONResponse:
