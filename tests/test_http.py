@@ -1191,6 +1191,34 @@ def test_serve_where_one_of_its_addresses_is_taken_says_so_in_one_line(seed003: 
     )
 
 
+def test_serve_refuses_option_values_it_cannot_serve_with(
+    seed003: Books, cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Values that started a server which then failed were accepted: a --token-ttl past what the book stores (every
+    token request answered 500), 0 or less (every token born expired), a --max-body below 1 (-1 refused every
+    request, a GET too, as too large), a --timeout of 0 or below (every operation answered 503) or nan (which
+    passes any range), a --graceful below 0. Each is now a usage error (exit 2), and nothing is served."""
+
+    def served(*_: Any, **__: Any) -> None:
+        raise AssertionError("the server was started")
+
+    monkeypatch.setattr(uvicorn, "run", served)
+    monkeypatch.setattr(uvicorn.Server, "run", served)
+    seconds = "must be more than 0 and at most 86400 seconds, not"
+    for option, value, rule in (
+        ("--token-ttl", "0", "Input should be greater than or equal to 1"),
+        ("--token-ttl", "99999999999999999999", "Input should be less than or equal to 31536000"),
+        ("--max-body", "-1", "Input should be greater than or equal to 1"),
+        ("--timeout", "0", f"{seconds} 0"),
+        ("--timeout", "-1", f"{seconds} -1"),
+        ("--timeout", "nan", f"{seconds} nan"),
+        ("--timeout", "inf", f"{seconds} inf"),
+        ("--graceful", "-1", "Input should be greater than or equal to 0"),
+    ):
+        got = cli("serve", "--port", "0", option, value, db=db_url(seed003))
+        assert (got.code, got.err) == (2, f"error: Invalid value for '{option}': {rule} (see --help)\n"), value
+
+
 def test_a_nul_character_in_a_path_query_or_token_request_is_refused_on_every_engine(
     seed: tuple[Books, Api, str],
 ) -> None:

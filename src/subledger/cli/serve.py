@@ -36,15 +36,38 @@ def create_client(
     out(f"actor: {made.actor} (the secret is shown only now: keep it)")
 
 
+DAY = 86_400
+#: An access token's expiry is stored as a 32-bit count of seconds (``api_tokens.expires_at``): a year keeps it
+#: well inside that, where a longer life could not be stored and the token request failed.
+MAX_TOKEN_TTL = 365 * DAY
+
+
+def _seconds(value: float) -> float:
+    # A range is not enough: 'nan' passes every comparison.
+    if not 0 < value <= DAY:
+        raise typer.BadParameter(f"must be more than 0 and at most {DAY} seconds, not {value:g}")
+    return value
+
+
 @register(app, "serve")
 def serve(
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port to listen on (0: any free port).")] = 8080,
-    token_ttl: Annotated[int, typer.Option("--token-ttl", help="Seconds an access token lives.")] = 3600,
-    max_body: Annotated[int, typer.Option("--max-body", help="Largest request body, in bytes.")] = 1 << 20,
-    timeout: Annotated[float, typer.Option("--timeout", help="Seconds an operation may take before 503.")] = 30.0,
+    token_ttl: Annotated[
+        int, typer.Option("--token-ttl", min=1, max=MAX_TOKEN_TTL, help="Seconds an access token lives.")
+    ] = 3600,
+    max_body: Annotated[int, typer.Option("--max-body", min=1, help="Largest request body, in bytes.")] = 1 << 20,
+    timeout: Annotated[
+        float,
+        typer.Option(
+            "--timeout",
+            callback=_seconds,
+            help="Seconds an operation may take before 503 (more than 0, at most a day).",
+        ),
+    ] = 30.0,
     graceful: Annotated[
-        int, typer.Option("--graceful", help="Seconds requests in flight get to finish on shutdown.")
+        int,
+        typer.Option("--graceful", min=0, max=DAY, help="Seconds requests in flight get to finish on shutdown."),
     ] = 30,
 ) -> None:
     """Serve the reference product's REST API over the book (Ctrl-C or SIGTERM: requests in flight finish)."""
