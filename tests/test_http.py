@@ -1381,3 +1381,23 @@ def test_an_unexpected_error_outside_an_operation_answers_the_envelope(
     assert logged[0].startswith(f"request {request}: Traceback")
     assert "OverflowError" in logged[0]
     assert books_only(seed003) == before
+
+
+def test_a_path_ending_in_a_slash_is_not_found_naming_the_path_that_is(seed: tuple[Books, Api, str]) -> None:
+    """A path with a trailing '/' answered 307 with an empty body (not the envelope) and a Location built from the
+    Host header, which a client does not follow for a PUT; now 404 in the envelope, naming the path without it."""
+    books, api, _ = seed
+    before = books_only(books)
+    answer = api.get(f"/v1/invoices/{INV}/")
+    message = f"no endpoint GET /v1/invoices/{INV}/ (the path ends with '/': /v1/invoices/{INV} is one)"
+    assert refused(answer, 40, 404) == message
+    assert "Location" not in answer.headers
+    answer = api.put(f"/v1/invoices/{INV}/write-off/", raw=HEADER.read_bytes(), key="slash")
+    message = (
+        f"no endpoint PUT /v1/invoices/{INV}/write-off/ (the path ends with '/': /v1/invoices/{INV}/write-off is one)"
+    )
+    assert refused(answer, 40, 404) == message
+    assert refused(api.get("/v1/payments/"), 40, 404).endswith("(the path ends with '/': /v1/payments is one)")
+    assert refused(api.get("/v1/nothing/"), 40, 404) == "no endpoint GET /v1/nothing/"
+    assert books_only(books) == before
+    assert books.show("invoice", INV)["balance"] == "430.00"

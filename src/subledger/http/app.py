@@ -575,6 +575,9 @@ def create_app(
         version=__version__,
         description="The reference product's REST API for write-offs, reversals, applications, accounting periods "
         "and journal runs, over the books.",
+        # A path ending in '/' answered 307 with no body, to a Location built from the Host header (http:// behind
+        # a TLS proxy) that most clients do not follow for a PUT: a 404 in the envelope names the path that is.
+        redirect_slashes=False,
     )
 
     def request_id(request: Request) -> str:
@@ -662,7 +665,11 @@ def create_app(
             answer.headers["Allow"] = allowed
             return answer
         if exc.status_code == 404:
-            return await refused(request, _Refused(404, "request", NOT_FOUND, f"no endpoint {method} {path}"))
+            message = f"no endpoint {method} {path}"
+            bare = path.rstrip("/")
+            if bare != path and any(r.matches({**request.scope, "path": bare})[0] != Match.NONE for r in app.routes):
+                message += f" (the path ends with '/': {bare} is one)"
+            return await refused(request, _Refused(404, "request", NOT_FOUND, message))
         return await refused(request, _Refused(exc.status_code, "request", MALFORMED, str(exc.detail)))
 
     def authenticate(request: Request) -> clients.Caller:
