@@ -1401,3 +1401,40 @@ def test_a_path_ending_in_a_slash_is_not_found_naming_the_path_that_is(seed: tup
     assert refused(api.get("/v1/nothing/"), 40, 404) == "no endpoint GET /v1/nothing/"
     assert books_only(books) == before
     assert books.show("invoice", INV)["balance"] == "430.00"
+
+
+def test_a_query_parameter_the_endpoint_does_not_take_or_given_twice_is_refused(seed: tuple[Books, Api, str]) -> None:
+    """Query parameters were read by name and the rest ignored: GET /v1/payments?accountnumber=A00000001 (misspelt)
+    answered every account's payments as if they were the one asked for, a write-off with ?foo=1 posted, and a
+    parameter given twice took the last. Now each is refused, 400 in the envelope, as an unknown or malformed
+    field of a body is (category 21, 20), and nothing is written."""
+    books, api, _ = seed
+    before = books_only(books)
+    assert refused(api.get("/v1/payments?accountnumber=A00000001"), 21, 400) == (
+        "unknown query parameter accountnumber: GET /v1/payments takes accountNumber, page, pageSize"
+    )
+    assert refused(api.get(f"/v1/invoices/{INV}?fields=balance"), 21, 400) == (
+        f"unknown query parameter fields: GET /v1/invoices/{INV} takes no query parameter"
+    )
+    assert refused(api.get("/v1/accounting-periods?page=1&size=5"), 21, 400) == (
+        "unknown query parameter size: GET /v1/accounting-periods takes page, pageSize"
+    )
+    answer = api.put(f"/v1/invoices/{INV}/write-off?dryRun=true", raw=HEADER.read_bytes())
+    assert refused(answer, 21, 400) == (
+        f"unknown query parameter dryRun: PUT /v1/invoices/{INV}/write-off takes no query parameter"
+    )
+    assert refused(api.get("/v1/accounting-periods?page=1&page=2"), 20, 400) == "query parameter page is given 2 times"
+    answer = api.get("/v1/payments?accountNumber=A00000001&accountNumber=A00000002")
+    assert refused(answer, 20, 400) == "query parameter accountNumber is given 2 times"
+    assert books_only(books) == before
+    assert books.show("invoice", INV)["balance"] == "430.00"
+    assert [kind for kind, *_ in refusals(books)] == [
+        "get_v1_payments",
+        "get_v1_invoices_invoiceKey",
+        "get_v1_accounting_periods",
+        "put_v1_invoices_invoiceKey_write_off",
+        "get_v1_accounting_periods",
+        "get_v1_payments",
+    ]
+    # The parameters an endpoint takes, each once: as before.
+    assert ok(api.get("/v1/payments?accountNumber=A00000001&page=1&pageSize=1"))["payments"]

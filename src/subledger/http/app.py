@@ -111,10 +111,11 @@ RESOURCE = {
 }
 MALFORMED, AUTHENTICATION, LOCKING, INTERNAL, TEMPORARY, LIMIT = 90, 11, 50, 60, 61, 70
 NOT_FOUND, UNSUPPORTED = 40, 45
-INVALID = 20
+INVALID, UNKNOWN = 20, 21
 #: The reference product's paging of a list (``GET /v1/payments``): ``page`` from 1, ``pageSize`` 20 unless given,
 #: at most 40; ``nextPage`` in the answer while there is a next page. Every list endpoint pages the same way.
 PAGE_SIZE, MAX_PAGE_SIZE, MAX_PAGE = 20, 40, 999_999_999
+PAGE_PARAMETERS = frozenset({"page", "pageSize"})
 PAGING = [
     {
         "name": "page",
@@ -685,13 +686,28 @@ def create_app(
         state["caller"], state["actor"] = caller, caller.actor
         return caller
 
-    def no_nul(request: Request, resource: str) -> None:
+    def parameters(request: Request, resource: str, takes: frozenset[str] = frozenset()) -> None:
         """A NUL in a path or query parameter is a malformed request, as in a body (``models.jsonio``): no book
-        holds one, and PostgreSQL cannot even compare text with one."""
+        holds one, and PostgreSQL cannot even compare text with one. A query parameter the endpoint does not
+        ``take``, or one given twice, is refused, not ignored, as an unknown field of a body is: a filter
+        misspelt (``accountnumber``) or of the reference product's that the book lacks would otherwise answer every
+        payment as if it were the list asked for."""
         for where, params in (("path", request.path_params), ("query", request.query_params)):
             for name, value in params.items():
+                if "\x00" in name:
+                    raise _Refused(
+                        400, resource, MALFORMED, f"the name of a {where} parameter contains a NUL character"
+                    )
                 if "\x00" in value:
                     raise _Refused(400, resource, MALFORMED, f"{where} parameter {name} contains a NUL character")
+        given = [name for name, _ in request.query_params.multi_items()]
+        for name in given:
+            if name not in takes:
+                endpoint = f"{asked_method(request.scope)} {request.url.path}"
+                takes_what = f"takes {', '.join(sorted(takes))}" if takes else "takes no query parameter"
+                raise _Refused(400, resource, UNKNOWN, f"unknown query parameter {name}: {endpoint} {takes_what}")
+            if given.count(name) > 1:
+                raise _Refused(400, resource, INVALID, f"query parameter {name} is given {given.count(name)} times")
 
     async def body_of(request: Request, resource: str, document: str | None) -> dict[str, Any]:
         raw = await request.body()
@@ -769,7 +785,7 @@ def create_app(
         async def endpoint(request: Request) -> JSONResponse:
             key = request.path_params[param] if param else ""
             caller = await run_in_threadpool(authenticate, request)  # no body is read without a valid token
-            no_nul(request, resource)
+            parameters(request, resource)
             body = await body_of(request, resource, key)
             idem = idempotency_key(request, resource)
             asked = {"method": method, "path": request.url.path, "requestId": request_id(request), "body": body}
@@ -819,7 +835,7 @@ def create_app(
         async def endpoint(request: Request) -> JSONResponse:
             key = request.path_params[param] if param else ""
             await run_in_threadpool(authenticate, request)
-            no_nul(request, resource)
+            parameters(request, resource, PAGE_PARAMETERS if paged else frozenset())
             if paged is None:
                 return await operate(request, resource, lambda books: op(books, key), shape)
             page, size = page_of(request, resource)
@@ -1062,7 +1078,7 @@ def create_app(
 
     async def list_payments(request: Request) -> JSONResponse:
         await run_in_threadpool(authenticate, request)
-        no_nul(request, "payment")
+        parameters(request, "payment", PAGE_PARAMETERS | {"accountNumber"})
         account = request.query_params.get("accountNumber")
         page, size = page_of(request, "payment")
         return await operate(
