@@ -30,6 +30,7 @@ from subledger.api import Books
 from subledger.errors import Problems
 from subledger.http.app import create_app, openapi_document
 from subledger.http.clients import NewClient, create_client
+from subledger.http.protocol import HTTP_PROTOCOL
 from subledger.http.throttle import FailedAttempts
 from subledger.models.journal_run import REFERENCE_TRANSACTION_TYPES
 from subledger.storage.schema import audit_refusals, documents
@@ -42,7 +43,12 @@ HEADER = example("write-off-header.json")  # the reference product's documented 
 def serving(books: Books, **options: Any) -> Iterator[str]:
     """The service over ``books`` on an ephemeral port, stopped (gracefully) at the end."""
     config = uvicorn.Config(
-        create_app(books.engine, **options), host="127.0.0.1", port=0, log_level="warning", access_log=False
+        create_app(books.engine, **options),
+        host="127.0.0.1",
+        port=0,
+        log_level="warning",
+        access_log=False,
+        http=HTTP_PROTOCOL,  # as subledger serve runs it
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
@@ -1438,3 +1444,39 @@ def test_a_query_parameter_the_endpoint_does_not_take_or_given_twice_is_refused(
     ]
     # The parameters an endpoint takes, each once: as before.
     assert ok(api.get("/v1/payments?accountNumber=A00000001&page=1&pageSize=1"))["payments"]
+
+
+def test_a_request_that_is_not_http_is_refused_in_the_envelope(seed: tuple[Books, Api, str]) -> None:
+    """A request uvicorn cannot parse (a Content-Length that is not a number, two that differ, a request line
+    that is not one) was answered by uvicorn itself: 400 text/plain 'Invalid HTTP request received.', with no
+    request id and no line in the access log. Now the envelope (400, category 90, Zuora-Request-Id), nothing
+    written."""
+    books, api, base = seed
+    before = books_only(books)
+    host, port = base.removeprefix("http://").split(":")
+    head = (
+        f"PUT /v1/invoices/{INV}/write-off HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {api.token}\r\n"
+        "Content-Type: application/json\r\n"
+    )
+    body = HEADER.read_bytes()
+    for request in (
+        f"{head}Content-Length: many\r\n\r\n".encode() + body,
+        f"{head}Content-Length: {len(body)}\r\nContent-Length: {len(body) + 1}\r\n\r\n".encode() + body,
+        b"NOT HTTP\r\n\r\n",
+    ):
+        with socket.create_connection((host, int(port)), timeout=10) as sock:
+            sock.sendall(request)
+            answer = b""
+            while chunk := sock.recv(65536):
+                answer += chunk
+        head_of, _, content = answer.decode().partition("\r\n\r\n")
+        status_line, *lines = head_of.split("\r\n")
+        headers = httpx.Headers()
+        for line in lines:
+            name, _, value = line.partition(": ")
+            headers[name] = value
+        parsed = httpx.Response(int(status_line.split()[1]), headers=headers, content=content.encode())
+        assert parsed.headers["Content-Type"] == "application/json"
+        assert refused(parsed, 90, 400) == "malformed HTTP request: Invalid HTTP request received", answer
+    assert books_only(books) == before
+    assert books.show("invoice", INV)["balance"] == "430.00"

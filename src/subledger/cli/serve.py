@@ -78,11 +78,13 @@ def serve(
     import uvicorn
 
     from subledger.http.app import create_app
+    from subledger.http.protocol import HTTP_PROTOCOL
 
     service = create_app(engine(), token_ttl=token_ttl, max_body=max_body, timeout=timeout)
     sockets = _listen(host, port)
     config = uvicorn.Config(
         service,
+        http=HTTP_PROTOCOL,  # a request uvicorn cannot parse answered in the envelope
         access_log=False,  # ours is one JSON line per request (subledger.http.access)
         timeout_keep_alive=5,
         timeout_graceful_shutdown=graceful,

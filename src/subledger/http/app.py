@@ -136,7 +136,8 @@ def reason_code(resource: str, cat: int) -> int:
     return RESOURCE[resource] * 100 + cat
 
 
-def _failure(request_id: str, resource: str, reasons: list[tuple[int, str]]) -> dict[str, Any]:
+def failure_envelope(request_id: str, resource: str, reasons: list[tuple[int, str]]) -> dict[str, Any]:
+    """A refusal as the reference product answers it: each reason a (category, message)."""
     return {
         "success": False,
         "processId": request_id,
@@ -147,7 +148,7 @@ def _failure(request_id: str, resource: str, reasons: list[tuple[int, str]]) -> 
 def refusal(exc: SubledgerError, resource: str, request_id: str) -> dict[str, Any]:
     """A refused operation as the reference product's envelope: one reason per problem, the message naming the
     document, the field and the rule (the same sentence the command line prints)."""
-    return _failure(request_id, resource, [(category(exc, p), str(p)) for p in problems_of(exc)])
+    return failure_envelope(request_id, resource, [(category(exc, p), str(p)) for p in problems_of(exc)])
 
 
 class _Refused(Exception):
@@ -283,7 +284,7 @@ class Edge:
             message = f"the request body exceeds {self.max_body} bytes"
             if self.on_refused is not None:
                 await self.on_refused(scope, LimitExceeded(message))
-            failure = _failure(request_id, "request", [(LIMIT, message)])
+            failure = failure_envelope(request_id, "request", [(LIMIT, message)])
             await JSONResponse(failure, status_code=413)(scope, receive, send_with_ids)
         except Exception as exc:
             # Answered already by the application's handler of unexpected errors, which logged it (Starlette
@@ -292,22 +293,45 @@ class Edge:
                 await JSONResponse(internal_error(exc, request_id), status_code=500)(scope, receive, send_with_ids)
         finally:
             state: MutableMapping[str, Any] = scope.get("state", {})
-            ACCESS_LOG.info(
-                json.dumps(
-                    {
-                        "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-                        "requestId": request_id,
-                        "trackId": track_id,
-                        "client": (scope.get("client") or ("", 0))[0],
-                        "actor": state.get("actor"),
-                        "method": method,
-                        "path": scope["path"],
-                        "status": status,
-                        "bytesIn": received,
-                        "ms": round((time.perf_counter() - started) * 1000, 2),
-                    }
-                )
+            log_access(
+                request_id=request_id,
+                track_id=track_id,
+                client=(scope.get("client") or ("", 0))[0],
+                actor=state.get("actor"),
+                method=method,
+                path=scope["path"],
+                status=status,
+                received=received,
+                ms=round((time.perf_counter() - started) * 1000, 2),
             )
+
+
+def log_access(
+    *,
+    request_id: str,
+    track_id: str,
+    client: str,
+    actor: str | None,
+    method: str | None,
+    path: str | None,
+    status: int,
+    received: int,
+    ms: float,
+) -> None:
+    """The access log's line for one request (one JSON object)."""
+    line = {
+        "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "requestId": request_id,
+        "trackId": track_id,
+        "client": client,
+        "actor": actor,
+        "method": method,
+        "path": path,
+        "status": status,
+        "bytesIn": received,
+        "ms": ms,
+    }
+    ACCESS_LOG.info(json.dumps(line))
 
 
 class _TooLarge(Exception):
@@ -318,7 +342,7 @@ def internal_error(exc: BaseException, request_id: str) -> dict[str, Any]:
     """An unexpected error: its traceback to the error log, the client the envelope naming the request (category
     60), never the traceback or a page of text."""
     ERROR_LOG.error("request %s: %s", request_id, "".join(traceback.format_exception(exc)))
-    return _failure(request_id, "request", [(INTERNAL, f"internal error, request {request_id}")])
+    return failure_envelope(request_id, "request", [(INTERNAL, f"internal error, request {request_id}")])
 
 
 # --- request models the reference product's bodies need beyond the operations' own -----------------------------
@@ -641,7 +665,7 @@ def create_app(
     async def refused(request: Request, exc: _Refused) -> JSONResponse:
         await audited(request.scope, exc.error)
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
-        body = _failure(request_id(request), exc.resource, [(exc.cat, exc.message)])
+        body = failure_envelope(request_id(request), exc.resource, [(exc.cat, exc.message)])
         return JSONResponse(body, status_code=exc.status, headers={**headers, **exc.headers} or None)
 
     @app.exception_handler(Exception)
@@ -750,7 +774,7 @@ def create_app(
         if not done:
             _go_on(work, rid)
             message = f"the operation did not finish within {timeout:g}s; retry with the same Idempotency-Key"
-            return JSONResponse(_failure(rid, resource, [(TEMPORARY, message)]), status_code=503)
+            return JSONResponse(failure_envelope(rid, resource, [(TEMPORARY, message)]), status_code=503)
         try:
             result = work.result()
         except SubledgerError as exc:
@@ -759,12 +783,12 @@ def create_app(
             text = str(exc.orig)
             if "lock" in text.lower() or "could not serialize" in text:
                 message = "the documents are locked by another operation: nothing was written; try again"
-                return JSONResponse(_failure(rid, resource, [(LOCKING, message)]), status_code=409)
+                return JSONResponse(failure_envelope(rid, resource, [(LOCKING, message)]), status_code=409)
             ERROR_LOG.error("request %s: %s", rid, "".join(traceback.format_exception(exc)))
-            return JSONResponse(_failure(rid, resource, [(INTERNAL, f"internal error, request {rid}")]), 500)
+            return JSONResponse(failure_envelope(rid, resource, [(INTERNAL, f"internal error, request {rid}")]), 500)
         except Exception as exc:
             ERROR_LOG.error("request %s: %s", rid, "".join(traceback.format_exception(exc)))
-            return JSONResponse(_failure(rid, resource, [(INTERNAL, f"internal error, request {rid}")]), 500)
+            return JSONResponse(failure_envelope(rid, resource, [(INTERNAL, f"internal error, request {rid}")]), 500)
         return JSONResponse({**shape(_model_of(result)), "success": True})
 
     def whole(result: Any) -> dict[str, Any]:
@@ -928,7 +952,7 @@ def create_app(
             # RFC 6749's error names (slow_down: RFC 8628's) beside the reference product's envelope.
             exc = _Refused(status, "oauth", cat, message)
             await audited(request.scope, exc.error)
-            body = {"error": error, **_failure(request_id(request), "oauth", [(cat, message)])}
+            body = {"error": error, **failure_envelope(request_id(request), "oauth", [(cat, message)])}
             return JSONResponse(body, status, headers=headers or None)
 
         if form.get("grant_type") != "client_credentials":
