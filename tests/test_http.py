@@ -1520,3 +1520,36 @@ def test_a_gzipped_body_is_read_and_another_content_encoding_refused(seed: tuple
     again = ok(api.http.put(url, content=zipped, headers={**headers, "Content-Encoding": "GZIP"}))
     assert again == written
     assert books_only(books) == after
+
+
+def test_client_credentials_by_http_basic_are_taken(seed003: Books) -> None:
+    """RFC 6749 2.3.1: an authorization server MUST take a client's id and secret by HTTP Basic, which OAuth
+    libraries send by default; the header was ignored and such a client refused as unknown (401, a failed attempt
+    counted against it). Now Basic works; both Basic and a secret in the body is refused (one method per request),
+    and a wrong Basic secret is 401 with a Basic challenge."""
+    made = create_client(seed003.engine, "integrator", "admin")
+    grant = {"grant_type": "client_credentials"}
+    with serving(seed003) as base, httpx.Client(base_url=base) as http:
+        answer = http.post("/oauth/token", data=grant, auth=(made.client_id, made.client_secret))
+        assert answer.status_code == 200, answer.text
+        token = answer.json()["access_token"]
+        shown = http.get(f"/v1/invoices/{INV}", headers={"Authorization": f"Bearer {token}"})
+        assert ok(shown)["balance"] == "430.00"
+        with_id = {**grant, "client_id": made.client_id}
+        assert http.post("/oauth/token", data=with_id, auth=(made.client_id, made.client_secret)).status_code == 200
+        answer = http.post("/oauth/token", data=grant, auth=(made.client_id, "wrong"))
+        assert refused(answer, 11, 401) == "unknown client or wrong secret"
+        assert (answer.json()["error"], answer.headers["WWW-Authenticate"]) == ("invalid_client", 'Basic realm="oauth"')
+        twice = {**grant, "client_id": made.client_id, "client_secret": made.client_secret}
+        answer = http.post("/oauth/token", data=twice, auth=(made.client_id, made.client_secret))
+        assert refused(answer, 90, 400) == (
+            "the client credentials are given both in Authorization: Basic and in the body: give them once"
+        )
+        answer = http.post("/oauth/token", data=grant, headers={"Authorization": "Basic bm8tY29sb24="})
+        assert refused(answer, 90, 400) == "Authorization: Basic must be the base64 of client_id:client_secret"
+    assert made.client_secret not in json.dumps(dump(seed003.engine))
+    assert [(kind, actor, code) for kind, actor, code, _ in refusals(seed003)] == [
+        ("post_oauth_token", "integrator", "authentication-failed"),
+        ("post_oauth_token", "integrator", "invalid-input"),
+        ("post_oauth_token", "anonymous", "invalid-input"),
+    ]
