@@ -1553,3 +1553,16 @@ def test_client_credentials_by_http_basic_are_taken(seed003: Books) -> None:
         ("post_oauth_token", "integrator", "invalid-input"),
         ("post_oauth_token", "anonymous", "invalid-input"),
     ]
+
+
+def test_an_idempotency_key_given_twice_is_refused(seed: tuple[Books, Api, str]) -> None:
+    """Two Idempotency-Key headers (a client that adds its own to a library's) were read as the first alone, so a
+    retry whose headers came in the other order could post a second time; now the request is refused (400, category
+    90) and nothing is written."""
+    books, api, _ = seed
+    before = books_only(books)
+    keys = [("Content-Type", "application/json"), ("Idempotency-Key", "a"), ("Idempotency-Key", "b")]
+    for headers in (keys, [keys[0], keys[2], keys[1]]):
+        answer = api.http.put(f"/v1/invoices/{INV}/write-off", content=HEADER.read_bytes(), headers=headers)
+        assert refused(answer, 90, 400) == "Idempotency-Key is given 2 times: give one"
+    assert books_only(books) == before

@@ -775,9 +775,12 @@ def create_app(
             raise _Refused(400, resource, MALFORMED, str(exc)) from None
 
     def idempotency_key(request: Request, resource: str) -> str | None:
-        key = request.headers.get("idempotency-key")
-        if key is None:
+        keys = request.headers.getlist("idempotency-key")
+        if not keys:
             return None
+        if len(keys) > 1:  # the first one was taken: a retry that sent the other would post a second time
+            raise _Refused(400, resource, MALFORMED, f"Idempotency-Key is given {len(keys)} times: give one")
+        key = keys[0]
         if not 0 < len(key) <= MAX_IDEMPOTENCY_KEY:
             raise _Refused(400, resource, MALFORMED, f"Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY} characters")
         return clients.scoped_key(authenticate(request).client_id, key)
