@@ -606,8 +606,8 @@ def create_app(
         version=__version__,
         description="The reference product's REST API for write-offs, reversals, applications, accounting periods "
         "and journal runs, over the books.",
-        # A path ending in '/' answered 307 with no body, to a Location built from the Host header (http:// behind
-        # a TLS proxy) that most clients do not follow for a PUT: a 404 in the envelope names the path that is.
+        # A path ending in '/' is not redirected (a 307 has no body, its Location is built from the request, http://
+        # behind a TLS proxy, and clients do not follow it for a PUT): its 404, in the envelope, names the path.
         redirect_slashes=False,
     )
 
@@ -740,9 +740,9 @@ def create_app(
                 raise _Refused(400, resource, INVALID, f"query parameter {name} is given {given.count(name)} times")
 
     def decoded(request: Request, raw: bytes, resource: str) -> bytes:
-        """The body without its Content-Encoding. The reference product takes a gzipped body (``Content-Encoding:
-        gzip``), which was read as JSON as it came ('not UTF-8 text: byte 0x8b'), and a coding it does not take was
-        ignored. Inflated at most to the body limit, so that a small body cannot expand into any size."""
+        """The body without its Content-Encoding: the reference product takes a gzipped body (``Content-Encoding:
+        gzip``); a body in a coding the service cannot undo is refused, not read as if it had none. Inflated at most
+        to the body limit, so that a small body cannot expand into any size."""
         coding = request.headers.get("content-encoding", "").strip().lower()
         if coding in ("", "identity"):
             return raw
@@ -778,7 +778,7 @@ def create_app(
         keys = request.headers.getlist("idempotency-key")
         if not keys:
             return None
-        if len(keys) > 1:  # the first one was taken: a retry that sent the other would post a second time
+        if len(keys) > 1:  # taking one: a retry that sent them in another order would post a second time
             raise _Refused(400, resource, MALFORMED, f"Idempotency-Key is given {len(keys)} times: give one")
         key = keys[0]
         if not 0 < len(key) <= MAX_IDEMPOTENCY_KEY:
@@ -997,9 +997,9 @@ def create_app(
         if is_identifier(named) and len(named) <= MAX_CLIENT_ID:
             request.scope["state"]["claimed_client"] = named  # the actor of a refusal, if a client of the book
         if basic is not None:
-            # RFC 6749 2.3.1: a server MUST take the client's credentials by HTTP Basic (what OAuth libraries send
-            # by default); they were ignored, so such a client was refused as unknown. One method per request
-            # (2.3): a client_id in the body too (some libraries add it) must be the same, a secret is refused.
+            # RFC 6749 2.3.1: a server MUST take the client's credentials by HTTP Basic, what OAuth libraries send
+            # by default. One method per request (2.3): a client_id in the body too (some libraries add it) must be
+            # the same, a secret there as well is refused.
             if "client_secret" in form or form.get("client_id", basic[0]) != basic[0]:
                 message = (
                     "the client credentials are given both in Authorization: Basic and in the body: give them once"
