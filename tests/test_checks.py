@@ -22,6 +22,7 @@ from conftest import (
     EARLIER,
     LINE_UPDATES,
     db_url,
+    dump,
     failing,
     money,
     operation_id,
@@ -326,7 +327,20 @@ def test_skip_leaves_a_check_out(seed003: Books, cli: Any) -> None:
     out = cli("check", "--skip", "beancount", "--json", db=db_url(seed003))
     assert out.code == 0
     assert "beancount" not in [c["name"] for c in out.json()["checks"]]
-    assert cli("check", "--skip", "nope", db=db_url(seed003)).err.strip() == "error: skip: no close check nope"
+
+
+def test_an_unknown_check_to_skip_is_a_usage_error_naming_the_checks(seed003: Books, cli: Any) -> None:
+    """A mistyped check name is a mistake on the command line (exit 2, like any bad option value), not the books
+    refusing: the line names the checks there are."""
+    before = dump(seed003.engine)
+    names = ", ".join(NAMES)
+    said = cli("check", "--skip", "hash-chain", "--skip", "nope", db=db_url(seed003))
+    assert (said.code, said.out) == (2, "")
+    assert said.err == (f"error: Invalid value for '--skip': no close check 'nope'; choose from {names} (see --help)\n")
+    as_json = cli("check", "--skip", "nope", "--json", db=db_url(seed003))
+    assert as_json.code == 2
+    assert as_json.json()["reasons"][0]["code"] == "usage"
+    assert dump(seed003.engine) == before
 
 
 # --- the journal pass, the set-based ledger rules and the one-period load ---------------------------------------

@@ -1,5 +1,6 @@
 """``subledger check``: every close check, reported together; exit status 1 when any fails."""
 
+from collections.abc import Sequence
 from typing import Annotated
 
 import typer
@@ -27,6 +28,7 @@ def check(
     Without --period the Beancount check is set-based (what bean-check would reject in the exported ledger, proven
     from the database); with --period it also loads that period's ledger with Beancount and the closed-period
     plugin. subledger.checks says exactly what each proves."""
+    _known_checks(skip or ())
     book = books()
     with busy("checking"):
         report = book.check(period, skip=skip or ())
@@ -48,3 +50,15 @@ def check(
         (out if STATE.format == "table" else note)(summary)
     if not report.passed:
         raise typer.Exit(1)
+
+
+def _known_checks(names: Sequence[str]) -> None:
+    """A check name that is not one is a mistake on the command line, refused before the book is opened, like any
+    bad option value (exit 2), naming the checks there are."""
+    from subledger.checks.registry import CHECKS, NAMES
+
+    unknown = [name for name in names if name not in NAMES]
+    if unknown:
+        known = ", ".join(check.name for check in CHECKS)
+        shown = ", ".join(repr(name) for name in unknown)
+        raise typer.BadParameter(f"no close check {shown}; choose from {known}", param_hint="'--skip'")
