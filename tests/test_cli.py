@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
+from typing import Any
 
 from conftest import db_url, dump, example
 from subledger.api import Books
@@ -67,3 +69,29 @@ def test_period_list(books: Books, cli: object) -> None:
     rows = cli("period", "list", "--json", db=db_url(books)).json()  # type: ignore[operator]
     assert rows[0]["name"] == "2026-01"
     assert {r["status"] for r in rows} == {"Open"}
+
+
+def test_journal_of_an_unknown_document_names_it(books: Books, cli: Any, tmp_path: Path) -> None:
+    """A mistyped number gets one line and exit 1, as `show` gives it; a document that exists but has posted
+    nothing (a Draft) is a real empty journal."""
+    db = db_url(books)
+    data = json.loads(example("seed-003-books.json").read_text())
+    draft = {**data["invoices"][0], "invoiceNumber": "INV00000099", "status": "Draft"}
+    draft["items"] = [{**item, "id": f"{item['id']}-D"} for item in draft["items"]]
+    book = tmp_path / "books.json"
+    book.write_text(json.dumps({**data, "invoices": [*data["invoices"], draft]}))
+    assert cli("load", str(book), db=db).code == 0
+    before = dump(books.engine)
+    shown = cli("show", "invoice", "NOPE", db=db)
+    assert (shown.code, shown.out, shown.err) == (1, "", "error: NOPE: no invoice NOPE\n")
+    unknown = cli("journal", "--document", "NOPE", db=db)
+    assert (unknown.code, unknown.out) == (1, "")
+    assert unknown.err == (
+        "error: NOPE: no document NOPE (invoice, debit memo, credit memo, payment, refund or adjustment)\n"
+    )
+    as_json = cli("journal", "--document", "NOPE", "--json", db=db)
+    assert as_json.code == 1
+    assert as_json.json()["reasons"][0]["code"] == "not-found"
+    assert cli("journal", "--document", "INV00000099", "--json", db=db).json() == []
+    assert cli("journal", "--document", "P00000001", "--period", "2026-12", "--json", db=db).json() == []
+    assert dump(books.engine) == before

@@ -110,7 +110,28 @@ def journal(conn: Connection, *, document: str | None = None, period: str | None
         if conn.execute(select(schema.periods.c.name).where(schema.periods.c.name == period)).first() is None:
             raise NotFound(f"no accounting period {period}", field="period")
         query = query.where(schema.journal_entries.c.period == period)
-    yield from _views(conn, conn.execute(query).all())
+    rows = conn.execute(query).all()
+    if document is not None and not rows and not _is_document(conn, document):
+        # A mistyped number is named, as `show` names it, rather than answered with an empty journal (a Draft
+        # document or a period without its entries is a real empty answer).
+        raise NotFound(
+            f"no document {document} (invoice, debit memo, credit memo, payment, refund or adjustment)",
+            document=document,
+        )
+    yield from _views(conn, rows)
+
+
+def _is_document(conn: Connection, number: str) -> bool:
+    """Whether ``number`` names something that posts journal entries: a document or payment (every one is in
+    ``document_numbers``, by trigger), a refund or an invoice item adjustment."""
+    for column in (
+        schema.document_numbers.c.number,
+        schema.refunds.c.number,
+        schema.invoice_item_adjustments.c.number,
+    ):
+        if conn.execute(select(column).where(column == number).limit(1)).first() is not None:
+            return True
+    return False
 
 
 def entries(conn: Connection, keys: Sequence[tuple[str, int]]) -> list[JournalEntryView]:
