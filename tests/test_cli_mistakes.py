@@ -7,9 +7,12 @@ test fails.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
+import signal
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -190,6 +193,60 @@ def test_unknown_postgresql_database(cli: Any, books: Books) -> None:
     url = books.engine.url.set(database="subledger_no_such_database").render_as_string(hide_password=False)
     line = one_line(cli("--db", url, "journal"), 1)
     assert "subledger_no_such_database" in line
+
+
+class _Hung(BaseException):
+    """Raised by the alarm when a command has not answered: not an ``Exception``, so the CLI cannot report it."""
+
+
+@pytest.fixture
+def silent_server() -> Iterator[str]:
+    """A PostgreSQL URL whose server accepts the connection (the kernel completes the handshake on a listening
+    socket) and never says a word: what a firewall that drops packets, or a hung server, looks like to libpq."""
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        yield f"postgresql+psycopg://postgres@127.0.0.1:{listener.getsockname()[1]}/books"
+
+
+@contextlib.contextmanager
+def at_most(seconds: int) -> Iterator[None]:
+    def hung(*_: Any) -> None:
+        raise _Hung(f"no answer within {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def test_a_postgresql_server_that_never_answers_is_given_up_on(
+    cli: Any, silent_server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without a timeout libpq waited for minutes; the book's default bounds it (here made short), with the same
+    one line as a refused connection."""
+    from subledger.storage import db
+
+    monkeypatch.delenv("PGCONNECT_TIMEOUT", raising=False)
+    monkeypatch.setattr(db, "CONNECT_TIMEOUT", 2)
+    with at_most(20):
+        line = one_line(cli("--db", silent_server, "list", "invoices"), 1)
+    assert line == (
+        f"error: cannot open the database at {silent_server}: connection timeout expired: check --db and that the "
+        "server is up"
+    )
+
+
+def test_a_connect_timeout_in_the_url_wins(cli: Any, silent_server: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from subledger.storage import db
+
+    monkeypatch.delenv("PGCONNECT_TIMEOUT", raising=False)
+    monkeypatch.setattr(db, "CONNECT_TIMEOUT", 3600)
+    url = f"{silent_server}?connect_timeout=2"
+    with at_most(20):
+        line = one_line(cli("--db", url, "journal"), 1)
+    assert line.startswith(f"error: cannot open the database at {url}: connection timeout expired")
 
 
 # --- files named on the command line --------------------------------------------------------------------------

@@ -13,10 +13,15 @@ from contextlib import contextmanager, suppress
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, create_engine, event
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 DEFAULT_URL = "sqlite:///subledger.db"
 WRITE_OPTION = "subledger_write"
+#: Seconds a PostgreSQL connection may take to open. libpq waits forever by default, so a server that accepts and
+#: never answers, or an address that drops packets, hung a command for minutes; a ``connect_timeout`` in the URL's
+#: query (or libpq's ``PGCONNECT_TIMEOUT``) is the user's own choice and wins.
+CONNECT_TIMEOUT = 10
 
 
 def database_url(url: str | None = None) -> str:
@@ -31,6 +36,8 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 60}, **kwargs)
         _sqlite_setup(engine)
         return engine
+    if "connect_timeout" not in make_url(url).query and not os.environ.get("PGCONNECT_TIMEOUT"):
+        kwargs["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT, **kwargs.get("connect_args", {})}
     return create_engine(url, **kwargs)
 
 
