@@ -12,6 +12,7 @@ CTI-0001 3.50).
 
 from __future__ import annotations
 
+import json
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from pathlib import Path
@@ -821,6 +822,50 @@ def test_cli_refusal_is_one_line_and_writes_nothing(line_level: Books, cli: Any,
         "error: CM00000001, invoices[0]: credit memo is not applied to invoice INV00000010",
     )
     assert dump(line_level.engine) == before
+
+
+def test_a_line_listed_twice_in_one_application_is_refused(line_level: Books, cli: Any, tmp_path: Path) -> None:
+    """As a write-off refuses an item given twice: applying both would settle the line twice over (it was
+    accepted, two application rows of one line)."""
+    url = db_url(line_level)
+    _payment(line_level)
+    twice = {"invoiceItemId": "II-0101", "amount": "1.00"}
+    from_memo_twice = {**twice, "creditMemoItemId": "CMI-0001"}
+    memo = apply_body("2026-11-02", invoices=[{"invoiceNumber": INV, "amount": "2.00", "items": [from_memo_twice] * 2}])
+    payment = apply_body(
+        "2026-11-02", invoices=[{"invoiceNumber": INV, "amount": "3.00", "items": [twice, {**twice, "amount": "2.00"}]}]
+    )
+    body = tmp_path / "twice.json"
+    before = dump(line_level.engine)
+    for command, number, request, says in (
+        ("credit-memo", CM, memo, "item II-0101 from CMI-0001 is listed more than once in items"),
+        ("payment", "P00000011", payment, "item II-0101 is listed more than once in items"),
+    ):
+        for verb in ("apply", "unapply"):
+            body.write_text(json.dumps(request))
+            out = cli(command, verb, number, "--body", str(body), db=url)
+            assert (out.code, out.out, out.err) == (1, "", f"error: {number}, invoices[0]: {says}\n")
+    assert dump(line_level.engine) == before
+    refused(line_level, Problems, line_level.apply_payment, "P00000011", payment, match="listed more than once")
+    # Settled from two memo lines, each named, it is two parts (the model lets it through to the operation).
+    from subledger.models.apply import CreditMemoApplyRequest
+
+    two_memo_lines = [from_memo_twice, {**from_memo_twice, "creditMemoItemId": "CMI-0002"}]
+    CreditMemoApplyRequest.model_validate(
+        apply_body("2026-11-02", invoices=[{"invoiceNumber": INV, "amount": "2.00", "items": two_memo_lines}])
+    )
+    # Listed again without its memo line, it may be paired with the same one: a repeat too.
+    unnamed = apply_body(
+        "2026-11-02", invoices=[{"invoiceNumber": INV, "amount": "2.00", "items": [from_memo_twice, twice]}]
+    )
+    refused(
+        line_level,
+        Problems,
+        line_level.apply_credit_memo,
+        CM,
+        unnamed,
+        match=r"^CM00000001, invoices\[0\]: item II-0101 is listed more than once in items: name the credit memo line",
+    )
 
 
 def test_schemas_of_the_apply_bodies(cli: Any) -> None:

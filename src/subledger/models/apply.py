@@ -8,6 +8,8 @@ apply body has the same shape without the credit memo side (the load file's appl
 
 Amounts are decimal strings or JSON numbers; a document's ``amount`` is the sum of its items when items are given.
 Only itemised parts may be negative (settling a negative line, Part 2 §10); a document's amount never is.
+Each invoice or debit memo is listed once, and each of its lines once within it (a credit memo may settle one
+line from several of its own lines, each named).
 """
 
 from __future__ import annotations
@@ -60,9 +62,31 @@ class ApplyPart(Model):
         if self.amount < 0:
             raise ValueError(f"amount {self.amount} must not be negative")
         items_sum_to(self.amount, self.items)
+        _each_line_once(self.items)
         if not self.items and self.amount == 0:
             raise ValueError("amount is zero and no items are given: nothing to apply")
         return self
+
+
+def _each_line_once(items: Sequence[ApplicationItem]) -> None:
+    """Refuse a part listing one line twice, as a write-off refuses an item given twice: the second was a slip (a
+    pasted line), and applying both would settle the line twice over. A credit memo may settle one line from
+    several of its own lines, each named; a line listed again without its memo line may be paired with the same
+    memo line (``settlement.pair_memo_lines``), so it is a repeat too."""
+    seen: dict[str, list[str | None]] = {}
+    for item in items:
+        memo_line = item.memo_line_id if isinstance(item, CreditMemoApplicationItem) else None
+        before = seen.setdefault(item.given, [])
+        if before and (memo_line is None or None in before or memo_line in before):
+            if memo_line is not None and memo_line in before:
+                raise ValueError(f"item {item.given} from {memo_line} is listed more than once in items")
+            hint = (
+                ": name the credit memo line each settles it from"
+                if isinstance(item, CreditMemoApplicationItem)
+                else ""
+            )
+            raise ValueError(f"item {item.given} is listed more than once in items{hint}")
+        before.append(memo_line)
 
 
 #: A document's id in the book is its number: the reference product's ``invoiceId`` and ``debitMemoId`` (its
