@@ -563,6 +563,40 @@ def test_cli_item_given_twice_is_refused_not_overwritten(line_level: Books, cli:
     assert dump(line_level.engine) == before
 
 
+def test_cli_bad_tax_item_refusals_are_audited_like_the_others(line_level: Books, cli: Any) -> None:
+    """A --tax-item the command line files under its item was refused before the operation, so the audit of
+    refusals missed it (an unknown --item, refused by the operation, was there); every one is there now."""
+    url = db_url(line_level)
+    before = dump(line_level.engine)
+    flags = ("--memo-date", "2026-11-16", "--idempotency-key", "wo-1")
+    cases = [
+        (("INV00000010", "--item", "II-0102=1.00", "--tax-item", "TI-9999=1.00"), "taxation item TI-9999 is not a"),
+        (("INV00000010", "--tax-item", "DTI-0001=1.00"), "taxation item DTI-0001 is not a"),
+        (("INV00000010", "--tax-item", "TI-0102=100.00"), "exceeds the open balance 17.50 of line TI-0102"),
+        (("INV00000010", "--item", "II-9999=1.00"), "item II-9999 is not an item of invoice INV00000010"),
+        (("INV00000099", "--tax-item", "TI-0102=1.00"), "no invoice INV00000099"),
+    ]
+    lines = []
+    for args, says in cases:
+        out = cli("invoice", "write-off", *args, *flags, db=url)
+        assert (out.code, out.out) == (1, ""), out.err
+        assert says in out.err
+        lines.append(out.err.removeprefix("error: ").rstrip("\n"))
+    assert lines[0] == "INV00000010, --tax-item: taxation item TI-9999 is not a taxation item of invoice INV00000010"
+    assert dump(line_level.engine) == before
+    with line_level.engine.connect() as conn:
+        rows = conn.execute(text("SELECT * FROM audit_refusals ORDER BY id")).mappings().all()
+    assert [(r["kind"], r["actor"], r["idempotency_key"], r["rule"]) for r in rows] == [
+        ("write-off-invoice", "admin", "wo-1", line) for line in lines
+    ]
+    assert json.loads(rows[0]["request"]) == {
+        "args": [
+            "INV00000010",
+            {"memoDate": "2026-11-16", "--item": ["II-0102=1.00"], "--tax-item": ["TI-9999=1.00"]},
+        ]
+    }
+
+
 def test_cli_item_amount_that_is_not_a_number_names_the_document(line_level: Books, cli: Any) -> None:
     """A bad amount in an item was named by its place alone (``items[0], amountWithoutTax``, and ``"document":
     "items[0]"`` in JSON), as if the item were a document of a load file."""

@@ -9,8 +9,9 @@ The request is the reference product's body (``--body FILE.json``) or the same f
 write-off (a taxation item is filed under the item it belongs to); ``--non-revenue CODE`` makes it non-revenue.
 """
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
 
@@ -34,6 +35,8 @@ from subledger.cli.common import (
     read_json_object,
     register,
 )
+
+T = TypeVar("T")
 
 WRITE_OFF_FIELDS = "memoDate, reasonCode, comment, revenueImpacting, nonRevenueWriteOffAccountingCode, amount, items"
 MemoDate = Annotated[
@@ -165,6 +168,34 @@ def _line_items(
     return entries
 
 
+def _audited(operation: str, number: str, asked: dict[str, Any], build: Callable[[], T]) -> T:
+    """``build()``: a part of the request the command line works out from the book (the item each --tax-item is
+    filed under). Its refusal (a taxation item of another document, or of none) is the operation's refusal, so it
+    is recorded in the audit under the operation's kind, as the refusals of the operation itself are."""
+    from subledger.errors import SubledgerError
+    from subledger.operations.base import checked_key, describe_request, record_once
+    from subledger.permissions import actor_name
+
+    try:
+        return build()
+    except CommandError:
+        raise  # no book at --db, an unreachable database: nothing to record it in
+    except SubledgerError as exc:
+        try:
+            key = checked_key(STATE.idempotency_key)
+        except SubledgerError:
+            key = None  # the operation refuses the key itself; the refusal at hand is this one
+        record_once(
+            books().engine,
+            kind=operation,
+            actor=actor_name(STATE.actor),
+            request_json=describe_request((number, {k: v for k, v in asked.items() if v is not None}), {}),
+            idempotency_key=key,
+            error=exc,
+        )
+        raise
+
+
 def request(body: Path | None, given: dict[str, Any]) -> dict[str, Any] | Path:
     """The request body: the ``--body`` file, with the flags given on the command line taking precedence."""
     given = {k: v for k, v in given.items() if v is not None}
@@ -234,7 +265,10 @@ def _write_off(group: typer.Typer, kind: str) -> None:
             given["revenueImpacting"] = "No"
         item_pairs, tax_pairs = _pairs(item, "--item"), _pairs(tax_item, "--tax-item")
         if item_pairs or tax_pairs:
-            given["items"] = _line_items(kind, number, item_pairs, tax_pairs)
+            asked = {**given, "--item": item, "--tax-item": tax_item}
+            given["items"] = _audited(
+                operation, number, asked, lambda: _line_items(kind, number, item_pairs, tax_pairs)
+            )
         data = request(body, given)
         result, run = _run(operation, number, data)
         _report_write_off(result, run)
