@@ -69,6 +69,33 @@ def test_list_with_filters(cli: Any, story: Books) -> None:
     assert cli("list", "invoices", "--as-of", "yesterday", db=url).code == 2
 
 
+def test_a_filter_no_row_can_match_is_named_not_an_empty_list(cli: Any, seed003: Books) -> None:
+    """``--status posted`` (the case) and a mistyped ``--account`` listed nothing and exited 0, so a newcomer read
+    that the book had no such invoices; a --period the calendar lacks was refused already."""
+    url = db_url(seed003)
+    cases = [
+        (
+            ("invoices", "--status", "posted"),
+            2,
+            "error: Invalid value for '--status': no invoice has status 'posted'; choose from Draft, Posted, Canceled "
+            "(see --help)",
+        ),
+        (
+            ("payments", "--status", "Posted"),
+            2,
+            "error: Invalid value for '--status': no payment has status 'Posted'; choose from Draft, Processing, "
+            "Processed, Canceled (see --help)",
+        ),
+        (("invoices", "--account", "A0000001"), 1, "error: --account: no customer account A0000001"),
+        (("payments", "--account", "A0000001"), 1, "error: --account: no customer account A0000001"),
+    ]
+    for args, code, line in cases:
+        said = cli("list", *args, db=url)
+        assert (said.code, said.out, said.err) == (code, "", line + "\n")
+    assert len(cli("list", "invoices", "--status", "Posted", "--account", "A00000001", "--json", db=url).json()) == 2
+    assert cli("list", "debit-memos", "--account", "A00000001", "--json", db=url).json() == []
+
+
 def test_aging_ties_to_the_receivable_control_balance(cli: Any, story: Books) -> None:
     url = db_url(story)
     for day in ("2026-10-31", "2026-11-16", "2026-11-30"):

@@ -53,6 +53,16 @@ CONTROL_TYPES = ("AccountsReceivable", "On-Account Receivable")
 WRITE_OFF_OPERATION = "write-off"
 
 
+def known_account(conn: Connection, number: str, field: str = "--account") -> str:
+    """``number`` if the book has that customer account; a list filtered by a mistyped one would be empty."""
+    found = conn.execute(
+        select(customer_accounts.c.account_number).where(customer_accounts.c.account_number == number)
+    ).first()
+    if found is None:
+        raise NotFound(f"no customer account {number}", field=field)
+    return number
+
+
 def period_range(conn: Connection, name: str, field: str = "--period") -> tuple[dt.date, dt.date]:
     row = conn.execute(select(periods.c.start_date, periods.c.end_date).where(periods.c.name == name)).first()
     if row is None:

@@ -76,6 +76,21 @@ FILTERS = (
 )
 
 
+def _known_status(which: str, status: str | None) -> None:
+    """A status no document (payment) can have is a usage mistake, typically its case (``posted``): the statuses
+    are named, as typer names the choices of an option."""
+    from typing import get_args
+
+    from subledger.models.documents import DocumentStatus, PaymentStatus
+
+    known = get_args(PaymentStatus if which == "payments" else DocumentStatus)
+    if status is not None and status not in known:
+        raise typer.BadParameter(
+            f"no {which.removesuffix('s').replace('-', ' ')} has status {status!r}; choose from {', '.join(known)}",
+            param_hint="'--status'",
+        )
+
+
 def _register_list(which: str, doc: str, table: Callable[[list[dict[str, Any]]], None]) -> None:
     """``subledger list WHICH``: the rows ``reports.list_payments`` or ``reports.list_documents`` gives for the
     options, as JSON or as ``table`` prints them."""
@@ -84,10 +99,17 @@ def _register_list(which: str, doc: str, table: Callable[[list[dict[str, Any]]],
         from subledger import reports
 
         filters["as_of"] = _date(filters.pop("as_of"), "--as-of")
-        if which == "payments":
-            _show(lambda conn: reports.list_payments(conn, **filters), table)
-        else:
-            _show(lambda conn: reports.list_documents(conn, which, **filters), table)
+        _known_status(which, filters["status"])
+
+        def rows(conn: Any) -> Any:
+            # A filter naming what the book cannot hold is a mistake, not an empty list (as --period is).
+            if filters["account"] is not None:
+                reports.known_account(conn, filters["account"])
+            if which == "payments":
+                return reports.list_payments(conn, **filters)
+            return reports.list_documents(conn, which, **filters)
+
+        _show(rows, table)
 
     options = FILTERS if which == "payments" else (*FILTERS, option_param("source", Source))
     list_rows.__signature__ = inspect.Signature(list(options))  # type: ignore[attr-defined]

@@ -18,6 +18,7 @@ from subledger.money import is_exact_for
 from subledger.posting import PaymentType
 
 DocumentStatus = Literal["Draft", "Posted", "Canceled"]
+PaymentStatus = Literal["Draft", "Processing", "Processed", "Canceled"]
 ProcessingType = Literal["Charge", "Discount"]
 
 
@@ -246,7 +247,7 @@ class Payment(Model):
     number: Id
     account_number: Id
     type: PaymentType = "External"
-    status: Literal["Draft", "Processing", "Processed", "Canceled"] = "Processed"
+    status: PaymentStatus = "Processed"
     effective_date: Date
     currency: str = Field(pattern=r"^[A-Z]{3}$")
     amount: Amount
