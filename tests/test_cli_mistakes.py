@@ -151,6 +151,8 @@ def _env_cases(tmp: Path) -> Iterator[tuple[str, str, int, str]]:
     yield "truncated", f"sqlite:///{tmp / 'truncated.db'}", 1, "is damaged"
     yield "unknown dialect", "oracle9+nodriver://scott@host/db", 2, "unknown database kind"
     yield "not a URL", "books.db", 2, "is not a database URL"
+    # `--db "$BOOK"` with BOOK unset: it ran on $SUBLEDGER_DB's book, or the default one, instead.
+    yield "empty", "", 2, "--db is empty"
     yield "closed port", "postgresql+psycopg://postgres@127.0.0.1:1/books", 1, "cannot open the database"
 
 
@@ -177,6 +179,17 @@ def test_options_before_and_after_the_subcommand(cli: Any, tmp_path: Path) -> No
     ):
         assert "no book at" in one_line(cli(*args), 1, json_out=True)
     assert not (tmp_path / "missing.db").exists()
+
+
+def test_an_empty_db_never_falls_through_to_subledger_db(cli: Any, seed003: Books) -> None:
+    """A script's `--db "$BOOK"` with BOOK unset wrote off on the book $SUBLEDGER_DB names."""
+    before = dump(seed003.engine)
+    for args in (("--db", "", "invoice", "write-off"), ("invoice", "write-off", "--db", "")):
+        said = cli(*args, "INV00000002", "--memo-date", "2026-11-16", db=db_url(seed003))
+        assert one_line(said, 2) == (
+            "error: --db is empty: give the book's URL (sqlite:///FILE.db or postgresql+psycopg://USER@HOST/DB)"
+        )
+    assert dump(seed003.engine) == before
 
 
 def test_init_in_a_missing_directory_creates_nothing(cli: Any, tmp_path: Path) -> None:

@@ -235,7 +235,16 @@ def read_json_object(path: Path, what: str = "request body") -> dict[str, Any]:
 
 
 def database_url(db: str | None = None) -> str:
-    return db or STATE.db or os.environ.get("SUBLEDGER_DB") or "sqlite:///subledger.db"
+    given = db if db is not None else STATE.db
+    if given == "":
+        # `--db "$BOOK"` with BOOK unset: falling through to $SUBLEDGER_DB or the default would run the command,
+        # a write included, on another book than the one meant.
+        raise CommandError(
+            "--db is empty: give the book's URL (sqlite:///FILE.db or postgresql+psycopg://USER@HOST/DB)",
+            code="bad-database",
+            exit_code=USAGE,
+        )
+    return given or os.environ.get("SUBLEDGER_DB") or "sqlite:///subledger.db"
 
 
 def engine(db: str | None = None, *, creating: bool = False) -> Any:
