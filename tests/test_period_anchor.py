@@ -58,6 +58,19 @@ def test_an_edited_amount_shows(seed003: Books, cli: Any) -> None:
     assert "the journal no longer gives the fingerprint and seal recorded at close" in shown.err
 
 
+def test_period_show_json_of_an_anchor_that_no_longer_holds_is_one_json_document(seed003: Books, cli: Any) -> None:
+    """Under --json the anchor was printed and then the refusal as a second JSON object on stdout: a script's
+    json.loads failed on the answer it most needed. Now one object (``holds`` false), exit 1."""
+    fingerprint, _ = _recorded(_closed(seed003))
+    with raw(seed003) as conn, unguarded(conn, LINE_UPDATES):
+        conn.execute(text("UPDATE journal_lines SET debit = debit * 2 WHERE entry_seq = 1 AND debit > 0"))
+    shown = cli("period", "show", "2026-10", "--json", db=db_url(seed003))
+    assert (shown.code, shown.err) == (1, "")
+    answer = shown.json()
+    assert (answer["fingerprint"], answer["holds"]) == (fingerprint, False)
+    assert answer["journal_fingerprint"] != fingerprint
+
+
 def test_a_consistent_forgery_passes_the_check_but_not_the_seal_kept_outside(seed003: Books, cli: Any) -> None:
     """Every description rewritten, every chain rehashed and every seal recomputed and stored: the database agrees
     with itself, and only the seal printed at close tells."""

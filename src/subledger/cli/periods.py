@@ -67,6 +67,10 @@ def show(name: Name) -> None:
     if STATE.json:
         dates = {"start": found.start.isoformat(), "end": found.end.isoformat()}
         print_json({**found.__dict__, **dates, "holds": found.holds})
+        if not found.holds:
+            # The answer says so ("holds": false), as `check --json` reports a failing check: a second JSON
+            # object after it would make stdout unreadable to the script that needs it most.
+            raise typer.Exit(1)
     else:
         out(f"{found.period}: {found.start} to {found.end}, {found.status}")
         for what, recorded, now in (
