@@ -13,6 +13,7 @@ import os
 import re
 import signal
 import socket
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -319,6 +320,36 @@ def test_bad_files_are_one_line_and_write_nothing(cli: Any, seed003: Books, tmp_
             assert SAYS[name] in line, (name, argv, line)
             assert one_line(cli(*argv, "--json", db=url), 1, json_out=True)
     assert dump(seed003.engine) == before
+
+
+def test_a_load_file_or_body_from_a_pipe(cli: Any, books: Books) -> None:
+    """``subledger load <(curl ...)``: the file was read twice and the pipe gave nothing the second time ("the
+    input is empty"). A pipe is read once now; a device that never ends (``/dev/zero``) is refused, not read
+    forever."""
+    url = db_url(books)
+    text = example("seed-003-books.json").read_bytes()
+    read, write = os.pipe()
+
+    def give() -> None:
+        os.write(write, text)
+        os.close(write)
+
+    writer = threading.Thread(target=give)
+    writer.start()
+    try:
+        loaded = cli("load", f"/dev/fd/{read}", "--json", db=url)
+    finally:
+        writer.join()
+        os.close(read)
+    assert loaded.code == 0, loaded.err
+    assert loaded.json()["loaded"] == {"Invoice": 2, "Payment": 1, "accounts": 1}
+    before = dump(books.engine)
+    with at_most(60):
+        endless = one_line(cli("load", "/dev/zero", db=url), 1)
+        body = one_line(cli("invoice", "write-off", "INV00000002", "--body", "/dev/zero", db=url), 1)
+    assert endless == "error: /dev/zero is a pipe or device giving more than 64 MB: save it to a file and give that"
+    assert body == f"error: INV00000002: {endless.removeprefix('error: ')}"
+    assert dump(books.engine) == before
 
 
 def test_bad_out_of_export_beancount(cli: Any, seed003: Books, tmp_path: Path) -> None:

@@ -163,8 +163,28 @@ def decode_text(raw: bytes | str, *, document: str | None) -> str:
         raise not_utf8(exc, document=document) from None
 
 
+#: The most a pipe or device (``<(curl ...)``, ``/dev/stdin``) may give: it is read whole into memory, being
+#: readable once, and one that never ends (``/dev/zero``) must not hang the command or fill the memory.
+MAX_STREAM = 64 << 20
+
+
+def is_stream(path: Path) -> bool:
+    """A path that exists and is neither a regular file nor a directory: a pipe, a device, a socket."""
+    return path.exists() and not path.is_file() and not path.is_dir()
+
+
 def read_bytes(path: Path, *, document: str | None) -> bytes:
     try:
+        if is_stream(path):
+            with path.open("rb") as stream:
+                raw = stream.read(MAX_STREAM + 1)
+            if len(raw) > MAX_STREAM:
+                raise InvalidInput(
+                    f"{path} is a pipe or device giving more than {MAX_STREAM >> 20} MB: save it to a file and give "
+                    "that",
+                    document=document,
+                )
+            return raw
         return path.read_bytes()
     except IsADirectoryError:
         raise InvalidInput(f"{path} is a directory, not a JSON file", document=document) from None

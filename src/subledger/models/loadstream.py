@@ -26,6 +26,7 @@ from subledger.models.base import Model
 from subledger.models.documents import CreditMemo, CustomerAccount, DebitMemo, Invoice, LoadFile, Payment
 from subledger.models.jsonio import (
     JsonReader,
+    is_stream,
     key_path,
     malformed,
     not_utf8,
@@ -283,6 +284,11 @@ def load_source(data: Any) -> LoadSource:
     """The records of a load file given as a path, JSON bytes or text, a dict or a ``LoadFile``."""
     if isinstance(data, Path):
         path = data
+        if is_stream(path):
+            # A pipe (``<(curl ...)``) can be read once: the two passes read what it gave, kept in memory. Read
+            # from the pipe twice, the second pass found it empty ("the input is empty").
+            given = read_bytes(path, document=None)
+            return _FileSource(lambda: io.BytesIO(given))
         read_bytes_check(path)
         return _FileSource(lambda: path.open("rb"))
     if isinstance(data, str):
