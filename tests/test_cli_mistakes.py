@@ -154,6 +154,9 @@ def _env_cases(tmp: Path) -> Iterator[tuple[str, str, int, str]]:
     yield "not a URL", "books.db", 2, "is not a database URL"
     # `--db "$BOOK"` with BOOK unset: it ran on $SUBLEDGER_DB's book, or the default one, instead.
     yield "empty", "", 2, "--db is empty"
+    # SQLAlchemy's refusal of this one ran over five lines; an in-memory book said "no such table: documents".
+    yield "two slashes", "sqlite://books.db", 2, "a SQLite URL names its file after three slashes (sqlite:///books.db)"
+    yield "in memory", "sqlite:///:memory:", 2, "sqlite:///:memory: names no database file"
     yield "closed port", "postgresql+psycopg://postgres@127.0.0.1:1/books", 1, "cannot open the database"
 
 

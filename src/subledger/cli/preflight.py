@@ -88,9 +88,23 @@ def open_engine(raw_url: str, *, creating: bool = False) -> Any:
         ) from None
     shown = url.render_as_string(hide_password=True)
     if url.get_backend_name() == "sqlite":
+        if url.host:  # sqlite://books.db: the file was taken for a host
+            raise CommandError(
+                f"{raw_url}: a SQLite URL names its file after three slashes (sqlite:///{url.database or url.host})"
+                ", four for an absolute path: check --db",
+                code="bad-database",
+                exit_code=USAGE,
+            )
         path = _sqlite_path(url)
-        if path is not None:
-            _check_sqlite(shown, path, creating=creating)
+        if path is None:
+            # An in-memory database is gone when the command ends: nothing to read, nowhere to keep a book.
+            raise CommandError(
+                f"{raw_url} names no database file (in memory, a book is gone when the command ends): give "
+                "sqlite:///FILE.db",
+                code="bad-database",
+                exit_code=USAGE,
+            )
+        _check_sqlite(shown, path, creating=creating)
     try:
         bound = make_engine(raw_url)
     except NoSuchModuleError:
@@ -100,7 +114,9 @@ def open_engine(raw_url: str, *, creating: bool = False) -> Any:
             exit_code=USAGE,
         ) from None
     except (ArgumentError, ImportError, TypeError, ValueError) as exc:
-        raise CommandError(f"{shown}: {exc}: check --db", code="bad-database", exit_code=USAGE) from None
+        # The driver's first line: some (SQLAlchemy's URL forms) go on for lines, and a refusal is one.
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise CommandError(f"{shown}: {first}: check --db", code="bad-database", exit_code=USAGE) from None
     if bound.dialect.name == "sqlite":
         return bound
     try:
