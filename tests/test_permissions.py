@@ -246,11 +246,25 @@ def test_the_administrators_permissions_are_the_books_own(books: Books, tmp_path
 def test_bad_actors_file(books: Books, tmp_path: Path) -> None:
     path = tmp_path / "actors.toml"
     path.write_text('[actors.clerk]\npermissions = ["Delete Everything"]\n')
-    with pytest.raises(SubledgerError, match="invalid actors file"):
+    with pytest.raises(SubledgerError, match=r"actors.clerk.permissions\[0\]: Input should be 'Enhanced Write-off'"):
         books.import_actors(path)
     path.write_text("[actors.clerk\n")
     with pytest.raises(SubledgerError, match="invalid actors file"):
         books.import_actors(path)
+
+
+def test_an_actors_file_of_the_wrong_shape_is_one_line_per_key(books: Books, cli: Any, tmp_path: Path) -> None:
+    """pydantic's own text was printed: four lines per problem, the last a web address."""
+    path = tmp_path / "actors.toml"
+    path.write_text('[actors.clerk]\npermisions = ["Reverse Invoice"]\n[actors.boss]\npermissions = "Manage Actors"\n')
+    before = dump(books.engine)
+    said = cli("actor", "import", str(path), db=db_url(books))
+    assert (said.code, said.out) == (1, "")
+    assert said.err.splitlines() == [
+        f"error: {path}, actors.clerk.permisions: unknown field",
+        f"error: {path}, actors.boss.permissions: Input should be a valid array",
+    ]
+    assert dump(books.engine) == before
 
 
 def test_a_book_from_before_migration_0005_keeps_its_administrator(engine: Engine) -> None:

@@ -25,6 +25,7 @@ from typing import Literal, get_args
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from subledger.errors import PermissionDenied, Problem, Problems
+from subledger.models.errors import validation_problems
 
 Permission = Literal[
     "Enhanced Write-off",
@@ -94,6 +95,9 @@ def read_actors_file(path: Path) -> dict[str, frozenset[str]]:
         raise Problems([Problem(str(path), None, f"cannot read the actors file: {exc.strerror}")]) from None
     except UnicodeDecodeError:
         raise Problems([Problem(str(path), None, "the actors file is not UTF-8 text: save it as UTF-8")]) from None
-    except (tomllib.TOMLDecodeError, ValidationError) as exc:
+    except tomllib.TOMLDecodeError as exc:
         raise Problems([Problem(str(path), None, f"invalid actors file: {exc}")]) from None
+    except ValidationError as exc:
+        # Each problem named by its key, one line each (pydantic's own text ran over lines, with a web address).
+        raise Problems(validation_problems(exc, None, document=str(path))) from None
     return {name: frozenset(s.permissions) for name, s in spec.actors.items()}
