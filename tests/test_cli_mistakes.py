@@ -203,6 +203,25 @@ def test_init_in_a_missing_directory_creates_nothing(cli: Any, tmp_path: Path) -
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_refused_first_init_leaves_no_database_file(cli: Any, tmp_path: Path) -> None:
+    """A calendar folder without periods (or a chart that does not parse) was refused, and the audit of the
+    refusal had opened books.db, left behind as an empty database."""
+    (tmp_path / "calendar").mkdir()
+    (tmp_path / "chart").mkdir()
+    (tmp_path / "chart" / "chart.beancount").write_text("garbage\n")
+    url = f"sqlite:///{tmp_path / 'books.db'}"
+    before = tree(tmp_path)
+    assert one_line(cli("init", "--periods", str(tmp_path / "calendar"), db=url), 1).endswith(
+        "calendar: no accounting periods found"
+    )
+    assert one_line(cli("init", "--chart", str(tmp_path / "chart"), db=url), 1).endswith("Invalid token: 'garbage'")
+    assert tree(tmp_path) == before
+    assert cli("init", db=url).code == 0
+    # A book that is there is kept, whatever a later init says.
+    assert one_line(cli("init", "--periods", str(tmp_path / "calendar"), db=url), 1)
+    assert cli("period", "list", db=url).code == 0
+
+
 @pytest.mark.pg
 def test_unknown_postgresql_database(cli: Any, books: Books) -> None:
     if books.engine.dialect.name != "postgresql":

@@ -107,6 +107,10 @@ def init(
     for directory, what in ((chart, "chart of accounts directory"), (periods, "calendar directory")):
         if directory is not None and not directory.is_dir():
             raise CommandError(f"{what} {directory} is not a directory: check the path", code="file-not-found")
+    from subledger.cli.common import database_url
+    from subledger.cli.preflight import discard_if_bookless, new_sqlite_file
+
+    made = new_sqlite_file(database_url())
     book = books(creating=True)
     from subledger.api import DEFAULT_CHART, DEFAULT_PERIODS
     from subledger.settings import BookSettings
@@ -116,7 +120,15 @@ def init(
         mirroring_rule=mirroring_rule,
         non_revenue_tax_to_write_off_code=non_revenue_tax_to_write_off_code,
     )
-    result = book.init(chart=chart or DEFAULT_CHART, periods=periods or DEFAULT_PERIODS, settings=settings)
+    try:
+        result = book.init(chart=chart or DEFAULT_CHART, periods=periods or DEFAULT_PERIODS, settings=settings)
+    except BaseException:
+        if made is not None:
+            # A refused first init (a calendar without periods, a chart that does not parse) opened the file to
+            # audit the refusal, which made it: nothing is written, so nothing is left behind either.
+            book.engine.dispose()
+            discard_if_bookless(made)
+        raise
     if STATE.json:
         print_json(result)
         return

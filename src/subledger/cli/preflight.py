@@ -131,6 +131,36 @@ def open_engine(raw_url: str, *, creating: bool = False) -> Any:
     return bound
 
 
+def new_sqlite_file(raw_url: str) -> Path | None:
+    """The SQLite file ``raw_url`` names, when it does not exist yet (the one ``init`` is about to create)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        url = make_url(raw_url)
+    except ArgumentError:
+        return None
+    path = _sqlite_path(url) if url.get_backend_name() == "sqlite" else None
+    return path if path is not None and not path.exists() else None
+
+
+def discard_if_bookless(path: Path) -> None:
+    """Remove the SQLite file at ``path`` (with its -wal and -shm) if it holds no table: a file this command
+    created and wrote nothing to. A file holding anything is kept."""
+    if not path.is_file():
+        return
+    try:
+        with sqlite3.connect(path) as conn:
+            tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+        conn.close()
+    except sqlite3.DatabaseError:
+        return
+    if tables:
+        return
+    for leftover in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        leftover.unlink(missing_ok=True)
+
+
 def unreachable(shown: str, exc: BaseException) -> CommandError:
     """A database that cannot be reached: the driver's first line says why (no such database, refused...)."""
     reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()
