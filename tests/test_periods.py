@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sqlite3
 import threading
 import time
 from collections import Counter
@@ -430,13 +429,27 @@ def test_a_period_name_must_be_safe_as_a_file_name(cli: Any, tmp_path: Path) -> 
     assert refused.code == 1
     rule = "must be letters, digits and . _ - only, starting with a letter or digit (it names the period's ledger file)"
     assert refused.err.splitlines() == [
-        f"error: 2026.csv:2, name: Value error, '../../evil' {rule}",
-        f"error: 2026.csv:3, name: Value error, '2026/02' {rule}",
-        f"error: 2026.csv:4, name: Value error, ' Mar 26 ' {rule}",
+        f"error: 2026.csv:2, name: '../../evil' {rule}",
+        f"error: 2026.csv:3, name: '2026/02' {rule}",
+        f"error: 2026.csv:4, name: ' Mar 26 ' {rule}",
         "error: 2026.csv:6, name: String should have at most 64 characters",
     ]
-    with sqlite3.connect(tmp_path / "books.db") as conn:  # the calendar is read before anything is written
-        assert conn.execute("SELECT name FROM sqlite_master").fetchall() == []
+    assert not (tmp_path / "books.db").exists()  # the calendar is read before anything is written
+
+
+def test_a_calendar_file_that_is_not_utf8_is_named(cli: Any, tmp_path: Path) -> None:
+    """It said "the input is not UTF-8 text", naming no file; a file saved with a byte-order mark (a spreadsheet's
+    "CSV UTF-8") lost its first column's name and every row was refused."""
+    calendar = tmp_path / "periods"
+    calendar.mkdir()
+    header = "name,start_date,end_date,fiscal_year,fiscal_quarter\n"
+    (calendar / "2026.csv").write_bytes(header.encode() + "2026-01,2026-01-01,2026-01-31,2026,1 é\n".encode("latin-1"))
+    url = f"sqlite:///{tmp_path / 'books.db'}"
+    refused = cli("init", "--periods", str(calendar), db=url)
+    assert (refused.code, refused.err) == (1, "error: 2026.csv: not UTF-8 text (byte 0xe9): save it as UTF-8\n")
+    year = (Path(__file__).parent.parent / "periods" / "2026.csv").read_text()
+    (calendar / "2026.csv").write_text("\ufeff" + year, encoding="utf-8")
+    assert cli("init", "--periods", str(calendar), db=url).code == 0
 
 
 def test_a_calendar_year_must_join_the_books_periods_without_a_gap(seed003: Books, tmp_path: Path) -> None:

@@ -55,14 +55,25 @@ def load_calendar(path: Path) -> list[PeriodDefinition]:
     problems: list[Problem] = []
     periods: list[PeriodDefinition] = []
     for file in files:
-        with file.open(newline="") as handle:
-            for lineno, row in enumerate(csv.DictReader(handle), start=2):
-                try:
-                    periods.append(PeriodDefinition.model_validate(row))
-                except ValidationError as exc:
-                    problems.extend(
-                        Problem(f"{file.name}:{lineno}", ".".join(map(str, e["loc"])), e["msg"]) for e in exc.errors()
+        try:
+            # UTF-8 whatever the locale: the file is named when it is not (the reader's error named no file).
+            with file.open(newline="", encoding="utf-8-sig") as handle:
+                rows = list(csv.DictReader(handle))
+        except UnicodeDecodeError as exc:
+            problems.append(
+                Problem(file.name, None, f"not UTF-8 text (byte 0x{exc.object[exc.start]:02x}): save it as UTF-8")
+            )
+            continue
+        for lineno, row in enumerate(rows, start=2):
+            try:
+                periods.append(PeriodDefinition.model_validate(row))
+            except ValidationError as exc:
+                problems.extend(
+                    Problem(
+                        f"{file.name}:{lineno}", ".".join(map(str, e["loc"])), e["msg"].removeprefix("Value error, ")
                     )
+                    for e in exc.errors()
+                )
     periods.sort(key=lambda p: p.start_date)
     if not periods and not problems:
         problems.append(Problem(str(path), None, "no accounting periods found"))
