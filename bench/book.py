@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from subledger.journal import Entry, EntryBuilder, chain_rows
+from subledger.journal import Entry, EntryBuilder, Tag, chain_rows
 from subledger.money import quantize
 from subledger.operations.documents import posting_entries
 from subledger.operations.settlement import Applications, PaymentSource, fifo
@@ -278,7 +278,7 @@ def direct_book(lines: int, operation_id: int, *, seed: int = 8, chunk_invoices:
                 date=date,
                 currency=p["currency"],
                 document_number=p["number"],
-                tag="payment",
+                tag=Tag.PAYMENT,
                 description=f"External payment {p['number']}",
             )
             builder.add(TransactionType.EXTERNAL_PAYMENT, amount, CODES, None)

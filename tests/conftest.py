@@ -25,7 +25,7 @@ from sqlalchemy import Connection, Engine, MetaData, select, text
 
 from subledger.api import Books
 from subledger.checks import CheckReport
-from subledger.journal import Entry, post
+from subledger.journal import Entry, Tag, post
 from subledger.posting import Line, TransactionType
 from subledger.storage.db import make_engine
 from subledger.storage.types import Money
@@ -258,7 +258,7 @@ def post_entry(conn: Connection, date: str, period: str, lines: list[Line], acco
         TransactionType.EXTERNAL_PAYMENT,
         "USD",
         "HAND-1",
-        "payment",
+        Tag.PAYMENT,
         "by hand",
         tuple(lines),
     )

@@ -36,7 +36,7 @@ from subledger.canonical import posting_text
 from subledger.checks import CHECKS
 from subledger.export.beancount import export_period
 from subledger.fingerprint import period_fingerprint
-from subledger.journal import Entry, post
+from subledger.journal import Entry, Tag, post
 from subledger.plugins.closed_periods import fingerprint
 from subledger.posting import Line, TransactionType
 from subledger.storage import cursor
@@ -415,7 +415,7 @@ def test_entry_in_a_currency_the_sql_does_not_format_still_chains(seed003: Books
             TransactionType.EXTERNAL_PAYMENT,
             "JPY",
             "HAND-1",
-            "payment",
+            Tag.PAYMENT,
             "by hand",
             (Line("Cash", Decimal(500), Decimal(0)), Line("Other Revenue", Decimal(0), Decimal(500))),
         )

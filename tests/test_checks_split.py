@@ -18,7 +18,7 @@ from sqlalchemy import text
 from conftest import failing, money, raw, unguarded
 from subledger.api import Books
 from subledger.checks import gather
-from subledger.journal import Entry, post
+from subledger.journal import Entry, Tag, post
 from subledger.posting import Line, TransactionType
 from subledger.storage import forked, journal_pass
 from subledger.storage.db import make_engine
@@ -119,7 +119,7 @@ def _post_one(conn: Any) -> None:
         TransactionType.EXTERNAL_PAYMENT,
         "USD",
         "HAND-2",
-        "payment",
+        Tag.PAYMENT,
         "landed between the reads",
         (Line("Cash", five, zero), Line("Other Revenue", zero, five)),
     )

@@ -190,3 +190,16 @@ def test_journal_by_the_tag_its_help_names(cli: Any, seed003: Books) -> None:
     assert [len(entries) for entries in found.values()] == [2, 2, 2]
     assert found["writeoff"] == found["write-off"] == found["#write-off"]
     assert {e["tag"] for e in found["writeoff"]} == {"write-off"}
+
+
+def test_a_tag_no_entry_can_carry_is_a_usage_error_naming_the_tags(cli: Any, seed003: Books) -> None:
+    """``journal --tag writeof`` (a typo) printed an empty journal and exit 0, as if the book had no write-off; it is
+    a mistake on the command line now, naming every tag an entry can carry (refund and recovery included)."""
+    url = db_url(seed003)
+    refused = cli("journal", "--tag", "writeof", db=url)
+    assert (refused.code, refused.out) == (2, "")
+    assert refused.err == (
+        "error: Invalid value for '--tag': no tag 'writeof'; choose from invoice, debit-memo, credit-memo, payment, "
+        "application, write-off, reversal, adjustment, refund, recovery (see --help)\n"
+    )
+    assert cli("journal", "--tag", "refund", "--json", db=url).json() == []

@@ -13,7 +13,7 @@ from sqlalchemy.exc import DBAPIError
 
 from subledger.api import Books
 from subledger.errors import UnbalancedEntry
-from subledger.journal import Entry
+from subledger.journal import Entry, Tag
 from subledger.posting import Line, TransactionType
 from subledger.storage.schema import journal_entries, journal_lines
 
@@ -26,7 +26,7 @@ def test_unbalanced_entry_is_refused_when_built() -> None:
             transaction_type=TransactionType.INVOICE_ITEM,
             currency="USD",
             document_number="INV1",
-            tag="invoice",
+            tag=Tag.INVOICE,
             description="x",
             lines=[Line("Cash", Decimal(10), Decimal(0)), Line("Sales Revenue", Decimal(0), Decimal(9))],
         )

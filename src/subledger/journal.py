@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from enum import StrEnum
 from typing import Protocol
 
 from sqlalchemy import Connection, select
@@ -27,17 +28,21 @@ from subledger.storage.schema import customer_accounts, journal_entries, journal
 #: Bound parameters per ``IN (...)`` list: SQLite allows at most 32,766 variables in one statement.
 _IN_CHUNK = 10_000
 
-#: The tag each kind of journal entry carries in the Beancount ledger.
-TAGS = (
-    "invoice",
-    "debit-memo",
-    "credit-memo",
-    "payment",
-    "application",
-    "write-off",
-    "reversal",
-    "adjustment",
-)
+
+class Tag(StrEnum):
+    """What kind of business event a journal entry records: stored with it, hashed, and written as its tag in the
+    Beancount ledger (``#write-off``)."""
+
+    INVOICE = "invoice"
+    DEBIT_MEMO = "debit-memo"
+    CREDIT_MEMO = "credit-memo"
+    PAYMENT = "payment"
+    APPLICATION = "application"
+    WRITE_OFF = "write-off"
+    REVERSAL = "reversal"
+    ADJUSTMENT = "adjustment"
+    REFUND = "refund"
+    RECOVERY = "recovery"
 
 
 @dataclass(frozen=True)
@@ -47,7 +52,7 @@ class Entry:
     transaction_type: TransactionType
     currency: str
     document_number: str
-    tag: str
+    tag: Tag
     description: str
     lines: tuple[Line, ...]
     related_number: str | None = None
@@ -61,7 +66,7 @@ class Entry:
         transaction_type: TransactionType,
         currency: str,
         document_number: str,
-        tag: str,
+        tag: Tag,
         description: str,
         lines: Iterable[Line],
         related_number: str | None = None,
@@ -111,14 +116,14 @@ class EntryBuilder:
     date: dt.date
     currency: str
     document_number: str
-    tag: str
+    tag: Tag
     description: str
     related_number: str | None = None
     _lines: dict[TransactionType, list[Line]] = field(default_factory=lambda: defaultdict(list))
 
     @classmethod
     def of(
-        cls, source: Posting, date: dt.date, related_number: str | None, *, tag: str, description: str
+        cls, source: Posting, date: dt.date, related_number: str | None, *, tag: Tag, description: str
     ) -> EntryBuilder:
         """A builder for what ``source`` (a document or payment) posts on ``date``: its account, number and currency."""
         return cls(source.account_number, date, source.currency, source.number, tag, description, related_number)

@@ -230,13 +230,24 @@ def journal(
     """Print journal entries with their lines and descriptions."""
     from subledger import queries
 
+    wanted = None if tag is None else _tag(tag)
     with engine().connect() as conn:
         entries = list(queries.journal(conn, document=document, period=period))
-    if tag is not None:
-        # As the ledger spells it (write-off, #write-off), or without its hyphens (writeoff).
-        wanted = tag.removeprefix("#").replace("-", "").lower()
-        entries = [e for e in entries if e.tag.replace("-", "") == wanted]
+    if wanted is not None:
+        entries = [e for e in entries if e.tag == wanted]
     if STATE.json:
         print_json(entries)
         return
     print_journal(entries)
+
+
+def _tag(given: str) -> str:
+    """The tag ``given`` names, as the ledger spells it (write-off, #write-off) or without its hyphens (writeoff); a
+    tag no entry can carry is a mistake on the command line (exit 2), naming the tags, not an empty journal."""
+    from subledger.journal import Tag
+
+    wanted = given.removeprefix("#").replace("-", "").lower()
+    for known in Tag:
+        if known.replace("-", "") == wanted:
+            return known.value
+    raise typer.BadParameter(f"no tag {given!r}; choose from {', '.join(Tag)}", param_hint="'--tag'")

@@ -58,7 +58,7 @@ from subledger.errors import (
     UnknownReasonCode,
     WrongSign,
 )
-from subledger.journal import EntryBuilder, post
+from subledger.journal import EntryBuilder, Tag, post
 from subledger.models.adjustments import (
     DEFAULT_REASON_CODE,
     AdjustedInvoiceItem,
@@ -338,7 +338,7 @@ class _Adjuster:
                 currency=invoice.currency,
                 document_number=number,
                 related_number=invoice.number,
-                tag="adjustment",
+                tag=Tag.ADJUSTMENT,
                 description=f"{r.type} adjustment {number} of invoice {invoice.number} line {p.line.id}",
             )
             signed = r.amount if r.type == "Credit" else -r.amount

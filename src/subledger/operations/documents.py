@@ -6,14 +6,14 @@ posts exactly as a loaded one would. Which transaction type each line posts is `
 
 from __future__ import annotations
 
-from subledger.journal import Entry, EntryBuilder
+from subledger.journal import Entry, EntryBuilder, Tag
 from subledger.posting import DocumentKind, line_type
 from subledger.state import DocumentState
 
 TAG_OF = {
-    DocumentKind.INVOICE: "invoice",
-    DocumentKind.DEBIT_MEMO: "debit-memo",
-    DocumentKind.CREDIT_MEMO: "credit-memo",
+    DocumentKind.INVOICE: Tag.INVOICE,
+    DocumentKind.DEBIT_MEMO: Tag.DEBIT_MEMO,
+    DocumentKind.CREDIT_MEMO: Tag.CREDIT_MEMO,
 }
 LABEL_OF = {
     DocumentKind.INVOICE: "Invoice",
@@ -22,7 +22,7 @@ LABEL_OF = {
 }
 
 
-def posting_entries(doc: DocumentState, *, tag: str | None = None, description: str | None = None) -> list[Entry]:
+def posting_entries(doc: DocumentState, *, tag: Tag | None = None, description: str | None = None) -> list[Entry]:
     """The journal entries that post a document: one per transaction type (charges, taxes), on its date."""
     builder = EntryBuilder(
         account_number=doc.account_number,

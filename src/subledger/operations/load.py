@@ -28,7 +28,7 @@ from sqlalchemy import Connection, and_, literal, select, tuple_, union_all
 
 from subledger.context import Context, require_settlement
 from subledger.errors import Conflict, NotFound, Problem, Problems, RuleViolation, SubledgerError
-from subledger.journal import Entry, EntryBuilder, post
+from subledger.journal import Entry, EntryBuilder, Tag, post
 from subledger.models.base import Model, OutputModel
 from subledger.models.documents import (
     Application,
@@ -564,7 +564,7 @@ class _Loader:
                 date=p.effective_date,
                 currency=p.currency,
                 document_number=p.number,
-                tag="payment",
+                tag=Tag.PAYMENT,
                 description=f"{p.type} payment {p.number}",
             )
             builder.add(posts, p.amount, {Role.CASH: cash, Role.UNAPPLIED: unapplied}, None)

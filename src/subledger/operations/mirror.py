@@ -31,7 +31,7 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from subledger.errors import MirroringRuleRefuses, NotFound, NothingToWriteOff
-from subledger.journal import Entry
+from subledger.journal import Entry, Tag
 from subledger.money import ZERO, quantize
 from subledger.operations.base import canonical_json
 from subledger.operations.settlement import Applications, Line
@@ -354,7 +354,7 @@ _SOURCE_ITEM_TYPE = {
 
 
 def apply_generated(
-    applications: Applications, source: DocumentState, memo: DocumentState, date: dt.date, *, tag: str
+    applications: Applications, source: DocumentState, memo: DocumentState, date: dt.date, *, tag: Tag
 ) -> list[Entry]:
     """Apply a generated memo to the document it mirrors, each generated line to the original lines it settles.
 

@@ -28,7 +28,7 @@ from sqlalchemy import Connection, and_, func, select
 from subledger import queries
 from subledger.context import Context
 from subledger.errors import AmountExceedsBalance, NotFound, NothingToWriteOff, RuleViolation
-from subledger.journal import post
+from subledger.journal import Tag, post
 from subledger.models.recovery import RecoveryResult, WriteOffRecoveryRequest
 from subledger.money import ZERO, fmt, quantize
 from subledger.operations.documents import posting_entries
@@ -191,7 +191,7 @@ def recover_write_off(
     insert_documents(ctx.conn, [memo], ctx.operation_id)
     entries = posting_entries(
         memo,
-        tag="recovery",
+        tag=Tag.RECOVERY,
         description=f"Recovery of write-off {number} of {original.kind.label} {original.number}",
     )
     keys = post(ctx.conn, entries, [(period, date)] * len(entries), ctx.operation_id)

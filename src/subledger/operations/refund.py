@@ -38,7 +38,7 @@ from subledger.errors import (
     NotFound,
     RuleViolation,
 )
-from subledger.journal import Entry, EntryBuilder, post
+from subledger.journal import Entry, EntryBuilder, Tag, post
 from subledger.models.refund import (
     CreditMemoRefundRequest,
     RefundCancelRequest,
@@ -146,7 +146,7 @@ def _entries(
         if cancel
         else f"Refund {refund_number} of credit memo {memo.number} ({refund_type})"
     )
-    builder = EntryBuilder.of(memo, date, refund_number, tag="refund", description=description)
+    builder = EntryBuilder.of(memo, date, refund_number, tag=Tag.REFUND, description=description)
     posts = transaction_type(Posts.REFUND, refund_type)
     for line, amount in parts:
         assert line.on_account_code is not None, "credit memo lines carry their on-account code"

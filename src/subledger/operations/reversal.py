@@ -49,7 +49,7 @@ from subledger.errors import (
     RuleViolation,
     UnknownReasonCode,
 )
-from subledger.journal import Entry, post
+from subledger.journal import Entry, Tag, post
 from subledger.models.reversal import (
     CREDIT_MEMO_REVERSAL,
     INVOICE_REVERSAL,
@@ -292,11 +292,11 @@ class _Reversals:
         self.entries.extend(
             posting_entries(
                 memo,
-                tag="reversal",
+                tag=Tag.REVERSAL,
                 description=f"{LABEL_OF[memo.kind]} {memo.number} reversing {label} {original.number}",
             )
         )
-        self.entries.extend(apply_generated(self.applications, original, memo, self.apply_date, tag="reversal"))
+        self.entries.extend(apply_generated(self.applications, original, memo, self.apply_date, tag=Tag.REVERSAL))
         for doc in (original, memo):
             if doc.balance != 0:
                 raise NotReversible(

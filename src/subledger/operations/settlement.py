@@ -21,7 +21,7 @@ from decimal import Decimal
 from sqlalchemy import Connection, and_, func, select
 
 from subledger.errors import AmountExceedsBalance, InvalidInput, RuleViolation, WrongSign
-from subledger.journal import Entry, EntryBuilder
+from subledger.journal import Entry, EntryBuilder, Tag
 from subledger.models.documents import ApplicationItem
 from subledger.money import ZERO, is_exact_for, quantize
 from subledger.posting import DocumentKind, PaymentType, Posts, Role, TransactionType, transaction_type
@@ -115,7 +115,7 @@ class Applications:
         pairs: Sequence[tuple[Line, Line, Decimal]],
         date: dt.date,
         *,
-        tag: str = "application",
+        tag: Tag = Tag.APPLICATION,
         description: str | None = None,
     ) -> list[Entry]:
         """Apply ``memo`` lines to ``target`` lines: each pair is (memo line, target line, amount)."""
@@ -163,7 +163,7 @@ class Applications:
             target,
             [(memo_line, target_line, -amount) for memo_line, target_line, amount in pairs],
             date,
-            tag="application",
+            tag=Tag.APPLICATION,
             description=f"Credit memo {memo.number} unapplied from {target.kind.label} {target.number}",
         )
 
@@ -174,7 +174,7 @@ class Applications:
         pairs: Sequence[tuple[Line, Line, Decimal]],
         date: dt.date,
         *,
-        tag: str,
+        tag: Tag,
         description: str,
     ) -> list[Entry]:
         """The application rows and the Credit Memo Application Item entry of signed amounts (negative: undone)."""
@@ -226,7 +226,7 @@ class Applications:
         """The application rows and the Payment Application Item entry of ``sign`` times each part."""
         moved = "applied to" if sign > 0 else "unapplied from"
         description = f"Payment {payment.number} {moved} {target.kind.label} {target.number}"
-        builder = EntryBuilder.of(payment, date, target.number, tag="application", description=description)
+        builder = EntryBuilder.of(payment, date, target.number, tag=Tag.APPLICATION, description=description)
         posts = transaction_type(Posts.PAYMENT_APPLICATION, payment.type)
         for line, amount in parts:
             if sign > 0:

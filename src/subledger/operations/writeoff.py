@@ -49,7 +49,7 @@ from subledger.errors import (
     RuleViolation,
     SubledgerError,
 )
-from subledger.journal import Entry
+from subledger.journal import Entry, Tag
 from subledger.models.adjustments import AdjustmentWriteOffReport, BulkAdjustmentWriteOff
 from subledger.models.writeoff import (
     BulkFailure,
@@ -302,8 +302,8 @@ def _settle(
 ) -> WriteOffPlan:
     """Post the memo and apply it back, in memory."""
     apps = Applications(ctx.operation_id)
-    entries = posting_entries(memo, tag="write-off", description=description)
-    entries.extend(apply_generated(apps, doc, memo, date, tag="write-off"))
+    entries = posting_entries(memo, tag=Tag.WRITE_OFF, description=description)
+    entries.extend(apply_generated(apps, doc, memo, date, tag=Tag.WRITE_OFF))
     moved = {row["target_item_id"] for row in apps.rows} | {row["source_item_id"] for row in apps.rows}
     touched = [line for line in doc.lines() if line.id in moved]
     return WriteOffPlan(doc, memo, date, period, entries, apps, touched, ctx.operation_id)
