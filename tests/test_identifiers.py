@@ -22,7 +22,7 @@ from beancount import loader
 from conftest import dump
 from subledger.api import Books
 from subledger.errors import SubledgerError
-from subledger.models.base import IDENTIFIER_RULE
+from subledger.models.base import IDENTIFIER_RULE, fitted, is_identifier
 
 #: Identifiers a careless or hostile billing system could send: each must be refused wherever an identifier goes.
 HOSTILE = [
@@ -197,3 +197,87 @@ def test_a_nul_character_is_refused_in_any_text(books: Books) -> None:
         books.load(json.dumps({"accounts": [account]}).encode())
     assert dump(books.engine) == before
     assert books.check("2026-10").passed
+
+
+def _longest(prefix: str) -> str:
+    """An identifier of the longest length the books take (64 characters)."""
+    return prefix + "X" * (64 - len(prefix))
+
+
+SHOWN_AS = {"Invoice": "invoice", "DebitMemo": "debit-memo", "CreditMemo": "credit-memo"}
+
+
+def test_operations_on_documents_with_the_longest_numbers_keep_every_identifier_within_the_books(
+    books: Books, tmp_path: Path
+) -> None:
+    """Numbers of 64 characters load; the memos, refunds and lines a write-off, reversal, refund and recovery
+    generate from them (``WO-NUMBER-1``, its ``-1`` and ``-1-T1`` lines, ``RC-WO-...``) would be longer. PostgreSQL
+    refused each such operation as 'value too long for type character varying(64)', naming no field; SQLite stored
+    identifiers no request can name (every identifier field takes at most 64). Each generated identifier now fits,
+    the same on both engines, and the book still shows, checks, closes and exports."""
+    account, inv, other, dm, cm, cm2 = (_longest(p) for p in ("ACC", "INV", "INW", "DMM", "CMM", "CMN"))
+    fin = {"deferredRevenueAccountingCode": "Deferred Revenue", "recognizedRevenueAccountingCode": "Sales Revenue"}
+    tax = {"salesTaxPayableAccountingCode": "Sales Tax Payable"}
+
+    def document(number_field: str, number: str, date_field: str, amount_field: str) -> dict[str, Any]:
+        item = _longest(f"I{number[:3]}")
+        taxes = [{"id": _longest(f"T{number[:3]}"), "taxAmount": "1.00", "financeInformation": tax}]
+        items = [{"id": item, amount_field: "10.00", "financeInformation": fin, "taxationItems": taxes}]
+        return {
+            number_field: number,
+            "accountNumber": account,
+            date_field: "2026-10-05",
+            "currency": "USD",
+            "items": items,
+        }
+
+    books.load(
+        {
+            "accounts": [{"accountNumber": account, "name": "Long numbers", "currency": "USD"}],
+            "invoices": [document("invoiceNumber", n, "invoiceDate", "chargeAmount") for n in (inv, other)],
+            "debitMemos": [document("number", dm, "debitMemoDate", "amountWithoutTax")],
+            "creditMemos": [document("number", n, "creditMemoDate", "amountWithoutTax") for n in (cm, cm2)],
+        }
+    )
+    item = _longest("IINV")
+    books.write_off_invoice(
+        inv, {"memoDate": "2026-10-20", "items": [{"invoiceItemId": item, "amountWithoutTax": "4.00"}]}
+    )
+    written_off = books.write_off_invoice(inv, {"memoDate": "2026-10-20"})  # the second: its memo is numbered -2
+    assert written_off.credit_memo is not None
+    recovery = books.recover_invoice_write_off(
+        written_off.credit_memo.number, {"amount": "5.00", "memoDate": "2026-10-21"}
+    )
+    books.write_off_debit_memo(recovery.debit_memo, {"memoDate": "2026-10-22"})  # WO-RC-WO-INV...-2-1-1
+    books.reverse_invoice(other, {"memoDate": "2026-10-20"})
+    books.write_off_debit_memo(dm, {"memoDate": "2026-10-20"})
+    books.write_off_credit_memo(cm2, {"memoDate": "2026-10-20"})
+    refund = books.refund_credit_memo(
+        cm, {"type": "External", "totalAmount": "4.00", "refundDate": "2026-10-20", "methodType": "Check"}
+    )
+    with books.engine.connect() as conn:
+        kinds: dict[str, str] = dict(conn.exec_driver_sql("SELECT number, kind FROM documents").tuples().all())
+        items = [
+            i for (i,) in conn.exec_driver_sql("SELECT id FROM document_items UNION ALL SELECT id FROM taxation_items")
+        ]
+        refunds = [
+            n for (n,) in conn.exec_driver_sql("SELECT number FROM refunds UNION ALL SELECT id FROM refund_items")
+        ]
+    generated = [n for n in kinds if n.startswith(("WO-", "RV-", "RC-"))]
+    assert len(generated) == 7, kinds
+    assert refund.number in refunds
+    assert len(refunds) == 2
+    for identifier in [*kinds, *items, *refunds]:
+        assert len(identifier) <= 64, identifier
+        assert is_identifier(identifier), identifier
+    # Shortened under a digest of the whole prefix, with the counter after it, as a short number's would be.
+    assert fitted(f"WO-{inv}", room=7) + "-2" in kinds
+    assert written_off.credit_memo.number == fitted(f"WO-{inv}", room=7) + "-2"
+    assert len(set(items)) == len(items)
+    for number in generated:
+        assert books.show(SHOWN_AS[kinds[number]], number)
+    assert books.check().passed
+    books.close_periods_through("2026-10")
+    books.export_beancount(tmp_path)
+    _, errors, _ = loader.load_file(str(tmp_path / "main.beancount"))
+    assert errors == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
 import re
 from collections.abc import Sequence
 from decimal import Decimal
@@ -169,13 +170,33 @@ def _identifier(value: str) -> str:
     return value
 
 
+#: The longest identifier the books keep: the length of every number and item id column.
+ID_LENGTH = 64
+
 #: A document number, account number or item id (at most 64 characters, the columns' length).
 Id = Annotated[
     str,
-    StringConstraints(min_length=1, max_length=64),
+    StringConstraints(min_length=1, max_length=ID_LENGTH),
     AfterValidator(_identifier),
-    WithJsonSchema({"type": "string", "minLength": 1, "maxLength": 64, "pattern": IDENTIFIER_PATTERN}),
+    WithJsonSchema({"type": "string", "minLength": 1, "maxLength": ID_LENGTH, "pattern": IDENTIFIER_PATTERN}),
 ]
+
+
+def fitted(identifier: str, *, room: int = 0) -> str:
+    """An identifier the books build from another (``WO-`` and a document's number, a memo's number and ``-3``),
+    made to fit, with ``room`` characters to spare, in the columns every identifier shares: as it is when it fits,
+    else its head, ``.`` and the first 12 hex digits of its SHA-256, in exactly ``ID_LENGTH - room`` characters.
+
+    A number may take all 64 characters, so what is built from it may not fit; the digest of the whole keeps two
+    such identifiers apart (they differ only past the head), and the head keeps it readable. The result is an
+    identifier (``.`` is one of its characters), so a request can name it as any other."""
+    limit = ID_LENGTH - room
+    if len(identifier) <= limit:
+        return identifier
+    digest = hashlib.sha256(identifier.encode()).hexdigest()[:12]
+    return f"{identifier[: limit - len(digest) - 1]}.{digest}"
+
+
 #: Names, as long as the columns that keep them.
 Name = Annotated[str, StringConstraints(max_length=255)]
 Code = Annotated[str, StringConstraints(min_length=1, max_length=100)]

@@ -32,6 +32,7 @@ from sqlalchemy import Connection, select
 
 from subledger.errors import MirroringRuleRefuses, NotFound, NothingToWriteOff
 from subledger.journal import Entry, Tag
+from subledger.models.base import ID_LENGTH, fitted
 from subledger.money import ZERO, quantize
 from subledger.operations.base import canonical_json
 from subledger.operations.settlement import Applications, Line
@@ -166,8 +167,26 @@ def next_number(conn: Connection, prefix: str) -> str:
     return next_numbers(conn, [prefix])[prefix]
 
 
+#: Room a shortened prefix keeps for its counter: ``-`` and six digits.
+COUNTER_ROOM = 7
+
+
 def next_numbers(conn: Connection, prefixes: Iterable[str]) -> dict[str, str]:
     """``next_number`` for many prefixes at once (a bulk write-off numbers a whole batch in a few queries).
+
+    A number that would be longer than the books keep (``WO-`` and a 62-character number) is numbered under the
+    prefix shortened by ``models.base.fitted``, which keeps room for the counter: ``WO-INV...XXX.1a2b3c4d5e6f-1``.
+    """
+    numbers = _counted(conn, prefixes)
+    shortened = {p: fitted(p, room=COUNTER_ROOM) for p, number in numbers.items() if len(number) > ID_LENGTH}
+    if shortened:
+        again = _counted(conn, shortened.values())
+        numbers.update({p: again[short] for p, short in shortened.items()})
+    return numbers
+
+
+def _counted(conn: Connection, prefixes: Iterable[str]) -> dict[str, str]:
+    """Each prefix followed by its next free counter.
 
     Counters start at 1 and grow by one, so a prefix whose ``-1`` is free has no number yet: one indexed ``IN``
     query settles most prefixes; the rest are read by an index range (``prefix-`` up to ``prefix.``, never
@@ -215,7 +234,7 @@ def generate_memo(
     settles: dict[str, list[tuple[str, Decimal]]] = {}
     for k, line in enumerate(lines, start=1):
         src = line.source
-        item_id = f"{header.number}-{k}"
+        item_id = fitted(f"{header.number}-{k}")
         settles[item_id] = [(original.id, amount) for original, amount in line.settlements()]
         codes = resolve_codes(
             charge_type, defaults, code=src.revenue_code, ar=src.ar_code, non_revenue=non_revenue, generated=True
@@ -234,11 +253,12 @@ def generate_memo(
                 generated=True,
             )
             sales_tax = tax_codes[Role.SALES_TAX]
-            taxes.append(new_tax_line(f"{item_id}-T{j}", item_id, amount, tax_codes, tax, tax.id))
+            tax_id = fitted(f"{item_id}-T{j}")
+            taxes.append(new_tax_line(tax_id, item_id, amount, tax_codes, tax, tax.id))
             tax_wire.append(
                 _present(
                     {
-                        "id": f"{item_id}-T{j}",
+                        "id": tax_id,
                         "name": tax.name,
                         "jurisdiction": tax.jurisdiction,
                         "locationCode": tax.location_code,

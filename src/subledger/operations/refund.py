@@ -39,6 +39,7 @@ from subledger.errors import (
     RuleViolation,
 )
 from subledger.journal import Entry, EntryBuilder, Tag, post
+from subledger.models.base import ID_LENGTH, fitted
 from subledger.models.refund import (
     CreditMemoRefundRequest,
     RefundCancelRequest,
@@ -46,6 +47,7 @@ from subledger.models.refund import (
     RefundResult,
 )
 from subledger.money import ZERO, fmt, quantize
+from subledger.operations.mirror import COUNTER_ROOM
 from subledger.operations.settlement import check_exact
 from subledger.permissions import Permission
 from subledger.posting import DocumentKind, PaymentType, Posts, Role, payment_type, resolve_codes, transaction_type
@@ -128,7 +130,11 @@ def _next_number(ctx: Context, memo: DocumentState) -> str:
             refunds.c.account_number == memo.account_number, refunds.c.credit_memo_number == memo.number
         )
     ).scalar_one()
-    return f"RF-{memo.number}-{count + 1}"
+    number = f"RF-{memo.number}-{count + 1}"
+    if len(number) <= ID_LENGTH:
+        return number
+    # A 64-character memo number: numbered as mirror.next_numbers numbers a memo whose number would not fit.
+    return f"{fitted(f'RF-{memo.number}', room=COUNTER_ROOM)}-{count + 1}"
 
 
 def _entries(
@@ -249,7 +255,7 @@ def refund_credit_memo(ctx: Context, number: str, request: CreditMemoRefundReque
         [
             {
                 "account_number": memo.account_number,
-                "id": f"{refund_number}-{k}",
+                "id": fitted(f"{refund_number}-{k}"),
                 "refund_number": refund_number,
                 "memo_item_id": line.id,
                 "is_tax": isinstance(line, TaxLine),
