@@ -34,6 +34,7 @@ from subledger.errors import (
     WrongSettlementMode,
     WrongSign,
 )
+from subledger.models.base import COUNTER_ROOM, fitted, is_identifier
 from subledger.posting import Role
 from subledger.settings import BookSettings
 
@@ -502,3 +503,27 @@ def test_single_transaction_off_replays_with_its_key(ns: Books) -> None:
     other = {**settings, "adjustTaxationItems": False}
     with pytest.raises(IdempotencyConflict, match="used for a different request"):
         ns.write_off_by_adjustments(["INV00000103"], other, idempotency_key="run-2")
+
+
+def test_an_invoice_with_the_longest_number_is_adjusted_and_its_adjustments_fit_the_books(ns: Books) -> None:
+    """An invoice number of 64 characters (the identifier rule's most) loads; its adjustments were numbered
+    IIA-NUMBER-N, 70 characters: PostgreSQL refused the adjustment ('value too long for type character
+    varying(64)', no field), SQLite stored a number no request can name. It is now numbered under the prefix made
+    to fit, the same on both engines, and the book still checks."""
+    number = "INV" + "X" * 61
+    item = {
+        "id": "II-LONG-1",
+        "chargeAmount": "50.00",
+        "financeInformation": {"recognizedRevenueAccountingCode": "Sales Revenue"},
+    }
+    invoice = {"invoiceNumber": number, "accountNumber": "A00000101", "invoiceDate": "2026-10-05",
+               "currency": "USD", "items": [item]}  # fmt: skip
+    ns.load({"invoices": [invoice]})
+    for amount in ("10.00", "15.00"):
+        ns.adjust_invoice_items({"adjustments": [adjustment("II-LONG-1", "Credit", amount, invoice=number)]})
+    numbers = [a.number for a in ns.adjustments(invoice=number)]
+    prefix = fitted(f"IIA-{number}", room=COUNTER_ROOM)
+    assert numbers == [f"{prefix}-1", f"{prefix}-2"]
+    assert all(len(n) <= 64 and is_identifier(n) for n in numbers)
+    assert balances(ns, number)["II-LONG-1"] == "25.00"
+    assert ns.check().passed

@@ -256,7 +256,7 @@ def test_operations_on_documents_with_the_longest_numbers_keep_every_identifier_
         cm, {"type": "External", "totalAmount": "4.00", "refundDate": "2026-10-20", "methodType": "Check"}
     )
     with books.engine.connect() as conn:
-        kinds: dict[str, str] = dict(conn.exec_driver_sql("SELECT number, kind FROM documents").tuples().all())
+        kinds = {str(n): str(k) for n, k in conn.exec_driver_sql("SELECT number, kind FROM documents")}
         items = [
             i for (i,) in conn.exec_driver_sql("SELECT id FROM document_items UNION ALL SELECT id FROM taxation_items")
         ]

@@ -197,6 +197,17 @@ def fitted(identifier: str, *, room: int = 0) -> str:
     return f"{identifier[: limit - len(digest) - 1]}.{digest}"
 
 
+#: Room a shortened prefix keeps for its counter: ``-`` and six digits.
+COUNTER_ROOM = 7
+
+
+def counted(prefix: str, counter: int) -> str:
+    """The ``counter``-th identifier the books number under ``prefix`` (``RF-CM00000001-2``): under the prefix
+    made to fit (``fitted``) when the plain one would not."""
+    number = f"{prefix}-{counter}"
+    return number if len(number) <= ID_LENGTH else f"{fitted(prefix, room=COUNTER_ROOM)}-{counter}"
+
+
 #: Names, as long as the columns that keep them.
 Name = Annotated[str, StringConstraints(max_length=255)]
 Code = Annotated[str, StringConstraints(min_length=1, max_length=100)]

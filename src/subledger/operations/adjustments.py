@@ -72,6 +72,7 @@ from subledger.models.adjustments import (
     InvoiceWriteOffOutcome,
     WriteOffByAdjustments,
 )
+from subledger.models.base import counted
 from subledger.money import fmt, is_exact_for
 from subledger.operations.base import (
     Batch,
@@ -307,7 +308,7 @@ class _Adjuster:
         for p in self.planned:
             r, invoice = p.request, p.invoice
             taken[invoice.number] = taken.get(invoice.number, 0) + 1
-            number = f"IIA-{invoice.number}-{taken[invoice.number]}"
+            number = counted(f"IIA-{invoice.number}", taken[invoice.number])
             row: dict[str, object] = {
                 "account_number": invoice.account_number,
                 "number": number,

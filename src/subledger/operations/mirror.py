@@ -32,7 +32,7 @@ from sqlalchemy import Connection, select
 
 from subledger.errors import MirroringRuleRefuses, NotFound, NothingToWriteOff
 from subledger.journal import Entry, Tag
-from subledger.models.base import ID_LENGTH, fitted
+from subledger.models.base import COUNTER_ROOM, ID_LENGTH, fitted
 from subledger.money import ZERO, quantize
 from subledger.operations.base import canonical_json
 from subledger.operations.settlement import Applications, Line
@@ -165,10 +165,6 @@ class MemoHeader:
 def next_number(conn: Connection, prefix: str) -> str:
     """``prefix`` followed by the next free counter (``WO-INV00000001-1``, ``-2`` ... for repeated write-offs)."""
     return next_numbers(conn, [prefix])[prefix]
-
-
-#: Room a shortened prefix keeps for its counter: ``-`` and six digits.
-COUNTER_ROOM = 7
 
 
 def next_numbers(conn: Connection, prefixes: Iterable[str]) -> dict[str, str]:

@@ -39,7 +39,7 @@ from subledger.errors import (
     RuleViolation,
 )
 from subledger.journal import Entry, EntryBuilder, Tag, post
-from subledger.models.base import ID_LENGTH, fitted
+from subledger.models.base import counted, fitted
 from subledger.models.refund import (
     CreditMemoRefundRequest,
     RefundCancelRequest,
@@ -47,7 +47,6 @@ from subledger.models.refund import (
     RefundResult,
 )
 from subledger.money import ZERO, fmt, quantize
-from subledger.operations.mirror import COUNTER_ROOM
 from subledger.operations.settlement import check_exact
 from subledger.permissions import Permission
 from subledger.posting import DocumentKind, PaymentType, Posts, Role, payment_type, resolve_codes, transaction_type
@@ -130,11 +129,7 @@ def _next_number(ctx: Context, memo: DocumentState) -> str:
             refunds.c.account_number == memo.account_number, refunds.c.credit_memo_number == memo.number
         )
     ).scalar_one()
-    number = f"RF-{memo.number}-{count + 1}"
-    if len(number) <= ID_LENGTH:
-        return number
-    # A 64-character memo number: numbered as mirror.next_numbers numbers a memo whose number would not fit.
-    return f"{fitted(f'RF-{memo.number}', room=COUNTER_ROOM)}-{count + 1}"
+    return counted(f"RF-{memo.number}", count + 1)
 
 
 def _entries(
