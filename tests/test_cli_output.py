@@ -10,6 +10,7 @@ from typing import Any
 
 from conftest import command_paths, db_url, example
 from subledger.api import Books
+from subledger.cli.common import render_table
 
 COMMON = {"success", "operation", "operationId", "replayed", "documentNumber", "documentKind"}
 
@@ -203,3 +204,38 @@ def test_a_tag_no_entry_can_carry_is_a_usage_error_naming_the_tags(cli: Any, see
         "application, write-off, reversal, adjustment, refund, recovery (see --help)\n"
     )
     assert cli("journal", "--tag", "refund", "--json", db=url).json() == []
+
+
+#: Free text a billing system may send (the load takes any text but NUL): a carriage return and an escape sequence
+#: that erase the row on a terminal, a bell, a tab, a right-to-left override that reverses the amounts after it.
+SPOOF = "Good name\r\x1b[2K\x07Other\tname \u202e00.01"
+
+
+def test_free_text_cannot_drive_the_terminal_through_a_table(cli: Any, books: Books) -> None:
+    """A customer name or a charge name is printed in the aligned table as the row's text, on one line: what a
+    terminal would act on is replaced (U+FFFD), and csv keeps the text exactly. Before, ``show`` and ``report
+    aging`` wrote the carriage return and the escape sequence through, and the terminal printed the row's end over
+    its start ("spoofed" amounts, a hidden invoice line); csv wrote the carriage return unquoted, so that a reader
+    split the row there."""
+    item = {"id": "II-S1", "chargeName": SPOOF, "chargeAmount": "10.00",
+            "financeInformation": {"deferredRevenueAccountingCode": "Deferred Revenue"}}  # fmt: skip
+    books.load(
+        {
+            "accounts": [{"accountNumber": "A-S1", "name": SPOOF, "currency": "USD"}],
+            "invoices": [{"invoiceNumber": "INV-S1", "accountNumber": "A-S1", "invoiceDate": "2026-10-05",
+                          "currency": "USD", "items": [item]}],
+        }
+    )  # fmt: skip
+    url = db_url(books)
+    shown = "Good name; \ufffd[2K\ufffdOther name \ufffd00.01"
+    for args in (("show", "invoice", "INV-S1"), ("report", "aging", "--as-of", "2026-10-31")):
+        result = cli(*args, db=url)
+        assert result.code == 0
+        assert not {"\r", "\x1b", "\x07", "\t", "\u202e"} & set(result.out), args
+        row = next(line for line in result.out.splitlines() if shown in line)
+        assert "10.00" in row
+    rows = list(csv.reader(io.StringIO(cli("show", "invoice", "INV-S1", "--format", "csv", db=url).out, newline="")))
+    assert len(rows) == 3  # the header, the line and the total: the carriage return is quoted, not a row's end
+    # Off a terminal, click drops the escape sequence itself; the rest is the text as it was loaded.
+    assert rows[1][2] == SPOOF.replace("\x1b[2K", "")
+    assert "\x1b" not in render_table(["name"], [[SPOOF]], fmt="table")

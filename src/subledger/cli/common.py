@@ -16,9 +16,9 @@ import contextlib
 import csv
 import functools
 import inspect
-import io
 import json
 import os
+import re
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -296,20 +296,46 @@ def _numeric(value: str) -> bool:
     return bool(value) and value.lstrip("-").replace(".", "", 1).replace(",", "").isdigit()
 
 
+#: What a terminal acts on rather than shows, in a cell of an aligned table: control characters (C0 but line
+#: breaks and tab, DEL, C1: ``ESC [2K`` erases the row, a carriage return writes over its start) and the
+#: bidirectional controls that reorder what follows them on the line.
+_TERMINAL_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_LINE_BREAK = re.compile("\r\n|\r|\n")
+
+
+def _shown_cell(text: str) -> str:
+    """A cell of the aligned table: on one line, every tab a space, and every character a terminal would act on
+    (``_TERMINAL_CONTROL``) replaced by U+FFFD, as the ledger replaces control characters."""
+    if text.isprintable():
+        return text
+    return _TERMINAL_CONTROL.sub("\ufffd", _LINE_BREAK.sub("; ", text).replace("\t", " "))
+
+
+class _Rows(list[str]):
+    """What a csv writer writes, each row ending in a line feed. The writer quotes only a field holding a character
+    of its line terminator: with ``\n`` a field holding a bare carriage return went out unquoted and a reader
+    split the row there, so it writes ``\r\n`` (quoting both), which is cut back to ``\n`` here, one row per
+    ``write``."""
+
+    def write(self, row: str) -> None:
+        self.append(row.removesuffix("\r\n") + "\n")
+
+
 def render_table(headers: Sequence[str], rows: Iterable[Sequence[Any]], *, fmt: OutputFormat | None = None) -> str:
     """Rows as aligned plain text (never cut, whatever the terminal's width), or CSV/TSV with a header row.
 
     Columns holding only amounts are right-aligned. A cell with several lines (csv/tsv keep them) is joined with
-    "; " in aligned text so that one row stays one line."""
+    "; " in aligned text so that one row stays one line; billing data's free text may hold characters a terminal
+    acts on (a carriage return, an escape sequence), shown there as U+FFFD (csv/tsv keep the text as it is)."""
     fmt = fmt or STATE.format
     cells = [["" if c is None else str(c) for c in row] for row in rows]
     if fmt in ("csv", "tsv"):
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, delimiter="," if fmt == "csv" else "\t", lineterminator="\n")
+        rows_written = _Rows()
+        writer = csv.writer(rows_written, delimiter="," if fmt == "csv" else "\t", lineterminator="\r\n")
         writer.writerow(headers)
         writer.writerows(cells)
-        return buffer.getvalue().rstrip("\n")
-    cells = [[c.replace("\n", "; ") for c in row] for row in cells]
+        return "".join(rows_written).rstrip("\n")
+    cells = [[_shown_cell(c) for c in row] for row in cells]
     widths = [len(h) for h in headers]
     for row in cells:
         for i, cell in enumerate(row):
