@@ -12,6 +12,7 @@ CTI-0001 3.50).
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
@@ -23,6 +24,7 @@ from beancount import loader
 from sqlalchemy import select
 
 from conftest import db_url, dump, set_period_status
+from subledger import reports
 from subledger.api import Books
 from subledger.errors import (
     AlreadyReversed,
@@ -911,3 +913,44 @@ def test_concurrent_applies_and_unapplies_never_over_apply(line_level: Books) ->
     owed = Decimal("313.25") - Decimal("40.00") - (Decimal("43.50") - memo_left)
     assert Decimal(lines(line_level, "invoice", INV)["total"]) == owed
     assert line_level.check().passed
+
+
+def test_an_application_dated_before_its_target_is_refused_in_a_request_and_in_a_load(
+    line_level: Books, tmp_path: Path
+) -> None:
+    """Cash or credit applied to an invoice before the invoice's date settled what was not yet billed: the receivable
+    was negative until the invoice's date, the aging between the two dates did not tie to it, and a period could
+    close on it (a payment of October applied to a November invoice closed October at -20.00 of receivable). The
+    apply request and the load file both took it; both now refuse it, naming the target, and write nothing."""
+    item = {"id": "II-0111", "chargeAmount": "40.00", "financeInformation": DEFERRED}
+    later = {"invoiceNumber": "INV00000011", "accountNumber": "A00000002", "invoiceDate": "2026-11-20",
+             "currency": "USD", "items": [item]}  # fmt: skip
+    payment = {"number": "P00000011", "accountNumber": "A00000002", "effectiveDate": "2026-10-20", "currency": "USD",
+               "amount": "20.00"}  # fmt: skip
+    line_level.load({"invoices": [later], "payments": [payment]})
+    early = apply_body("2026-11-19", invoices=[{"invoiceNumber": "INV00000011", "amount": "20.00"}])
+    for call, number in ((line_level.apply_credit_memo, CM), (line_level.apply_payment, "P00000011")):
+        error = refused(line_level, RuleViolation, call, number, early)
+        assert (error.document, error.field) == (number, "effectiveDate")
+        assert error.rule == "effectiveDate 2026-11-19 is before the date of invoice INV00000011, 2026-11-20"
+    in_the_file = {
+        **payment,
+        "number": "P00000012",
+        "applications": [{"invoiceNumber": "INV00000011", "amount": "20.00"}],
+    }
+    error = refused(line_level, SubledgerError, line_level.load, {"payments": [in_the_file]})
+    assert str(error) == (
+        "P00000012, applications[0].effectiveDate: application effective date 2026-10-20 is before the date of "
+        "invoice INV00000011, 2026-11-20"
+    )
+    # On the invoice's date itself it applies, and the aging ties on every day.
+    line_level.apply_payment(
+        "P00000011", apply_body("2026-11-20", invoices=[{"invoiceNumber": "INV00000011", "amount": "20.00"}])
+    )
+    on_the_day = {"invoiceNumber": "INV00000011", "amount": "20.00", "effectiveDate": "2026-11-20"}
+    line_level.load({"payments": [{**in_the_file, "applications": [on_the_day]}]})
+    with line_level.engine.connect() as conn:
+        for day in ("2026-10-20", "2026-11-19", "2026-11-20", "2026-11-30"):
+            assert all(t["ties"] for t in reports.aging(conn, dt.date.fromisoformat(day))["totals"]), day
+    assert line_level.check().passed
+    bean_check(line_level, tmp_path)

@@ -146,6 +146,15 @@ def _applying(
     date = _effective_date(ctx, request, dated, what, number)
     _not_more_than(request.total, unapplied, currency, what, number)
     targets = _targets(ctx, request, account, currency, number, applying=True)
+    for _, _, target in targets:
+        if date < target.document_date:
+            # Settled before it was billed: the receivable would be negative until the target's date.
+            raise RuleViolation(
+                f"effectiveDate {date} is before the date of {target.kind.label} {target.number}, "
+                f"{target.document_date}",
+                document=number,
+                field="effectiveDate",
+            )
     return date, targets, Applications(ctx.operation_id)
 
 

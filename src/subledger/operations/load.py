@@ -514,12 +514,24 @@ class _Loader:
             raise RuleViolation(f"{label} {app.target} is not posted", document=owner, field=field)
         return target
 
-    def application_date(self, app: Application, dated: dt.date, what: str, owner: str, field: str) -> dt.date:
-        """An application's effective date: the one given, else the document's; not before it, in an open period."""
+    def application_date(
+        self, app: Application, dated: dt.date, what: str, owner: str, field: str, target: DocumentState
+    ) -> dt.date:
+        """An application's effective date: the one given, else the document's; not before it, nor before the
+        target's date, in an open period."""
         date = app.effective_date or dated
         if date < dated:
             raise RuleViolation(
                 f"application effective date is before the {what} date", document=owner, field=f"{field}.effectiveDate"
+            )
+        if date < target.document_date:
+            # Settled before it was billed: the receivable would be negative until the target's date (an aging
+            # between the two dates no longer ties, and a period could close on it).
+            raise RuleViolation(
+                f"application effective date {date} is before the date of {target.kind.label} {target.number}, "
+                f"{target.document_date}",
+                document=owner,
+                field=f"{field}.effectiveDate",
             )
         self.ctx.open_period(date, document=owner, field=f"{field}.effectiveDate")
         return date
@@ -575,7 +587,7 @@ class _Loader:
         for i, app in enumerate(p.applications):
             field = f"applications[{i}]"
             target = self.check_target(app, targets, p.number, p.account_number, field)
-            date = self.application_date(app, p.effective_date, "payment", p.number, field)
+            date = self.application_date(app, p.effective_date, "payment", p.number, field, target)
             parts = self.target_lines(app, target, p.number, field)
             self.entries.extend(
                 self.applications.payment(
@@ -618,7 +630,7 @@ class _Loader:
         for i, app in enumerate(model.applications):
             field = f"applications[{i}]"
             target = self.check_target(app, targets, memo.number, memo.account_number, field)
-            date = self.application_date(app, memo.document_date, "memo", memo.number, field)
+            date = self.application_date(app, memo.document_date, "memo", memo.number, field, target)
             parts = self.target_lines(app, target, memo.number, field)
             pairs: list[tuple[Line, Line, Decimal]] = []
             for target_line, amount in parts:
