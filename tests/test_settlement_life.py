@@ -710,3 +710,39 @@ def test_checks_see_a_refund_without_its_entries_and_a_tampered_refund(line_leve
         "CM00000001|items[CMI-0001]|stored balance 40.00 USD but its amount less its applications and adjustments "
         "give 20.00 USD"
     ]
+
+
+def test_a_refund_is_not_dated_before_the_memos_last_application_unapplication_or_refund_cancel(
+    line_level: Books,
+) -> None:
+    """The refund was checked against the memo's unapplied amount now, but posts on its own date: CM00000001 applied
+    whole on 2026-10-20 and unapplied on 2026-11-20 took a refund of 43.50 dated 2026-10-25, so that all October
+    the memo had refunded what was applied (unapplied -43.50, the on-account code the wrong side of zero) and
+    October closed on it. The refund date is now not before the memo's last application or unapplication (the
+    reference product's rule), nor before the cancel of an earlier refund, which gives an amount back too."""
+    whole = {"invoices": [{"invoiceNumber": "INV00000010", "amount": "43.50"}]}
+    line_level.apply_credit_memo(CM, {"effectiveDate": "2026-10-20", **whole})
+    line_level.unapply_credit_memo(CM, {"effectiveDate": "2026-11-20", **whole})
+    cases = (
+        ("2026-10-25", "credit memo's last application or unapplication on 2026-11-20"),
+        ("2026-11-19", "credit memo's last application or unapplication on 2026-11-20"),
+    )
+    for day, what in cases:
+        before = dump(line_level.engine)
+        with pytest.raises(RuleViolation) as refused:
+            line_level.refund_credit_memo(CM, {"totalAmount": "43.50", "refundDate": day})
+        assert str(refused.value) == f"CM00000001, refundDate: refundDate {day} is before the {what}"
+        assert dump(line_level.engine) == before
+    line_level.refund_credit_memo(CM, {"totalAmount": "43.50", "refundDate": "2026-11-20"})
+    line_level.cancel_refund("RF-CM00000001-1", {"cancelDate": "2026-11-25"})
+    before = dump(line_level.engine)
+    with pytest.raises(RuleViolation) as refused:
+        line_level.refund_credit_memo(CM, {"totalAmount": "43.50", "refundDate": "2026-11-24"})
+    assert str(refused.value) == (
+        "CM00000001, refundDate: refundDate 2026-11-24 is before the cancel of a refund of the credit memo on "
+        "2026-11-25"
+    )
+    assert dump(line_level.engine) == before
+    line_level.refund_credit_memo(CM, {"totalAmount": "43.50", "refundDate": "2026-11-25"})
+    assert memo_state(line_level) == ("0.00", "0.00", "43.50")
+    assert line_level.check().passed

@@ -59,7 +59,7 @@ from subledger.state import (
     line_of_kind,
     update_balances,
 )
-from subledger.storage.schema import refund_items, refunds
+from subledger.storage.schema import applications, refund_items, refunds
 
 PERMISSION: Permission = "Refund Credit Memo"
 Line = ItemLine | TaxLine
@@ -121,6 +121,31 @@ def _parts(memo: DocumentState, request: CreditMemoRefundRequest) -> list[tuple[
             )
         parts.append((found, item.amount))
     return parts
+
+
+def _last_movement(conn: Connection, memo: DocumentState) -> tuple[dt.date, str]:
+    """The date a refund may not be before, and what it is: the memo's date, its last application or
+    unapplication (the reference product's rule), or the cancel of an earlier refund, whichever is latest.
+
+    The refund is checked against the memo's unapplied amount now, but posts on its own date: dated before an
+    unapplication or a cancel that gave the amount back, it would pay out what the memo did not hold on that date
+    (its unapplied amount, and the on-account code, the wrong side of zero until then)."""
+    applied = conn.execute(
+        select(func.max(applications.c.effective_date)).where(
+            applications.c.account_number == memo.account_number,
+            applications.c.source_kind == "CreditMemo",
+            applications.c.source_number == memo.number,
+        )
+    ).scalar_one()
+    cancelled = conn.execute(
+        select(func.max(refunds.c.cancel_date)).where(
+            refunds.c.account_number == memo.account_number, refunds.c.credit_memo_number == memo.number
+        )
+    ).scalar_one()
+    dates = [(memo.document_date, "credit memo date")]
+    dates += [(applied, "credit memo's last application or unapplication on")] if applied else []
+    dates += [(cancelled, "cancel of a refund of the credit memo on")] if cancelled else []
+    return max(dates, key=lambda dated: dated[0])
 
 
 def _next_number(ctx: Context, memo: DocumentState) -> str:
@@ -217,9 +242,8 @@ def refund_credit_memo(ctx: Context, number: str, request: CreditMemoRefundReque
     amounts += [(f"items[{k}].amount", item.amount) for k, item in enumerate(request.items)]
     check_exact(amounts, memo.currency, document=number)
     date = request.refund_date or dt.date.today()
-    period = ctx.open_period_from(
-        date, not_before=memo.document_date, what="credit memo date", document=number, field="refundDate"
-    )
+    not_before, what = _last_movement(ctx.conn, memo)
+    period = ctx.open_period_from(date, not_before=not_before, what=what, document=number, field="refundDate")
     parts = _parts(memo, request)
     posts = transaction_type(Posts.REFUND, request.type)
     cash_code = resolve_codes(posts, ctx.defaults)[Role.CASH]
