@@ -41,6 +41,7 @@ from subledger.errors import (
     WrongSign,
 )
 from subledger.models.apply import ApplyResult
+from subledger.models.writeoff import BulkWriteOffResult
 from subledger.storage.schema import applications, payments
 
 CM = "CM00000001"
@@ -951,6 +952,67 @@ def test_an_application_dated_before_its_target_is_refused_in_a_request_and_in_a
     line_level.load({"payments": [{**in_the_file, "applications": [on_the_day]}]})
     with line_level.engine.connect() as conn:
         for day in ("2026-10-20", "2026-11-19", "2026-11-20", "2026-11-30"):
+            assert all(t["ties"] for t in reports.aging(conn, dt.date.fromisoformat(day))["totals"]), day
+    assert line_level.check().passed
+    bean_check(line_level, tmp_path)
+
+
+def test_nothing_takes_a_balance_on_a_day_before_it_grew_back(line_level: Books, tmp_path: Path) -> None:
+    """Operations check balances as they are now but post on their own dates. CM00000001 applied whole to
+    INV00000010 on 2026-10-20 and unapplied on 2026-11-20 then took an application to DM00000002 dated 2026-10-25
+    (the memo held nothing that day: its unapplied amount was -25.00 until 11-20), and INV00000010 took a write-off
+    dated 2026-11-16 of the 43.50 only given back on 11-20 (the invoice at -43.50 for four days, the aging so);
+    a reversal, a credit memo write-off and a bulk write-off the same. Each is now refused, naming the date and
+    the document, writing nothing; on the day the balance grew back each is taken."""
+    whole = {"invoices": [{"invoiceNumber": INV, "amount": "43.50"}]}
+    line_level.apply_credit_memo(CM, {"effectiveDate": "2026-10-20", **whole})
+    line_level.unapply_credit_memo(CM, {"effectiveDate": "2026-11-20", **whole})
+    rule = "{field} {day} is before 2026-11-20, when an application of {label} {number} was taken back or a refund of it cancelled: it did not hold that balance before"  # noqa: E501
+    to_dm = {"debitMemos": [{"debitMemoNumber": "DM00000002", "amount": "25.00"}]}
+    cases: list[tuple[Any, tuple[Any, ...], str, str, str, str]] = [
+        (line_level.apply_credit_memo, (CM, {"effectiveDate": "2026-10-25", **to_dm}), "effectiveDate", "2026-10-25", "credit memo", CM),  # noqa: E501
+        (line_level.write_off_invoice, (INV, {"memoDate": "2026-11-16"}), "memoDate", "2026-11-16", "invoice", INV),
+        (line_level.write_off_credit_memo, (CM, {"memoDate": "2026-11-16"}), "memoDate", "2026-11-16", "credit memo", CM),  # noqa: E501
+        (line_level.reverse_credit_memo, (CM, {"memoDate": "2026-11-16", "applyEffectiveDate": "2026-11-19"}), "applyEffectiveDate", "2026-11-19", "credit memo", CM),  # noqa: E501
+    ]  # fmt: skip
+    for call, args, field, day, label, number in cases:
+        error = refused(line_level, RuleViolation, call, *args)
+        assert (error.document, error.field) == (number, field)
+        assert error.rule == rule.format(field=field, day=day, label=label, number=number)
+    before = dump(line_level.engine)
+    bulk = line_level.write_off_bulk({"documents": [INV], "settings": {"memoDate": "2026-11-16"}})
+    assert isinstance(bulk, BulkWriteOffResult)
+    assert [f.rule for f in bulk.failed] == [
+        rule.format(field="memoDate", day="2026-11-16", label="invoice", number=INV)
+    ]
+    after = dump(line_level.engine)
+    assert {t: after[t] for t in ("documents", "applications", "journal_entries")} == {
+        t: before[t] for t in ("documents", "applications", "journal_entries")
+    }
+    # The payment side: P00000011 applied and unapplied cannot be applied again before the unapply.
+    payment = {"number": "P00000011", "accountNumber": "A00000002", "effectiveDate": "2026-10-20", "currency": "USD",
+               "amount": "10.00", "applications": [{"debitMemoNumber": "DM00000002", "amount": "10.00"}]}  # fmt: skip
+    line_level.load({"payments": [payment]})
+    line_level.unapply_payment(
+        "P00000011",
+        {"effectiveDate": "2026-11-20", "debitMemos": [{"debitMemoNumber": "DM00000002", "amount": "10.00"}]},
+    )
+    error = refused(
+        line_level,
+        RuleViolation,
+        line_level.apply_payment,
+        "P00000011",
+        apply_body("2026-11-02", invoices=[{"invoiceNumber": INV, "amount": "10.00"}]),
+    )
+    assert error.rule == rule.format(field="effectiveDate", day="2026-11-02", label="payment", number="P00000011")
+    # On the day itself: taken.
+    line_level.apply_credit_memo(CM, {"effectiveDate": "2026-11-20", **to_dm})
+    line_level.apply_payment(
+        "P00000011", apply_body("2026-11-20", invoices=[{"invoiceNumber": INV, "amount": "10.00"}])
+    )
+    line_level.write_off_invoice(INV, {"memoDate": "2026-11-20"})
+    with line_level.engine.connect() as conn:
+        for day in ("2026-10-25", "2026-11-16", "2026-11-20", "2026-11-30"):
             assert all(t["ties"] for t in reports.aging(conn, dt.date.fromisoformat(day))["totals"]), day
     assert line_level.check().passed
     bean_check(line_level, tmp_path)

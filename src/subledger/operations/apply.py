@@ -71,8 +71,10 @@ from subledger.operations.settlement import (
     fifo,
     fifo_from_memo,
     itemised,
+    not_before_taken_back,
     pair_memo_lines,
     payment_applied,
+    taken_back,
 )
 from subledger.posting import DocumentKind, payment_type
 from subledger.state import DocumentState, TaxLine, fetch_documents, fetch_locked_document, update_balances
@@ -146,7 +148,10 @@ def _applying(
     date = _effective_date(ctx, request, dated, what, number)
     _not_more_than(request.total, unapplied, currency, what, number)
     targets = _targets(ctx, request, account, currency, number, applying=True)
+    taken = taken_back(ctx.conn, [(account, number), *((account, t.number) for _, _, t in targets)])
+    not_before_taken_back(date, what, number, taken, owner=number, field="effectiveDate")
     for _, _, target in targets:
+        not_before_taken_back(date, target.kind.label, target.number, taken, owner=number, field="effectiveDate")
         if date < target.document_date:
             # Settled before it was billed: the receivable would be negative until the target's date.
             raise RuleViolation(

@@ -70,7 +70,7 @@ from subledger.operations.mirror import (
     mirrored_lines,
     next_number,
 )
-from subledger.operations.settlement import Applications
+from subledger.operations.settlement import Applications, not_before_taken_back, taken_back
 from subledger.permissions import Permission
 from subledger.posting import DocumentKind
 from subledger.state import (
@@ -181,6 +181,9 @@ class _Reversals:
                 document=doc.number,
                 field="memoDate",
             )
+        # The reversal memo settles the document on the apply date: not before its balance last grew back.
+        taken = taken_back(self.ctx.conn, [(doc.account_number, doc.number)])
+        not_before_taken_back(self.apply_date, label, doc.number, taken, owner=doc.number, field="applyEffectiveDate")
         for line in doc.lines():
             if line.balance != line.amount:
                 applied = "applied or refunded" if doc.kind == DocumentKind.CREDIT_MEMO else "paid or credited"

@@ -26,8 +26,8 @@ from subledger.models.documents import ApplicationItem
 from subledger.money import ZERO, is_exact_for, quantize
 from subledger.posting import DocumentKind, PaymentType, Posts, Role, TransactionType, transaction_type
 from subledger.state import DocumentState, ItemLine, TaxLine, line_of_kind
-from subledger.storage.bulk import insert_rows
-from subledger.storage.schema import applications
+from subledger.storage.bulk import insert_rows, one_of
+from subledger.storage.schema import applications, refunds
 
 Line = ItemLine | TaxLine
 
@@ -449,3 +449,52 @@ def payment_applied(conn: Connection, account_number: str, payment: str, target:
         n, line = lines[target_id]
         found.append(((first, operation, n), PaymentApplied(line, net, last)))
     return [applied for _, applied in sorted(found, key=lambda pair: pair[0])]
+
+
+def taken_back(conn: Connection, documents: Iterable[tuple[str, str]]) -> dict[str, dt.date]:
+    """For each of ``documents`` (account number, number: a payment or any document), the latest day its open or
+    unapplied balance grew back: an application from it or to it taken back (the unapplication's effective date),
+    or, for a credit memo, a refund of it cancelled. Absent when it never did.
+
+    An operation checks the balance as it is now but posts on its own date: dated before that day, it would settle
+    or pay out what the document did not hold then (a write-off of 11-16 taking what an unapply of 11-20 gave back
+    left the invoice below zero between the two dates, and a period could close on it). Whatever takes that
+    balance again is therefore dated no earlier."""
+    pairs = list(documents)
+    accounts, numbers = {a for a, _ in pairs}, {n for _, n in pairs}
+    if not pairs:
+        return {}
+    a = applications.c
+    found: dict[str, dt.date] = {}
+    queries = [
+        select(column, func.max(a.effective_date))
+        .where(one_of(conn, a.account_number, accounts), one_of(conn, column, numbers), a.amount < 0)
+        .group_by(column)
+        for column in (a.source_number, a.target_number)
+    ]
+    r = refunds.c
+    queries.append(
+        select(r.credit_memo_number, func.max(r.cancel_date))
+        .where(one_of(conn, r.account_number, accounts), one_of(conn, r.credit_memo_number, numbers))
+        .where(r.cancel_date.is_not(None))
+        .group_by(r.credit_memo_number)
+    )
+    for query in queries:
+        for number, day in conn.execute(query):
+            if day is not None and (number not in found or day > found[number]):
+                found[number] = day
+    return found
+
+
+def not_before_taken_back(
+    date: dt.date, label: str, number: str, taken: dict[str, dt.date], *, owner: str, field: str
+) -> None:
+    """Refuse ``date`` when it is before the day document ``number``'s balance last grew back (``taken_back``)."""
+    day = taken.get(number)
+    if day is not None and date < day:
+        raise RuleViolation(
+            f"{field} {date} is before {day}, when an application of {label} {number} was taken back or a refund "
+            "of it cancelled: it did not hold that balance before",
+            document=owner,
+            field=field,
+        )

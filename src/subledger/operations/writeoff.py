@@ -83,7 +83,13 @@ from subledger.operations.mirror import (
     mirrored_lines,
     next_numbers,
 )
-from subledger.operations.settlement import Applications, Line, check_toward_zero
+from subledger.operations.settlement import (
+    Applications,
+    Line,
+    check_toward_zero,
+    not_before_taken_back,
+    taken_back,
+)
 from subledger.permissions import Actor
 from subledger.posting import DocumentKind
 from subledger.state import DocumentState, ItemLine, TaxLine, fetch_documents
@@ -189,8 +195,11 @@ def check_writable(doc: DocumentState) -> None:
         raise AlreadyReversed(f"{label} {doc.number} was reversed: it cannot be written off", document=doc.number)
 
 
-def memo_date(ctx: Context, doc: DocumentState, requested: dt.date | None, today: dt.date) -> tuple[dt.date, str]:
-    """The memo date (default today) and its open period; not before the document's own date."""
+def memo_date(
+    ctx: Context, doc: DocumentState, requested: dt.date | None, today: dt.date, taken: dict[str, dt.date]
+) -> tuple[dt.date, str]:
+    """The memo date (default today) and its open period; not before the document's own date, nor before the day
+    its balance last grew back (``settlement.taken_back``: the memo is applied on that date)."""
     date = requested or today
     if date < doc.document_date:
         raise RuleViolation(
@@ -198,6 +207,7 @@ def memo_date(ctx: Context, doc: DocumentState, requested: dt.date | None, today
             document=doc.number,
             field="memoDate",
         )
+    not_before_taken_back(date, doc.kind.label, doc.number, taken, owner=doc.number, field="memoDate")
     return date, ctx.open_period(date, document=doc.number, field="memoDate")
 
 
@@ -321,12 +331,18 @@ def check_owed(doc: DocumentState, request: WriteOffRequest) -> None:
 
 
 def plan_write_off(
-    ctx: Context, doc: DocumentState, request: WriteOffRequest, memo_number: str, *, today: dt.date
+    ctx: Context,
+    doc: DocumentState,
+    request: WriteOffRequest,
+    memo_number: str,
+    *,
+    today: dt.date,
+    taken: dict[str, dt.date],
 ) -> WriteOffPlan:
     """Write off an invoice or a debit memo: a credit memo mirroring what is written off, applied back to it."""
     check_writable(doc)
     check_owed(doc, request)
-    date, period = memo_date(ctx, doc, request.memo_date, today)
+    date, period = memo_date(ctx, doc, request.memo_date, today, taken)
     reason = ctx.reason_code(DocumentKind.CREDIT_MEMO, request.reason_code, document=doc.number)
     code = non_revenue_code(ctx, request, doc.number)
     lines = mirrored_lines(doc, ctx.settings.mirroring_rule, line_amounts(ctx.conn, doc, request))
@@ -347,7 +363,13 @@ def plan_write_off(
 
 
 def plan_credit_memo_write_off(
-    ctx: Context, doc: DocumentState, request: CreditMemoWriteOffRequest, memo_number: str, *, today: dt.date
+    ctx: Context,
+    doc: DocumentState,
+    request: CreditMemoWriteOffRequest,
+    memo_number: str,
+    *,
+    today: dt.date,
+    taken: dict[str, dt.date],
 ) -> WriteOffPlan:
     """Write off a credit memo: a debit memo mirroring it, and the credit memo applied to that debit memo."""
     check_writable(doc)
@@ -363,7 +385,7 @@ def plan_credit_memo_write_off(
             "can be written off",
             document=doc.number,
         )
-    date, period = memo_date(ctx, doc, request.memo_date, today)
+    date, period = memo_date(ctx, doc, request.memo_date, today, taken)
     reason = ctx.reason_code(DocumentKind.DEBIT_MEMO, request.reason_code, document=doc.number)
     header = MemoHeader(number=memo_number, date=date, reason_code=reason, comment=request.comment, origin="WriteOff")
     memo = generate_memo(doc, mirrored_lines(doc, "Yes"), header, ctx.defaults)
@@ -377,14 +399,15 @@ def plan(
     memo_number: str,
     *,
     today: dt.date,
+    taken: dict[str, dt.date],
 ) -> WriteOffPlan:
     # A book without Invoice Settlement has no memos: its write-offs are invoice item adjustments.
     require_settlement(ctx.settings, memos=True, what=f"writing off {doc.kind.label} {doc.number}", document=doc.number)
     if doc.kind == DocumentKind.CREDIT_MEMO:
         assert isinstance(request, CreditMemoWriteOffRequest)
-        return plan_credit_memo_write_off(ctx, doc, request, memo_number, today=today)
+        return plan_credit_memo_write_off(ctx, doc, request, memo_number, today=today, taken=taken)
     assert isinstance(request, WriteOffRequest)
-    return plan_write_off(ctx, doc, request, memo_number, today=today)
+    return plan_write_off(ctx, doc, request, memo_number, today=today, taken=taken)
 
 
 # --- one document -------------------------------------------------------------------------------------------------
@@ -423,7 +446,8 @@ def write_off(
     ctx.lock_accounts([where[0]])
     doc = fetch_documents(ctx.conn, [number], kind=kind, lock=True)[number]
     memo_number = next_numbers(ctx.conn, [f"WO-{number}"])[f"WO-{number}"]
-    p = plan(ctx, doc, request, memo_number, today=today)
+    taken = taken_back(ctx.conn, [(doc.account_number, number)])
+    p = plan(ctx, doc, request, memo_number, today=today, taken=taken)
     write_planned(ctx.conn, [p])
     return p.result(list(queries.journal(ctx.conn, document=p.memo.number)))
 
@@ -520,6 +544,7 @@ def _bulk(request: WriteOffRequest, today: dt.date) -> Batch[WriteOffResult]:
         ctx.lock_accounts({op.account_number for _, _, op in todo if op.account_number is not None})
         docs = fetch_documents(ctx.conn, [n for n, _, op in todo if op.account_number is not None], lock=True)
         memo_numbers = next_numbers(ctx.conn, [f"WO-{n}" for n in docs])
+        taken = taken_back(ctx.conn, [(doc.account_number, n) for n, doc in docs.items()])
         plans: list[WriteOffPlan] = []
         outcomes: list[Outcome[WriteOffResult]] = []
         for n, operation_id, _ in todo:
@@ -529,7 +554,7 @@ def _bulk(request: WriteOffRequest, today: dt.date) -> Batch[WriteOffResult]:
                 if doc is None or doc.kind == DocumentKind.CREDIT_MEMO:
                     raise NotFound(f"no invoice or debit memo {n}", document=n)
                 check_permission(ctx.actor, doc.kind, request, n)
-                p = plan_write_off(ctx, doc, request, memo_numbers[f"WO-{n}"], today=today)
+                p = plan_write_off(ctx, doc, request, memo_numbers[f"WO-{n}"], today=today, taken=taken)
             except SubledgerError as exc:
                 outcomes.append(Outcome(n, error=exc))
                 continue
