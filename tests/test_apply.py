@@ -1005,6 +1005,14 @@ def test_nothing_takes_a_balance_on_a_day_before_it_grew_back(line_level: Books,
         apply_body("2026-11-02", invoices=[{"invoiceNumber": INV, "amount": "10.00"}]),
     )
     assert error.rule == rule.format(field="effectiveDate", day="2026-11-02", label="payment", number="P00000011")
+    # A load file's payment applied to the invoice before the unapply, the same.
+    early = {"number": "P00000012", "accountNumber": "A00000002", "effectiveDate": "2026-10-22", "currency": "USD",
+             "amount": "5.00", "applications": [{"invoiceNumber": INV, "amount": "5.00"}]}  # fmt: skip
+    error = refused(line_level, SubledgerError, line_level.load, {"payments": [early]})
+    field = "applications[0].effectiveDate"
+    assert str(error) == f"P00000012, {field}: " + rule.format(
+        field=field, day="2026-10-22", label="invoice", number=INV
+    )
     # On the day itself: taken.
     line_level.apply_credit_memo(CM, {"effectiveDate": "2026-11-20", **to_dm})
     line_level.apply_payment(

@@ -48,7 +48,15 @@ from subledger.models.loadstream import SECTIONS, Item, LoadSource
 from subledger.money import ZERO, shown
 from subledger.operations.base import MAX_RAW_REQUEST, canonical_json
 from subledger.operations.documents import posting_entries
-from subledger.operations.settlement import Applications, Line, PaymentSource, fifo, itemised
+from subledger.operations.settlement import (
+    Applications,
+    Line,
+    PaymentSource,
+    fifo,
+    itemised,
+    not_before_taken_back,
+    taken_back,
+)
 from subledger.posting import DocumentKind, Posts, Role, TransactionType, line_type, resolve_codes, transaction_type
 from subledger.state import (
     DocumentState,
@@ -110,6 +118,8 @@ class _Loader:
         self.updated: Counter[str] = Counter()
         self.accounts: dict[str, str] = {}  # account number -> currency
         self.new_docs: dict[str, DocumentState] = {}
+        #: For targets already in the books: the day each one's balance last grew back (``settlement.taken_back``).
+        self.taken: dict[str, dt.date] = {}
         #: Documents already in the books that this batch moves on (``FORWARD``), in their new status and content.
         self.moved_docs: dict[str, DocumentState] = {}
         #: Payments already in the books that this batch moves on: their rows as a load of them would write them.
@@ -488,6 +498,7 @@ class _Loader:
     def targets(self, apps: Sequence[Application]) -> dict[str, DocumentState]:
         named = {a.target for a in apps}
         found = fetch_documents(self.ctx.conn, sorted(named - self.new_docs.keys()), lock=True)
+        self.taken.update(taken_back(self.ctx.conn, [(doc.account_number, n) for n, doc in found.items()]))
         return {**found, **{n: self.new_docs[n] for n in named & self.new_docs.keys()}}
 
     def target_lines(
@@ -533,6 +544,9 @@ class _Loader:
                 document=owner,
                 field=f"{field}.effectiveDate",
             )
+        not_before_taken_back(
+            date, target.kind.label, target.number, self.taken, owner=owner, field=f"{field}.effectiveDate"
+        )
         self.ctx.open_period(date, document=owner, field=f"{field}.effectiveDate")
         return date
 
