@@ -948,6 +948,32 @@ def test_the_customer_name_is_written_exactly_as_the_book_has_it(fmt: str, tmp_p
     assert gl.check_file(out, fmt, profile=load_profile(PROFILE), accounts=_ACCOUNTS).problems == []
 
 
+@pytest.mark.parametrize("fmt", ["csv", "netsuite", "xero", "quickbooks", "intacct"])
+def test_control_characters_never_reach_an_erp_file(fmt: str, tmp_path: Path) -> None:
+    """A name or comment holding an escape sequence, a bell, a form feed or a C1 control (NEL) was written as loaded:
+    an importer built on XML refuses the whole file, and the escape drives the terminal of whoever views it. Each
+    becomes U+FFFD, as in the ledger (a tab a space, a line break kept where the cell may hold one), and the check
+    refuses a file that holds one."""
+    entry = _entry(1, "Paid\x1b[2K in\x07 full\x0c\x85done", "Acme\x1b[31m Corp")
+    out = tmp_path / f"gl{SUFFIX[fmt]}"
+    gl.render(fmt, [entry], out, run=_RUN, accounts=_ACCOUNTS, profile=load_profile(PROFILE)).commit()
+    text = out.read_text(encoding="utf-8")
+    assert not re.search("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]", text), fmt
+    assert "Paid\ufffd[2K in\ufffd full\ufffd\ufffddone" in text, fmt
+    if fmt in ("netsuite", "quickbooks"):
+        assert {r["Name"] for r in read_csv(out)} - {""} == {"Acme\ufffd[31m Corp"}
+    assert gl.check_file(out, fmt, profile=load_profile(PROFILE), accounts=_ACCOUNTS).problems == []
+
+
+def test_the_check_refuses_a_control_character_in_a_cell(tmp_path: Path) -> None:
+    lines = "E1,10/05/2026,Oct 2026,USD,,{},1200,10.00,,x,Acme\nE1,10/05/2026,Oct 2026,USD,,{},4000,,10.00,x,\n"
+    assert _check(tmp_path, "netsuite", NS + lines.format("m", "m"), chart=False) == []
+    assert _check(tmp_path, "netsuite", NS + lines.format("m\x1b[2K", "m\x1b[2K"), chart=False) == [
+        f"check.netsuite.csv, row {row}, Memo: holds a control character (an importer on XML refuses the file)"
+        for row in (2, 3)
+    ]
+
+
 def test_a_book_customer_named_like_a_formula_is_found_by_the_erp(books: Books, tmp_path: Path) -> None:
     names = {"A00000001": "@Home Networks", "A00000002": "=X", "A00000003": "-Minus Ltd"}
     books.load(

@@ -5,6 +5,7 @@ chart as the ERP sees it, and the texts each line carries for an auditor. Nothin
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -179,13 +180,25 @@ def in_parts(lines: Iterable[GLLine], most: Decimal) -> list[GLLine]:
 
 #: What a spreadsheet runs as a formula when a cell starts with it (OWASP "CSV injection").
 FORMULA_LEADS = ("=", "+", "-", "@")
+#: Control characters but tab, line feed and carriage return (C0, DEL, C1), as a character class's body. No ERP
+#: needs one in a journal, an importer built on XML refuses the file (XML 1.0 allows none of them), and an escape
+#: sequence drives the terminal of whoever looks at the file; in a text or lookup cell each becomes U+FFFD, as the
+#: Beancount ledger writes them.
+CONTROLS = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
+_CONTROL = re.compile(f"[{CONTROLS}]")
+
+
+def without_controls(value: str) -> str:
+    return _CONTROL.sub("\ufffd", value)
 
 
 def safe_text(value: str) -> str:
-    """A text cell no spreadsheet runs as a formula: tab and carriage return become spaces, and a leading
-    ``= + - @`` is preceded by an apostrophe (what a spreadsheet shows as text, as OWASP advises)."""
+    """A text cell no spreadsheet runs as a formula: tab and carriage return become spaces, another control character
+    U+FFFD, and a leading ``= + - @`` is preceded by an apostrophe (what a spreadsheet shows as text, as OWASP
+    advises)."""
     if "\t" in value or "\r" in value:
         value = value.replace("\t", " ").replace("\r", " ")
+    value = without_controls(value)
     if value.startswith(FORMULA_LEADS):
         value = "'" + value
     return value
@@ -194,10 +207,11 @@ def safe_text(value: str) -> str:
 def lookup_text(value: str) -> str:
     """A cell the importer matches exactly to a record the ERP holds (the customer Name): the book's text with no
     apostrophe, which would make ``@Home Networks`` match no customer. Only a line break (CR LF, CR or LF) and a
-    tab become a space each, since the ERP's record name is one line."""
+    tab become a space each, since the ERP's record name is one line, and another control character U+FFFD (no
+    ERP record holds one)."""
     if "\t" in value or "\r" in value or "\n" in value:
         value = value.replace("\r\n", " ").replace("\r", " ").replace("\n", " ").replace("\t", " ")
-    return value
+    return without_controls(value)
 
 
 def clip(value: str, limit: int) -> str:

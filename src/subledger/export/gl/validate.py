@@ -21,7 +21,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Literal
 
 from subledger.errors import Problem
-from subledger.export.gl.model import FORMULA_LEADS, lookup_text, safe_text
+from subledger.export.gl.model import CONTROLS, FORMULA_LEADS, lookup_text, safe_text, without_controls
 
 #: ``text`` cells never start like a formula; a ``lookup`` cell is matched by the importer to a record the ERP holds
 #: (the customer Name), so it carries the book's text as is, on one line.
@@ -123,10 +123,10 @@ def _cell_pattern(column: Column, spec: Spec) -> str:
         body = r"[1-9]\d{0,5}"
     elif column.kind == "lookup":
         rest = "+" if column.max_len is None else f"{{1,{column.max_len}}}"
-        body = f"[^\\t\\r\\n{_SEP}{_RS}]{rest}"
+        body = f"[^\\t\\r\\n{CONTROLS}]{rest}"
     else:
         rest = "*" if column.max_len is None else f"{{0,{column.max_len - 1}}}"
-        body = f"[^=+\\-@\\t\\r{_SEP}{_RS}][^\\t\\r{_SEP}{_RS}]{rest}"
+        body = f"[^=+\\-@\\t\\r{CONTROLS}][^\\t\\r{CONTROLS}]{rest}"
     return f"(?:{body})" if column.required else f"(?:{body})?"
 
 
@@ -367,8 +367,8 @@ class Validator:
                     self._problem(row, column.name, "is matched to the ERP's record: one line, no tab or line break")
                 elif column.max_len is not None and len(value) > column.max_len:
                     self._problem(row, column.name, f"is {len(value)} characters; at most {column.max_len}")
-                elif _SEP in value:
-                    self._problem(row, column.name, "holds a control character (unit separator)")
+                elif without_controls(value) != value:
+                    self._problem(row, column.name, "holds a control character (an importer on XML refuses the file)")
             elif not re.fullmatch(_cell_pattern(Column(column.name, column.kind, True), spec), value):
                 what = {
                     "amount": f"a positive amount (at most {spec.max_digits} digits, {spec.max_decimals} decimals)",
