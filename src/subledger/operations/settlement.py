@@ -26,7 +26,7 @@ from subledger.models.documents import ApplicationItem
 from subledger.money import ZERO, is_exact_for, quantize
 from subledger.posting import DocumentKind, PaymentType, Posts, Role, TransactionType, transaction_type
 from subledger.state import DocumentState, ItemLine, TaxLine, line_of_kind
-from subledger.storage.bulk import insert_rows, one_of
+from subledger.storage.bulk import insert_rows, pairs_in
 from subledger.storage.schema import applications, refunds
 
 Line = ItemLine | TaxLine
@@ -460,23 +460,22 @@ def taken_back(conn: Connection, documents: Iterable[tuple[str, str]]) -> dict[s
     or pay out what the document did not hold then (a write-off of 11-16 taking what an unapply of 11-20 gave back
     left the invoice below zero between the two dates, and a period could close on it). Whatever takes that
     balance again is therefore dated no earlier."""
-    pairs = list(documents)
-    accounts, numbers = {a for a, _ in pairs}, {n for _, n in pairs}
+    pairs = sorted(set(documents))
     if not pairs:
         return {}
     a = applications.c
     found: dict[str, dt.date] = {}
+    # By (account, number) pairs: an IN list on each column alone made SQLite probe every account with every number.
     queries = [
         select(column, func.max(a.effective_date))
-        .where(one_of(conn, a.account_number, accounts), one_of(conn, column, numbers), a.amount < 0)
+        .where(pairs_in(conn, (a.account_number, column), pairs), a.amount < 0)
         .group_by(column)
         for column in (a.source_number, a.target_number)
     ]
     r = refunds.c
     queries.append(
         select(r.credit_memo_number, func.max(r.cancel_date))
-        .where(one_of(conn, r.account_number, accounts), one_of(conn, r.credit_memo_number, numbers))
-        .where(r.cancel_date.is_not(None))
+        .where(pairs_in(conn, (r.account_number, r.credit_memo_number), pairs), r.cancel_date.is_not(None))
         .group_by(r.credit_memo_number)
     )
     for query in queries:
