@@ -18,10 +18,15 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import Connection, text
 
 from conftest import EARLIER, cut_journal_after, db_url, failing, journal_unguarded, money, raw
+from subledger import reports
 from subledger.api import Books
+from subledger.errors import CloseChecksFailed
+from subledger.operations import apply as apply_ops
+from subledger.operations import writeoff as writeoff_ops
 
 NOV = "2026-11-30"
 
@@ -224,3 +229,67 @@ def test_a_processed_refund_moves_a_credit_memo_line_like_an_application(line_le
             {"d": money(conn, Decimal("1.00")), "i": line},
         )
     assert "stored-balances" not in failing(line_level.check())
+
+
+def test_a_balance_past_zero_at_a_period_end_fails_and_blocks_the_close(
+    line_level: Books, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Books written before operations were held to the day a balance last grew back (7a4b83c): CM00000001
+    applied whole to INV00000010 on 10-20 and unapplied on 11-20, then applied to DM00000002 on 10-25 (the memo's
+    unapplied amount -25.00 until 11-20), and INV00000010 written off on 10-28 (its open balance -43.50 until
+    11-20). The journal and the subledger agree, so every other check passes; the October period end is wrong, and
+    the close of October is refused naming both. November's end is right again."""
+    books = line_level
+    whole = {"invoices": [{"invoiceNumber": "INV00000010", "amount": "43.50"}]}
+    books.apply_credit_memo("CM00000001", {"effectiveDate": "2026-10-20", **whole})
+    books.unapply_credit_memo("CM00000001", {"effectiveDate": "2026-11-20", **whole})
+    assert books.check().passed
+    # The operations as they were: no look at the day the balance grew back.
+    monkeypatch.setattr(apply_ops, "taken_back", lambda conn, documents: {})
+    monkeypatch.setattr(writeoff_ops, "taken_back", lambda conn, documents: {})
+    to_dm = {"debitMemos": [{"debitMemoNumber": "DM00000002", "amount": "25.00"}]}
+    books.apply_credit_memo("CM00000001", {"effectiveDate": "2026-10-25", **to_dm})
+    memo = books.write_off_invoice("INV00000010", {"memoDate": "2026-10-28"}).credit_memo
+    assert memo is not None
+    cm = (
+        "CM00000001|items[CMI-0001]|unapplied amount at the end of 2026-10-31 past zero (items[CMI-0001] -25.00 USD): "
+        "the application APP-5-1 to DM00000002 dated 2026-10-25 is before 2026-11-20, when the unapplication APP-4-1 "
+        "from INV00000010 gave it back: date it on or after 2026-11-20 (take it back and make it again then)"
+    )
+    inv = (
+        f"INV00000010|items[II-0101]|open balance at the end of 2026-10-31 past zero (items[II-0101] -40.00 USD, "
+        f"taxationItems[TI-0102] -3.50 USD): the application APP-6-1 of credit memo {memo.number} dated 2026-10-28 "
+        "is before 2026-11-20, when the unapplication APP-4-1 of CM00000001 gave it back (and 1 more): date it on "
+        "or after 2026-11-20 (take it back and make it again then)"
+    )
+    assert failing(books.check()) == {"dated-balances": [cm, inv]}
+    assert failing(books.check("2026-10")) == {"dated-balances": [cm, inv]}
+    assert books.check("2026-11").passed
+    for name in EARLIER:
+        books.close_period(name)
+    with pytest.raises(CloseChecksFailed) as refused:
+        books.close_period("2026-10")
+    title = "No balance past zero or beyond its amount at a period end"
+    assert [str(p) for p in refused.value.problems] == [
+        f"2026-10, dated-balances: {title}: CM00000001, items[CMI-0001]: {cm.split('|')[2]} (and 1 more), all "
+        "listed by `subledger check --period 2026-10`"
+    ]
+
+
+def test_an_application_dated_before_its_target_fails(line_level: Books) -> None:
+    """A payment applied on 10-25 to a debit memo whose date is (by hand) 11-05: the memo's open balance is past
+    zero at the end of October (it held nothing before its date), the application named; the aging of that day does
+    not tie."""
+    books = line_level
+    payment = {"number": "P00000020", "accountNumber": "A00000002", "effectiveDate": "2026-10-25", "currency": "USD",
+               "amount": "10.00", "applications": [{"debitMemoNumber": "DM00000002", "amount": "10.00"}]}  # fmt: skip
+    books.load({"payments": [payment]})
+    with raw(books) as conn:
+        conn.execute(text("UPDATE documents SET document_date = '2026-11-05' WHERE number = 'DM00000002'"))
+    assert failing(books.check())["dated-balances"] == [
+        "DM00000002|items[DMI-0003]|open balance at the end of 2026-10-31 before the debit memo's date 2026-11-05 "
+        "(items[DMI-0003] -10.00 USD): the application APP-3-1 of payment P00000020 dated 2026-10-25 is before "
+        "2026-11-05, the debit memo's date: date it on or after 2026-11-05 (take it back and make it again then)"
+    ]
+    with books.engine.connect() as conn:
+        assert not all(t["ties"] for t in reports.aging(conn, dt.date(2026, 10, 31))["totals"])

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, func, select, true, type_coerce
+from sqlalchemy import ColumnElement, Connection, and_, case, func, or_, select, true, type_coerce
 
 from subledger.money import ZERO
 from subledger.posting import DocumentKind, Role
@@ -43,7 +44,12 @@ Movements = dict[tuple[Day, Role, str, str], Decimal]
 
 
 def _lines_total(
-    conn: Connection, kinds: tuple[str, ...], code_column: str, as_of: dt.date | None, by_day: bool
+    conn: Connection,
+    kinds: tuple[str, ...],
+    code_column: str,
+    as_of: dt.date | None,
+    by_day: bool,
+    watch: set[str] | None = None,
 ) -> dict[tuple[Day, str, str], Decimal]:
     totals: dict[tuple[Day, str, str], Decimal] = defaultdict(lambda: ZERO)
     for table, amount in (
@@ -52,8 +58,9 @@ def _lines_total(
     ):
         code = table.c[code_column]
         keys = [documents.c.document_date] if by_day else []
+        flags = [_flag(out_of_range(table.c.balance, amount))] if watch is not None else []
         query = (
-            select(*keys, code, documents.c.currency, func.sum(amount))
+            select(*keys, code, documents.c.currency, func.sum(amount), *flags)
             .join(
                 documents,
                 and_(
@@ -64,11 +71,33 @@ def _lines_total(
             .where(documents.c.kind.in_(kinds), documents.c.status == "Posted", _upto(documents.c.document_date, as_of))
             .group_by(*keys, code, documents.c.currency)
         )
-        for row in conn.execute(query):
+        for row in _watched(conn.execute(query).all(), watch, "lines"):
             day, (name, currency, total) = (row[0] if by_day else None), row[-3:]
             if name is not None:
                 totals[(day, name, currency)] += total or ZERO
     return totals
+
+
+def out_of_range(balance: ColumnElement[Decimal], amount: ColumnElement[Decimal]) -> ColumnElement[bool]:
+    """A balance past zero, or beyond ``amount``, either way (a negative line's balance runs from it up to zero)."""
+    return or_(
+        and_(amount >= 0, or_(balance < 0, balance > amount)),
+        and_(amount < 0, or_(balance > 0, balance < amount)),
+    )
+
+
+def _flag(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    return func.max(case((condition, 1), else_=0))
+
+
+def _watched(rows: Sequence[Any], watch: set[str] | None, name: str) -> Sequence[Sequence[Any]]:
+    """The rows of a grouped query, less the flag ``watch`` asked for as its last column (``name`` is added to
+    ``watch`` when a row raised it)."""
+    if watch is None:
+        return rows
+    if any(row[-1] for row in rows):
+        watch.add(name)
+    return [tuple(row)[:-1] for row in rows]
 
 
 def _upto(column: ColumnElement[dt.date], as_of: dt.date | None) -> ColumnElement[bool]:
@@ -76,25 +105,44 @@ def _upto(column: ColumnElement[dt.date], as_of: dt.date | None) -> ColumnElemen
 
 
 def _applied(
-    conn: Connection, source_kind: str, side: str, code_column: str, as_of: dt.date | None, by_day: bool
+    conn: Connection,
+    source_kind: str,
+    side: str,
+    code_column: str,
+    as_of: dt.date | None,
+    by_day: bool,
+    watch: set[str] | None = None,
 ) -> dict[tuple[Day, str, str], Decimal]:
-    """Applications up to ``as_of``, by the code of the target line (``side='target'``) or source memo line."""
+    """Applications up to ``as_of``, by the code of the target line (``side='target'``) or source memo line.
+
+    ``watch`` (a set) asks whether any application is dated before the document it joins, or (target side) takes
+    back rather than settles (its sign is not its target line's): only then can a balance have been past zero or
+    beyond its amount on some day, which ``checks`` then looks for."""
     totals: dict[tuple[Day, str, str], Decimal] = defaultdict(lambda: ZERO)
-    number = applications.c.target_number if side == "target" else applications.c.source_number
-    item_id = applications.c.target_item_id if side == "target" else applications.c.source_item_id
-    keys = [applications.c.effective_date] if by_day else []
-    for table in (document_items, taxation_items):
+    a = applications.c
+    number = a.target_number if side == "target" else a.source_number
+    item_id = a.target_item_id if side == "target" else a.source_item_id
+    keys = [a.effective_date] if by_day else []
+    for table, amount in (
+        (document_items, document_items.c.amount),
+        (taxation_items, taxation_items.c.tax_amount),
+    ):
+        flags: list[ColumnElement[int]] = []
+        if watch is not None:
+            early = a.effective_date < documents.c.document_date
+            back = or_(and_(a.amount < 0, amount >= 0), and_(a.amount > 0, amount <= 0))
+            flags = [_flag(or_(early, back) if side == "target" else early)]
         query = (
-            select(*keys, table.c[code_column], documents.c.currency, func.sum(applications.c.amount))
-            .join(table, and_(table.c.account_number == applications.c.account_number, table.c.id == item_id))
+            select(*keys, table.c[code_column], documents.c.currency, func.sum(a.amount), *flags)
+            .join(table, and_(table.c.account_number == a.account_number, table.c.id == item_id))
             .join(
                 documents,
-                and_(documents.c.account_number == applications.c.account_number, documents.c.number == number),
+                and_(documents.c.account_number == a.account_number, documents.c.number == number),
             )
-            .where(applications.c.source_kind == source_kind, _upto(applications.c.effective_date, as_of))
+            .where(a.source_kind == source_kind, _upto(a.effective_date, as_of))
             .group_by(*keys, table.c[code_column], documents.c.currency)
         )
-        for row in conn.execute(query):
+        for row in _watched(conn.execute(query).all(), watch, "applications"):
             day, (name, currency, total) = (row[0] if by_day else None), row[-3:]
             totals[(day, name, currency)] += total or ZERO
     return totals
@@ -124,36 +172,42 @@ def _refunded(conn: Connection, as_of: dt.date | None, by_day: bool) -> dict[tup
     return totals
 
 
-def _subledger(conn: Connection, as_of: dt.date | None, by_day: bool) -> Movements:
-    """The subledger's control-account amounts, up to ``as_of`` (None: all), per day or (``by_day`` False) in one."""
+def _subledger(conn: Connection, as_of: dt.date | None, by_day: bool, watch: set[str] | None = None) -> Movements:
+    """The subledger's control-account amounts, up to ``as_of`` (None: all), per day or (``by_day`` False) in one;
+    ``watch``: see ``subledger_balances_at``."""
     out: Movements = defaultdict(lambda: ZERO)
 
     def add(control: Role, totals: dict[tuple[Day, str, str], Decimal], sign: int = 1) -> None:
         for (day, code, currency), amount in totals.items():
             out[(day, control, code, currency)] += sign * amount
 
-    add(Role.AR, _lines_total(conn, (DocumentKind.INVOICE, DocumentKind.DEBIT_MEMO), "ar_code", as_of, by_day))
+    billed = (DocumentKind.INVOICE, DocumentKind.DEBIT_MEMO)
+    add(Role.AR, _lines_total(conn, billed, "ar_code", as_of, by_day, watch))
     for source_kind in ("Payment", DocumentKind.CREDIT_MEMO):
-        add(Role.AR, _applied(conn, source_kind, "target", "ar_code", as_of, by_day), -1)
-    add(Role.ON_ACCOUNT, _lines_total(conn, (DocumentKind.CREDIT_MEMO,), "on_account_code", as_of, by_day))
-    add(Role.ON_ACCOUNT, _applied(conn, DocumentKind.CREDIT_MEMO, "source", "on_account_code", as_of, by_day), -1)
+        add(Role.AR, _applied(conn, source_kind, "target", "ar_code", as_of, by_day, watch), -1)
+    add(Role.ON_ACCOUNT, _lines_total(conn, (DocumentKind.CREDIT_MEMO,), "on_account_code", as_of, by_day, watch))
+    applied = _applied(conn, DocumentKind.CREDIT_MEMO, "source", "on_account_code", as_of, by_day, watch)
+    add(Role.ON_ACCOUNT, applied, -1)
     add(Role.ON_ACCOUNT, _refunded(conn, as_of, by_day), -1)
     p, a = payments.c, applications.c
     keys = [p.effective_date] if by_day else []
+    watching = watch is not None
     paid = (
         select(*keys, p.unapplied_code, p.currency, func.sum(p.amount))
+        .add_columns(*([_flag(out_of_range(p.unapplied, p.amount))] if watching else []))
         .where(p.status == "Processed", _upto(p.effective_date, as_of))
         .group_by(*keys, p.unapplied_code, p.currency)
     )
     keys = [a.effective_date] if by_day else []
-    applied = (
+    taken = (
         select(*keys, p.unapplied_code, p.currency, func.sum(a.amount))
+        .add_columns(*([_flag(a.effective_date < p.effective_date)] if watching else []))
         .join(payments, and_(p.account_number == a.account_number, p.number == a.source_number))
         .where(a.source_kind == "Payment", _upto(a.effective_date, as_of))
         .group_by(*keys, p.unapplied_code, p.currency)
     )
-    for query, sign in ((paid, 1), (applied, -1)):
-        for row in conn.execute(query):
+    for query, sign in ((paid, 1), (taken, -1)):
+        for row in _watched(conn.execute(query).all(), watch, "payments"):
             day, (code, currency, total) = (row[0] if by_day else None), row[-3:]
             out[(day, Role.UNAPPLIED, code, currency)] += sign * total
     return out
@@ -191,13 +245,20 @@ def subledger_balances(conn: Connection, as_of: dt.date) -> dict[Role, dict[Key,
     return balances
 
 
-def subledger_balances_at(conn: Connection, days: Iterable[dt.date]) -> dict[dt.date, dict[Role, dict[Key, Decimal]]]:
+def subledger_balances_at(
+    conn: Connection, days: Iterable[dt.date], watch: set[str] | None = None
+) -> dict[dt.date, dict[Role, dict[Key, Decimal]]]:
     """``subledger_balances`` at the end of each of ``days``, from one pass of the subledger queries grouped by day
-    (running sums), rather than one pass per day."""
+    (running sums), rather than one pass per day.
+
+    With ``watch`` (a set), the same pass also says whether a document's or payment's balance may have been past
+    zero or beyond its amount on some day: it adds ``lines`` or ``payments`` when a stored balance is, and
+    ``applications`` or ``payments`` when an application is dated before its target or source, or takes back
+    (``checks`` then finds the documents; a book where none is raised has no such day)."""
     moves = sorted(
         (
             (day, control, code, currency, amount)
-            for (day, control, code, currency), amount in _subledger(conn, None, by_day=True).items()
+            for (day, control, code, currency), amount in _subledger(conn, None, by_day=True, watch=watch).items()
             if day is not None
         ),
         key=lambda move: move[0],

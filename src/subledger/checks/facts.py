@@ -45,6 +45,8 @@ class Need(StrEnum):
     STORED = "stored"  #: stored balances that do not recompute from amounts, applications and adjustments
     PERIOD_EVENTS = "period_events"  #: each period's status and fingerprint beside its last recorded event
     OPERATIONS = "operations"  #: operations the books name that the operation log does not have
+    #: documents and payments whose balance at a period end was past zero or beyond their amount (``OutOfRange``)
+    DATED_BALANCES = "dated_balances"
 
 
 def need(fact: T | None) -> T:
@@ -246,6 +248,31 @@ class UnloggedOperation(NamedTuple):
     rows: int
 
 
+class Cause(NamedTuple):
+    """What put a balance out of range on a day: ``what`` (an application, adjustment or refund, described) dated
+    ``date``, before ``before_day`` (the document's own date, or the day of what it depended on: a balance given
+    back later), which ``before`` says (", the invoice's date")."""
+
+    what: str
+    date: dt.date
+    before: str
+    before_day: dt.date
+
+
+class OutOfRange(NamedTuple):
+    """A document or payment whose balance at the end of ``day`` was past zero or beyond its amount: each line
+    out that day (field, balance, what it held: its amount, nothing before the document's date), and the causes
+    (application or operation dated before what it depended on)."""
+
+    number: str
+    kind: str  #: Invoice, DebitMemo, CreditMemo or Payment
+    day: dt.date
+    dated: dt.date
+    currency: str
+    lines: tuple[tuple[str, Decimal, Decimal], ...]
+    causes: tuple[Cause, ...]
+
+
 @dataclass(frozen=True)
 class Facts:
     chart: Chart
@@ -267,3 +294,4 @@ class Facts:
     stored: tuple[StoredBalance, ...] | None = None
     periods: tuple[PeriodRecord, ...] | None = None
     unlogged: tuple[UnloggedOperation, ...] | None = None
+    out_of_range: tuple[OutOfRange, ...] | None = None

@@ -16,7 +16,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     ColumnElement,
@@ -36,10 +36,11 @@ from sqlalchemy import (
 
 from subledger import canonical
 from subledger.audit import recorded_charts
-from subledger.balances import CONTROL_SIGN, journal_balances, subledger_balances_at
+from subledger.balances import CONTROL_SIGN, journal_balances, out_of_range, subledger_balances_at
 from subledger.chart import Chart
 from subledger.checks.facts import (
     CONTROL_TYPES,
+    Cause,
     ChainBreak,
     ChainFacts,
     CodeFacts,
@@ -53,6 +54,7 @@ from subledger.checks.facts import (
     Key,
     Misdated,
     Need,
+    OutOfRange,
     PeriodRecord,
     ReversalFacts,
     StoredBalance,
@@ -90,11 +92,12 @@ from subledger.storage.schema import (
 )
 from subledger.storage.types import Money, decoder, raw_zero
 
+K = TypeVar("K")
 #: Entries per batch of the detail queries that name the entries a pass flagged.
 CHUNK = 500
 
 
-def chunks(keys: Sequence[EntryKey]) -> Iterable[Sequence[EntryKey]]:
+def chunks(keys: Sequence[K]) -> Iterable[Sequence[K]]:
     for i in range(0, len(keys), CHUNK):
         yield keys[i : i + CHUNK]
 
@@ -241,11 +244,12 @@ def code_currencies(conn: Connection) -> frozenset[Key]:
     return frozenset((code, currency) for code, currency in rows)
 
 
-def subledger_days(conn: Connection, scope: Scope) -> dict[dt.date, dict[Key, Decimal]]:
-    """The subledger's control balances (debit minus credit) at every period end and the run's ``as_of``."""
+def subledger_days(conn: Connection, scope: Scope, watch: set[str] | None = None) -> dict[dt.date, dict[Key, Decimal]]:
+    """The subledger's control balances (debit minus credit) at every period end and the run's ``as_of``
+    (``watch``: what the same pass flags for the dated-balances check, ``balances.subledger_balances_at``)."""
     every = {p.end_date for p in scope.periods} | ({scope.as_of} if scope.as_of else set())
     out: dict[dt.date, dict[Key, Decimal]] = {}
-    for day, balances in subledger_balances_at(conn, every).items():
+    for day, balances in subledger_balances_at(conn, every, watch).items():
         signed: dict[Key, Decimal] = defaultdict(lambda: ZERO)
         for control, amounts in balances.items():
             for key, amount in amounts.items():
@@ -305,11 +309,16 @@ class _Side:
     unjournaled: tuple[Unjournaled, ...] | None = None
     stored: tuple[StoredBalance, ...] | None = None
     unlogged: tuple[UnloggedOperation, ...] | None = None
+    #: What the subledger pass flagged that may have put a balance out of range on some day.
+    watched: frozenset[str] = frozenset()
 
 
 def _side(conn: Connection, scope: Scope, needs: frozenset[Need]) -> _Side:
+    watch: set[str] | None = set() if Need.DATED_BALANCES in needs else None
+    subledger = subledger_days(conn, scope, watch) if Need.SUBLEDGER in needs else None
     return _Side(
-        subledger=subledger_days(conn, scope) if Need.SUBLEDGER in needs else None,
+        subledger=subledger,
+        watched=frozenset(watch or ()),
         pairs=code_currencies(conn) if Need.CODES in needs else None,
         unjournaled=_unjournaled(conn, scope) if Need.POSTINGS in needs else None,
         stored=_stored_balances(conn) if Need.STORED in needs else None,
@@ -999,6 +1008,250 @@ def _unlogged(conn: Connection) -> tuple[UnloggedOperation, ...]:
     return tuple(found)
 
 
+# --- balances at each period end, per document ----------------------------------------------------------------
+
+#: (holder side, account, key): "T" an invoice or debit memo line (settled), "S" a credit memo line (settling),
+#: "P" a payment (key: its number); a line's key is its id (unique in the book, as ``_line_moves`` matches them).
+Holder = tuple[str, str, str]
+
+
+@dataclass
+class _Move:
+    date: dt.date
+    #: What it took off the balance (an unapplication gives back: negative), and what it added to what the line
+    #: may hold (a Charge adjustment).
+    takes: Decimal
+    raises: Decimal
+    operation: int
+    what: str
+
+
+@dataclass
+class _Held:
+    number: str
+    kind: str
+    dated: dt.date
+    currency: str
+    amount: Decimal
+    path: str  #: the field a problem names: items[id], taxationItems[id], unapplied
+    order: tuple[int, int]
+    moves: list[_Move] = field(default_factory=list)
+
+
+def _candidates(conn: Connection, watched: frozenset[str]) -> set[Holder]:
+    """The lines and payments whose balance may have been out of range on some day: one set-based query per source
+    the subledger pass flagged (``watched``), and the small tables (adjustments, refunds) always. Every other
+    line's moves are all dated on or after its date and all settle it, so its balance ran from its amount toward
+    its stored one, in range all along."""
+    app, d, p, adj, r, ri = applications, documents, payments, invoice_item_adjustments, refunds, refund_items
+    found: set[Holder] = set()
+    if watched & {"applications", "payments"}:
+        t, s, ti, tt = d.alias("t"), d.alias("s"), document_items.alias("ti"), taxation_items.alias("tt")
+        line_amount = func.coalesce(ti.c.amount, tt.c.tax_amount)
+        query = (
+            select(app.c.account_number, app.c.source_kind, app.c.source_number, app.c.source_item_id)
+            .add_columns(app.c.target_item_id)
+            .join(t, and_(t.c.account_number == app.c.account_number, t.c.number == app.c.target_number))
+            .outerjoin(
+                ti,
+                and_(
+                    ~app.c.target_is_tax, ti.c.account_number == app.c.account_number, ti.c.id == app.c.target_item_id
+                ),
+            )
+            .outerjoin(
+                tt,
+                and_(app.c.target_is_tax, tt.c.account_number == app.c.account_number, tt.c.id == app.c.target_item_id),
+            )
+            .outerjoin(
+                s,
+                and_(
+                    app.c.source_kind == DocumentKind.CREDIT_MEMO.value,
+                    s.c.account_number == app.c.account_number,
+                    s.c.number == app.c.source_number,
+                ),
+            )
+            .outerjoin(
+                p,
+                and_(
+                    app.c.source_kind == "Payment",
+                    p.c.account_number == app.c.account_number,
+                    p.c.number == app.c.source_number,
+                ),
+            )
+            .where(
+                or_(
+                    app.c.effective_date < t.c.document_date,
+                    app.c.effective_date < func.coalesce(s.c.document_date, p.c.effective_date),
+                    and_(app.c.amount < 0, line_amount >= 0),
+                    and_(app.c.amount > 0, line_amount <= 0),
+                )
+            )
+        )
+        for account, kind, source, source_item, target_item in conn.execute(query):
+            found.add(("T", account, target_item))
+            found.add(("P", account, source) if kind == "Payment" else ("S", account, source_item))
+    if "lines" in watched:
+        for table, amount in ((document_items, document_items.c.amount), (taxation_items, taxation_items.c.tax_amount)):
+            query = (
+                select(table.c.account_number, table.c.id, d.c.kind)
+                .join(d, and_(d.c.account_number == table.c.account_number, d.c.number == table.c.document_number))
+                .where(d.c.status == "Posted", out_of_range(table.c.balance, amount))
+            )
+            found |= {("S" if kind == "CreditMemo" else "T", a, line) for a, line, kind in conn.execute(query)}
+    if "payments" in watched:
+        query = select(p.c.account_number, p.c.number).where(
+            p.c.status == "Processed", out_of_range(p.c.unapplied, p.c.amount)
+        )
+        found |= {("P", a, number) for a, number in conn.execute(query)}
+    query = (
+        select(adj.c.account_number, adj.c.source_id)
+        .join(d, and_(d.c.account_number == adj.c.account_number, d.c.number == adj.c.invoice_number))
+        .where(adj.c.status == "Processed", or_(adj.c.type == "Charge", adj.c.adjustment_date < d.c.document_date))
+    )
+    found |= {("T", a, line) for a, line in conn.execute(query)}
+    query = (
+        select(ri.c.account_number, ri.c.memo_item_id)
+        .join(r, and_(r.c.account_number == ri.c.account_number, r.c.number == ri.c.refund_number))
+        .join(d, and_(d.c.account_number == r.c.account_number, d.c.number == r.c.credit_memo_number))
+        .where(or_(r.c.cancel_date.is_not(None), r.c.refund_date < d.c.document_date))
+    )
+    found |= {("S", a, line) for a, line in conn.execute(query)}
+    return found
+
+
+def _held(conn: Connection, candidates: set[Holder]) -> dict[Holder, _Held]:
+    """The candidates with their amounts, dates and every move, a batch of keys per query."""
+    d, p, app = documents, payments, applications
+    held: dict[Holder, _Held] = {}
+    lines = sorted((a, key) for side, a, key in candidates if side != "P")
+    for keys in chunks(lines):
+        for table, amount, name in (
+            (document_items, document_items.c.amount, "items"),
+            (taxation_items, taxation_items.c.tax_amount, "taxationItems"),
+        ):
+            query = (
+                select(table.c.account_number, table.c.id, d.c.number, d.c.kind, d.c.document_date, d.c.currency)
+                .add_columns(type_coerce(amount, Money()), table.c.line_no)
+                .join(d, and_(d.c.account_number == table.c.account_number, d.c.number == table.c.document_number))
+                .where(tuple_(table.c.account_number, table.c.id).in_(keys), d.c.status == "Posted")
+            )
+            for a, line, number, kind, day, currency, value, line_no in conn.execute(query):
+                side = "S" if kind == "CreditMemo" else "T"
+                order = (0 if name == "items" else 1, line_no)
+                held[(side, a, line)] = _Held(number, kind, day, currency, value, f"{name}[{line}]", order)
+    pays = sorted((a, key) for side, a, key in candidates if side == "P")
+    for keys in chunks(pays):
+        query = select(
+            p.c.account_number, p.c.number, p.c.effective_date, p.c.currency, type_coerce(p.c.amount, Money())
+        ).where(tuple_(p.c.account_number, p.c.number).in_(keys), p.c.status == "Processed")
+        for a, number, day, currency, value in conn.execute(query):
+            held[("P", a, number)] = _Held(number, "Payment", day, currency, value, "unapplied", (0, 0))
+    money = type_coerce(app.c.amount, Money())
+    columns = (app.c.id, app.c.source_kind, app.c.source_number, app.c.target_number, money, app.c.effective_date)
+    for side, key, condition in (
+        ("T", app.c.target_item_id, true()),
+        ("S", app.c.source_item_id, app.c.source_kind == DocumentKind.CREDIT_MEMO.value),
+        ("P", app.c.source_number, app.c.source_kind == "Payment"),
+    ):
+        keys_of = sorted((a, k) for s, a, k in held if s == side)
+        for keys in chunks(keys_of):
+            query = select(app.c.account_number, key, *columns, app.c.operation_id).where(
+                tuple_(app.c.account_number, key).in_(keys), condition
+            )
+            for a, k, ref, kind, source, target, value, day, op in conn.execute(query):
+                if side == "T":
+                    source_label = "payment" if kind == "Payment" else "credit memo"
+                    what = f"application {ref} of {source_label} {source}"
+                else:
+                    what = f"application {ref} to {target}"
+                if (value < 0) != (held[(side, a, k)].amount < 0) and value != 0:
+                    what = f"unapplication {ref} {'of ' + source if side == 'T' else 'from ' + target}"
+                held[(side, a, k)].moves.append(_Move(day, value, ZERO, op, what))
+    adj, r, ri = invoice_item_adjustments, refunds, refund_items
+    for keys in chunks(sorted((a, k) for s, a, k in held if s == "T")):
+        query = select(
+            adj.c.account_number,
+            adj.c.source_id,
+            adj.c.number,
+            adj.c.type,
+            type_coerce(adj.c.amount, Money()),
+            adj.c.adjustment_date,
+            adj.c.operation_id,
+        ).where(tuple_(adj.c.account_number, adj.c.source_id).in_(keys), adj.c.status == "Processed")
+        for a, k, number, type_, value, day, op in conn.execute(query):
+            charge = type_ != "Credit"
+            move = _Move(
+                day, -value if charge else value, value if charge else ZERO, op, f"{type_} adjustment {number}"
+            )
+            held[("T", a, k)].moves.append(move)
+    for keys in chunks(sorted((a, k) for s, a, k in held if s == "S")):
+        query = (
+            select(ri.c.account_number, ri.c.memo_item_id, r.c.number, type_coerce(ri.c.amount, Money()))
+            .add_columns(r.c.refund_date, r.c.cancel_date, r.c.operation_id, r.c.cancel_operation_id)
+            .join(r, and_(r.c.account_number == ri.c.account_number, r.c.number == ri.c.refund_number))
+            .where(tuple_(ri.c.account_number, ri.c.memo_item_id).in_(keys))
+        )
+        for a, k, number, value, day, cancelled, op, cancel_op in conn.execute(query):
+            held[("S", a, k)].moves.append(_Move(day, value, ZERO, op, f"refund {number}"))
+            if cancelled is not None:
+                undo = _Move(cancelled, -value, ZERO, cancel_op or op, f"the cancellation of refund {number}")
+                held[("S", a, k)].moves.append(undo)
+    return held
+
+
+def _causes(h: _Held, day: dt.date, sign: int, past_zero: bool) -> tuple[Cause, ...]:
+    """The moves that put ``h`` out of range at the end of ``day``: dated on or before it but before the
+    document's own date; or (past zero) taking what a move recorded earlier but dated after ``day`` gave back; or
+    (beyond its amount) giving back what a move recorded earlier but dated after ``day`` took."""
+    by_then = [m for m in h.moves if m.date <= day and m.takes != 0]
+    label = DocumentKind(h.kind).label if h.kind != "Payment" else "payment"
+    if h.dated > day:
+        return tuple(Cause(m.what, m.date, f", the {label}'s date", h.dated) for m in by_then)
+    later = [m for m in h.moves if m.date > day and m.takes != 0]
+    found: list[Cause] = []
+    for m in by_then:
+        taking = sign * m.takes > 0
+        if taking != past_zero:
+            continue
+        after = [x for x in later if (sign * x.takes > 0) != taking and x.operation < m.operation]
+        if after:
+            x = max(after, key=lambda x: x.date)
+            how = f", when the {x.what} gave it back" if past_zero else f", the date of the {x.what} it takes back"
+            found.append(Cause(m.what, m.date, how, x.date))
+    return tuple(sorted(found, key=lambda c: (c.date, c.what)))
+
+
+def _dated_balances(conn: Connection, scope: Scope, watched: frozenset[str]) -> tuple[OutOfRange, ...]:
+    """Every document and payment whose balance at a period end in scope (and ``as_of``) was past zero or beyond its
+    amount, taking every move dated on or before that day."""
+    if scope.as_of is None:
+        return ()
+    if scope.period is not None:
+        days = [scope.period.end_date]
+    else:
+        days = sorted({p.end_date for p in scope.periods if p.end_date <= scope.as_of} | {scope.as_of})
+    held = _held(conn, _candidates(conn, watched))
+    out: dict[tuple[str, str, dt.date], list[tuple[_Held, Decimal, Decimal, tuple[Cause, ...]]]] = defaultdict(list)
+    for h in held.values():
+        h.moves.sort(key=lambda m: (m.date, m.operation))
+        sign = 1 if h.amount >= 0 else -1
+        for day in days:
+            amount = h.amount if h.dated <= day else ZERO
+            balance = amount - sum((m.takes for m in h.moves if m.date <= day), ZERO)
+            cap = amount + sum((m.raises for m in h.moves if m.date <= day), ZERO)
+            past_zero = sign * balance < 0
+            if past_zero or sign * balance > sign * cap:
+                out[(h.number, h.kind, day)].append((h, balance, cap, _causes(h, day, sign, past_zero)))
+    found: list[OutOfRange] = []
+    for (number, kind, day), lines in sorted(out.items(), key=lambda item: (item[0][2], item[0][0])):
+        lines.sort(key=lambda line: line[0].order)
+        first = lines[0][0]
+        causes = tuple(dict.fromkeys(c for *_, cs in lines for c in cs))
+        shown = tuple((h.path, balance, cap) for h, balance, cap, _ in lines)
+        found.append(OutOfRange(number, kind, day, first.dated, first.currency, shown, causes))
+    return tuple(found)
+
+
 # --- the run ------------------------------------------------------------------------------------------------
 
 
@@ -1012,6 +1265,8 @@ def gather(conn: Connection, scope: Scope, needs: frozenset[Need]) -> Facts:
         needs = needs | {Need.JOURNAL, Need.SUBLEDGER}
     if Need.CHAIN in needs or Need.CODES in needs:
         needs = needs | {Need.JOURNAL}
+    if Need.DATED_BALANCES in needs:  # flagged by the subledger pass
+        needs = needs | {Need.SUBLEDGER}
     span = ledger_span(conn, scope.periods) if rules else []
     journal = chain = codes = None
     journal_at = None
@@ -1052,4 +1307,5 @@ def gather(conn: Connection, scope: Scope, needs: frozenset[Need]) -> Facts:
         stored=side.stored,
         periods=_period_records(conn) if Need.PERIOD_EVENTS in needs else None,
         unlogged=side.unlogged,
+        out_of_range=_dated_balances(conn, scope, side.watched) if Need.DATED_BALANCES in needs else None,
     )

@@ -64,6 +64,12 @@ CHECKS: tuple[Check, ...] = (
         subledger.stored_balances,
         Need.STORED,
     ),
+    _check(
+        "dated-balances",
+        "No balance past zero or beyond its amount at a period end",
+        subledger.dated_balances,
+        Need.DATED_BALANCES,
+    ),
     _check("write-offs", "Write-off memos fully applied, lines reduced exactly", subledger.write_offs, Need.GENERATED),
     _check(
         "reversals",

@@ -158,3 +158,38 @@ def reversals(facts: Facts, scope: Scope) -> list[Problem]:
             )
     problems.extend(_applied_exactly(facts, "Reversal", "reversal"))
     return problems
+
+
+def dated_balances(facts: Facts, scope: Scope) -> list[Problem]:
+    """At each period end in scope (and the run's ``as_of``), no invoice or debit memo line has an open balance,
+    and no credit memo line or payment an unapplied amount, past zero or beyond its amount, taking every
+    application, unapplication, adjustment, refund and cancellation dated on or before that day. Operations check a
+    balance as it is now but post on their own dates: one dated before what it depended on (the document's date,
+    a balance given back later) leaves the period end wrong while the journal and the subledger still agree."""
+    del scope  # gathered at the period ends in scope
+    problems: list[Problem] = []
+    for o in need(facts.out_of_range):
+        cur = o.currency
+        label = "payment" if o.kind == "Payment" else DocumentKind(o.kind).label
+        what = "open balance" if o.kind in ("Invoice", "DebitMemo") else "unapplied amount"
+        field, balance, held = o.lines[0]
+        if o.dated > o.day:
+            why = f"before the {label}'s date {o.dated}"
+        elif (1 if held >= 0 else -1) * balance < 0:
+            why = "past zero"
+        else:
+            why = f"more than its amount {fmt(held, cur)} {cur}"
+        shown = ", ".join(f"{f} {fmt(b, cur)} {cur}" for f, b, _ in o.lines)
+        if o.kind == "Payment":
+            shown = f"{fmt(balance, cur)} {cur}"
+        if o.causes:
+            c = o.causes[0]
+            more = f" (and {len(o.causes) - 1} more)" if len(o.causes) > 1 else ""
+            cause = (
+                f"the {c.what} dated {c.date} is before {c.before_day}{c.before}{more}: date it on or after "
+                f"{c.before_day} (take it back and make it again then)"
+            )
+        else:
+            cause = "its applications, adjustments and refunds dated by then take more than it held"
+        problems.append(Problem(o.number, field, f"{what} at the end of {o.day} {why} ({shown}): {cause}"))
+    return problems
