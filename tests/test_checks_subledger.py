@@ -257,7 +257,7 @@ def test_a_balance_past_zero_at_a_period_end_fails_and_blocks_the_close(
         "from INV00000010 gave it back: date it on or after 2026-11-20 (take it back and make it again then)"
     )
     inv = (
-        f"INV00000010|items[II-0101]|open balance at the end of 2026-10-31 past zero (items[II-0101] -40.00 USD, "
+        f"INV00000010|items[II-0101]|open balance at the end of 2026-10-31 past zero (items[II-0101] -40.00 USD; "
         f"taxationItems[TI-0102] -3.50 USD): the application APP-6-1 of credit memo {memo.number} dated 2026-10-28 "
         "is before 2026-11-20, when the unapplication APP-4-1 of CM00000001 gave it back (and 1 more): date it on "
         "or after 2026-11-20 (take it back and make it again then)"
@@ -293,3 +293,47 @@ def test_an_application_dated_before_its_target_fails(line_level: Books) -> None
     ]
     with books.engine.connect() as conn:
         assert not all(t["ties"] for t in reports.aging(conn, dt.date(2026, 10, 31))["totals"])
+
+
+def test_an_unapplication_dated_before_the_application_it_takes_back_fails(line_level: Books) -> None:
+    """CM00000001 applied to INV00000010 on 11-02 and unapplied on 11-03, the unapplication then dated (by hand)
+    10-28: at the end of October both the memo's unapplied amount and the invoice's open balance are beyond their
+    amounts, the unapplication named."""
+    books = line_level
+    whole = {"invoices": [{"invoiceNumber": "INV00000010", "amount": "43.50"}]}
+    books.apply_credit_memo("CM00000001", {"effectiveDate": "2026-11-02", **whole})
+    books.unapply_credit_memo("CM00000001", {"effectiveDate": "2026-11-03", **whole})
+    with raw(books) as conn:
+        conn.execute(text("UPDATE applications SET effective_date = '2026-10-28' WHERE effective_date = '2026-11-03'"))
+    again = "date it on or after 2026-11-02 (take it back and make it again then)"
+    assert failing(books.check())["dated-balances"] == [
+        "CM00000001|items[CMI-0001]|unapplied amount at the end of 2026-10-31 beyond its amount (items[CMI-0001] "
+        "80.00 USD, amount 40.00 USD; taxationItems[CTI-0001] 7.00 USD, amount 3.50 USD): the unapplication APP-4-1 "
+        "from INV00000010 dated 2026-10-28 is before 2026-11-02, the date of the application APP-3-1 to "
+        f"INV00000010 it takes back (and 1 more): {again}",
+        "INV00000010|taxationItems[TI-0102]|open balance at the end of 2026-10-31 beyond its amount "
+        "(taxationItems[TI-0102] 21.00 USD, amount 17.50 USD): the unapplication APP-4-2 of CM00000001 dated "
+        "2026-10-28 is before 2026-11-02, the date of the application APP-3-2 of credit memo CM00000001 it takes "
+        f"back: {again}",
+    ]
+
+
+def test_a_payment_applied_before_its_unapply_fails(line_level: Books, monkeypatch: pytest.MonkeyPatch) -> None:
+    """P00000011 applied to DM00000002 on 10-20 and unapplied on 11-20, then (as before 7a4b83c) applied to
+    INV00000010 on 10-25: its unapplied amount is -10.00 at the end of October."""
+    books = line_level
+    to_dm = [{"debitMemoNumber": "DM00000002", "amount": "10.00"}]
+    payment = {"number": "P00000011", "accountNumber": "A00000002", "effectiveDate": "2026-10-20", "currency": "USD",
+               "amount": "10.00", "applications": to_dm}  # fmt: skip
+    books.load({"payments": [payment]})
+    books.unapply_payment("P00000011", {"effectiveDate": "2026-11-20", "debitMemos": to_dm})
+    monkeypatch.setattr(apply_ops, "taken_back", lambda conn, documents: {})
+    to_inv = [{"invoiceNumber": "INV00000010", "amount": "10.00"}]
+    books.apply_payment("P00000011", {"effectiveDate": "2026-10-25", "invoices": to_inv})
+    assert failing(books.check()) == {
+        "dated-balances": [
+            "P00000011|unapplied|unapplied amount at the end of 2026-10-31 past zero (-10.00 USD): the application "
+            "APP-5-1 to INV00000010 dated 2026-10-25 is before 2026-11-20, when the unapplication APP-4-1 from "
+            "DM00000002 gave it back: date it on or after 2026-11-20 (take it back and make it again then)"
+        ]
+    }

@@ -173,15 +173,18 @@ def dated_balances(facts: Facts, scope: Scope) -> list[Problem]:
         label = "payment" if o.kind == "Payment" else DocumentKind(o.kind).label
         what = "open balance" if o.kind in ("Invoice", "DebitMemo") else "unapplied amount"
         field, balance, held = o.lines[0]
+        beyond = o.dated <= o.day and (1 if held >= 0 else -1) * balance >= 0
         if o.dated > o.day:
             why = f"before the {label}'s date {o.dated}"
-        elif (1 if held >= 0 else -1) * balance < 0:
-            why = "past zero"
         else:
-            why = f"more than its amount {fmt(held, cur)} {cur}"
-        shown = ", ".join(f"{f} {fmt(b, cur)} {cur}" for f, b, _ in o.lines)
-        if o.kind == "Payment":
-            shown = f"{fmt(balance, cur)} {cur}"
+            why = "beyond its amount" if beyond else "past zero"
+        # Beyond: each line beside what it may hold (its amount, and any Charge adjustment by then).
+        shown = "; ".join(
+            ("" if o.kind == "Payment" else f"{f} ")
+            + f"{fmt(b, cur)} {cur}"
+            + (f", amount {fmt(h, cur)} {cur}" if beyond else "")
+            for f, b, h in o.lines
+        )
         if o.causes:
             c = o.causes[0]
             more = f" (and {len(o.causes) - 1} more)" if len(o.causes) > 1 else ""
