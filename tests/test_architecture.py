@@ -13,7 +13,7 @@ PACKAGE = SRC / "subledger"
 
 #: The layers of ``docs/architecture.md``, from the bottom. A module may import from its own layer and those below.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("__version__", "errors", "money", "settings", "posting", "chart", "calendar", "permissions", "models"),
+    ("__version__", "errors", "money", "text", "settings", "posting", "chart", "calendar", "permissions", "models"),
     ("storage", "canonical"),
     ("context", "journal", "fingerprint", "state", "balances", "queries", "reports", "audit"),
     ("export", "plugins"),

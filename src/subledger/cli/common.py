@@ -29,6 +29,7 @@ import typer
 
 from subledger import __version__
 from subledger.errors import SubledgerError
+from subledger.text import BIDI_CONTROLS, CONTROLS
 
 DONE, REFUSED, USAGE, PARTLY_DONE, INTERNAL = 0, 1, 2, 3, 4
 
@@ -299,7 +300,7 @@ def _numeric(value: str) -> bool:
 #: What a terminal acts on rather than shows, in a cell of an aligned table: control characters (C0 but line
 #: breaks and tab, DEL, C1: ``ESC [2K`` erases the row, a carriage return writes over its start) and the
 #: bidirectional controls that reorder what follows them on the line.
-_TERMINAL_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_TERMINAL_CONTROL = re.compile(f"[{CONTROLS}{BIDI_CONTROLS}]")
 _LINE_BREAK = re.compile("\r\n|\r|\n")
 
 

@@ -14,6 +14,7 @@ from typing import NamedTuple
 from subledger.chart import AccountingCode
 from subledger.errors import UnbalancedEntry
 from subledger.money import ZERO, fmt
+from subledger.text import CONTROLS
 
 #: Chart types whose lines are receivables: NetSuite and QuickBooks want the customer's Name on them, Xero keeps
 #: manual journals off its Accounts Receivable system account.
@@ -180,11 +181,8 @@ def in_parts(lines: Iterable[GLLine], most: Decimal) -> list[GLLine]:
 
 #: What a spreadsheet runs as a formula when a cell starts with it (OWASP "CSV injection").
 FORMULA_LEADS = ("=", "+", "-", "@")
-#: Control characters but tab, line feed and carriage return (C0, DEL, C1), as a character class's body. No ERP
-#: needs one in a journal, an importer built on XML refuses the file (XML 1.0 allows none of them), and an escape
-#: sequence drives the terminal of whoever looks at the file; in a text or lookup cell each becomes U+FFFD, as the
-#: Beancount ledger writes them.
-CONTROLS = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
+#: In a text or lookup cell each control character (``text.CONTROLS``) becomes U+FFFD, as the Beancount ledger
+#: writes them: no ERP needs one in a journal, and an importer built on XML refuses the file for one.
 _CONTROL = re.compile(f"[{CONTROLS}]")
 
 

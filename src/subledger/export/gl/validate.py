@@ -21,7 +21,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Literal
 
 from subledger.errors import Problem
-from subledger.export.gl.model import CONTROLS, FORMULA_LEADS, lookup_text, safe_text, without_controls
+from subledger.export.gl.model import FORMULA_LEADS, lookup_text, safe_text, without_controls
+from subledger.text import CONTROLS
 
 #: ``text`` cells never start like a formula; a ``lookup`` cell is matched by the importer to a record the ERP holds
 #: (the customer Name), so it carries the book's text as is, on one line.
