@@ -71,6 +71,7 @@ from subledger.operations.settlement import (
     fifo,
     fifo_from_memo,
     itemised,
+    not_before_billed,
     not_before_taken_back,
     pair_memo_lines,
     payment_applied,
@@ -152,14 +153,7 @@ def _applying(
     not_before_taken_back(date, what, number, taken, owner=number, field="effectiveDate")
     for _, _, target in targets:
         not_before_taken_back(date, target.kind.label, target.number, taken, owner=number, field="effectiveDate")
-        if date < target.document_date:
-            # Settled before it was billed: the receivable would be negative until the target's date.
-            raise RuleViolation(
-                f"effectiveDate {date} is before the date of {target.kind.label} {target.number}, "
-                f"{target.document_date}",
-                document=number,
-                field="effectiveDate",
-            )
+        not_before_billed(date, target, named="effectiveDate", owner=number, field="effectiveDate")
     return date, targets, Applications(ctx.operation_id)
 
 

@@ -54,6 +54,7 @@ from subledger.operations.settlement import (
     PaymentSource,
     fifo,
     itemised,
+    not_before_billed,
     not_before_taken_back,
     taken_back,
 )
@@ -535,15 +536,7 @@ class _Loader:
             raise RuleViolation(
                 f"application effective date is before the {what} date", document=owner, field=f"{field}.effectiveDate"
             )
-        if date < target.document_date:
-            # Settled before it was billed: the receivable would be negative until the target's date (an aging
-            # between the two dates no longer ties, and a period could close on it).
-            raise RuleViolation(
-                f"application effective date {date} is before the date of {target.kind.label} {target.number}, "
-                f"{target.document_date}",
-                document=owner,
-                field=f"{field}.effectiveDate",
-            )
+        not_before_billed(date, target, named="application effective date", owner=owner, field=f"{field}.effectiveDate")
         not_before_taken_back(
             date, target.kind.label, target.number, self.taken, owner=owner, field=f"{field}.effectiveDate"
         )

@@ -485,6 +485,18 @@ def taken_back(conn: Connection, documents: Iterable[tuple[str, str]]) -> dict[s
     return found
 
 
+def not_before_billed(date: dt.date, target: DocumentState, *, named: str, owner: str, field: str) -> None:
+    """Refuse an application dated ``date`` (``named`` so in the refusal) before the invoice or debit memo it settles:
+    settled before it was billed, the receivable would be negative until the target's date (an aging between the two
+    dates no longer ties, and a period could close on it)."""
+    if date < target.document_date:
+        raise RuleViolation(
+            f"{named} {date} is before the date of {target.kind.label} {target.number}, {target.document_date}",
+            document=owner,
+            field=field,
+        )
+
+
 def not_before_taken_back(
     date: dt.date, label: str, number: str, taken: dict[str, dt.date], *, owner: str, field: str
 ) -> None:
