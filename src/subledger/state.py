@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +26,16 @@ if TYPE_CHECKING:
     from subledger.context import Context
 
 
+#: Marks a descriptive field of a line: what the load file gave, absent by default, copied as it is by a memo
+#: mirroring the line (``detail_names``).
+DETAIL = {"detail": True}
+
+
+def detail_names(line: type) -> tuple[str, ...]:
+    """The names of ``line``'s descriptive fields, in their order."""
+    return tuple(f.name for f in fields(line) if f.metadata.get("detail"))
+
+
 @dataclass
 class TaxLine:
     id: str
@@ -36,17 +46,17 @@ class TaxLine:
     sales_tax_code: str
     ar_code: str
     on_account_code: str | None = None
-    name: str | None = None
-    jurisdiction: str | None = None
-    location_code: str | None = None
-    tax_code: str | None = None
-    tax_code_description: str | None = None
-    tax_mode: str | None = None
-    tax_rate: str | None = None
-    tax_rate_description: str | None = None
-    tax_rate_type: str | None = None
-    exempt_amount: Decimal | None = None
-    tax_date: dt.date | None = None
+    name: str | None = field(default=None, metadata=DETAIL)
+    jurisdiction: str | None = field(default=None, metadata=DETAIL)
+    location_code: str | None = field(default=None, metadata=DETAIL)
+    tax_code: str | None = field(default=None, metadata=DETAIL)
+    tax_code_description: str | None = field(default=None, metadata=DETAIL)
+    tax_mode: str | None = field(default=None, metadata=DETAIL)
+    tax_rate: str | None = field(default=None, metadata=DETAIL)
+    tax_rate_description: str | None = field(default=None, metadata=DETAIL)
+    tax_rate_type: str | None = field(default=None, metadata=DETAIL)
+    exempt_amount: Decimal | None = field(default=None, metadata=DETAIL)
+    tax_date: dt.date | None = field(default=None, metadata=DETAIL)
     source_tax_item_id: str | None = None
 
     @property
@@ -58,20 +68,8 @@ class TaxLine:
         return {Role.AR: self.ar_code, Role.SALES_TAX: self.sales_tax_code, Role.ON_ACCOUNT: self.on_account_code or ""}
 
 
-#: A taxation line's descriptive fields: what the load file gave, copied as they are by a memo mirroring the line.
-TAX_DETAILS = (
-    "name",
-    "jurisdiction",
-    "location_code",
-    "tax_code",
-    "tax_code_description",
-    "tax_mode",
-    "tax_rate",
-    "tax_rate_description",
-    "tax_rate_type",
-    "exempt_amount",
-    "tax_date",
-)
+#: A taxation line's descriptive fields (``detail()``).
+TAX_DETAILS = detail_names(TaxLine)
 
 
 def new_tax_line(
@@ -98,21 +96,21 @@ class ItemLine:
     revenue_code: str
     ar_code: str
     on_account_code: str | None = None
-    charge_name: str | None = None
-    subscription_number: str | None = None
+    charge_name: str | None = field(default=None, metadata=DETAIL)
+    subscription_number: str | None = field(default=None, metadata=DETAIL)
     applied_to_item_id: str | None = None
-    quantity: str | None = None
-    unit_price: str | None = None
+    quantity: str | None = field(default=None, metadata=DETAIL)
+    unit_price: str | None = field(default=None, metadata=DETAIL)
     source_item_id: str | None = None
     source_item_type: str | None = None
-    charge_model: str | None = None
-    charge_number: str | None = None
-    description: str | None = None
-    unit_of_measure: str | None = None
-    sku: str | None = None
-    sku_name: str | None = None
-    service_start_date: dt.date | None = None
-    service_end_date: dt.date | None = None
+    charge_model: str | None = field(default=None, metadata=DETAIL)
+    charge_number: str | None = field(default=None, metadata=DETAIL)
+    description: str | None = field(default=None, metadata=DETAIL)
+    unit_of_measure: str | None = field(default=None, metadata=DETAIL)
+    sku: str | None = field(default=None, metadata=DETAIL)
+    sku_name: str | None = field(default=None, metadata=DETAIL)
+    service_start_date: dt.date | None = field(default=None, metadata=DETAIL)
+    service_end_date: dt.date | None = field(default=None, metadata=DETAIL)
     taxes: list[TaxLine] = field(default_factory=list)
 
     def codes(self) -> Codes:
@@ -120,21 +118,8 @@ class ItemLine:
         return {Role.AR: self.ar_code, Role.REVENUE: self.revenue_code, Role.ON_ACCOUNT: self.on_account_code or ""}
 
 
-#: An item's descriptive fields: what the load file gave, copied as they are by a memo mirroring the item.
-ITEM_DETAILS = (
-    "charge_name",
-    "subscription_number",
-    "quantity",
-    "unit_price",
-    "charge_model",
-    "charge_number",
-    "description",
-    "unit_of_measure",
-    "sku",
-    "sku_name",
-    "service_start_date",
-    "service_end_date",
-)
+#: An item's descriptive fields (``detail()``).
+ITEM_DETAILS = detail_names(ItemLine)
 
 
 def new_item_line(
