@@ -256,7 +256,7 @@ def direct_book(lines: int, operation_id: int, *, seed: int = 8, chunk_invoices:
     """A book of about ``lines`` journal lines, posted straight into rows chunk by chunk.
 
     Documents, payments, applications and journal entries are built by the package's own code (``posting_entries``,
-    ``Applications.payment``, ``chain_rows`` with ``entry_digest``), so the rows are what the operations would have
+    ``Applications.payment``, ``chain_rows`` and its chain hash), so the rows are what the operations would have
     written: balanced, hash-chained per account, and consistent with the subledger balances.
     """
     written, first = 0, 1

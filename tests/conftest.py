@@ -300,35 +300,14 @@ def rechain(conn: Connection, version: int, descriptions: dict[tuple[str, int], 
     lines: dict[tuple[str, int], list[str]] = {}
     for row in conn.execute(select(ln).order_by(ln.c.account_number, ln.c.entry_seq, ln.c.line_no)):
         lines.setdefault((row.account_number, row.entry_seq), []).append(
-            canonical.line_text(
-                version,
-                line_no=row.line_no,
-                code=row.accounting_code,
-                debit=row.debit,
-                credit=row.credit,
-                currency=row.currency,
-                item_id=row.item_id,
-            )
+            canonical.stored_line_text(version, row._mapping)
         )
     heads: dict[str, tuple[int, str]] = {}
     for row in conn.execute(select(e).order_by(e.c.account_number, e.c.seq)).all():
         key = (row.account_number, row.seq)
         description = (descriptions or {}).get(key, row.description)
         prev = heads.get(row.account_number, (0, ""))[1]
-        fields = canonical.entry_fields(
-            version,
-            account=row.account_number,
-            seq=row.seq,
-            day=row.entry_date.isoformat(),
-            period=row.period,
-            transaction_type=row.transaction_type,
-            currency=row.currency,
-            document=row.document_number,
-            related=row.related_number,
-            tag=row.tag,
-            description=description,
-            operation_id=row.operation_id,
-        )
+        fields = canonical.stored_entry_fields(version, {**row._mapping, "description": description})
         digest = canonical.chain_digest(prev, fields, lines.get(key, []))
         conn.execute(
             e.update()

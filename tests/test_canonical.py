@@ -151,8 +151,20 @@ def _write(conn: Connection, codes: dict[str, str], posted: list[Posted]) -> Non
 
 def _lines(p: Posted) -> list[dict[str, Any]]:
     return [
-        {"line_no": 1, "code": p.debit_code, "debit": p.amount, "credit": Decimal(0), "item_id": p.debit_item},
-        {"line_no": 2, "code": p.credit_code, "debit": Decimal(0), "credit": p.amount, "item_id": p.credit_item},
+        {
+            "line_no": 1,
+            "accounting_code": p.debit_code,
+            "debit": p.amount,
+            "credit": Decimal(0),
+            "item_id": p.debit_item,
+        },
+        {
+            "line_no": 2,
+            "accounting_code": p.credit_code,
+            "debit": Decimal(0),
+            "credit": p.amount,
+            "item_id": p.credit_item,
+        },
     ]
 
 

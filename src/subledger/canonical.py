@@ -24,8 +24,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import inspect
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -68,37 +69,57 @@ def _ns(text: str) -> str:
 def entry_fields(
     version: int,
     *,
-    account: str,
+    account_number: str,
     seq: int,
-    day: str,
+    entry_date: str | dt.date,
     period: str,
     transaction_type: str,
     currency: str,
-    document: str,
-    related: str | None,
+    document_number: str,
+    related_number: str | None,
     tag: str,
     description: str,
     operation_id: int,
 ) -> tuple[str, ...]:
-    """An entry's own fields as its chain hash covers them (``day`` is the ISO date). Version 1 left out the tag,
-    description and operation, and did not tell an absent related document from an empty one."""
+    """An entry's own fields as its chain hash covers them, named as ``journal_entries`` stores them (the date as a
+    date or its ISO text). Version 1 left out the tag, description and operation, and did not tell an absent related
+    document from an empty one."""
+    day = entry_date if isinstance(entry_date, str) else entry_date.isoformat()
     if version == V1:
-        return (account, str(seq), day, period, transaction_type, currency, document, related or "")
+        return (
+            account_number,
+            str(seq),
+            day,
+            period,
+            transaction_type,
+            currency,
+            document_number,
+            related_number or "",
+        )
     # Written out rather than through ``_ns``: the check builds this for every entry of the book.
     return (
         "2",
-        f"{len(account)}:{account}",
+        f"{len(account_number)}:{account_number}",
         str(seq),
         f"{len(day)}:{day}",
         f"{len(period)}:{period}",
         f"{len(transaction_type)}:{transaction_type}",
         f"{len(currency)}:{currency}",
-        f"{len(document)}:{document}",
-        "-" if related is None else f"{len(related)}:{related}",
+        f"{len(document_number)}:{document_number}",
+        "-" if related_number is None else f"{len(related_number)}:{related_number}",
         f"{len(tag)}:{tag}",
         f"{len(description)}:{description}",
         str(operation_id),
     )
+
+
+#: The columns of a ``journal_entries`` row the chain covers: ``entry_fields``'s keyword parameters.
+ENTRY_COLUMNS = tuple(inspect.signature(entry_fields).parameters)[1:]
+
+
+def stored_entry_fields(version: int, row: Mapping[Any, Any]) -> tuple[str, ...]:
+    """``entry_fields`` of a ``journal_entries`` row as read back (its other columns ignored)."""
+    return entry_fields(version, **{column: row[column] for column in ENTRY_COLUMNS})
 
 
 def chain_amount(version: int, amount: Decimal, currency: str) -> str:
@@ -122,15 +143,15 @@ def line_text(
     version: int,
     *,
     line_no: int,
-    code: str,
+    accounting_code: str,
     debit: Decimal,
     credit: Decimal,
     currency: str,
     item_id: str | None,
 ) -> str:
-    """A journal line as the chain hashes it (SQL: ``line_sql``). Version 1 covered neither the line's number nor
-    its currency (the entry's currency was hashed, a line's was checked apart), and an absent item id was an empty
-    one.
+    """A journal line as the chain hashes it (SQL: ``line_sql``), named as ``journal_lines`` stores it. Version 1
+    covered neither the line's number nor its currency (the entry's currency was hashed, a line's was checked
+    apart), and an absent item id was an empty one.
 
     Version 2 has two forms. The plain one, ``NO|CODE|DEBIT|CREDIT|CURRENCY|/ITEM`` (an absent item: nothing after
     the last ``|``), is what the database builds; it is taken when no text field holds a ``|`` or a ``SEPARATOR``
@@ -139,13 +160,22 @@ def line_text(
     ``|``, no ``SEPARATOR``)."""
     d, c = chain_amount(version, debit, currency), chain_amount(version, credit, currency)
     if version == V1:
-        return f"{code}|{d}|{c}|{item_id or ''}"
+        return f"{accounting_code}|{d}|{c}|{item_id or ''}"
     # Values read back from a tampered SQLite file may be of any type: compared and printed as text.
-    texts = (str(code), str(currency), "" if item_id is None else str(item_id))
+    texts = (str(accounting_code), str(currency), "" if item_id is None else str(item_id))
     if type(line_no) is int and not any("|" in t or SEPARATOR in t for t in texts):
-        return f"{line_no}|{code}|{d}|{c}|{currency}|{'' if item_id is None else '/' + texts[2]}"
+        return f"{line_no}|{accounting_code}|{d}|{c}|{currency}|{'' if item_id is None else '/' + texts[2]}"
     item = "-" if item_id is None else _ns(texts[2])
     return "#" + "|".join((_ns(str(line_no)), _ns(texts[0]), d, c, _ns(texts[1]), item))
+
+
+#: The columns of a ``journal_lines`` row the chain covers: ``line_text``'s keyword parameters.
+LINE_COLUMNS = tuple(inspect.signature(line_text).parameters)[1:]
+
+
+def stored_line_text(version: int, row: Mapping[Any, Any]) -> str:
+    """``line_text`` of a ``journal_lines`` row as read back (its other columns ignored)."""
+    return line_text(version, **{column: row[column] for column in LINE_COLUMNS})
 
 
 def plain_lines(text: str, count: int) -> bool:

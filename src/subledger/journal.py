@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import Connection, select
 
@@ -149,38 +149,6 @@ class EntryBuilder:
         return [entry for entry in built if entry is not None]
 
 
-def entry_digest(prev_hash: str, seq: int, period: str, entry: Entry, operation_id: int) -> str:
-    """The chain hash of an entry: every field it is stored with, each of its lines, and the previous entry's hash
-    (``canonical``, the current version)."""
-    fields = canonical.entry_fields(
-        canonical.CURRENT,
-        account=entry.account_number,
-        seq=seq,
-        day=entry.date.isoformat(),
-        period=period,
-        transaction_type=entry.transaction_type,
-        currency=entry.currency,
-        document=entry.document_number,
-        related=entry.related_number,
-        tag=entry.tag,
-        description=entry.description,
-        operation_id=operation_id,
-    )
-    lines = (
-        canonical.line_text(
-            canonical.CURRENT,
-            line_no=n,
-            code=line.code,
-            debit=line.debit,
-            credit=line.credit,
-            currency=entry.currency,
-            item_id=line.item_id,
-        )
-        for n, line in enumerate(entry.lines, start=1)
-    )
-    return canonical.chain_digest(prev_hash, fields, lines)
-
-
 def chain_rows(
     entries: Sequence[Entry],
     periods: Sequence[tuple[str, dt.date]],
@@ -199,41 +167,39 @@ def chain_rows(
         account = entry.account_number
         seq, prev = heads[account]
         seq += 1
-        digest = entry_digest(prev, seq, period, entry, operation_id)
-        heads[account] = (seq, digest)
-        keys.append((account, seq))
-        entry_rows.append(
+        # What the entry and its lines are stored with, and what the chain hash covers (``canonical``).
+        stored: dict[str, Any] = {
+            "account_number": account,
+            "seq": seq,
+            "entry_date": entry.date,
+            "period": period,
+            "transaction_type": entry.transaction_type,
+            "currency": entry.currency,
+            "document_number": entry.document_number,
+            "related_number": entry.related_number,
+            "tag": entry.tag,
+            "description": entry.description,
+            "operation_id": operation_id,
+        }
+        lines: list[dict[str, Any]] = [
             {
-                "account_number": account,
-                "seq": seq,
-                "entry_date": entry.date,
-                "period": period,
-                "transaction_type": entry.transaction_type,
-                "currency": entry.currency,
-                "document_number": entry.document_number,
-                "related_number": entry.related_number,
-                "tag": entry.tag,
-                "description": entry.description,
-                "operation_id": operation_id,
-                "prev_hash": prev,
-                "hash": digest,
-                "hash_version": canonical.CURRENT,
-            }
-        )
-        currency = entry.currency
-        line_rows.extend(
-            {
-                "account_number": account,
-                "entry_seq": seq,
                 "line_no": n,
                 "accounting_code": line.code,
                 "debit": line.debit,
                 "credit": line.credit,
-                "currency": currency,
+                "currency": entry.currency,
                 "item_id": line.item_id,
             }
             for n, line in enumerate(entry.lines, start=1)
+        ]
+        fields = canonical.entry_fields(canonical.CURRENT, **stored)
+        digest = canonical.chain_digest(
+            prev, fields, (canonical.line_text(canonical.CURRENT, **line) for line in lines)
         )
+        heads[account] = (seq, digest)
+        keys.append((account, seq))
+        entry_rows.append({**stored, "prev_hash": prev, "hash": digest, "hash_version": canonical.CURRENT})
+        line_rows.extend({"account_number": account, "entry_seq": seq, **line} for line in lines)
     return entry_rows, line_rows, keys
 
 

@@ -212,14 +212,14 @@ def _fold(
         last_version = max(version, last_version)
         fields = canonical.entry_fields(
             version,
-            account=account,
+            account_number=account,
             seq=seq,
-            day=day if isinstance(day, str) else day.isoformat(),
+            entry_date=day,
             period=period,
             transaction_type=ttype,
             currency=currency,
-            document=document,
-            related=related,
+            document_number=document,
+            related_number=related,
             tag=tag,
             description=description,
             operation_id=operation_id,
@@ -266,31 +266,13 @@ def _line_texts(conn: Connection, keys: Sequence[tuple[EntryKey, int]]) -> dict[
     texts: dict[EntryKey, list[str]] = {key: [] for key in versions}
     for chunk in chunks(list(versions)):
         rows = conn.execute(
-            select(
-                ln.c.account_number,
-                ln.c.entry_seq,
-                ln.c.line_no,
-                ln.c.accounting_code,
-                ln.c.debit,
-                ln.c.credit,
-                ln.c.currency,
-                ln.c.item_id,
-            )
+            select(ln.c.account_number, ln.c.entry_seq, *(ln.c[column] for column in canonical.LINE_COLUMNS))
             .where(tuple_(ln.c.account_number, ln.c.entry_seq).in_(chunk))
             .order_by(ln.c.account_number, ln.c.entry_seq, ln.c.line_no)
         )
-        for account, seq, line_no, code, debit, credit, currency, item in rows:
-            texts[(account, seq)].append(
-                canonical.line_text(
-                    versions[(account, seq)],
-                    line_no=line_no,
-                    code=code,
-                    debit=debit,
-                    credit=credit,
-                    currency=currency,
-                    item_id=item,
-                )
-            )
+        for row in rows:
+            key = (row.account_number, row.entry_seq)
+            texts[key].append(canonical.stored_line_text(versions[key], row._mapping))
     return texts
 
 
