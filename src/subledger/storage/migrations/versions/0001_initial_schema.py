@@ -14,8 +14,6 @@ from subledger.storage import guards
 
 revision = "0001"
 down_revision = None
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

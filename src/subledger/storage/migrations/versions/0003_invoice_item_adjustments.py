@@ -16,8 +16,6 @@ import subledger.storage.types
 
 revision = "0003"
 down_revision = "0002"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

@@ -25,8 +25,6 @@ from subledger.storage import registry
 
 revision = "0005"
 down_revision = "0008"
-branch_labels = None
-depends_on = None
 
 #: Every permission at this revision (frozen: the administrator of an existing book gets these).
 PERMISSIONS = (

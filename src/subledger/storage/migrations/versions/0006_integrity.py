@@ -21,8 +21,6 @@ from subledger.storage import guards
 
 revision = "0006"
 down_revision = "0004"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

@@ -18,8 +18,6 @@ import subledger.storage.types
 
 revision = "0007"
 down_revision = "0006"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

@@ -18,8 +18,6 @@ import subledger.storage.types
 
 revision = "0008"
 down_revision = "0007"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

@@ -14,8 +14,6 @@ from alembic import op
 
 revision = "0009"
 down_revision = "0005"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:
