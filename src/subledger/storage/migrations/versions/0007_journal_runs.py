@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import subledger.storage.types
+from subledger.storage.migrations import frozen
 
 revision = "0007"
 down_revision = "0006"
@@ -133,41 +134,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.create_table(
-        "export_runs",
-        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
-        sa.Column("period", sa.String(length=100), nullable=False),
-        sa.Column("format", sa.String(length=16), nullable=False),
-        sa.Column("mode", sa.String(length=16), nullable=False),
-        sa.Column("path", sa.Text(), nullable=False),
-        sa.Column("entry_count", sa.Integer(), nullable=False),
-        sa.Column("file_sha256", sa.String(length=64), nullable=False),
-        sa.Column("actor", sa.String(length=100), nullable=False),
-        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(["period"], ["periods.name"], name=op.f("fk_export_runs_period_periods")),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_export_runs")),
-    )
-    op.create_table(
-        "journal_transfers",
-        sa.Column("account_number", sa.String(length=64), nullable=False),
-        sa.Column("entry_seq", sa.Integer(), nullable=False),
-        sa.Column("export_run_id", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["account_number", "entry_seq"],
-            ["journal_entries.account_number", "journal_entries.seq"],
-            name=op.f("fk_journal_transfers_account_number_entry_seq_journal_entries"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["export_run_id"], ["export_runs.id"], name=op.f("fk_journal_transfers_export_run_id_export_runs")
-        ),
-        sa.PrimaryKeyConstraint("account_number", "entry_seq", name=op.f("pk_journal_transfers")),
-        sa.UniqueConstraint(
-            "account_number",
-            "entry_seq",
-            "export_run_id",
-            name=op.f("uq_journal_transfers_account_number_entry_seq_export_run_id"),
-        ),
-    )
+    frozen.create_export_runs()
+    frozen.create_journal_transfers()
     # Only confirmed runs were transferred; the others' entries go out again after a downgrade.
     op.execute(
         "INSERT INTO export_runs (id, period, format, mode, path, entry_count, file_sha256, actor, at) "

@@ -1,0 +1,1 @@
+"""Alembic's script directory (``versions/`` holds the revisions); ``frozen`` is what several revisions share."""
