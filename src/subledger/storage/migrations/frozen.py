@@ -30,6 +30,21 @@ def foreign_key(
     )
 
 
+def accounting_code(table: str, column: str) -> sa.ForeignKeyConstraint:
+    """``table.column`` names an accounting code."""
+    return foreign_key(table, [column], "accounting_codes", ["name"])
+
+
+def operation(table: str, column: str = "operation_id") -> sa.ForeignKeyConstraint:
+    """``table.column`` is the id of the operation that wrote (or changed) the row."""
+    return foreign_key(table, [column], "operations", ["id"])
+
+
+def customer_account(table: str) -> sa.ForeignKeyConstraint:
+    """``table.account_number`` is a customer account's."""
+    return foreign_key(table, ["account_number"], "customer_accounts", ["account_number"])
+
+
 def period(table: str) -> sa.ForeignKeyConstraint:
     """``table.period`` names an accounting period."""
     return foreign_key(table, ["period"], "periods", ["name"])

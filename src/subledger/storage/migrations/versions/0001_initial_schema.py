@@ -100,9 +100,7 @@ def upgrade() -> None:
         sa.Column("amount", subledger.storage.types.Money(), nullable=False),
         sa.Column("effective_date", sa.Date(), nullable=False),
         sa.CheckConstraint("source_kind in ('Payment', 'CreditMemo')", name=op.f("ck_applications_source_kind")),
-        sa.ForeignKeyConstraint(
-            ["operation_id"], ["operations.id"], name=op.f("fk_applications_operation_id_operations")
-        ),
+        frozen.operation("applications"),
         sa.PrimaryKeyConstraint("account_number", "id", name=op.f("pk_applications")),
     )
     with op.batch_alter_table("applications", schema=None) as batch_op:
@@ -140,17 +138,9 @@ def upgrade() -> None:
         sa.Column("payload", sa.Text(), nullable=False),
         sa.Column("operation_id", sa.Integer(), nullable=False),
         sa.CheckConstraint("kind in ('Invoice', 'DebitMemo', 'CreditMemo')", name=op.f("ck_documents_kind")),
-        sa.ForeignKeyConstraint(
-            ["account_number"],
-            ["customer_accounts.account_number"],
-            name=op.f("fk_documents_account_number_customer_accounts"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["non_revenue_code"],
-            ["accounting_codes.name"],
-            name=op.f("fk_documents_non_revenue_code_accounting_codes"),
-        ),
-        sa.ForeignKeyConstraint(["operation_id"], ["operations.id"], name=op.f("fk_documents_operation_id_operations")),
+        frozen.customer_account("documents"),
+        frozen.accounting_code("documents", "non_revenue_code"),
+        frozen.operation("documents"),
         sa.PrimaryKeyConstraint("account_number", "number", name=op.f("pk_documents")),
     )
     with op.batch_alter_table("documents", schema=None) as batch_op:
@@ -172,10 +162,8 @@ def upgrade() -> None:
         sa.Column("operation_id", sa.Integer(), nullable=False),
         sa.Column("prev_hash", sa.String(length=64), nullable=False),
         sa.Column("hash", sa.String(length=64), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["operation_id"], ["operations.id"], name=op.f("fk_journal_entries_operation_id_operations")
-        ),
-        sa.ForeignKeyConstraint(["period"], ["periods.name"], name=op.f("fk_journal_entries_period_periods")),
+        frozen.operation("journal_entries"),
+        frozen.period("journal_entries"),
         sa.PrimaryKeyConstraint("account_number", "seq", name=op.f("pk_journal_entries")),
     )
     with op.batch_alter_table("journal_entries", schema=None) as batch_op:
@@ -204,20 +192,10 @@ def upgrade() -> None:
         sa.Column("content_hash", sa.String(length=64), nullable=False),
         sa.Column("payload", sa.Text(), nullable=False),
         sa.Column("operation_id", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["account_number"],
-            ["customer_accounts.account_number"],
-            name=op.f("fk_payments_account_number_customer_accounts"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["cash_code"], ["accounting_codes.name"], name=op.f("fk_payments_cash_code_accounting_codes")
-        ),
-        sa.ForeignKeyConstraint(["operation_id"], ["operations.id"], name=op.f("fk_payments_operation_id_operations")),
-        sa.ForeignKeyConstraint(
-            ["unapplied_code"],
-            ["accounting_codes.name"],
-            name=op.f("fk_payments_unapplied_code_accounting_codes"),
-        ),
+        frozen.customer_account("payments"),
+        frozen.accounting_code("payments", "cash_code"),
+        frozen.operation("payments"),
+        frozen.accounting_code("payments", "unapplied_code"),
         sa.PrimaryKeyConstraint("account_number", "number", name=op.f("pk_payments")),
     )
     with op.batch_alter_table("payments", schema=None) as batch_op:
@@ -233,7 +211,7 @@ def upgrade() -> None:
         sa.Column("reason", sa.Text(), nullable=True),
         sa.Column("fingerprint", sa.String(length=64), nullable=True),
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(["period"], ["periods.name"], name=op.f("fk_period_events_period_periods")),
+        frozen.period("period_events"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_period_events")),
     )
     op.create_table(
@@ -255,24 +233,12 @@ def upgrade() -> None:
         sa.Column("on_account_code", sa.String(length=100), nullable=True),
         sa.Column("source_item_id", sa.String(length=64), nullable=True),
         sa.Column("source_item_type", sa.String(length=32), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["account_number", "document_number"],
-            ["documents.account_number", "documents.number"],
-            name=op.f("fk_document_items_account_number_document_number_documents"),
+        frozen.foreign_key(
+            "document_items", ["account_number", "document_number"], "documents", ["account_number", "number"]
         ),
-        sa.ForeignKeyConstraint(
-            ["ar_code"], ["accounting_codes.name"], name=op.f("fk_document_items_ar_code_accounting_codes")
-        ),
-        sa.ForeignKeyConstraint(
-            ["on_account_code"],
-            ["accounting_codes.name"],
-            name=op.f("fk_document_items_on_account_code_accounting_codes"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["revenue_code"],
-            ["accounting_codes.name"],
-            name=op.f("fk_document_items_revenue_code_accounting_codes"),
-        ),
+        frozen.accounting_code("document_items", "ar_code"),
+        frozen.accounting_code("document_items", "on_account_code"),
+        frozen.accounting_code("document_items", "revenue_code"),
         sa.PrimaryKeyConstraint("account_number", "id", name=op.f("pk_document_items")),
     )
     with op.batch_alter_table("document_items", schema=None) as batch_op:
@@ -295,18 +261,8 @@ def upgrade() -> None:
         sa.CheckConstraint(
             "debit >= 0 AND credit >= 0 AND (debit = 0 OR credit = 0)", name=op.f("ck_journal_lines_one_side")
         ),
-        sa.ForeignKeyConstraint(
-            ["account_number", "entry_seq"],
-            ["journal_entries.account_number", "journal_entries.seq"],
-            name=op.f("fk_journal_lines_account_number_entry_seq_journal_entries"),
-            initially="DEFERRED",
-            deferrable=True,
-        ),
-        sa.ForeignKeyConstraint(
-            ["accounting_code"],
-            ["accounting_codes.name"],
-            name=op.f("fk_journal_lines_accounting_code_accounting_codes"),
-        ),
+        frozen.journal_entry("journal_lines", initially="DEFERRED", deferrable=True),
+        frozen.accounting_code("journal_lines", "accounting_code"),
         sa.PrimaryKeyConstraint("account_number", "entry_seq", "line_no", name=op.f("pk_journal_lines")),
     )
     frozen.create_journal_transfers()
@@ -334,24 +290,10 @@ def upgrade() -> None:
         sa.Column("ar_code", sa.String(length=100), nullable=False),
         sa.Column("on_account_code", sa.String(length=100), nullable=True),
         sa.Column("source_tax_item_id", sa.String(length=64), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["account_number", "item_id"],
-            ["document_items.account_number", "document_items.id"],
-            name=op.f("fk_taxation_items_account_number_item_id_document_items"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["ar_code"], ["accounting_codes.name"], name=op.f("fk_taxation_items_ar_code_accounting_codes")
-        ),
-        sa.ForeignKeyConstraint(
-            ["on_account_code"],
-            ["accounting_codes.name"],
-            name=op.f("fk_taxation_items_on_account_code_accounting_codes"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["sales_tax_code"],
-            ["accounting_codes.name"],
-            name=op.f("fk_taxation_items_sales_tax_code_accounting_codes"),
-        ),
+        frozen.foreign_key("taxation_items", ["account_number", "item_id"], "document_items", ["account_number", "id"]),
+        frozen.accounting_code("taxation_items", "ar_code"),
+        frozen.accounting_code("taxation_items", "on_account_code"),
+        frozen.accounting_code("taxation_items", "sales_tax_code"),
         sa.PrimaryKeyConstraint("account_number", "id", name=op.f("pk_taxation_items")),
     )
     with op.batch_alter_table("taxation_items", schema=None) as batch_op:

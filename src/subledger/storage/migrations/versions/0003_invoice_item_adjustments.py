@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import subledger.storage.types
+from subledger.storage.migrations import frozen
 
 revision = "0003"
 down_revision = "0002"
@@ -47,37 +48,15 @@ def upgrade() -> None:
         ),
         sa.CheckConstraint("status in ('Processed', 'Canceled')", name=op.f("ck_invoice_item_adjustments_status")),
         sa.CheckConstraint("type in ('Credit', 'Charge')", name=op.f("ck_invoice_item_adjustments_type")),
-        sa.ForeignKeyConstraint(
-            ["account_number", "invoice_number"],
-            ["documents.account_number", "documents.number"],
-            name=op.f("fk_invoice_item_adjustments_account_number_invoice_number_documents"),
+        frozen.foreign_key(
+            "invoice_item_adjustments", ["account_number", "invoice_number"], "documents", ["account_number", "number"]
         ),
-        sa.ForeignKeyConstraint(
-            ["account_number"],
-            ["customer_accounts.account_number"],
-            name=op.f("fk_invoice_item_adjustments_account_number_customer_accounts"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["accounting_code"],
-            ["accounting_codes.name"],
-            name=op.f("fk_invoice_item_adjustments_accounting_code_accounting_codes"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["ar_code"], ["accounting_codes.name"], name=op.f("fk_invoice_item_adjustments_ar_code_accounting_codes")
-        ),
-        sa.ForeignKeyConstraint(
-            ["deferred_revenue_account"],
-            ["accounting_codes.name"],
-            name=op.f("fk_invoice_item_adjustments_deferred_revenue_account_accounting_codes"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["operation_id"], ["operations.id"], name=op.f("fk_invoice_item_adjustments_operation_id_operations")
-        ),
-        sa.ForeignKeyConstraint(
-            ["recognized_revenue_account"],
-            ["accounting_codes.name"],
-            name=op.f("fk_invoice_item_adjustments_recognized_revenue_account_accounting_codes"),
-        ),
+        frozen.customer_account("invoice_item_adjustments"),
+        frozen.accounting_code("invoice_item_adjustments", "accounting_code"),
+        frozen.accounting_code("invoice_item_adjustments", "ar_code"),
+        frozen.accounting_code("invoice_item_adjustments", "deferred_revenue_account"),
+        frozen.operation("invoice_item_adjustments"),
+        frozen.accounting_code("invoice_item_adjustments", "recognized_revenue_account"),
         sa.PrimaryKeyConstraint("account_number", "number", name=op.f("pk_invoice_item_adjustments")),
     )
     with op.batch_alter_table("invoice_item_adjustments", schema=None) as batch_op:

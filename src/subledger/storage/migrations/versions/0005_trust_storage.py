@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from subledger.storage import registry
+from subledger.storage.migrations import frozen
 
 revision = "0005"
 down_revision = "0008"
@@ -114,7 +115,7 @@ def upgrade() -> None:
         "actor_permissions",
         sa.Column("actor", sa.String(length=100), nullable=False),
         sa.Column("permission", sa.String(length=64), nullable=False),
-        sa.ForeignKeyConstraint(["actor"], ["actors.name"], name=op.f("fk_actor_permissions_actor_actors")),
+        frozen.foreign_key("actor_permissions", ["actor"], "actors", ["name"]),
         sa.PrimaryKeyConstraint("actor", "permission", name=op.f("pk_actor_permissions")),
     )
     book_exists = op.get_bind().execute(sa.text("SELECT 1 FROM settings LIMIT 1")).first() is not None

@@ -39,7 +39,7 @@ def upgrade() -> None:
         sa.CheckConstraint(
             "status in ('Processing', 'Completed', 'Error', 'Cancelled')", name=op.f("ck_journal_runs_status")
         ),
-        sa.ForeignKeyConstraint(["period"], ["periods.name"], name=op.f("fk_journal_runs_period_periods")),
+        frozen.period("journal_runs"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_journal_runs")),
         sa.UniqueConstraint("number", name=op.f("uq_journal_runs_number")),
     )
@@ -48,14 +48,8 @@ def upgrade() -> None:
         sa.Column("account_number", sa.String(length=64), nullable=False),
         sa.Column("entry_seq", sa.Integer(), nullable=False),
         sa.Column("run_id", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["account_number", "entry_seq"],
-            ["journal_entries.account_number", "journal_entries.seq"],
-            name=op.f("fk_journal_run_entries_account_number_entry_seq_journal_entries"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["run_id"], ["journal_runs.id"], name=op.f("fk_journal_run_entries_run_id_journal_runs")
-        ),
+        frozen.journal_entry("journal_run_entries"),
+        frozen.foreign_key("journal_run_entries", ["run_id"], "journal_runs", ["id"]),
         sa.PrimaryKeyConstraint("account_number", "entry_seq", name=op.f("pk_journal_run_entries")),
     )
     with op.batch_alter_table("journal_run_entries") as batch_op:
@@ -68,14 +62,8 @@ def upgrade() -> None:
         sa.Column("accounting_code", sa.String(length=100), nullable=False),
         sa.Column("debit", subledger.storage.types.Money(), nullable=False),
         sa.Column("credit", subledger.storage.types.Money(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["accounting_code"],
-            ["accounting_codes.name"],
-            name=op.f("fk_journal_run_totals_accounting_code_accounting_codes"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["run_id"], ["journal_runs.id"], name=op.f("fk_journal_run_totals_run_id_journal_runs")
-        ),
+        frozen.accounting_code("journal_run_totals", "accounting_code"),
+        frozen.foreign_key("journal_run_totals", ["run_id"], "journal_runs", ["id"]),
         sa.PrimaryKeyConstraint(
             "run_id", "transaction_type", "currency", "accounting_code", name=op.f("pk_journal_run_totals")
         ),

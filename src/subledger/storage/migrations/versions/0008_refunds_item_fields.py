@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import subledger.storage.types
+from subledger.storage.migrations import frozen
 
 revision = "0008"
 down_revision = "0007"
@@ -42,18 +43,10 @@ def upgrade() -> None:
         sa.CheckConstraint("status in ('Processed', 'Canceled')", name=op.f("ck_refunds_status")),
         sa.CheckConstraint("type in ('External', 'Electronic')", name=op.f("ck_refunds_type")),
         sa.CheckConstraint("amount > 0", name=op.f("ck_refunds_amount_positive")),
-        sa.ForeignKeyConstraint(
-            ["account_number"],
-            ["customer_accounts.account_number"],
-            name=op.f("fk_refunds_account_number_customer_accounts"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["cancel_operation_id"], ["operations.id"], name=op.f("fk_refunds_cancel_operation_id_operations")
-        ),
-        sa.ForeignKeyConstraint(
-            ["cash_code"], ["accounting_codes.name"], name=op.f("fk_refunds_cash_code_accounting_codes")
-        ),
-        sa.ForeignKeyConstraint(["operation_id"], ["operations.id"], name=op.f("fk_refunds_operation_id_operations")),
+        frozen.customer_account("refunds"),
+        frozen.operation("refunds", "cancel_operation_id"),
+        frozen.accounting_code("refunds", "cash_code"),
+        frozen.operation("refunds"),
         sa.PrimaryKeyConstraint("account_number", "number", name=op.f("pk_refunds")),
     )
     with op.batch_alter_table("refunds", schema=None) as batch_op:
@@ -72,10 +65,8 @@ def upgrade() -> None:
         sa.Column("memo_item_id", sa.String(length=64), nullable=False),
         sa.Column("is_tax", sa.Boolean(), nullable=False),
         sa.Column("amount", subledger.storage.types.Money(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["account_number", "refund_number"],
-            ["refunds.account_number", "refunds.number"],
-            name=op.f("fk_refund_items_account_number_refund_number_refunds"),
+        frozen.foreign_key(
+            "refund_items", ["account_number", "refund_number"], "refunds", ["account_number", "number"]
         ),
         sa.PrimaryKeyConstraint("account_number", "id", name=op.f("pk_refund_items")),
     )

@@ -12,6 +12,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from subledger.storage.migrations import frozen
+
 revision = "0009"
 down_revision = "0005"
 
@@ -30,9 +32,7 @@ def upgrade() -> None:
         sa.Column("token_hash", sa.String(length=64), nullable=False),
         sa.Column("client_id", sa.String(length=100), nullable=False),
         sa.Column("expires_at", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["client_id"], ["api_clients.client_id"], name=op.f("fk_api_tokens_client_id_api_clients")
-        ),
+        frozen.foreign_key("api_tokens", ["client_id"], "api_clients", ["client_id"]),
         sa.PrimaryKeyConstraint("token_hash", name=op.f("pk_api_tokens")),
     )
     op.create_index(op.f("ix_api_tokens_client_id"), "api_tokens", ["client_id"], unique=False)
