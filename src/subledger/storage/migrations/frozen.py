@@ -1,5 +1,5 @@
 """What more than one revision sends: tables one revision creates and another creates again, and the constraints
-every revision names by the same rule.
+and indexes every revision names by the same rule.
 
 Frozen, like the revisions that call it: what a function here sends is part of each revision that calls it, and a
 book's schema is what its revisions sent. A function is never changed (``tests/test_migrations_frozen.py`` fails if
@@ -53,6 +53,21 @@ def period(table: str) -> sa.ForeignKeyConstraint:
 def journal_entry(table: str, **options: Any) -> sa.ForeignKeyConstraint:
     """``table``'s ``(account_number, entry_seq)`` is a journal entry's key."""
     return foreign_key(table, ["account_number", "entry_seq"], "journal_entries", ["account_number", "seq"], **options)
+
+
+def create_indexes(table: str, *indexes: Sequence[str]) -> None:
+    """A non-unique index of ``table`` on each of ``indexes`` (its columns), in one batch, named by the naming
+    convention's rule (``ix_<table>_<columns>``)."""
+    with op.batch_alter_table(table, schema=None) as batch_op:
+        for columns in indexes:
+            batch_op.create_index(batch_op.f(f"ix_{table}_{'_'.join(columns)}"), list(columns), unique=False)
+
+
+def drop_indexes(table: str, *indexes: Sequence[str]) -> None:
+    """Drop the indexes ``create_indexes`` made of ``table`` on each of ``indexes``, in this order, in one batch."""
+    with op.batch_alter_table(table, schema=None) as batch_op:
+        for columns in indexes:
+            batch_op.drop_index(batch_op.f(f"ix_{table}_{'_'.join(columns)}"))
 
 
 def create_export_runs() -> None:

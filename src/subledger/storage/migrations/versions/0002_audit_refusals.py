@@ -14,6 +14,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from subledger.storage.migrations import frozen
+
 revision = "0002"
 down_revision = "0001"
 
@@ -57,8 +59,7 @@ def upgrade() -> None:
         sa.CheckConstraint("outcome in ('refused', 'failed')", name=op.f("ck_audit_refusals_outcome")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_refusals")),
     )
-    with op.batch_alter_table("audit_refusals", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_audit_refusals_at"), ["at"], unique=False)
+    frozen.create_indexes("audit_refusals", ["at"])
     for statement in POSTGRESQL if op.get_bind().dialect.name == "postgresql" else SQLITE:
         op.execute(statement)
 
@@ -67,6 +68,5 @@ def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP TRIGGER audit_refusals_append_only ON audit_refusals")
         op.execute("DROP FUNCTION subledger_append_only()")
-    with op.batch_alter_table("audit_refusals", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_audit_refusals_at"))
+    frozen.drop_indexes("audit_refusals", ["at"])
     op.drop_table("audit_refusals")

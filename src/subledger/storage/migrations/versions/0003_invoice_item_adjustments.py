@@ -59,15 +59,9 @@ def upgrade() -> None:
         frozen.accounting_code("invoice_item_adjustments", "recognized_revenue_account"),
         sa.PrimaryKeyConstraint("account_number", "number", name=op.f("pk_invoice_item_adjustments")),
     )
-    with op.batch_alter_table("invoice_item_adjustments", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_invoice_item_adjustments_account_number_invoice_number"),
-            ["account_number", "invoice_number"],
-            unique=False,
-        )
+    frozen.create_indexes("invoice_item_adjustments", ["account_number", "invoice_number"])
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("invoice_item_adjustments", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_invoice_item_adjustments_account_number_invoice_number"))
+    frozen.drop_indexes("invoice_item_adjustments", ["account_number", "invoice_number"])
     op.drop_table("invoice_item_adjustments")

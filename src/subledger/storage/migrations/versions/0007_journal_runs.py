@@ -52,8 +52,7 @@ def upgrade() -> None:
         frozen.foreign_key("journal_run_entries", ["run_id"], "journal_runs", ["id"]),
         sa.PrimaryKeyConstraint("account_number", "entry_seq", name=op.f("pk_journal_run_entries")),
     )
-    with op.batch_alter_table("journal_run_entries") as batch_op:
-        batch_op.create_index(batch_op.f("ix_journal_run_entries_run_id"), ["run_id"], unique=False)
+    frozen.create_indexes("journal_run_entries", ["run_id"])
     op.create_table(
         "journal_run_totals",
         sa.Column("run_id", sa.Integer(), nullable=False),
@@ -136,7 +135,6 @@ def downgrade() -> None:
         "WHERE j.status = 'Completed'"
     )
     op.drop_table("journal_run_totals")
-    with op.batch_alter_table("journal_run_entries") as batch_op:
-        batch_op.drop_index(batch_op.f("ix_journal_run_entries_run_id"))
+    frozen.drop_indexes("journal_run_entries", ["run_id"])
     op.drop_table("journal_run_entries")
     op.drop_table("journal_runs")

@@ -49,13 +49,7 @@ def upgrade() -> None:
         frozen.operation("refunds"),
         sa.PrimaryKeyConstraint("account_number", "number", name=op.f("pk_refunds")),
     )
-    with op.batch_alter_table("refunds", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_refunds_account_number_credit_memo_number"),
-            ["account_number", "credit_memo_number"],
-            unique=False,
-        )
-        batch_op.create_index(batch_op.f("ix_refunds_number"), ["number"], unique=False)
+    frozen.create_indexes("refunds", ["account_number", "credit_memo_number"], ["number"])
 
     op.create_table(
         "refund_items",
@@ -70,12 +64,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("account_number", "id", name=op.f("pk_refund_items")),
     )
-    with op.batch_alter_table("refund_items", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_refund_items_account_number_refund_number"),
-            ["account_number", "refund_number"],
-            unique=False,
-        )
+    frozen.create_indexes("refund_items", ["account_number", "refund_number"])
 
     with op.batch_alter_table("document_items", schema=None) as batch_op:
         batch_op.add_column(sa.Column("charge_model", sa.String(length=255), nullable=True))
@@ -99,12 +88,7 @@ def downgrade() -> None:
         batch_op.drop_column("charge_number")
         batch_op.drop_column("charge_model")
 
-    with op.batch_alter_table("refund_items", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_refund_items_account_number_refund_number"))
-
+    frozen.drop_indexes("refund_items", ["account_number", "refund_number"])
     op.drop_table("refund_items")
-    with op.batch_alter_table("refunds", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_refunds_number"))
-        batch_op.drop_index(batch_op.f("ix_refunds_account_number_credit_memo_number"))
-
+    frozen.drop_indexes("refunds", ["number"], ["account_number", "credit_memo_number"])
     op.drop_table("refunds")

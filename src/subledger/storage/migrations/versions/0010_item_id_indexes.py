@@ -11,21 +11,17 @@ with the size of the book.
 
 from __future__ import annotations
 
-from alembic import op
+from subledger.storage.migrations import frozen
 
 revision = "0010"
 down_revision = "0009"
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("document_items") as batch_op:
-        batch_op.create_index(batch_op.f("ix_document_items_id"), ["id"], unique=False)
-    with op.batch_alter_table("taxation_items") as batch_op:
-        batch_op.create_index(batch_op.f("ix_taxation_items_id"), ["id"], unique=False)
+    frozen.create_indexes("document_items", ["id"])
+    frozen.create_indexes("taxation_items", ["id"])
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("taxation_items") as batch_op:
-        batch_op.drop_index(batch_op.f("ix_taxation_items_id"))
-    with op.batch_alter_table("document_items") as batch_op:
-        batch_op.drop_index(batch_op.f("ix_document_items_id"))
+    frozen.drop_indexes("taxation_items", ["id"])
+    frozen.drop_indexes("document_items", ["id"])
