@@ -20,6 +20,18 @@ from subledger.storage.migrations import frozen
 revision = "0008"
 down_revision = "0007"
 
+#: The descriptive fields of document items (nullable), in the order they are added; dropped in reverse.
+ITEM_FIELDS = (
+    ("charge_model", sa.String(length=255)),
+    ("charge_number", sa.String(length=64)),
+    ("description", sa.String(length=255)),
+    ("unit_of_measure", sa.String(length=64)),
+    ("sku", sa.String(length=64)),
+    ("sku_name", sa.String(length=255)),
+    ("service_start_date", sa.Date()),
+    ("service_end_date", sa.Date()),
+)
+
 
 def upgrade() -> None:
     op.create_table(
@@ -67,26 +79,14 @@ def upgrade() -> None:
     frozen.create_indexes("refund_items", ["account_number", "refund_number"])
 
     with op.batch_alter_table("document_items", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("charge_model", sa.String(length=255), nullable=True))
-        batch_op.add_column(sa.Column("charge_number", sa.String(length=64), nullable=True))
-        batch_op.add_column(sa.Column("description", sa.String(length=255), nullable=True))
-        batch_op.add_column(sa.Column("unit_of_measure", sa.String(length=64), nullable=True))
-        batch_op.add_column(sa.Column("sku", sa.String(length=64), nullable=True))
-        batch_op.add_column(sa.Column("sku_name", sa.String(length=255), nullable=True))
-        batch_op.add_column(sa.Column("service_start_date", sa.Date(), nullable=True))
-        batch_op.add_column(sa.Column("service_end_date", sa.Date(), nullable=True))
+        for name, type_ in ITEM_FIELDS:
+            batch_op.add_column(sa.Column(name, type_, nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("document_items", schema=None) as batch_op:
-        batch_op.drop_column("service_end_date")
-        batch_op.drop_column("service_start_date")
-        batch_op.drop_column("sku_name")
-        batch_op.drop_column("sku")
-        batch_op.drop_column("unit_of_measure")
-        batch_op.drop_column("description")
-        batch_op.drop_column("charge_number")
-        batch_op.drop_column("charge_model")
+        for name, _ in reversed(ITEM_FIELDS):
+            batch_op.drop_column(name)
 
     frozen.drop_indexes("refund_items", ["account_number", "refund_number"])
     op.drop_table("refund_items")
