@@ -28,6 +28,7 @@ import inspect
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any
 
 from subledger.money import ZERO, fmt, is_exact_for, minor_unit, quantize, quantum
@@ -68,7 +69,6 @@ def _ns(text: str) -> str:
 
 def entry_fields(
     version: int,
-    *,
     account_number: str,
     seq: int,
     entry_date: str | dt.date,
@@ -113,13 +113,14 @@ def entry_fields(
     )
 
 
-#: The columns of a ``journal_entries`` row the chain covers: ``entry_fields``'s keyword parameters.
+#: The columns of a ``journal_entries`` row the chain covers: ``entry_fields``'s parameters after the version.
 ENTRY_COLUMNS = tuple(inspect.signature(entry_fields).parameters)[1:]
+_entry_values = itemgetter(*ENTRY_COLUMNS)
 
 
 def stored_entry_fields(version: int, row: Mapping[Any, Any]) -> tuple[str, ...]:
-    """``entry_fields`` of a ``journal_entries`` row as read back (its other columns ignored)."""
-    return entry_fields(version, **{column: row[column] for column in ENTRY_COLUMNS})
+    """``entry_fields`` of a ``journal_entries`` row (its other columns ignored)."""
+    return entry_fields(version, *_entry_values(row))
 
 
 def chain_amount(version: int, amount: Decimal, currency: str) -> str:
@@ -141,7 +142,6 @@ def chain_amount(version: int, amount: Decimal, currency: str) -> str:
 
 def line_text(
     version: int,
-    *,
     line_no: int,
     accounting_code: str,
     debit: Decimal,
@@ -169,13 +169,14 @@ def line_text(
     return "#" + "|".join((_ns(str(line_no)), _ns(texts[0]), d, c, _ns(texts[1]), item))
 
 
-#: The columns of a ``journal_lines`` row the chain covers: ``line_text``'s keyword parameters.
+#: The columns of a ``journal_lines`` row the chain covers: ``line_text``'s parameters after the version.
 LINE_COLUMNS = tuple(inspect.signature(line_text).parameters)[1:]
+_line_values = itemgetter(*LINE_COLUMNS)
 
 
 def stored_line_text(version: int, row: Mapping[Any, Any]) -> str:
-    """``line_text`` of a ``journal_lines`` row as read back (its other columns ignored)."""
-    return line_text(version, **{column: row[column] for column in LINE_COLUMNS})
+    """``line_text`` of a ``journal_lines`` row (its other columns ignored)."""
+    return line_text(version, *_line_values(row))
 
 
 def plain_lines(text: str, count: int) -> bool:

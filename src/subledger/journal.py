@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Protocol
 
 from sqlalchemy import Connection, select
 
@@ -168,7 +168,7 @@ def chain_rows(
         seq, prev = heads[account]
         seq += 1
         # What the entry and its lines are stored with, and what the chain hash covers (``canonical``).
-        stored: dict[str, Any] = {
+        row: dict[str, object] = {
             "account_number": account,
             "seq": seq,
             "entry_date": entry.date,
@@ -181,8 +181,10 @@ def chain_rows(
             "description": entry.description,
             "operation_id": operation_id,
         }
-        lines: list[dict[str, Any]] = [
+        lines: list[dict[str, object]] = [
             {
+                "account_number": account,
+                "entry_seq": seq,
                 "line_no": n,
                 "accounting_code": line.code,
                 "debit": line.debit,
@@ -192,14 +194,15 @@ def chain_rows(
             }
             for n, line in enumerate(entry.lines, start=1)
         ]
-        fields = canonical.entry_fields(canonical.CURRENT, **stored)
+        fields = canonical.stored_entry_fields(canonical.CURRENT, row)
         digest = canonical.chain_digest(
-            prev, fields, (canonical.line_text(canonical.CURRENT, **line) for line in lines)
+            prev, fields, (canonical.stored_line_text(canonical.CURRENT, ln) for ln in lines)
         )
+        row.update(prev_hash=prev, hash=digest, hash_version=canonical.CURRENT)
         heads[account] = (seq, digest)
         keys.append((account, seq))
-        entry_rows.append({**stored, "prev_hash": prev, "hash": digest, "hash_version": canonical.CURRENT})
-        line_rows.extend({"account_number": account, "entry_seq": seq, **line} for line in lines)
+        entry_rows.append(row)
+        line_rows.extend(lines)
     return entry_rows, line_rows, keys
 
 
