@@ -6,10 +6,11 @@ import gc
 import threading
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from conftest import example
 from subledger.api import Books
@@ -20,9 +21,10 @@ from subledger.money import fmt
 from subledger.operations import base as operation_base
 from subledger.operations.base import canonical_json
 from subledger.operations.load import read_load
+from subledger.storage import db
 from subledger.storage.bulk import gc_paused, update_rows
 from subledger.storage.db import BULK_CACHE_KIB, make_engine, refresh_statistics, write_transaction
-from subledger.storage.schema import document_items, taxation_items
+from subledger.storage.schema import audit_refusals, document_items, taxation_items
 from subledger.storage.types import from_scaled, to_scaled
 
 AMOUNTS = ["0", "-0", "0.01", "-0.01", "0.5", "-0.5", "1", "-1", "12.34", "-12.34", "1000000.07", "-99999999.99"]
@@ -160,3 +162,46 @@ def test_bulk_transaction_page_cache_is_given_back(tmp_path: Path) -> None:
     assert result.loaded
     with books.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA cache_size").scalar_one() == before
+
+
+def interrupt_first_commit(engine: sqlalchemy.Engine) -> sqlalchemy.Engine:
+    """Ctrl-C pressed while the engine's next commit runs: the commit is done, the interrupt raised as it returns."""
+    real = engine.dialect.do_commit
+    pending = [True]
+
+    def commit(connection: Any) -> None:
+        real(connection)
+        if pending:
+            pending.clear()
+            raise KeyboardInterrupt
+
+    engine.dialect.do_commit = commit  # type: ignore[method-assign,assignment]
+    return engine
+
+
+def test_ctrl_c_as_a_bulk_load_commits_is_not_told_as_a_refusal(
+    tmp_path: Path, cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C landing while SQLite commits a load makes SQLAlchemy invalidate the connection. Giving the page cache
+    back on that closed connection raised ``ProgrammingError`` in place of the interrupt: the load, committed, was
+    recorded as a refusal and the user told ``cannot open the database``, exit 1 (refused, nothing written). The
+    interrupt is what goes on: exit 130, and a second run finds the load done."""
+    url = f"sqlite:///{tmp_path / 'interrupted.db'}"
+    books = Books(engine=make_engine(url))
+    books.init()
+    interrupt_first_commit(books.engine)
+    with pytest.raises(KeyboardInterrupt):
+        books.load(example("seed-003-books.json"))
+    with books.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(audit_refusals)).scalar_one() == 0
+    books.engine.dispose()
+
+    made = db.make_engine
+    monkeypatch.setattr(db, "make_engine", lambda *args, **kwargs: interrupt_first_commit(made(*args, **kwargs)))
+    interrupted = cli("load", str(example("line-level-books.json")), db=url)
+    assert (interrupted.code, interrupted.err) == (130, "")
+    monkeypatch.setattr(db, "make_engine", made)
+    again = cli("load", str(example("line-level-books.json")), db=url)
+    assert again.code == 0, again.err
+    assert "0 journal entries posted." in again.out
+    assert "failed" not in cli("audit", db=url).out

@@ -100,7 +100,10 @@ def write_transaction(engine: Engine, *, bulk: bool = False) -> Iterator[Connect
             with conn.begin():
                 yield conn
         finally:
-            driver.execute(f"PRAGMA cache_size = {int(before)}")
+            # Ctrl-C during the commit makes SQLAlchemy invalidate (close) the connection: there is no cache to give
+            # back then, and a ProgrammingError here would replace the interrupt (a committed load told as refused).
+            if not conn.invalidated:
+                driver.execute(f"PRAGMA cache_size = {int(before)}")
 
 
 @contextmanager
