@@ -6,7 +6,7 @@ import datetime as dt
 import re
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 from beancount import loader
@@ -16,6 +16,7 @@ from conftest import db_url, example
 from subledger import reports
 from subledger.api import Books
 from subledger.fava_ext import review
+from subledger.models.documents import DocumentStatus, PaymentStatus
 from subledger.settings import BookSettings
 
 DAY = {"memoDate": "2026-11-16", "reasonCode": "Write-off"}
@@ -94,6 +95,19 @@ def test_a_filter_no_row_can_match_is_named_not_an_empty_list(cli: Any, seed003:
         assert (said.code, said.out, said.err) == (code, "", line + "\n")
     assert len(cli("list", "invoices", "--status", "Posted", "--account", "A00000001", "--json", db=url).json()) == 2
     assert cli("list", "debit-memos", "--account", "A00000001", "--json", db=url).json() == []
+
+
+def test_each_lists_status_help_names_the_statuses_it_takes(cli: Any) -> None:
+    """``list payments --help`` offered ``Posted`` as a status, which it then refused (payments are Processed)."""
+    for which, statuses in (
+        ("invoices", DocumentStatus),
+        ("credit-memos", DocumentStatus),
+        ("payments", PaymentStatus),
+    ):
+        said = " ".join(cli("list", which, "--help").out.split())
+        named = re.search(r"--status STATUS Only this status \(([^)]*)\)", said)
+        assert named is not None, said
+        assert named.group(1).split(", ") == list(get_args(statuses)), which
 
 
 def test_aging_ties_to_the_receivable_control_balance(cli: Any, story: Books) -> None:

@@ -21,8 +21,13 @@ app.add_typer(list_app, name="list")
 app.add_typer(report_app, name="report")
 
 Account = Annotated[str | None, typer.Option("--account", metavar="NUMBER", help="Only this customer account.")]
+#: The statuses are those of ``models.documents`` (named here, not imported: pydantic is not loaded for --help).
 Status = Annotated[
-    str | None, typer.Option("--status", metavar="STATUS", help="Only this status (Posted, Draft, ...).")
+    str | None, typer.Option("--status", metavar="STATUS", help="Only this status (Draft, Posted, Canceled).")
+]
+PaymentStatus = Annotated[
+    str | None,
+    typer.Option("--status", metavar="STATUS", help="Only this status (Draft, Processing, Processed, Canceled)."),
 ]
 Open = Annotated[bool, typer.Option("--open", help="Only those with an open balance (unapplied amount).")]
 OlderThan = Annotated[
@@ -111,7 +116,10 @@ def _register_list(which: str, doc: str, table: Callable[[list[dict[str, Any]]],
 
         _show(rows, table)
 
-    options = FILTERS if which == "payments" else (*FILTERS, option_param("source", Source))
+    if which == "payments":
+        options = tuple(option_param("status", PaymentStatus) if p.name == "status" else p for p in FILTERS)
+    else:
+        options = (*FILTERS, option_param("source", Source))
     list_rows.__signature__ = inspect.Signature(list(options))  # type: ignore[attr-defined]
     list_rows.__doc__ = doc
     register(list_app, which, table=True)(list_rows)
