@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 from conftest import command_paths, db_url, example
@@ -176,6 +177,40 @@ def test_help_shows_no_python_types(cli: Any) -> None:
         assert "{NUMBER}" not in shown.out
     bulk = " ".join(cli("write-off", "--help").out.split())
     assert '{"documents": [NUMBER, ...]}' in bulk
+
+
+def test_a_groups_help_names_every_command_it_has() -> None:
+    """A group whose help lists what it does (``Accounting periods: list, close, reopen.``) lists every command of
+    it: ``period`` left out ``show`` and ``pending-close``, so a newcomer reading ``subledger --help`` missed them."""
+    from typer.main import get_command
+
+    from subledger.cli import app
+
+    groups = get_command(app).commands  # type: ignore[attr-defined]
+    listed = 0
+    for name, group in groups.items():
+        said = " ".join((group.help or "").split())
+        if not hasattr(group, "commands") or not re.fullmatch(r"[^:]+: [a-z ,-]+\.", said):
+            continue
+        listed += 1
+        verbs = said.split(": ", 1)[1].replace("-", " ")
+        for command in group.commands:
+            assert command.replace("-", " ").removesuffix("s") in verbs, (name, command, said)
+    assert listed >= 9
+
+
+def test_check_of_a_period_writes_nothing_as_its_help_says(
+    cli: Any, seed003: Books, tmp_path: Path, monkeypatch: Any
+) -> None:
+    """``check --period`` said it "also writes that period's ledger": it builds it in memory and writes nothing."""
+    here = tmp_path / "cwd"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    assert cli("check", "--period", "2026-10", db=db_url(seed003)).code == 0
+    assert list(here.iterdir()) == []
+    said = " ".join(cli("check", "--help").out.split())
+    assert "writes that period" not in said
+    assert "in memory (nothing is written)" in said
 
 
 def test_journal_by_the_tag_its_help_names(cli: Any, seed003: Books) -> None:

@@ -15,8 +15,8 @@ def check(
         typer.Option(
             "--period",
             metavar="PERIOD",
-            help="Check one period (default: the whole book); also writes that period's ledger and loads it with "
-            "Beancount.",
+            help="Check one period (default: the whole book); also builds that period's ledger in memory (nothing "
+            "is written) and loads it with Beancount.",
         ),
     ] = None,
     skip: Annotated[

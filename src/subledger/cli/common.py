@@ -121,7 +121,7 @@ invoice_app = command_group("invoice", "Invoices: write off, reverse, recover a 
 debit_memo_app = command_group("debit-memo", "Debit memos: write off, recover a write-off.")
 credit_memo_app = command_group("credit-memo", "Credit memos: write off, reverse, apply, unapply, refund.")
 payment_app = command_group("payment", "Payments: apply, unapply.")
-period_app = command_group("period", "Accounting periods: list, close, reopen.")
+period_app = command_group("period", "Accounting periods: list, show, pending-close, close, reopen.")
 export_app = command_group("export", "Export the books: Beancount ledger, GL files.")
 
 DB_HELP = "Database URL (default $SUBLEDGER_DB, else sqlite:///subledger.db)."
