@@ -1173,6 +1173,20 @@ def test_export_gl_period_creates_and_renders(book: Books, tmp_path: Path, cli: 
     assert not (tmp_path / "x.csv").exists()
 
 
+def test_a_period_without_entries_is_not_said_to_be_in_a_run(book: Books, tmp_path: Path, cli: Any) -> None:
+    """``export gl --period`` (and ``journal-run create``) of a period with no journal entry at all said "every
+    journal entry of 2027-05 is in a journal run already", sending the reader to look for a run that is not there."""
+    url = db_url(book)
+    empty = cli("export", "gl", "--period", "2027-05", "--out", str(tmp_path / "e.csv"), db=url)
+    assert (empty.code, empty.out, empty.err) == (0, "Nothing to export: 2027-05 has no journal entries.\n", "")
+    taken = cli("journal-run", "create", "--period", "2027-05", db=url)
+    assert (taken.code, taken.out.strip()) == (0, "Nothing to take: 2027-05 has no journal entries.")
+    assert not (tmp_path / "e.csv").exists()
+    assert cli("journal-run", "create", "--period", "2026-10", db=url).code == 0
+    again = cli("journal-run", "create", "--period", "2026-10", db=url)
+    assert again.out.strip() == "Nothing to take: every journal entry of 2026-10 is in a journal run already."
+
+
 @pytest.mark.parametrize("fmt", [f for f in FORMATS if f != "jsonl"])
 def test_rows_are_written_as_the_csv_module_writes_them(fmt: str, tmp_path: Path) -> None:
     """Rows with nothing to quote are joined by hand (the csv writer costs ~3.5 s per million lines); every field a

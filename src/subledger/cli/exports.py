@@ -18,7 +18,7 @@ from subledger.cli.common import (
     print_json,
     register,
 )
-from subledger.cli.journal_runs import Profile, debits, print_runs
+from subledger.cli.journal_runs import Profile, debits, nothing_left, print_runs
 
 #: The GL formats (``subledger.export.gl.FORMATS``, named here so that help needs no import of the export).
 GL_FORMATS = ("csv", "jsonl", "netsuite", "xero", "quickbooks", "intacct")
@@ -131,7 +131,8 @@ def gl(
         print_json(result)
         return
     if result.run is None:
-        say(f"Nothing to export: every journal entry of {period} is in a journal run already.")
+        assert period is not None
+        say(nothing_left(books(db), "export", period))
         return
     say(
         f"Journal run {result.run}: {result.journal_entries} journal entries as {result.gl_entries} {result.mode} "

@@ -66,6 +66,15 @@ def _said(run: Any) -> None:
     out(f"Journal run {run.number} of {run.period}: {run.status}{note}.")
 
 
+def nothing_left(book: Any, verb: str, period: str) -> str:
+    """Why a run of ``period`` took nothing: the period has no journal entries at all, or every one is in a run.
+    Saying the second of a period with none (a mistyped or future period) sent the reader looking for its run."""
+    entries = next((p.entries for p in book.periods() if p.name == period), 0)
+    if not entries:
+        return f"Nothing to {verb}: {period} has no journal entries."
+    return f"Nothing to {verb}: every journal entry of {period} is in a journal run already."
+
+
 @register(journal_run_app, "create", writes=True)
 def create(
     period: Annotated[str, typer.Option("--period", help="Accounting period whose entries the run takes.")],
@@ -73,13 +82,14 @@ def create(
     """Take the period's journal entries that are in no run yet into a new run (Processing)."""
     from subledger.cli.common import STATE, out
 
-    result = books().create_journal_run(period, idempotency_key=STATE.idempotency_key)
+    book = books()
+    result = book.create_journal_run(period, idempotency_key=STATE.idempotency_key)
     if STATE.json:
         print_json(result)
         return
     run = result.run
     if run is None:
-        out(f"Nothing to take: every journal entry of {period} is in a journal run already.")
+        out(nothing_left(book, "take", period))
         return
     out(
         f"Journal run {run.number} of {run.period} (Processing): {run.entry_count} journal entries, "
