@@ -34,6 +34,7 @@ from subledger.http.clients import NewClient, create_client
 from subledger.http.protocol import HTTP_PROTOCOL
 from subledger.http.throttle import FailedAttempts
 from subledger.models.journal_run import REFERENCE_TRANSACTION_TYPES
+from subledger.storage.db import make_engine
 from subledger.storage.schema import audit_refusals, documents
 
 INV = "INV00000001"
@@ -723,6 +724,46 @@ def test_serve_and_api_client_commands(seed003: Books, cli: Any) -> None:
     ]
     assert logged[1]["actor"] == "admin"
     assert "Finished server process" in rest
+
+
+def test_a_stopped_server_leaves_the_sqlite_book_whole_in_its_file(tmp_path: Path) -> None:
+    """``subledger serve`` stopped by SIGTERM (as the README stops it) left ``books.db-wal`` and ``-shm`` beside the
+    book: uvicorn re-raises the signal once shut down, which ended the process with the book's connections open, so
+    SQLite never checkpointed; ``cp books.db`` afterwards copied a book without the server's writes. The server
+    closes them as it shuts down: the file alone holds every write."""
+    path = tmp_path / "served.db"
+    books = Books(engine=make_engine(f"sqlite:///{path}"))
+    books.init()
+    books.load(example("seed-003-books.json"))
+    secret = create_client(books.engine, "erp", "admin").client_secret
+    books.engine.dispose()
+    wal = path.with_name(path.name + "-wal")
+    assert not wal.exists()
+    command = [sys.executable, "-c", "from subledger.cli import main; main()", "serve", "--db", f"sqlite:///{path}"]
+    server = subprocess.Popen([*command, "--port", "0"], stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+    assert server.stderr is not None
+    try:
+        base = None
+        while base is None:
+            line = server.stderr.readline()
+            assert line, "subledger serve exited before listening"
+            found = re.search(r"running on (http://\S+)", line)
+            base = found.group(1) if found else None
+        api = Api(base, "erp", secret)
+        body = {"memoDate": "2026-11-25", "comment": "Customer dissolved"}
+        assert ok(api.put(f"/v1/invoices/{INV}/write-off", body))["success"] is True
+        api.http.close()
+        assert wal.exists()
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.communicate(timeout=30)
+    assert server.returncode == -signal.SIGTERM
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["served.db"]
+    copy = tmp_path / "copy.db"
+    copy.write_bytes(path.read_bytes())
+    copied = Books(engine=make_engine(f"sqlite:///{copy}"))
+    assert copied.show("invoice", INV)["balance"] == "0.00"
+    copied.engine.dispose()
 
 
 def test_shutdown_lets_a_request_in_flight_finish(seed003: Books, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -80,7 +80,8 @@ def serve(
     from subledger.http.app import create_app
     from subledger.http.protocol import HTTP_PROTOCOL
 
-    service = create_app(engine(), token_ttl=token_ttl, max_body=max_body, timeout=timeout)
+    bound = engine()
+    service = create_app(bound, token_ttl=token_ttl, max_body=max_body, timeout=timeout)
     sockets = _listen(host, port)
     config = uvicorn.Config(
         service,
@@ -97,6 +98,14 @@ def serve(
             await super().startup(sockets)
             if self.started:  # uvicorn says where it runs only for sockets it bound itself
                 logging.getLogger("uvicorn.error").info("Uvicorn running on %s (Press CTRL+C to quit)", url)
+
+        async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().shutdown(sockets)
+            # The book's connections are closed once the requests in flight are done, before uvicorn re-raises the
+            # signal that stopped it (which ends the process there): SQLite checkpoints its WAL as the last one
+            # closes, so the file alone holds the book again (a copy of books.db taken after the server stopped
+            # lacked its last writes) and no -wal or -shm file is left beside it.
+            bound.dispose()
 
     server = Server(config)
     # The access log's handler lives as long as the server: a refused start adds none, and none outlives the run.
