@@ -5,7 +5,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -211,6 +214,32 @@ def test_check_of_a_period_writes_nothing_as_its_help_says(
     said = " ".join(cli("check", "--help").out.split())
     assert "writes that period" not in said
     assert "in memory (nothing is written)" in said
+
+
+def test_a_reader_that_goes_away_ends_the_output_quietly(seed003: Books) -> None:
+    """``subledger list invoices | head`` with the reader gone: typer turned the broken pipe into exit status 1 (as if
+    refused) before ``cli.run`` could end quietly, and the usage of a group without its command (``subledger list |
+    head``) ended in a traceback. The output just ends: exit 0 (2 for the usage: the command line was wrong)."""
+    environment = {**os.environ, "SUBLEDGER_DB": db_url(seed003)}
+    command = [sys.executable, "-c", "from subledger.cli import main; main()"]
+    cases = [
+        (["list", "invoices"], 0),
+        (["journal", "--json"], 0),
+        (["schema"], 0),
+        (["--help"], 0),
+        (["list", "invoices", "--help"], 0),
+        (["list"], 2),
+    ]
+    for args, code in cases:
+        read, write = os.pipe()
+        os.close(read)  # the reader has gone before the first line
+        try:
+            done = subprocess.run(
+                [*command, *args], stdout=write, stderr=subprocess.PIPE, env=environment, text=True, check=False
+            )
+        finally:
+            os.close(write)
+        assert (done.returncode, done.stderr) == (code, ""), args
 
 
 def test_journal_by_the_tag_its_help_names(cli: Any, seed003: Books) -> None:

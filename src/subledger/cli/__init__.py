@@ -27,7 +27,7 @@ from subledger.cli import reason_codes as _reason_codes  # noqa: F401
 from subledger.cli import refunds as _refunds  # noqa: F401
 from subledger.cli import reports as _reports  # noqa: F401
 from subledger.cli import serve as _serve  # noqa: F401
-from subledger.cli.common import INTERNAL, REFUSED, STATE, USAGE, CommandError, State, app
+from subledger.cli.common import INTERNAL, REFUSED, STATE, USAGE, CommandError, ReaderGone, State, app
 from subledger.errors import Problem, SubledgerError, problems_of, reasons
 
 
@@ -119,6 +119,24 @@ def _log_internal(exc: BaseException) -> str:
 
 def run(argv: list[str] | None = None) -> int:
     """Run the command line and return its exit status."""
+    try:
+        return _run(argv)
+    except (BrokenPipeError, ReaderGone):
+        # The reader went away (``subledger journal | head``), the output's or the help's: nothing to say to it.
+        _reader_gone()
+        return 0
+
+
+def _reader_gone() -> None:
+    """What is left in stdout's buffer goes nowhere: flushed into the closed pipe at exit, it would print
+    "Exception ignored" and a traceback."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):  # no file descriptor (stdout replaced, as a test does)
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115  (stdout for the rest of this process)
+
+
+def _run(argv: list[str] | None) -> int:
     from typer import Abort
     from typer._click.exceptions import ClickException, NoArgsIsHelpError
 
@@ -128,7 +146,11 @@ def run(argv: list[str] | None = None) -> int:
         status = app(args=args, prog_name="subledger", standalone_mode=False)
         return status if isinstance(status, int) else 0
     except NoArgsIsHelpError as exc:
-        sys.stdout.write(exc.format_message() + "\n")
+        try:  # a group without its command (``subledger list | head``): the usage, and the command line was wrong
+            sys.stdout.write(exc.format_message() + "\n")
+            sys.stdout.flush()
+        except BrokenPipeError:
+            _reader_gone()
         return USAGE
     except ClickException as exc:
         if STATE.json or "--json" in args:
@@ -141,11 +163,9 @@ def run(argv: list[str] | None = None) -> int:
     except Abort:
         sys.stderr.write("aborted\n")
         return 130
-    except BrokenPipeError:
-        # The reader went away (``subledger journal | head``): nothing to say to it.
-        sys.stdout = open(os.devnull, "w")  # noqa: SIM115  (stdout for the rest of this process)
-        return 0
     except Exception as exc:
+        if isinstance(exc, BrokenPipeError | ReaderGone):
+            raise
         error = translate(exc)
         json_out = STATE.json or "--json" in args
         if error is None:

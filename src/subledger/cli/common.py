@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import typer
+from typer.core import TyperGroup
 
 from subledger import __version__
 from subledger.errors import SubledgerError
@@ -99,8 +100,30 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
+class ReaderGone(Exception):
+    """stdout's reader went away (``subledger list invoices | head``). Raised in place of the ``BrokenPipeError``,
+    which typer would turn into exit status 1 (refused) before ``cli.run`` could treat it as the end of the output."""
+
+
+class _Root(TyperGroup):
+    """``subledger``: a ``BrokenPipeError`` of a command, or of the help it prints, raised as ``ReaderGone``."""
+
+    def make_context(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().make_context(*args, **kwargs)
+        except BrokenPipeError:
+            raise ReaderGone from None
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            raise ReaderGone from None
+
+
 app = typer.Typer(
     name="subledger",
+    cls=_Root,
     help="Billing settlement as double-entry accounting: load, write off, reverse, apply, check, close, export.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
