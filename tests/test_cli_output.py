@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import json
 import os
@@ -240,6 +241,37 @@ def test_a_reader_that_goes_away_ends_the_output_quietly(seed003: Books) -> None
         finally:
             os.close(write)
         assert (done.returncode, done.stderr) == (code, ""), args
+
+
+class _FullDisk(io.StringIO):
+    """stdout redirected to a file on a full disk."""
+
+    def write(self, text: str) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+
+def test_output_to_a_full_disk_is_one_line_that_does_not_say_run_it_again(
+    cli: Any, seed003: Books, monkeypatch: Any
+) -> None:
+    """``subledger journal --json > out.json`` on a full disk ended in a traceback (the JSON error went to the same
+    full stdout); a write-off whose result could not be printed, done and recorded, was told "free some space and run
+    it again"."""
+    url = db_url(seed003)
+    commands = [
+        ("period", "list"),
+        ("journal", "--json"),
+        ("invoice", "write-off", "INV00000001", "--memo-date", "2026-11-16"),
+    ]
+    captured = sys.stdout
+    for command in commands:
+        monkeypatch.setattr(sys, "stdout", _FullDisk())  # each run is a process of its own, its stdout on the disk
+        said = cli(*command, db=url)
+        assert said.code == 1, (command, said)
+        assert said.err.startswith("error: the disk is full: the output could not be written"), (command, said)
+        assert said.err.count("\n") == 1, (command, said)
+        assert "run it again" not in said.err
+    monkeypatch.setattr(sys, "stdout", captured)
+    assert cli("audit", "--outcome", "accepted", "--json", db=url).json()[-1]["kind"] == "write-off-invoice"
 
 
 def test_journal_by_the_tag_its_help_names(cli: Any, seed003: Books) -> None:

@@ -34,8 +34,12 @@ from subledger.errors import Problem, SubledgerError, problems_of, reasons
 def report_error(exc: SubledgerError, json_out: bool) -> None:
     """One line per problem: ``error: document, field: rule`` on stderr, or the JSON shape on stdout."""
     if json_out:
-        sys.stdout.write(json.dumps({"success": False, "reasons": reasons(exc)}, ensure_ascii=False) + "\n")
-        return
+        try:
+            sys.stdout.write(json.dumps({"success": False, "reasons": reasons(exc)}, ensure_ascii=False) + "\n")
+            sys.stdout.flush()
+            return
+        except OSError:  # stdout cannot take it (its disk is full): the line goes to stderr, as without --json
+            _quiet_stdout()
     for problem in problems_of(exc):
         sys.stderr.write(f"error: {problem}\n")
 
@@ -95,6 +99,13 @@ def translate(exc: BaseException) -> SubledgerError | None:
         return CommandError(f"{_input_named()} is not UTF-8 text: save it as UTF-8", code="invalid-input")
     if isinstance(exc, OSError):
         name = f" {exc.filename}" if exc.filename else ""
+        if exc.errno == errno.ENOSPC and not exc.filename:
+            # stdout's disk (``> out.txt``): the command may have done its work, which "run it again" would repeat.
+            return CommandError(
+                "the disk is full: the output could not be written (`subledger audit` says whether the command was "
+                "done); free some space",
+                code="disk-full",
+            )
         if exc.errno == errno.ENOSPC:
             return CommandError(f"the disk is full writing{name}: free some space and run it again", code="disk-full")
         if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
@@ -123,13 +134,13 @@ def run(argv: list[str] | None = None) -> int:
         return _run(argv)
     except (BrokenPipeError, ReaderGone):
         # The reader went away (``subledger journal | head``), the output's or the help's: nothing to say to it.
-        _reader_gone()
+        _quiet_stdout()
         return 0
 
 
-def _reader_gone() -> None:
-    """What is left in stdout's buffer goes nowhere: flushed into the closed pipe at exit, it would print
-    "Exception ignored" and a traceback."""
+def _quiet_stdout() -> None:
+    """What is left in stdout's buffer goes nowhere: flushed into the closed pipe (or onto the full disk) at exit,
+    it would print "Exception ignored" and a traceback."""
     try:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     except (OSError, ValueError):  # no file descriptor (stdout replaced, as a test does)
@@ -150,7 +161,7 @@ def _run(argv: list[str] | None) -> int:
             sys.stdout.write(exc.format_message() + "\n")
             sys.stdout.flush()
         except BrokenPipeError:
-            _reader_gone()
+            _quiet_stdout()
         return USAGE
     except ClickException as exc:
         if STATE.json or "--json" in args:
