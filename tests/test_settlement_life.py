@@ -636,9 +636,20 @@ def test_debit_memo_write_off_recovery(line_level: Books) -> None:
         ("2026-11-30", "Accounts Receivable", "25.00", "0.00", f"{result.debit_memo}-1"),
         ("2026-11-30", "Deferred Revenue", "0.00", "25.00", f"{result.debit_memo}-1"),
     ]
-    # An invoice's recover command does not take a debit memo's write-off.
-    with pytest.raises(NotFound, match="not the credit memo of a write-off of invoice"):
+    # An invoice's recover command does not take a debit memo's write-off, and says whose it is (it said "nothing is
+    # written off by it"), as a debit memo's does not take an invoice's.
+    with pytest.raises(NotFound) as refused:
         line_level.recover_invoice_write_off("WO-DM00000002-1", {"memoDate": "2026-11-30"})
+    assert str(refused.value) == (
+        "WO-DM00000002-1: WO-DM00000002-1 wrote off debit memo DM00000002, not an invoice: recover it as a debit "
+        "memo's write-off"
+    )
+    line_level.write_off_invoice("INV00000010", {"memoDate": "2026-11-30"})
+    with pytest.raises(NotFound) as refused:
+        line_level.recover_debit_memo_write_off("WO-INV00000010-1", {"memoDate": "2026-11-30"})
+    assert "WO-INV00000010-1 wrote off invoice INV00000010, not a debit memo: recover it as an invoice's" in str(
+        refused.value
+    )
     assert line_level.check().passed
 
 

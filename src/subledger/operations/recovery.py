@@ -146,6 +146,14 @@ def recover_write_off(
     """Recover (part of) what the write-off memo ``number`` of an invoice or debit memo (``kind``) wrote off."""
     ctx.actor.require(PERMISSION, document=number)
     found = fetch_locked_document(ctx, number, kind=DocumentKind.CREDIT_MEMO, label="write-off memo")
+    if found.source == "WriteOff" and found.source_document is not None and found.source_type in set(DocumentKind):
+        other = DocumentKind(found.source_type)
+        if other != kind:  # the write-off of the other kind: it does write something off, just not one of these
+            raise NotFound(
+                f"{number} wrote off {other.label} {found.source_document}, not {kind.a_label}: recover it as "
+                f"{other.a_label}'s write-off",
+                document=number,
+            )
     if found.source != "WriteOff" or found.source_type != kind or found.source_document is None:
         raise NotFound(
             f"{number} is not the credit memo of a write-off of {kind.label} (nothing is written off by it)",
