@@ -185,6 +185,28 @@ def test_options_before_and_after_the_subcommand(cli: Any, tmp_path: Path) -> No
     assert not (tmp_path / "missing.db").exists()
 
 
+def test_no_book_at_a_relative_path_names_the_directory_it_looked_in(
+    cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The README's ``SUBLEDGER_DB=sqlite:///books.db`` is read from the current directory: run from another one than
+    ``init`` was, a command said "no book at sqlite:///books.db: run `subledger init`", and a newcomer made a second,
+    empty book there. The line names the file it looked for."""
+    elsewhere = tmp_path / "docs"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    said = cli("period", "list", db="sqlite:///books.db")
+    assert (said.code, said.out) == (1, "")
+    assert (
+        said.err
+        == f"error: no book at sqlite:///books.db ({elsewhere / 'books.db'}): run `subledger init` (or give --db)\n"
+    )
+    absolute = cli("period", "list", db=f"sqlite:///{elsewhere / 'books.db'}")
+    assert (
+        absolute.err == f"error: no book at sqlite:///{elsewhere / 'books.db'}: run `subledger init` (or give --db)\n"
+    )
+    assert list(elsewhere.iterdir()) == []
+
+
 def test_an_empty_db_never_falls_through_to_subledger_db(cli: Any, seed003: Books) -> None:
     """A script's `--db "$BOOK"` with BOOK unset wrote off on the book $SUBLEDGER_DB names."""
     before = dump(seed003.engine)

@@ -16,8 +16,12 @@ BOOK_TABLE = "periods"
 SQLITE_HEADER = b"SQLite format 3\x00"
 
 
-def no_book(url: str) -> CommandError:
-    return CommandError(f"no book at {url}: run `subledger init` (or give --db)", code="no-book")
+def no_book(url: str, path: Path | None = None) -> CommandError:
+    """No book at ``url``; a relative SQLite ``path`` is named in full, since it is read from the current directory:
+    a command run from another directory than ``init`` was finds no book there, and must not send its reader to
+    ``init`` a second, empty one without saying where."""
+    where = f" ({Path.cwd() / path})" if path is not None and not path.is_absolute() else ""
+    return CommandError(f"no book at {url}{where}: run `subledger init` (or give --db)", code="no-book")
 
 
 def _sqlite_path(url: Any) -> Path | None:
@@ -32,7 +36,7 @@ def _check_sqlite(shown: str, path: Path, *, creating: bool) -> None:
         raise CommandError(f"{shown}: {path} is a directory, not a database file: check --db", code="bad-database")
     if not path.exists():
         if not creating:
-            raise no_book(shown)
+            raise no_book(shown, path)
         if not path.parent.is_dir():
             raise CommandError(
                 f"cannot create a book at {shown}: directory {path.parent} does not exist: create it or check --db",
@@ -47,7 +51,7 @@ def _check_sqlite(shown: str, path: Path, *, creating: bool) -> None:
     if not header:
         if creating:
             return
-        raise no_book(shown)
+        raise no_book(shown, path)
     if header != SQLITE_HEADER:
         raise CommandError(
             f"{shown}: {path} is not an SQLite database (a subledger book): check --db", code="bad-database"
@@ -67,7 +71,7 @@ def _check_sqlite(shown: str, path: Path, *, creating: bool) -> None:
             f"{shown}: {path} is damaged ({exc}): restore it from a backup or check --db", code="bad-database"
         ) from None
     if not has_book and not creating:
-        raise no_book(shown)
+        raise no_book(shown, path)
 
 
 def open_engine(raw_url: str, *, creating: bool = False) -> Any:
