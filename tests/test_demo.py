@@ -4,14 +4,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from beancount import loader
 
 from conftest import ROOT, SHARED_EXAMPLES
 from subledger import demo
 
 
-def test_committed_ledger_equals_demo_output(tmp_path: Path) -> None:
+def test_committed_ledger_equals_demo_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert demo.main(["--out", str(tmp_path / "ledger"), "--db", str(tmp_path / "demo.db")]) == 0
+    # What it did, a step a line, however the output is read: piped (a CI log), rich cut each line at 80 columns.
+    said = capsys.readouterr().out.splitlines()
+    for what, _ in demo.STEPS:
+        assert f"  done: {what}" in said, what
+    for what, _ in demo.NO_SETTLEMENT_STEPS:
+        assert f"  done (book without Invoice Settlement): {what}" in said, what
     written = {p.relative_to(tmp_path / "ledger"): p.read_bytes() for p in (tmp_path / "ledger").rglob("*.beancount")}
     committed = {
         p.relative_to(ROOT / "ledgers" / "example"): p.read_bytes()

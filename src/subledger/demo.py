@@ -232,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "ledgers" / "example")
     parser.add_argument("--db", type=Path, default=Path("demo.db"))
     args = parser.parse_args(argv)
-    console = Console(highlight=False)
+    console = Console(highlight=False, soft_wrap=True)  # a line each, whatever the width: piped, it cut at 80
     books = run(args.out, args.db)
     _, errors, _ = loader.load_file(str(args.out / "main.beancount"))
     entries = books.journal()
