@@ -726,6 +726,21 @@ def test_serve_and_api_client_commands(seed003: Books, cli: Any) -> None:
     assert "Finished server process" in rest
 
 
+def test_only_an_actor_who_manages_actors_hands_out_a_clients_secret(seed003: Books, cli: Any) -> None:
+    """``api-client create NAME --actor admin`` made a client acting as admin whoever ran it: a clerk holding only
+    Enhanced Write-off got every permission over HTTP, where ``actor grant`` asks for Manage Actors."""
+    url = db_url(seed003)
+    assert cli("actor", "grant", "clerk", "Enhanced Write-off", db=url).code == 0
+    before = dump(seed003.engine)
+    by_option = cli("--actor", "clerk", "api-client", "create", "esc", "--actor", "admin", db=url)
+    by_environment = cli("api-client", "create", "esc", "--actor", "clerk", db=url, actor="clerk")
+    for said in (by_option, by_environment):
+        assert (said.code, said.out) == (1, "")
+        assert said.err == "error: esc: actor 'clerk' lacks the Manage Actors permission\n"
+    assert dump(seed003.engine) == before
+    assert cli("api-client", "create", "erp", "--actor", "clerk", db=url, actor="admin").code == 0
+
+
 def test_a_stopped_server_leaves_the_sqlite_book_whole_in_its_file(tmp_path: Path) -> None:
     """``subledger serve`` stopped by SIGTERM (as the README stops it) left ``books.db-wal`` and ``-shm`` beside the
     book: uvicorn re-raises the signal once shut down, which ended the process with the book's connections open, so

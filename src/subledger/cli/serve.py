@@ -21,11 +21,15 @@ def create_client(
     name: Annotated[str, typer.Argument(metavar="NAME", help="The client id.")],
     actor: Annotated[str, typer.Option("--actor", metavar="ACTOR", help="The actor the client's requests act as.")],
 ) -> None:
-    """Create an API client acting as ACTOR; prints its secret, the only time it is shown."""
+    """Create an API client acting as ACTOR; prints its secret, the only time it is shown (needs Manage Actors)."""
     from subledger.api import Books
     from subledger.http.clients import create_client as create
+    from subledger.operations.actors import MANAGE
 
     bound = engine()
+    # A client's secret acts with ACTOR's permissions: handing them out is managing actors, as a grant is. Who runs
+    # the command is --actor before the subcommand (or SUBLEDGER_ACTOR); the --actor after it is the client's.
+    Books(engine=bound, actor=STATE.actor).actor.require(MANAGE, document=name)
     Books(engine=bound, actor=actor).actor  # noqa: B018  (an unknown actor is refused now, not at first request)
     made = create(bound, name, actor)
     if STATE.json:
