@@ -59,4 +59,4 @@ def _trace(engine: Engine) -> str:
 
 
 def test_the_migrations_send_the_statements_they_always_sent(engine: Engine) -> None:
-    assert_snapshot(SNAPSHOTS / f"{engine.dialect.name}.sql", _trace(engine).encode())
+    assert_snapshot(SNAPSHOTS / f"{engine.dialect.name}.trace", _trace(engine).encode())
