@@ -686,6 +686,19 @@ def test_head_answers_what_get_answers_without_the_body(seed: tuple[Books, Api, 
 # --- the commands ---------------------------------------------------------------------------------------------------
 
 
+def _serve(*arguments: str) -> tuple[subprocess.Popen[str], str]:
+    """``subledger serve`` with ``arguments`` (its stderr piped to the caller), and the address it listens on once it
+    says so."""
+    command = [sys.executable, "-c", "from subledger.cli import main; main()", "serve", *arguments]
+    server = subprocess.Popen(command, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+    assert server.stderr is not None
+    while True:
+        line = server.stderr.readline()
+        assert line, "subledger serve exited before listening"
+        if found := re.search(r"running on (http://\S+)", line):
+            return server, found.group(1)
+
+
 def test_serve_and_api_client_commands(seed003: Books, cli: Any) -> None:
     """``subledger api-client create`` prints the secret once; ``subledger serve`` answers with it, logs one JSON
     line per request and stops cleanly on SIGTERM."""
@@ -695,16 +708,8 @@ def test_serve_and_api_client_commands(seed003: Books, cli: Any) -> None:
     secret = created.json()["clientSecret"]
     assert secret not in json.dumps(dump(seed003.engine))
     assert cli("api-client", "create", "erp2", "--actor", "nobody", db=url).code != 0
-    command = [sys.executable, "-c", "from subledger.cli import main; main()", "serve", "--db", url, "--port", "0"]
-    server = subprocess.Popen(command, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
-    assert server.stderr is not None
+    server, base = _serve("--db", url, "--port", "0")
     try:
-        base = None
-        while base is None:
-            line = server.stderr.readline()
-            assert line, "subledger serve exited before listening"
-            found = re.search(r"running on (http://\S+)", line)
-            base = found.group(1) if found else None
         api = Api(base, "erp", secret)
         assert ok(api.get(f"/v1/invoices/{INV}"))["balance"] == "430.00"
         assert api.http.get("/openapi.json").json()["paths"]
@@ -754,16 +759,8 @@ def test_a_stopped_server_leaves_the_sqlite_book_whole_in_its_file(tmp_path: Pat
     books.engine.dispose()
     wal = path.with_name(path.name + "-wal")
     assert not wal.exists()
-    command = [sys.executable, "-c", "from subledger.cli import main; main()", "serve", "--db", f"sqlite:///{path}"]
-    server = subprocess.Popen([*command, "--port", "0"], stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
-    assert server.stderr is not None
+    server, base = _serve("--db", f"sqlite:///{path}", "--port", "0")
     try:
-        base = None
-        while base is None:
-            line = server.stderr.readline()
-            assert line, "subledger serve exited before listening"
-            found = re.search(r"running on (http://\S+)", line)
-            base = found.group(1) if found else None
         api = Api(base, "erp", secret)
         body = {"memoDate": "2026-11-25", "comment": "Customer dissolved"}
         assert ok(api.put(f"/v1/invoices/{INV}/write-off", body))["success"] is True
