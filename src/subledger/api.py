@@ -76,8 +76,11 @@ from subledger.settings import BookSettings
 from subledger.storage.db import make_engine, snapshot
 
 ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_CHART = ROOT / "chart_of_accounts"
-DEFAULT_PERIODS = ROOT / "periods"
+#: The chart of accounts and fiscal calendar a book is set up with unless ``init`` is given others: package data, so
+#: that an installed package (not only a checkout) can ``init``; the checkout's ``chart_of_accounts/`` and ``periods/``
+#: link to them.
+DEFAULT_CHART = Path(__file__).parent / "defaults" / "chart_of_accounts"
+DEFAULT_PERIODS = Path(__file__).parent / "defaults" / "periods"
 
 M = TypeVar("M", bound=Model)
 BulkTask = TypeVar("BulkTask", BulkWriteOff, BulkAdjustmentWriteOff)
