@@ -68,7 +68,7 @@ class TaxLine:
         return {Role.AR: self.ar_code, Role.SALES_TAX: self.sales_tax_code, Role.ON_ACCOUNT: self.on_account_code or ""}
 
 
-#: A taxation line's descriptive fields (``detail()``).
+#: A taxation line's descriptive fields (marked ``DETAIL``).
 TAX_DETAILS = detail_names(TaxLine)
 
 
@@ -118,7 +118,7 @@ class ItemLine:
         return {Role.AR: self.ar_code, Role.REVENUE: self.revenue_code, Role.ON_ACCOUNT: self.on_account_code or ""}
 
 
-#: An item's descriptive fields (``detail()``).
+#: An item's descriptive fields (marked ``DETAIL``).
 ITEM_DETAILS = detail_names(ItemLine)
 
 
